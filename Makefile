@@ -1,0 +1,24 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+VENV := .venv
+UV_VERSION := 0.9.30
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv==$(UV_VERSION)
+	python3 -m uv sync --frozen
+	touch $@
+
+demo: install
+	$(VENV)/bin/fhir-gateway demo --reset
+
+test: install
+	$(VENV)/bin/pytest
+
+bench: install
+	$(VENV)/bin/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,51 @@
+"""The access check for every FHIR door: bearer token -> scopes -> what of a resource type is visible."""
+from flask import current_app, g, request
+
+from smart_auth import scopes as smart_scopes
+from smart_auth.tokens import InvalidToken, authenticate
+
+from . import store
+from .errors import Forbidden, Unauthorized
+from .search import Visibility, parse_clause
+
+
+def db_conn():
+    """This thread's connection to the configured database."""
+    return store.reader(current_app.config["DB"])
+
+
+def current_token():
+    """Return the request's AccessToken, or raise Unauthorized (RFC 6750 section 3)."""
+    token = getattr(g, "access_token", None)
+    if token is not None:
+        return token
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
+    try:
+        g.access_token = authenticate(db_conn(), value.strip())
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc), error="invalid_token")
+    return g.access_token
+
+
+def visibility(token, interaction, resource_type):
+    """Ask the scope rules whether ``token`` may do ``interaction`` on ``resource_type``; Forbidden if not."""
+    decision = smart_scopes.decide(token.scopes, interaction, resource_type, token.patient_id)
+    if decision is None:
+        raise Forbidden(f"The token's scopes do not allow {interaction} on {resource_type}")
+    return to_visibility(resource_type, decision)
+
+
+def to_visibility(resource_type, decision):
+    """Turn a scope Decision into a store Visibility (granular queries become search clauses)."""
+    if decision.filters is None:
+        return Visibility(decision.patient, None)
+    groups = []
+    for query in decision.filters:
+        clauses = [parse_clause(resource_type, k, v) for k, v in query]
+        # A granular scope on a parameter this server cannot search grants nothing, rather than everything.
+        if all(c is not None for c in clauses):
+            groups.append(clauses)
+    return Visibility(decision.patient, groups)

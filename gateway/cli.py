@@ -1,0 +1,137 @@
+"""The ``fhir-gateway`` command: a thin Click layer over the store, fixtures and app factory."""
+import datetime as dt
+import os
+import time
+
+import click
+
+from . import store
+
+DEFAULT_DB = os.path.join("var", "gateway.db")
+db_option = click.option("--db", envvar="GATEWAY_DB", default=DEFAULT_DB, show_default=True,
+                         help="SQLite database path (env GATEWAY_DB).")
+
+
+@click.group()
+def cli():
+    """Patient-access FHIR gateway: chart store, FHIR R4 API and SMART authorization."""
+
+
+@cli.command()
+@db_option
+def init(db):
+    """Create (or migrate) the database.
+
+    Example: fhir-gateway init --db var/gateway.db
+    """
+    store.connect(db)
+    click.echo(f"Database ready: {db}")
+
+
+@cli.command("load-demo")
+@db_option
+def load_demo(db):
+    """Load the demo practices and patients (deterministic; dates relative to today).
+
+    Example: fhir-gateway load-demo --db var/demo.db
+    """
+    summary = _load_demo(db)
+    click.echo(f"Loaded {len(summary['patients'])} demo patients into {db}")
+
+
+def _load_demo(db):
+    from fixtures import demo_practice
+
+    database = store.connect(db)
+    summary = demo_practice.load(database, dt.date.today())
+    store.optimize(database)
+    return summary
+
+
+@cli.command()
+@db_option
+@click.option("--patients", default=1000, show_default=True, help="How many patients to generate.")
+@click.option("--seed", default=1, show_default=True, help="Random seed; the same seed gives the same charts.")
+def generate(db, patients, seed):
+    """Generate synthetic charts for scale tests (about 50 chart rows a patient).
+
+    Example: fhir-gateway generate --db var/bench.db --patients 10000 --seed 7
+    """
+    from fixtures import synthetic
+
+    database = store.connect(db)
+    started = time.perf_counter()
+    summary = synthetic.generate(database, patients, seed)
+    store.optimize(database)
+    seconds = time.perf_counter() - started
+    click.echo(f"Generated {patients} patients ({summary.get('rows', '?')} chart rows) in {seconds:.1f} s")
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker (gthread, keep-alive).")
+def serve(db, host, port, workers, threads):
+    """Serve the gateway with gunicorn (base URL from GATEWAY_BASE_URL, default http://HOST:PORT).
+
+    Example: fhir-gateway serve --db var/gateway.db --port 8080 --workers 2
+    """
+    _serve(db, host, port, workers, threads)
+
+
+def _serve(db, host, port, workers, threads):
+    from .server import run
+
+    base_url = os.environ.get("GATEWAY_BASE_URL") or f"http://{host}:{port}"
+    run({"DB": db, "BASE_URL": base_url}, f"{host}:{port}", workers, threads)
+
+
+@cli.command()
+@click.option("--db", default=os.path.join("var", "demo.db"), show_default=True)
+@click.option("--port", default=8080, show_default=True)
+@click.option("--reset/--keep", default=False, help="Start from a fresh demo database.")
+def demo(db, port, reset):
+    """Load the demo practice into its own database, serve it on 127.0.0.1 and print what to try.
+
+    Example: fhir-gateway demo --reset
+    """
+    if reset and os.path.exists(db):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+    database = store.connect(db)
+    if not store.chart_rows(database, "practices"):
+        _load_demo(db)
+    from .demo_guide import guide
+
+    click.echo(guide(database, f"http://127.0.0.1:{port}"))
+    _serve(db, "127.0.0.1", port, 2, 4)
+
+
+@cli.group()
+def token():
+    """Access tokens for operators and tests."""
+
+
+@token.command("issue")
+@db_option
+@click.option("--scope", required=True, help='SMART scopes, e.g. "patient/*.rs" or "system/*.read".')
+@click.option("--patient", default=None, help="Patient FHIR id for patient/ scopes.")
+@click.option("--ttl", default=3600, show_default=True, help="Lifetime in seconds.")
+@click.option("--client", "client_id", default="cli", show_default=True, help="Client id recorded with the token.")
+def token_issue(db, scope, patient, ttl, client_id):
+    """Issue a bearer token and print it alone on the last line.
+
+    Example: fhir-gateway token issue --scope "patient/*.rs" --patient 6f1c...
+    """
+    from smart_auth.scopes import InvalidScope
+    from smart_auth.tokens import issue_access_token
+
+    try:
+        issued = issue_access_token(store.connect(db), client_id, scope, patient, ttl=ttl)
+    except (InvalidScope, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--scope/--patient")
+    click.echo(f"# scope: {scope}; patient: {patient or '-'}; expires in {ttl} s")
+    click.echo(issued)

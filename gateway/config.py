@@ -1,0 +1,35 @@
+"""Layered configuration: safe local defaults, then ``GATEWAY_*`` environment variables, then the caller's dict."""
+import os
+
+DEMO_SECRET = "demo-only-secret-change-me"
+
+DEFAULTS = {
+    "DB": os.path.join("var", "gateway.db"),
+    "BASE_URL": "http://127.0.0.1:8080",
+    "SECRET_KEY": DEMO_SECRET,
+    "ENV": "development",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+# Variables read from the environment as GATEWAY_<NAME>.
+ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH")
+INT_KEYS = {"MAX_CONTENT_LENGTH"}
+
+
+class ConfigError(RuntimeError):
+    """Configuration that the gateway refuses to start with."""
+
+
+def load(overrides=None, environ=None):
+    """Return the effective configuration dict."""
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key in ENV_KEYS:
+        value = environ.get(f"GATEWAY_{key}")
+        if value is not None:
+            config[key] = int(value) if key in INT_KEYS else value
+    config.update(overrides or {})
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["FHIR_BASE"] = config["BASE_URL"] + "/fhir"
+    if config["ENV"] == "production" and config["SECRET_KEY"] in (DEMO_SECRET, "", None):
+        raise ConfigError("GATEWAY_SECRET_KEY must be set to a real secret when GATEWAY_ENV=production")
+    return config

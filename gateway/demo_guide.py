@@ -1,0 +1,45 @@
+"""What `fhir-gateway demo` prints: where to go, whom to look at, and ready-to-paste requests."""
+from smart_auth.tokens import issue_access_token
+
+from . import store
+
+DEMO_TTL = 12 * 3600
+
+
+def guide(db, base_url):
+    """Issue demo tokens and return the text that tells a newcomer what to try."""
+    patients = store.chart_rows(db, "patients")
+    practices = {p["id"]: p["name"] for p in store.chart_rows(db, "practices")}
+    first = patients[0]
+    patient_token = issue_access_token(db, "demo", "patient/*.rs", first["uid"], ttl=DEMO_TTL)
+    system_token = issue_access_token(db, "demo", "system/*.rs", ttl=DEMO_TTL)
+    fhir = f"{base_url}/fhir"
+    lines = [
+        "",
+        "fhir-gateway demo",
+        "=================",
+        f"FHIR base:             {fhir}   (CapabilityStatement: {fhir}/metadata)",
+        "",
+        "Demo patients (FHIR id, name, practice):",
+    ]
+    lines += [f"  {p['uid']}  {p['first_name']} {p['last_name']:<12}  {practices[p['practice_id']]}"
+              for p in patients]
+    lines += [
+        "",
+        f"A patient token for {first['first_name']} {first['last_name']} (patient/*.rs, 12 h):",
+        f"  export TOKEN={patient_token}",
+        "A system token that sees every chart (system/*.rs, 12 h):",
+        f"  export SYSTEM_TOKEN={system_token}",
+        "",
+        "Try:",
+        f"  curl -s {fhir}/metadata | head -c 300",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {fhir}/Patient/{first["uid"]}',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" "{fhir}/Condition?patient={first["uid"]}"',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" "{fhir}/Observation?patient={first["uid"]}&category=laboratory"',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {fhir}/Patient/{first["uid"]}/\\$everything',
+        f'  curl -s -H "Authorization: Bearer $SYSTEM_TOKEN" "{fhir}/Patient?name=gar&_count=2"',
+        "More tokens: .venv/bin/fhir-gateway token issue --db var/demo.db --scope 'patient/*.rs' --patient ID",
+        "",
+        "Serving; press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,314 @@
+"""Ordered, forward-only schema migrations for the chart store.
+
+The chart tables are shaped the way an EHR keeps its charts (integer keys, MRNs, chart codes);
+the ``resources`` table and the ``search_*`` tables hold the FHIR projection of every chart row.
+Each migration is applied once, in order, inside one transaction, and recorded in ``schema_version``.
+"""
+
+CHART_TABLES = """
+CREATE TABLE practices (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    npi TEXT,
+    phone TEXT,
+    email TEXT,
+    address_line TEXT,
+    city TEXT,
+    state TEXT,
+    postal_code TEXT,
+    mrn_system TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE TABLE providers (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    npi TEXT,
+    prefix TEXT,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    credentials TEXT,
+    specialty_code TEXT,
+    specialty_name TEXT,
+    phone TEXT,
+    email TEXT,
+    updated_at TEXT
+);
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    mrn TEXT NOT NULL,
+    first_name TEXT NOT NULL,
+    middle_name TEXT,
+    last_name TEXT NOT NULL,
+    suffix TEXT,
+    previous_last_name TEXT,
+    birth_date TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    race_code TEXT,
+    ethnicity_code TEXT,
+    preferred_language TEXT,
+    email TEXT,
+    phone TEXT,
+    home_phone TEXT,
+    address_line TEXT,
+    address_line2 TEXT,
+    city TEXT,
+    state TEXT,
+    postal_code TEXT,
+    deceased_at TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT,
+    UNIQUE (practice_id, mrn)
+);
+CREATE TABLE diagnoses (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    icd10_code TEXT,
+    snomed_code TEXT,
+    description TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT 'problem-list-item',
+    status TEXT NOT NULL DEFAULT 'active',
+    verification TEXT NOT NULL DEFAULT 'confirmed',
+    onset_date TEXT,
+    resolved_date TEXT,
+    recorded_at TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    note TEXT,
+    updated_at TEXT
+);
+CREATE TABLE medications (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    rxnorm_code TEXT,
+    name TEXT NOT NULL,
+    sig TEXT,
+    dose_value REAL,
+    dose_unit TEXT,
+    route TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    source TEXT NOT NULL DEFAULT 'prescribed',
+    start_date TEXT,
+    end_date TEXT,
+    prescribed_at TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    dispense_quantity REAL,
+    dispense_unit TEXT,
+    refills INTEGER,
+    reason_icd10 TEXT,
+    reason_text TEXT,
+    updated_at TEXT
+);
+CREATE TABLE allergies (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    substance_system TEXT NOT NULL,
+    substance_code TEXT,
+    substance_name TEXT NOT NULL,
+    category TEXT,
+    criticality TEXT,
+    reaction_snomed TEXT,
+    reaction_name TEXT,
+    severity TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    verification TEXT NOT NULL DEFAULT 'confirmed',
+    onset_date TEXT,
+    recorded_at TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE TABLE immunizations (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    cvx_code TEXT NOT NULL,
+    vaccine_name TEXT NOT NULL,
+    administered_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'completed',
+    not_done_reason TEXT,
+    lot_number TEXT,
+    expiration_date TEXT,
+    manufacturer TEXT,
+    route TEXT,
+    site TEXT,
+    dose_ml REAL,
+    primary_source INTEGER NOT NULL DEFAULT 1,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE TABLE procedures (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    code_system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'completed',
+    performed_at TEXT,
+    performed_end TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    reason_icd10 TEXT,
+    reason_text TEXT,
+    updated_at TEXT
+);
+CREATE TABLE care_plans (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    intent TEXT NOT NULL DEFAULT 'plan',
+    period_start TEXT,
+    period_end TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE TABLE lab_results (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    panel_loinc TEXT NOT NULL,
+    panel_name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'final',
+    collected_at TEXT NOT NULL,
+    reported_at TEXT,
+    performing_lab TEXT,
+    conclusion TEXT,
+    shared_with_patient INTEGER NOT NULL DEFAULT 0,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE TABLE lab_observations (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    lab_result_id INTEGER NOT NULL REFERENCES lab_results(id),
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    loinc_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value_num REAL,
+    value_text TEXT,
+    unit TEXT,
+    ref_low REAL,
+    ref_high REAL,
+    ref_text TEXT,
+    interpretation TEXT,
+    status TEXT NOT NULL DEFAULT 'final',
+    note TEXT,
+    updated_at TEXT
+);
+CREATE TABLE appointments (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    start_at TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'booked',
+    visit_type TEXT,
+    visit_type_code TEXT,
+    reason_text TEXT,
+    reason_icd10 TEXT,
+    location TEXT,
+    comment TEXT,
+    updated_at TEXT
+);
+"""
+
+CHART_INDEXES = """
+CREATE INDEX providers_practice ON providers(practice_id);
+CREATE INDEX patients_practice ON patients(practice_id);
+CREATE INDEX diagnoses_patient ON diagnoses(patient_id);
+CREATE INDEX medications_patient ON medications(patient_id);
+CREATE INDEX allergies_patient ON allergies(patient_id);
+CREATE INDEX immunizations_patient ON immunizations(patient_id);
+CREATE INDEX procedures_patient ON procedures(patient_id);
+CREATE INDEX care_plans_patient ON care_plans(patient_id);
+CREATE INDEX lab_results_patient ON lab_results(patient_id);
+CREATE INDEX lab_observations_result ON lab_observations(lab_result_id);
+CREATE INDEX appointments_patient ON appointments(patient_id);
+"""
+
+# The FHIR projection. ``pk`` orders a search's results and is the keyset that pages through them,
+# so a page link stays correct while rows are written between page requests.
+PROJECTION = """
+CREATE TABLE resources (
+    pk INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    patient_id TEXT,
+    practice_id TEXT,
+    version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    last_updated_ms INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    source_table TEXT NOT NULL,
+    source_id INTEGER NOT NULL,
+    json BLOB NOT NULL,
+    UNIQUE (type, id)
+);
+CREATE INDEX resources_patient ON resources(type, patient_id, pk);
+CREATE INDEX resources_source ON resources(source_table, source_id);
+CREATE TABLE search_token (
+    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    param TEXT NOT NULL,
+    system TEXT NOT NULL,
+    code TEXT NOT NULL
+);
+CREATE INDEX search_token_pk ON search_token(pk, param, code);
+CREATE INDEX search_token_code ON search_token(param, code, pk);
+CREATE TABLE search_date (
+    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    param TEXT NOT NULL,
+    low INTEGER NOT NULL,
+    high INTEGER NOT NULL
+);
+CREATE INDEX search_date_pk ON search_date(pk, param);
+CREATE TABLE search_string (
+    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    param TEXT NOT NULL,
+    value TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE INDEX search_string_pk ON search_string(pk, param);
+CREATE INDEX search_string_value ON search_string(param, value);
+CREATE TABLE search_ref (
+    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    param TEXT NOT NULL,
+    target TEXT NOT NULL,
+    patient_id TEXT
+);
+CREATE INDEX search_ref_pk ON search_ref(pk, param);
+CREATE INDEX search_ref_target ON search_ref(target, patient_id);
+"""
+
+TOKENS = """
+CREATE TABLE access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    patient_id TEXT,
+    subject TEXT,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS]
+
+
+def migrate(conn):
+    """Apply every migration newer than the database's schema version; return the new version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        # executescript() commits first, so run the statements inside an explicit transaction.
+        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
+    return len(MIGRATIONS)

@@ -1,0 +1,275 @@
+"""FHIR search: parse request parameters into a :class:`SearchQuery` that the store turns into SQL.
+
+Semantics follow FHIR R4 3.1.1 (https://hl7.org/fhir/R4/search.html): a comma inside one value is OR,
+a repeated parameter is AND; token ``system|code``; date prefixes with the value taken as a range.
+"""
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from mappers import REGISTRY
+from mappers._common import SearchParam
+
+from .errors import InvalidSearch
+
+ID_PARAM = SearchParam("_id", "token", (), "http://hl7.org/fhir/SearchParameter/Resource-id")
+LAST_UPDATED = SearchParam(
+    "_lastUpdated", "date", (), "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"
+)
+COMMON_PARAMS = (ID_PARAM, LAST_UPDATED)
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 1000
+DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+MODIFIERS = {
+    "token": {"not", "missing"},
+    "date": {"missing"},
+    "string": {"exact", "contains", "missing"},
+    "reference": {"missing"},
+}
+SUMMARY_VALUES = {"count", "false", "data"}
+# Parameters that shape the result rather than select it, or that the web layer handles.
+RESULT_PARAMS = {"_count", "_summary", "_elements", "_include", "_revinclude", "_format", "_pretty",
+                 "_total", "_cursor", "_snapshot"}
+END_OF_TIME = 253402300800000  # 10000-01-01T00:00:00Z in ms: the open end of a Period.
+
+_DATE_RE = re.compile(
+    r"(?P<y>\d{4})(-(?P<m>\d{2})(-(?P<d>\d{2})(T(?P<H>\d{2}):(?P<M>\d{2})(:(?P<S>\d{2})(\.(?P<f>\d+))?)?"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+_ELEMENT_RE = re.compile(r"[a-z][A-Za-z0-9]*$")
+
+
+@dataclass
+class Clause:
+    """One search parameter occurrence: values inside are OR'ed; clauses in a query are AND'ed."""
+
+    param: SearchParam
+    modifier: str | None
+    values: list
+
+
+@dataclass
+class SearchQuery:
+    """A parsed search: what to match, which page, and what to return."""
+
+    type: str
+    clauses: list[Clause] = field(default_factory=list)
+    count: int = DEFAULT_COUNT
+    cursor: int = 0
+    snapshot: int | None = None
+    summary: str | None = None
+    elements: list[str] | None = None
+    includes: list[tuple[str, str]] = field(default_factory=list)
+    revincludes: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def normalize(text):
+    """Fold case and strip accents, as FHIR string search requires."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def date_range(value):
+    """Return the half-open range ``(low_ms, high_ms)`` a FHIR date, dateTime or instant covers.
+
+    A partial date is the whole period it names; a time without a zone is taken as UTC (R4 3.1.1.4.2).
+    """
+    m = _DATE_RE.match(value or "")
+    if not m:
+        raise ValueError(f"'{value}' is not a FHIR date")
+    g = m.groupdict()
+    year, month, day = int(g["y"]), int(g["m"] or 1), int(g["d"] or 1)
+    if g["H"] is None:
+        low = dt.datetime(year, month, day, tzinfo=dt.timezone.utc)
+        if g["d"]:
+            high = low + dt.timedelta(days=1)
+        elif g["m"]:
+            high = low.replace(year=year + month // 12, month=month % 12 + 1)
+        else:
+            high = low.replace(year=year + 1)
+        return _ms(low), _ms(high)
+    tz = dt.timezone.utc
+    if g["tz"] and g["tz"] != "Z":
+        sign = 1 if g["tz"][0] == "+" else -1
+        tz = dt.timezone(sign * dt.timedelta(hours=int(g["tz"][1:3]), minutes=int(g["tz"][4:6])))
+    fraction = g["f"] or ""
+    micro = int((fraction + "000000")[:6])
+    low = dt.datetime(year, month, day, int(g["H"]), int(g["M"]), int(g["S"] or 0), micro, tzinfo=tz)
+    if g["S"] is None:
+        width = 60_000
+    elif fraction:
+        width = max(1, 10 ** (3 - min(len(fraction), 3)))
+    else:
+        width = 1000
+    return _ms(low), _ms(low) + width
+
+
+def _ms(moment):
+    return int(moment.timestamp() * 1000) if moment.year < 9999 else END_OF_TIME
+
+
+def split_values(value):
+    """Split a parameter value on unescaped commas and unescape ``\\,`` ``\\|`` ``\\$`` ``\\\\``."""
+    parts, current, chars = [], [], iter(value)
+    for c in chars:
+        if c == "\\":
+            current.append(next(chars, ""))
+        elif c == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    parts.append("".join(current))
+    return parts
+
+
+def _split_token(value):
+    """Split ``system|code`` on its first unescaped bar, returning (system or None, code or None)."""
+    m = re.search(r"(?<!\\)\|", value)
+    if not m:
+        return None, value.replace("\\|", "|") or None
+    system, code = value[: m.start()], value[m.end():]
+    return system.replace("\\|", "|"), code.replace("\\|", "|") or None
+
+
+def parse_value(param, modifier, raw, base_url=""):
+    """Parse one comma-separated part of a parameter value for the parameter's type."""
+    if modifier == "missing":
+        if raw not in ("true", "false"):
+            raise InvalidSearch(f"{param.name}:missing takes true or false, not '{raw}'")
+        return raw == "true"
+    if param.type == "token":
+        if raw == "" or raw == "|":
+            raise InvalidSearch(f"{param.name} needs a code or system|code")
+        return _split_token(raw)
+    if param.type == "date":
+        prefix = raw[:2] if raw[:2] in DATE_PREFIXES and raw[2:3].isdigit() else "eq"
+        text = raw[2:] if raw[:2] == prefix else raw
+        try:
+            return (prefix, *date_range(text))
+        except ValueError:
+            raise InvalidSearch(f"{param.name}: '{raw}' is not a valid date (use e.g. ge2023-01-15)")
+    if param.type == "string":
+        if not raw:
+            raise InvalidSearch(f"{param.name} needs a value")
+        return raw if modifier == "exact" else normalize(raw)
+    if param.type == "reference":
+        return _parse_reference(param, modifier, raw, base_url)
+    raise InvalidSearch(f"{param.name}: parameters of type {param.type} are not supported")
+
+
+def _parse_reference(param, type_modifier, raw, base_url):
+    """Turn ``Type/id``, ``id`` or an absolute URL on this server into the list of ``Type/id`` it may mean."""
+    if base_url and raw.startswith(base_url.rstrip("/") + "/"):
+        raw = raw[len(base_url.rstrip("/")) + 1:]
+    parts = raw.split("/")
+    if len(parts) == 2 and parts[0] in REGISTRY and parts[1]:
+        return [raw]
+    targets = [type_modifier] if type_modifier else list(param.targets)
+    if len(parts) == 1 and parts[0] and targets:
+        return [f"{t}/{raw}" for t in targets]
+    raise InvalidSearch(f"{param.name}: '{raw}' is not a reference (use Patient/123 or 123)")
+
+
+def find_param(resource_type, name):
+    """Return the search parameter ``name`` of ``resource_type`` (or a common one), or None."""
+    for param in COMMON_PARAMS:
+        if param.name == name:
+            return param
+    for param in REGISTRY[resource_type].search_params:
+        if param.name == name:
+            return param
+    return None
+
+
+def parse_clause(resource_type, key, value, base_url=""):
+    """Parse ``key=value`` (``key`` may carry a ``:modifier``) into a Clause; None if the key is unknown."""
+    name, _, modifier = key.partition(":")
+    param = find_param(resource_type, name)
+    if param is None or "." in name:
+        return None
+    if modifier and modifier not in MODIFIERS.get(param.type, ()):
+        if not (param.type == "reference" and modifier in param.targets):
+            raise InvalidSearch(f"modifier ':{modifier}' is not supported on {name}")
+    values = [parse_value(param, modifier or None, v, base_url) for v in split_values(value)]
+    if param.type == "reference" and modifier != "missing":
+        values = [target for group in values for target in group]
+    return Clause(param, modifier or None, values)
+
+
+def parse_search(resource_type, pairs, base_url="", strict=False):
+    """Parse a search's ``(name, value)`` pairs into a SearchQuery, raising InvalidSearch on bad values.
+
+    Unknown parameters are ignored and listed in ``ignored`` unless ``strict`` (``Prefer: handling=strict``).
+    """
+    query = SearchQuery(resource_type)
+    for key, value in pairs:
+        if key in RESULT_PARAMS:
+            _apply_result_param(query, key, value)
+            continue
+        clause = parse_clause(resource_type, key, value, base_url)
+        if clause is None:
+            if strict:
+                raise InvalidSearch(f"unknown search parameter '{key}' for {resource_type}")
+            query.ignored.append(key)
+        else:
+            query.clauses.append(clause)
+    return query
+
+
+def _apply_result_param(query, key, value):
+    if key == "_count":
+        query.count = _int_param(key, value, 0, MAX_COUNT)
+    elif key in ("_cursor", "_snapshot"):
+        setattr(query, key[1:], _int_param(key, value, 0, None))
+    elif key == "_summary":
+        if value not in SUMMARY_VALUES:
+            raise InvalidSearch(f"_summary={value} is not supported (use count, data or false)")
+        query.summary = None if value == "false" else value
+    elif key == "_elements":
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        if not names or not all(_ELEMENT_RE.match(n) for n in names):
+            raise InvalidSearch("_elements takes a comma-separated list of element names")
+        query.elements = names
+    elif key in ("_include", "_revinclude"):
+        _add_include(query, key, value)
+
+
+def _int_param(key, value, low, high):
+    if not value.isdigit():
+        raise InvalidSearch(f"{key} must be a whole number, not '{value}'")
+    number = int(value)
+    if number < low:
+        raise InvalidSearch(f"{key} must be at least {low}")
+    return min(number, high) if high is not None else number
+
+
+def _add_include(query, key, value):
+    """Accept ``Type:param[:Target]`` where ``param`` is a reference parameter of ``Type``."""
+    parts = value.split(":")
+    source = parts[0]
+    if len(parts) not in (2, 3) or source not in REGISTRY:
+        raise InvalidSearch(f"{key}={value}: use ResourceType:parameter")
+    param = find_param(source, parts[1])
+    if param is None or param.type != "reference":
+        raise InvalidSearch(f"{key}={value}: {parts[1]} is not a reference parameter of {source}")
+    if key == "_include":
+        if source != query.type:
+            raise InvalidSearch(f"_include={value} must start with {query.type}")
+        query.includes.append((source, parts[1]))
+    else:
+        if query.type not in param.targets:
+            raise InvalidSearch(f"_revinclude={value} does not point at {query.type}")
+        query.revincludes.append((source, parts[1]))
+
+
+@dataclass
+class Visibility:
+    """What one caller may see of one resource type: the patient compartment it is held to (if any)
+    and, for granular scopes, alternative sets of clauses a resource must match (OR of ANDs)."""
+
+    patient: str | None = None
+    filters: list[list[Clause]] | None = None

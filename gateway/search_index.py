@@ -1,0 +1,101 @@
+"""Extract the values a resource is searched by, at write time, from its FHIR JSON.
+
+The registry declares each search parameter's element paths; the value's FHIR datatype decides what
+is indexed (R4 3.1.1.4: a CodeableConcept gives one token per coding, a HumanName one string per part,
+a Period one date range).
+"""
+from .search import END_OF_TIME, date_range, normalize
+
+ANY_REFERENCE = "_ref"  # pseudo-parameter: every reference in the resource, for compartment checks
+
+
+def values_at(resource, path):
+    """Yield the values at a dotted element path, walking into lists along the way."""
+    current = [resource]
+    for step in path.split("."):
+        found = []
+        for item in current:
+            value = item.get(step) if isinstance(item, dict) else None
+            if isinstance(value, list):
+                found.extend(value)
+            elif value is not None:
+                found.append(value)
+        current = found
+    return current
+
+
+def tokens_of(value):
+    """Return the (system, code) pairs a coded value is searched by."""
+    if isinstance(value, bool):
+        return [("", "true" if value else "false")]
+    if isinstance(value, str):
+        return [("", value)]
+    if "coding" in value:
+        return [(c.get("system", ""), c["code"]) for c in value["coding"] if "code" in c]
+    if "code" in value:
+        return [(value.get("system", ""), value["code"])]
+    if "value" in value:
+        return [(value.get("system", ""), str(value["value"]))]
+    return []
+
+
+def date_ranges_of(value):
+    """Return the (low, high) millisecond ranges a date, dateTime, instant or Period covers."""
+    if isinstance(value, str):
+        return [date_range(value)]
+    if "start" in value or "end" in value:
+        low = date_range(value["start"])[0] if "start" in value else -END_OF_TIME
+        high = date_range(value["end"])[1] if "end" in value else END_OF_TIME
+        return [(low, high)]
+    return []
+
+
+_STRING_PARTS = ("text", "family", "given", "prefix", "suffix", "line", "city", "district", "state",
+                 "postalCode", "country")
+
+
+def strings_of(value):
+    """Return the strings a string, HumanName or Address is searched by."""
+    if isinstance(value, str):
+        return [value]
+    found = []
+    for part in _STRING_PARTS:
+        item = value.get(part)
+        if isinstance(item, list):
+            found.extend(item)
+        elif isinstance(item, str):
+            found.append(item)
+    return found
+
+
+def index_entries(resource, params):
+    """Return (tokens, dates, strings, refs): rows of (param, ...) for each declared search parameter."""
+    tokens, dates, strings, refs = [], [], [], []
+    for param in params:
+        for path in param.paths:
+            for value in values_at(resource, path):
+                if param.type == "token":
+                    tokens.extend((param.name, s, c) for s, c in tokens_of(value))
+                elif param.type == "date":
+                    dates.extend((param.name, lo, hi) for lo, hi in date_ranges_of(value))
+                elif param.type == "string":
+                    strings.extend((param.name, normalize(s), s) for s in strings_of(value))
+                elif param.type == "reference" and isinstance(value, dict) and "reference" in value:
+                    target = value["reference"]
+                    if not param.targets or target.split("/", 1)[0] in param.targets:
+                        refs.append((param.name, target))
+    refs.extend((ANY_REFERENCE, target) for target in sorted(set(all_references(resource))))
+    return tokens, dates, strings, refs
+
+
+def all_references(value):
+    """Yield every relative ``Type/id`` reference anywhere in a resource."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str) and item.count("/") == 1:
+                yield item
+            elif isinstance(item, (dict, list)):
+                yield from all_references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_references(item)

@@ -1,0 +1,31 @@
+"""Running the app under gunicorn (gthread workers keep connections alive)."""
+from gunicorn.app.base import BaseApplication
+
+
+class GatewayServer(BaseApplication):
+    """A gunicorn application that builds the Flask app inside each worker."""
+
+    def __init__(self, config, options):
+        self.gateway_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from .app import create_app
+
+        return create_app(self.gateway_config)
+
+
+def run(config, bind, workers, threads):
+    """Serve until interrupted."""
+    from .app import create_app
+
+    create_app(config)  # fail fast on bad configuration, and migrate once before forking
+    GatewayServer(config, {
+        "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+        "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+    }).run()

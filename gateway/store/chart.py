@@ -1,0 +1,99 @@
+"""Writing chart rows. Every write re-projects the affected FHIR resources in the same transaction."""
+import datetime as dt
+import sqlite3
+import uuid
+
+from ..errors import ChartError
+from .connection import transaction
+from .projection import project
+
+CHART_TABLES = (
+    "practices", "providers", "patients", "diagnoses", "medications", "allergies", "immunizations",
+    "procedures", "care_plans", "lab_results", "lab_observations", "appointments",
+)
+_columns_cache = {}
+
+
+def utc_now():
+    """The current time as a FHIR instant in UTC with millisecond precision."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _columns(conn, table):
+    if table not in CHART_TABLES:
+        raise ChartError(f"'{table}' is not a chart table")
+    if table not in _columns_cache:
+        _columns_cache[table] = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    return _columns_cache[table]
+
+
+def insert_rows(db, table, rows):
+    """Insert chart rows into ``table`` and project them to FHIR, all in one transaction; return ids.
+
+    A row may carry its integer ``id`` and its ``uid`` (the FHIR id); both are assigned when missing.
+    """
+    conn = db.conn
+    columns = _columns(conn, table)
+    now = utc_now()
+    with transaction(conn):
+        next_id = (conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0) + 1
+        ids, groups = [], {}
+        for row in rows:
+            unknown = set(row) - set(columns)
+            if unknown:
+                raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+            row = dict(row)
+            if row.get("id") is None:
+                row["id"], next_id = next_id, next_id + 1
+            row.setdefault("uid", str(uuid.uuid4()))
+            row.setdefault("updated_at", now)
+            ids.append(row["id"])
+            # Columns a row leaves out keep their schema defaults, so rows are grouped by the columns they set.
+            present = tuple(c for c in columns if c in row)
+            groups.setdefault(present, []).append(tuple(row[c] for c in present))
+        try:
+            for present, values in groups.items():
+                marks = ", ".join("?" for _ in present)
+                conn.executemany(f"INSERT INTO {table} ({', '.join(present)}) VALUES ({marks})", values)
+        except sqlite3.IntegrityError as exc:
+            raise ChartError(f"{table}: {exc}") from exc
+        project(conn, table, ids, now)
+    return ids
+
+
+def update_row(db, table, row_id, changes):
+    """Change columns of one chart row, bump its FHIR projection's version; return the new row."""
+    conn = db.conn
+    columns = _columns(conn, table)
+    changes = {k: v for k, v in changes.items() if k not in ("id", "uid")}
+    unknown = set(changes) - set(columns)
+    if unknown:
+        raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+    now = utc_now()
+    changes["updated_at"] = now
+    with transaction(conn):
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        try:
+            cursor = conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
+        except sqlite3.IntegrityError as exc:
+            raise ChartError(f"{table}: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise ChartError(f"{table} has no row {row_id}", status=404)
+        project(conn, table, [row_id], now)
+    return chart_row(db, table, row_id)
+
+
+def chart_row(db, table, row_id):
+    """Return one chart row as a dict, or None."""
+    rows = chart_rows(db, table, id=row_id)
+    return rows[0] if rows else None
+
+
+def chart_rows(db, table, **equals):
+    """Return the chart rows of ``table`` whose columns equal the given values, as dicts, by id."""
+    columns = _columns(db.conn, table)
+    unknown = set(equals) - set(columns)
+    if unknown:
+        raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+    where = " AND ".join(f"{k} = ?" for k in equals) or "1"
+    return list(db.query(f"SELECT * FROM {table} WHERE {where} ORDER BY id", list(equals.values())))

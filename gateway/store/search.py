@@ -1,0 +1,162 @@
+"""Search SQL: a SearchQuery plus the caller's Visibility become one keyset-paged SELECT."""
+import time
+
+from mappers import REGISTRY
+
+from ..search_index import ANY_REFERENCE
+
+_TOKEN = "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ? AND ({}))"
+_DATE = "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ? AND ({}))"
+_STRING = "EXISTS (SELECT 1 FROM search_string s WHERE s.pk = r.pk AND s.param = ? AND ({}))"
+_REF = "EXISTS (SELECT 1 FROM search_ref f WHERE f.pk = r.pk AND f.param = ? AND f.target IN ({}))"
+_MISSING = {
+    "token": "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ?)",
+    "date": "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ?)",
+    "string": "EXISTS (SELECT 1 FROM search_string s WHERE s.pk = r.pk AND s.param = ?)",
+    "reference": "EXISTS (SELECT 1 FROM search_ref f WHERE f.pk = r.pk AND f.param = ?)",
+}
+# Date prefix semantics over half-open ranges, target [{lo}, {hi}) against search [?, ?) (R4 3.1.1.4.2).
+_DATE_PREFIX = {
+    "eq": ("({lo} >= ? AND {hi} <= ?)", "ab"),
+    "ne": ("NOT ({lo} >= ? AND {hi} <= ?)", "ab"),
+    "gt": ("{hi} > ?", "b"),
+    "lt": ("{lo} < ?", "a"),
+    "ge": ("({hi} > ? OR ({lo} >= ? AND {hi} <= ?))", "bab"),
+    "le": ("({lo} < ? OR ({lo} >= ? AND {hi} <= ?))", "aab"),
+    "sa": ("{lo} >= ?", "b"),
+    "eb": ("{hi} <= ?", "a"),
+    "ap": ("({lo} < ? AND {hi} > ?)", "BA"),
+}
+
+
+def _date_sql(values, lo, hi):
+    parts, params = [], []
+    now_ms = int(time.time() * 1000)
+    for prefix, low, high in values:
+        sql, order = _DATE_PREFIX[prefix]
+        # "ap": within 10% of the distance between the value and now (R4 3.1.1.4.2).
+        slack = abs(now_ms - low) // 10
+        pick = {"a": low, "b": high, "A": low - slack, "B": high + slack}
+        parts.append(sql.format(lo=lo, hi=hi))
+        params.extend(pick[c] for c in order)
+    return " OR ".join(parts), params
+
+
+def _token_sql(values):
+    parts, params = [], []
+    for system, code in values:
+        conds = []
+        if code is not None:
+            conds.append("t.code = ?")
+            params.append(code)
+        if system is not None:
+            conds.append("t.system = ?")
+            params.append(system)
+        parts.append("(" + " AND ".join(conds) + ")")
+    return " OR ".join(parts), params
+
+
+def _string_sql(modifier, values):
+    parts, params = [], []
+    for value in values:
+        if modifier == "exact":
+            parts.append("s.raw = ?")
+            params.append(value)
+        elif modifier == "contains":
+            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            parts.append("s.value LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        else:
+            parts.append("(s.value >= ? AND s.value < ?)")
+            params.extend([value, value + "\U0010ffff"])
+    return " OR ".join(parts), params
+
+
+def clause_sql(resource_type, clause):
+    """Return (sql, params) for one clause, a condition on the resources row ``r``."""
+    param, values = clause.param, clause.values
+    if clause.modifier == "missing":
+        sql = " OR ".join(
+            ("NOT " if missing else "") + _MISSING[param.type] for missing in values)
+        return f"({sql})", [param.name] * len(values)
+    if param.name == "_id":
+        codes = [code for _, code in values]
+        sql = f"r.id {'NOT ' if clause.modifier == 'not' else ''}IN ({','.join('?' * len(codes))})"
+        return sql, codes
+    if param.name == "_lastUpdated":
+        sql, params = _date_sql(values, "r.last_updated_ms", "(r.last_updated_ms + 1)")
+        return f"({sql})", params
+    if param.type == "token":
+        sql, params = _token_sql(values)
+        negate = "NOT " if clause.modifier == "not" else ""
+        return negate + _TOKEN.format(sql), [param.name, *params]
+    if param.type == "date":
+        sql, params = _date_sql(values, "d.low", "d.high")
+        return _DATE.format(sql), [param.name, *params]
+    if param.type == "string":
+        sql, params = _string_sql(clause.modifier, values)
+        return _STRING.format(sql), [param.name, *params]
+    if param.name == "patient" and REGISTRY[resource_type].compartment and \
+            all(v.startswith("Patient/") for v in values):
+        ids = [v.split("/", 1)[1] for v in values]
+        return f"r.patient_id IN ({','.join('?' * len(ids))})", ids
+    return _REF.format(",".join("?" * len(values))), [param.name, *values]
+
+
+def where_sql(resource_type, clauses, visibility):
+    """Return (sql, params): the WHERE conditions for a query's clauses and the caller's visibility."""
+    conds, params = ["r.type = ?", "r.deleted = 0"], [resource_type]
+    for clause in clauses:
+        sql, p = clause_sql(resource_type, clause)
+        conds.append(sql)
+        params.extend(p)
+    if visibility.patient is not None:
+        if REGISTRY[resource_type].compartment:
+            conds.append("r.patient_id = ?")
+        else:
+            # Outside the compartment a patient may see what their own records reference.
+            conds.append("EXISTS (SELECT 1 FROM search_ref x WHERE x.target = r.type || '/' || r.id"
+                         f" AND x.patient_id = ? AND x.param = '{ANY_REFERENCE}')")
+        params.append(visibility.patient)
+    if visibility.filters is not None:
+        alternatives = []
+        for group in visibility.filters:
+            parts = [clause_sql(resource_type, c) for c in group]
+            alternatives.append("(" + " AND ".join([s for s, _ in parts] or ["1"]) + ")")
+            params.extend(p for _, ps in parts for p in ps)
+        conds.append("(" + (" OR ".join(alternatives) or "0") + ")")
+    return " AND ".join(conds), params
+
+
+def search(conn, query, visibility):
+    """Run a search; return (total, [(pk, id, json bytes)], next cursor or None, snapshot)."""
+    where, params = where_sql(query.type, query.clauses, visibility)
+    snapshot = query.snapshot
+    if snapshot is None:
+        snapshot = conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0
+    where += " AND r.pk <= ?"
+    params.append(snapshot)
+    if query.summary == "count" or query.count == 0:
+        return _count(conn, where, params), [], None, snapshot
+    page = conn.execute(
+        f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where} AND r.pk > ? ORDER BY r.pk LIMIT ?",
+        [*params, query.cursor, query.count + 1]).fetchall()
+    more = len(page) > query.count
+    page = page[:query.count]
+    if query.cursor == 0 and not more:
+        total = len(page)
+    else:
+        total = _count(conn, where, params)
+    return total, page, page[-1][0] if more else None, snapshot
+
+
+def _count(conn, where, params):
+    return conn.execute(f"SELECT count(*) FROM resources r WHERE {where}", params).fetchone()[0]
+
+
+def references_from(conn, pks, param):
+    """Return the distinct ``Type/id`` targets that resources ``pks`` reference through ``param``."""
+    marks = ",".join("?" * len(pks))
+    rows = conn.execute(
+        f"SELECT DISTINCT target FROM search_ref WHERE pk IN ({marks}) AND param = ?", [*pks, param])
+    return [r[0] for r in rows]

@@ -1,0 +1,32 @@
+"""Access tokens, stored by SHA-256 hash: the database never holds a usable token."""
+import hashlib
+
+
+def token_hash(token):
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def save_token(conn, token, client_id, scope, patient_id, subject, issued_at, expires_at):
+    """Record a newly issued access token (only its hash is kept)."""
+    conn.execute(
+        "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at))
+
+
+def find_token(conn, token):
+    """Return the token's record as a dict, or None; expiry and revocation are the caller's to judge."""
+    row = conn.execute(
+        "SELECT client_id, scope, patient_id, subject, issued_at, expires_at, revoked"
+        " FROM access_tokens WHERE token_hash = ?", (token_hash(token),)).fetchone()
+    if row is None:
+        return None
+    keys = ("client_id", "scope", "patient_id", "subject", "issued_at", "expires_at", "revoked")
+    return dict(zip(keys, row))
+
+
+def revoke_token(conn, token):
+    """Mark a token revoked; return whether it existed."""
+    cur = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?", (token_hash(token),))
+    return cur.rowcount > 0

@@ -1,0 +1,39 @@
+"""The mapper registry: every projected FHIR resource type, its chart table, mapper and searches.
+
+The API, the CapabilityStatement and the docs are generated from ``REGISTRY`` so they cannot
+disagree. Patient comes first; the rest follow in the order a patient summary lists them.
+"""
+from . import (
+    allergy_intolerance, appointment, care_plan, condition, diagnostic_report, immunization,
+    medication_request, medication_statement, observation, organization, patient, practitioner,
+    procedure,
+)
+from ._common import ResourceType, SearchParam, UnmappableValue
+
+_MODULES = (
+    patient, organization, practitioner, condition, medication_request, medication_statement,
+    allergy_intolerance, immunization, procedure, care_plan, observation, diagnostic_report,
+    appointment,
+)
+
+REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}
+
+__all__ = ["REGISTRY", "ResourceType", "SearchParam", "UnknownResourceType", "UnmappableValue",
+           "for_table", "get"]
+
+
+class UnknownResourceType(KeyError):
+    """A resource type the gateway does not project."""
+
+
+def get(name):
+    """Return the ResourceType registered under a FHIR resource type name."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownResourceType(name) from None
+
+
+def for_table(table):
+    """Return the ResourceTypes projected from one chart table (medications feeds two)."""
+    return [resource for resource in REGISTRY.values() if resource.table == table]

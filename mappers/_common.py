@@ -1,0 +1,172 @@
+"""Shared pieces of the mappers: the registry's data classes and small FHIR datatype builders.
+
+Every mapper module exposes ``RESOURCE``, a :class:`ResourceType`, whose ``to_fhir(row, ctx)`` is a
+pure function: one chart row (a plain dict, as stored in the chart table ``table``) in, one FHIR R4
+resource (a plain dict) out, or ``None`` when the row must not be projected for patient access.
+
+``ctx`` carries what the row alone cannot say, already resolved to FHIR ids by the store:
+
+- ``patient``: the Patient's FHIR id (compartment rows), or ``None``.
+- ``organization``: the practice's Organization FHIR id.
+- ``mrn_system``: the practice's identifier system URI for MRNs.
+- ``provider``: the FHIR id of the Practitioner in the row's ``provider_id`` column, or ``None``.
+- ``report``: for ``lab_observations`` rows, the parent ``lab_results`` row (its ``uid`` is the
+  DiagnosticReport id, ``shared_with_patient`` decides projection).
+- ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
+
+Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import codes
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    """A FHIR search parameter: its name, type, the element paths it indexes and its canonical URL.
+
+    ``paths`` are dotted element paths into the resource JSON (``"code"``, ``"name.family"``,
+    ``"participant.actor"``); a list along the way is walked element by element. ``targets`` limits a
+    reference parameter to those resource types.
+    """
+
+    name: str
+    type: str  # "token" | "date" | "string" | "reference"
+    paths: tuple[str, ...]
+    definition: str
+    targets: tuple[str, ...] = ()
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One projected FHIR resource type: where its rows come from, how they map and how they search."""
+
+    name: str
+    table: str
+    to_fhir: Callable[[dict, dict], "dict | None"]
+    profiles: tuple[str, ...]
+    search_params: tuple[SearchParam, ...]
+    compartment: bool = True
+    includes: tuple[str, ...] = ()
+    revincludes: tuple[str, ...] = field(default=())
+
+
+# --- Builders -----------------------------------------------------------------------------------
+# Every mapper assembles its resource with these and passes it through compact() last, so builders
+# may return None (or dicts holding None) for absent chart values.
+
+US_CORE_PROFILE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+BASE_PROFILE = "http://hl7.org/fhir/StructureDefinition/"
+US_CORE_SEARCH = "http://hl7.org/fhir/us/core/SearchParameter/"
+BASE_SEARCH = "http://hl7.org/fhir/SearchParameter/"
+
+
+class UnmappableValue(ValueError):
+    """A chart value with no FHIR code, where FHIR requires one (a status, gender, intent...)."""
+
+
+def lookup(table, value, element):
+    """Return ``table[value]`` (case-insensitive); raise UnmappableValue naming ``element`` if absent."""
+    found = table.get(str(value).strip().lower()) if value is not None else None
+    if found is None:
+        raise UnmappableValue(f"{element}: no FHIR code for chart value {value!r}")
+    return found
+
+
+def lookup_optional(table, value):
+    """Return ``table[value]`` (case-insensitive), or None when the value is empty or unknown."""
+    return table.get(str(value).strip().lower()) if value else None
+
+
+def compact(value):
+    """Return ``value`` with None, empty strings, lists and dicts removed at every depth."""
+    if isinstance(value, dict):
+        items = ((key, compact(item)) for key, item in value.items())
+        return {key: item for key, item in items if not _is_empty(item)}
+    if isinstance(value, list):
+        return [item for item in map(compact, value) if not _is_empty(item)]
+    return value
+
+
+def _is_empty(value):
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def meta(*profiles):
+    """Return ``meta`` claiming the given profiles; base resource definitions are not claimed."""
+    claimed = [url for url in profiles if not url.startswith(BASE_PROFILE)]
+    return {"profile": claimed} if claimed else None
+
+
+def coding(system, code, display=None):
+    """Return a Coding, or None when there is no code."""
+    if not code:
+        return None
+    return {"system": system, "code": code, "display": display}
+
+
+def codeable(*codings, text=None):
+    """Return a CodeableConcept from the non-empty codings and text, or None when all are empty."""
+    present = [item for item in codings if item]
+    if not present and not text:
+        return None
+    return {"coding": present, "text": text}
+
+
+def reference(resource_type, resource_id, display=None):
+    """Return a literal Reference ``Type/id``, or None when there is no id."""
+    if not resource_id:
+        return None
+    return {"reference": f"{resource_type}/{resource_id}", "display": display}
+
+
+def display_reference(resource_type, display):
+    """Return a text-only Reference to something the gateway has no resource for, or None."""
+    if not display:
+        return None
+    return {"type": resource_type, "display": display}
+
+
+def number(value):
+    """Return a decimal as int when it is integral (2.0 -> 2), so JSON shows what was charted."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def quantity(value, unit=None):
+    """Return a Quantity; its UCUM system and code are set only when the unit is known UCUM."""
+    if value is None:
+        return None
+    code = codes.ucum(unit)
+    return {"value": number(value), "unit": unit, "system": codes.UCUM if code else None, "code": code}
+
+
+def period(start, end=None):
+    """Return a Period, or None when both ends are unknown."""
+    if not start and not end:
+        return None
+    return {"start": start, "end": end}
+
+
+def notes(text):
+    """Return a one-Annotation list for a free-text note, or None."""
+    return [{"text": text}] if text else None
+
+
+def data_absent(reason="unknown"):
+    """Return the element body US Core asks for when a required value is missing (data-absent-reason)."""
+    return {"extension": [{"url": codes.EXT_DATA_ABSENT_REASON, "valueCode": reason}]}
+
+
+def us_core_param(resource_type, name, type_, *paths, targets=()):
+    """Return a SearchParam whose canonical is US Core's ``us-core-{resource}-{name}``."""
+    url = f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-{name}"
+    return SearchParam(name, type_, paths, url, targets)
+
+
+def base_param(definition_id, name, type_, *paths, targets=()):
+    """Return a SearchParam whose canonical is the base FHIR R4 ``SearchParameter/{definition_id}``."""
+    return SearchParam(name, type_, paths, f"{BASE_SEARCH}{definition_id}", targets)

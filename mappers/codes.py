@@ -1,0 +1,266 @@
+"""Code systems, extension URLs and the value-set tables the mappers translate chart values with.
+
+Chart-value tables are keyed by the lower-cased chart value (see ``_common.lookup``); the values are
+FHIR codes or ``(code, display)`` pairs. System URIs follow HL7 Terminology (THO) and US Core.
+"""
+
+# --- Code systems -------------------------------------------------------------------------------
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+CPT = "http://www.ama-assn.org/go/cpt"
+# THO's CodeSystem hcpcs-Level-II declares the http:// form as its url.
+HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+CVX = "http://hl7.org/fhir/sid/cvx"
+MVX = "http://hl7.org/fhir/sid/mvx"
+UNII = "http://fdasis.nlm.nih.gov"
+NDFRT = "http://hl7.org/fhir/ndfrt"
+UCUM = "http://unitsofmeasure.org"
+NPI = "http://hl7.org/fhir/sid/us-npi"
+BCP47 = "urn:ietf:bcp:47"
+CDC_RACE_ETHNICITY = "urn:oid:2.16.840.1.113883.6.238"
+THO = "http://terminology.hl7.org/CodeSystem/"
+NULL_FLAVOR = THO + "v3-NullFlavor"
+IDENTIFIER_TYPE = THO + "v2-0203"
+DIAGNOSTIC_SERVICE = THO + "v2-0074"
+APPOINTMENT_REASON = THO + "v2-0276"
+PERFORMER_FUNCTION = THO + "v2-0443"
+CONDITION_CATEGORY = THO + "condition-category"
+CONDITION_CLINICAL = THO + "condition-clinical"
+CONDITION_VERIFICATION = THO + "condition-ver-status"
+ALLERGY_CLINICAL = THO + "allergyintolerance-clinical"
+ALLERGY_VERIFICATION = THO + "allergyintolerance-verification"
+MEDREQUEST_CATEGORY = THO + "medicationrequest-category"
+OBSERVATION_CATEGORY = THO + "observation-category"
+INTERPRETATION = THO + "v3-ObservationInterpretation"
+ACT_REASON = THO + "v3-ActReason"
+ACT_SITE = THO + "v3-ActSite"
+ROUTE_OF_ADMINISTRATION = THO + "v3-RouteOfAdministration"
+DATA_ABSENT_REASON = THO + "data-absent-reason"
+US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+US_CORE_CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
+
+# --- Extensions ---------------------------------------------------------------------------------
+EXT_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
+EXT_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
+EXT_BIRTHSEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+EXT_DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+# --- Patient demographics -----------------------------------------------------------------------
+GENDER = {"f": "female", "m": "male", "o": "other", "u": "unknown"}
+# us-core-birthsex allows only F, M and UNK.
+BIRTH_SEX = {"f": "F", "m": "M", "o": "UNK", "u": "UNK"}
+RACE = {
+    "1002-5": "American Indian or Alaska Native",
+    "2028-9": "Asian",
+    "2054-5": "Black or African American",
+    "2076-8": "Native Hawaiian or Other Pacific Islander",
+    "2106-3": "White",
+}
+ETHNICITY = {"2135-2": "Hispanic or Latino", "2186-5": "Not Hispanic or Latino"}
+NULL_FLAVOR_DISPLAY = {"UNK": "unknown", "ASKU": "asked but unknown"}
+NULL_FLAVOR_TEXT = {"UNK": "Unknown", "ASKU": "Asked but unknown"}
+LANGUAGE = {
+    "am": "Amharic", "ar": "Arabic", "ase": "American Sign Language", "bn": "Bengali",
+    "de": "German", "el": "Greek", "en": "English", "es": "Spanish", "fa": "Persian",
+    "fr": "French", "gu": "Gujarati", "he": "Hebrew", "hi": "Hindi", "hmn": "Hmong",
+    "ht": "Haitian", "it": "Italian", "ja": "Japanese", "km": "Khmer", "ko": "Korean",
+    "lo": "Lao", "ne": "Nepali", "pa": "Punjabi", "pl": "Polish", "pt": "Portuguese",
+    "ru": "Russian", "so": "Somali", "sw": "Swahili", "tl": "Tagalog", "uk": "Ukrainian",
+    "ur": "Urdu", "vi": "Vietnamese", "zh": "Chinese",
+    "en-us": "English (United States)", "es-mx": "Spanish (Mexico)", "zh-cn": "Chinese (China)",
+    "zh-tw": "Chinese (Taiwan)", "pt-br": "Portuguese (Brazil)",
+}
+
+# --- Condition ----------------------------------------------------------------------------------
+CONDITION_CATEGORIES = {
+    "problem-list-item": (CONDITION_CATEGORY, "problem-list-item", "Problem List Item"),
+    "problem": (CONDITION_CATEGORY, "problem-list-item", "Problem List Item"),
+    "encounter-diagnosis": (CONDITION_CATEGORY, "encounter-diagnosis", "Encounter Diagnosis"),
+    "diagnosis": (CONDITION_CATEGORY, "encounter-diagnosis", "Encounter Diagnosis"),
+    "health-concern": (US_CORE_CONDITION_CATEGORY, "health-concern", "Health Concern"),
+}
+CONDITION_CLINICAL_STATUS = {
+    "active": ("active", "Active"), "recurrence": ("recurrence", "Recurrence"),
+    "relapse": ("relapse", "Relapse"), "inactive": ("inactive", "Inactive"),
+    "remission": ("remission", "Remission"), "resolved": ("resolved", "Resolved"),
+}
+CONDITION_VERIFICATION_STATUS = {
+    "unconfirmed": ("unconfirmed", "Unconfirmed"), "provisional": ("provisional", "Provisional"),
+    "differential": ("differential", "Differential"), "confirmed": ("confirmed", "Confirmed"),
+    "refuted": ("refuted", "Refuted"), "entered-in-error": ("entered-in-error", "Entered in Error"),
+}
+
+# --- AllergyIntolerance -------------------------------------------------------------------------
+ALLERGY_CLINICAL_STATUS = {
+    "active": ("active", "Active"), "inactive": ("inactive", "Inactive"),
+    "resolved": ("resolved", "Resolved"),
+}
+ALLERGY_VERIFICATION_STATUS = {
+    "unconfirmed": ("unconfirmed", "Unconfirmed"), "confirmed": ("confirmed", "Confirmed"),
+    "refuted": ("refuted", "Refuted"), "entered-in-error": ("entered-in-error", "Entered in Error"),
+}
+ALLERGY_SUBSTANCE_SYSTEM = {"rxnorm": RXNORM, "snomed": SNOMED, "unii": UNII, "ndfrt": NDFRT}
+ALLERGY_CATEGORY = {
+    "food": "food", "medication": "medication", "drug": "medication",
+    "environment": "environment", "environmental": "environment", "biologic": "biologic",
+}
+ALLERGY_CRITICALITY = {
+    "low": "low", "high": "high", "unable-to-assess": "unable-to-assess",
+    "unable to assess": "unable-to-assess",
+}
+REACTION_SEVERITY = {"mild": "mild", "moderate": "moderate", "severe": "severe"}
+
+# --- Medications --------------------------------------------------------------------------------
+MEDICATION_REQUEST_STATUS = {
+    "active": "active", "completed": "completed", "stopped": "stopped",
+    "discontinued": "stopped", "on-hold": "on-hold", "held": "on-hold", "suspended": "on-hold",
+    "cancelled": "cancelled", "entered-in-error": "entered-in-error", "intended": "draft",
+    "draft": "draft", "unknown": "unknown",
+}
+MEDICATION_STATEMENT_STATUS = {
+    "active": "active", "completed": "completed", "stopped": "stopped",
+    "discontinued": "stopped", "on-hold": "on-hold", "held": "on-hold", "suspended": "on-hold",
+    "cancelled": "stopped", "entered-in-error": "entered-in-error", "intended": "intended",
+    "draft": "intended", "not-taken": "not-taken", "unknown": "unknown",
+}
+MEDICATION_INTENT = {"prescribed": "order", "reported": "plan"}
+# SNOMED CT route of administration concepts (FHIR R4 "SNOMED CT Route Codes").
+ROUTE = {
+    "oral": ("26643006", "Oral route"), "po": ("26643006", "Oral route"),
+    "intravenous": ("47625008", "Intravenous route"), "iv": ("47625008", "Intravenous route"),
+    "intramuscular": ("78421000", "Intramuscular route"), "im": ("78421000", "Intramuscular route"),
+    "subcutaneous": ("34206005", "Subcutaneous route"), "sc": ("34206005", "Subcutaneous route"),
+    "subq": ("34206005", "Subcutaneous route"), "topical": ("6064005", "Topical route"),
+    "sublingual": ("37839007", "Sublingual route"), "sl": ("37839007", "Sublingual route"),
+    "rectal": ("37161004", "Rectal route"), "pr": ("37161004", "Rectal route"),
+    "transdermal": ("45890007", "Transdermal route"), "nasal": ("46713006", "Nasal route"),
+    "ophthalmic": ("54485002", "Ophthalmic route"), "otic": ("10547007", "Otic route"),
+    "vaginal": ("16857009", "Vaginal route"),
+    "inhalation": ("447694001", "Respiratory tract route"),
+    "inhaled": ("447694001", "Respiratory tract route"),
+}
+
+# --- Immunization -------------------------------------------------------------------------------
+IMMUNIZATION_STATUS = {
+    "completed": "completed", "not-done": "not-done", "refused": "not-done",
+    "declined": "not-done", "entered-in-error": "entered-in-error",
+}
+IMMUNIZATION_NOT_DONE_REASON = {
+    "immune": ("IMMUNE", "immunity"), "immunity": ("IMMUNE", "immunity"),
+    "medprec": ("MEDPREC", "medical precaution"), "medical precaution": ("MEDPREC", "medical precaution"),
+    "ostock": ("OSTOCK", "product out of stock"), "out of stock": ("OSTOCK", "product out of stock"),
+    "patobj": ("PATOBJ", "patient objection"), "patient objection": ("PATOBJ", "patient objection"),
+    "refused": ("PATOBJ", "patient objection"), "declined": ("PATOBJ", "patient objection"),
+}
+IMMUNIZATION_ROUTE = {
+    "im": ("IM", "Injection, intramuscular"), "intramuscular": ("IM", "Injection, intramuscular"),
+    "sq": ("SQ", "Injection, subcutaneous"), "sc": ("SQ", "Injection, subcutaneous"),
+    "subq": ("SQ", "Injection, subcutaneous"), "subcutaneous": ("SQ", "Injection, subcutaneous"),
+    "id": ("IDINJ", "Injection, intradermal"), "intradermal": ("IDINJ", "Injection, intradermal"),
+    "iv": ("IVINJ", "Injection, intravenous"), "intravenous": ("IVINJ", "Injection, intravenous"),
+    "po": ("PO", "Swallow, oral"), "oral": ("PO", "Swallow, oral"),
+    "in": ("NASINHLC", "Inhalation, nasal"), "nasal": ("NASINHLC", "Inhalation, nasal"),
+    "intranasal": ("NASINHLC", "Inhalation, nasal"),
+    "trnsderm": ("TRNSDERM", "Transdermal"), "transdermal": ("TRNSDERM", "Transdermal"),
+}
+IMMUNIZATION_SITE = {
+    "la": ("LA", "left arm"), "left arm": ("LA", "left arm"),
+    "ra": ("RA", "right arm"), "right arm": ("RA", "right arm"),
+    "ld": ("LD", "left deltoid"), "left deltoid": ("LD", "left deltoid"),
+    "rd": ("RD", "right deltoid"), "right deltoid": ("RD", "right deltoid"),
+    "lt": ("LT", "left thigh"), "left thigh": ("LT", "left thigh"),
+    "rt": ("RT", "right thigh"), "right thigh": ("RT", "right thigh"),
+    "lvl": ("LVL", "left vastus lateralis"), "left vastus lateralis": ("LVL", "left vastus lateralis"),
+    "rvl": ("RVL", "right vastus lateralis"),
+    "right vastus lateralis": ("RVL", "right vastus lateralis"),
+}
+MANUFACTURER = {
+    "pfr": "Pfizer, Inc", "mod": "Moderna US, Inc.", "skb": "GlaxoSmithKline",
+    "msd": "Merck and Co., Inc.", "pmc": "Sanofi Pasteur", "seq": "Seqirus",
+    "jsn": "Janssen", "nov": "Novavax, Inc.",
+}
+
+# --- Procedure, CarePlan ------------------------------------------------------------------------
+PROCEDURE_CODE_SYSTEM = {"cpt": CPT, "snomed": SNOMED, "hcpcs": HCPCS, "icd10pcs": ICD10PCS}
+PROCEDURE_STATUS = {
+    "preparation": "preparation", "in-progress": "in-progress", "not-done": "not-done",
+    "on-hold": "on-hold", "stopped": "stopped", "completed": "completed", "done": "completed",
+    "entered-in-error": "entered-in-error", "unknown": "unknown",
+}
+CAREPLAN_STATUS = {
+    "draft": "draft", "active": "active", "on-hold": "on-hold", "revoked": "revoked",
+    "cancelled": "revoked", "completed": "completed", "entered-in-error": "entered-in-error",
+    "unknown": "unknown",
+}
+CAREPLAN_INTENT = {"proposal": "proposal", "plan": "plan", "order": "order", "option": "option"}
+
+# --- Laboratory ---------------------------------------------------------------------------------
+OBSERVATION_STATUS = {
+    "registered": "registered", "preliminary": "preliminary", "final": "final",
+    "amended": "amended", "corrected": "corrected", "cancelled": "cancelled",
+    "entered-in-error": "entered-in-error", "unknown": "unknown",
+}
+REPORT_STATUS = {
+    "registered": "registered", "partial": "partial", "preliminary": "preliminary",
+    "final": "final", "amended": "amended", "corrected": "corrected", "appended": "appended",
+    "cancelled": "cancelled", "entered-in-error": "entered-in-error", "unknown": "unknown",
+}
+INTERPRETATION_DISPLAY = {
+    "H": "High", "L": "Low", "N": "Normal", "A": "Abnormal", "HH": "Critical high",
+    "LL": "Critical low", "POS": "Positive", "NEG": "Negative",
+}
+# Charted unit spellings -> UCUM codes; a unit missing here and from UCUM_CODES gets no code.
+UCUM_ALIASES = {
+    "x10^3/ul": "10*3/uL", "10^3/ul": "10*3/uL", "k/ul": "10*3/uL", "x10e3/ul": "10*3/uL",
+    "x10^6/ul": "10*6/uL", "10^6/ul": "10*6/uL", "m/ul": "10*6/uL", "x10e6/ul": "10*6/uL",
+    "meq/l": "meq/L", "iu/l": "[IU]/L", "miu/l": "m[IU]/L", "uiu/ml": "u[IU]/mL",
+    "miu/ml": "m[IU]/mL", "mcg": "ug", "mcg/dl": "ug/dL", "mcg/ml": "ug/mL", "mcg/l": "ug/L",
+    "ml/min/1.73m2": "mL/min/{1.73_m2}", "ml/min/1.73 m2": "mL/min/{1.73_m2}",
+    "mmhg": "mm[Hg]", "sec": "s", "mm/hr": "mm/h", "cells/ul": "/uL", "degc": "Cel",
+    "lb": "[lb_av]", "lbs": "[lb_av]", "in": "[in_i]",
+}
+UCUM_CODES = frozenset({
+    "%", "g/dL", "g/L", "mg/dL", "mg/L", "mg", "g", "kg", "ug", "ng", "mL", "L", "dL",
+    "mmol/L", "umol/L", "nmol/L", "pmol/L", "meq/L", "U/L", "[IU]/L", "[IU]", "m[IU]/L",
+    "u[IU]/mL", "m[IU]/mL", "ng/mL", "ng/dL", "pg/mL", "ug/dL", "ug/mL", "ug/L", "fL", "pg",
+    "10*3/uL", "10*6/uL", "/uL", "mL/min/{1.73_m2}", "mm[Hg]", "s", "min", "h", "mm/h",
+    "Cel", "[degF]", "cm", "[in_i]", "[lb_av]", "kg/m2", "/min", "{ratio}", "{score}",
+})
+V2_0276_DISPLAY = {
+    "ROUTINE": "Routine appointment - default if not valued",
+    "WALKIN": "A previously unscheduled walk-in visit",
+    "CHECKUP": "A routine check-up, such as an annual physical",
+    "FOLLOWUP": "A follow up visit from a previous appointment",
+    "EMERGENCY": "Emergency appointment",
+}
+APPOINTMENT_STATUS = {
+    "proposed": "proposed", "pending": "pending", "booked": "booked", "scheduled": "booked",
+    "arrived": "arrived", "checked-in": "checked-in", "fulfilled": "fulfilled",
+    "completed": "fulfilled", "cancelled": "cancelled", "canceled": "cancelled",
+    "noshow": "noshow", "no-show": "noshow", "entered-in-error": "entered-in-error",
+    "waitlist": "waitlist",
+}
+
+
+def icd10cm(code):
+    """Return an ICD-10-CM code in its dotted FHIR form ('E119' -> 'E11.9'), or None."""
+    if not code:
+        return None
+    code = code.strip().upper()
+    if "." not in code and len(code) > 3:
+        code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+def ucum(unit):
+    """Return the UCUM code for a charted unit, or None when the unit is not known UCUM."""
+    if not unit:
+        return None
+    unit = unit.strip()
+    # A curly-braced annotation ('{tablet}', '{puff}') is a valid UCUM unit of its own (unity).
+    if unit in UCUM_CODES or (unit.startswith("{") and unit.endswith("}") and len(unit) > 2):
+        return unit
+    return UCUM_ALIASES.get(unit.lower())

@@ -1,0 +1,91 @@
+"""Chart ``medications`` row -> US Core MedicationRequest (prescribed orders and reported meds)."""
+from . import codes
+from ._common import (
+    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent, lookup,
+    lookup_optional, number, quantity, reference, meta, us_core_param,
+)
+
+PROFILE = US_CORE_PROFILE + "us-core-medicationrequest"
+
+
+def to_fhir(row, ctx):
+    """Return the MedicationRequest resource for one ``medications`` row."""
+    intent = lookup(codes.MEDICATION_INTENT, row["source"], "MedicationRequest.intent")
+    requester = reference("Practitioner", ctx.get("provider"))
+    return compact({
+        "resourceType": "MedicationRequest",
+        "id": row["uid"],
+        "meta": meta(PROFILE),
+        "status": lookup(codes.MEDICATION_REQUEST_STATUS, row["status"], "MedicationRequest.status"),
+        "intent": intent,
+        "category": [codeable(coding(codes.MEDREQUEST_CATEGORY, "community", "Community"))],
+        "reportedBoolean": intent == "plan",
+        "medicationCodeableConcept": medication_code(row),
+        "subject": reference("Patient", ctx["patient"]),
+        # US Core 3.1.1 makes authoredOn and requester 1..1 (6.1 relaxes both to Must Support);
+        # when the chart lacks them, its Missing Data rule asks for a data-absent-reason instead.
+        "authoredOn": row["prescribed_at"],
+        "_authoredOn": None if row["prescribed_at"] else data_absent(),
+        "requester": requester or data_absent(),
+        "reasonCode": reasons(row),
+        "dosageInstruction": [dosage(row)],
+        "dispenseRequest": dispense_request(row),
+    })
+
+
+def medication_code(row):
+    """Return the medication as a CodeableConcept: the RxNorm coding and the charted name."""
+    return codeable(coding(codes.RXNORM, row["rxnorm_code"]), text=row["name"])
+
+
+def dosage(row):
+    """Return the Dosage (sig text, route, dose) for a medication row, or None when nothing is charted."""
+    dose = quantity(row["dose_value"], row["dose_unit"])
+    found = {
+        "text": row["sig"],
+        "route": route(row["route"]),
+        "doseAndRate": [{"doseQuantity": dose}] if dose else None,
+    }
+    return found if compact(found) else None
+
+
+def route(text):
+    """Return the route as SNOMED CT when the charted route is a known one, else as text."""
+    known = lookup_optional(codes.ROUTE, text)
+    return codeable(coding(codes.SNOMED, *known) if known else None, text=text)
+
+
+def reasons(row):
+    """Return the reasonCode list (ICD-10-CM and/or text), or None."""
+    reason = codeable(coding(codes.ICD10CM, codes.icd10cm(row["reason_icd10"])), text=row["reason_text"])
+    return [reason] if reason else None
+
+
+def dispense_request(row):
+    """Return the dispenseRequest (quantity and refills) for prescribed rows, or None."""
+    if row["source"] != "prescribed":
+        return None
+    refills = row["refills"]
+    return {
+        "quantity": quantity(row["dispense_quantity"], row["dispense_unit"]),
+        "numberOfRepeatsAllowed": number(refills) if refills is not None else None,
+    }
+
+
+RESOURCE = ResourceType(
+    name="MedicationRequest",
+    table="medications",
+    to_fhir=to_fhir,
+    profiles=(PROFILE,),
+    search_params=(
+        us_core_param("MedicationRequest", "patient", "reference", "subject", targets=("Patient",)),
+        base_param("MedicationRequest-subject", "subject", "reference", "subject"),
+        us_core_param("MedicationRequest", "intent", "token", "intent"),
+        us_core_param("MedicationRequest", "status", "token", "status"),
+        us_core_param("MedicationRequest", "authoredon", "date", "authoredOn"),
+        base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
+        base_param("MedicationRequest-requester", "requester", "reference", "requester",
+                   targets=("Practitioner",)),
+    ),
+    includes=("MedicationRequest:requester",),
+)

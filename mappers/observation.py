@@ -1,0 +1,83 @@
+"""Chart ``lab_observations`` row -> US Core Laboratory Result Observation."""
+from . import codes
+from ._common import (
+    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, display_reference, lookup,
+    meta, notes, quantity, reference, us_core_param,
+)
+
+PROFILE_LAB = US_CORE_PROFILE + "us-core-observation-lab"
+PROFILE_CLINICAL_RESULT = US_CORE_PROFILE + "us-core-observation-clinical-result"
+
+
+def to_fhir(row, ctx):
+    """Return the Observation for one ``lab_observations`` row, or None if its report is not shared."""
+    report = ctx["report"]
+    if not report["shared_with_patient"]:
+        return None
+    status = lookup(codes.OBSERVATION_STATUS, row["status"], "Observation.status")
+    return compact({
+        "resourceType": "Observation",
+        "id": row["uid"],
+        "meta": meta(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
+        "status": status,
+        "category": [codeable(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
+        "code": codeable(coding(codes.LOINC, row["loinc_code"]), text=row["name"]),
+        "subject": reference("Patient", ctx["patient"]),
+        "effectiveDateTime": report["collected_at"],
+        "issued": report.get("reported_at"),
+        "performer": [
+            reference("Practitioner", ctx.get("provider")),
+            display_reference("Organization", report.get("performing_lab")),
+        ],
+        **value(row, status),
+        "interpretation": [interpretation(row["interpretation"])],
+        "note": notes(row["note"]),
+        "referenceRange": [reference_range(row)],
+    })
+
+
+def value(row, status):
+    """Return value[x] (a Quantity or a string), or a dataAbsentReason when no result is charted."""
+    if row["value_num"] is not None:
+        return {"valueQuantity": quantity(row["value_num"], row["unit"])}
+    if row["value_text"]:
+        return {"valueString": row["value_text"]}
+    # US Core us-core-2: without a value (and no components or members) a dataAbsentReason SHALL be
+    # present; R4 obs-6 forbids both together.
+    reason = "not-performed" if status == "cancelled" else "unknown"
+    display = "Not Performed" if reason == "not-performed" else "Unknown"
+    return {"dataAbsentReason": codeable(coding(codes.DATA_ABSENT_REASON, reason, display))}
+
+
+def interpretation(code):
+    """Return the v3 ObservationInterpretation CodeableConcept for a charted flag, or None."""
+    if not code:
+        return None
+    return codeable(coding(codes.INTERPRETATION, code, codes.INTERPRETATION_DISPLAY.get(code)))
+
+
+def reference_range(row):
+    """Return the referenceRange (low/high Quantities in the result's unit and text), or None."""
+    found = {
+        "low": quantity(row["ref_low"], row["unit"]),
+        "high": quantity(row["ref_high"], row["unit"]),
+        "text": row["ref_text"],
+    }
+    # R4 obs-3: a reference range needs at least a low, a high or a text.
+    return found if compact(found) else None
+
+
+RESOURCE = ResourceType(
+    name="Observation",
+    table="lab_observations",
+    to_fhir=to_fhir,
+    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
+    search_params=(
+        us_core_param("Observation", "patient", "reference", "subject", targets=("Patient",)),
+        base_param("Observation-subject", "subject", "reference", "subject"),
+        us_core_param("Observation", "category", "token", "category"),
+        us_core_param("Observation", "code", "token", "code"),
+        us_core_param("Observation", "date", "date", "effectiveDateTime", "effectivePeriod"),
+        us_core_param("Observation", "status", "token", "status"),
+    ),
+)

@@ -1,0 +1,50 @@
+"""Chart ``procedures`` row -> US Core Procedure."""
+from . import codes
+from ._common import (
+    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent, lookup, meta,
+    period, reference, us_core_param,
+)
+
+PROFILE = US_CORE_PROFILE + "us-core-procedure"
+
+
+def to_fhir(row, ctx):
+    """Return the Procedure resource for one ``procedures`` row."""
+    system = lookup(codes.PROCEDURE_CODE_SYSTEM, row["code_system"], "Procedure.code")
+    reason = codeable(coding(codes.ICD10CM, codes.icd10cm(row["reason_icd10"])), text=row["reason_text"])
+    return compact({
+        "resourceType": "Procedure",
+        "id": row["uid"],
+        "meta": meta(PROFILE),
+        "status": lookup(codes.PROCEDURE_STATUS, row["status"], "Procedure.status"),
+        "code": codeable(coding(system, row["code"]), text=row["description"]),
+        "subject": reference("Patient", ctx["patient"]),
+        **performed(row["performed_at"], row["performed_end"]),
+        "performer": [{"actor": reference("Practitioner", ctx.get("provider"))}],
+        "reasonCode": [reason],
+    })
+
+
+def performed(start, end):
+    """Return the performed[x] element: a Period when an end is charted, else a dateTime."""
+    if end:
+        return {"performedPeriod": period(start, end)}
+    if start:
+        return {"performedDateTime": start}
+    # US Core 3.1.1 makes performed[x] 1..1; its Missing Data rule asks for a data-absent-reason.
+    return {"_performedDateTime": data_absent()}
+
+
+RESOURCE = ResourceType(
+    name="Procedure",
+    table="procedures",
+    to_fhir=to_fhir,
+    profiles=(PROFILE,),
+    search_params=(
+        us_core_param("Procedure", "patient", "reference", "subject", targets=("Patient",)),
+        base_param("Procedure-subject", "subject", "reference", "subject"),
+        us_core_param("Procedure", "date", "date", "performedDateTime", "performedPeriod"),
+        us_core_param("Procedure", "status", "token", "status"),
+        us_core_param("Procedure", "code", "token", "code"),
+    ),
+)

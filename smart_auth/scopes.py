@@ -1,0 +1,95 @@
+"""SMART scopes, v1 and v2, parsed into data; and the one question every door asks of them.
+
+SMART App Launch 2.0.0, "Scopes and Launch Context" (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html):
+``(patient|user|system)/(Type|*).(read|write|*)`` in v1, ``.c?r?u?d?s?`` with an optional
+``?param=value[&...]`` granular restriction in v2. Servers that speak v2 still accept v1 (permission-v1).
+"""
+import functools
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}
+_V2_PERMISSION = re.compile(r"c?r?u?d?s?$")
+_RESOURCE_SCOPE = re.compile(r"(patient|user|system)/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$")
+NON_RESOURCE_SCOPES = {"openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter",
+                       "offline_access", "online_access"}
+INTERACTIONS = {"read": "r", "search": "s", "create": "c", "update": "u", "delete": "d"}
+
+
+class InvalidScope(ValueError):
+    """A scope string that is not a SMART scope (OAuth ``invalid_scope``)."""
+
+
+@dataclass(frozen=True)
+class ResourceScope:
+    """One resource scope: context, resource type (or ``*``), permitted interactions, granular query."""
+
+    context: str
+    resource_type: str
+    interactions: frozenset
+    query: tuple = ()
+
+    def covers(self, interaction, resource_type):
+        """Whether this scope allows ``interaction`` (``r``, ``s``...) on ``resource_type``."""
+        return interaction in self.interactions and self.resource_type in ("*", resource_type)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A permitted access: the compartment it is held to (if any) and its granular filters (if any).
+
+    ``filters`` is None for unrestricted access, else alternatives: a resource must match every
+    ``(param, value)`` pair of at least one of them.
+    """
+
+    patient: str | None
+    filters: tuple | None
+
+
+def parse_scope(scope):
+    """Parse one resource scope; return None for a known non-resource scope; raise InvalidScope otherwise."""
+    if scope in NON_RESOURCE_SCOPES:
+        return None
+    m = _RESOURCE_SCOPE.match(scope)
+    if not m:
+        raise InvalidScope(f"'{scope}' is not a SMART scope")
+    context, resource_type, permission, query = m.groups()
+    if permission in V1_PERMISSIONS:
+        if query:
+            raise InvalidScope(f"'{scope}': granular scopes need v2 permissions like .rs")
+        letters = V1_PERMISSIONS[permission]
+    elif permission and _V2_PERMISSION.match(permission):
+        letters = permission
+    else:
+        raise InvalidScope(f"'{scope}': permissions must be read, write, * or an ordered subset of cruds")
+    pairs = tuple(parse_qsl(query[1:], keep_blank_values=True)) if query else ()
+    if query and (not pairs or any(not k or not v for k, v in pairs)):
+        raise InvalidScope(f"'{scope}': a granular scope needs ?param=value")
+    return ResourceScope(context, resource_type, frozenset(letters), pairs)
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_scopes(scope_string):
+    """Parse a space-separated scope string into its resource scopes (non-resource scopes are dropped)."""
+    parsed = (parse_scope(s) for s in (scope_string or "").split())
+    return tuple(s for s in parsed if s is not None)
+
+
+def decide(scopes, interaction, resource_type, patient_id):
+    """May a token with ``scopes`` and patient context ``patient_id`` do ``interaction`` on ``resource_type``?
+
+    Returns a Decision, or None when no scope permits it. ``system/`` and ``user/`` scopes are not held to a
+    compartment; ``patient/`` scopes are held to the token's patient and permit nothing without one.
+    """
+    letter = INTERACTIONS.get(interaction, interaction)
+    matching = [s for s in scopes if s.covers(letter, resource_type)]
+    matching = [s for s in matching if s.context != "patient" or patient_id]
+    if not matching:
+        return None
+    broad = [s for s in matching if s.context != "patient"]
+    chosen = broad or matching
+    patient = None if broad else patient_id
+    if any(not s.query for s in chosen):
+        return Decision(patient, None)
+    return Decision(patient, tuple(s.query for s in chosen))

@@ -1,0 +1,47 @@
+"""Issuing and checking bearer access tokens (opaque, random, stored hashed)."""
+import secrets
+import time
+from dataclasses import dataclass
+
+from gateway import store
+
+from .scopes import parse_scopes
+
+DEFAULT_TTL = 3600
+
+
+class InvalidToken(Exception):
+    """A bearer token that is unknown, expired or revoked (RFC 6750 ``invalid_token``)."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """What a valid bearer token grants: the client, its parsed scopes and the patient in context."""
+
+    client_id: str
+    scope: str
+    scopes: tuple
+    patient_id: str | None
+    subject: str | None
+    expires_at: int
+
+
+def issue_access_token(db, client_id, scope, patient_id=None, subject=None, ttl=DEFAULT_TTL):
+    """Create a token for ``scope`` (validated) and return it; only its hash is stored."""
+    scopes = parse_scopes(scope)
+    if any(s.context == "patient" for s in scopes) and not patient_id:
+        raise ValueError("patient/ scopes need a patient context")
+    token = secrets.token_urlsafe(32)
+    now = int(time.time())
+    with store.transaction(db.conn):
+        store.save_token(db.conn, token, client_id, scope, patient_id, subject, now, now + int(ttl))
+    return token
+
+
+def authenticate(conn, token):
+    """Return the AccessToken a bearer token stands for, or raise InvalidToken."""
+    record = store.find_token(conn, token) if token else None
+    if record is None or record["revoked"] or record["expires_at"] <= time.time():
+        raise InvalidToken("the access token is unknown, expired or revoked")
+    return AccessToken(record["client_id"], record["scope"], parse_scopes(record["scope"]),
+                       record["patient_id"], record["subject"], record["expires_at"])

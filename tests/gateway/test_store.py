@@ -1,0 +1,104 @@
+import orjson
+import pytest
+
+from gateway import store
+from gateway.errors import ChartError
+from gateway.search import Visibility
+from tests import chart
+
+ALL = Visibility()
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = store.connect(str(tmp_path / "chart.db"))
+    chart.build(database)
+    return database
+
+
+def read(db, rtype, rid):
+    found = store.read_resource(db.conn, rtype, rid, ALL)
+    return (orjson.loads(found[0]), found[1]) if found else (None, None)
+
+
+def test_insert_projects_each_row_with_version_1(db):
+    condition, version = read(db, "Condition", "dx-1")
+    assert version == 1
+    assert condition["meta"]["versionId"] == "1"
+    assert condition["subject"] == {"reference": "Patient/pat-1"} or condition["subject"]["reference"] == "Patient/pat-1"
+    assert condition["meta"]["lastUpdated"].endswith("Z")
+
+
+def test_update_bumps_version_and_lastupdated_and_refreshes_search_index(db):
+    before, _ = read(db, "Condition", "dx-1")
+    store.update_row(db, "diagnoses", 1, {"status": "resolved", "resolved_date": "2024-02-02"})
+    after, version = read(db, "Condition", "dx-1")
+    assert version == 2 and after["meta"]["versionId"] == "2"
+    assert after["meta"]["lastUpdated"] >= before["meta"]["lastUpdated"]
+    assert after["clinicalStatus"]["coding"][0]["code"] == "resolved"
+    tokens = db.conn.execute(
+        "SELECT code FROM search_token t JOIN resources r ON r.pk = t.pk"
+        " WHERE r.id = 'dx-1' AND t.param = 'clinical-status'").fetchall()
+    assert tokens == [("resolved",)]
+
+
+def test_unshared_lab_results_are_never_projected(db):
+    assert read(db, "DiagnosticReport", "lab-2") == (None, None)
+    assert read(db, "Observation", "obs-3") == (None, None)
+    report, _ = read(db, "DiagnosticReport", "lab-1")
+    assert [r["reference"] for r in report["result"]] == ["Observation/obs-1", "Observation/obs-2"]
+
+
+def test_sharing_and_unsharing_a_lab_result_follows_the_flag(db):
+    store.update_row(db, "lab_results", 2, {"shared_with_patient": 1})
+    assert read(db, "Observation", "obs-3")[0]["valueQuantity"]["value"] == 7.9
+    assert read(db, "DiagnosticReport", "lab-2")[0]["result"] == [{"reference": "Observation/obs-3"}] or \
+        read(db, "DiagnosticReport", "lab-2")[0]["result"][0]["reference"] == "Observation/obs-3"
+    store.update_row(db, "lab_results", 1, {"shared_with_patient": 0})
+    assert read(db, "Observation", "obs-1") == (None, None)
+    assert read(db, "DiagnosticReport", "lab-1") == (None, None)
+    store.update_row(db, "lab_results", 1, {"shared_with_patient": 1})
+    assert read(db, "Observation", "obs-1")[1] == 3  # versions keep counting through the tombstone
+
+
+def test_new_observation_refreshes_its_report(db):
+    store.insert_rows(db, "lab_observations", [
+        {"uid": "obs-4", "lab_result_id": 1, "patient_id": 1, "loinc_code": "2951-2", "name": "Sodium",
+         "value_num": 140, "unit": "mmol/L"}])
+    report, version = read(db, "DiagnosticReport", "lab-1")
+    assert version == 3  # inserted, refreshed when its observations were added, refreshed again now
+    assert report["result"][-1]["reference"] == "Observation/obs-4"
+
+
+def test_chart_errors_are_named_and_lose_nothing(db):
+    with pytest.raises(ChartError, match="no column"):
+        store.insert_rows(db, "diagnoses", [{"patient_id": 1, "description": "x", "colour": "red"}])
+    with pytest.raises(ChartError, match="not a chart table"):
+        store.insert_rows(db, "resources", [{}])
+    with pytest.raises(ChartError, match="FOREIGN KEY"):
+        store.insert_rows(db, "diagnoses", [{"patient_id": 999, "description": "x"}])
+    with pytest.raises(ChartError, match="no row"):
+        store.update_row(db, "diagnoses", 999, {"status": "resolved"})
+    assert len(store.chart_rows(db, "diagnoses")) == 4
+    assert db.conn.execute("SELECT count(*) FROM resources WHERE type = 'Condition'").fetchone()[0] == 4
+
+
+def test_ids_are_opaque_and_mrn_is_an_identifier(db):
+    store.insert_rows(db, "patients", [{"practice_id": 1, "mrn": "M003", "first_name": "Li", "last_name": "Wu",
+                                        "birth_date": "1990-01-01", "sex": "F"}])
+    row = store.chart_rows(db, "patients", mrn="M003")[0]
+    patient, _ = read(db, "Patient", row["uid"])
+    assert len(row["uid"]) == 36 and row["uid"] != str(row["id"])
+    assert {"system": "urn:oid:2.16.840.1.113883.3.9999.42", "value": "M003"}.items() <= \
+        patient["identifier"][0].items()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT r.pk FROM resources r WHERE r.type = 'Condition' AND r.deleted = 0 AND r.patient_id = 'pat-1'"
+    " ORDER BY r.pk",
+    "SELECT r.json FROM resources r WHERE r.type = 'Patient' AND r.id = 'pat-1'",
+])
+def test_hot_queries_use_indexes(db, sql):
+    store.optimize(db)
+    plan = " ".join(row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "USING" in plan and "SCAN r" not in plan.replace("USING INDEX", "")

@@ -1,0 +1,125 @@
+import pytest
+
+from mappers import UnmappableValue
+from mappers.patient import RESOURCE, to_fhir
+
+RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
+ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
+BIRTHSEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+OMB = "urn:oid:2.16.840.1.113883.6.238"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+
+FULL = dict(
+    uid="pat-7f3a", mrn="100231", first_name="Maria", middle_name="Elena", last_name="Garcia",
+    suffix="Jr.", previous_last_name="Lopez", birth_date="1979-05-01", sex="F", race_code="2106-3",
+    ethnicity_code="2135-2", preferred_language="es", email="maria.garcia@example.com",
+    phone="(916) 555-0142", home_phone="(916) 555-0147", address_line="2417 Alder Creek Way",
+    address_line2="Apt 3", city="Sacramento", state="CA", postal_code="95823",
+    deceased_at="2024-03-05T14:30:00Z", provider_id=3, updated_at="2024-03-05T14:30:00Z",
+)
+SPARSE = dict(uid="pat-0001", mrn="M-9", first_name="Sam", last_name="Lee", birth_date="2001-02-03", sex="U")
+
+
+def extension(resource, url):
+    return next((ext for ext in resource.get("extension", []) if ext["url"] == url), None)
+
+
+def sub(ext, name):
+    return next(item for item in ext["extension"] if item["url"] == name)
+
+
+def test_full_row(chart_row, ctx, validate, assert_searchable):
+    patient = validate(to_fhir(chart_row("patients", **FULL), ctx))
+
+    assert patient["id"] == "pat-7f3a"
+    assert patient["meta"]["profile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]
+    assert patient["identifier"] == [{
+        "use": "usual",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR",
+                             "display": "Medical record number"}]},
+        "system": "urn:oid:2.16.840.1.113883.3.4242.1",
+        "value": "100231",
+    }]
+    assert patient["name"] == [
+        {"use": "official", "family": "Garcia", "given": ["Maria", "Elena"], "suffix": ["Jr."]},
+        {"use": "old", "family": "Lopez"},
+    ]
+    assert patient["telecom"] == [
+        {"system": "phone", "value": "(916) 555-0142", "use": "mobile"},
+        {"system": "phone", "value": "(916) 555-0147", "use": "home"},
+        {"system": "email", "value": "maria.garcia@example.com"},
+    ]
+    assert patient["gender"] == "female"
+    assert patient["birthDate"] == "1979-05-01"
+    assert patient["deceasedDateTime"] == "2024-03-05T14:30:00Z"
+    assert patient["address"] == [{"use": "home", "line": ["2417 Alder Creek Way", "Apt 3"], "city": "Sacramento",
+                                   "state": "CA", "postalCode": "95823", "country": "US"}]
+    assert patient["communication"] == [{"language": {"coding": [
+        {"system": "urn:ietf:bcp:47", "code": "es", "display": "Spanish"}]}, "preferred": True}]
+    assert patient["managingOrganization"] == {"reference": "Organization/org-11c2"}
+    assert patient["generalPractitioner"] == [{"reference": "Practitioner/prac-9d0e"}]
+    assert_searchable(patient, RESOURCE)
+
+
+def test_full_row_race_ethnicity_and_birth_sex(chart_row, ctx):
+    patient = to_fhir(chart_row("patients", **FULL), ctx)
+
+    race = extension(patient, RACE)
+    assert sub(race, "ombCategory")["valueCoding"] == {"system": OMB, "code": "2106-3", "display": "White"}
+    assert sub(race, "text")["valueString"] == "White"
+    ethnicity = extension(patient, ETHNICITY)
+    assert sub(ethnicity, "ombCategory")["valueCoding"] == {
+        "system": OMB, "code": "2135-2", "display": "Hispanic or Latino"}
+    assert sub(ethnicity, "text")["valueString"] == "Hispanic or Latino"
+    assert extension(patient, BIRTHSEX) == {"url": BIRTHSEX, "valueCode": "F"}
+
+
+def test_sparse_row_omits_what_is_not_charted(chart_row, validate):
+    ctx = {"patient": "pat-0001", "organization": "org-1", "mrn_system": "urn:example:mrn", "provider": None}
+    patient = validate(to_fhir(chart_row("patients", **SPARSE), ctx))
+
+    assert patient["name"] == [{"use": "official", "family": "Lee", "given": ["Sam"]}]
+    assert patient["gender"] == "unknown"
+    assert patient["extension"] == [{"url": BIRTHSEX, "valueCode": "UNK"}]
+    for absent in ("telecom", "address", "communication", "deceasedDateTime", "generalPractitioner"):
+        assert absent not in patient
+    assert patient["managingOrganization"] == {"reference": "Organization/org-1"}
+
+
+@pytest.mark.parametrize("sex, gender, birth_sex", [
+    ("F", "female", "F"), ("M", "male", "M"), ("O", "other", "UNK"), ("U", "unknown", "UNK"),
+])
+def test_sex_maps_to_gender_and_birth_sex(chart_row, ctx, sex, gender, birth_sex):
+    patient = to_fhir(chart_row("patients", **{**SPARSE, "sex": sex}), ctx)
+    assert patient["gender"] == gender
+    assert extension(patient, BIRTHSEX)["valueCode"] == birth_sex
+
+
+@pytest.mark.parametrize("code, display, text", [("UNK", "unknown", "Unknown"), ("ASKU", "asked but unknown",
+                                                                               "Asked but unknown")])
+def test_unknown_race_and_ethnicity_use_null_flavor(chart_row, ctx, validate, code, display, text):
+    patient = validate(to_fhir(chart_row("patients", **{**SPARSE, "race_code": code, "ethnicity_code": code}), ctx))
+    for url in (RACE, ETHNICITY):
+        ext = extension(patient, url)
+        assert sub(ext, "ombCategory")["valueCoding"] == {"system": NULL_FLAVOR, "code": code, "display": display}
+        assert sub(ext, "text")["valueString"] == text
+
+
+def test_detailed_race_code_is_not_guessed_into_a_category(chart_row, ctx):
+    patient = to_fhir(chart_row("patients", **{**SPARSE, "race_code": "2108-9"}), ctx)
+    assert extension(patient, RACE) is None
+
+
+def test_unlisted_language_keeps_its_code_without_display(chart_row, ctx, validate):
+    patient = validate(to_fhir(chart_row("patients", **{**SPARSE, "preferred_language": "yue"}), ctx))
+    assert patient["communication"][0]["language"] == {"coding": [{"system": "urn:ietf:bcp:47", "code": "yue"}]}
+
+
+def test_address_with_only_a_city_still_says_us(chart_row, ctx):
+    patient = to_fhir(chart_row("patients", **{**SPARSE, "city": "Oakland"}), ctx)
+    assert patient["address"] == [{"use": "home", "city": "Oakland", "country": "US"}]
+
+
+def test_unknown_sex_is_refused(chart_row, ctx):
+    with pytest.raises(UnmappableValue, match="'X'"):
+        to_fhir(chart_row("patients", **{**SPARSE, "sex": "X"}), ctx)
