@@ -129,8 +129,11 @@ def token_issue(db, scope, patient, ttl, client_id):
     from smart_auth.scopes import InvalidScope
     from smart_auth.tokens import issue_access_token
 
+    database = store.connect(db)
+    if patient and not store.chart_rows(database, "patients", uid=patient):
+        raise click.BadParameter(f"no patient has the FHIR id '{patient}'", param_hint="--patient")
     try:
-        issued = issue_access_token(store.connect(db), client_id, scope, patient, ttl=ttl)
+        issued = issue_access_token(database, client_id, scope, patient, ttl=ttl)
     except (InvalidScope, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="--scope/--patient")
     click.echo(f"# scope: {scope}; patient: {patient or '-'}; expires in {ttl} s")

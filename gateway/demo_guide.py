@@ -22,7 +22,7 @@ def guide(db, base_url):
         "",
         "Demo patients (FHIR id, name, practice):",
     ]
-    lines += [f"  {p['uid']}  {p['first_name']} {p['last_name']:<12}  {practices[p['practice_id']]}"
+    lines += [f"  {p['uid']}  {p['first_name'] + ' ' + p['last_name']:<22} {practices[p['practice_id']]}"
               for p in patients]
     lines += [
         "",

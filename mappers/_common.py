@@ -15,6 +15,8 @@ resource (a plain dict) out, or ``None`` when the row must not be projected for 
 - ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
+A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table
+knows raises :class:`UnmappableValue` naming the element, rather than being guessed or dropped.
 """
 from dataclasses import dataclass, field
 from typing import Callable

@@ -2,7 +2,7 @@
 from . import codes
 from ._common import (
     US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent, lookup,
-    lookup_optional, number, quantity, reference, meta, us_core_param,
+    lookup_optional, meta, number, quantity, reference, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-medicationrequest"

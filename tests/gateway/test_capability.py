@@ -1,0 +1,37 @@
+"""The CapabilityStatement is generated from the registry that routes the API, so the two agree."""
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+from mappers import REGISTRY
+
+
+def test_capability_statement_validates_and_lists_every_type(client):
+    body = client.get("/fhir/metadata").get_json(force=True)
+    CapabilityStatement.model_validate(body)
+    assert body["fhirVersion"] == "4.0.1" and body["kind"] == "instance"
+    assert "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server" in body["instantiates"]
+    rest = body["rest"][0]
+    assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    assert [r["type"] for r in rest["resource"]] == list(REGISTRY)
+
+
+def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
+    headers = auth("system/*.rs")
+    body = client.get("/fhir/metadata").get_json(force=True)
+    samples = {"token": "x", "date": "ge2020", "string": "a", "reference": "Patient/x"}
+    for resource in body["rest"][0]["resource"]:
+        for param in resource["searchParam"]:
+            response = client.get(f"/fhir/{resource['type']}", query_string={param["name"]: samples[param["type"]]},
+                                  headers={**headers, "Prefer": "handling=strict"})
+            assert response.status_code == 200, (resource["type"], param["name"], response.get_json(force=True))
+        for include in resource.get("searchInclude", []):
+            response = client.get(f"/fhir/{resource['type']}?_include={include}", headers=headers)
+            assert response.status_code == 200, include
+        for include in resource.get("searchRevInclude", []):
+            response = client.get(f"/fhir/{resource['type']}?_revinclude={include}", headers=headers)
+            assert response.status_code == 200, include
+
+
+def test_supported_profiles_come_from_the_registry(client):
+    body = client.get("/fhir/metadata").get_json(force=True)
+    for resource in body["rest"][0]["resource"]:
+        assert resource["supportedProfile"] == list(REGISTRY[resource["type"]].profiles)

@@ -1,0 +1,77 @@
+"""The fhir-gateway command, driven the way an operator would."""
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from gateway import store
+from gateway.cli import cli
+
+
+def test_every_command_has_help(runner):
+    for args in (["--help"], ["init", "--help"], ["load-demo", "--help"], ["generate", "--help"],
+                 ["serve", "--help"], ["demo", "--help"], ["token", "issue", "--help"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0 and "Usage" in result.output, args
+
+
+def test_init_load_demo_and_token_issue(runner, tmp_path):
+    db = str(tmp_path / "cli.db")
+    assert runner.invoke(cli, ["init", "--db", db]).exit_code == 0
+    result = runner.invoke(cli, ["load-demo", "--db", db])
+    assert result.exit_code == 0, result.output
+    patient = store.chart_rows(store.connect(db), "patients")[0]["uid"]
+    result = runner.invoke(cli, ["token", "issue", "--db", db, "--scope", "patient/*.rs", "--patient", patient])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    from smart_auth.tokens import authenticate
+    assert authenticate(store.connect(db).conn, token).patient_id == patient
+
+
+def test_token_issue_refuses_bad_scopes_and_unknown_patients(runner, tmp_path):
+    db = str(tmp_path / "cli.db")
+    runner.invoke(cli, ["init", "--db", db])
+    for args in (["--scope", "patient/*.sr", "--patient", "x"], ["--scope", "patient/*.rs"],
+                 ["--scope", "patient/*.rs", "--patient", "no-such-patient"]):
+        result = runner.invoke(cli, ["token", "issue", "--db", db, *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Error" in result.output
+
+
+def test_generate_is_deterministic(runner, tmp_path):
+    rows = []
+    for name in ("a", "b"):
+        db = str(tmp_path / f"{name}.db")
+        result = runner.invoke(cli, ["generate", "--db", db, "--patients", "20", "--seed", "3"])
+        assert result.exit_code == 0, result.output
+        rows.append(store.chart_rows(store.connect(db), "patients"))
+    assert rows[0] == [dict(r, updated_at=a["updated_at"]) for r, a in zip(rows[1], rows[0])]
+    assert len(rows[0]) == 20
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_over_http(tmp_path):
+    db, port = str(tmp_path / "serve.db"), _free_port()
+    store.connect(db)
+    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--db", db, "--port", str(port),
+                               "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json()["implementation"]["url"] == f"http://127.0.0.1:{port}/fhir"
+        assert requests.get(f"http://127.0.0.1:{port}/fhir/Patient", timeout=2).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(10)
