@@ -2,7 +2,7 @@
 VENV := .venv
 UV_VERSION := 0.9.30
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -14,7 +14,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 demo: install
 	$(VENV)/bin/fhir-gateway demo --reset
 
-test: install
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: install browser
 	$(VENV)/bin/pytest
 
 bench: install

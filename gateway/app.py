@@ -1,8 +1,9 @@
 """The Flask application factory: it only wires configuration and blueprints together."""
-from flask import Flask
+from flask import Flask, render_template
 
 from . import config as config_module
-from . import errors, fhir_api, store
+from . import csrf, errors, fhir_api, portal, practice, store
+from .sessions import DbSessionInterface
 
 
 def create_app(config=None):
@@ -10,7 +11,13 @@ def create_app(config=None):
     app = Flask(__name__)
     settings = config_module.load(config)
     app.config.update(settings)
+    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     store.connect(app.config["DB"]).conn.close()  # create and migrate before serving
+    app.session_interface = DbSessionInterface()
     errors.init_app(app)
+    csrf.init_app(app)
     app.register_blueprint(fhir_api.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(practice.bp)
+    app.add_url_rule("/", "index", lambda: render_template("index.html"))
     return app

@@ -138,3 +138,68 @@ def token_issue(db, scope, patient, ttl, client_id):
         raise click.BadParameter(str(exc), param_hint="--scope/--patient")
     click.echo(f"# scope: {scope}; patient: {patient or '-'}; expires in {ttl} s")
     click.echo(issued)
+
+
+@cli.group()
+def account():
+    """Portal accounts (patients and representatives)."""
+
+
+@account.command("add")
+@db_option
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="8+ characters, an uppercase letter, a number or symbol.")
+@click.option("--patient", "patients", multiple=True, required=True, help="Patient FHIR id to link (repeatable).")
+@click.option("--relation", default="self", show_default=True,
+              type=click.Choice(["self", "parent", "guardian", "spouse", "child", "caregiver", "other"]))
+@click.option("--name", default=None, help="The account holder's name.")
+def account_add(db, email, password, patients, relation, name):
+    """Create a confirmed portal account linked to one or more charts.
+
+    Example: fhir-gateway account add --email ana@example.com --password 'Secret-123' --patient 6f1c...
+    """
+    from smart_auth import accounts
+
+    database = store.connect(db)
+    rows = []
+    for uid in patients:
+        found = store.chart_rows(database, "patients", uid=uid)
+        if not found:
+            raise click.BadParameter(f"no patient has the FHIR id '{uid}'", param_hint="--patient")
+        rows.append(found[0])
+    try:
+        created = accounts.create_account(database, email, password, name=name, confirmed=True)
+    except accounts.AccountError as exc:
+        raise click.BadParameter(" ".join(exc.problems), param_hint="--email/--password")
+    for row in rows:
+        accounts.link_account_to_chart(database, created["id"], row["id"], relation)
+    click.echo(f"Account {created['email']} linked to {len(rows)} record(s) as {relation}")
+
+
+@cli.group()
+def staff():
+    """Practice staff users of the practice console."""
+
+
+@staff.command("add")
+@db_option
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", required=True)
+@click.option("--practice", required=True, help="The practice's Organization FHIR id.")
+def staff_add(db, email, password, name, practice):
+    """Create a practice staff user.
+
+    Example: fhir-gateway staff add --email desk@clinic.example --password 'Secret-123' --name Desk --practice 1a2b...
+    """
+    from smart_auth import accounts
+
+    database = store.connect(db)
+    found = store.chart_rows(database, "practices", uid=practice)
+    if not found:
+        raise click.BadParameter(f"no practice has the Organization id '{practice}'", param_hint="--practice")
+    try:
+        accounts.create_staff(database, email, password, name, found[0]["id"])
+    except accounts.AccountError as exc:
+        raise click.BadParameter(str(exc), param_hint="--email/--password")
+    click.echo(f"Staff user {email} added to {found[0]['name']}")

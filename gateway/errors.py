@@ -64,7 +64,7 @@ _HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-f
 
 def init_app(app):
     """Answer every error under /fhir with an OperationOutcome; other paths keep Flask's pages."""
-    from flask import request
+    from flask import render_template, request
     from werkzeug.exceptions import HTTPException
 
     from .fhir_response import fhir_json
@@ -82,7 +82,7 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if not request.path.startswith("/fhir"):
-            return exc
+            return render_template("error.html", status=exc.code, title=exc.name, message=exc.description), exc.code
         message = {404: f"Nothing is served at {request.path}",
                    405: f"{request.method} is not allowed on {request.path}",
                    413: "The request body is too large"}.get(exc.code, exc.description)

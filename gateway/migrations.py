@@ -300,7 +300,55 @@ CREATE TABLE access_tokens (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS]
+# Who may see what: portal accounts and their links to charts, practice staff, web sessions and the
+# attempt log behind login and PIN limits.
+ACCOUNTS = """
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    name TEXT,
+    phone TEXT,
+    email_confirmed_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE TABLE account_links (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    relation TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    linked_at TEXT NOT NULL,
+    revoked_at TEXT,
+    UNIQUE (account_id, patient_id)
+);
+CREATE INDEX account_links_patient ON account_links(patient_id);
+CREATE TABLE staff_users (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    provider_id INTEGER REFERENCES providers(id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE web_sessions (
+    id_hash TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE attempts (
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX attempts_key ON attempts(key, at);
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS]
 
 
 def migrate(conn):

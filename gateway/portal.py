@@ -1,0 +1,65 @@
+"""The patient portal's front door: log in, log out, the home page and the record switcher.
+
+Enrollment pages and the record pages are separate blueprints that build on these helpers.
+"""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from smart_auth import accounts
+from smart_auth.limits import TooManyAttempts
+
+from .sessions import rotate_session
+from .web_auth import account_required, client_address, current_account, current_record, db, safe_next
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+@bp.app_context_processor
+def portal_context():
+    """Every portal page knows the account, its records and the record on screen."""
+    account = current_account()
+    if account is None:
+        return {"account": None, "records": [], "record": None}
+    return {"account": account, "records": accounts.linked_records(db(), account["id"]), "record": current_record()}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"), url_for("portal.home"))
+    if request.method == "GET":
+        return render_template("portal/login.html", next=next_url, errors=[], email="")
+    email = request.form.get("email", "")
+    try:
+        account = accounts.authenticate(db(), email, request.form.get("password", ""), client_address())
+    except (accounts.LoginFailed, TooManyAttempts) as exc:
+        status = 401 if isinstance(exc, accounts.LoginFailed) else 429
+        return render_template("portal/login.html", next=next_url, errors=[str(exc)], email=email), status
+    session.pop("staff_id", None)
+    session["account_id"] = account["id"]
+    rotate_session(session)
+    return redirect(next_url)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You have logged out.", "info")
+    return redirect(url_for("portal.login"))
+
+
+@bp.get("/")
+@account_required
+def home():
+    return render_template("portal/home.html")
+
+
+@bp.post("/switch")
+@account_required
+def switch():
+    """Put another linked record on screen (only records this account is linked to)."""
+    wanted = request.form.get("link_id", type=int)
+    links = accounts.linked_records(db(), current_account()["id"])
+    if not any(link["id"] == wanted for link in links):
+        flash("That record is not linked to your account.", "error")
+    else:
+        session["record_link_id"] = wanted
+    return redirect(safe_next(request.form.get("next"), url_for("portal.home")))

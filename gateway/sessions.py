@@ -1,0 +1,62 @@
+"""Server-side web sessions in the database: every worker and host sees the same sessions, and a
+session can be ended or rotated (at login and at linking) by replacing its id."""
+import hashlib
+import secrets
+import time
+
+import orjson
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from . import store
+from .store import accounts as account_store
+
+COOKIE = "gateway_session"
+LIFETIME = 12 * 3600
+
+
+class DbSession(CallbackDict, SessionMixin):
+    """Session data plus the bookkeeping for saving and rotating it."""
+
+    def __init__(self, initial=None, sid=None):
+        def on_update(_):
+            self.modified = True
+        super().__init__(initial, on_update)
+        self.sid = sid
+        self.modified = False
+        self.rotate = False
+
+
+def rotate_session(session):
+    """Give the session a new id at the next save (defeats session fixation; call at login and linking)."""
+    session.rotate = True
+    session.modified = True
+
+
+def _hash(sid):
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+class DbSessionInterface(SessionInterface):
+    """Flask session interface backed by the ``web_sessions`` table; the cookie holds only a random id."""
+
+    def open_session(self, app, request):
+        sid = request.cookies.get(COOKIE)
+        if not sid:
+            return DbSession()
+        data = account_store.load_session(store.reader(app.config["DB"]), _hash(sid), int(time.time()))
+        return DbSession(orjson.loads(data), sid) if data else DbSession()
+
+    def save_session(self, app, session, response):
+        if not session.modified:
+            return
+        conn, secure = store.reader(app.config["DB"]), app.config.get("SESSION_COOKIE_SECURE", False)
+        if session.sid and (session.rotate or not session):
+            account_store.delete_session(conn, _hash(session.sid))
+        if not session:
+            response.delete_cookie(COOKIE, path="/")
+            return
+        sid = session.sid if session.sid and not session.rotate else secrets.token_urlsafe(32)
+        now = int(time.time())
+        account_store.save_session(conn, _hash(sid), orjson.dumps(dict(session)).decode(), now, now + LIFETIME)
+        response.set_cookie(COOKIE, sid, max_age=LIFETIME, httponly=True, secure=secure, samesite="Lax", path="/")

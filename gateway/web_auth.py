@@ -1,0 +1,78 @@
+"""Who is logged in to the web pages: portal accounts and practice staff, and the record on screen."""
+import functools
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from smart_auth import accounts
+
+from . import store
+from .store import accounts as account_store
+
+
+def db():
+    """A store handle on this thread's connection."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(store.reader(current_app.config["DB"]))
+
+
+def safe_next(target, default):
+    """Only follow a ``next`` that stays on this site (no open redirects)."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+def current_account():
+    """The logged-in portal account, or None."""
+    if "account" not in g:
+        account_id = session.get("account_id")
+        g.account = account_store.account_by_id(db().conn, account_id) if account_id else None
+    return g.account
+
+
+def current_staff():
+    """The logged-in practice staff user, or None."""
+    if "staff" not in g:
+        staff_id = session.get("staff_id")
+        g.staff = account_store.staff_by_id(db().conn, staff_id) if staff_id else None
+    return g.staff
+
+
+def account_required(view):
+    """Send visitors without a portal login to the login page, then back."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_account() is None:
+            return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def staff_required(view):
+    """Send visitors without a practice login to the practice login page, then back."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_staff() is None:
+            return redirect(url_for("practice.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def current_record():
+    """The linked record on screen for the logged-in account (the switcher's choice), or None."""
+    account = current_account()
+    if account is None:
+        return None
+    links = accounts.linked_records(db(), account["id"])
+    chosen = session.get("record_link_id")
+    return next((link for link in links if link["id"] == chosen), links[0] if links else None)
+
+
+def client_address():
+    """The client's address for attempt limits (the first proxy hop is trusted only when configured)."""
+    if current_app.config.get("TRUST_PROXY"):
+        return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    return request.remote_addr or "unknown"

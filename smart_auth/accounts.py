@@ -1,0 +1,132 @@
+"""Portal accounts and practice staff: passwords (argon2id), logins with attempt limits, chart links."""
+import re
+import sqlite3
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from gateway import store
+from gateway.store import accounts as account_store
+from gateway.store.chart import utc_now
+
+from . import limits
+
+RELATIONS = ("self", "parent", "guardian", "spouse", "child", "caregiver", "other")
+ACCOUNT_LIMIT, ADDRESS_LIMIT, LIMIT_WINDOW = 5, 20, 15 * 60
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_RULES = (
+    ("at least 8 characters", lambda p: len(p) >= 8),
+    ("an uppercase letter", lambda p: any(c.isupper() for c in p)),
+    ("a number or symbol", lambda p: any(not c.isalpha() for c in p if not c.isspace())),
+)
+
+
+class AccountError(Exception):
+    """A refused account operation; ``problems`` lists each reason for the form to show."""
+
+    def __init__(self, message, problems=()):
+        super().__init__(message)
+        self.problems = list(problems) or [message]
+
+
+class LoginFailed(AccountError):
+    """Wrong email or password: one message for both, so accounts cannot be enumerated."""
+
+    def __init__(self):
+        super().__init__("That email and password do not match an account.")
+
+
+def password_problems(password):
+    """Return the unmet password rules, in words ("at least 8 characters", ...)."""
+    return [rule for rule, ok in PASSWORD_RULES if not ok(password or "")]
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash, password):
+    """Check a password in constant time against an argon2 hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalize_email(email):
+    """Trim an email and check its shape; raise AccountError if it is not an address."""
+    email = (email or "").strip()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise AccountError("Enter an email address like name@example.com.")
+    return email
+
+
+def create_account(db, email, password, name=None, phone=None, confirmed=False):
+    """Create a portal account; raise AccountError for a bad email, a weak password or a taken email."""
+    email = normalize_email(email)
+    problems = password_problems(password)
+    if problems:
+        raise AccountError("The password needs " + ", ".join(problems) + ".",
+                           [f"The password needs {p}." for p in problems])
+    now = utc_now()
+    try:
+        with store.transaction(db.conn):
+            account_id = account_store.insert_account(db.conn, str(uuid.uuid4()), email, hash_password(password),
+                                                      name, phone, now if confirmed else None, now)
+    except sqlite3.IntegrityError:
+        raise AccountError("An account with that email already exists. Log in instead.")
+    return account_store.account_by_id(db.conn, account_id)
+
+
+def authenticate(db, email, password, address, kind="account"):
+    """Return the account (or staff user) for a login, or raise LoginFailed / TooManyAttempts.
+
+    Limits count failures per email and per client address (15 minutes); an unknown email costs the
+    same hashing time as a known one.
+    """
+    email = (email or "").strip()
+    by_email, by_address = limits.key(f"{kind}-login", email), limits.key(f"{kind}-login-addr", address)
+    conn = db.conn
+    limits.check(conn, by_email, ACCOUNT_LIMIT, LIMIT_WINDOW)
+    limits.check(conn, by_address, ADDRESS_LIMIT, LIMIT_WINDOW)
+    lookup = account_store.staff_by_email if kind == "staff" else account_store.account_by_email
+    user = lookup(conn, email)
+    if not verify_password(user["password_hash"] if user else _DUMMY_HASH, password or "") or user is None:
+        with store.transaction(conn):
+            limits.record_failure(conn, by_email)
+            limits.record_failure(conn, by_address)
+        raise LoginFailed()
+    with store.transaction(conn):
+        limits.clear(conn, by_email)
+    return user
+
+
+def create_staff(db, email, password, name, practice_id, provider_id=None):
+    """Create a practice staff user; same email and password rules as accounts."""
+    email = normalize_email(email)
+    problems = password_problems(password)
+    if problems:
+        raise AccountError("The password needs " + ", ".join(problems) + ".")
+    try:
+        with store.transaction(db.conn):
+            staff_id = account_store.insert_staff(db.conn, str(uuid.uuid4()), email, hash_password(password), name,
+                                                  practice_id, provider_id, utc_now())
+    except sqlite3.IntegrityError as exc:
+        raise AccountError(f"Cannot create that staff user: {exc}")
+    return account_store.staff_by_id(db.conn, staff_id)
+
+
+def link_account_to_chart(db, account_id, patient_id, relation="self"):
+    """Link an account to a chart (integer patient id) with a relation; return the link id."""
+    if relation not in RELATIONS:
+        raise AccountError(f"Relation must be one of {', '.join(RELATIONS)}.")
+    with store.transaction(db.conn):
+        return account_store.upsert_link(db.conn, account_id, patient_id, relation, utc_now())
+
+
+def linked_records(db, account_id):
+    """The active chart links of an account, own record first."""
+    return account_store.links_of_account(db.conn, account_id)
