@@ -45,3 +45,15 @@ def authenticate(conn, token):
         raise InvalidToken("the access token is unknown, expired or revoked")
     return AccessToken(record["client_id"], record["scope"], parse_scopes(record["scope"]),
                        record["patient_id"], record["subject"], record["expires_at"])
+
+
+def revoke_account_access(db, patient_id, account_uid):
+    """End every token an account holds for one patient's record (link revoked, consent withdrawn).
+
+    The OAuth server extends this to refresh tokens and consent grants; callers rely only on the effect:
+    afterwards nothing the account was issued for that patient works.
+    """
+    from gateway.store.tokens import revoke_tokens_for
+
+    with store.transaction(db.conn):
+        return revoke_tokens_for(db.conn, patient_id, account_uid)

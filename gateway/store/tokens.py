@@ -30,3 +30,10 @@ def revoke_token(conn, token):
     """Mark a token revoked; return whether it existed."""
     cur = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?", (token_hash(token),))
     return cur.rowcount > 0
+
+
+def revoke_tokens_for(conn, patient_id, subject):
+    """Revoke every access token one subject (an account uid) holds for one patient; return how many."""
+    cur = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE patient_id = ? AND subject = ? AND revoked = 0",
+                       (patient_id, subject))
+    return cur.rowcount
