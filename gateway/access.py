@@ -5,7 +5,7 @@ from smart_auth import scopes as smart_scopes
 from smart_auth.tokens import InvalidToken, authenticate
 
 from . import store
-from .errors import Forbidden, Unauthorized
+from .errors import Forbidden, InvalidSearch, Unauthorized
 from .search import Visibility, parse_clause
 
 
@@ -44,8 +44,11 @@ def to_visibility(resource_type, decision):
         return Visibility(decision.patient, None)
     groups = []
     for query in decision.filters:
-        clauses = [parse_clause(resource_type, k, v) for k, v in query]
-        # A granular scope on a parameter this server cannot search grants nothing, rather than everything.
+        # A granular scope this server cannot evaluate grants nothing, rather than everything.
+        try:
+            clauses = [parse_clause(resource_type, k, v) for k, v in query]
+        except InvalidSearch:
+            continue
         if all(c is not None for c in clauses):
             groups.append(clauses)
     return Visibility(decision.patient, groups)

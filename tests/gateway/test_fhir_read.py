@@ -106,3 +106,14 @@ def test_oversized_search_body_is_413(chart_client, chart_auth):
                                  data={"code": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert outcome(response)["code"] == "too-costly"
+
+
+@pytest.mark.parametrize("scope, expected", [
+    ("patient/Observation.rs?category=laboratory", 200),
+    ("patient/Observation.rs?category=vital-signs", 404),
+    ("patient/Observation.rs?date=not-a-date", 404),  # a granular scope the server cannot evaluate grants nothing
+    ("patient/Observation.rs?colour=blue", 404),
+])
+def test_granular_scopes_filter_reads(chart_client, chart_auth, scope, expected):
+    response = chart_client.get(f"{FHIR}/Observation/obs-1", headers=chart_auth(scope, "pat-1"))
+    assert response.status_code == expected
