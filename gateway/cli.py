@@ -64,7 +64,7 @@ def generate(db, patients, seed):
     summary = synthetic.generate(database, patients, seed)
     store.optimize(database)
     seconds = time.perf_counter() - started
-    click.echo(f"Generated {patients} patients ({summary.get('rows', '?')} chart rows) in {seconds:.1f} s")
+    click.echo(f"Generated {patients} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s")
 
 
 @cli.command()

@@ -254,36 +254,38 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_patient ON resources(type, patient_id, pk);
 CREATE INDEX resources_source ON resources(source_table, source_id);
+-- Search index rows, clustered by resource (WITHOUT ROWID, primary key first on pk) so a resource's rows
+-- are one range to check or replace; no foreign keys, because the store writes both sides together.
 CREATE TABLE search_token (
-    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    pk INTEGER NOT NULL,
     param TEXT NOT NULL,
+    code TEXT NOT NULL,
     system TEXT NOT NULL,
-    code TEXT NOT NULL
-);
-CREATE INDEX search_token_pk ON search_token(pk, param, code);
-CREATE INDEX search_token_code ON search_token(param, code, pk);
+    PRIMARY KEY (pk, param, code, system)
+) WITHOUT ROWID;
+CREATE INDEX search_token_code ON search_token(param, code);
 CREATE TABLE search_date (
-    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    pk INTEGER NOT NULL,
     param TEXT NOT NULL,
     low INTEGER NOT NULL,
-    high INTEGER NOT NULL
-);
-CREATE INDEX search_date_pk ON search_date(pk, param);
+    high INTEGER NOT NULL,
+    PRIMARY KEY (pk, param, low, high)
+) WITHOUT ROWID;
 CREATE TABLE search_string (
-    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    pk INTEGER NOT NULL,
     param TEXT NOT NULL,
     value TEXT NOT NULL,
-    raw TEXT NOT NULL
-);
-CREATE INDEX search_string_pk ON search_string(pk, param);
+    raw TEXT NOT NULL,
+    PRIMARY KEY (pk, param, value, raw)
+) WITHOUT ROWID;
 CREATE INDEX search_string_value ON search_string(param, value);
 CREATE TABLE search_ref (
-    pk INTEGER NOT NULL REFERENCES resources(pk) ON DELETE CASCADE,
+    pk INTEGER NOT NULL,
     param TEXT NOT NULL,
     target TEXT NOT NULL,
-    patient_id TEXT
-);
-CREATE INDEX search_ref_pk ON search_ref(pk, param);
+    patient_id TEXT,
+    PRIMARY KEY (pk, param, target)
+) WITHOUT ROWID;
 CREATE INDEX search_ref_target ON search_ref(target, patient_id);
 """
 
@@ -348,7 +350,77 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_key ON attempts(key, at);
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS]
+
+# Portal enrollment: invitations with their sealed PINs and SMS codes, the audit log of every enrollment
+# event, the outbox of email and SMS messages, and an opaque id for each account link (staff and the
+# practice API name links by it).
+ENROLLMENT = """
+CREATE TABLE invites (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    party_uid TEXT NOT NULL,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    relation TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    text_link INTEGER NOT NULL DEFAULT 0,
+    pin_sealed TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'invited',
+    finalize INTEGER NOT NULL DEFAULT 0,
+    account_id INTEGER REFERENCES accounts(id),
+    claimed_at TEXT,
+    link_nonce TEXT NOT NULL,
+    link_id INTEGER REFERENCES account_links(id),
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    sms_code_hash TEXT,
+    sms_code_expires_at INTEGER,
+    created_by TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX invites_patient ON invites(patient_id, party_uid, id);
+CREATE INDEX invites_account ON invites(account_id, status);
+CREATE INDEX invites_practice ON invites(practice_id, status);
+CREATE TABLE enrollment_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    practice_id INTEGER,
+    patient_id INTEGER,
+    invite_id INTEGER,
+    account_id INTEGER,
+    actor TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX enrollment_events_patient ON enrollment_events(patient_id, id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT,
+    body_text TEXT,
+    body_html TEXT,
+    kind TEXT NOT NULL,
+    invite_id INTEGER,
+    status TEXT NOT NULL,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outbox_invite ON outbox(invite_id);
+ALTER TABLE account_links ADD COLUMN uid TEXT;
+UPDATE account_links SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+CREATE UNIQUE INDEX account_links_uid ON account_links(uid);
+CREATE TRIGGER account_links_uid AFTER INSERT ON account_links WHEN NEW.uid IS NULL
+BEGIN
+    UPDATE account_links SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+END;
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT]
 
 
 def migrate(conn):

@@ -4,9 +4,20 @@ The registry declares each search parameter's element paths; the value's FHIR da
 is indexed (R4 3.1.1.4: a CodeableConcept gives one token per coding, a HumanName one string per part,
 a Period one date range).
 """
+import re
+
+from mappers import REGISTRY
+
 from .search import END_OF_TIME, date_range, normalize
 
-ANY_REFERENCE = "_ref"  # pseudo-parameter: every reference in the resource, for compartment checks
+# Pseudo-parameter: what a resource references outside the patient compartment (Practitioners,
+# Organizations), which a patient may read because their own records point at it.
+ANY_REFERENCE = "_ref"
+# In a patient-compartment type these parameters always name the compartment's patient, which the
+# resources table already holds (resources.patient_id): they are answered from there, not indexed.
+COMPARTMENT_PARAMS = {"patient", "subject"}
+_REFERENCE = re.compile(rb'"reference":"([A-Za-z]+)/([A-Za-z0-9.-]+)"')
+OUTSIDE_COMPARTMENT = {name for name, rt in REGISTRY.items() if not rt.compartment}
 
 
 def values_at(resource, path):
@@ -68,10 +79,12 @@ def strings_of(value):
     return found
 
 
-def index_entries(resource, params):
-    """Return (tokens, dates, strings, refs): rows of (param, ...) for each declared search parameter."""
+def index_entries(rt, resource, body):
+    """Return (tokens, dates, strings, refs): rows of (param, ...) for a resource (``body`` is its JSON)."""
     tokens, dates, strings, refs = [], [], [], []
-    for param in params:
+    for param in rt.search_params:
+        if rt.compartment and param.name in COMPARTMENT_PARAMS:
+            continue
         for path in param.paths:
             for value in values_at(resource, path):
                 if param.type == "token":
@@ -84,18 +97,6 @@ def index_entries(resource, params):
                     target = value["reference"]
                     if not param.targets or target.split("/", 1)[0] in param.targets:
                         refs.append((param.name, target))
-    refs.extend((ANY_REFERENCE, target) for target in sorted(set(all_references(resource))))
+    targets = {(t.decode(), i.decode()) for t, i in _REFERENCE.findall(body)}
+    refs.extend((ANY_REFERENCE, f"{t}/{i}") for t, i in sorted(targets) if t in OUTSIDE_COMPARTMENT)
     return tokens, dates, strings, refs
-
-
-def all_references(value):
-    """Yield every relative ``Type/id`` reference anywhere in a resource."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "reference" and isinstance(item, str) and item.count("/") == 1:
-                yield item
-            elif isinstance(item, (dict, list)):
-                yield from all_references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from all_references(item)

@@ -84,16 +84,31 @@ def lookup_optional(table, value):
 
 def compact(value):
     """Return ``value`` with None, empty strings, lists and dicts removed at every depth."""
-    if isinstance(value, dict):
-        items = ((key, compact(item)) for key, item in value.items())
-        return {key: item for key, item in items if not _is_empty(item)}
-    if isinstance(value, list):
-        return [item for item in map(compact, value) if not _is_empty(item)]
+    # Written as plain loops with exact type checks: this runs for every chart row written.
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list:
+                item = compact(item)
+                if item:
+                    out[key] = item
+            elif item is not None and item != "":
+                out[key] = item
+        return out
+    if kind is list:
+        out = []
+        for item in value:
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list:
+                item = compact(item)
+                if item:
+                    out.append(item)
+            elif item is not None and item != "":
+                out.append(item)
+        return out
     return value
-
-
-def _is_empty(value):
-    return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
 def meta(*profiles):

@@ -83,6 +83,12 @@ def update_row(db, table, row_id, changes):
     return chart_row(db, table, row_id)
 
 
+def next_ids(db, tables):
+    """The first free integer id of each chart table, for loaders that assign ids themselves."""
+    return {t: (db.conn.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1
+            for t in tables if _columns(db.conn, t)}
+
+
 def chart_row(db, table, row_id):
     """Return one chart row as a dict, or None."""
     rows = chart_rows(db, table, id=row_id)

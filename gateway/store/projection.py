@@ -2,6 +2,9 @@
 
 This is the only place a mapper runs. Reads select what it stored.
 """
+import multiprocessing
+import os
+
 import orjson
 
 from mappers import REGISTRY, UnmappableValue
@@ -11,6 +14,9 @@ from ..search import date_range
 from ..search_index import index_entries
 
 CHUNK = 500  # ids per IN (...) list
+PARALLEL_MIN = 4000  # rows of one type in one write before mapping moves to worker processes (bulk loads)
+PARALLEL_CHUNK = 1000
+_POOL = None
 # When rows of the key table change, rows of another table project differently too:
 # (table, column of that table that points here, or None when this table points there via `via`).
 DEPENDENTS = {
@@ -92,8 +98,7 @@ def project(conn, table, ids, now, cascade=True):
     if types and rows:
         contexts = _contexts(conn, table, rows)
         for rt in types:
-            items = [(row, ctx, _map(rt, row, ctx)) for row, ctx in zip(rows, contexts)]
-            _store(conn, rt, table, items, now)
+            _store(conn, rt, table, list(zip(rows, contexts)), now)
     if cascade:
         for other, column, via in DEPENDENTS.get(table, ()):
             keys = {r[via] for r in rows}
@@ -109,32 +114,74 @@ def _map(rt, row, ctx):
         raise ChartError(f"{rt.table} row {row.get('id')} cannot become a {rt.name}: {exc}") from exc
 
 
-def _store(conn, rt, table, items, now):
+def _render(rt_name, items, now):
+    """Map and serialize rows of one type: for each, None (not projected) or (body, index entries).
+
+    A pure function of its arguments, so large batches can run in worker processes.
+    """
+    rt, rendered = REGISTRY[rt_name], []
+    for row, ctx, version in items:
+        resource = _map(rt, row, ctx)
+        if resource is None:
+            rendered.append(None)
+            continue
+        body = _with_meta(resource, version, now)
+        rendered.append((body, index_entries(rt, resource, body)))
+    return rendered
+
+
+def _rendered_chunks(rt, items, now):
+    """Yield (items chunk, rendered chunk); big batches are rendered by a process pool, in order."""
+    chunks = [items[i:i + PARALLEL_CHUNK] for i in range(0, len(items), PARALLEL_CHUNK)]
+    if len(items) < PARALLEL_MIN:
+        yield items, _render(rt.name, items, now)
+        return
+    results = _pool().imap(_render_star, [(rt.name, chunk, now) for chunk in chunks])
+    yield from zip(chunks, results)
+
+
+def _render_star(args):
+    return _render(*args)
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = multiprocessing.get_context("fork").Pool(os.cpu_count() or 2)
+    return _POOL
+
+
+def _store(conn, rt, table, pairs, now):
     """Insert, update or tombstone the projection rows of one resource type."""
     existing = _by_id(conn, f"SELECT id, pk, version, deleted FROM resources WHERE type = '{rt.name}' AND id IN ({{}})",
-                      [row["uid"] for row, _, _ in items])
+                      [row["uid"] for row, _ in pairs])
     next_pk = (conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0) + 1
     now_ms = date_range(now)[0]
-    inserts, updates, stale, index_rows = [], [], [], ([], [], [], [])
-    for row, ctx, resource in items:
-        old = existing.get(row["uid"])
-        if resource is None:
-            if old and not old[3]:
-                updates.append((old[2] + 1, now, now_ms, 1, b"{}", old[1]))
-                stale.append(old[1])
-            continue
-        version = old[2] + 1 if old else 1
-        pk = old[1] if old else next_pk
-        next_pk += 0 if old else 1
-        body = _with_meta(resource, version, now)
-        patient = ctx["patient"] if rt.compartment else None
-        if old:
-            updates.append((version, now, now_ms, 0, body, pk))
-            stale.append(pk)
-        else:
-            inserts.append((pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms,
-                            table, row["id"], body))
-        _index(rt, resource, pk, patient, index_rows)
+    items = [(row, ctx, existing[row["uid"]][2] + 1 if row["uid"] in existing else 1) for row, ctx in pairs]
+    for chunk, rendered in _rendered_chunks(rt, items, now):
+        inserts, updates, stale, index_rows = [], [], [], ([], [], [], [])
+        for (row, ctx, version), result in zip(chunk, rendered):
+            old = existing.get(row["uid"])
+            if result is None:
+                if old and not old[3]:
+                    updates.append((version, now, now_ms, 1, b"{}", old[1]))
+                    stale.append(old[1])
+                continue
+            body, entries = result
+            pk = old[1] if old else next_pk
+            next_pk += 0 if old else 1
+            patient = ctx["patient"] if rt.compartment else None
+            if old:
+                updates.append((version, now, now_ms, 0, body, pk))
+                stale.append(pk)
+            else:
+                inserts.append((pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms,
+                                table, row["id"], body))
+            _index(entries, pk, patient, index_rows)
+        _write(conn, inserts, updates, stale, index_rows)
+
+
+def _write(conn, inserts, updates, stale, index_rows):
     for chunk in _chunks(stale):
         marks = ",".join("?" * len(chunk))
         for index_table in ("search_token", "search_date", "search_string", "search_ref"):
@@ -146,10 +193,10 @@ def _store(conn, rt, table, items, now):
         "UPDATE resources SET version = ?, last_updated = ?, last_updated_ms = ?, deleted = ?, json = ?"
         " WHERE pk = ?", updates)
     tokens, dates, strings, refs = index_rows
-    conn.executemany("INSERT INTO search_token VALUES (?,?,?,?)", tokens)
-    conn.executemany("INSERT INTO search_date VALUES (?,?,?,?)", dates)
-    conn.executemany("INSERT INTO search_string VALUES (?,?,?,?)", strings)
-    conn.executemany("INSERT INTO search_ref VALUES (?,?,?,?)", refs)
+    conn.executemany("INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES (?,?,?,?)", tokens)
+    conn.executemany("INSERT OR IGNORE INTO search_date (pk, param, low, high) VALUES (?,?,?,?)", dates)
+    conn.executemany("INSERT OR IGNORE INTO search_string (pk, param, value, raw) VALUES (?,?,?,?)", strings)
+    conn.executemany("INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES (?,?,?,?)", refs)
 
 
 def _with_meta(resource, version, now):
@@ -160,9 +207,9 @@ def _with_meta(resource, version, now):
     return orjson.dumps(body)
 
 
-def _index(rt, resource, pk, patient, index_rows):
+def _index(entries, pk, patient, index_rows):
     tokens, dates, strings, refs = index_rows
-    t, d, s, r = index_entries(resource, rt.search_params)
+    t, d, s, r = entries
     tokens.extend((pk, *e) for e in t)
     dates.extend((pk, *e) for e in d)
     strings.extend((pk, *e) for e in s)

@@ -3,7 +3,7 @@ import time
 
 from mappers import REGISTRY
 
-from ..search_index import ANY_REFERENCE
+from ..search_index import ANY_REFERENCE, COMPARTMENT_PARAMS
 
 _TOKEN = "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ? AND ({}))"
 _DATE = "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ? AND ({}))"
@@ -75,6 +75,9 @@ def _string_sql(modifier, values):
 def clause_sql(resource_type, clause):
     """Return (sql, params) for one clause, a condition on the resources row ``r``."""
     param, values = clause.param, clause.values
+    compartment_param = param.name in COMPARTMENT_PARAMS and REGISTRY[resource_type].compartment
+    if clause.modifier == "missing" and compartment_param:
+        return "(" + " OR ".join(f"r.patient_id IS {'' if m else 'NOT '}NULL" for m in values) + ")", []
     if clause.modifier == "missing":
         sql = " OR ".join(
             ("NOT " if missing else "") + _MISSING[param.type] for missing in values)
@@ -96,9 +99,9 @@ def clause_sql(resource_type, clause):
     if param.type == "string":
         sql, params = _string_sql(clause.modifier, values)
         return _STRING.format(sql), [param.name, *params]
-    if param.name == "patient" and REGISTRY[resource_type].compartment and \
-            all(v.startswith("Patient/") for v in values):
-        ids = [v.split("/", 1)[1] for v in values]
+    if compartment_param:
+        # Not indexed: the compartment's patient is resources.patient_id (see search_index).
+        ids = [v.split("/", 1)[1] for v in values if v.startswith("Patient/")]
         return f"r.patient_id IN ({','.join('?' * len(ids))})", ids
     return _REF.format(",".join("?" * len(values))), [param.name, *values]
 
