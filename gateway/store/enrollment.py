@@ -71,6 +71,10 @@ def links_of_practice(conn, practice_id):
         " JOIN patients p ON p.id = l.patient_id WHERE p.practice_id = ? ORDER BY l.id"), (practice_id,))
 
 
+def account_by_uid(conn, uid):
+    return _one(conn, "SELECT * FROM accounts WHERE uid = ?", (uid,))
+
+
 def link_by_uid(conn, uid):
     """One account link by its opaque id, with its chart's practice and the account's uid."""
     return _one(conn, (
@@ -121,3 +125,8 @@ def failed_messages_of_patient(conn, patient_id):
         "SELECT o.id, o.channel, o.recipient, o.kind, o.error, o.attempts, o.created_at FROM outbox o"
         " JOIN invites i ON i.id = o.invite_id WHERE i.patient_id = ? AND o.status = 'failed' ORDER BY o.id DESC"),
         (patient_id,))
+
+
+def staff_by_uid(conn, uid):
+    """A practice staff user by the uid tokens name as their subject."""
+    return _one(conn, "SELECT * FROM staff_users WHERE uid = ?", (uid,))
