@@ -39,7 +39,9 @@ def _resource(rt):
         entry["searchRevInclude"] = revincludes
     if rt.name == "Patient":
         entry["operation"] = [{"name": "everything",
-                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                              {"name": "summary",
+                               "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}]
     return entry
 
 

@@ -1,4 +1,4 @@
-"""The FHIR REST API under /fhir: read, search, Patient/$everything and the CapabilityStatement.
+"""The FHIR REST API under /fhir: read, search, Patient/$everything and $summary, the CapabilityStatement.
 
 Routes parse the request, ask the access check, call the store, and stitch stored JSON into the
 response. No mapper and no model runs here.
@@ -12,15 +12,15 @@ from flask import Blueprint, current_app, request
 
 from mappers import REGISTRY
 
-from . import capability, store
+from . import capability, ips, records, store
 from .access import current_token, db_conn, visibility
 from .errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
 from .fhir_response import bundle, fhir_json, subset, wants_json
-from .search import MAX_COUNT, Clause, SearchQuery, Visibility, parse_clause, parse_search
+from .search import MAX_COUNT, Clause, SearchQuery, parse_search
+from .store.chart import utc_now
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 PUBLIC = {"fhir.metadata"}
-EVERYTHING_LIMIT = 100_000
 
 
 @bp.before_request
@@ -146,28 +146,20 @@ def _visible_entries(conn, token, rtype, ids, base):
 def everything(rid):
     """Patient/$everything: the patient's compartment plus the Practitioners and Organizations it references."""
     token, conn, base = current_token(), db_conn(), current_app.config["FHIR_BASE"]
-    if store.read_resource(conn, "Patient", rid, visibility(token, "read", "Patient")) is None:
-        raise NotFound(f"Patient/{rid} is not known")
-    wanted = set(filter(None, request.args.get("_type", "").split(","))) or set(REGISTRY)
-    unknown = wanted - set(REGISTRY)
+    records.require_patient(conn, token, rid)
+    wanted = set(filter(None, request.args.get("_type", "").split(","))) or None
+    unknown = (wanted or set()) - set(REGISTRY)
     if unknown:
         raise InvalidSearch(f"_type names unknown resource types: {', '.join(sorted(unknown))}")
-    clauses = []
-    if request.args.get("_since"):
-        clauses.append(parse_clause("Patient", "_lastUpdated", "ge" + request.args["_since"]))
-    entries = []
-    for rtype in REGISTRY:
-        if rtype in wanted:
-            entries += _compartment_entries(conn, token, rtype, rid, clauses, base)
+    rows = records.patient_record(conn, token, rid, wanted, request.args.get("start"), request.args.get("end"),
+                                  request.args.get("_since"))
+    entries = [(f"{base}/{rtype}/{res_id}", body, "match") for rtype, res_id, body in rows]
     return fhir_json(bundle(len(entries), entries, [("self", request.url)]))
 
 
-def _compartment_entries(conn, token, rtype, patient_id, clauses, base):
-    """Everything of one type in (or referenced from) a patient's compartment that the token may see."""
-    try:
-        seen = visibility(token, "search", rtype)
-    except Forbidden:
-        return []  # $everything returns what the token may see, not an error for each other type
-    seen = Visibility(patient_id, seen.filters)
-    _, rows, _, _ = store.search(conn, SearchQuery(rtype, clauses, count=EVERYTHING_LIMIT), seen)
-    return [(f"{base}/{rtype}/{rid}", body, "match") for _, rid, body in rows]
+@bp.get("/Patient/<rid>/$summary")
+def summary(rid):
+    """Patient/$summary: the International Patient Summary document for the patient (IPS 1.1)."""
+    token, conn = current_token(), db_conn()
+    record = records.load_record(conn, token, rid, types=ips.IPS_TYPES)
+    return fhir_json(ips.summary_bundle(record, current_app.config["FHIR_BASE"], utc_now()))

@@ -1,0 +1,291 @@
+"""The sections of a record as a person reads them: stored FHIR resources in, plain-language items out.
+
+Pure functions over parsed resources (no Flask, no database), shared by the portal pages, the practice
+chart, the printable summary, the PDF and the IPS narrative. Each item is a dict: ``id``, ``type``,
+``name``, ``status``, ``date`` (ISO), ``end``, ``details`` ([(label, text)]) and ``codes``
+([(system name, code, display)]), plus what its section adds (lab values, appointment places).
+"""
+from dataclasses import dataclass
+
+from mappers import codes
+
+SYSTEM_NAMES = {
+    codes.ICD10CM: "ICD-10-CM", codes.SNOMED: "SNOMED CT", codes.RXNORM: "RxNorm", codes.LOINC: "LOINC",
+    codes.CVX: "CVX (vaccine)", codes.CPT: "CPT", codes.HCPCS: "HCPCS", codes.ICD10PCS: "ICD-10-PCS",
+    codes.UNII: "UNII", codes.NDFRT: "NDF-RT", codes.INTERPRETATION: "Interpretation",
+}
+STATUS_WORDS = {
+    "active": "Active", "resolved": "Resolved", "inactive": "Inactive", "remission": "In remission",
+    "recurrence": "Came back", "relapse": "Came back", "completed": "Completed", "stopped": "Stopped",
+    "not-done": "Not given", "on-hold": "On hold", "intended": "Planned", "not-taken": "Not taken",
+    "entered-in-error": "Entered in error", "booked": "Booked", "fulfilled": "Attended",
+    "cancelled": "Cancelled", "noshow": "Missed", "proposed": "Proposed", "pending": "Pending",
+    "arrived": "Arrived", "checked-in": "Checked in", "final": "Final", "preliminary": "Preliminary",
+    "amended": "Amended", "corrected": "Corrected", "draft": "Draft", "revoked": "Revoked",
+    "in-progress": "In progress", "unknown": "Unknown",
+}
+FLAG_WORDS = {"H": "High", "L": "Low", "HH": "Critically high", "LL": "Critically low", "A": "Abnormal",
+              "AA": "Critically abnormal", "POS": "Positive"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the record: its page slug, heading, the FHIR types it shows and its IPS/LOINC code."""
+
+    slug: str
+    title: str
+    types: tuple
+    loinc: str
+    loinc_display: str
+    empty: str
+
+
+SECTIONS = (
+    Section("diagnoses", "Diagnoses", ("Condition",), "11450-4", "Problem list - Reported",
+            "No diagnoses are on file."),
+    Section("medications", "Medications", ("MedicationStatement",), "10160-0",
+            "History of Medication use Narrative", "No medications are on file."),
+    Section("allergies", "Allergies", ("AllergyIntolerance",), "48765-2", "Allergies and adverse reactions Document",
+            "No allergies are on file."),
+    Section("immunizations", "Immunizations", ("Immunization",), "11369-6",
+            "History of Immunization Narrative", "No immunizations are on file."),
+    Section("procedures", "Procedures", ("Procedure",), "47519-4", "History of Procedures Document",
+            "No procedures are on file."),
+    Section("care-plans", "Care plans", ("CarePlan",), "18776-5", "Plan of care note", "No care plans are on file."),
+    Section("lab-results", "Lab results", ("DiagnosticReport", "Observation"), "30954-2",
+            "Relevant diagnostic tests/laboratory data Narrative", "No lab results have been shared with you yet."),
+    Section("appointments", "Appointments", ("Appointment",), "56446-8", "Appointment summary Document",
+            "No appointments are on file."),
+)
+BY_SLUG = {s.slug: s for s in SECTIONS}
+
+
+def text_of(concept):
+    """The words of a CodeableConcept: its text, else its first coding's display or code."""
+    if not concept:
+        return ""
+    if concept.get("text"):
+        return concept["text"]
+    for c in concept.get("coding", ()):
+        if c.get("display") or c.get("code"):
+            return c.get("display") or c["code"]
+    return ""
+
+
+def codes_of(*concepts):
+    """Every coding of the concepts as (system name, code, display)."""
+    return [(SYSTEM_NAMES.get(c.get("system"), c.get("system", "")), c.get("code", ""), c.get("display", ""))
+            for concept in concepts if concept for c in concept.get("coding", ()) if c.get("code")]
+
+
+def status_word(code):
+    return STATUS_WORDS.get(code, (code or "").replace("-", " ").capitalize())
+
+
+def _status_code(concept):
+    return next((c.get("code") for c in (concept or {}).get("coding", ())), None)
+
+
+def who(reference, refs):
+    """A readable name for a reference: the Practitioner's or Organization's name, else its display."""
+    if not reference:
+        return ""
+    target = refs.get(reference.get("reference", ""))
+    if target and target.get("resourceType") == "Practitioner":
+        name = (target.get("name") or [{}])[0]
+        parts = [*name.get("prefix", ()), *name.get("given", ()), name.get("family", "")]
+        return " ".join(p for p in parts if p) + "".join(f", {s}" for s in name.get("suffix", ()))
+    if target and target.get("name"):
+        return target["name"]
+    return reference.get("display", "")
+
+
+def _item(resource, name, status, date, end=None, details=(), concepts=()):
+    return {"id": resource["id"], "type": resource["resourceType"], "name": name or "(not named)",
+            "status_code": status, "status": status_word(status) if status else "", "date": date, "end": end,
+            "details": [(label, value) for label, value in details if value], "codes": codes_of(*concepts)}
+
+
+def condition(r, refs):
+    category = text_of((r.get("category") or [None])[0])
+    return _item(r, text_of(r.get("code")), _status_code(r.get("clinicalStatus")), r.get("onsetDateTime"),
+                 r.get("abatementDateTime"), [("Kind", category), ("Recorded by", who(r.get("recorder"), refs)),
+                                              ("Note", "; ".join(n["text"] for n in r.get("note", ())))],
+                 [r.get("code")])
+
+
+def medication(r, refs):
+    period, dosage = r.get("effectivePeriod") or {}, (r.get("dosage") or [{}])[0]
+    source = r.get("informationSource", {}).get("reference", "")
+    origin = "Reported by the patient" if source.startswith("Patient/") else who(r.get("informationSource"), refs)
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    return _item(r, text_of(r.get("medicationCodeableConcept")), r.get("status"), period.get("start"),
+                 period.get("end"), [("How to take it", dosage.get("text")), ("Prescribed by", origin),
+                                     ("For", reasons)], [r.get("medicationCodeableConcept")])
+
+
+def allergy(r, refs):
+    reaction = (r.get("reaction") or [{}])[0]
+    manifestations = ", ".join(text_of(m) for m in reaction.get("manifestation", ()))
+    return _item(r, text_of(r.get("code")), _status_code(r.get("clinicalStatus")), r.get("onsetDateTime"),
+                 details=[("Reaction", manifestations), ("Severity", (reaction.get("severity") or "").capitalize()),
+                          ("Risk", {"high": "High risk", "low": "Low risk"}.get(r.get("criticality"), "")),
+                          ("Kind", ", ".join(r.get("category", ())).capitalize())],
+                 concepts=[r.get("code"), *reaction.get("manifestation", ())])
+
+
+def immunization(r, refs):
+    performer = (r.get("performer") or [{}])[0].get("actor")
+    return _item(r, text_of(r.get("vaccineCode")), r.get("status"), r.get("occurrenceDateTime"),
+                 details=[("Why not given", text_of(r.get("statusReason"))), ("Given by", who(performer, refs)),
+                          ("Lot", r.get("lotNumber")),
+                          ("Source", "" if r.get("primarySource", True) else "Copied from another record")],
+                 concepts=[r.get("vaccineCode")])
+
+
+def procedure(r, refs):
+    period = r.get("performedPeriod") or {}
+    performer = (r.get("performer") or [{}])[0].get("actor")
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    return _item(r, text_of(r.get("code")), r.get("status"), r.get("performedDateTime") or period.get("start"),
+                 period.get("end"), [("Done by", who(performer, refs)), ("For", reasons)], [r.get("code")])
+
+
+def care_plan(r, refs):
+    period = r.get("period") or {}
+    return _item(r, r.get("title") or text_of((r.get("category") or [None])[0]), r.get("status"), period.get("start"),
+                 period.get("end"), [("Plan", r.get("description")), ("Written by", who(r.get("author"), refs))])
+
+
+ITEM_BUILDERS = {"Condition": condition, "MedicationStatement": medication, "AllergyIntolerance": allergy,
+                 "Immunization": immunization, "Procedure": procedure, "CarePlan": care_plan}
+
+
+def _number(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def lab_value(obs):
+    """The result as text with its unit, and the unit alone."""
+    quantity = obs.get("valueQuantity")
+    if quantity:
+        return _number(quantity.get("value")), quantity.get("unit", "")
+    return obs.get("valueString") or text_of(obs.get("valueCodeableConcept")) or "No value", ""
+
+
+def lab_range(obs):
+    """The reference range as text ("70–99 mg/dL", "below 5.7 %", or the lab's own text)."""
+    found = (obs.get("referenceRange") or [{}])[0]
+    low, high = (found.get("low") or {}).get("value"), (found.get("high") or {}).get("value")
+    unit = ((found.get("low") or found.get("high") or {}).get("unit") or "").strip()
+    if low is not None and high is not None:
+        text = f"{_number(low)}–{_number(high)}"
+    elif high is not None:
+        text = f"up to {_number(high)}"
+    elif low is not None:
+        text = f"{_number(low)} or more"
+    else:
+        return found.get("text", "")
+    return f"{text} {unit}".strip()
+
+
+def lab_flag(obs):
+    """The out-of-range flag in words: the lab's interpretation, else a comparison with the range."""
+    code = next((c.get("code") for i in obs.get("interpretation", ()) for c in i.get("coding", ())), None)
+    if code:
+        return FLAG_WORDS.get(code, "")
+    value = (obs.get("valueQuantity") or {}).get("value")
+    found = (obs.get("referenceRange") or [{}])[0]
+    low, high = (found.get("low") or {}).get("value"), (found.get("high") or {}).get("value")
+    if value is None:
+        return ""
+    if high is not None and value > high:
+        return "High"
+    if low is not None and value < low:
+        return "Low"
+    return ""
+
+
+def plain_lab_name(text):
+    """A lab test's everyday name from its LOINC long name: "Glucose [Mass/volume] in Serum" -> "Glucose"."""
+    for cut in (" [", " - ", "/"):
+        text = text.split(cut)[0]
+    return text.strip()
+
+
+def lab_result(obs):
+    value, unit = lab_value(obs)
+    item = _item(obs, plain_lab_name(text_of(obs.get("code"))), obs.get("status"), obs.get("effectiveDateTime"),
+                 concepts=[obs.get("code")])
+    item.update(value=value, unit=unit, range=lab_range(obs), flag=lab_flag(obs))
+    return item
+
+
+def lab_panels(reports, observations, refs):
+    """Lab reports, each with its results in order; results no shared report lists form a last panel."""
+    by_ref = {f"Observation/{o['id']}": o for o in observations}
+    panels, listed = [], set()
+    for report in reports:
+        results = [by_ref[r["reference"]] for r in report.get("result", ()) if r.get("reference") in by_ref]
+        listed.update(o["id"] for o in results)
+        performers = [who(p, refs) for p in report.get("performer", ())]
+        item = _item(report, plain_lab_name(text_of(report.get("code"))), report.get("status"), report.get("effectiveDateTime"),
+                     details=[("Full name", text_of(report.get("code"))), ("Ordered by", performers[0] if performers else ""),
+                              ("Lab", ", ".join(performers[1:])), ("Conclusion", report.get("conclusion"))],
+                     concepts=[report.get("code")])
+        item["results"] = [lab_result(o) for o in results]
+        panels.append(item)
+    loose = [lab_result(o) for o in observations if o["id"] not in listed]
+    if loose:
+        panels.append({"id": "", "type": "DiagnosticReport", "name": "Other results", "status": "", "date": None,
+                       "end": None, "details": [], "codes": [], "results": loose})
+    return panels
+
+
+def appointment(r, refs):
+    actors = [p.get("actor", {}) for p in r.get("participant", ())]
+    provider = next((who(a, refs) for a in actors if a.get("reference", "").startswith("Practitioner/")), "")
+    place = next((a.get("display", "") for a in actors if a.get("type") == "Location"), "")
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    item = _item(r, r.get("description") or text_of((r.get("serviceType") or [None])[0]) or "Appointment",
+                 r.get("status"), r.get("start"), r.get("end"),
+                 [("With", provider), ("Where", place), ("Reason", reasons), ("Note", r.get("comment"))],
+                 [r.get("appointmentType"), *r.get("reasonCode", ())])
+    item.update(provider=provider, place=place)
+    return item
+
+
+def _newest_first(items):
+    return sorted(items, key=lambda i: i["date"] or "", reverse=True)
+
+
+def section_items(section, by_type, refs, now_iso):
+    """The items of one section from the record's resources (``by_type``: type -> [resource]).
+
+    Lab results come as panels; appointments as ``{"upcoming": [...], "past": [...]}`` (soonest first,
+    then newest first); everything else newest first.
+    """
+    if section.slug == "lab-results":
+        reports = sorted(by_type.get("DiagnosticReport", ()), key=lambda r: r.get("effectiveDateTime") or "",
+                         reverse=True)
+        return lab_panels(reports, by_type.get("Observation", ()), refs)
+    if section.slug == "appointments":
+        items = [appointment(r, refs) for r in by_type.get("Appointment", ())]
+        upcoming = sorted((i for i in items if (i["date"] or "") >= now_iso), key=lambda i: i["date"])
+        return {"upcoming": upcoming, "past": _newest_first(i for i in items if (i["date"] or "") < now_iso)}
+    rtype = section.types[0]
+    return _newest_first(ITEM_BUILDERS[rtype](r, refs) for r in by_type.get(rtype, ()))
+
+
+def find_item(section, by_type, refs, rid, now_iso):
+    """One item of a section by FHIR id (a lab result may be a panel or one of its results), or None."""
+    items = section_items(section, by_type, refs, now_iso)
+    if isinstance(items, dict):
+        items = items["upcoming"] + items["past"]
+    for item in items:
+        if item["id"] == rid:
+            return item
+        for result in item.get("results", ()):
+            if result["id"] == rid:
+                return result
+    return None

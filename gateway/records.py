@@ -1,0 +1,105 @@
+"""One patient's record as a token may see it: what Patient/$everything, $summary, the portal pages and the
+downloads all read, through the same access check and the same store search, so they cannot disagree.
+"""
+import time
+
+import orjson
+
+from mappers import REGISTRY
+from smart_auth.scopes import parse_scopes
+from smart_auth.tokens import AccessToken
+
+from . import store
+from .access import visibility
+from .errors import Forbidden, NotFound
+from .search import SearchQuery, Visibility, parse_clause
+
+RECORD_LIMIT = 100_000
+# The care date of each type ($everything "start"/"end" relate to care dates, not record currency:
+# https://hl7.org/fhir/R4/operation-patient-everything.html). Types without one are always included.
+CARE_DATE = {
+    "Condition": "onset-date", "MedicationRequest": "authoredon", "MedicationStatement": "effective",
+    "Immunization": "date", "Procedure": "date", "CarePlan": "date", "Observation": "date",
+    "DiagnosticReport": "date", "Appointment": "date",
+}
+PORTAL_CLIENT = "patient-portal"
+PORTAL_SCOPE = "patient/*.rs"
+STAFF_SCOPE = "user/*.rs"
+
+
+def portal_token(account, record):
+    """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen."""
+    return AccessToken(PORTAL_CLIENT, PORTAL_SCOPE, parse_scopes(PORTAL_SCOPE), record["patient_uid"],
+                       account["uid"], int(time.time()) + 60)
+
+
+def staff_token(staff):
+    """The token the practice console reads a chart with (the caller checks the chart is the staff's practice's)."""
+    return AccessToken("practice-console", STAFF_SCOPE, parse_scopes(STAFF_SCOPE), None, staff["uid"],
+                       int(time.time()) + 60)
+
+
+def require_patient(conn, token, patient_id):
+    """Raise NotFound unless the token may read Patient ``patient_id`` (not there and not yours look alike)."""
+    if store.read_resource(conn, "Patient", patient_id, visibility(token, "read", "Patient")) is None:
+        raise NotFound(f"Patient/{patient_id} is not known")
+
+
+def date_clauses(rtype, start=None, end=None, since=None):
+    """Search clauses for a care-date range (inclusive, partial dates allowed) and a ``_lastUpdated`` floor."""
+    clauses = []
+    if since:
+        clauses.append(parse_clause(rtype, "_lastUpdated", "ge" + since))
+    if rtype in CARE_DATE:
+        if start:
+            clauses.append(parse_clause(rtype, CARE_DATE[rtype], "ge" + start))
+        if end:
+            clauses.append(parse_clause(rtype, CARE_DATE[rtype], "le" + end))
+    return clauses
+
+
+def patient_record(conn, token, patient_id, types=None, start=None, end=None, since=None):
+    """Return ``[(type, id, json bytes)]``: the patient's compartment plus the Practitioners and Organizations
+    it references, limited to what ``token`` may search, in registry order (Patient first).
+
+    Types the token may not see are left out rather than refused; a malformed date raises InvalidSearch.
+    """
+    found = []
+    for rtype in REGISTRY:
+        if types and rtype not in types:
+            continue
+        try:
+            seen = visibility(token, "search", rtype)
+        except Forbidden:
+            continue
+        if seen.patient not in (None, patient_id):
+            raise NotFound(f"Patient/{patient_id} is not known")
+        query = SearchQuery(rtype, date_clauses(rtype, start, end, since), count=RECORD_LIMIT)
+        _, rows, _, _ = store.search(conn, query, Visibility(patient_id, seen.filters))
+        found += [(rtype, rid, body) for _, rid, body in rows]
+    return found
+
+
+class Record:
+    """A loaded record: the stored rows, and the parsed resources by type and by ``Type/id``."""
+
+    def __init__(self, patient_id, rows):
+        self.patient_id, self.rows = patient_id, rows
+        self.by_type, self.refs = {}, {}
+        for rtype, rid, body in rows:
+            resource = orjson.loads(body)
+            self.by_type.setdefault(rtype, []).append(resource)
+            self.refs[f"{rtype}/{rid}"] = resource
+
+    @property
+    def patient(self):
+        return self.refs.get(f"Patient/{self.patient_id}", {})
+
+    def count(self, *types):
+        return sum(len(self.by_type.get(t, ())) for t in types)
+
+
+def load_record(conn, token, patient_id, **filters):
+    """The patient's record as ``token`` may see it (see patient_record for ``filters``), parsed."""
+    require_patient(conn, token, patient_id)
+    return Record(patient_id, patient_record(conn, token, patient_id, **filters))
