@@ -3,6 +3,7 @@ from flask import Flask, render_template
 
 from . import config as config_module
 from . import csrf, errors, fhir_api, portal, practice, store
+from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .sessions import DbSessionInterface
 
 
@@ -19,5 +20,11 @@ def create_app(config=None):
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(practice.bp)
+    app.register_blueprint(portal_signup.bp)
+    app.register_blueprint(portal_verify.bp)
+    app.register_blueprint(portal_account.bp)
+    app.register_blueprint(practice_enrollment.bp)
+    app.register_blueprint(practice_demographics.bp)
+    app.register_blueprint(practice_api.bp)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     return app

@@ -12,6 +12,10 @@ DEFAULTS = {
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH")
+# Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
+NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
+               "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
+ENV_KEYS += NOTIFY_KEYS
 INT_KEYS = {"MAX_CONTENT_LENGTH"}
 
 

@@ -32,6 +32,12 @@ class EnrollmentError(Exception):
         self.problems = list(problems) or [message]
 
 
+class InvalidInvite(EnrollmentError):
+    """Invite rows that do not pass the checks (a message per problem)."""
+
+    status = 400
+
+
 class NotFound(EnrollmentError):
     """No such invitation or link for this caller ("not there" and "not yours" alike)."""
 
@@ -79,7 +85,7 @@ def invite_people(ctx, patient, people, actor):
     """Invite each person to a chart; return the new invitations, each with its ``pin``."""
     people, problems = check_invitees(people)
     if problems:
-        raise EnrollmentError(problems[0], problems)
+        raise InvalidInvite(problems[0], problems)
     return [_new_invite(ctx, patient, person, actor, str(uuid.uuid4()), "invited") for person in people]
 
 
@@ -113,12 +119,16 @@ def _deliver(ctx, invite):
         enrollment_store.update_invite(ctx.db.conn, invite["id"], {"sent_at": utc_now()}, utc_now())
 
 
+def _of_practice(row, practice_id, missing):
+    """``row`` when it exists and belongs to ``practice_id`` (None means any practice), else NotFound."""
+    if row is None or (practice_id is not None and row["practice_id"] != practice_id):
+        raise NotFound(missing)
+    return row
+
+
 def invite_in_practice(db, practice_id, invite_uid):
-    """The invitation ``invite_uid`` if it belongs to ``practice_id`` (None means any practice), else NotFound."""
-    invite = enrollment_store.invite_by_uid(db.conn, invite_uid or "")
-    if invite is None or (practice_id is not None and invite["practice_id"] != practice_id):
-        raise NotFound("No such invitation.")
-    return invite
+    """The invitation ``invite_uid`` of ``practice_id``'s charts, else NotFound."""
+    return _of_practice(enrollment_store.invite_by_uid(db.conn, invite_uid or ""), practice_id, "No such invitation.")
 
 
 def resend_invite(ctx, invite, actor):
@@ -173,11 +183,8 @@ def _active_link_of_party(db, invite):
 
 
 def link_in_practice(db, practice_id, link_uid):
-    """The account link ``link_uid`` if its chart belongs to ``practice_id`` (None: any), else NotFound."""
-    link = enrollment_store.link_by_uid(db.conn, link_uid or "")
-    if link is None or (practice_id is not None and link["practice_id"] != practice_id):
-        raise NotFound("No such portal access.")
-    return link
+    """The account link ``link_uid`` to one of ``practice_id``'s charts, else NotFound."""
+    return _of_practice(enrollment_store.link_by_uid(db.conn, link_uid or ""), practice_id, "No such portal access.")
 
 
 def revoke_link(ctx, link, actor):

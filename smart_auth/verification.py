@@ -20,6 +20,11 @@ CODE_MINUTES = 10
 SMS_LIMIT, SMS_WINDOW = 3, 15 * 60
 
 
+def now():
+    """Seconds since the epoch (tests move this clock, not the whole process's)."""
+    return time.time()
+
+
 class VerificationFailed(EnrollmentError):
     """A wrong PIN, code or date of birth; ``remaining`` tries before the invitation locks."""
 
@@ -121,7 +126,7 @@ def send_sms_code(ctx, account, invite_uid, typed_phone):
     with store.transaction(ctx.db.conn):
         enrollment_store.update_invite(ctx.db.conn, invite["id"], {
             "sms_code_hash": pins.code_hash(ctx.secret, invite["uid"], code),
-            "sms_code_expires_at": int(time.time()) + CODE_MINUTES * 60}, utc_now())
+            "sms_code_expires_at": int(now()) + CODE_MINUTES * 60}, utc_now())
     ctx.notifier.sms(on_file, messages.sms_code(code, CODE_MINUTES), "security code", invite["id"])
     audit.record(ctx.db, "code sent", actor, invite)
     return True
@@ -131,7 +136,7 @@ def verify_sms_code(ctx, account, invite_uid, typed_code):
     """Check the texted code (10 minutes, one use); link on success."""
     invite = invite_for_account(ctx.db, account, invite_uid)
     _ready(account, invite)
-    live = invite["sms_code_hash"] and (invite["sms_code_expires_at"] or 0) > time.time()
+    live = invite["sms_code_hash"] and (invite["sms_code_expires_at"] or 0) > now()
     if not live or not pins.code_matches(ctx.secret, invite["uid"], invite["sms_code_hash"], typed_code):
         _fail(ctx, account, invite, "security code" if live else "security code (none current)")
     return _link(ctx, account, invite, "security code")

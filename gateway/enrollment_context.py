@@ -1,0 +1,19 @@
+"""What the enrollment pages and the practice API hand to the rules in ``smart_auth``: store, secret, senders."""
+from flask import current_app
+
+from smart_auth.enrollment import Context
+from smart_auth.notify import Notifier
+
+from .web_auth import db
+
+
+def enrollment_context():
+    """The enrollment Context for this request's app and thread."""
+    config, database = current_app.config, db()
+    return Context(database, config["SECRET_KEY"], config["BASE_URL"], Notifier(database, config))
+
+
+def outbox_visible():
+    """The demo outbox page is shown only while nothing is really sent and never in production."""
+    config = current_app.config
+    return config.get("ENV") != "production" and not config.get("SMTP_HOST")

@@ -1,0 +1,60 @@
+"""Editing a chart's demographics in the practice console, through the store (so FHIR is re-projected).
+
+Name, date of birth and phone changes do not reach portal accounts (those are the account's own); sex,
+date of birth, race, ethnicity and language show on the patient's Profile page, read from the chart.
+"""
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from mappers import codes
+
+from . import store
+from .errors import ChartError
+from .practice_enrollment import patient_of_practice
+from .web_auth import db, staff_required
+
+bp = Blueprint("demographics", __name__, url_prefix="/practice")
+FIELDS = ("first_name", "last_name", "birth_date", "phone", "sex", "race_code", "ethnicity_code", "preferred_language")
+SEXES = {"F": "Female", "M": "Male", "O": "Other", "U": "Unknown"}
+RACES = {**codes.RACE, "UNK": "Unknown", "ASKU": "Asked but declined"}
+ETHNICITIES = {**codes.ETHNICITY, "UNK": "Unknown", "ASKU": "Asked but declined"}
+
+
+def check_demographics(form):
+    """Return (changes, problems) for a demographics form."""
+    changes = {k: (form.get(k) or "").strip() for k in FIELDS}
+    problems = [f"Enter the {label}." for key, label in (("first_name", "first name"), ("last_name", "last name"))
+                if not changes[key]]
+    try:
+        if dt.date.fromisoformat(changes["birth_date"]) > dt.date.today():
+            problems.append("The date of birth cannot be in the future.")
+    except ValueError:
+        problems.append("Enter the date of birth as YYYY-MM-DD.")
+    for key, allowed in (("sex", SEXES), ("race_code", RACES), ("ethnicity_code", ETHNICITIES),
+                         ("preferred_language", codes.LANGUAGE)):
+        if changes[key] and changes[key] not in allowed:
+            problems.append(f"Choose a listed value for {key.replace('_code', '').replace('_', ' ')}.")
+    return {k: (v or None) for k, v in changes.items()}, problems
+
+
+def _form(patient, values, errors=(), status=200):
+    return render_template("practice/enroll/demographics.html", patient=patient, values=values, errors=list(errors),
+                           sexes=SEXES, races=RACES, ethnicities=ETHNICITIES, languages=codes.LANGUAGE), status
+
+
+@bp.route("/patients/<patient_uid>/demographics", methods=["GET", "POST"])
+@staff_required
+def edit(patient_uid):
+    patient = patient_of_practice(patient_uid)
+    if request.method == "GET":
+        return _form(patient, patient)
+    changes, problems = check_demographics(request.form)
+    if problems:
+        return _form(patient, changes, problems, 400)
+    try:
+        store.update_row(db(), "patients", patient["id"], changes)
+    except ChartError as exc:
+        return _form(patient, changes, [exc.message], 400)
+    flash("The chart's demographics are saved.", "info")
+    return redirect(url_for("enrollment.chart", patient_uid=patient_uid))

@@ -1,0 +1,147 @@
+"""The practice console's enrollment pages: status columns, the invite form without JavaScript, the
+confirmation step, access codes, resend / cancel / re-invite / revoke, printing, demographics."""
+import re
+
+import pytest
+
+from gateway import store
+from gateway.store import enrollment as enrollment_store
+from smart_auth import pins
+from tests.enrollment_helpers import outbox
+from tests.web_helpers import make_app, post, staff_login, text
+
+
+@pytest.fixture
+def web(tmp_path):
+    app, db = make_app(tmp_path)
+    client = app.test_client()
+    staff_login(client)
+    return client, db
+
+
+def invite_form(client, rows, action):
+    data = {"rows": len(rows), "action": action}
+    for i, row in enumerate(rows):
+        data.update({f"people-{i}-{k}": v for k, v in row.items()})
+    return post(client, "/practice/patients/pat-1/invite", data, "/practice/patients/pat-1/invite")
+
+
+def test_patient_list_shows_status_and_an_invite_link(web):
+    client, _ = web
+    html = text(client.get("/practice/"))
+    assert "Patient portal" in html and "Representatives" in html
+    assert html.count("Invite to patient portal") == 2
+    assert 'href="/practice/patients/pat-1"' in html
+
+
+def test_the_invite_form_is_prefilled_from_the_chart(web):
+    client, _ = web
+    html = text(client.get("/practice/patients/pat-1/invite"))
+    assert 'value="555-010-0001"' in html and 'value="self" selected' in html
+
+
+def test_add_users_and_remove_work_without_javascript(web):
+    client, _ = web
+    rows = [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001"}]
+    html = text(invite_form(client, rows, "add"))
+    assert 'name="people-1-email"' in html and 'name="rows" value="2"' in html
+    html = text(invite_form(client, rows + [{"relation": "parent", "email": "", "phone": ""}], "remove-0"))
+    assert 'name="rows" value="1"' in html and 'value="parent" selected' in html
+
+
+def test_review_lists_everything_then_invite_sends(web):
+    client, db = web
+    rows = [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001"},
+            {"relation": "spouse", "email": "ana@example.com", "phone": "555-010-0002", "text_link": "1"}]
+    html = text(invite_form(client, rows, "review"))
+    assert "Confirm: invite to the patient portal" in html and "ana@example.com" in html and "Spouse" in html
+    assert outbox(db) == []
+    response = invite_form(client, rows, "send")
+    assert response.status_code == 302
+    assert [(m["channel"], m["recipient"]) for m in outbox(db)] == [
+        ("email", "jose@example.com"), ("email", "ana@example.com"), ("sms", "555-010-0002")]
+    html = text(client.get("/practice/patients/pat-1"))
+    codes = re.findall(r'<code class="pin">([A-Z0-9-]+)</code>', html)
+    assert len(codes) == 2 and all(len(c.replace("-", "")) == 8 for c in codes)
+    assert html.count("badge status-invited") == 2 and "Enrollment history" in html and "staff desk@example.com" in html
+
+
+def test_bad_rows_rerender_with_a_message_per_row(web):
+    client, _ = web
+    response = invite_form(client, [{"relation": "parent", "email": "nope", "phone": ""}], "review")
+    assert response.status_code == 400 and "email address like" in text(response)
+
+
+def test_resend_cancel_reinvite_and_print(web):
+    client, db = web
+    invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": ""}], "send")
+    [invite] = enrollment_store.invites_of_patient(db.conn, 1)
+    page = "/practice/patients/pat-1"
+    code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get(page))).group(1)
+    printed = text(client.get(f"/practice/invites/{invite['uid']}/print"))
+    assert code in printed and "Access your records" in printed
+    post(client, f"/practice/invites/{invite['uid']}/resend", page=page)
+    assert len(outbox(db)) == 2 and code in text(client.get(page))
+    post(client, f"/practice/invites/{invite['uid']}/reinvite", page=page)
+    new_code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get(page))).group(1)
+    assert new_code != code
+    latest = enrollment_store.invites_of_patient(db.conn, 1)[-1]
+    post(client, f"/practice/invites/{latest['uid']}/cancel", page=page)
+    html = text(client.get(page))
+    assert '<code class="pin">' not in html and "Not invited (invitation cancelled" in html
+    assert client.get(f"/practice/invites/{latest['uid']}/print").status_code == 404
+
+
+def test_another_practices_chart_and_invites_are_not_found(web, tmp_path):
+    client, db = web
+    assert client.get("/practice/patients/pat-3").status_code == 404
+    assert client.get("/practice/patients/pat-3/invite").status_code == 404
+    from smart_auth import enrollment
+    from tests.enrollment_helpers import context
+    [other] = enrollment.invite_people(context(db), store.chart_row(db, "patients", 3),
+                                       [{"relation": "self", "email": "x@example.com"}], "test")
+    assert client.get(f"/practice/invites/{other['uid']}/print").status_code == 404
+    response = post(client, f"/practice/invites/{other['uid']}/cancel", page="/practice/")
+    assert response.status_code == 404
+
+
+def test_console_forms_need_csrf(web):
+    client, _ = web
+    response = client.post("/practice/patients/pat-1/invite", data={"rows": 1, "action": "send"})
+    assert response.status_code == 400
+
+
+def test_revoke_from_the_console(web):
+    client, db = web
+    from smart_auth import accounts
+    account = accounts.create_account(db, "cli@example.com", "Secret-Pass1", confirmed=True)
+    accounts.link_account_to_chart(db, account["id"], 1, "self")
+    html = text(client.get("/practice/patients/pat-1"))
+    link_uid = re.search(r'/practice/links/([0-9a-f]+)/revoke', html).group(1)
+    post(client, f"/practice/links/{link_uid}/revoke", page="/practice/")
+    html = text(client.get("/practice/patients/pat-1"))
+    assert "Revoked" in html and "revoked" in html and "Revoke access" not in html
+
+
+def test_demographics_edit_reprojects_the_chart(web):
+    client, db = web
+    page = "/practice/patients/pat-1/demographics"
+    assert 'value="Ramírez"' in text(client.get(page))
+    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-18", "phone": "555-010-0003",
+            "sex": "M", "race_code": "2028-9", "ethnicity_code": "2186-5", "preferred_language": "en"}
+    assert post(client, page, data, page).status_code == 302
+    row = store.chart_row(db, "patients", 1)
+    assert (row["birth_date"], row["race_code"], row["preferred_language"]) == ("1980-05-18", "2028-9", "en")
+    resource = db.conn.execute("SELECT json, version FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
+    assert b"1980-05-18" in resource[0] and resource[1] == 2
+    bad = post(client, page, {**data, "birth_date": "someday", "race_code": "9999-9"}, page)
+    assert bad.status_code == 400 and "YYYY-MM-DD" in text(bad) and "race" in text(bad)
+
+
+def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
+    client, db = web
+    invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001",
+                          "text_link": "1"}], "send")
+    code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get("/practice/patients/pat-1"))).group(1)
+    dump = repr(outbox(db)) + repr(enrollment_store.events(db.conn))
+    assert code not in dump and pins.normalize_pin(code) not in dump
