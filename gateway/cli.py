@@ -40,10 +40,11 @@ def load_demo(db):
 
 
 def _load_demo(db):
-    from fixtures import demo_practice
+    from fixtures import demo_accounts, demo_practice
 
     database = store.connect(db)
     summary = demo_practice.load(database, dt.date.today())
+    demo_accounts.load(database, summary)
     store.optimize(database)
     return summary
 
@@ -203,3 +204,26 @@ def staff_add(db, email, password, name, practice):
     except accounts.AccountError as exc:
         raise click.BadParameter(str(exc), param_hint="--email/--password")
     click.echo(f"Staff user {email} added to {found[0]['name']}")
+
+
+@cli.command()
+@db_option
+@click.option("--limit", default=20, show_default=True, help="How many of the newest messages.")
+@click.option("--channel", type=click.Choice(["email", "sms"]), default=None, help="Only emails or only texts.")
+def outbox(db, limit, channel):
+    """List the emails and text messages the gateway sent (or kept in its outbox), newest first.
+
+    With no SMTP server or SMS provider configured, whole messages are kept and shown, links included.
+
+    Example: fhir-gateway outbox --db var/demo.db --limit 5
+    """
+    from .store import enrollment as enrollment_store
+
+    messages = enrollment_store.messages(store.connect(db).conn, limit=limit, channel=channel)
+    if not messages:
+        click.echo("The outbox is empty.")
+    for m in messages:
+        click.echo(f"#{m['id']} {m['created_at']} {m['channel']} to {m['recipient']} [{m['kind']}; {m['status']}"
+                   + (f"; {m['error']}" if m["error"] else "") + "]" + (f" {m['subject']}" if m["subject"] else ""))
+        for line in (m["body_text"] or "").splitlines():
+            click.echo(f"    {line}")

@@ -40,6 +40,26 @@ def guide(db, base_url):
         f'  curl -s -H "Authorization: Bearer $SYSTEM_TOKEN" "{fhir}/Patient?name=gar&_count=2"',
         "More tokens: .venv/bin/fhir-gateway token issue --db var/demo.db --scope 'patient/*.rs' --patient ID",
         "",
+        *enrollment_lines(base_url),
+        "",
         "Serving; press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def enrollment_lines(base_url):
+    """The demo logins, and how to follow a portal invitation end to end without a mail server."""
+    from fixtures import demo_accounts
+
+    lines = ["Demo logins (email / password):", f"  Practice console {base_url}/practice/"]
+    lines += [f"    {email}  {password}   ({name})" for email, password, name, *_ in demo_accounts.STAFF]
+    lines += [f"  Patient portal {base_url}/portal/"]
+    lines += [f"    {email}  {password}   ({name})" for email, password, name, *_ in demo_accounts.ACCOUNTS]
+    lines += [
+        "Follow an invitation end to end:",
+        "  1. log in to the practice console, open a patient (Linh Nguyen has no portal account yet) and press",
+        "     'Invite to patient portal'; note the access code on the chart (or print it)",
+        f"  2. open the demo outbox {base_url}/portal/outbox (or: fhir-gateway outbox --db var/demo.db) and follow",
+        "     'Access your records'; sign up, confirm from the next outbox email, log in and enter the access code",
+    ]
+    return lines

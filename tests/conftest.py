@@ -14,11 +14,11 @@ TODAY = dt.date(2026, 11, 25)
 @pytest.fixture(scope="session")
 def demo_db_path(tmp_path_factory):
     """A database with the demo practice, loaded once; tests that write use their own database."""
-    from fixtures import demo_practice
+    from fixtures import demo_accounts, demo_practice
 
     path = str(tmp_path_factory.mktemp("demo") / "demo.db")
     db = store.connect(path)
-    demo_practice.load(db, TODAY)
+    demo_accounts.load(db, demo_practice.load(db, TODAY))
     store.optimize(db)
     return path
 
@@ -81,7 +81,6 @@ def chart_client(chart_db_path):
 @pytest.fixture
 def chart_auth(chart_db_path):
     return Tokens(store.connect(chart_db_path))
-
 
 
 @pytest.fixture(autouse=True, scope="module")
