@@ -420,7 +420,105 @@ BEGIN
 END;
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT]
+
+# The SMART authorization server: registered apps, single-use authorization codes, refresh-token
+# families, consent grants, EHR launch contexts, the id_token signing keys and the client-assertion
+# ids already seen. Every code and token is stored as a SHA-256 hash, like access_tokens.
+OAUTH = """
+CREATE TABLE oauth_clients (
+    client_id TEXT PRIMARY KEY,
+    secret_hash TEXT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    auth_method TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL DEFAULT '[]',
+    launch_uri TEXT,
+    grant_types TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    jwks TEXT,
+    jwks_uri TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'active',
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE oauth_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    context TEXT NOT NULL,
+    family TEXT NOT NULL,
+    code_challenge TEXT,
+    code_challenge_method TEXT,
+    nonce TEXT,
+    auth_time INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX oauth_codes_nonce ON oauth_codes(client_id, nonce);
+CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    context TEXT NOT NULL,
+    grant_id INTEGER,
+    patient_id TEXT,
+    subject TEXT,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    revoked INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX refresh_tokens_family ON refresh_tokens(family);
+CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+CREATE INDEX refresh_tokens_patient ON refresh_tokens(patient_id, subject);
+ALTER TABLE access_tokens ADD COLUMN family TEXT;
+ALTER TABLE access_tokens ADD COLUMN grant_id INTEGER;
+ALTER TABLE access_tokens ADD COLUMN fhir_user TEXT;
+CREATE INDEX access_tokens_family ON access_tokens(family);
+CREATE INDEX access_tokens_grant ON access_tokens(grant_id);
+CREATE INDEX access_tokens_patient ON access_tokens(patient_id, subject);
+CREATE TABLE consent_grants (
+    id INTEGER PRIMARY KEY,
+    account_uid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    requested_scope TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX consent_grants_account ON consent_grants(account_uid, client_id, patient_id);
+CREATE INDEX consent_grants_patient ON consent_grants(patient_id, account_uid);
+CREATE TABLE launch_contexts (
+    launch_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    staff_uid TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    private_jwk TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    publish_until INTEGER
+) WITHOUT ROWID;
+CREATE TABLE seen_assertions (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+) WITHOUT ROWID;
+"""
+
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH]
 
 
 def migrate(conn):

@@ -7,12 +7,18 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def save_token(conn, token, client_id, scope, patient_id, subject, issued_at, expires_at):
-    """Record a newly issued access token (only its hash is kept)."""
+def save_token(conn, token, client_id, scope, patient_id, subject, issued_at, expires_at,
+               family=None, grant_id=None, fhir_user=None):
+    """Record a newly issued access token (only its hash is kept).
+
+    ``family`` names the authorization it descends from (revoked together on code or refresh reuse),
+    ``grant_id`` the consent grant behind it (revoked with the grant).
+    """
     conn.execute(
-        "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at)"
-        " VALUES (?,?,?,?,?,?,?)",
-        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at))
+        "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at,"
+        " family, grant_id, fhir_user) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at, family, grant_id,
+         fhir_user))
 
 
 def find_token(conn, token):
