@@ -1,9 +1,12 @@
 """The Flask application factory: it only wires configuration and blueprints together."""
 from flask import Flask, render_template
 
+from smart_auth import server as smart_server
+
 from . import config as config_module
 from . import csrf, errors, fhir_api, portal, practice, store
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
+from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from .sessions import DbSessionInterface
 
 
@@ -26,5 +29,10 @@ def create_app(config=None):
     app.register_blueprint(practice_enrollment.bp)
     app.register_blueprint(practice_demographics.bp)
     app.register_blueprint(practice_api.bp)
+    smart_server.init_app(app)
+    app.register_blueprint(oauth_api.bp)
+    app.register_blueprint(oauth_pages.bp)
+    app.register_blueprint(ehr_launch.bp)
+    app.register_blueprint(grants_api.bp)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     return app

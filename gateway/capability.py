@@ -4,6 +4,7 @@ import functools
 import orjson
 
 from mappers import REGISTRY
+from smart_auth import discovery
 
 from .search import COMMON_PARAMS
 
@@ -63,6 +64,7 @@ def statement(config):
             "documentation": "Read-only patient access. Every request except this one needs a bearer token.",
             "security": {
                 "cors": True,
+                "extension": [discovery.oauth_uris_extension(config)],
                 "service": [{"coding": [{
                     "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                     "code": "SMART-on-FHIR"}], "text": "OAuth2 using SMART-on-FHIR profile"}],
@@ -73,10 +75,10 @@ def statement(config):
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(base_url):
-    return orjson.dumps(statement({"FHIR_BASE": base_url}))
+def _cached(base_url, fhir_base):
+    return orjson.dumps(statement({"BASE_URL": base_url, "FHIR_BASE": fhir_base}))
 
 
 def statement_bytes(config):
     """The serialized CapabilityStatement, built once per base URL."""
-    return _cached(config["FHIR_BASE"])
+    return _cached(config["BASE_URL"], config["FHIR_BASE"])

@@ -9,9 +9,11 @@ DEFAULTS = {
     "SECRET_KEY": DEMO_SECRET,
     "ENV": "development",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "TIMEZONE": "America/Los_Angeles",
+    "REGISTRATION_APPROVAL": "0",
 }
 # Variables read from the environment as GATEWAY_<NAME>.
-ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH")
+ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")

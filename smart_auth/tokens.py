@@ -50,10 +50,15 @@ def authenticate(conn, token):
 def revoke_account_access(db, patient_id, account_uid):
     """End every token an account holds for one patient's record (link revoked, consent withdrawn).
 
-    The OAuth server extends this to refresh tokens and consent grants; callers rely only on the effect:
-    afterwards nothing the account was issued for that patient works.
+    ``patient_id`` is the chart's FHIR id. Access tokens, refresh tokens and the account's consent grants
+    for that record all end; return how many tokens were revoked.
     """
+    from gateway.store import oauth as oauth_store
     from gateway.store.tokens import revoke_tokens_for
 
     with store.transaction(db.conn):
-        return revoke_tokens_for(db.conn, patient_id, account_uid)
+        revoked = revoke_tokens_for(db.conn, patient_id, account_uid)
+        revoked += oauth_store.revoke_refresh_tokens_for(db.conn, patient_id, account_uid)
+        for grant_id in oauth_store.revoke_grants_for(db.conn, patient_id, account_uid, int(time.time())):
+            revoked += oauth_store.revoke_grant_tokens(db.conn, grant_id)
+        return revoked

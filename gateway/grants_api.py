@@ -1,0 +1,23 @@
+"""The portal's JSON view of consent grants: the apps an account has allowed, and withdrawing one."""
+from flask import Blueprint, jsonify
+
+from smart_auth import consent
+
+from .web_auth import account_required, current_account, db
+
+bp = Blueprint("grants_api", __name__, url_prefix="/portal/api/grants")
+
+
+@bp.get("")
+@account_required
+def list_grants():
+    return jsonify(grants=consent.grants_of(db(), current_account()["uid"]))
+
+
+@bp.delete("/<int:grant_id>")
+@account_required
+def revoke(grant_id):
+    """Withdraw a grant (send the page's CSRF token as X-CSRF-Token); its tokens stop working at once."""
+    if not consent.revoke(db(), current_account()["uid"], grant_id):
+        return jsonify(error="not_found", error_description="No such grant on this account."), 404
+    return "", 204

@@ -1,0 +1,192 @@
+"""Authlib grants for SMART App Launch, each a small subclass that supplies storage and SMART's rules.
+
+- authorization code with PKCE (S256 only; required for public clients), ``aud`` = the FHIR base;
+- refresh tokens with rotation, where reusing a rotated token revokes its whole family;
+- client_credentials for SMART Backend Services (private_key_jwt, system/ scopes only);
+- OpenID Connect id_tokens (RS256) carrying ``fhirUser``.
+"""
+import time
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from flask import current_app
+
+from gateway import store
+from gateway.store import oauth as oauth_store
+
+from . import discovery, keys
+from .models import AuthorizationCode, TokenRecord
+
+CODE_TTL = 120
+USER_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+
+
+def current_conn():
+    """This thread's connection to the app's database."""
+    return store.reader(current_app.config["DB"])
+
+
+def revoke_family(conn, family):
+    with store.transaction(conn):
+        oauth_store.revoke_family(conn, family)
+
+
+def same_aud(aud, fhir_base):
+    """SMART's ``aud`` check: the FHIR base URL, ignoring one trailing slash."""
+    return bool(aud) and aud.rstrip("/") == fhir_base.rstrip("/")
+
+
+class SmartCodeChallenge(CodeChallenge):
+    """PKCE as SMART 2 wants it: S256 only (``plain`` refused), and required of public clients."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge") and grant.request.client.kind == "public":
+            raise InvalidRequestError("A public client must send a PKCE code_challenge (S256).")
+        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """The authorization code grant; codes are stored hashed, live two minutes and work once."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = USER_AUTH_METHODS
+
+    def validate_authorization_request(self):
+        redirect_uri = super().validate_authorization_request()
+        data, state = self.request.payload.data, self.request.payload.state
+        if not same_aud(data.get("aud"), current_app.config["FHIR_BASE"]):
+            # SMART App Launch 2.0.0 section 2.0.5: a wrong aud must never yield a code.
+            raise InvalidRequestError("aud must be this server's FHIR base URL.", redirect_uri=redirect_uri,
+                                      state=state)
+        if data.get("launch") and "launch" not in (self.request.scope or "").split():
+            raise InvalidScopeError("An EHR launch must ask for the 'launch' scope.", redirect_uri=redirect_uri,
+                                    state=state)
+        return redirect_uri
+
+    def save_authorization_code(self, code, request):
+        authorization, data, now = request.user, request.payload.data, int(time.time())
+        conn = current_conn()
+        with store.transaction(conn):
+            oauth_store.delete_expired_codes(conn, now - 3600)
+            oauth_store.save_code(conn, code, {
+                "client_id": request.client.client_id, "redirect_uri": request.payload.redirect_uri,
+                "scope": authorization.scope, "context": authorization.to_json(), "family": authorization.family,
+                "code_challenge": data.get("code_challenge"), "code_challenge_method": data.get("code_challenge_method"),
+                "nonce": data.get("nonce"), "auth_time": authorization.auth_time or now, "expires_at": now + CODE_TTL})
+
+    def query_authorization_code(self, code, client):
+        """Find and use up the code; a second use revokes what the first one issued (RFC 6749 4.1.2)."""
+        conn, now = current_conn(), int(time.time())
+        row = oauth_store.find_code(conn, code)
+        if row is None or row["client_id"] != client.client_id:
+            return None
+        if row["used_at"] is not None:
+            revoke_family(conn, row["family"])
+            return None
+        if row["expires_at"] <= now:
+            return None
+        with store.transaction(conn):
+            claimed = oauth_store.claim_code(conn, code, now)
+            if not claimed:
+                oauth_store.revoke_family(conn, row["family"])
+        return AuthorizationCode(row) if claimed else None
+
+    def delete_authorization_code(self, authorization_code):
+        """Nothing to do: the code was used up when it was looked up."""
+
+    def authenticate_user(self, authorization_code):
+        return authorization_code.authorization
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Refresh with rotation: each refresh token works once and a new one comes back."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = USER_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        """Check the token and use it up; presenting a used one revokes its family (OAuth 2.0 BCP 4.14.2)."""
+        conn, now = current_conn(), int(time.time())
+        row = oauth_store.find_refresh_token(conn, refresh_token)
+        if row is None or row["revoked"] or row["expires_at"] <= now:
+            return None
+        if row["used_at"] is not None:
+            revoke_family(conn, row["family"])
+            return None
+        if row["client_id"] != self.request.client.client_id:
+            return None
+        wanted = set((self.request.payload.scope or "").split())
+        if not wanted <= set(row["scope"].split()):
+            raise InvalidScopeError("A refresh cannot ask for more than was granted.")
+        if not _still_authorized(conn, row):
+            return None
+        with store.transaction(conn):
+            claimed = oauth_store.claim_refresh_token(conn, refresh_token, now)
+            if not claimed:
+                oauth_store.revoke_family(conn, row["family"])
+        return TokenRecord(row, "refresh_token") if claimed else None
+
+    def authenticate_user(self, refresh_token):
+        return refresh_token.authorization
+
+    def revoke_old_credential(self, refresh_token):
+        """Nothing to do: the old token was used up when it was checked."""
+
+
+def _still_authorized(conn, row):
+    """The consent behind a refresh token, and the account's link to the record, must still stand."""
+    if row["grant_id"] is not None:
+        grant = oauth_store.grant_by_id(conn, row["grant_id"])
+        if grant is None or grant["revoked_at"] is not None:
+            return False
+        return oauth_store.account_link_active(conn, row["subject"], row["patient_id"])
+    return True
+
+
+class BackendServicesGrant(grants.ClientCredentialsGrant):
+    """SMART Backend Services: a signed client assertion buys a system/ token; no refresh token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        requested = (self.request.payload.scope or "").split()
+        refused = [s for s in requested if not self.request.client.may_request(s)]
+        if refused:
+            raise InvalidScopeError(f"Not allowed for this client: {' '.join(refused)}")
+
+
+class SmartOpenIDCode(OpenIDCode):
+    """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
+
+    def exists_nonce(self, nonce, request):
+        return oauth_store.nonce_used(current_conn(), request.payload.client_id, nonce)
+
+    def resolve_client_private_key(self, client):
+        return keys.signing_key(current_conn()).key
+
+    def get_client_algorithm(self, client):
+        return keys.ALG
+
+    def get_encode_header(self, client):
+        return {"alg": keys.ALG, "kid": keys.signing_key(current_conn()).kid, "typ": "JWT"}
+
+    def get_client_claims(self, client):
+        now = int(time.time())
+        return {"iss": discovery.urls(current_app.config)["issuer"], "aud": client.client_id,
+                "iat": now, "exp": now + keys.ID_TOKEN_TTL}
+
+    def generate_user_info(self, user, scope):
+        info = UserInfo(sub=user.subject)
+        if user.fhir_user and "fhirUser" in scope.split():
+            info["fhirUser"] = f"{current_app.config['FHIR_BASE']}/{user.fhir_user}"
+        return info
+

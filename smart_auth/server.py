@@ -1,0 +1,110 @@
+"""The SMART authorization server: Authlib's Flask AuthorizationServer with our grants, endpoints,
+token generator and token storage. Each app gets its own server (``init_app``); views find it with
+``current_server()``.
+"""
+import secrets
+import time
+import uuid
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from flask import current_app
+
+from gateway import store
+from gateway.store import oauth as oauth_store
+
+from . import clients, discovery, keys
+from .endpoints import PrivateKeyJWT, SmartIntrospectionEndpoint, SmartRegistrationEndpoint, SmartRevocationEndpoint
+from .grants import (AuthorizationCodeGrant, BackendServicesGrant, RefreshTokenGrant, SmartCodeChallenge,
+                     SmartOpenIDCode, current_conn)
+from .scopes import InvalidScope, parse_scopes
+
+ACCESS_TTL = 3600              # Inferno runs for an hour on one token (checklist section 6)
+OFFLINE_REFRESH_TTL = 90 * 86400   # offline_access: three months, renewed by each refresh
+ONLINE_REFRESH_TTL = 12 * 3600     # online_access: the length of a portal session
+EXTENSION = "smart_auth"
+
+
+class SmartAuthorizationServer(AuthorizationServer):
+    """Authlib's server, taught to accept a prepared OAuth2Request and to check SMART scope syntax."""
+
+    def create_oauth2_request(self, request):
+        return request if isinstance(request, OAuth2Request) else super().create_oauth2_request(request)
+
+    def validate_requested_scope(self, scope):
+        try:
+            parse_scopes(scope or "")
+        except InvalidScope as exc:
+            raise InvalidScopeError(str(exc).replace('"', "'"))
+
+
+def query_client(client_id):
+    return clients.query_client(current_conn(), client_id)
+
+
+def refresh_lifetime(granted_scope):
+    """How long a refresh token lives for a grant, or None when the grant asked for no refresh token."""
+    granted = set(granted_scope.split())
+    if "offline_access" in granted:
+        return OFFLINE_REFRESH_TTL
+    return ONLINE_REFRESH_TTL if "online_access" in granted else None
+
+
+def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+    """The token response: the OAuth fields plus SMART's launch context (patient, banner, style)."""
+    if grant_type == "client_credentials":
+        scope = scope or client.scope
+    token = {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer",
+             "expires_in": expires_in or ACCESS_TTL, "scope": scope or ""}
+    if user is not None:
+        if user.patient_id:
+            token["patient"] = user.patient_id
+        token["need_patient_banner"] = user.need_patient_banner
+        token["smart_style_url"] = discovery.urls(current_app.config)["smart_style"]
+        if include_refresh_token and refresh_lifetime(user.scope):
+            token["refresh_token"] = secrets.token_urlsafe(32)
+    return token
+
+
+def save_token(token, request):
+    """Store the access token (and refresh token) by hash, tied to the authorization they came from."""
+    user, client, now = request.user, request.client, int(time.time())
+    family = user.family if user else str(uuid.uuid4())
+    conn = current_conn()
+    with store.transaction(conn):
+        store.save_token(conn, token["access_token"], client.client_id, token["scope"],
+                         user.patient_id if user else None, user.subject if user else None, now,
+                         now + token["expires_in"], family, user.grant_id if user else None,
+                         user.fhir_user if user else None)
+        if "refresh_token" in token:
+            oauth_store.save_refresh_token(conn, token["refresh_token"], {
+                "family": family, "client_id": client.client_id, "scope": user.scope, "context": user.to_json(),
+                "grant_id": user.grant_id, "patient_id": user.patient_id, "subject": user.subject,
+                "issued_at": now, "expires_at": now + refresh_lifetime(user.scope)})
+
+
+def init_app(app):
+    """Build this app's authorization server and make sure an id_token signing key exists."""
+    server = SmartAuthorizationServer()
+    server.init_app(app, query_client=query_client, save_token=save_token)
+    server.register_token_generator("default", generate_token)
+    server.register_client_auth_method("private_key_jwt", PrivateKeyJWT())
+    server.register_grant(AuthorizationCodeGrant, [SmartCodeChallenge(required=True), SmartOpenIDCode()])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(BackendServicesGrant)
+    server.register_endpoint(SmartIntrospectionEndpoint)
+    server.register_endpoint(SmartRevocationEndpoint)
+    server.register_endpoint(SmartRegistrationEndpoint)
+    app.extensions[EXTENSION] = server
+    db = store.connect(app.config["DB"])
+    try:
+        keys.ensure_signing_key(db)
+    finally:
+        db.conn.close()
+    return server
+
+
+def current_server():
+    """The authorization server of the app handling this request."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,65 @@
+"""Fixtures for the authorization server tests: one database per module with the demo logins and apps."""
+import contextlib
+import shutil
+import sqlite3
+
+import pytest
+
+from gateway import store
+from gateway.app import create_app
+
+from .oauth_helpers import BASE, Flow, build
+
+
+@pytest.fixture(scope="session")
+def oauth_template(tmp_path_factory):
+    """A database holding the demo practice, its logins and the test apps, built once; modules copy it."""
+    path = str(tmp_path_factory.mktemp("oauth-template") / "oauth.db")
+    summary = build(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path, summary
+
+
+@pytest.fixture(scope="module")
+def oauth_db(oauth_template, tmp_path_factory):
+    """(path, summary) of this module's own copy of the template database."""
+    path = str(tmp_path_factory.mktemp("oauth") / "oauth.db")
+    shutil.copyfile(oauth_template[0], path)
+    return path, oauth_template[1]
+
+
+@pytest.fixture(scope="module")
+def oauth_app(oauth_db):
+    return create_app({"DB": oauth_db[0], "BASE_URL": BASE, "TESTING": True})
+
+
+@pytest.fixture
+def web(oauth_app):
+    """A fresh browser (cookie jar) on the app."""
+    return oauth_app.test_client()
+
+
+@pytest.fixture
+def flow(web):
+    return Flow(web)
+
+
+@pytest.fixture
+def summary(oauth_db):
+    return oauth_db[1]
+
+
+@pytest.fixture
+def odb(oauth_db):
+    return store.connect(oauth_db[0])
+
+
+@pytest.fixture(autouse=True)
+def forget_consent(request):
+    """Each test starts with no remembered consent, so it sees the consent page (tests share a database)."""
+    if "oauth_db" in request.fixturenames:
+        db = store.connect(request.getfixturevalue("oauth_db")[0])
+        with store.transaction(db.conn):
+            db.conn.execute("UPDATE consent_grants SET revoked_at = 0 WHERE revoked_at IS NULL")
+        db.conn.close()
