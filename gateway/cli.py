@@ -40,11 +40,12 @@ def load_demo(db):
 
 
 def _load_demo(db):
-    from fixtures import demo_accounts, demo_practice
+    from fixtures import demo_accounts, demo_clients, demo_practice
 
     database = store.connect(db)
     summary = demo_practice.load(database, dt.date.today())
     demo_accounts.load(database, summary)
+    demo_clients.load(database)
     store.optimize(database)
     return summary
 
@@ -204,6 +205,104 @@ def staff_add(db, email, password, name, practice):
     except accounts.AccountError as exc:
         raise click.BadParameter(str(exc), param_hint="--email/--password")
     click.echo(f"Staff user {email} added to {found[0]['name']}")
+
+
+@cli.group()
+def client():
+    """OAuth clients (SMART apps): register, list, approve and remove them."""
+
+
+@client.command("add")
+@db_option
+@click.option("--name", required=True, help="The app's name, as people see it on the consent page.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Exact redirect URI (repeatable).")
+@click.option("--type", "kind", default="public", show_default=True,
+              type=click.Choice(["public", "confidential", "asymmetric", "backend"]))
+@click.option("--jwks-url", default=None, help="JWKS URL of an asymmetric or backend client.")
+@click.option("--jwks-file", type=click.File(), default=None, help="A JWK Set file (public keys) instead of a URL.")
+@click.option("--scope", default="", help="Scopes the client may ask for (default: any of its kind).")
+@click.option("--launch-uri", default=None, help="Where the practice console opens the app (EHR launch).")
+def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch_uri):
+    """Register a client and print it as JSON on the last line (with client_secret for confidential ones).
+
+    Example: fhir-gateway client add --name "My app" --redirect-uri http://127.0.0.1:9000/callback
+    """
+    import json
+
+    from smart_auth import clients
+
+    jwks = json.load(jwks_file) if jwks_file else None
+    try:
+        created, secret = clients.register_client(store.connect(db), name, redirect_uris, kind, scope, jwks, jwks_url,
+                                                  launch_uri)
+    except clients.ClientError as exc:
+        raise click.BadParameter(str(exc))
+    click.echo(f"# registered {kind} client {created.name}")
+    click.echo(json.dumps(clients.client_info(created, secret)))
+
+
+@client.command("list")
+@db_option
+def client_list(db):
+    """List registered clients, one JSON object a line.
+
+    Example: fhir-gateway client list
+    """
+    import json
+
+    from smart_auth import clients
+
+    for found in clients.list_clients(store.connect(db)):
+        click.echo(json.dumps(clients.client_info(found)))
+
+
+@client.command("remove")
+@db_option
+@click.argument("client_id")
+def client_remove(db, client_id):
+    """Remove a client; every token it holds stops working.
+
+    Example: fhir-gateway client remove 3f2c...
+    """
+    from smart_auth import clients
+
+    if not clients.remove_client(store.connect(db), client_id):
+        raise click.BadParameter(f"no client has the id '{client_id}'", param_hint="CLIENT_ID")
+    click.echo(f"Removed client {client_id}")
+
+
+@client.command("approve")
+@db_option
+@click.argument("client_id")
+def client_approve(db, client_id):
+    """Approve a dynamically registered client (when GATEWAY_REGISTRATION_APPROVAL=1).
+
+    Example: fhir-gateway client approve 3f2c...
+    """
+    from smart_auth import clients
+
+    if not clients.approve_client(store.connect(db), client_id):
+        raise click.BadParameter(f"no client has the id '{client_id}'", param_hint="CLIENT_ID")
+    click.echo(f"Approved client {client_id}")
+
+
+@cli.group()
+def keys():
+    """The id_token signing keys."""
+
+
+@keys.command("rotate")
+@db_option
+@click.option("--keep", default=3600, show_default=True, help="Seconds the old keys stay published.")
+def keys_rotate(db, keep):
+    """Start signing id_tokens with a new key; old keys stay in the JWKS until their tokens expire.
+
+    Example: fhir-gateway keys rotate
+    """
+    from smart_auth import keys as signing_keys
+
+    kid = signing_keys.rotate_signing_key(store.connect(db), keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+    click.echo(f"Signing with new key {kid}")
 
 
 @cli.command()
