@@ -266,9 +266,7 @@ def client_remove(db, client_id):
     """
     from smart_auth import clients
 
-    if not clients.remove_client(store.connect(db), client_id):
-        raise click.BadParameter(f"no client has the id '{client_id}'", param_hint="CLIENT_ID")
-    click.echo(f"Removed client {client_id}")
+    _change_client(clients.remove_client, db, client_id, "Removed")
 
 
 @client.command("approve")
@@ -281,9 +279,13 @@ def client_approve(db, client_id):
     """
     from smart_auth import clients
 
-    if not clients.approve_client(store.connect(db), client_id):
+    _change_client(clients.approve_client, db, client_id, "Approved")
+
+
+def _change_client(change, db, client_id, done):
+    if not change(store.connect(db), client_id):
         raise click.BadParameter(f"no client has the id '{client_id}'", param_hint="CLIENT_ID")
-    click.echo(f"Approved client {client_id}")
+    click.echo(f"{done} client {client_id}")
 
 
 @cli.group()

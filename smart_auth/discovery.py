@@ -38,47 +38,38 @@ def scopes_supported():
             "patient/*.rs", "patient/*.read", "user/*.rs", "user/*.read", "system/*.rs", "system/*.read", *per_type]
 
 
-def smart_configuration(config):
-    """``/fhir/.well-known/smart-configuration`` (SMART App Launch 2.0.0, section "Conformance")."""
+def _common(config):
+    """What both discovery documents say about the endpoints, grants and client authentication."""
     u = urls(config)
     return {
         "issuer": u["issuer"],
         "jwks_uri": u["jwks"],
         "authorization_endpoint": u["authorize"],
         "token_endpoint": u["token"],
+        "registration_endpoint": u["register"],
+        "introspection_endpoint": u["introspect"],
+        "revocation_endpoint": u["revoke"],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "grant_types_supported": GRANT_TYPES,
-        "registration_endpoint": u["register"],
-        "scopes_supported": scopes_supported(),
         "response_types_supported": ["code"],
-        "introspection_endpoint": u["introspect"],
-        "revocation_endpoint": u["revoke"],
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": CAPABILITIES,
     }
+
+
+def smart_configuration(config):
+    """``/fhir/.well-known/smart-configuration`` (SMART App Launch 2.0.0, section "Conformance")."""
+    return {**_common(config), "scopes_supported": scopes_supported(), "capabilities": CAPABILITIES}
 
 
 def openid_configuration(config):
     """``/.well-known/openid-configuration`` (OpenID Connect Discovery 1.0, section 3)."""
-    u = urls(config)
     return {
-        "issuer": u["issuer"],
-        "authorization_endpoint": u["authorize"],
-        "token_endpoint": u["token"],
-        "jwks_uri": u["jwks"],
-        "registration_endpoint": u["register"],
-        "introspection_endpoint": u["introspect"],
-        "revocation_endpoint": u["revoke"],
-        "response_types_supported": ["code"],
-        "grant_types_supported": GRANT_TYPES,
+        **_common(config),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "scopes_supported": ["openid", "fhirUser", "launch", "launch/patient", "offline_access", "online_access"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser"],
-        "code_challenge_methods_supported": ["S256"],
     }
 
 

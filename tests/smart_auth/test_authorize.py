@@ -59,7 +59,9 @@ def test_not_logged_in_goes_to_the_portal_login_and_back(flow):
 
 def test_one_linked_record_skips_the_picker(flow):
     flow.login(KEALA)
-    page = flow.authorize().get_data(as_text=True)
+    response = flow.authorize()
+    assert response.headers["X-Frame-Options"] == "DENY"  # no clickjacking of the consent page
+    page = response.get_data(as_text=True)
     assert "Allow Demo patient app to see your record?" in page
     assert "Which record" not in page
 
