@@ -1,0 +1,160 @@
+"""The floor: a bare WSGI callable that serves the benchmark's URL shapes straight from SQLite.
+
+No framework, no auth, no search parsing: it selects the stored JSON the gateway would select and
+stitches the same searchset Bundle, so the gateway/floor ratio measures what the gateway adds on top.
+It answers ``/fhir/<Type>/<id>``, ``/fhir/<Type>?patient=<id>[&category=<code>]`` and
+``/fhir/Patient/<id>/$everything``; anything else is a 404.
+
+Example: python -m bench.floor --db var/bench-10000.db --port 8181
+"""
+import argparse
+import sqlite3
+import threading
+from urllib.parse import parse_qsl
+
+import orjson
+
+from gateway.server import GatewayServer
+from mappers import REGISTRY
+
+PAGE = 50  # the gateway's default _count
+COMPARTMENT = [name for name, rt in REGISTRY.items() if rt.compartment]
+OUTSIDE = [name for name, rt in REGISTRY.items() if not rt.compartment]  # Practitioner, Organization
+RANK = {name: rank for rank, name in enumerate(REGISTRY)}  # $everything lists types in registry order
+HEADERS = [("Content-Type", "application/fhir+json; charset=utf-8")]
+NOT_FOUND = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}'
+
+
+def make_app(db_path, base_url):
+    """Return the floor's WSGI callable over the database at ``db_path``."""
+    local = threading.local()
+    base = base_url.rstrip("/") + "/fhir"
+
+    def app(environ, start_response):
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = _open(db_path)
+        body = answer(conn, base, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        status = "200 OK" if body is not None else "404 Not Found"
+        body = NOT_FOUND if body is None else body
+        start_response(status, [*HEADERS, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def _open(path):
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA mmap_size = 268435456")  # the gateway's read setting (gateway/store/connection.py)
+    return conn
+
+
+def answer(conn, base, path, query):
+    """Return the response body for one request, or None for 404."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "fhir":
+        return None
+    if len(parts) == 4 and parts[1] == "Patient" and parts[3] == "$everything":
+        return everything(conn, base, parts[2])
+    if len(parts) == 3:
+        row = conn.execute("SELECT json FROM resources WHERE type = ? AND id = ? AND deleted = 0",
+                           (parts[1], parts[2])).fetchone()
+        return row[0] if row else None
+    if len(parts) == 2:
+        params = dict(parse_qsl(query))
+        return search(conn, base, parts[1], params, query)
+    return None
+
+
+def search(conn, base, rtype, params, query):
+    """A searchset of ``rtype`` by ``patient`` (and ``category``): first page, total, self/next links."""
+    patient = params.get("patient", "").removeprefix("Patient/")
+    sql = "SELECT pk, id, json FROM resources r WHERE type = ? AND patient_id = ? AND deleted = 0"
+    args = [rtype, patient]
+    if "category" in params:
+        sql += (" AND EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk"
+                " AND t.param = 'category' AND t.code = ?)")
+        args.append(params["category"])
+    rows = conn.execute(sql + " ORDER BY pk LIMIT ?", [*args, PAGE + 1]).fetchall()
+    total = len(rows)
+    links = [("self", f"{base}/{rtype}?{query}")]
+    if total > PAGE:
+        rows = rows[:PAGE]
+        total = conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0]
+        links.append(("next", f"{base}/{rtype}?{query}&_cursor={rows[-1][0]}"))
+    return bundle(total, [(f"{base}/{rtype}/{rid}", body) for _, rid, body in rows], links)
+
+
+def everything(conn, base, patient_id):
+    """The patient's compartment plus the non-compartment resources it references, or None."""
+    marks = ",".join("?" * len(COMPARTMENT))
+    mine = f"SELECT pk FROM resources WHERE type IN ({marks}) AND patient_id = ? AND deleted = 0"
+    rows = conn.execute(f"SELECT pk, type, id, json FROM resources WHERE pk IN ({mine})",
+                        [*COMPARTMENT, patient_id]).fetchall()
+    if not any(rtype == "Patient" for _, rtype, _, _ in rows):
+        return None
+    targets = conn.execute(f"SELECT DISTINCT target FROM search_ref WHERE param = '_ref' AND pk IN ({mine})",
+                           [*COMPARTMENT, patient_id]).fetchall()
+    for rtype in OUTSIDE:
+        ids = [t[len(rtype) + 1:] for (t,) in targets if t.startswith(rtype + "/")]
+        if ids:
+            rows += conn.execute(
+                f"SELECT pk, type, id, json FROM resources WHERE type = ? AND deleted = 0"
+                f" AND id IN ({','.join('?' * len(ids))})", [rtype, *ids]).fetchall()
+    rows.sort(key=lambda row: (RANK[row[1]], row[0]))
+    entries = [(f"{base}/{rtype}/{rid}", body) for _, rtype, rid, body in rows]
+    return bundle(len(entries), entries, [("self", f"{base}/Patient/{patient_id}/$everything")])
+
+
+def bundle(total, entries, links):
+    """Stitch a searchset Bundle from ``(fullUrl, json bytes)`` entries by concatenation."""
+    link = orjson.dumps([{"relation": rel, "url": url} for rel, url in links])
+    head = b'{"resourceType":"Bundle","type":"searchset","total":%d,"link":%s' % (total, link)
+    if not entries:
+        return head + b"}"
+    body = b",".join(b'{"fullUrl":"%s","resource":%s,"search":{"mode":"match"}}' % (url.encode(), json)
+                     for url, json in entries)
+    return head + b',"entry":[' + body + b"]}"
+
+
+def patients_with_labs(conn, limit):
+    """Return up to ``limit`` Patient ids that have laboratory Observations, in id order."""
+    rows = conn.execute(
+        "SELECT DISTINCT r.patient_id FROM search_token t JOIN resources r ON r.pk = t.pk"
+        " WHERE t.param = 'category' AND t.code = 'laboratory' AND r.type = 'Observation'"
+        " AND r.deleted = 0 ORDER BY r.patient_id LIMIT ?", (limit,))
+    return [patient_id for (patient_id,) in rows]
+
+
+class FloorServer(GatewayServer):
+    """The gateway's gunicorn application, loading the floor in each worker instead of the Flask app."""
+
+    def load(self):
+        return make_app(self.gateway_config["DB"], self.gateway_config["BASE_URL"])
+
+
+def serve(db_path, bind, workers, threads, base_url):
+    """Serve the floor under gunicorn with the gateway's server settings until interrupted."""
+    # The options of gateway/server.py run(), so both sides get the same server.
+    FloorServer({"DB": db_path, "BASE_URL": base_url}, {
+        "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+        "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+    }).run()
+
+
+def main(argv=None):
+    """Parse the command line and serve."""
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8181)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+    base_url = f"http://{args.host}:{args.port}"
+    serve(args.db, f"{args.host}:{args.port}", args.workers, args.threads, base_url)
+
+
+if __name__ == "__main__":
+    main()

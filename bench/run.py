@@ -1,0 +1,299 @@
+"""``python -m bench.run``: the gateway against a bare-WSGI floor, same server, same load, same database.
+
+Both are served by gunicorn (2 gthread workers) in their own processes; wrk drives each case over
+loopback with keep-alive connections, rotating over many patients, each with its own patient token.
+It prints req/s, p50 and p99 per case and the gateway/floor ratio, and writes bench/results/latest.json.
+
+Example: python -m bench.run --patients 10000 --seconds 10 --scale 100000
+"""
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from bench import floor
+from bench.report import TARGET_P99_MS, TARGET_RATIO, print_run, print_scale, slowdowns, write_results
+
+CASES = [
+    ("read Patient/X", "/fhir/Patient/{id}"),
+    ("Condition?patient=X", "/fhir/Condition?patient={id}"),
+    ("Observation?patient=X&category=laboratory", "/fhir/Observation?patient={id}&category=laboratory"),
+    ("Patient/X/$everything", "/fhir/Patient/{id}/$everything"),
+]
+WORKERS, THREADS = 2, 4  # `fhir-gateway serve` defaults; the floor gets the same
+WARMUP_SECONDS = 2
+BIN = os.path.dirname(sys.executable)
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run or its two servers disagree."""
+
+
+def main(argv=None):
+    """Run the benchmark at ``--patients`` (and ``--scale``), print the tables and write the JSON."""
+    args = parse_args(argv)
+    runs = [measure(args.db or f"var/bench-{args.patients}.db", args.patients, args)]
+    print_run(runs[0], args)
+    scale = []
+    if args.scale:
+        runs.append(measure(f"var/bench-{args.scale}.db", args.scale, args))
+        print_run(runs[1], args)
+        scale = slowdowns(runs[0], runs[1])
+        print_scale(scale, runs)
+    write_results(runs, scale, args)
+    return 0 if all(r["pass"] for run in runs for r in run["cases"]) and all(s["pass"] for s in scale) else 1
+
+
+def parse_args(argv):
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000, help="patients to generate if the db is empty")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per case and server")
+    parser.add_argument("--connections", type=int, default=16, help="wrk keep-alive connections")
+    parser.add_argument("--db", default=None, help="database path (default var/bench-PATIENTS.db)")
+    parser.add_argument("--scale", type=int, default=None, help="also run at this many patients and compare")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating wrk rounds per case; the median counts")
+    parser.add_argument("--sample", type=int, default=500, help="patients (with labs) the load rotates over")
+    return parser.parse_args(argv)
+
+
+def measure(db_path, patients, args):
+    """Build the database if needed, start both servers, verify them, and run wrk on every case."""
+    ensure_database(db_path, patients)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every number; say how much there was
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        ids = floor.patients_with_labs(conn, args.sample)
+    if not ids:
+        raise BenchError(f"{db_path} has no patients with laboratory Observations")
+    tokens = issue_tokens(db_path, ids)
+    ports = (free_port(), free_port())
+    with contextlib.ExitStack() as stack:
+        servers = [(port, stack.enter_context(server(command, port)))
+                   for command, port in zip(serve_commands(db_path, ports), ports, strict=True)]
+        cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
+    return {"db": db_path, "patients": count_patients(db_path), "sampled_patients": len(ids),
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "server": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS}, "cases": cases}
+
+
+def serve_commands(db_path, ports):
+    """The gateway's own `serve` command and the floor's, with the same gunicorn settings."""
+    options = ["--db", db_path, "--workers", str(WORKERS), "--threads", str(THREADS)]
+    return [[f"{BIN}/fhir-gateway", "serve", *options, "--port", str(ports[0])],
+            [sys.executable, "-m", "bench.floor", *options, "--port", str(ports[1])]]
+
+
+def measure_case(name, pattern, ids, tokens, servers, args):
+    """Verify one case on both servers, then load them in alternating wrk rounds; return the case's row."""
+    requests = [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids]
+    for path, authorization in requests[:3]:
+        verify(name, path, authorization, *(port for port, _ in servers))
+    with lua_script(requests) as script:
+        for port, _ in servers:
+            wrk(port, script, args.connections, WARMUP_SECONDS)
+        rounds = [[load_round(port, process, script, args) for port, process in servers]
+                  for _ in range(args.rounds)]
+    gateway, bare = (median_round([r[side] for r in rounds]) for side in (0, 1))
+    ratio = gateway["rps"] / bare["rps"] if bare["rps"] else 0.0
+    cpu = [side["cpu_ms_per_request"] for side in (gateway, bare)]
+    cpu_ratio = round(cpu[1] / cpu[0], 3) if None not in cpu and cpu[0] else None
+    ok = ratio >= TARGET_RATIO and gateway["p99_ms"] < TARGET_P99_MS and not gateway["errors"] + bare["errors"]
+    return {"case": name, "gateway": gateway, "floor": bare, "ratio": round(ratio, 3), "cpu_ratio": cpu_ratio,
+            "pass": ok}
+
+
+def median_round(rounds):
+    """The round with the median req/s, plus every round's req/s and all rounds' errors."""
+    middle = dict(sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2])
+    middle["rounds_rps"] = [r["rps"] for r in rounds]
+    middle["errors"] = sum(r["errors"] for r in rounds)
+    return middle
+
+
+def ensure_database(db_path, patients):
+    """Generate ``patients`` synthetic patients into ``db_path`` unless it already holds patients."""
+    found = count_patients(db_path) if os.path.exists(db_path) else 0
+    if found:
+        if found < patients:
+            print(f"note: {db_path} holds {found} patients, not {patients}; measuring what it holds", flush=True)
+        return
+    print(f"Generating {patients} patients into {db_path} (fhir-gateway generate) ...", flush=True)
+    done = subprocess.run([f"{BIN}/fhir-gateway", "generate", "--db", db_path, "--patients", str(patients),
+                           "--seed", "1"])
+    if done.returncode != 0:
+        raise BenchError("`fhir-gateway generate` failed; to try the bench on the demo data instead run "
+                         "`fhir-gateway load-demo --db var/bench-demo.db` and pass --db var/bench-demo.db")
+
+
+def count_patients(db_path):
+    """How many Patient resources the database serves (0 if it has no projection yet)."""
+    try:
+        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+            return conn.execute("SELECT count(*) FROM resources WHERE type = 'Patient' AND deleted = 0").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def issue_tokens(db_path, ids):
+    """One ``patient/*.rs`` bearer token per patient, issued by the function behind `fhir-gateway token issue`."""
+    from gateway import store
+    from smart_auth.tokens import issue_access_token
+
+    db = store.connect(db_path)
+    return {i: issue_access_token(db, "bench", "patient/*.rs", i, ttl=3600) for i in ids}
+
+
+def free_port():
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(command, port):
+    """Run a server in its own process group until the block ends (also on Ctrl-C or failure)."""
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        wait_until_listening(process, port)
+        yield process
+    finally:
+        stop(process)
+
+
+def wait_until_listening(process, port, timeout=60):
+    """Block until ``port`` accepts connections; BenchError if the server exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"{' '.join(process.args)} exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise BenchError(f"nothing listens on port {port} after {timeout} s")
+
+
+def stop(process):
+    """Stop a gunicorn master and its workers (the process group it leads)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def verify(name, path, authorization, gateway_port, floor_port):
+    """Both servers answer ``path`` with 200 and the same resources, in the same order."""
+    answers = [fetch(port, path, authorization) for port in (gateway_port, floor_port)]
+    statuses = [status for status, _ in answers]
+    if statuses != [200, 200]:
+        raise BenchError(f"{name}: {path} gave {statuses[0]} from the gateway and {statuses[1]} from the floor")
+    gateway_ids, floor_ids = [resource_ids(body) for _, body in answers]
+    if gateway_ids != floor_ids:
+        raise BenchError(f"{name}: {path}: gateway returned {len(gateway_ids)} resources, "
+                         f"floor {len(floor_ids)}, or in another order")
+
+
+def fetch(port, path, authorization):
+    """GET a path on a loopback port; return (status, body)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": authorization})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def resource_ids(body):
+    """The ``Type/id`` of a resource, or of each entry of a Bundle, in order."""
+    found = json.loads(body)
+    if found["resourceType"] != "Bundle":
+        return [f"{found['resourceType']}/{found['id']}"]
+    return [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in found.get("entry", [])]
+
+
+LUA = """
+local reqs = {%s}
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter * 7919)  -- threads start at different patients
+  counter = counter + 1
+end
+function init(args)
+  i = offset or 0
+end
+function request()
+  i = i %% #reqs + 1
+  return wrk.format("GET", reqs[i][1], {["Authorization"] = reqs[i][2]})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH %%d %%d %%.0f %%.0f %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@contextlib.contextmanager
+def lua_script(requests):
+    """A wrk script that rotates over ``(path, Authorization)`` pairs; deleted when the block ends."""
+    pairs = ",\n".join(f'{{"{path}", "{authorization}"}}' for path, authorization in requests)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
+        script.write(LUA % pairs)
+        script.flush()
+        yield script.name
+
+
+def load_round(port, process, script, args):
+    """One timed wrk run, plus the server's CPU milliseconds per request (robust to a busy machine)."""
+    before = cpu_seconds(process.pid)
+    result = wrk(port, script, args.connections, args.seconds)
+    used = cpu_seconds(process.pid) - before
+    result["cpu_ms_per_request"] = round(1000 * used / result["requests"], 3) if result["requests"] else None
+    return result
+
+
+def cpu_seconds(pid):
+    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        pids = [pid, *map(int, listing.read().split())]
+    total = 0
+    for one in pids:
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{one}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (proc(5) fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port, script, connections, seconds):
+    """Load ``port`` for ``seconds``; return req/s, p50 and p99 (ms) and the error count."""
+    # A 30 s timeout (not wrk's 2 s) so that a slow case shows its latency instead of only errors.
+    command = ["wrk", "-c", str(connections), "-t", "2", "-d", f"{seconds}s", "--timeout", "30s", "--latency",
+               "-s", script, f"http://127.0.0.1:{port}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next((ln for ln in output.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise BenchError(f"wrk printed no summary:\n{output}")
+    requests, micros, p50, p99, non_2xx, socket_errors = (int(float(v)) for v in line.split()[1:])
+    return {"rps": round(requests / (micros / 1e6), 1), "p50_ms": round(p50 / 1000, 2),
+            "p99_ms": round(p99 / 1000, 2), "requests": requests, "errors": non_2xx + socket_errors}
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        sys.exit(f"bench: {exc}")
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted; servers stopped")
