@@ -4,9 +4,9 @@ from flask import Flask, render_template
 from smart_auth import server as smart_server
 
 from . import config as config_module
-from . import csrf, errors, fhir_api, portal, practice, store
-from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
+from . import csrf, errors, fhir_api, portal, portal_records, practice, store
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
+from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .sessions import DbSessionInterface
 
 
@@ -34,5 +34,6 @@ def create_app(config=None):
     app.register_blueprint(oauth_pages.bp)
     app.register_blueprint(ehr_launch.bp)
     app.register_blueprint(grants_api.bp)
+    portal_records.init_app(app)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     return app

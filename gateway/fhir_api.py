@@ -8,11 +8,11 @@ from email.utils import format_datetime
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from mappers import REGISTRY
 
-from . import capability, ips, records, store
+from . import capability, disclosures, ips, records, store
 from .access import current_token, db_conn, visibility
 from .errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
 from .fhir_response import bundle, fhir_json, subset, wants_json
@@ -30,6 +30,21 @@ def negotiate_and_authenticate():
         raise NotAcceptable("This server speaks FHIR JSON only (application/fhir+json)")
     if request.endpoint not in PUBLIC:
         current_token()
+
+
+@bp.after_request
+def log_disclosure(response):
+    """One access-log row per request that disclosed patient data (routes set ``g.disclosed``)."""
+    disclosed = g.pop("disclosed", None)
+    if disclosed and response.status_code == 200:
+        disclosures.log_api_read(g.access_token, *disclosed)
+    return response
+
+
+def _disclosed(patient_id, types, count):
+    """Note what this request disclosed; only patient-context requests are logged (system searches span many)."""
+    if patient_id and count:
+        g.disclosed = (patient_id, types, count)
 
 
 def _resource_type(name):
@@ -50,6 +65,8 @@ def read(rtype, rid):
     if found is None:
         raise NotFound(f"{rtype}/{rid} is not known")
     body, version, last_updated = found
+    token = current_token()
+    _disclosed(token.patient_id or (rid if rtype == "Patient" else None), {rtype}, 1)
     etag = f'W/"{version}"'
     headers = {"ETag": etag, "Last-Modified": _http_date(last_updated)}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
@@ -92,6 +109,8 @@ def _search(rtype, pairs):
         note = "Ignored unknown or unsupported search parameters: " + ", ".join(query.ignored)
         outcome = orjson.dumps(operation_outcome(note, "not-supported", "warning"))
         entries.append(("urn:uuid:ignored-parameters", outcome, "outcome"))
+    shown = [url.rsplit("/", 2)[-2] for url, _, mode in entries if mode != "outcome"]
+    _disclosed(token.patient_id, set(shown), len(shown))
     return fhir_json(bundle(total, entries, links))
 
 
@@ -154,6 +173,7 @@ def everything(rid):
     rows = records.patient_record(conn, token, rid, wanted, request.args.get("start"), request.args.get("end"),
                                   request.args.get("_since"))
     entries = [(f"{base}/{rtype}/{res_id}", body, "match") for rtype, res_id, body in rows]
+    _disclosed(rid, {rtype for rtype, _, _ in rows}, len(rows))
     return fhir_json(bundle(len(entries), entries, [("self", request.url)]))
 
 
@@ -162,4 +182,5 @@ def summary(rid):
     """Patient/$summary: the International Patient Summary document for the patient (IPS 1.1)."""
     token, conn = current_token(), db_conn()
     record = records.load_record(conn, token, rid, types=ips.IPS_TYPES)
+    _disclosed(rid, set(record.by_type), len(record.rows))
     return fhir_json(ips.summary_bundle(record, current_app.config["FHIR_BASE"], utc_now()))

@@ -518,7 +518,27 @@ CREATE TABLE seen_assertions (
 """
 
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH]
+
+# The patient portal's access log: every disclosure of a record (an app's FHIR reads, downloads,
+# transmissions, a representative's or staff member's views), newest first per patient.
+PORTAL = """
+CREATE TABLE disclosures (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    patient_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    client_id TEXT,
+    actor TEXT,
+    what TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    recipient TEXT,
+    outcome TEXT,
+    detail TEXT
+);
+CREATE INDEX disclosures_patient ON disclosures(patient_id, at);
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL]
 
 
 def migrate(conn):

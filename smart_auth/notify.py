@@ -34,24 +34,30 @@ class Notifier:
     def sms_configured(self):
         return bool(self.config.get("SMS_URL"))
 
-    def email(self, to, subject, text, html, kind, invite_id=None):
-        """Send (or keep in the outbox) an email with text and HTML parts; return its outbox row's status."""
+    def email(self, to, subject, text, html, kind, invite_id=None, attachments=()):
+        """Send (or keep in the outbox) an email with text and HTML parts; return its outbox row's status.
+
+        ``attachments`` are ``(filename, media type, bytes)``, sent with SMTP; an outbox copy keeps the text only.
+        """
         row = {"channel": "email", "recipient": to, "subject": subject, "kind": kind, "invite_id": invite_id}
         if not self.email_configured:
             return self._keep(dict(row, body_text=text, body_html=html, status="outbox"))
         try:
-            self._smtp_send(to, subject, text, html)
+            self._smtp_send(to, subject, text, html, attachments)
         except (OSError, smtplib.SMTPException) as exc:
             return self._keep(dict(row, status="failed", error=f"{type(exc).__name__}: {exc}"[:300], attempts=1))
         return self._keep(dict(row, status="sent", attempts=1))
 
-    def _smtp_send(self, to, subject, text, html):
+    def _smtp_send(self, to, subject, text, html, attachments=()):
         c = self.config
         message = EmailMessage()
         message["From"] = c.get("SMTP_FROM") or "Patient portal <no-reply@localhost>"
         message["To"], message["Subject"] = to, subject
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        for filename, media_type, data in attachments:
+            maintype, _, subtype = media_type.partition("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         with smtplib.SMTP(c["SMTP_HOST"], int(c.get("SMTP_PORT") or 25), timeout=15) as smtp:
             if _truthy(c.get("SMTP_STARTTLS")):
                 smtp.starttls(context=ssl.create_default_context(cafile=c.get("SMTP_CAFILE") or None))

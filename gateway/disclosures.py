@@ -1,0 +1,123 @@
+"""Logging every disclosure of a record, and reading the log back as the access history a person reads."""
+import datetime as dt
+import time
+
+import orjson
+from flask import current_app
+
+from . import store
+from .store import disclosures as disclosure_store
+from .store import oauth as oauth_store
+from .locale_dates import when_text
+
+PATIENT_KINDS = ("read", "download", "transmit", "view")
+STAFF_KINDS = (*PATIENT_KINDS, "staff")
+FORMAT_NAMES = {"fhir": "the full record as a FHIR Bundle", "ips": "an International Patient Summary",
+                "html": "a printable summary", "pdf": "a PDF summary"}
+
+
+def _conn():
+    return store.reader(current_app.config["DB"])
+
+
+def _now_ms():
+    return int(time.time() * 1000)
+
+
+def log_api_read(token, patient_id, types, count):
+    """One row per FHIR request that disclosed a patient's data: which app, which types, how many resources."""
+    disclosure_store.insert_read(_conn(), _now_ms(), patient_id, token.client_id, token.subject,
+                                 ",".join(sorted(types)), count)
+
+
+def log_view(account, record, what):
+    """A representative (not the patient) looked at the record in the portal."""
+    _insert(record["patient_uid"], "view", account["uid"], what)
+
+
+def log_staff(staff, patient_id, what):
+    """A staff member looked at the chart in the console (shown to the practice, not the patient)."""
+    _insert(patient_id, "staff", staff["uid"], what, detail={"name": staff["name"]})
+
+
+def log_download(account, record, fmt, start, end, filename):
+    _insert(record["patient_uid"], "download", account["uid"], fmt, detail=_content(fmt, start, end, filename))
+
+
+def log_transmission(account, record, fmt, start, end, recipient, outcome, message):
+    """Log one attempt to send a record (email or FHIR endpoint) with its outcome in words."""
+    detail = {**_content(fmt, start, end), "message": message}
+    _insert(record["patient_uid"], "transmit", account["uid"], fmt, recipient=recipient, outcome=outcome,
+            detail=detail)
+
+
+def _content(fmt, start, end, filename=None):
+    return {"format": fmt, "start": start, "end": end, "filename": filename}
+
+
+def _insert(patient_id, kind, actor, what, recipient=None, outcome=None, detail=None):
+    row = {"at": _now_ms(), "patient_id": patient_id, "kind": kind, "actor": actor, "what": what,
+           "count": 1, "recipient": recipient, "outcome": outcome,
+           "detail": orjson.dumps(detail).decode() if detail else None}
+    conn = _conn()
+    with store.transaction(conn):
+        disclosure_store.insert_disclosure(conn, row)
+
+
+def _ms(day, next_day=False):
+    moment = dt.datetime.combine(day + dt.timedelta(days=1 if next_day else 0), dt.time(), dt.timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def history(patient_id, people, staff=False, client_id=None, start=None, end=None):
+    """The record's access history, newest first, in words; ``people`` maps account uids to names.
+
+    ``start``/``end`` are dates (inclusive, UTC days); ``client_id`` keeps one app's reads.
+    """
+    rows = disclosure_store.history(
+        _conn(), patient_id, STAFF_KINDS if staff else PATIENT_KINDS, client_id,
+        _ms(start) if start else None, _ms(end, next_day=True) if end else None)
+    apps = app_names({r["client_id"] for r in rows if r["client_id"]})
+    return [describe(row, apps, people) for row in rows]
+
+
+def app_names(client_ids):
+    """Registered app names by client id (an id the server does not know is shown as itself)."""
+    names = {}
+    for client_id in client_ids:
+        client = oauth_store.client_by_id(_conn(), client_id)
+        names[client_id] = client["name"] if client else client_id
+    return names
+
+
+def describe(row, apps, people):
+    """One history row as ``who``, ``action``, ``detail`` and its time span (``at``/``first_at``, ISO)."""
+    detail = orjson.loads(row["detail"]) if row["detail"] else {}
+    person = people.get(row["actor"]) or detail.get("name") or "Someone"
+    kind = row["kind"]
+    if kind == "read":
+        types = sorted(set(row["what"].split(",")) - {""})
+        who, action = apps.get(row["client_id"], row["client_id"]), f"read {row['count']} item(s)"
+        text = ", ".join(types)
+    elif kind == "download":
+        who, action, text = person, "downloaded " + FORMAT_NAMES.get(row["what"], row["what"]), _range(detail)
+    elif kind == "transmit":
+        who, action = person, f"sent {FORMAT_NAMES.get(row['what'], row['what'])} to {row['recipient']}"
+        text = f"{'Sent' if row['outcome'] == 'sent' else 'Failed'}: {detail.get('message', '')}".rstrip(": ")
+    else:
+        who, action, text = person, "viewed the record" if kind == "view" else row["what"], ""
+        if row["requests"] > 1:
+            text = f"{row['requests']} pages"
+    return {"id": row["id"], "kind": kind, "who": who, "action": action, "detail": text,
+            "client_id": row["client_id"], "outcome": row["outcome"],
+            "at": _iso(row["at"]), "first_at": _iso(row["first_at"]), "requests": row["requests"]}
+
+
+def _range(detail):
+    if detail.get("start") or detail.get("end"):
+        return f"care from {when_text(detail.get('start')) or 'the beginning'} to {when_text(detail.get('end')) or 'today'}"
+    return "whole record"
+
+
+def _iso(ms):
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

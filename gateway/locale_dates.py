@@ -1,0 +1,66 @@
+"""Dates as the reader writes them: the locale from Accept-Language, times in the practice's time zone.
+
+Templates call ``when(value)``, which gives a ``<time>`` element with the ISO value for machines and the
+locale's medium format for people; ``when_text(value)`` gives the words alone (PDF, file names).
+"""
+import datetime as dt
+import zoneinfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_skeleton, format_time
+from flask import current_app, g, has_request_context, request
+from markupsafe import Markup, escape
+
+DEFAULT_LOCALE = "en_US"
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+
+def request_locale():
+    """The first locale of the request's Accept-Language that Babel knows, else en_US."""
+    if not has_request_context():
+        return Locale.parse(DEFAULT_LOCALE)
+    if "locale" not in g:
+        g.locale = Locale.parse(DEFAULT_LOCALE)
+        for tag in request.accept_languages.values():
+            try:
+                g.locale = Locale.parse(tag.replace("-", "_"))
+                break
+            except (ValueError, UnknownLocaleError):
+                continue
+    return g.locale
+
+
+def timezone():
+    """The time zone times are shown in (``GATEWAY_TIMEZONE``; UTC when the name is unknown here)."""
+    name = current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def when_text(value, locale=None):
+    """A FHIR date, partial date or instant in the reader's words ("Jan 5, 2026", "5 ene 2026, 8:00")."""
+    if not value:
+        return ""
+    locale = locale or request_locale()
+    if len(value) == 4:
+        return value
+    if len(value) == 7:
+        return format_skeleton("yMMM", dt.date.fromisoformat(value + "-01"), locale=locale)
+    if len(value) == 10:
+        return format_date(dt.date.fromisoformat(value), "medium", locale=locale)
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone())
+    return f"{format_date(moment.date(), 'medium', locale=locale)}, {format_time(moment, 'short', locale=locale)}"
+
+
+def when(value):
+    """A ``<time>`` element: the ISO value in ``datetime`` and the reader's words inside."""
+    if not value:
+        return ""
+    return Markup('<time datetime="{}">{}</time>').format(escape(value), when_text(value))
+
+
+def init_app(app):
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["when_text"] = when_text

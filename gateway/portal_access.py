@@ -1,0 +1,128 @@
+"""Who can see the record on screen: Connected apps (with Revoke), Representatives, and the Access history."""
+import datetime as dt
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from smart_auth import accounts, consent
+from smart_auth.scopes import InvalidScope, parse_scope
+
+from . import disclosures
+from .access import db_conn
+from .portal_records import record_required
+from .store import accounts as account_store
+from .store import connected_apps
+from .store import disclosures as disclosure_store
+from .store import oauth as oauth_store
+from .web_auth import current_account, db
+
+bp = Blueprint("access", __name__, url_prefix="/portal")
+
+TYPE_WORDS = {
+    "*": "everything in the record", "Patient": "profile (name, birth date, contact details)",
+    "Condition": "diagnoses", "MedicationRequest": "prescriptions", "MedicationStatement": "medications",
+    "AllergyIntolerance": "allergies", "Immunization": "immunizations", "Procedure": "procedures",
+    "CarePlan": "care plans", "Observation": "lab results", "DiagnosticReport": "lab reports",
+    "Appointment": "appointments", "Practitioner": "care team's names", "Organization": "practices' names",
+}
+OTHER_WORDS = {
+    "offline_access": "Keep access while you are not using the app, until you revoke it",
+    "online_access": "Keep access while you are using the app",
+    "openid": "Know who you are", "fhirUser": "Know who you are", "launch/patient": "Know which record you chose",
+}
+
+
+def scope_words(scope):
+    """A granted scope string as sentences a person can read ("See diagnoses", "Change nothing" is implied)."""
+    lines = []
+    for item in (scope or "").split():
+        if item in OTHER_WORDS:
+            lines.append(OTHER_WORDS[item])
+            continue
+        try:
+            parsed = parse_scope(item)
+        except InvalidScope:
+            continue
+        if parsed is None:
+            continue
+        verb = "See and change" if parsed.interactions & set("cud") else "See"
+        limit = " (only " + ", ".join(v.split("|")[-1] for _, v in parsed.query) + ")" if parsed.query else ""
+        lines.append(f"{verb} {TYPE_WORDS.get(parsed.resource_type, parsed.resource_type)}{limit}")
+    return list(dict.fromkeys(lines))
+
+
+def _iso(seconds):
+    if not seconds:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _people():
+    """Account uids to names, for the accounts linked to the record on screen."""
+    linked = account_store.links_of_patient(db_conn(), g.record["patient_id"])
+    found = {}
+    for link in linked:
+        account = account_store.account_by_id(db_conn(), link["account_id"])
+        relation = "" if link["relation"] == "self" else f" ({link['relation']})"
+        found[account["uid"]] = (link["name"] or link["email"]) + relation
+    found[current_account()["uid"]] = "You"
+    return found
+
+
+@bp.get("/apps")
+@record_required
+def apps():
+    grants = connected_apps.grants_of_record(db_conn(), g.record["patient_uid"])
+    people, me = _people(), current_account()["uid"]
+    shown = [dict(grant, words=scope_words(grant["scope"]), granted=_iso(grant["created_at"]),
+                  last_used=_iso((grant["last_used_ms"] or 0) // 1000), expires=_iso(grant["expires_at"]),
+                  by=people.get(grant["account_uid"], grant["account_name"] or "Someone"),
+                  can_revoke=grant["account_uid"] == me or g.record["relation"] == "self") for grant in grants]
+    return render_template("portal/apps.html", grants=shown)
+
+
+@bp.post("/apps/<int:grant_id>/revoke")
+@record_required
+def revoke(grant_id):
+    """End an app's grant, its access tokens and its refresh tokens in one transaction."""
+    grant = oauth_store.grant_by_id(db_conn(), grant_id)
+    mine = grant and grant["account_uid"] == current_account()["uid"]
+    if not grant or grant["patient_id"] != g.record["patient_uid"] or not (mine or g.record["relation"] == "self"):
+        abort(404)
+    # The record's own adult patient may end any app's access to it, whoever connected the app.
+    consent.revoke(db(), grant["account_uid"], grant_id)
+    client = oauth_store.client_by_id(db_conn(), grant["client_id"])
+    flash(f"{client['name'] if client else grant['client_id']} can no longer read this record.", "info")
+    return redirect(url_for("access.apps"))
+
+
+@bp.get("/people")
+@record_required
+def people():
+    """The adult patient sees every other account linked to their record and on what relation."""
+    if g.record["relation"] != "self":
+        abort(404)
+    links = [link for link in account_store.links_of_patient(db_conn(), g.record["patient_id"])
+             if link["account_id"] != current_account()["id"] and link["status"] == "active"]
+    return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
+
+
+@bp.get("/history")
+@record_required
+def history():
+    """Every disclosure of the record, newest first, filterable by app and by date."""
+    client_id = request.args.get("app") or None
+    start, end, errors = _day(request.args.get("start")), _day(request.args.get("end")), []
+    if (request.args.get("start") and not start) or (request.args.get("end") and not end):
+        errors.append("Dates must look like 2026-01-31.")
+    rows = disclosures.history(g.record["patient_uid"], _people(), client_id=client_id, start=start, end=end)
+    seen = disclosures.app_names(c["client_id"] for c in
+                                 disclosure_store.clients_seen(db_conn(), g.record["patient_uid"]))
+    return render_template("portal/history.html", rows=rows, apps=seen, app=client_id, errors=errors,
+                           start=request.args.get("start", ""), end=request.args.get("end", ""))
+
+
+def _day(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,94 @@
+"""The portal's record pages: an overview, one page per section, and a detail page with the codes.
+
+Every page reads the record on screen through ``records.load_record`` with a patient-scoped token for the
+logged-in account, the same store search and access check an app's token goes through (DESIGN.md).
+"""
+import functools
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+
+from smart_auth.accounts import linked_records
+
+from . import disclosures, locale_dates, records
+from .access import db_conn
+from .record_sections import BY_SLUG, SECTIONS, find_item, section_items
+from .store.chart import utc_now
+from .web_auth import account_required, current_account, current_record, db
+
+bp = Blueprint("records", __name__, url_prefix="/portal/records")
+
+
+def record_required(view):
+    """A logged-in account with a record on screen; puts the account, record and its token on ``g``."""
+    @account_required
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        g.record = current_record()
+        if g.record is None:
+            flash("No records are linked to your account yet.", "info")
+            return redirect(url_for("portal.home"))
+        g.token = records.portal_token(current_account(), g.record)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def load(**filters):
+    """The record on screen as the portal token sees it; a representative's look is logged as a disclosure."""
+    record = records.load_record(db_conn(), g.token, g.record["patient_uid"], **filters)
+    if g.record["relation"] != "self":
+        disclosures.log_view(current_account(), g.record, "viewed the record")
+    return record
+
+
+@bp.app_context_processor
+def sections_context():
+    """The navigation's sections, and the Profile page's endpoint when the enrollment pages provide one."""
+    profile = next((rule.endpoint for rule in current_app.url_map.iter_rules()
+                    if rule.endpoint.endswith(".profile") and rule.rule.startswith("/portal")), None)
+    return {"record_sections": SECTIONS, "profile_endpoint": profile}
+
+
+@bp.get("/")
+@record_required
+def overview():
+    record = load()
+    counts = {s.slug: record.count(*s.types[:1]) for s in SECTIONS}
+    return render_template("portal/records/overview.html", counts=counts, patient=record.patient)
+
+
+@bp.get("/<slug>")
+@record_required
+def section(slug):
+    chosen = BY_SLUG.get(slug) or abort(404)
+    record = load()
+    items = section_items(chosen, record.by_type, record.refs, utc_now())
+    return render_template("portal/records/section.html", section=chosen, items=items,
+                           practice=practice_label(record))
+
+
+@bp.get("/<slug>/<rid>")
+@record_required
+def item(slug, rid):
+    chosen = BY_SLUG.get(slug) or abort(404)
+    record = load()
+    found = find_item(chosen, record.by_type, record.refs, rid, utc_now())
+    if found is None:
+        abort(404)
+    return render_template("portal/records/item.html", section=chosen, item=found, practice=practice_label(record))
+
+
+def practice_label(record):
+    """The practice a record comes from, named when the account's records span several practices."""
+    practices = {r["practice_id"] for r in linked_records(db(), current_account()["id"])}
+    return g.record["practice_name"] if len(practices) > 1 else None
+
+
+def init_app(app):
+    """Wire the portal's record, download/transmit and access pages, the console's record page and date filters."""
+    from . import portal_access, portal_exports, practice_records
+
+    locale_dates.init_app(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(portal_exports.bp)
+    app.register_blueprint(portal_access.bp)
+    app.register_blueprint(practice_records.bp)

@@ -1,0 +1,46 @@
+"""The access log: every disclosure of a patient's record (app reads, downloads, transmissions, views)."""
+from .accounts import _all
+
+COLUMNS = ("at", "patient_id", "kind", "client_id", "actor", "what", "count", "recipient", "outcome", "detail")
+_READ = "INSERT INTO disclosures (at, patient_id, kind, client_id, actor, what, count) VALUES (?,?,?,?,?,?,?)"
+
+
+def insert_read(conn, at_ms, patient_id, client_id, actor, what, count):
+    """Log one FHIR API request: the hot path's only write, one small INSERT in its own implicit transaction."""
+    conn.execute(_READ, (at_ms, patient_id, "read", client_id, actor, what, count))
+
+
+def insert_disclosure(conn, row):
+    """Log a download, transmission or view (a dict with COLUMNS); return its id."""
+    marks = ",".join("?" * len(COLUMNS))
+    return conn.execute(f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks})",
+                        [row.get(c) for c in COLUMNS]).lastrowid
+
+
+def update_outcome(conn, disclosure_id, outcome, detail):
+    """Record how a transmission ended."""
+    conn.execute("UPDATE disclosures SET outcome = ?, detail = ? WHERE id = ?", (outcome, detail, disclosure_id))
+
+
+def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=None, limit=500):
+    """Disclosures of a record, newest first; one app's reads (or one person's views) within the same minute
+    come back as one row
+        (``first_at``/``at`` span it, ``what`` joins the types with commas, ``count`` and ``requests`` add up)."""
+    where, params = [f"patient_id = ? AND kind IN ({','.join('?' * len(kinds))})"], [patient_id, *kinds]
+    for sql, value in (("client_id = ?", client_id), ("at >= ?", since_ms), ("at < ?", before_ms)):
+        if value is not None:
+            where.append(sql)
+            params.append(value)
+    return _all(conn, (
+        "SELECT min(id) AS id, kind, client_id, actor, min(at) AS first_at, max(at) AS at,"
+        " group_concat(what) AS what, sum(count) AS count, count(*) AS requests, recipient, outcome, detail"
+        f" FROM disclosures WHERE {' AND '.join(where)}"
+        " GROUP BY CASE WHEN kind IN ('read', 'view') THEN kind || '|' || coalesce(client_id, '') || '|'"
+        " || coalesce(actor, '') || '|' || (at / 60000)"
+        " ELSE 'id' || id END ORDER BY max(at) DESC, min(id) DESC LIMIT ?"), [*params, limit])
+
+
+def clients_seen(conn, patient_id):
+    """The apps that have read a record, with when each last did (for the filter and Connected apps)."""
+    return _all(conn, "SELECT client_id, max(at) AS last_at FROM disclosures WHERE patient_id = ? AND kind = 'read'"
+                      " GROUP BY client_id ORDER BY client_id", (patient_id,))

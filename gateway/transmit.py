@@ -1,0 +1,96 @@
+"""Sending an export to a third party: by email through the notification sender, or to a FHIR endpoint as a
+transaction Bundle. Each returns a Result in plain words; the caller logs it as a disclosure."""
+import re
+from html import escape
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from smart_auth.notify import Notifier
+
+from .exports import FHIR_FORMATS, ExportError, transaction_bundle
+
+PUSH_TIMEOUT = 20
+_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+@dataclass(frozen=True)
+class Result:
+    """How a transmission ended: ``outcome`` is sent, kept (in the outbox) or failed; ``message`` is for people."""
+
+    outcome: str
+    message: str
+
+    @property
+    def ok(self):
+        return self.outcome != "failed"
+
+
+def check_recipient(method, recipient, fmt, allow_http):
+    """Validate where a record may be sent; return the cleaned recipient or raise ExportError."""
+    recipient = (recipient or "").strip()
+    if method == "email":
+        if not _EMAIL.match(recipient) or len(recipient) > 254:
+            raise ExportError("Enter the email address to send to, like name@example.com.")
+        return recipient
+    if method != "fhir":
+        raise ExportError("Choose how to send: by email or to a FHIR server.")
+    if fmt not in FHIR_FORMATS:
+        raise ExportError("A FHIR server takes FHIR data: choose the full record or the patient summary.")
+    parts = urlsplit(recipient)
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ExportError("Enter the FHIR server's base address, starting with https://.")
+    return recipient.rstrip("/")
+
+
+def send_email(db, config, export, to, person, sender):
+    """Email the export as an attachment; ``person`` is whose record it is, ``sender`` who sends it."""
+    subject = f"Health record of {person}"
+    text = (f"{sender} sent you the health record of {person} from their patient portal.\n\n"
+            f"The file {export.filename} is attached.\n")
+    html = (f"<p>{escape(sender)} sent you the health record of {escape(person)} from their patient portal.</p>"
+            f"<p>The file <strong>{escape(export.filename)}</strong> is attached.</p>")
+    attachment = (export.filename, export.mimetype.split(";")[0], export.body)
+    status = Notifier(db, config).email(to, subject, text, html, "record", attachments=[attachment])
+    if status == "sent":
+        return Result("sent", f"The email to {to} was handed to the mail server.")
+    if status == "outbox":
+        return Result("kept", f"No mail server is set up here, so the email to {to} was kept in the outbox.")
+    return Result("failed", f"The mail server did not accept the email to {to}. Please try again later.")
+
+
+def push_fhir(endpoint, export):
+    """POST the export to a FHIR server as a transaction Bundle; report the server's answer in words."""
+    try:
+        response = requests.post(endpoint, json=transaction_bundle(export), timeout=PUSH_TIMEOUT,
+                                 headers={"Accept": "application/fhir+json",
+                                          "Content-Type": "application/fhir+json"})
+    except requests.Timeout:
+        return Result("failed", f"The server at {endpoint} did not answer within {PUSH_TIMEOUT} seconds.")
+    except requests.RequestException:
+        return Result("failed", f"Could not reach {endpoint}. Check the address and try again.")
+    answer = _answer(response)
+    if response.status_code < 300:
+        return Result("sent", f"The server accepted the record (HTTP {response.status_code}). {answer}".strip())
+    if response.status_code < 500:
+        return Result("failed", f"The server refused the record (HTTP {response.status_code}). {answer}".strip())
+    return Result("failed", f"The server had a problem (HTTP {response.status_code}). Please try again later.")
+
+
+def _answer(response):
+    """What a FHIR server said: the entries a transaction-response saved, or an OperationOutcome's words."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    if body.get("resourceType") == "Bundle":
+        saved = [e for e in body.get("entry", ()) if str(e.get("response", {}).get("status", "")).startswith("2")]
+        return f"It saved {len(saved)} of {len(body.get('entry', ()))} entries."
+    if body.get("resourceType") == "OperationOutcome":
+        words = [i.get("diagnostics") or (i.get("details") or {}).get("text", "") for i in body.get("issue", ())]
+        return "It said: " + "; ".join(w for w in words if w)[:300] if any(words) else ""
+    return ""

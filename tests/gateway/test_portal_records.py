@@ -1,0 +1,135 @@
+"""The portal's record pages for every demo chart: each page shows exactly what the FHIR API returns for the
+same record (the same resources, and on the detail pages the same codes)."""
+import pytest
+
+from fixtures.demo_data import PATIENTS
+from smart_auth import accounts
+from tests.portal_helpers import EVERYONE, bearer, build_portal_db, fhir_ids, login, portal_client, show_record
+
+from gateway.record_sections import SECTIONS
+
+PAGES = ("/portal/records/", "/portal/download", "/portal/send", "/portal/apps", "/portal/people", "/portal/history")
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("portal") / "portal.db")
+    db, summary = build_portal_db(path)
+    return path, db, summary
+
+
+@pytest.fixture(scope="module")
+def everyone(portal):
+    """A client logged in as the account linked to every demo chart, and its links by patient handle."""
+    path, db, summary = portal
+    client = portal_client(path)
+    token = login(client, *EVERYONE)
+    account = db.conn.execute("SELECT id FROM accounts WHERE email = ?", (EVERYONE[0],)).fetchone()[0]
+    by_patient = {link["patient_id"]: link for link in accounts.linked_records(db, account)}
+    links = {handle: by_patient[pid] for handle, pid in summary["patient_ids"].items()}
+    return client, token, links
+
+
+def api_resources(client, db, patient_uid, rtype):
+    response = client.get(f"/fhir/{rtype}?patient={patient_uid}&_count=1000", headers=bearer(db, patient_uid))
+    assert response.status_code == 200
+    return {f"{rtype}/{e['resource']['id']}": e["resource"] for e in response.get_json(force=True).get("entry", [])}
+
+
+@pytest.mark.parametrize("handle", list(PATIENTS))
+def test_every_page_renders_and_names_whose_record_it_is(everyone, handle):
+    client, token, links = everyone
+    link = links[handle]
+    show_record(client, token, link["id"])
+    for path in PAGES + tuple(f"/portal/records/{s.slug}" for s in SECTIONS):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert f"Viewing the record of <strong>{link['first_name']} {link['last_name']}</strong>" in html, path
+        assert 'aria-label="Record sections"' in html
+
+
+@pytest.mark.parametrize("handle", list(PATIENTS))
+def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal, handle):
+    client, token, links = everyone
+    _, db, _ = portal
+    uid = links[handle]["patient_uid"]
+    show_record(client, token, links[handle]["id"])
+    for section in SECTIONS:
+        shown = fhir_ids(client.get(f"/portal/records/{section.slug}").get_data(as_text=True))
+        assert len(shown) == len(set(shown)), section.slug
+        expected = {}
+        for rtype in section.types:
+            expected.update(api_resources(client, db, uid, rtype))
+        assert set(shown) == set(expected), section.slug
+        for ref, resource in expected.items():
+            detail = client.get(f"/portal/records/{section.slug}/{resource['id']}").get_data(as_text=True)
+            concepts = [v for k, v in resource.items() if k in ("code", "vaccineCode", "medicationCodeableConcept")]
+            for concept in concepts:
+                for coding in concept.get("coding", ()):
+                    assert f"<code>{coding['code']}</code>" in detail, (ref, coding)
+
+
+def test_every_demo_patient_has_something_in_every_section(everyone):
+    client, token, links = everyone
+    for handle, link in links.items():
+        show_record(client, token, link["id"])
+        for section in SECTIONS:
+            assert fhir_ids(client.get(f"/portal/records/{section.slug}").get_data(as_text=True)), (handle, section)
+
+
+def test_unshared_labs_are_not_shown(everyone, portal):
+    client, token, links = everyone
+    _, db, _ = portal
+    show_record(client, token, links["linh"]["id"])
+    shown = set(fhir_ids(client.get("/portal/records/lab-results").get_data(as_text=True)))
+    unshared = {f"DiagnosticReport/{uid}" for (uid,) in db.conn.execute(
+        "SELECT uid FROM lab_results WHERE shared_with_patient = 0 AND patient_id = ?",
+        (links["linh"]["patient_id"],))}
+    assert unshared and not (unshared & shown)
+
+
+def test_lab_results_show_value_unit_range_and_flag(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    html = client.get("/portal/records/lab-results").get_data(as_text=True)
+    # Maria's glucose of 182 mg/dL against 70-99 is flagged high.
+    row = html[html.index(">Glucose<"):]
+    row = row[:row.index("</tr>")]
+    assert "182" in row and "mg/dL" in row and "70–99 mg/dL" in row and "High" in row
+
+
+def test_appointments_are_split_into_upcoming_and_past_with_provider_and_place(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    html = client.get("/portal/records/appointments").get_data(as_text=True)
+    upcoming, past = html.split('id="h-past"')
+    assert "Diabetes follow-up" in upcoming and "Please bring your glucose log" not in past
+    assert "Annual physical" in past
+    assert "<dt>With</dt>" in upcoming
+
+
+def test_dates_follow_the_browser_language(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    spanish = client.get("/portal/records/diagnoses", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    english = client.get("/portal/records/diagnoses", headers={"Accept-Language": "en-US"})
+    assert "<time datetime=" in english.get_data(as_text=True)
+    months = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic")
+    assert any(f" {m} " in spanish.get_data(as_text=True) for m in months)
+
+
+def test_unknown_section_and_item_are_404(everyone, portal):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    assert client.get("/portal/records/nope").status_code == 404
+    assert client.get("/portal/records/diagnoses/not-an-id").status_code == 404
+    # Another person's diagnosis is "not there" on this record's page.
+    other = next(iter(api_resources(client, portal[1], links["keala"]["patient_uid"], "Condition").values()))
+    assert client.get(f"/portal/records/diagnoses/{other['id']}").status_code == 404
+
+
+def test_pages_need_a_login(portal):
+    client = portal_client(portal[0])
+    response = client.get("/portal/records/diagnoses")
+    assert response.status_code == 302 and "/portal/login" in response.headers["Location"]
