@@ -53,3 +53,11 @@ def test_another_practices_chart_is_not_found(portal):
     assert staff.get(f"/practice/records/{uid('patients', 'keala')}").status_code == 404
     assert staff.get("/practice/records/no-such-chart").status_code == 404
     assert portal_client(portal).get(f"/practice/records/{uid('patients', 'maria')}").status_code == 302
+
+
+def test_the_chart_page_links_to_the_record_page(portal):
+    staff = portal_client(portal)
+    staff_login(staff)
+    maria = uid("patients", "maria")
+    html = staff.get(f"/practice/patients/{maria}").get_data(as_text=True)
+    assert f'href="/practice/records/{maria}"' in html
