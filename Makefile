@@ -23,6 +23,7 @@ test: install browser
 
 bench: install
 	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.oauth
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
