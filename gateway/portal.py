@@ -5,10 +5,8 @@ Enrollment pages and the record pages are separate blueprints that build on thes
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from smart_auth import accounts
-from smart_auth.limits import TooManyAttempts
 
-from .sessions import rotate_session
-from .web_auth import account_required, client_address, current_account, current_record, db, safe_next
+from .web_auth import account_required, current_account, current_record, db, login_page, safe_next
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -24,19 +22,7 @@ def portal_context():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = safe_next(request.values.get("next"), url_for("portal.home"))
-    if request.method == "GET":
-        return render_template("portal/login.html", next=next_url, errors=[], email="")
-    email = request.form.get("email", "")
-    try:
-        account = accounts.authenticate(db(), email, request.form.get("password", ""), client_address())
-    except (accounts.LoginFailed, TooManyAttempts) as exc:
-        status = 401 if isinstance(exc, accounts.LoginFailed) else 429
-        return render_template("portal/login.html", next=next_url, errors=[str(exc)], email=email), status
-    session.pop("staff_id", None)
-    session["account_id"] = account["id"]
-    rotate_session(session)
-    return redirect(next_url)
+    return login_page("portal/login.html", "portal.home", "account")
 
 
 @bp.post("/logout")

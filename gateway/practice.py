@@ -1,12 +1,8 @@
 """The practice console's front door: staff log in and see their practice's patients."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-
-from smart_auth import accounts
-from smart_auth.limits import TooManyAttempts
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 
 from . import store
-from .sessions import rotate_session
-from .web_auth import client_address, current_staff, db, safe_next, staff_required
+from .web_auth import current_staff, db, login_page, staff_required
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -18,19 +14,7 @@ def practice_context():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = safe_next(request.values.get("next"), url_for("practice.home"))
-    if request.method == "GET":
-        return render_template("practice/login.html", next=next_url, errors=[], email="")
-    email = request.form.get("email", "")
-    try:
-        staff = accounts.authenticate(db(), email, request.form.get("password", ""), client_address(), kind="staff")
-    except (accounts.LoginFailed, TooManyAttempts) as exc:
-        status = 401 if isinstance(exc, accounts.LoginFailed) else 429
-        return render_template("practice/login.html", next=next_url, errors=[str(exc)], email=email), status
-    session.pop("account_id", None)
-    session["staff_id"] = staff["id"]
-    rotate_session(session)
-    return redirect(next_url)
+    return login_page("practice/login.html", "practice.home", "staff")
 
 
 @bp.post("/logout")

@@ -76,3 +76,27 @@ def client_address():
     if current_app.config.get("TRUST_PROXY"):
         return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
     return request.remote_addr or "unknown"
+
+
+def login_page(template, home_endpoint, kind):
+    """Show and handle a login form for portal accounts (kind "account") or staff (kind "staff")."""
+    from flask import render_template
+
+    from smart_auth.limits import TooManyAttempts
+
+    from .sessions import rotate_session
+
+    next_url = safe_next(request.values.get("next"), url_for(home_endpoint))
+    if request.method == "GET":
+        return render_template(template, next=next_url, errors=[], email="")
+    email = request.form.get("email", "")
+    try:
+        user = accounts.authenticate(db(), email, request.form.get("password", ""), client_address(), kind=kind)
+    except (accounts.LoginFailed, TooManyAttempts) as exc:
+        status = 401 if isinstance(exc, accounts.LoginFailed) else 429
+        return render_template(template, next=next_url, errors=[str(exc)], email=email), status
+    # One person, one role per session: logging in as one drops the other.
+    session.pop("staff_id" if kind == "account" else "account_id", None)
+    session["account_id" if kind == "account" else "staff_id"] = user["id"]
+    rotate_session(session)
+    return redirect(next_url)
