@@ -538,7 +538,15 @@ CREATE TABLE disclosures (
 CREATE INDEX disclosures_patient ON disclosures(patient_id, at);
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL]
+# Indexes a bulk load dropped and has yet to build again (gateway/store/bulk.py).
+BULK_LOAD = """
+CREATE TABLE deferred_indexes (
+    name TEXT PRIMARY KEY,
+    sql TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD]
 
 
 def migrate(conn):

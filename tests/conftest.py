@@ -81,20 +81,3 @@ def chart_client(chart_db_path):
 @pytest.fixture
 def chart_auth(chart_db_path):
     return Tokens(store.connect(chart_db_path))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def no_lingering_fork_pool():
-    """End the projection's fork pool after each test module that started one.
-
-    Its workers inherit every open descriptor, Playwright's driver pipes included, so a pool left alive
-    keeps the session-wide browser from ever closing (tests/browser + test_projection_parallel.py hung).
-    """
-    yield
-    from gateway.store import projection
-
-    pool = getattr(projection, "_POOL", None)
-    if pool is not None:
-        pool.terminate()
-        pool.join()
-        projection._POOL = None

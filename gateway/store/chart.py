@@ -19,7 +19,8 @@ def utc_now():
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _columns(conn, table):
+def table_columns(conn, table):
+    """The column names of a chart table (a ChartError for any other table)."""
     if table not in CHART_TABLES:
         raise ChartError(f"'{table}' is not a chart table")
     if table not in _columns_cache:
@@ -33,38 +34,56 @@ def insert_rows(db, table, rows):
     A row may carry its integer ``id`` and its ``uid`` (the FHIR id); both are assigned when missing.
     """
     conn = db.conn
-    columns = _columns(conn, table)
+    columns = table_columns(conn, table)
     now = utc_now()
     with transaction(conn):
         next_id = (conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0) + 1
-        ids, groups = [], {}
+        ids, filled = [], []
         for row in rows:
-            unknown = set(row) - set(columns)
-            if unknown:
-                raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
             row = dict(row)
             if row.get("id") is None:
                 row["id"], next_id = next_id, next_id + 1
             row.setdefault("uid", str(uuid.uuid4()))
             row.setdefault("updated_at", now)
             ids.append(row["id"])
-            # Columns a row leaves out keep their schema defaults, so rows are grouped by the columns they set.
-            present = tuple(c for c in columns if c in row)
-            groups.setdefault(present, []).append(tuple(row[c] for c in present))
-        try:
-            for present, values in groups.items():
-                marks = ", ".join("?" for _ in present)
-                conn.executemany(f"INSERT INTO {table} ({', '.join(present)}) VALUES ({marks})", values)
-        except sqlite3.IntegrityError as exc:
-            raise ChartError(f"{table}: {exc}") from exc
+            filled.append(row)
+        insert_values(conn, table, grouped_values(table, columns, filled))
         project(conn, table, ids, now)
     return ids
+
+
+def grouped_values(table, columns, rows):
+    """Group rows by the columns they set: {(column, ...): [values, ...]}.
+
+    Columns a row leaves out keep their schema defaults, so rows setting different columns go apart.
+    """
+    groups, known = {}, set(columns)
+    for row in rows:
+        present = tuple(row)
+        group = groups.get(present)
+        if group is None:
+            unknown = set(present) - known
+            if unknown:
+                raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+            group = groups[present] = []
+        group.append(tuple(row.values()))
+    return groups
+
+
+def insert_values(conn, table, groups):
+    """INSERT grouped chart rows (see grouped_values); a constraint violation becomes a ChartError."""
+    try:
+        for present, values in groups.items():
+            marks = ", ".join("?" for _ in present)
+            conn.executemany(f"INSERT INTO {table} ({', '.join(present)}) VALUES ({marks})", values)
+    except sqlite3.IntegrityError as exc:
+        raise ChartError(f"{table}: {exc}") from exc
 
 
 def update_row(db, table, row_id, changes):
     """Change columns of one chart row, bump its FHIR projection's version; return the new row."""
     conn = db.conn
-    columns = _columns(conn, table)
+    columns = table_columns(conn, table)
     changes = {k: v for k, v in changes.items() if k not in ("id", "uid")}
     unknown = set(changes) - set(columns)
     if unknown:
@@ -86,7 +105,7 @@ def update_row(db, table, row_id, changes):
 def next_ids(db, tables):
     """The first free integer id of each chart table, for loaders that assign ids themselves."""
     return {t: (db.conn.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1
-            for t in tables if _columns(db.conn, t)}
+            for t in tables if table_columns(db.conn, t)}
 
 
 def chart_row(db, table, row_id):
@@ -97,7 +116,7 @@ def chart_row(db, table, row_id):
 
 def chart_rows(db, table, **equals):
     """Return the chart rows of ``table`` whose columns equal the given values, as dicts, by id."""
-    columns = _columns(db.conn, table)
+    columns = table_columns(db.conn, table)
     unknown = set(equals) - set(columns)
     if unknown:
         raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")

@@ -25,6 +25,9 @@ def connect(path):
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     conn = _open(path)
+    # 16 KiB pages (a new database only): a stored resource is ~1 KB of JSON, and bulk loads write about a
+    # third less than with 4 KiB pages, most of it B-tree overhead (measured with gateway/store/bulk.py).
+    conn.execute("PRAGMA page_size = 16384")
     conn.execute("PRAGMA journal_mode = WAL")
     migrate(conn)
     return sqlite_utils.Database(conn)

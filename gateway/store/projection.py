@@ -2,9 +2,6 @@
 
 This is the only place a mapper runs. Reads select what it stored.
 """
-import multiprocessing
-import os
-
 import orjson
 
 from mappers import REGISTRY, UnmappableValue
@@ -14,9 +11,6 @@ from ..search import date_range
 from ..search_index import index_entries
 
 CHUNK = 500  # ids per IN (...) list
-PARALLEL_MIN = 4000  # rows of one type in one write before mapping moves to worker processes (bulk loads)
-PARALLEL_CHUNK = 1000
-_POOL = None
 # When rows of the key table change, rows of another table project differently too:
 # (table, column of that table that points here, or None when this table points there via `via`).
 DEPENDENTS = {
@@ -51,36 +45,61 @@ def _fetch(conn, table, ids):
     return found
 
 
-def _contexts(conn, table, rows):
-    """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
-    reports = {}
-    if table == "lab_observations":
-        reports = {r["id"]: r for r in _fetch(conn, "lab_results", {r["lab_result_id"] for r in rows})}
-    results = {}
-    if table == "lab_results":
-        for chunk in _chunks([r["id"] for r in rows]):
+class DbSource:
+    """What a row's mapper context is resolved from: the rows already in the database (see ChunkSource)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def lab_results(self, ids):
+        """Full ``lab_results`` rows by id."""
+        return {r["id"]: r for r in _fetch(self.conn, "lab_results", ids)}
+
+    def observation_uids(self, report_ids):
+        """The FHIR ids of each report's observations, in chart order."""
+        found = {}
+        for chunk in _chunks(report_ids):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT lab_result_id, uid FROM lab_observations WHERE lab_result_id IN ({marks}) ORDER BY id"
-            for parent, uid in conn.execute(sql, chunk):
-                results.setdefault(parent, []).append(uid)
+            for parent, uid in self.conn.execute(sql, chunk):
+                found.setdefault(parent, []).append(uid)
+        return found
+
+    def patients(self, ids):
+        """(id, uid, practice_id) by id."""
+        return _by_id(self.conn, "SELECT id, uid, practice_id FROM patients WHERE id IN ({})", ids)
+
+    def practices(self, ids):
+        """(id, uid, mrn_system) by id."""
+        return _by_id(self.conn, "SELECT id, uid, mrn_system FROM practices WHERE id IN ({})", ids)
+
+    def providers(self, ids):
+        """(id, uid) by id."""
+        return _by_id(self.conn, "SELECT id, uid FROM providers WHERE id IN ({})", ids)
+
+
+def contexts(source, table, rows):
+    """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
+    reports = source.lab_results({r["lab_result_id"] for r in rows}) if table == "lab_observations" else {}
+    results = source.observation_uids([r["id"] for r in rows]) if table == "lab_results" else {}
     patient_ids = {r["patient_id"] for r in rows if r.get("patient_id")}
     if table == "patients":
         patient_ids = {r["id"] for r in rows}
-    patients = _by_id(conn, "SELECT id, uid, practice_id FROM patients WHERE id IN ({})", patient_ids)
+    patients = source.patients(patient_ids)
     practice_ids = {p[2] for p in patients.values()} | {r["practice_id"] for r in rows if r.get("practice_id")}
     if table == "practices":
         practice_ids = {r["id"] for r in rows}
-    practices = _by_id(conn, "SELECT id, uid, mrn_system FROM practices WHERE id IN ({})", practice_ids)
+    practices = source.practices(practice_ids)
     provider_of = {r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id")
                    for r in rows}
-    providers = _by_id(conn, "SELECT id, uid FROM providers WHERE id IN ({})", filter(None, provider_of.values()))
-    contexts = []
+    providers = source.providers({p for p in provider_of.values() if p})
+    found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
         practice_id = patient[2] if patient else (row["id"] if table == "practices" else row.get("practice_id"))
         practice = practices.get(practice_id)
         provider = providers.get(provider_of[row["id"]])
-        contexts.append({
+        found.append({
             "patient": patient[1] if patient else None,
             "organization": practice[1] if practice else None,
             "mrn_system": practice[2] if practice else None,
@@ -88,7 +107,7 @@ def _contexts(conn, table, rows):
             "report": reports.get(row.get("lab_result_id")),
             "result_ids": results.get(row["id"], []),
         })
-    return contexts
+    return found
 
 
 def project(conn, table, ids, now, cascade=True):
@@ -96,9 +115,9 @@ def project(conn, table, ids, now, cascade=True):
     types = [rt for rt in REGISTRY.values() if rt.table == table]
     rows = _fetch(conn, table, ids)
     if types and rows:
-        contexts = _contexts(conn, table, rows)
+        found = contexts(DbSource(conn), table, rows)
         for rt in types:
-            _store(conn, rt, table, list(zip(rows, contexts)), now)
+            _store(conn, rt, table, list(zip(rows, found)), now)
     if cascade:
         for other, column, via in DEPENDENTS.get(table, ()):
             keys = {r[via] for r in rows}
@@ -114,41 +133,21 @@ def _map(rt, row, ctx):
         raise ChartError(f"{rt.table} row {row.get('id')} cannot become a {rt.name}: {exc}") from exc
 
 
-def _render(rt_name, items, now):
-    """Map and serialize rows of one type: for each, None (not projected) or (body, index entries).
-
-    A pure function of its arguments, so large batches can run in worker processes.
-    """
-    rt, rendered = REGISTRY[rt_name], []
-    for row, ctx, version in items:
-        resource = _map(rt, row, ctx)
-        if resource is None:
-            rendered.append(None)
-            continue
-        body = _with_meta(resource, version, now)
-        rendered.append((body, index_entries(rt, resource, body)))
-    return rendered
+def render(rt, row, ctx, version, now):
+    """Map one row: None (not projected for patient access) or (JSON body, index entries)."""
+    resource = _map(rt, row, ctx)
+    if resource is None:
+        return None
+    body = _with_meta(resource, version, now)
+    return body, index_entries(rt, resource, body)
 
 
-def _rendered_chunks(rt, items, now):
-    """Yield (items chunk, rendered chunk); big batches are rendered by a process pool, in order."""
-    chunks = [items[i:i + PARALLEL_CHUNK] for i in range(0, len(items), PARALLEL_CHUNK)]
-    if len(items) < PARALLEL_MIN:
-        yield items, _render(rt.name, items, now)
-        return
-    results = _pool().imap(_render_star, [(rt.name, chunk, now) for chunk in chunks])
-    yield from zip(chunks, results)
-
-
-def _render_star(args):
-    return _render(*args)
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        _POOL = multiprocessing.get_context("fork").Pool(os.cpu_count() or 2)
-    return _POOL
+def collect(rt, table, row, ctx, pk, version, now, now_ms, body, entries, inserts, index_rows):
+    """Append a new resource's row and its index rows to the lists ``write`` takes."""
+    patient = ctx["patient"] if rt.compartment else None
+    inserts.append((pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms, table, row["id"],
+                    body))
+    _index(entries, pk, patient, index_rows)
 
 
 def _store(conn, rt, table, pairs, now):
@@ -157,46 +156,45 @@ def _store(conn, rt, table, pairs, now):
                       [row["uid"] for row, _ in pairs])
     next_pk = (conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0) + 1
     now_ms = date_range(now)[0]
-    items = [(row, ctx, existing[row["uid"]][2] + 1 if row["uid"] in existing else 1) for row, ctx in pairs]
-    for chunk, rendered in _rendered_chunks(rt, items, now):
-        inserts, updates, stale, index_rows = [], [], [], ([], [], [], [])
-        for (row, ctx, version), result in zip(chunk, rendered):
-            old = existing.get(row["uid"])
-            if result is None:
-                if old and not old[3]:
-                    updates.append((version, now, now_ms, 1, b"{}", old[1]))
-                    stale.append(old[1])
-                continue
-            body, entries = result
-            pk = old[1] if old else next_pk
-            next_pk += 0 if old else 1
-            patient = ctx["patient"] if rt.compartment else None
-            if old:
-                updates.append((version, now, now_ms, 0, body, pk))
-                stale.append(pk)
-            else:
-                inserts.append((pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms,
-                                table, row["id"], body))
-            _index(entries, pk, patient, index_rows)
-        _write(conn, inserts, updates, stale, index_rows)
+    inserts, updates, stale, index_rows = [], [], [], ([], [], [], [])
+    for row, ctx in pairs:
+        old = existing.get(row["uid"])
+        version = old[2] + 1 if old else 1
+        result = render(rt, row, ctx, version, now)
+        if result is None:
+            if old and not old[3]:
+                updates.append((version, now, now_ms, 1, b"{}", old[1]))
+                stale.append(old[1])
+            continue
+        body, entries = result
+        if old:
+            updates.append((version, now, now_ms, 0, body, old[1]))
+            stale.append(old[1])
+            _index(entries, old[1], ctx["patient"] if rt.compartment else None, index_rows)
+        else:
+            collect(rt, table, row, ctx, next_pk, version, now, now_ms, body, entries, inserts, index_rows)
+            next_pk += 1
+    write(conn, inserts, updates, stale, index_rows)
 
 
-def _write(conn, inserts, updates, stale, index_rows):
+def write(conn, inserts, updates, stale, index_rows, offset=0):
+    """Write projection rows; ``offset`` is added to the pk of every inserted row (bulk loads number from 0)."""
     for chunk in _chunks(stale):
         marks = ",".join("?" * len(chunk))
         for index_table in ("search_token", "search_date", "search_string", "search_ref"):
             conn.execute(f"DELETE FROM {index_table} WHERE pk IN ({marks})", chunk)
+    pk = f"?+{int(offset)}" if offset else "?"
     conn.executemany(
         "INSERT INTO resources (pk, type, id, patient_id, practice_id, version, last_updated, last_updated_ms,"
-        " source_table, source_id, json) VALUES (?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        f" source_table, source_id, json) VALUES ({pk},?,?,?,?,?,?,?,?,?,?)", inserts)
     conn.executemany(
         "UPDATE resources SET version = ?, last_updated = ?, last_updated_ms = ?, deleted = ?, json = ?"
         " WHERE pk = ?", updates)
     tokens, dates, strings, refs = index_rows
-    conn.executemany("INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES (?,?,?,?)", tokens)
-    conn.executemany("INSERT OR IGNORE INTO search_date (pk, param, low, high) VALUES (?,?,?,?)", dates)
-    conn.executemany("INSERT OR IGNORE INTO search_string (pk, param, value, raw) VALUES (?,?,?,?)", strings)
-    conn.executemany("INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES (?,?,?,?)", refs)
+    conn.executemany(f"INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES ({pk},?,?,?)", tokens)
+    conn.executemany(f"INSERT OR IGNORE INTO search_date (pk, param, low, high) VALUES ({pk},?,?,?)", dates)
+    conn.executemany(f"INSERT OR IGNORE INTO search_string (pk, param, value, raw) VALUES ({pk},?,?,?)", strings)
+    conn.executemany(f"INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES ({pk},?,?,?)", refs)
 
 
 def _with_meta(resource, version, now):

@@ -1,0 +1,222 @@
+"""Bulk loads: chunks of new chart rows, mapped by worker processes while this process writes them.
+
+``insert_chunks(db, chunks)`` takes an iterable of chunks, each a mapping of chart table -> new rows that carry
+their integer ``id`` and their ``uid``. A chunk is one transaction, as with ``insert_rows``: its chart rows
+and their FHIR projection commit together or not at all. The rows a chunk's rows point at (its patients'
+practices, its observations' lab results...) are in the same chunk or already in the database.
+
+SQLite has one writer, and mapping a row costs about as much as writing it, so mapping runs in a fork
+pool a few chunks ahead of the writer: on two cores both are busy at once. A load into an empty
+projection also drops the search indexes that are not primary keys and builds them once at the end:
+one sort is far cheaper than millions of inserts at random places in a B-tree.
+"""
+import collections
+import multiprocessing
+import os
+import sqlite3
+
+from mappers import REGISTRY
+
+from ..errors import ChartError
+from ..search import date_range
+from .chart import CHART_TABLES, table_columns, grouped_values, insert_values, utc_now
+from .connection import transaction
+from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, write
+
+# Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
+DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value",
+              "search_ref_target")
+DEFER_BELOW = 50_000  # resources
+LOAD_CACHE_KIB = -262_144  # 256 MiB of page cache while loading: a chunk's dirty pages stay in memory until COMMIT
+_SHAPES = {}  # table -> (columns, a row of their defaults); set before the pool forks, so workers inherit it
+_FOREIGN = {"patient_id": "patients", "practice_id": "practices", "provider_id": "providers",
+            "lab_result_id": "lab_results"}
+
+
+def insert_chunks(db, chunks, workers=None):
+    """Insert every chunk of new chart rows with its projection; return the number of chart rows written."""
+    conn = db.conn
+    restore_indexes(conn)
+    # A projection this small (a new database's practices, a demo) costs less to index again than
+    # the load's index inserts; a big one does not, and keeps its indexes.
+    deferred = conn.execute("SELECT count(*) FROM (SELECT 1 FROM resources LIMIT ?)",
+                            (DEFER_BELOW,)).fetchone()[0] < DEFER_BELOW
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
+    for table in CHART_TABLES:
+        _SHAPES[table] = _shape(conn, table)
+    workers, written = workers or os.cpu_count() or 2, 0
+    try:
+        if deferred:
+            _defer_indexes(conn)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending = collections.deque()
+            for chunk in chunks:
+                unknown = set(chunk) - set(CHART_TABLES)
+                if unknown:  # the chunks before this one still commit, as they would have one by one
+                    while pending:
+                        written += _commit(conn, *pending.popleft())
+                    raise ChartError(f"not chart tables: {', '.join(sorted(unknown))}")
+                now = utc_now()
+                pending.append((chunk, now, pool.apply_async(_prepare, (chunk, _outside(conn, chunk), now))))
+                if len(pending) > workers:  # keep every worker busy while this process writes
+                    written += _commit(conn, *pending.popleft())
+            while pending:
+                written += _commit(conn, *pending.popleft())
+    finally:
+        restore_indexes(conn)
+        conn.execute(f"PRAGMA cache_size = {cache}")
+    return written
+
+
+def _shape(conn, table):
+    columns = table_columns(conn, table)
+    defaults = {}
+    for _, name, _, _, default, _ in conn.execute(f"PRAGMA table_info({table})"):
+        defaults[name] = _literal(default)
+    return columns, defaults
+
+
+def _literal(sql):
+    """The Python value of a column's DEFAULT (the chart schema uses numbers and quoted strings only)."""
+    if sql is None or sql.upper() == "NULL":
+        return None
+    if sql.startswith("'"):
+        return sql[1:-1].replace("''", "'")
+    try:
+        return int(sql)
+    except ValueError:
+        return float(sql)
+
+
+def _outside(conn, chunk):
+    """Rows outside the chunk that its rows point at, read here (workers do not touch the database)."""
+    source, found = DbSource(conn), {}
+    for table, rows in chunk.items():
+        for column in _SHAPES[table][0]:
+            parent = _FOREIGN.get(column)
+            if parent is None:
+                continue
+            inside = {r["id"] for r in chunk.get(parent, ())}
+            wanted = {r.get(column) for r in rows} - inside - {None}
+            if wanted:
+                found.setdefault(parent, set()).update(wanted)
+    outside = {
+        "patients": source.patients(found.get("patients", ())),
+        "providers": source.providers(found.get("providers", ())),
+        "lab_results": source.lab_results(found.get("lab_results", ())),
+    }
+    practices = found.get("practices", set()) | {p[2] for p in outside["patients"].values()}
+    outside["practices"] = source.practices(practices - {r["id"] for r in chunk.get("practices", ())})
+    return outside
+
+
+class ChunkSource:
+    """Context lookups answered from a chunk's own rows, then from rows read before the chunk was sent."""
+
+    def __init__(self, rows, outside):
+        self.rows = {table: {r["id"]: r for r in table_rows} for table, table_rows in rows.items()}
+        self.outside = outside
+
+    def _find(self, table, ids, shape):
+        inside, outside, found = self.rows.get(table, {}), self.outside.get(table, {}), {}
+        for i in ids:
+            row = inside.get(i)
+            if row is not None:
+                found[i] = shape(row)
+            elif i in outside:
+                found[i] = outside[i]
+        return found
+
+    def lab_results(self, ids):
+        return self._find("lab_results", ids, lambda r: r)
+
+    def observation_uids(self, report_ids):
+        # A chunk's lab results are new, so all their observations are in the chunk too.
+        wanted, found = set(report_ids), {}
+        for row in sorted(self.rows.get("lab_observations", {}).values(), key=lambda r: r["id"]):
+            if row["lab_result_id"] in wanted:
+                found.setdefault(row["lab_result_id"], []).append(row["uid"])
+        return found
+
+    def patients(self, ids):
+        return self._find("patients", ids, lambda r: (r["id"], r["uid"], r["practice_id"]))
+
+    def practices(self, ids):
+        return self._find("practices", ids, lambda r: (r["id"], r["uid"], r["mrn_system"]))
+
+    def providers(self, ids):
+        return self._find("providers", ids, lambda r: (r["id"], r["uid"]))
+
+
+def _prepare(chunk, outside, now):
+    """In a worker: the chunk's chart INSERT groups and its projection rows (pks counted from 0)."""
+    full, groups = {}, {}
+    for table in CHART_TABLES:
+        rows = chunk.get(table)
+        if not rows:
+            continue
+        columns, defaults = _SHAPES[table]
+        stamped = []
+        for row in rows:
+            if row.get("id") is None or not row.get("uid"):
+                raise ChartError(f"{table}: a bulk-loaded row carries its id and uid")
+            stamped.append(row if "updated_at" in row else {**row, "updated_at": now})
+        groups[table] = grouped_values(table, columns, stamped)
+        full[table] = [{**defaults, **row} for row in stamped]
+    source = ChunkSource(full, outside)
+    now_ms = date_range(now)[0]
+    inserts, index_rows = [], ([], [], [], [])
+    for table, rows in full.items():
+        types = [rt for rt in REGISTRY.values() if rt.table == table]
+        if not types:
+            continue
+        found = contexts(source, table, rows)
+        for rt in types:
+            for row, ctx in zip(rows, found):
+                result = render(rt, row, ctx, 1, now)
+                if result is not None:
+                    collect(rt, table, row, ctx, len(inserts), 1, now, now_ms, *result, inserts, index_rows)
+    return groups, inserts, index_rows
+
+
+def _commit(conn, chunk, now, job):
+    """Write one prepared chunk in one transaction; return its number of chart rows."""
+    groups, inserts, index_rows = job.get()
+    with transaction(conn):
+        for table in CHART_TABLES:
+            if table in groups:
+                insert_values(conn, table, groups[table])
+        offset = (conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0) + 1
+        try:
+            write(conn, inserts, [], [], index_rows, offset)
+        except sqlite3.IntegrityError as exc:
+            raise ChartError(f"projection: {exc}") from exc
+        # Rows already in the database whose projection depends on new rows (a new observation of an
+        # existing lab result changes that DiagnosticReport); new rows only point at rows, so only `via` links.
+        for table, rows in chunk.items():
+            for other, column, via in DEPENDENTS.get(table, ()):
+                if column == "id":
+                    inside = {r["id"] for r in chunk.get(other, ())}
+                    linked = {r[via] for r in rows} - inside
+                    if linked:
+                        project(conn, other, list(linked), now, cascade=False)
+    return sum(len(rows) for rows in chunk.values())
+
+
+def _defer_indexes(conn):
+    """Drop the deferrable indexes, remembering how to build them (restore_indexes builds them again)."""
+    with transaction(conn):
+        for name in DEFERRABLE:
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+            if sql:
+                conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)", (name, sql[0]))
+                conn.execute(f"DROP INDEX {name}")
+
+
+def restore_indexes(conn):
+    """Build the indexes a bulk load dropped (also after a load that was killed before it finished)."""
+    with transaction(conn):
+        for name, sql in conn.execute("SELECT name, sql FROM deferred_indexes").fetchall():
+            conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (name,))
