@@ -17,17 +17,20 @@ def db_conn():
 def current_token():
     """Return the request's AccessToken, or raise Unauthorized (RFC 6750 section 3)."""
     token = getattr(g, "access_token", None)
-    if token is not None:
-        return token
-    header = request.headers.get("Authorization", "")
+    if token is None:
+        token = g.access_token = bearer_token(db_conn(), request.headers.get("Authorization", ""))
+    return token
+
+
+def bearer_token(conn, header):
+    """Return the AccessToken an ``Authorization`` header carries, or raise Unauthorized."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
     try:
-        g.access_token = authenticate(db_conn(), value.strip())
+        return authenticate(conn, value.strip())
     except InvalidToken as exc:
         raise Unauthorized(str(exc), error="invalid_token")
-    return g.access_token
 
 
 def visibility(token, interaction, resource_type):

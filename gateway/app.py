@@ -7,6 +7,7 @@ from . import config as config_module
 from . import csrf, errors, fhir_api, portal, portal_records, practice, store
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
+from .fhir_front import FhirFront
 from .sessions import DbSessionInterface
 
 
@@ -36,4 +37,5 @@ def create_app(config=None):
     app.register_blueprint(grants_api.bp)
     portal_records.init_app(app)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
+    app.wsgi_app = FhirFront(app.wsgi_app, app.config)
     return app

@@ -100,9 +100,10 @@ def demo(db, port, reset):
     Example: fhir-gateway demo --reset
     """
     if reset and os.path.exists(db):
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
+        for path in (db, store.access_log_path(db)):
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
     database = store.connect(db)
     if not store.chart_rows(database, "practices"):
         _load_demo(db)

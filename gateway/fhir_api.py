@@ -37,14 +37,8 @@ def log_disclosure(response):
     """One access-log row per request that disclosed patient data (routes set ``g.disclosed``)."""
     disclosed = g.pop("disclosed", None)
     if disclosed and response.status_code == 200:
-        disclosures.log_api_read(g.access_token, *disclosed)
+        disclosures.log_api_read(db_conn(), g.access_token, *disclosed)
     return response
-
-
-def _disclosed(patient_id, types, count):
-    """Note what this request disclosed; only patient-context requests are logged (system searches span many)."""
-    if patient_id and count:
-        g.disclosed = (patient_id, types, count)
 
 
 def _resource_type(name):
@@ -58,20 +52,53 @@ def metadata():
     return fhir_json(capability.statement_bytes(current_app.config))
 
 
+class Call:
+    """What a FHIR handler needs of one request, whichever front (Flask or fhir_front) received it."""
+
+    def __init__(self, conn, token, base, args, header, url):
+        self.conn, self.token, self.base, self.args = conn, token, base, args
+        self.header = header  # name -> value or ""
+        self.url = url  # () -> the request URL (built only when a response shows it)
+        self.disclosed = None  # (patient id, types, count) when the response discloses a record
+
+    def arg(self, name):
+        return next((v for k, v in self.args if k == name), None)
+
+    def note_disclosure(self, patient_id, types, count):
+        """Only patient-context requests are logged (a system search spans many records)."""
+        if patient_id and count:
+            self.disclosed = (patient_id, types, count)
+
+
+def _flask_call():
+    return Call(db_conn(), current_token(), current_app.config["FHIR_BASE"], list(request.args.items(multi=True)),
+                lambda name: request.headers.get(name, ""), lambda: request.url)
+
+
+def _flask_response(call, status, headers, body):
+    if call.disclosed:
+        g.disclosed = call.disclosed
+    return fhir_json(body, status, headers)
+
+
 @bp.get("/<rtype>/<rid>")
 def read(rtype, rid):
-    rtype = _resource_type(rtype)
-    found = store.read_resource(db_conn(), rtype, rid, visibility(current_token(), "read", rtype))
+    call = _flask_call()
+    return _flask_response(call, *read_response(call, _resource_type(rtype), rid))
+
+
+def read_response(call, rtype, rid):
+    """(status, headers, body) of a read: the stored JSON with its ETag, or 304 when the client has it."""
+    found = store.read_resource(call.conn, rtype, rid, visibility(call.token, "read", rtype))
     if found is None:
         raise NotFound(f"{rtype}/{rid} is not known")
     body, version, last_updated = found
-    token = current_token()
-    _disclosed(token.patient_id or (rid if rtype == "Patient" else None), {rtype}, 1)
+    call.note_disclosure(call.token.patient_id or (rid if rtype == "Patient" else None), {rtype}, 1)
     etag = f'W/"{version}"'
     headers = {"ETag": etag, "Last-Modified": _http_date(last_updated)}
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        return fhir_json(b"", 304, headers)
-    return fhir_json(body, 200, headers)
+    if etag in [t.strip() for t in call.header("If-None-Match").split(",")]:
+        return 304, headers, b""
+    return 200, headers, body
 
 
 def _http_date(instant):
@@ -80,7 +107,8 @@ def _http_date(instant):
 
 @bp.get("/<rtype>")
 def search_get(rtype):
-    return _search(_resource_type(rtype), list(request.args.items(multi=True)))
+    call = _flask_call()
+    return _flask_response(call, *search_response(call, _resource_type(rtype), call.args))
 
 
 @bp.post("/<rtype>/_search")
@@ -88,35 +116,34 @@ def search_post(rtype):
     rtype = _resource_type(rtype)
     if request.mimetype != "application/x-www-form-urlencoded" and request.content_length:
         raise InvalidSearch("POST _search takes an application/x-www-form-urlencoded body", status=415)
-    pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
-    return _search(rtype, pairs)
+    call = _flask_call()
+    return _flask_response(call, *search_response(call, rtype, call.args + list(request.form.items(multi=True))))
 
 
-def _search(rtype, pairs):
-    token = current_token()
-    strict = "handling=strict" in request.headers.get("Prefer", "")
-    query = parse_search(rtype, pairs, current_app.config["FHIR_BASE"], strict)
-    conn = db_conn()
+def search_response(call, rtype, pairs):
+    """(status, headers, body) of a search: a searchset Bundle of one page."""
+    token, conn, base = call.token, call.conn, call.base
+    strict = "handling=strict" in call.header("Prefer")
+    query = parse_search(rtype, pairs, base, strict)
     total, page, cursor, snapshot = store.search(conn, query, visibility(token, "search", rtype))
-    base = current_app.config["FHIR_BASE"]
     entries = [(f"{base}/{rtype}/{rid}", _shape(body, query), "match") for _, rid, body in page]
-    entries += _included(conn, token, query, page)
+    entries += _included(conn, token, base, query, page)
     kept = [(k, v) for k, v in pairs if k not in ("_cursor", "_snapshot", "_format")]
-    links = [("self", _url(rtype, kept))]
+    links = [("self", _url(base, rtype, kept))]
     if cursor is not None:
-        links.append(("next", _url(rtype, kept + [("_cursor", str(cursor)), ("_snapshot", str(snapshot))])))
+        links.append(("next", _url(base, rtype, kept + [("_cursor", str(cursor)), ("_snapshot", str(snapshot))])))
     if query.ignored:
         note = "Ignored unknown or unsupported search parameters: " + ", ".join(query.ignored)
         outcome = orjson.dumps(operation_outcome(note, "not-supported", "warning"))
         entries.append(("urn:uuid:ignored-parameters", outcome, "outcome"))
     shown = [url.rsplit("/", 2)[-2] for url, _, mode in entries if mode != "outcome"]
-    _disclosed(token.patient_id, set(shown), len(shown))
-    return fhir_json(bundle(total, entries, links))
+    call.note_disclosure(token.patient_id, set(shown), len(shown))
+    return 200, {}, bundle(total, entries, links)
 
 
-def _url(rtype, pairs):
+def _url(base, rtype, pairs):
     query = urlencode(pairs)
-    return f"{current_app.config['FHIR_BASE']}/{rtype}" + (f"?{query}" if query else "")
+    return f"{base}/{rtype}" + (f"?{query}" if query else "")
 
 
 def _shape(body, query):
@@ -127,11 +154,11 @@ def _shape(body, query):
     return body
 
 
-def _included(conn, token, query, page):
+def _included(conn, token, base, query, page):
     """Entries for _include and _revinclude, each checked against the token like any other read."""
     if not page or not (query.includes or query.revincludes):
         return []
-    base, found = current_app.config["FHIR_BASE"], []
+    found = []
     for _, param in query.includes:
         by_type = {}
         for target in store.references_from(conn, [pk for pk, _, _ in page], param):
@@ -163,24 +190,28 @@ def _visible_entries(conn, token, rtype, ids, base):
 
 @bp.get("/Patient/<rid>/$everything")
 def everything(rid):
+    call = _flask_call()
+    return _flask_response(call, *everything_response(call, rid))
+
+
+def everything_response(call, rid):
     """Patient/$everything: the patient's compartment plus the Practitioners and Organizations it references."""
-    token, conn, base = current_token(), db_conn(), current_app.config["FHIR_BASE"]
+    token, conn, base = call.token, call.conn, call.base
     records.require_patient(conn, token, rid)
-    wanted = set(filter(None, request.args.get("_type", "").split(","))) or None
+    wanted = set(filter(None, (call.arg("_type") or "").split(","))) or None
     unknown = (wanted or set()) - set(REGISTRY)
     if unknown:
         raise InvalidSearch(f"_type names unknown resource types: {', '.join(sorted(unknown))}")
-    rows = records.patient_record(conn, token, rid, wanted, request.args.get("start"), request.args.get("end"),
-                                  request.args.get("_since"))
+    rows = records.patient_record(conn, token, rid, wanted, call.arg("start"), call.arg("end"), call.arg("_since"))
     entries = [(f"{base}/{rtype}/{res_id}", body, "match") for rtype, res_id, body in rows]
-    _disclosed(rid, {rtype for rtype, _, _ in rows}, len(rows))
-    return fhir_json(bundle(len(entries), entries, [("self", request.url)]))
+    call.note_disclosure(rid, {rtype for rtype, _, _ in rows}, len(rows))
+    return 200, {}, bundle(len(entries), entries, [("self", call.url())])
 
 
 @bp.get("/Patient/<rid>/$summary")
 def summary(rid):
     """Patient/$summary: the International Patient Summary document for the patient (IPS 1.1)."""
-    token, conn = current_token(), db_conn()
-    record = records.load_record(conn, token, rid, types=ips.IPS_TYPES)
-    _disclosed(rid, set(record.by_type), len(record.rows))
-    return fhir_json(ips.summary_bundle(record, current_app.config["FHIR_BASE"], utc_now()))
+    call = _flask_call()
+    record = records.load_record(call.conn, call.token, rid, types=ips.IPS_TYPES)
+    call.note_disclosure(rid, set(record.by_type), len(record.rows))
+    return _flask_response(call, 200, {}, ips.summary_bundle(record, call.base, utc_now()))

@@ -546,12 +546,37 @@ CREATE TABLE deferred_indexes (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD]
+# The access log moves to its own database, attached as ``access_log`` (gateway/store/connection.py
+# says why); ACCESS_LOG_SCHEMA creates its table there at every connect, so a new log file gets one.
+ACCESS_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS access_log.disclosures (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    patient_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    client_id TEXT,
+    actor TEXT,
+    what TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    recipient TEXT,
+    outcome TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS access_log.disclosures_patient ON disclosures(patient_id, at);
+"""
+ACCESS_LOG_MOVE = """
+INSERT OR IGNORE INTO access_log.disclosures SELECT * FROM main.disclosures;
+DROP TABLE main.disclosures;
+"""
+
+MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD,
+              ACCESS_LOG_MOVE]
 
 
 def migrate(conn):
     """Apply every migration newer than the database's schema version; return the new version."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    conn.execute("CREATE TABLE IF NOT EXISTS main.schema_version (version INTEGER NOT NULL)")
+    conn.executescript(ACCESS_LOG_SCHEMA)
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
     for version, script in enumerate(MIGRATIONS[current:], start=current + 1):

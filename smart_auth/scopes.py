@@ -82,14 +82,22 @@ def decide(scopes, interaction, resource_type, patient_id):
     Returns a Decision, or None when no scope permits it. ``system/`` and ``user/`` scopes are not held to a
     compartment; ``patient/`` scopes are held to the token's patient and permit nothing without one.
     """
-    letter = INTERACTIONS.get(interaction, interaction)
+    found = _decide(scopes, INTERACTIONS.get(interaction, interaction), resource_type, bool(patient_id))
+    if found is None:
+        return None
+    broad, filters = found
+    return Decision(None if broad else patient_id, filters)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decide(scopes, letter, resource_type, has_patient):
+    """(held to no compartment?, granular filters or None), or None; cached: every FHIR request asks."""
     matching = [s for s in scopes if s.covers(letter, resource_type)]
-    matching = [s for s in matching if s.context != "patient" or patient_id]
+    matching = [s for s in matching if s.context != "patient" or has_patient]
     if not matching:
         return None
     broad = [s for s in matching if s.context != "patient"]
     chosen = broad or matching
-    patient = None if broad else patient_id
     if any(not s.query for s in chosen):
-        return Decision(patient, None)
-    return Decision(patient, tuple(s.query for s in chosen))
+        return bool(broad), None
+    return bool(broad), tuple(s.query for s in chosen)

@@ -136,25 +136,40 @@ def where_sql(resource_type, clauses, visibility):
 
 
 def search(conn, query, visibility):
-    """Run a search; return (total, [(pk, id, json bytes)], next cursor or None, snapshot)."""
+    """Run a search; return (total, [(pk, id, json bytes)], next cursor or None, snapshot).
+
+    The snapshot (the highest pk when paging began) bounds every later page, so rows written meanwhile
+    neither shift nor repeat entries. A first page with no next page needs none: it is the whole result.
+    """
     where, params = where_sql(query.type, query.clauses, visibility)
     snapshot = query.snapshot
-    if snapshot is None:
-        snapshot = conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0
-    where += " AND r.pk <= ?"
-    params.append(snapshot)
     if query.summary == "count" or query.count == 0:
         return _count(conn, where, params), [], None, snapshot
+    bound = " AND r.pk <= ?" if snapshot is not None else ""
     page = conn.execute(
-        f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where} AND r.pk > ? ORDER BY r.pk LIMIT ?",
-        [*params, query.cursor, query.count + 1]).fetchall()
+        f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where}{bound} AND r.pk > ? ORDER BY r.pk LIMIT ?",
+        [*params, *([snapshot] if bound else []), query.cursor, query.count + 1]).fetchall()
     more = len(page) > query.count
     page = page[:query.count]
     if query.cursor == 0 and not more:
-        total = len(page)
-    else:
-        total = _count(conn, where, params)
+        return len(page), page, None, snapshot
+    if snapshot is None:
+        # Taken after the first page: anything written in between has a higher pk than the page's last
+        # one, so it lands on a later page rather than being skipped.
+        snapshot = conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0
+    total = _count(conn, f"{where} AND r.pk <= ?", [*params, snapshot])
     return total, page, page[-1][0] if more else None, snapshot
+
+
+def compartment_rows(conn, patient_id, types):
+    """Every live resource of ``types`` (compartment types) in one patient's compartment: [(type, id, json)],
+    in pk order within each type (what a search of each type with no clauses would page through)."""
+    if not types:
+        return []
+    marks = ",".join("?" * len(types))
+    return conn.execute(
+        f"SELECT r.type, r.id, r.json FROM resources r WHERE r.type IN ({marks}) AND r.patient_id = ?"
+        " AND r.deleted = 0 ORDER BY r.type, r.pk", [*types, patient_id]).fetchall()
 
 
 def _count(conn, where, params):

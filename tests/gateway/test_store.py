@@ -102,3 +102,34 @@ def test_hot_queries_use_indexes(db, sql):
     store.optimize(db)
     plan = " ".join(row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sql))
     assert "USING" in plan and "SCAN r" not in plan.replace("USING INDEX", "")
+
+
+def test_the_access_log_lives_in_its_own_database(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "chart.db")
+    db = store.connect(path)
+    from gateway.store import disclosures as disclosure_store
+
+    disclosure_store.insert_read(db.conn, 1, "pat-1", "app", None, "Patient", 1)
+    assert store.access_log_path(path) == str(tmp_path / "chart.access-log.db")
+    with sqlite3.connect(path) as chart, sqlite3.connect(store.access_log_path(path)) as log:
+        assert not chart.execute("SELECT 1 FROM sqlite_master WHERE name = 'disclosures'").fetchone()
+        assert log.execute("SELECT patient_id, what FROM disclosures").fetchall() == [("pat-1", "Patient")]
+
+
+def test_an_older_database_moves_its_access_log_out(tmp_path):
+    import sqlite3
+
+    from gateway import migrations
+
+    path = str(tmp_path / "old.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in enumerate(migrations.MIGRATIONS[:8], start=1):
+            conn.executescript(script)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        conn.execute("INSERT INTO disclosures (at, patient_id, kind, what, count) VALUES (5, 'p', 'read', 'Patient', 1)")
+    db = store.connect(path)
+    assert db.conn.execute("SELECT at, patient_id FROM access_log.disclosures").fetchall() == [(5, "p")]
+    assert not db.conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()
