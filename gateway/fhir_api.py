@@ -4,6 +4,7 @@ Routes parse the request, ask the access check, call the store, and stitch store
 response. No mapper and no model runs here.
 """
 import datetime as dt
+import functools
 from email.utils import format_datetime
 from urllib.parse import urlencode
 
@@ -101,6 +102,7 @@ def read_response(call, rtype, rid):
     return 200, headers, body
 
 
+@functools.lru_cache(maxsize=4096)  # a load or an edit stamps many resources with one instant
 def _http_date(instant):
     return format_datetime(dt.datetime.fromisoformat(instant.replace("Z", "+00:00")), usegmt=True)
 

@@ -9,6 +9,7 @@ import sqlite_utils
 from ..migrations import migrate
 
 _local = threading.local()
+BUSY_TIMEOUT_S = 10  # how long a statement waits for another connection's write lock
 
 
 def access_log_path(path):
@@ -27,7 +28,7 @@ def access_log_path(path):
 def _open(path):
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA mmap_size = 268435456")
     conn.execute("ATTACH DATABASE ? AS access_log", (access_log_path(path),))

@@ -133,3 +133,28 @@ def test_an_older_database_moves_its_access_log_out(tmp_path):
     db = store.connect(path)
     assert db.conn.execute("SELECT at, patient_id FROM access_log.disclosures").fetchall() == [(5, "p")]
     assert not db.conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()
+
+
+def test_an_access_log_write_waits_out_another_writer_and_gives_up_at_the_timeout(tmp_path, monkeypatch):
+    import sqlite3
+    import threading
+    import time
+
+    from gateway.store import disclosures as disclosure_store
+
+    path = str(tmp_path / "chart.db")
+    db = store.connect(path)
+    holder = sqlite3.connect(store.access_log_path(path), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of its commit
+    threading.Timer(0.05, holder.execute, ("COMMIT",)).start()
+    started = time.monotonic()
+    disclosure_store.insert_read(db.conn, 1, "pat-1", "app", None, "Patient", 1)
+    assert 0.04 < time.monotonic() - started < 1
+    assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000  # restored
+
+    holder.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(disclosure_store, "BUSY_TIMEOUT_S", 0.05)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        disclosure_store.insert_read(db.conn, 2, "pat-1", "app", None, "Patient", 1)
+    holder.execute("ROLLBACK")
+    assert db.conn.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1
