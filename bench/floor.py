@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from gateway.server import GatewayServer
+from gateway.server import GatewayServer, options
 from mappers import REGISTRY
 
 PAGE = 50  # the gateway's default _count
@@ -136,11 +136,7 @@ class FloorServer(GatewayServer):
 
 def serve(db_path, bind, workers, threads, base_url):
     """Serve the floor under gunicorn with the gateway's server settings until interrupted."""
-    # The options of gateway/server.py run(), so both sides get the same server.
-    FloorServer({"DB": db_path, "BASE_URL": base_url}, {
-        "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-        "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning",
-    }).run()
+    FloorServer({"DB": db_path, "BASE_URL": base_url}, options(bind, workers, threads)).run()
 
 
 def main(argv=None):

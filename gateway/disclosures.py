@@ -24,9 +24,9 @@ def _now_ms():
     return int(time.time() * 1000)
 
 
-def log_api_read(conn, token, patient_id, types, count):
+def log_api_read(db_path, token, patient_id, types, count):
     """One row per FHIR request that disclosed a patient's data: which app, which types, how many resources."""
-    disclosure_store.insert_read(conn, _now_ms(), patient_id, token.client_id, token.subject,
+    disclosure_store.insert_read(store.access_log(db_path), _now_ms(), patient_id, token.client_id, token.subject,
                                  ",".join(sorted(types)), count)
 
 

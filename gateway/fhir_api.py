@@ -38,7 +38,7 @@ def log_disclosure(response):
     """One access-log row per request that disclosed patient data (routes set ``g.disclosed``)."""
     disclosed = g.pop("disclosed", None)
     if disclosed and response.status_code == 200:
-        disclosures.log_api_read(db_conn(), g.access_token, *disclosed)
+        disclosures.log_api_read(current_app.config["DB"], g.access_token, *disclosed)
     return response
 
 

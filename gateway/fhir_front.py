@@ -60,7 +60,7 @@ class FhirFront:
         if status != 200:
             return None
         if call.disclosed:
-            disclosures.log_api_read(conn, token, *call.disclosed)
+            disclosures.log_api_read(self.db, token, *call.disclosed)
         return status, headers, body
 
 

@@ -20,12 +20,15 @@ class GatewayServer(BaseApplication):
         return create_app(self.gateway_config)
 
 
+def options(bind, workers, threads):
+    """The gunicorn settings the gateway is served with (bench/floor.py serves its floor with the same)."""
+    return {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+            "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+
+
 def run(config, bind, workers, threads):
     """Serve until interrupted."""
     from .app import create_app
 
     create_app(config)  # fail fast on bad configuration, and migrate once before forking
-    GatewayServer(config, {
-        "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-        "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning",
-    }).run()
+    GatewayServer(config, options(bind, workers, threads)).run()

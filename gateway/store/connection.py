@@ -51,13 +51,32 @@ def connect(path):
 
 def reader(path):
     """Return this thread's long-lived connection to ``path`` (reopened after a fork)."""
-    key = (path, os.getpid())
+    return _thread_connection(("chart", path), lambda: _open(path))
+
+
+def access_log(path):
+    """Return this thread's connection for appending to the access log of the database at ``path``.
+
+    Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself.
+    """
+    return _thread_connection(("log", path), lambda: _open_log(access_log_path(path)))
+
+
+def _open_log(log_path):
+    conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 0")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _thread_connection(name, opener):
+    key = (*name, os.getpid())
     conns = getattr(_local, "conns", None)
     if conns is None:
         conns = _local.conns = {}
     conn = conns.get(key)
     if conn is None:
-        conn = conns[key] = _open(path)
+        conn = conns[key] = opener()
     return conn
 
 

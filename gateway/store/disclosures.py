@@ -13,24 +13,21 @@ def insert_read(conn, at_ms, patient_id, client_id, actor, what, count):
     """Log one FHIR API request: the hot path's only write, one small INSERT in its own implicit transaction.
 
     Every worker process appends here, so the INSERT often finds the log's write lock taken for the
-    ~30 µs of another's commit. SQLite's busy handler would sleep 1 ms, then 2, 5...; this waits in
-    steps of 50 µs (up to 2 ms) instead, for as long as busy_timeout would have (connection.py).
+    ~30 µs of another's commit. SQLite's busy handler would sleep 1 ms, then 2, 5...; on a connection
+    without one (connection.access_log) this waits in steps of 50 µs (up to 2 ms) instead, for as long
+    as busy_timeout would have.
     """
     row = (at_ms, patient_id, "read", client_id, actor, what, count)
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.00005
-        while True:
-            try:
-                conn.execute(_READ, row)
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.00005
+    while True:
+        try:
+            conn.execute(_READ, row)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 def insert_disclosure(conn, row):
