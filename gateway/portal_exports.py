@@ -80,7 +80,7 @@ def send():
         result = sending.send_email(db(), current_app.config, export, recipient, _person_of(g.record),
                                      account.get("name") or account["email"])
     else:
-        result = sending.push_fhir(recipient, export)
+        result = sending.push_fhir(recipient, export, public_only=_production())
     disclosures.log_transmission(current_account(), g.record, export.fmt, export.start, export.end,
                                  recipient, result.outcome, result.message)
     return render_template("portal/send_result.html", choices=choices, result=result, formats=exports.FORMATS,
@@ -89,8 +89,13 @@ def send():
 
 def _check(choices):
     exports.check_request(choices["format"], choices["start"], choices["end"])
-    allow_http = current_app.config.get("ENV") != "production"
-    return sending.check_recipient(choices["method"], choices["recipient"], choices["format"], allow_http)
+    # Outside production a local test server will do: plain http and private addresses are allowed.
+    return sending.check_recipient(choices["method"], choices["recipient"], choices["format"],
+                                   allow_http=not _production(), public_only=_production())
+
+
+def _production():
+    return current_app.config.get("ENV") == "production"
 
 
 def _person_of(record):

@@ -5,10 +5,13 @@ from html import escape
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import socket
+
 import requests
 
 from smart_auth.notify import Notifier
 
+from . import public_http
 from .exports import FHIR_FORMATS, ExportError, transaction_bundle
 
 PUSH_TIMEOUT = 20
@@ -27,8 +30,12 @@ class Result:
         return self.outcome != "failed"
 
 
-def check_recipient(method, recipient, fmt, allow_http):
-    """Validate where a record may be sent; return the cleaned recipient or raise ExportError."""
+def check_recipient(method, recipient, fmt, allow_http, public_only=False):
+    """Validate where a record may be sent; return the cleaned recipient or raise ExportError.
+
+    ``public_only`` (production) also refuses a FHIR server that is not on the public internet; push_fhir
+    checks again at connect time (public_http).
+    """
     recipient = (recipient or "").strip()
     if method == "email":
         if not _EMAIL.match(recipient) or len(recipient) > 254:
@@ -42,6 +49,14 @@ def check_recipient(method, recipient, fmt, allow_http):
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not parts.netloc:
         raise ExportError("Enter the FHIR server's base address, starting with https://.")
+    if public_only:
+        try:
+            public = public_http.public_addresses(parts.hostname, parts.port or 443)
+        except (socket.gaierror, UnicodeError, ValueError):
+            raise ExportError(f"No server called {parts.hostname} could be found. Check the address.") from None
+        if not public:
+            raise ExportError("Records can only be sent to a FHIR server on the public internet, "
+                              "not to a private or local network address.")
     return recipient.rstrip("/")
 
 
@@ -61,17 +76,29 @@ def send_email(db, config, export, to, person, sender):
     return Result("failed", f"The mail server did not accept the email to {to}. Please try again later.")
 
 
-def push_fhir(endpoint, export):
-    """POST the export to a FHIR server as a transaction Bundle; report the server's answer in words."""
+def push_fhir(endpoint, export, public_only=False):
+    """POST the export to a FHIR server as a transaction Bundle; report the server's answer in words.
+
+    With ``public_only`` the connection may go to public internet addresses only (see public_http).
+    """
     try:
-        response = requests.post(endpoint, json=transaction_bundle(export), timeout=PUSH_TIMEOUT,
-                                 headers={"Accept": "application/fhir+json",
-                                          "Content-Type": "application/fhir+json"})
+        with public_http.session(public_only) as http:
+            response = http.post(endpoint, json=transaction_bundle(export), timeout=PUSH_TIMEOUT,
+                                 headers={"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"},
+                                 allow_redirects=False)
     except requests.Timeout:
         return Result("failed", f"The server at {endpoint} did not answer within {PUSH_TIMEOUT} seconds.")
+    except requests.ConnectionError as exc:
+        if public_http.blocked(exc):
+            return Result("failed", f"{endpoint} is not on the public internet; the record was not sent.")
+        return Result("failed", f"Could not reach {endpoint}. Check the address and try again.")
     except requests.RequestException:
         return Result("failed", f"Could not reach {endpoint}. Check the address and try again.")
     answer = _answer(response)
+    if 300 <= response.status_code < 400:  # a record is not re-sent to wherever a server points
+        where = response.headers.get("Location", "another address")
+        return Result("failed", f"The server answered with a redirect (HTTP {response.status_code}) to {where}; "
+                                "enter that address if you trust it.")
     if response.status_code < 300:
         return Result("sent", f"The server accepted the record (HTTP {response.status_code}). {answer}".strip())
     if response.status_code < 500:
