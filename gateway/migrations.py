@@ -548,6 +548,8 @@ CREATE TABLE deferred_indexes (
 
 # The access log moves to its own database, attached as ``access_log`` (gateway/store/connection.py
 # says why); ACCESS_LOG_SCHEMA creates its table there at every connect, so a new log file gets one.
+# It repeats PORTAL's columns on purpose: a migration's text is history and PORTAL stays as it ran;
+# a later change to the log's columns is a new migration (ALTER TABLE access_log.disclosures ...).
 ACCESS_LOG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_log.disclosures (
     id INTEGER PRIMARY KEY,

@@ -15,13 +15,11 @@ import multiprocessing
 import os
 import sqlite3
 
-from mappers import REGISTRY
-
 from ..errors import ChartError
 from ..search import date_range
 from .chart import CHART_TABLES, table_columns, grouped_values, insert_values, utc_now
 from .connection import transaction
-from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, write
+from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, types_of, write
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
 DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value",
@@ -91,23 +89,23 @@ def _literal(sql):
 
 def _outside(conn, chunk):
     """Rows outside the chunk that its rows point at, read here (workers do not touch the database)."""
-    source, found = DbSource(conn), {}
+    # .get: a row without its id is refused by the worker (_prepare), in chunk order, not here.
+    inside = {table: {r.get("id") for r in chunk[table]} for table in set(_FOREIGN.values()) & set(chunk)}
+    wanted = {}
     for table, rows in chunk.items():
         for column in _SHAPES[table][0]:
             parent = _FOREIGN.get(column)
-            if parent is None:
-                continue
-            inside = {r["id"] for r in chunk.get(parent, ())}
-            wanted = {r.get(column) for r in rows} - inside - {None}
-            if wanted:
-                found.setdefault(parent, set()).update(wanted)
+            if parent is not None:
+                found = {r.get(column) for r in rows} - inside.get(parent, set()) - {None}
+                wanted.setdefault(parent, set()).update(found)
+    source = DbSource(conn)
     outside = {
-        "patients": source.patients(found.get("patients", ())),
-        "providers": source.providers(found.get("providers", ())),
-        "lab_results": source.lab_results(found.get("lab_results", ())),
+        "patients": source.patients(wanted.get("patients", ())),
+        "providers": source.providers(wanted.get("providers", ())),
+        "lab_results": source.lab_results(wanted.get("lab_results", ())),
     }
-    practices = found.get("practices", set()) | {p[2] for p in outside["patients"].values()}
-    outside["practices"] = source.practices(practices - {r["id"] for r in chunk.get("practices", ())})
+    practices = wanted.get("practices", set()) | {p[2] for p in outside["patients"].values()}
+    outside["practices"] = source.practices(practices - inside.get("practices", set()))
     return outside
 
 
@@ -168,7 +166,7 @@ def _prepare(chunk, outside, now):
     now_ms = date_range(now)[0]
     inserts, index_rows = [], ([], [], [], [])
     for table, rows in full.items():
-        types = [rt for rt in REGISTRY.values() if rt.table == table]
+        types = types_of(table)
         if not types:
             continue
         found = contexts(source, table, rows)

@@ -110,9 +110,14 @@ def contexts(source, table, rows):
     return found
 
 
+def types_of(table):
+    """The resource types projected from rows of a chart table (medications give two)."""
+    return [rt for rt in REGISTRY.values() if rt.table == table]
+
+
 def project(conn, table, ids, now, cascade=True):
     """Re-project the chart rows ``ids`` of ``table`` (and rows that depend on them) as of ``now``."""
-    types = [rt for rt in REGISTRY.values() if rt.table == table]
+    types = types_of(table)
     rows = _fetch(conn, table, ids)
     if types and rows:
         found = contexts(DbSource(conn), table, rows)

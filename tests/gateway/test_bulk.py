@@ -90,6 +90,9 @@ def test_new_observations_of_an_existing_report_update_that_report(tmp_path):
     ({"diagnoses": [{"id": 79, "uid": "d-79", "patient_id": 1, "description": "x", "colour": "red"}]},
      "no column"),
     ({"nonsense": [{"id": 1}]}, "not chart tables"),
+    ({"patients": [{"uid": "p-no-id", "practice_id": 1, "mrn": "X9", "first_name": "A", "last_name": "B",
+                    "birth_date": "2000-01-01", "sex": "female"}],
+      "diagnoses": [{"id": 80, "uid": "d-80", "patient_id": 1, "description": "x"}]}, "carries its id and uid"),
 ])
 def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, message):
     from tests import chart
