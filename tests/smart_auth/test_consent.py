@@ -2,6 +2,7 @@
 import pytest
 
 from smart_auth import consent
+from smart_auth.scope_words import describe
 
 from .oauth_helpers import KEALA, bearer, query
 from .observation_kinds import add_observations
@@ -121,3 +122,13 @@ def test_ticking_lab_results_with_results_still_ticked_gives_a_token_for_lab_res
     every = flow.client.get(f"/fhir/Observation?patient={body['patient']}", headers=headers).get_json()
     kinds = {c["code"] for e in every["entry"] for cat in e["resource"]["category"] for c in cat["coding"]}
     assert kinds == {"laboratory"}
+
+
+@pytest.mark.parametrize("requested", ["patient/Observation.rs", "patient/Condition.rs"])
+def test_the_consent_page_and_connected_apps_use_the_same_words(requested):
+    [choice] = consent.offered(requested)
+    kind = choice.label.lower()
+    assert choice.detail.startswith("of all kinds: ")
+    assert describe(requested) == [f"See {kind} {choice.detail.removesuffix(' (read and search)')}"]
+    for child in choice.children:
+        assert describe(child.value) == [f"See {kind} of these kinds only: {child.label.lower()}"]
