@@ -83,11 +83,12 @@ def serve(db, host, port, workers, threads):
     _serve(db, host, port, workers, threads)
 
 
-def _serve(db, host, port, workers, threads):
+def _serve(db, host, port, workers, threads, demo=False):
     from .server import run
 
     base_url = os.environ.get("GATEWAY_BASE_URL") or f"http://{host}:{port}"
-    run({"DB": db, "BASE_URL": base_url}, f"{host}:{port}", workers, threads)
+    # DEMO (the published demo secret, the outbox page) is never read from the environment: only `demo` sets it.
+    run({"DB": db, "BASE_URL": base_url, **({"DEMO": True} if demo else {})}, f"{host}:{port}", workers, threads)
 
 
 @cli.command()
@@ -110,7 +111,7 @@ def demo(db, port, reset):
     from .demo_guide import guide
 
     click.echo(guide(database, f"http://127.0.0.1:{port}"))
-    _serve(db, "127.0.0.1", port, 2, 4)
+    _serve(db, "127.0.0.1", port, 2, 4, demo=True)
 
 
 @cli.group()

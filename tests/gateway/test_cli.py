@@ -75,3 +75,13 @@ def test_serve_answers_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_only_the_demo_command_serves_with_the_demo_flag(tmp_path, monkeypatch, runner):
+    served = []
+    monkeypatch.setattr("gateway.server.run", lambda config, *args: served.append(config))
+    monkeypatch.setattr("gateway.demo_guide.guide", lambda *args: "guide")
+    db = str(tmp_path / "d.db")
+    assert runner.invoke(cli, ["serve", "--db", db]).exit_code == 0
+    assert runner.invoke(cli, ["demo", "--db", db]).exit_code == 0
+    assert [config.get("DEMO") for config in served] == [None, True]
