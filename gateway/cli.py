@@ -305,7 +305,15 @@ def keys_rotate(db, keep):
     """
     from smart_auth import keys as signing_keys
 
-    kid = signing_keys.rotate_signing_key(store.connect(db), keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+    from . import config
+
+    secret = config.load({"DB": db})["SECRET_KEY"]
+    try:
+        kid = signing_keys.rotate_signing_key(store.connect(db), secret,
+                                              keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+    except signing_keys.KeyLocked as exc:
+        raise click.ClickException(f"{exc}: run with the GATEWAY_SECRET_KEY the server uses "
+                                   "(or keep the secret file beside the database)")
     click.echo(f"Signing with new key {kid}")
 
 
