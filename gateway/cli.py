@@ -61,12 +61,19 @@ def generate(db, patients, seed):
     """
     from fixtures import synthetic
 
+    from .errors import ChartError
+
     database = store.connect(db)
     started = time.perf_counter()
-    summary = synthetic.generate(database, patients, seed)
+    try:
+        summary = synthetic.generate(database, patients, seed)
+    except ChartError as exc:
+        raise click.ClickException(exc.message)
     store.optimize(database)
     seconds = time.perf_counter() - started
-    click.echo(f"Generated {patients} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s")
+    resumed = f"; {summary['skipped']} more were already there (a resumed run)" if summary["skipped"] else ""
+    click.echo(f"Generated {summary['patients']} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s"
+               + resumed)
 
 
 @cli.command()
