@@ -297,6 +297,24 @@ def _change_client(change, db, client_id, done):
     click.echo(f"{done} client {client_id}")
 
 
+@cli.command()
+@db_option
+def prune(db):
+    """Delete what is past use: ended sessions, old attempts, spent codes, expired or revoked tokens, old launches.
+
+    The server also does this at start and every GATEWAY_PRUNE_INTERVAL seconds (default 600); run it from
+    cron instead when that is set to 0. The access log and the enrollment audit are never pruned.
+
+    Example: fhir-gateway prune --db var/gateway.db
+    """
+    from .store import pruning as prune_store
+
+    database = store.connect(db)
+    deleted = prune_store.prune(database.conn, time.time())
+    for kind, count in deleted.items():
+        click.echo(f"{count:>8}  {kind}")
+
+
 @cli.group()
 def keys():
     """The id_token signing keys."""

@@ -14,14 +14,16 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TIMEZONE": "America/Los_Angeles",
     "REGISTRATION_APPROVAL": "0",
+    "PRUNE_INTERVAL": 600,  # seconds between pruning rounds run from requests (0: only at start and by the CLI)
 }
 # Variables read from the environment as GATEWAY_<NAME>.
-ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL")
+ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
+            "PRUNE_INTERVAL")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
 ENV_KEYS += NOTIFY_KEYS
-INT_KEYS = {"MAX_CONTENT_LENGTH"}
+INT_KEYS = {"MAX_CONTENT_LENGTH", "PRUNE_INTERVAL"}
 
 
 class ConfigError(RuntimeError):
