@@ -4,7 +4,7 @@ from flask import Flask, render_template
 from smart_auth import server as smart_server
 
 from . import config as config_module
-from . import csrf, errors, fhir_api, outbound, portal, portal_records, practice, store
+from . import csrf, errors, fhir_api, outbound, portal, portal_records, practice, pruning, store
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .fhir_front import FhirFront
@@ -19,6 +19,7 @@ def create_app(config=None):
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     store.connect(app.config["DB"]).conn.close()  # create and migrate before serving
     outbound.set_slots(app.config["OUTBOUND_SLOTS"])
+    pruning.init_app(app)
     app.session_interface = DbSessionInterface()
     errors.init_app(app)
     csrf.init_app(app)
