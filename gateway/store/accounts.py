@@ -99,12 +99,18 @@ def delete_session(conn, id_hash):
 
 
 def record_attempt(conn, key, now=None):
-    conn.execute("INSERT INTO attempts VALUES (?, ?)", (key, int(now or time.time())))
+    """Count one attempt under ``key`` and return its row id."""
+    return conn.execute("INSERT INTO attempts VALUES (?, ?)", (key, int(now or time.time()))).lastrowid
+
+
+def delete_attempts(conn, attempt_ids):
+    conn.executemany("DELETE FROM attempts WHERE rowid = ?", [(i,) for i in attempt_ids])
 
 
 def attempts_since(conn, key, since):
     """How many attempts under ``key`` since ``since``, and the oldest of them (for 'try again in N minutes')."""
-    count, oldest = conn.execute("SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?", (key, since)).fetchone()
+    count, oldest = conn.execute("SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?",
+                                 (key, since)).fetchone()
     return count, oldest
 
 
