@@ -1,5 +1,6 @@
 """The Flask application factory: it only wires configuration and blueprints together."""
 from flask import Flask, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from smart_auth import server as smart_server
 
@@ -38,4 +39,16 @@ def create_app(config=None):
     portal_records.init_app(app)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     app.wsgi_app = FhirFront(app.wsgi_app, app.config)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app):
+    """Believe the X-Forwarded-* headers of exactly the configured number of proxies (none by default).
+
+    Without this every client behind a TLS proxy shares the proxy's address (one client could lock out
+    all); with it, a client cannot claim another address by sending the header itself.
+    """
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
