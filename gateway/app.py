@@ -5,7 +5,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from smart_auth import server as smart_server
 
 from . import config as config_module
-from . import csrf, errors, fhir_api, portal, portal_records, practice, store
+from . import csrf, errors, fhir_api, portal, portal_records, practice, store, web_headers
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .fhir_front import FhirFront
@@ -17,10 +17,10 @@ def create_app(config=None):
     app = Flask(__name__)
     settings = config_module.load(config)
     app.config.update(settings)
-    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
     store.connect(app.config["DB"]).conn.close()  # create and migrate before serving
     app.session_interface = DbSessionInterface()
     errors.init_app(app)
+    web_headers.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(portal.bp)

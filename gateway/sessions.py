@@ -5,6 +5,7 @@ import secrets
 import time
 
 import orjson
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -50,7 +51,10 @@ class DbSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if not session.modified:
             return
-        conn, secure = store.reader(app.config["DB"]), app.config.get("SESSION_COOKIE_SECURE", False)
+        conn = store.reader(app.config["DB"])
+        # Secure whenever this request came over HTTPS (directly, or as the trusted proxy says): a cookie
+        # set over HTTPS must never travel back over plain HTTP.
+        secure = request.is_secure or app.config["BASE_URL"].startswith("https://")
         if session.sid and (session.rotate or not session):
             account_store.delete_session(conn, _hash(session.sid))
         if not session:
