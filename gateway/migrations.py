@@ -571,8 +571,14 @@ INSERT OR IGNORE INTO access_log.disclosures SELECT * FROM main.disclosures;
 DROP TABLE main.disclosures;
 """
 
+# Web sessions findable by account, so a password reset can end the account's other sessions.
+WEB_SESSIONS_BY_ACCOUNT = """
+ALTER TABLE web_sessions ADD COLUMN account_id INTEGER;
+CREATE INDEX IF NOT EXISTS web_sessions_account ON web_sessions(account_id);
+"""
+
 MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD,
-              ACCESS_LOG_MOVE]
+              ACCESS_LOG_MOVE, WEB_SESSIONS_BY_ACCOUNT]
 
 
 def migrate(conn):

@@ -9,6 +9,7 @@ from smart_auth import limits, links, registration, verification
 from smart_auth.accounts import AccountError
 
 from .enrollment_context import enrollment_context, outbox_visible
+from .sessions import rotate_session
 from .web_auth import account_required, client_address, current_account, db
 
 bp = Blueprint("signup", __name__, url_prefix="/portal")
@@ -124,7 +125,11 @@ def reset(token):
         return _link_problem(exc)
     except AccountError as exc:
         return render_template("portal/enroll/reset.html", errors=exc.problems, token=token), 400
-    flash("Your password is changed. Log in with the new one.", "info")
+    # The reset ended every session of the account; this browser starts afresh too (new id, no login).
+    session.pop("account_id", None)
+    rotate_session(session)
+    flash("Your password is changed, and every device that was logged in to your account is logged out. "
+          "Log in with the new one.", "info")
     return redirect(url_for("portal.login"))
 
 

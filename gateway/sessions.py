@@ -60,7 +60,11 @@ class DbSessionInterface(SessionInterface):
         if not session:
             response.delete_cookie(COOKIE, path="/")
             return
-        sid = session.sid if session.sid and not session.rotate else secrets.token_urlsafe(32)
-        now = int(time.time())
-        account_store.save_session(conn, _hash(sid), orjson.dumps(dict(session)).decode(), now, now + LIFETIME)
+        now, data = int(time.time()), orjson.dumps(dict(session)).decode()
+        if session.sid and not session.rotate:
+            account_store.update_session(conn, _hash(session.sid), data, now + LIFETIME, session.get("account_id"))
+            sid = session.sid
+        else:
+            sid = secrets.token_urlsafe(32)
+            account_store.insert_session(conn, _hash(sid), data, now, now + LIFETIME, session.get("account_id"))
         response.set_cookie(COOKIE, sid, max_age=LIFETIME, httponly=True, secure=secure, samesite="Lax", path="/")
