@@ -17,15 +17,17 @@ DEFAULTS = {
     # Request threads of one process that may wait on outbound calls at once (gateway/outbound.py).
     "OUTBOUND_SLOTS": 2,
     "PRUNE_INTERVAL": 600,  # seconds between pruning rounds run from requests (0: only at start and by the CLI)
+    # How many reverse proxies in front of the gateway may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
+    "TRUSTED_PROXIES": 0,
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
-            "OUTBOUND_SLOTS", "PRUNE_INTERVAL")
+            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
 ENV_KEYS += NOTIFY_KEYS
-INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL"}
+INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES"}
 
 
 class ConfigError(RuntimeError):
@@ -39,10 +41,12 @@ def load(overrides=None, environ=None):
     for key in ENV_KEYS:
         value = environ.get(f"GATEWAY_{key}")
         if value is not None:
-            config[key] = int(value) if key in INT_KEYS else value
+            config[key] = _integer(key, value) if key in INT_KEYS else value
     config.update(overrides or {})
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     config["FHIR_BASE"] = config["BASE_URL"] + "/fhir"
+    if int(config["TRUSTED_PROXIES"]) < 0:
+        raise ConfigError("GATEWAY_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEMO_SECRET if config["DEMO"] else kept_secret(config["DB"])
     if config["ENV"] == "production" and config["SECRET_KEY"] == DEMO_SECRET:
@@ -88,3 +92,10 @@ def _create_secret(path):
         pass
     finally:
         os.unlink(tmp)
+
+
+def _integer(key, value):
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"GATEWAY_{key} must be a whole number, not {value!r}") from None
