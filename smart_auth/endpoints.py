@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-from . import clients, discovery
+from . import clients, discovery, open_registration
 from .grants import current_conn, revoke_family
 from .models import TokenRecord
 
@@ -119,10 +119,19 @@ class SmartRevocationEndpoint(RevocationEndpoint):
 
 
 class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
-    """RFC 7591 open registration; with GATEWAY_REGISTRATION_APPROVAL=1 a new client waits for an operator."""
+    """RFC 7591 open registration of patient-facing apps (see open_registration); with
+    GATEWAY_REGISTRATION_APPROVAL=1 a new client waits for an operator."""
 
     def authenticate_token(self, request):
         return True  # SMART apps register themselves; operators can require approval instead
+
+    def extract_client_metadata(self, request):
+        """Refuse the wrong shapes, sizes and kinds of client before Authlib reads the metadata."""
+        try:
+            open_registration.check_metadata(request.payload.data, current_app.config["ENV"] == "production")
+        except clients.ClientError as exc:
+            raise InvalidClientMetadataError(str(exc))  # RFC 7591 section 3.2.2
+        return super().extract_client_metadata(request)
 
     def get_server_metadata(self):
         return {"grant_types_supported": discovery.GRANT_TYPES, "response_types_supported": ["code"],
@@ -139,7 +148,8 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         try:
             client, _ = clients.register_client(
                 sqlite_utils.Database(current_conn()), client_metadata.get("client_name") or "Unnamed app",
-                client_metadata.get("redirect_uris") or [], _kind(client_metadata), client_metadata.get("scope", ""),
+                client_metadata.get("redirect_uris") or [], _kind(client_metadata),
+                client_metadata.get("scope") or open_registration.DEFAULT_SCOPE,
                 client_metadata.get("jwks"), client_metadata.get("jwks_uri"),
                 status="pending" if approval else "active", client_id=client_info["client_id"],
                 client_secret=client_info.get("client_secret"),
@@ -149,7 +159,8 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         return client
 
     def generate_client_registration_info(self, client, request):
-        return {"client_type": client.kind, "status": client.status}
+        # RFC 7591 section 3.2.1: the answer holds every registered value, including those the server chose.
+        return {"client_type": client.kind, "status": client.status, "scope": client.scope}
 
 
 def _kind(metadata):
@@ -160,5 +171,5 @@ def _kind(metadata):
     if method in SECRET_AUTH_METHODS:
         return "confidential"
     if method == "private_key_jwt":
-        return "backend" if "client_credentials" in (metadata.get("grant_types") or []) else "asymmetric"
+        return "asymmetric"  # never "backend": open_registration refuses client_credentials
     raise InvalidClientMetadataError(f"token_endpoint_auth_method '{method}' is not supported")
