@@ -30,6 +30,7 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 USER_GRANT_TYPES = ["authorization_code", "refresh_token"]
 BACKEND_SCOPE = "system/*.rs"
 JWKS_TIMEOUT = 5
+DISPLAY_NAME = 100
 
 
 class ClientError(ValueError):
@@ -63,6 +64,11 @@ class Client(ClientMixin):
                    json.loads(row["grant_types"]), row["scope"], row["launch_uri"],
                    json.loads(row["jwks"]) if row["jwks"] else None, row["jwks_uri"], row["secret_hash"],
                    row["status"])
+
+    @property
+    def display_name(self):
+        """The name as pages show it: bounded, for clients stored before registration bounded names."""
+        return self.name if len(self.name) <= DISPLAY_NAME else self.name[:DISPLAY_NAME - 1] + "…"
 
     def get_client_id(self):
         return self.client_id
