@@ -4,26 +4,26 @@ registration (RFC 7591).
 """
 import time
 
-import requests
 import sqlite_utils
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import current_app
-from joserfc import jwt
+from flask import current_app, request
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-from . import clients, discovery, open_registration
+from . import client_jwks, clients, discovery, open_registration
 from .grants import current_conn, revoke_family
 from .models import TokenRecord
 
 MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five minutes ahead
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+KEYS_UNAVAILABLE = "The client's keys could not be loaded from its jwks_uri."
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -38,10 +38,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [discovery.urls(current_app.config)["token"]]
 
     def resolve_client_public_key(self, client):
-        try:
+        """The client's keys: inline, or fetched from its jwks_uri (one neutral error whatever went wrong)."""
+        if not client.jwks_uri:
             return client.public_keys()
-        except (requests.RequestException, ValueError, JoseError) as exc:
-            raise InvalidClientError(description=f"The client's keys could not be loaded: {type(exc).__name__}")
+        try:
+            return client_jwks.cache.key_set(client.jwks_uri, current_app.config["ENV"] == "production",
+                                             _assertion_kid(request.form.get("client_assertion")))
+        except client_jwks.KeysUnavailable:
+            raise InvalidClientError(description=KEYS_UNAVAILABLE)
 
     def process_assertion_claims(self, assertion, key):
         try:
@@ -59,6 +63,15 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         with store.transaction(conn):
             return oauth_store.remember_assertion(conn, claims["sub"], str(jti), int(claims["exp"]) + self.leeway,
                                                   int(time.time()))
+
+
+def _assertion_kid(assertion):
+    """The ``kid`` a client assertion's header names, or None (the signature is checked later)."""
+    try:
+        kid = jws.extract_compact((assertion or "").encode()).headers().get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def find_token(token_string, hint):
