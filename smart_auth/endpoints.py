@@ -147,8 +147,9 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         return super().extract_client_metadata(request)
 
     def get_server_metadata(self):
-        return {"grant_types_supported": discovery.GRANT_TYPES, "response_types_supported": ["code"],
-                "token_endpoint_auth_methods_supported": discovery.AUTH_METHODS}
+        """What open registration accepts (client_credentials is the operator's, see open_registration)."""
+        return {"grant_types_supported": list(open_registration.GRANT_TYPES), "response_types_supported": ["code"],
+                "token_endpoint_auth_methods_supported": list(open_registration.AUTH_METHODS)}
 
     def generate_client_info(self, request):
         info = super().generate_client_info(request)

@@ -32,6 +32,8 @@ GRANT_TYPES = ("authorization_code", "refresh_token")
 PATIENT_SCOPES = ("launch/patient", "openid", "fhirUser", "offline_access", "online_access")
 DEFAULT_SCOPE = "launch/patient openid fhirUser offline_access online_access patient/*.rs"
 OPERATOR = "an operator registers those (fhir-gateway client add)"
+# Schemes a browser would run or read locally instead of handing the code to an app (RFC 6819 section 4.4.1.5).
+UNSAFE_SCHEMES = ("javascript", "data", "vbscript", "file", "blob", "about")
 
 
 class RegistrationRequestError(ValueError):
@@ -86,21 +88,24 @@ def check_metadata(metadata, production):
     """Refuse (ClientError) metadata of the wrong shape or size, or for anything but a patient-facing app."""
     _check_shapes(metadata)
     _check_kind(metadata)
+    _check_redirect_schemes(metadata.get("redirect_uris") or [])
     _check_scope(metadata.get("scope") or "")
     _check_keys(metadata, production)
 
 
 def _check_shapes(metadata):
+    # A field that is present must have its type: null is no string (Authlib would trip over it).
     for name, longest in TEXT_LIMITS.items():
-        value = metadata.get(name)
-        if value is not None and not isinstance(value, str):
+        if name not in metadata:
+            continue
+        if not isinstance(metadata[name], str):
             raise ClientError(f"{name} must be a string")
-        if value is not None and len(value) > longest:
+        if len(metadata[name]) > longest:
             raise ClientError(f"{name} is longer than {longest} characters")
     for name, (most, longest) in LIST_LIMITS.items():
-        value = metadata.get(name)
-        if value is None:
+        if name not in metadata:
             continue
+        value = metadata[name]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ClientError(f"{name} must be an array of strings")
         if len(value) > most:
@@ -125,6 +130,12 @@ def _check_kind(metadata):
         raise ClientError("response_types may only be 'code'")
 
 
+def _check_redirect_schemes(uris):
+    for uri in uris:
+        if urlsplit(uri).scheme.lower() in UNSAFE_SCHEMES:
+            raise ClientError(f"redirect URI scheme '{urlsplit(uri).scheme}' cannot receive a code")
+
+
 def _check_scope(scope):
     for item in scope.split():
         if item in PATIENT_SCOPES:
@@ -139,9 +150,9 @@ def _check_scope(scope):
 
 def _check_keys(metadata, production):
     jwks, jwks_uri = metadata.get("jwks"), metadata.get("jwks_uri")
-    if jwks is not None and jwks_uri is not None:
+    if "jwks" in metadata and jwks_uri is not None:
         raise ClientError("send jwks or jwks_uri, not both (RFC 7591 section 2)")
-    if jwks is not None:
+    if "jwks" in metadata:
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise ClientError("jwks must be a JWK Set: an object with a 'keys' array")
         if len(jwks["keys"]) > MAX_KEYS or not all(isinstance(key, dict) for key in jwks["keys"]):

@@ -3,6 +3,8 @@ an RFC 7591 error (400 ``invalid_client_metadata``, or ``invalid_request`` for a
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.app import create_app
 from smart_auth import clients
@@ -43,6 +45,12 @@ def test_every_field_is_bounded(web, odb, metadata, description):
 
 @pytest.mark.parametrize("metadata, description", [
     ({"client_name": 5}, "client_name must be a string"),
+    ({"client_name": None}, "client_name must be a string"),
+    ({"redirect_uris": None}, "redirect_uris must be an array of strings"),
+    ({"token_endpoint_auth_method": "private_key_jwt", "jwks": None},
+     "jwks must be a JWK Set: an object with a 'keys' array"),
+    ({"redirect_uris": ["javascript:alert(1)"]}, "redirect URI scheme 'javascript' cannot receive a code"),
+    ({"redirect_uris": ["DATA:text/html,hi"]}, "redirect URI scheme 'data' cannot receive a code"),
     ({"client_name": ["a"]}, "client_name must be a string"),
     ({"redirect_uris": "https://app.example/cb"}, "redirect_uris must be an array of strings"),
     ({"redirect_uris": [1]}, "redirect_uris must be an array of strings"),
@@ -125,3 +133,27 @@ def test_a_long_name_stored_before_the_bound_is_shown_bounded(web, odb):
     assert response.status_code == 200 and "asks to:" in page
     assert f"Allow {'n' * 99}… to see your record?" in page and "n" * 100 not in page
     assert len(page) < 20_000
+
+
+FIELDS = ["client_name", "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "scope",
+          "jwks", "jwks_uri", "contacts", "logo_uri", "client_uri", "software_id"]
+VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+                      | st.sampled_from(["none", "private_key_jwt", "client_credentials", "authorization_code",
+                                         "code", "https://app.example/cb", "system/*.rs", "patient/*.rs", "launch"]),
+                      lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children,
+                                                                                        max_size=4), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata=st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=6))
+def test_any_metadata_gets_a_registration_or_an_rfc_7591_error(web, metadata):
+    response = register(web, {**APP, **metadata})
+    body = response.get_json()
+    if response.status_code == 201:
+        assert body["client_type"] in ("public", "confidential", "asymmetric")
+        assert set(body["scope"].split()) <= {"launch/patient", "openid", "fhirUser", "offline_access",
+                                              "online_access"} | {s for s in body["scope"].split()
+                                                                  if s.startswith("patient/")}
+    else:
+        assert response.status_code == 400, (response.status_code, metadata)
+        assert body["error"] in ("invalid_client_metadata", "invalid_request", "invalid_redirect_uri")
