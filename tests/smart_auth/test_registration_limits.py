@@ -93,7 +93,8 @@ def test_malformed_metadata_is_invalid_client_metadata(web, metadata, descriptio
      "Send the client metadata as a JSON object (Content-Type: application/json)."),
     ("client_name=x", "application/x-www-form-urlencoded", "invalid_request",
      "Send the client metadata as a JSON object (Content-Type: application/json)."),
-    ("x" * (2 * 1024 * 1024), "application/json", "invalid_client_metadata", "the client metadata is larger than 64 KB"),
+    ("x" * (2 * 1024 * 1024), "application/json", "invalid_client_metadata",
+     "the client metadata is larger than 64 KB"),
 ])
 def test_a_body_that_is_no_metadata_is_a_clear_400(web, raw, content_type, error, description):
     response = web.post("/oauth/register", data=raw, content_type=content_type,
