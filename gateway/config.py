@@ -14,6 +14,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TIMEZONE": "America/Los_Angeles",
     "REGISTRATION_APPROVAL": "0",
+    # Open client registrations (POST /oauth/register) one address may make per window (seconds).
+    "REGISTRATION_LIMIT": 10,
+    "REGISTRATION_WINDOW": 3600,
     # Request threads of one process that may wait on outbound calls at once (gateway/outbound.py).
     "OUTBOUND_SLOTS": 2,
     "PRUNE_INTERVAL": 600,  # seconds between pruning rounds run from requests (0: only at start and by the CLI)
@@ -22,12 +25,13 @@ DEFAULTS = {
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
-            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES")
+            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT", "REGISTRATION_WINDOW")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
 ENV_KEYS += NOTIFY_KEYS
-INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES"}
+INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT",
+            "REGISTRATION_WINDOW"}
 
 
 class ConfigError(RuntimeError):

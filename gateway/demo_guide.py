@@ -67,7 +67,7 @@ def smart_lines(base_url):
         f"     curl -s {base_url}/oauth/token -d grant_type=authorization_code -d client_id={demo_clients.PUBLIC_ID} \\",
         f"       -d redirect_uri={demo_clients.REDIRECT_URI} -d code_verifier={demo_clients.CODE_VERIFIER} -d code=CODE",
         f"  Discovery: {base_url}/fhir/.well-known/smart-configuration",
-        f"  Confidential demo app: {demo_clients.CONFIDENTIAL_ID} / {demo_clients.CONFIDENTIAL_SECRET} (HTTP Basic)",
+        f"  Confidential demo app: {demo_clients.CONFIDENTIAL_ID} / {demo_clients.CONFIDENTIAL_SECRET} (Basic + PKCE)",
         f"  EHR launch: log in at {base_url}/practice/ and press 'Launch app' beside a patient",
     ]
 

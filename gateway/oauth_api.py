@@ -2,8 +2,10 @@
 and the discovery documents. Each route is one call into Authlib or ``smart_auth``.
 """
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from smart_auth import discovery, keys
+from smart_auth import discovery, keys, limits, open_registration
+from smart_auth.clients import ClientError
 from smart_auth.server import current_server
 
 from . import csrf
@@ -50,9 +52,29 @@ def revoke():
 @bp.post("/oauth/register")
 @csrf.exempt
 def register():
-    if not request.is_json or not isinstance(request.get_json(silent=True), dict):
-        return jsonify(error="invalid_request", error_description="Send the client metadata as a JSON object."), 400
+    config = current_app.config
+    try:
+        open_registration.count_attempt(db_conn(), request.remote_addr, int(config["REGISTRATION_LIMIT"]),
+                                        int(config["REGISTRATION_WINDOW"]))
+        open_registration.read_metadata(request.mimetype, _registration_body())
+    except limits.TooManyAttempts as exc:
+        response = jsonify(error="temporarily_unavailable", error_description=f"{exc} (registrations from one address)")
+        return response, 429, {"Retry-After": str(max(1, int(exc.retry_after)))}
+    except open_registration.RegistrationRequestError as exc:
+        return jsonify(error="invalid_request", error_description=str(exc)), 400
+    except ClientError as exc:
+        return jsonify(error="invalid_client_metadata", error_description=str(exc)), 400  # RFC 7591 section 3.2.2
     return current_server().create_endpoint_response("client_registration")
+
+
+def _registration_body():
+    """The request body, refused unread when it announces more than registration allows."""
+    if (request.content_length or 0) > open_registration.MAX_BODY:
+        raise ClientError(f"the client metadata is larger than {open_registration.MAX_BODY // 1024} KB")
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ClientError(f"the client metadata is larger than {open_registration.MAX_BODY // 1024} KB")
 
 
 @bp.get("/oauth/jwks")

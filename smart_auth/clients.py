@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import requests
 from authlib.oauth2.rfc6749 import ClientMixin
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -29,7 +28,7 @@ KINDS = {"public": "none", "confidential": "client_secret_basic", "asymmetric": 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 USER_GRANT_TYPES = ["authorization_code", "refresh_token"]
 BACKEND_SCOPE = "system/*.rs"
-JWKS_TIMEOUT = 5
+DISPLAY_NAME = 100
 
 
 class ClientError(ValueError):
@@ -63,6 +62,11 @@ class Client(ClientMixin):
                    json.loads(row["grant_types"]), row["scope"], row["launch_uri"],
                    json.loads(row["jwks"]) if row["jwks"] else None, row["jwks_uri"], row["secret_hash"],
                    row["status"])
+
+    @property
+    def display_name(self):
+        """The name as pages show it: bounded, for clients stored before registration bounded names."""
+        return self.name if len(self.name) <= DISPLAY_NAME else self.name[:DISPLAY_NAME - 1] + "…"
 
     def get_client_id(self):
         return self.client_id
@@ -105,16 +109,8 @@ class Client(ClientMixin):
         return grant_type in self.grant_types
 
     def public_keys(self):
-        """The client's public keys for private_key_jwt: inline JWKS, or its JWKS URL fetched now.
-
-        Fetched on every use, so a key set is never cached longer than its Cache-Control allows.
-        """
-        data = self.jwks
-        if data is None and self.jwks_uri:
-            response = requests.get(self.jwks_uri, timeout=JWKS_TIMEOUT, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            data = response.json()
-        return KeySet.import_key_set(data or {"keys": []})
+        """The client's inline public keys for private_key_jwt (a jwks_uri is fetched by smart_auth.client_jwks)."""
+        return KeySet.import_key_set(self.jwks or {"keys": []})
 
 
 def _parse(scope):

@@ -4,26 +4,26 @@ registration (RFC 7591).
 """
 import time
 
-import requests
 import sqlite_utils
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import current_app
-from joserfc import jwt
+from flask import current_app, request
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-from . import clients, discovery
+from . import client_jwks, clients, discovery, open_registration
 from .grants import current_conn, revoke_family
 from .models import TokenRecord
 
 MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five minutes ahead
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+KEYS_UNAVAILABLE = "The client's keys could not be loaded from its jwks_uri."
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -38,10 +38,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [discovery.urls(current_app.config)["token"]]
 
     def resolve_client_public_key(self, client):
-        try:
+        """The client's keys: inline, or fetched from its jwks_uri (one neutral error whatever went wrong)."""
+        if not client.jwks_uri:
             return client.public_keys()
-        except (requests.RequestException, ValueError, JoseError) as exc:
-            raise InvalidClientError(description=f"The client's keys could not be loaded: {type(exc).__name__}")
+        try:
+            return client_jwks.cache.key_set(client.jwks_uri, current_app.config["ENV"] == "production",
+                                             _assertion_kid(request.form.get("client_assertion")))
+        except client_jwks.KeysUnavailable:
+            raise InvalidClientError(description=KEYS_UNAVAILABLE)
 
     def process_assertion_claims(self, assertion, key):
         try:
@@ -59,6 +63,15 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         with store.transaction(conn):
             return oauth_store.remember_assertion(conn, claims["sub"], str(jti), int(claims["exp"]) + self.leeway,
                                                   int(time.time()))
+
+
+def _assertion_kid(assertion):
+    """The ``kid`` a client assertion's header names, or None (the signature is checked later)."""
+    try:
+        kid = jws.extract_compact((assertion or "").encode()).headers().get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def find_token(token_string, hint):
@@ -119,14 +132,24 @@ class SmartRevocationEndpoint(RevocationEndpoint):
 
 
 class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
-    """RFC 7591 open registration; with GATEWAY_REGISTRATION_APPROVAL=1 a new client waits for an operator."""
+    """RFC 7591 open registration of patient-facing apps (see open_registration); with
+    GATEWAY_REGISTRATION_APPROVAL=1 a new client waits for an operator."""
 
     def authenticate_token(self, request):
         return True  # SMART apps register themselves; operators can require approval instead
 
+    def extract_client_metadata(self, request):
+        """Refuse the wrong shapes, sizes and kinds of client before Authlib reads the metadata."""
+        try:
+            open_registration.check_metadata(request.payload.data, current_app.config["ENV"] == "production")
+        except clients.ClientError as exc:
+            raise InvalidClientMetadataError(str(exc))  # RFC 7591 section 3.2.2
+        return super().extract_client_metadata(request)
+
     def get_server_metadata(self):
-        return {"grant_types_supported": discovery.GRANT_TYPES, "response_types_supported": ["code"],
-                "token_endpoint_auth_methods_supported": discovery.AUTH_METHODS}
+        """What open registration accepts (client_credentials is the operator's, see open_registration)."""
+        return {"grant_types_supported": list(open_registration.GRANT_TYPES), "response_types_supported": ["code"],
+                "token_endpoint_auth_methods_supported": list(open_registration.AUTH_METHODS)}
 
     def generate_client_info(self, request):
         info = super().generate_client_info(request)
@@ -139,7 +162,8 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         try:
             client, _ = clients.register_client(
                 sqlite_utils.Database(current_conn()), client_metadata.get("client_name") or "Unnamed app",
-                client_metadata.get("redirect_uris") or [], _kind(client_metadata), client_metadata.get("scope", ""),
+                client_metadata.get("redirect_uris") or [], _kind(client_metadata),
+                client_metadata.get("scope") or open_registration.DEFAULT_SCOPE,
                 client_metadata.get("jwks"), client_metadata.get("jwks_uri"),
                 status="pending" if approval else "active", client_id=client_info["client_id"],
                 client_secret=client_info.get("client_secret"),
@@ -149,7 +173,8 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         return client
 
     def generate_client_registration_info(self, client, request):
-        return {"client_type": client.kind, "status": client.status}
+        # RFC 7591 section 3.2.1: the answer holds every registered value, including those the server chose.
+        return {"client_type": client.kind, "status": client.status, "scope": client.scope}
 
 
 def _kind(metadata):
@@ -160,5 +185,5 @@ def _kind(metadata):
     if method in SECRET_AUTH_METHODS:
         return "confidential"
     if method == "private_key_jwt":
-        return "backend" if "client_credentials" in (metadata.get("grant_types") or []) else "asymmetric"
+        return "asymmetric"  # never "backend": open_registration refuses client_credentials
     raise InvalidClientMetadataError(f"token_endpoint_auth_method '{method}' is not supported")

@@ -1,6 +1,6 @@
 """Authlib grants for SMART App Launch, each a small subclass that supplies storage and SMART's rules.
 
-- authorization code with PKCE (S256 only; required for public clients), ``aud`` = the FHIR base;
+- authorization code with PKCE (S256 only; required of every client), ``aud`` = the FHIR base;
 - refresh tokens with rotation, where reusing a rotated token revokes its whole family;
 - client_credentials for SMART Backend Services (private_key_jwt, system/ scopes only);
 - OpenID Connect id_tokens (RS256) carrying ``fhirUser``.
@@ -40,18 +40,27 @@ def same_aud(aud, fhir_base):
 
 
 class SmartCodeChallenge(CodeChallenge):
-    """PKCE as SMART 2 wants it: S256 only (``plain`` refused), and required of public clients."""
+    """PKCE as SMART 2 wants it: S256 only (``plain`` refused), required of every app, public or confidential.
+
+    SMART App Launch 2.2, "Obtain authorization code": apps SHALL use PKCE (RFC 7636) with S256 and servers SHALL
+    require it; a secret does not protect a code stolen from the redirect, the verifier does.
+    """
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
-        if not data.get("code_challenge") and grant.request.client.kind == "public":
-            raise InvalidRequestError("A public client must send a PKCE code_challenge (S256).")
-        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Every app must send a PKCE code_challenge (S256).")
+        if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
         super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant, result):
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'")  # RFC 7636 section 4.5, for every client
+        super().validate_code_verifier(grant, result)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):

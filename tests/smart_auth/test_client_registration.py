@@ -4,12 +4,11 @@ import pytest
 from gateway.app import create_app
 from smart_auth import clients
 
-from .oauth_helpers import BASE, KEALA, Flow
+from .oauth_helpers import BASE, KEALA, Flow, register
 
 
 def _register(web, **metadata):
-    body = {"client_name": "Registered app", "redirect_uris": ["https://app.example/cb"], **metadata}
-    return web.post("/oauth/register", json=body)
+    return register(web, {"client_name": "Registered app", "redirect_uris": ["https://app.example/cb"], **metadata})
 
 
 def test_public_registration_gets_a_client_id_and_no_secret(web):
@@ -27,12 +26,6 @@ def test_confidential_registration_gets_a_secret_stored_hashed(web, odb):
     assert row[0] == clients.secret_hash(body["client_secret"]) and body["client_secret"] not in row[0]
 
 
-def test_backend_registration_with_a_jwks(web, summary):
-    response = _register(web, token_endpoint_auth_method="private_key_jwt", grant_types=["client_credentials"],
-                          redirect_uris=[], jwks=summary["keys"].jwks(), scope="system/Patient.rs")
-    assert response.status_code == 201 and response.get_json()["client_type"] == "backend"
-
-
 @pytest.mark.parametrize("metadata", [
     {"token_endpoint_auth_method": "private_key_jwt"},                          # no keys
     {"token_endpoint_auth_method": "none", "redirect_uris": []},                # no redirect URI
@@ -47,7 +40,7 @@ def test_bad_metadata_is_invalid_client_metadata(web, metadata):
 
 
 def test_not_json_is_invalid_request(web):
-    response = web.post("/oauth/register", data="client_name=x")
+    response = web.post("/oauth/register", data="client_name=x", environ_base={"REMOTE_ADDR": "2001:db8:1::1"})
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 

@@ -87,18 +87,6 @@ def test_an_unknown_or_missing_client_is_invalid_client(flow, client_id):
     assert response.status_code in (400, 401) and response.get_json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize("how", ["basic", "post"])
-def test_confidential_client_with_basic_and_with_post_and_no_pkce(web, how):
-    app = Flow(web, CONFIDENTIAL)
-    code = app.code(who=KEALA, patient="Keala", code_challenge=None, code_challenge_method=None)
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.params()["redirect_uri"]}
-    if how == "basic":
-        response = web.post("/oauth/token", headers=basic(), data=data)
-    else:
-        response = web.post("/oauth/token", data={**data, "client_id": CONFIDENTIAL, "client_secret": SECRET})
-    assert response.status_code == 200, response.get_json()
-
-
 def test_a_bad_secret_is_401_invalid_client(web):
     app = Flow(web, CONFIDENTIAL)
     code = app.code(who=KEALA, patient="Keala")
