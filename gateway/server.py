@@ -1,6 +1,10 @@
 """Running the app under gunicorn (gthread workers keep connections alive)."""
 from gunicorn.app.base import BaseApplication
 
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 100
+LIMIT_REQUEST_FIELD_SIZE = 8190
+
 
 class GatewayServer(BaseApplication):
     """A gunicorn application that builds the Flask app inside each worker."""
