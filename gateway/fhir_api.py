@@ -22,7 +22,7 @@ from .store.chart import utc_now
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 PUBLIC = {"fhir.metadata"}
-MAX_ID = 64  # a FHIR id is 1-64 characters (R4 2.24.0.1 "id")
+MAX_ID = 64  # a FHIR id is 1-64 characters (https://hl7.org/fhir/R4/datatypes.html#id)
 
 
 @bp.before_request
