@@ -19,6 +19,12 @@ class InvalidSearch(GatewayError):
     code = "invalid"
 
 
+class SearchTooCostly(InvalidSearch):
+    """A request over one of the search limits (parameters, values, characters, includes): 400 naming it."""
+
+    code = "too-costly"
+
+
 class NotFound(GatewayError):
     status = 404
     code = "not-found"

@@ -13,15 +13,16 @@ from flask import Blueprint, current_app, g, request
 
 from mappers import REGISTRY
 
-from . import capability, disclosures, ips, records, store
+from . import capability, disclosures, ips, records, search, store
 from .access import current_token, db_conn, visibility
 from .errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
 from .fhir_response import bundle, fhir_json, subset, wants_json
-from .search import MAX_COUNT, Clause, SearchQuery, parse_search
+from .search import Clause, SearchQuery, check_bounds, parse_search
 from .store.chart import utc_now
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 PUBLIC = {"fhir.metadata"}
+MAX_ID = 64  # a FHIR id is 1-64 characters (https://hl7.org/fhir/R4/datatypes.html#id)
 
 
 @bp.before_request
@@ -90,6 +91,7 @@ def read(rtype, rid):
 
 def read_response(call, rtype, rid):
     """(status, headers, body) of a read: the stored JSON with its ETag, or 304 when the client has it."""
+    _check_id(rtype, rid)
     found = store.read_resource(call.conn, rtype, rid, visibility(call.token, "read", rtype))
     if found is None:
         raise NotFound(f"{rtype}/{rid} is not known")
@@ -100,6 +102,12 @@ def read_response(call, rtype, rid):
     if etag in [t.strip() for t in call.header("If-None-Match").split(",")]:
         return 304, headers, b""
     return 200, headers, body
+
+
+def _check_id(rtype, rid):
+    """Not found, without echoing it, for an id no resource can have."""
+    if len(rid) > MAX_ID:
+        raise NotFound(f"No {rtype} has an id longer than {MAX_ID} characters")
 
 
 @functools.lru_cache(maxsize=4096)  # a load or an edit stamps many resources with one instant
@@ -129,7 +137,8 @@ def search_response(call, rtype, pairs):
     query = parse_search(rtype, pairs, base, strict)
     total, page, cursor, snapshot = store.search(conn, query, visibility(token, "search", rtype))
     entries = [(f"{base}/{rtype}/{rid}", _shape(body, query), "match") for _, rid, body in page]
-    entries += _included(conn, token, base, query, page)
+    included = _included(conn, token, base, query, page, {url for url, _, _ in entries})
+    entries += included.entries
     kept = [(k, v) for k, v in pairs if k not in ("_cursor", "_snapshot", "_format")]
     links = [("self", _url(base, rtype, kept))]
     if cursor is not None:
@@ -138,6 +147,8 @@ def search_response(call, rtype, pairs):
         note = "Ignored unknown or unsupported search parameters: " + ", ".join(query.ignored)
         outcome = orjson.dumps(operation_outcome(note, "not-supported", "warning"))
         entries.append(("urn:uuid:ignored-parameters", outcome, "outcome"))
+    if included.cut:
+        entries.append(("urn:uuid:included-resources-cut", orjson.dumps(included.warning()), "outcome"))
     shown = [url.rsplit("/", 2)[-2] for url, _, mode in entries if mode != "outcome"]
     call.note_disclosure(token.patient_id, set(shown), len(shown))
     return 200, {}, bundle(total, entries, links)
@@ -156,38 +167,72 @@ def _shape(body, query):
     return body
 
 
-def _included(conn, token, base, query, page):
-    """Entries for _include and _revinclude, each checked against the token like any other read."""
+class IncludedEntries:
+    """The included entries of one page: each resource once (a fullUrl is unique in a Bundle, R4 bdl-7), at most
+    search.MAX_INCLUDED of them and search.MAX_INCLUDED_BYTES of JSON; ``cut`` when the budget left some out."""
+
+    def __init__(self, shown):
+        self.entries, self.shown, self.size, self.cut = [], set(shown), 0, False
+
+    def room(self):
+        return search.MAX_INCLUDED - len(self.entries)
+
+    def add(self, url, body):
+        if url in self.shown:
+            return
+        if not self.room() or self.size + len(body) > search.MAX_INCLUDED_BYTES:
+            self.cut = True
+            return
+        self.shown.add(url)
+        self.entries.append((url, body, "include"))
+        self.size += len(body)
+
+    def warning(self):
+        """The outcome entry of a cut page (search.mode "outcome"): matches, Bundle.total and paging stay whole,
+        since included resources are not part of them (https://hl7.org/fhir/R4/search.html#include, #count)."""
+        return operation_outcome(
+            f"Only {len(self.entries)} included resources are returned with this page (at most "
+            f"{search.MAX_INCLUDED}, or {search.MAX_INCLUDED_BYTES // 2**20} MiB): ask for fewer matches a page "
+            "(_count) or search the included type itself", "too-costly", "warning")
+
+
+def _included(conn, token, base, query, page, shown):
+    """IncludedEntries for _include and _revinclude, each checked against the token like any other read."""
+    found = IncludedEntries(shown)
     if not page or not (query.includes or query.revincludes):
-        return []
-    found = []
+        return found
     for _, param in query.includes:
         by_type = {}
         for target in store.references_from(conn, [pk for pk, _, _ in page], param):
             rtype, rid = target.split("/", 1)
-            by_type.setdefault(rtype, []).append(rid)
+            if rtype in REGISTRY and f"{base}/{target}" not in found.shown:
+                by_type.setdefault(rtype, []).append(rid)
         for rtype, ids in by_type.items():
-            if rtype in REGISTRY:
-                found += _visible_entries(conn, token, rtype, ids, base)
+            found.cut |= len(ids) > found.room()
+            for rid, body in _visible_rows(conn, token, rtype, ids[:found.room()]):
+                found.add(f"{base}/{rtype}/{rid}", body)
     targets = [f"{query.type}/{rid}" for _, rid, _ in page]
     for source, param_name in query.revincludes:
         clause = Clause(next(p for p in REGISTRY[source].search_params if p.name == param_name), None, targets)
-        sub = SearchQuery(source, [clause], count=MAX_COUNT)
         try:
             seen = visibility(token, "search", source)
         except Forbidden:
             continue  # a type the token may not see is simply not included
-        _, rows, _, _ = store.search(conn, sub, seen)
-        found += [(f"{base}/{source}/{rid}", body, "include") for _, rid, body in rows]
+        # Enough rows to fill the room left even if every resource already shown comes back again.
+        sub = SearchQuery(source, [clause], count=found.room() + len(found.shown))
+        _, rows, more, _ = store.search(conn, sub, seen)
+        found.cut |= more is not None
+        for _, rid, body in rows:
+            found.add(f"{base}/{source}/{rid}", body)
     return found
 
 
-def _visible_entries(conn, token, rtype, ids, base):
+def _visible_rows(conn, token, rtype, ids):
     try:
         seen = visibility(token, "read", rtype)
     except Forbidden:
         return []
-    return [(f"{base}/{rtype}/{rid}", body, "include") for _, rid, body in store.read_resources(conn, rtype, ids, seen)]
+    return [(rid, body) for _, rid, body in store.read_resources(conn, rtype, ids, seen)]
 
 
 @bp.get("/Patient/<rid>/$everything")
@@ -199,6 +244,8 @@ def everything(rid):
 def everything_response(call, rid):
     """Patient/$everything: the patient's compartment plus the Practitioners and Organizations it references."""
     token, conn, base = call.token, call.conn, call.base
+    check_bounds(call.args)
+    _check_id("Patient", rid)
     records.require_patient(conn, token, rid)
     wanted = set(filter(None, (call.arg("_type") or "").split(","))) or None
     unknown = (wanted or set()) - set(REGISTRY)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from mappers import REGISTRY
 from mappers._common import SearchParam
 
-from .errors import InvalidSearch
+from .errors import InvalidSearch, SearchTooCostly
 
 ID_PARAM = SearchParam("_id", "token", (), "http://hl7.org/fhir/SearchParameter/Resource-id")
 LAST_UPDATED = SearchParam(
@@ -21,6 +21,18 @@ COMMON_PARAMS = (ID_PARAM, LAST_UPDATED)
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
+# Limits on one request, checked before any SQL is built: SQLite refuses an expression deeper than 1,000, a LIKE
+# pattern over 50,000 bytes and integers beyond 64 bits, and a 500 is no way to say so.
+MAX_PARAMS = 100  # parameters in one request, repeats counted
+MAX_NAME = 64  # characters in a parameter name with its modifier
+MAX_VALUE_CHARS = 2048  # characters in one parameter's whole value
+MAX_TEXT = 256  # characters in one of its comma-separated values
+MAX_VALUES = 200  # values in one search, comma-separated or repeated
+MAX_ELEMENTS = 50  # names in _elements
+MAX_INCLUDES = 10  # distinct _include and _revinclude values
+MAX_INCLUDED = 1000  # included resources on one page; beyond, they are cut with a warning
+MAX_INCLUDED_BYTES = 8 * 1024 * 1024  # and their JSON in bytes
+MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 MODIFIERS = {
     "token": {"not", "missing"},
@@ -84,12 +96,15 @@ def date_range(value):
     year, month, day = int(g["y"]), int(g["m"] or 1), int(g["d"] or 1)
     if g["H"] is None:
         low = dt.datetime(year, month, day, tzinfo=dt.timezone.utc)
-        if g["d"]:
-            high = low + dt.timedelta(days=1)
-        elif g["m"]:
-            high = low.replace(year=year + month // 12, month=month % 12 + 1)
-        else:
-            high = low.replace(year=year + 1)
+        try:
+            if g["d"]:
+                high = low + dt.timedelta(days=1)
+            elif g["m"]:
+                high = low.replace(year=year + month // 12, month=month % 12 + 1)
+            else:
+                high = low.replace(year=year + 1)
+        except (OverflowError, ValueError):  # a period that ends with the year 9999 ends with time itself
+            return _ms(low), END_OF_TIME
         return _ms(low), _ms(high)
     tz = dt.timezone.utc
     if g["tz"] and g["tz"] != "Z":
@@ -137,6 +152,8 @@ def _split_token(value):
 
 def parse_value(param, modifier, raw, base_url=""):
     """Parse one comma-separated part of a parameter value for the parameter's type."""
+    if len(raw) > MAX_TEXT:
+        raise SearchTooCostly(f"{param.name}: one value has at most {MAX_TEXT} characters")
     if modifier == "missing":
         if raw not in ("true", "false"):
             raise InvalidSearch(f"{param.name}:missing takes true or false, not '{raw}'")
@@ -155,7 +172,12 @@ def parse_value(param, modifier, raw, base_url=""):
     if param.type == "string":
         if not raw:
             raise InvalidSearch(f"{param.name} needs a value")
-        return raw if modifier == "exact" else normalize(raw)
+        if modifier == "exact":
+            return raw
+        text = normalize(raw)
+        if len(text) > MAX_TEXT:  # NFKD turns one character into as many as 18
+            raise SearchTooCostly(f"{param.name}: one value has at most {MAX_TEXT} characters once normalized")
+        return text
     if param.type == "reference":
         return _parse_reference(param, modifier, raw, base_url)
     raise InvalidSearch(f"{param.name}: parameters of type {param.type} are not supported")
@@ -194,7 +216,10 @@ def parse_clause(resource_type, key, value, base_url=""):
     if modifier and modifier not in MODIFIERS.get(param.type, ()):
         if not (param.type == "reference" and modifier in param.targets):
             raise InvalidSearch(f"modifier ':{modifier}' is not supported on {name}")
-    values = [parse_value(param, modifier or None, v, base_url) for v in split_values(value)]
+    parts = split_values(value)
+    if len(parts) > MAX_VALUES:
+        raise _too_many_values(len(parts))
+    values = [parse_value(param, modifier or None, v, base_url) for v in parts]
     if param.type == "reference" and modifier != "missing":
         values = [target for group in values for target in group]
     return Clause(param, modifier or None, values)
@@ -204,8 +229,10 @@ def parse_search(resource_type, pairs, base_url="", strict=False):
     """Parse a search's ``(name, value)`` pairs into a SearchQuery, raising InvalidSearch on bad values.
 
     Unknown parameters are ignored and listed in ``ignored`` unless ``strict`` (``Prefer: handling=strict``).
+    Past a limit (MAX_PARAMS, MAX_VALUES, ...) it raises SearchTooCostly, which names the limit.
     """
-    query = SearchQuery(resource_type)
+    check_bounds(pairs)
+    query, values = SearchQuery(resource_type), 0
     for key, value in pairs:
         if key in RESULT_PARAMS:
             _apply_result_param(query, key, value)
@@ -215,22 +242,48 @@ def parse_search(resource_type, pairs, base_url="", strict=False):
             if strict:
                 raise InvalidSearch(f"unknown search parameter '{key}' for {resource_type}")
             query.ignored.append(key)
-        else:
-            query.clauses.append(clause)
+            continue
+        values += len(clause.values)
+        if values > MAX_VALUES:
+            raise _too_many_values(values)
+        query.clauses.append(clause)
+    if len(query.includes) + len(query.revincludes) > MAX_INCLUDES:
+        raise SearchTooCostly(f"A search takes at most {MAX_INCLUDES} different _include and _revinclude values")
     return query
+
+
+def check_bounds(pairs):
+    """Refuse a request with too many parameters, or a name or value too long, before parsing any of it."""
+    if len(pairs) > MAX_PARAMS:
+        raise SearchTooCostly(f"A request takes at most {MAX_PARAMS} parameters; this one has {len(pairs)}")
+    for key, value in pairs:
+        if len(key) > MAX_NAME:
+            raise SearchTooCostly(f"A parameter name has at most {MAX_NAME} characters")
+        if len(value) > MAX_VALUE_CHARS:
+            raise SearchTooCostly(f"{key}: a parameter value has at most {MAX_VALUE_CHARS} characters")
+
+
+def _too_many_values(found):
+    return SearchTooCostly(f"A search takes at most {MAX_VALUES} values (comma-separated or repeated); "
+                           f"this one has {found}")
 
 
 def _apply_result_param(query, key, value):
     if key == "_count":
-        query.count = _int_param(key, value, 0, MAX_COUNT)
+        query.count = min(_whole_number(key, value), MAX_COUNT)
     elif key in ("_cursor", "_snapshot"):
-        setattr(query, key[1:], _int_param(key, value, 0, None))
+        number = _whole_number(key, value)
+        if number > MAX_INTEGER:
+            raise InvalidSearch(f"{key} must be at most {MAX_INTEGER}")
+        setattr(query, key[1:], number)
     elif key == "_summary":
         if value not in SUMMARY_VALUES:
             raise InvalidSearch(f"_summary={value} is not supported (use count, data or false)")
         query.summary = None if value == "false" else value
     elif key == "_elements":
         names = [v.strip() for v in value.split(",") if v.strip()]
+        if len(names) > MAX_ELEMENTS:
+            raise SearchTooCostly(f"_elements takes at most {MAX_ELEMENTS} element names")
         if not names or not all(_ELEMENT_RE.match(n) for n in names):
             raise InvalidSearch("_elements takes a comma-separated list of element names")
         query.elements = names
@@ -238,13 +291,11 @@ def _apply_result_param(query, key, value):
         _add_include(query, key, value)
 
 
-def _int_param(key, value, low, high):
-    if not value.isdigit():
+def _whole_number(key, value):
+    # ASCII digits only: str.isdigit and int() also take '²' and Arabic-Indic digits.
+    if not (value.isascii() and value.isdigit()):
         raise InvalidSearch(f"{key} must be a whole number, not '{value}'")
-    number = int(value)
-    if number < low:
-        raise InvalidSearch(f"{key} must be at least {low}")
-    return min(number, high) if high is not None else number
+    return int(value)
 
 
 def _add_include(query, key, value):
@@ -259,11 +310,13 @@ def _add_include(query, key, value):
     if key == "_include":
         if source != query.type:
             raise InvalidSearch(f"_include={value} must start with {query.type}")
-        query.includes.append((source, parts[1]))
+        found = query.includes
     else:
         if query.type not in param.targets:
             raise InvalidSearch(f"_revinclude={value} does not point at {query.type}")
-        query.revincludes.append((source, parts[1]))
+        found = query.revincludes
+    if (source, parts[1]) not in found:  # a repeat asks for nothing more (it once multiplied the answer)
+        found.append((source, parts[1]))
 
 
 @dataclass

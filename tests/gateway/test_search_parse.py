@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from gateway.errors import InvalidSearch
-from gateway.search import date_range, normalize, parse_search, split_values
+from gateway.errors import InvalidSearch, SearchTooCostly
+from gateway.search import END_OF_TIME, MAX_INCLUDES, date_range, normalize, parse_search, split_values
 
 
 def ms(*args, tz=dt.timezone.utc):
@@ -22,6 +22,11 @@ def ms(*args, tz=dt.timezone.utc):
 ])
 def test_date_range_covers_the_precision_given(value, low, high):
     assert date_range(value) == (low, high)
+
+
+@pytest.mark.parametrize("value", ["9999", "9999-12", "9999-12-31"])
+def test_a_period_ending_with_the_year_9999_ends_with_time(value):
+    assert date_range(value)[1] == END_OF_TIME
 
 
 @pytest.mark.parametrize("bad", ["", "20230101", "2023-13", "2023-02-30", "2023-1-1", "tomorrow", "2023-05-06T25:00"])
@@ -90,3 +95,26 @@ def test_malformed_values_are_400(pairs, message):
 
 def test_count_is_capped():
     assert parse_search("Condition", [("_count", "100000")]).count == 1000
+
+
+def test_repeated_includes_are_kept_once():
+    query = parse_search("Patient", [("_revinclude", "Observation:patient")] * 50
+                         + [("_include", "Patient:organization")] * 3)
+    assert query.revincludes == [("Observation", "patient")]
+    assert query.includes == [("Patient", "organization")]
+
+
+def test_too_many_distinct_includes_is_too_costly():
+    pairs = [("_revinclude", f"{t}:patient") for t in ("Condition", "Observation", "Procedure", "Immunization",
+                                                       "CarePlan", "AllergyIntolerance", "Appointment",
+                                                       "DiagnosticReport", "MedicationRequest")]
+    pairs += [("_include", "Patient:organization"), ("_include", "Patient:general-practitioner")]
+    assert len(pairs) > MAX_INCLUDES
+    with pytest.raises(SearchTooCostly, match=f"at most {MAX_INCLUDES}"):
+        parse_search("Patient", pairs)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "\uff11", "1.0", "+1", " 1"])
+def test_counts_take_ascii_digits_only(value):
+    with pytest.raises(InvalidSearch, match="whole number"):
+        parse_search("Condition", [("_count", value)])
