@@ -8,6 +8,7 @@ from . import csrf, errors, fhir_api, outbound, portal, portal_records, practice
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .fhir_front import FhirFront
+from .outbox_sender import init_app as init_outbox_sender
 from .sessions import DbSessionInterface
 
 
@@ -21,6 +22,7 @@ def create_app(config=None):
     outbound.set_slots(app.config["OUTBOUND_SLOTS"])
     app.session_interface = DbSessionInterface()
     errors.init_app(app)
+    init_outbox_sender(app)  # queued email and SMS leave after the response
     csrf.init_app(app)
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(portal.bp)
