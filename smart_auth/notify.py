@@ -83,6 +83,11 @@ class Notifier:
         return row["status"]
 
 
+def attachments_of(message):
+    """A message's attachments as dicts of filename, media_type and data (bytes); none once it was settled."""
+    return [dict(file, data=base64.b64decode(file["data"])) for file in orjson.loads(message["attachments"] or "[]")]
+
+
 def deliver_due(db, config, limit=100):
     """Deliver the messages that are due, claiming one at a time; return how many were settled or put back."""
     handled = 0
@@ -134,10 +139,9 @@ def _email_message(config, message):
     email["To"], email["Subject"] = message["recipient"], message["subject"]
     email.set_content(message["body_text"] or "")
     email.add_alternative(message["body_html"] or "", subtype="html")
-    for file in orjson.loads(message["attachments"] or "[]"):
+    for file in attachments_of(message):
         maintype, _, subtype = file["media_type"].partition("/")
-        email.add_attachment(base64.b64decode(file["data"]), maintype=maintype, subtype=subtype,
-                             filename=file["filename"])
+        email.add_attachment(file["data"], maintype=maintype, subtype=subtype, filename=file["filename"])
     return email
 
 
