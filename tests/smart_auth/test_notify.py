@@ -12,7 +12,7 @@ import responses
 
 from gateway import store
 from gateway.store import outbox as outbox_store
-from gateway.store.enrollment import failed_messages_of_patient
+from gateway.store.enrollment import undelivered_messages_of_patient
 from smart_auth import enrollment
 from smart_auth.notify import Notifier
 from tests.enrollment_helpers import STAFF, build, context, deliver, outbox
@@ -132,7 +132,7 @@ def test_a_message_fails_finally_after_the_last_attempt_and_staff_see_it(db):
                              STAFF)
     deliver(db, **SMS, OUTBOX_ATTEMPTS=3)
     assert len(responses.calls) == 3
-    [failure] = failed_messages_of_patient(db.conn, 2)
+    [failure] = undelivered_messages_of_patient(db.conn, 2)
     assert (failure["channel"], failure["error"], failure["attempts"]) == ("sms", "HTTP 500 after 3 attempts", 3)
     assert outbox(db)[0]["body_text"] is None  # the link is gone once nobody will send it
 
