@@ -97,7 +97,7 @@ def resend_confirmation():
         flash(str(exc), "error")
     else:
         registration.send_confirmation(enrollment_context(), current_account())
-        flash(f"We sent a new confirmation email to {current_account()['email']}.", "info")
+        flash(f"We are sending a new confirmation email to {current_account()['email']}.", "info")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for("portal.home"))
 
