@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from gateway import outbox_sender, store
 from smart_auth import accounts, enrollment
+from smart_auth.notify import Notifier
 from tests.enrollment_helpers import STAFF, context, last_link, outbox
 from tests.smtp_server import SmtpServer
 from tests.web_helpers import make_app
@@ -121,3 +122,40 @@ def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_ou
     assert sent["To"] == ["555-010-0009"] and "code" in sent["Body"][0]
     [row] = outbox(db, channel="sms")
     assert (row["status"], row["attempts"], row["body_text"]) == ("sent", 1, None)
+
+
+def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(tmp_path, monkeypatch):
+    app, _ = make_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
+    sender = outbox_sender.sender_of(app)
+    try:
+        assert not sender.running  # create_app runs in gunicorn's master too: no thread to lose in the fork
+        assert app.test_client().get("/portal/login").status_code == 200
+        assert sender.running
+        first = sender._thread
+        monkeypatch.setattr(outbox_sender.os, "getpid", lambda: -1)  # as a forked worker sees it
+        assert not sender.running
+        app.test_client().get("/portal/login")
+        assert sender.running and sender._thread is not first
+    finally:
+        sender.stop()
+    assert not sender._thread.is_alive()
+
+
+def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(tmp_path):
+    with SmtpServer() as smtp:
+        app, db = make_app(tmp_path, **smtp.config, OUTBOX_POLL=0.2)
+        sender = outbox_sender.sender_of(app)
+        try:
+            sender.ensure_running()
+            time.sleep(0.3)
+            Notifier(db, smtp.config).email("cron@example.com", "From elsewhere", "t", "<p>h</p>", "test")  # no wake
+            [message] = smtp.inbox.wait_for("cron@example.com", timeout=3)
+        finally:
+            sender.stop()
+    assert message["Subject"] == "From elsewhere"
+
+
+def test_without_a_sender_configured_no_thread_starts(tmp_path):
+    app, _ = make_app(tmp_path)
+    app.test_client().get("/portal/login")
+    assert not outbox_sender.sender_of(app).running
