@@ -37,7 +37,8 @@ def test_outbox_send_delivers_the_queue_once_and_reports_what_is_left(runner, tm
     db = str(tmp_path / "q.db")
     with SmtpServer() as smtp:
         env = {"GATEWAY_SMTP_HOST": "127.0.0.1", "GATEWAY_SMTP_PORT": str(smtp.port)}
-        Notifier(store.connect(db), smtp.config).email("a@example.com", "Queued", "Open https://x/y", "<p>x</p>", "test")
+        notifier = Notifier(store.connect(db), smtp.config)
+        notifier.email("a@example.com", "Queued", "Open https://x/y", "<p>x</p>", "test")
         queued = runner.invoke(cli, ["outbox", "--db", db]).output
         assert "[test; queued; 0 attempt(s)] Queued" in queued and "    Open https://x/y" in queued
         assert smtp.inbox.messages == []
