@@ -10,6 +10,7 @@ from . import web_headers
 from . import ehr_launch, grants_api, oauth_api, oauth_pages
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .fhir_front import FhirFront
+from .outbox_sender import init_app as init_outbox_sender
 from .sessions import DbSessionInterface
 
 
@@ -24,6 +25,7 @@ def create_app(config=None):
     app.session_interface = DbSessionInterface()
     errors.init_app(app)
     web_headers.init_app(app)
+    init_outbox_sender(app)  # queued email and SMS leave after the response
     csrf.init_app(app)
     app.register_blueprint(fhir_api.bp)
     app.register_blueprint(portal.bp)

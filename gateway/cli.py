@@ -342,24 +342,55 @@ def keys_rotate(db, keep):
     click.echo(f"Signing with new key {kid}")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @db_option
 @click.option("--limit", default=20, show_default=True, help="How many of the newest messages.")
 @click.option("--channel", type=click.Choice(["email", "sms"]), default=None, help="Only emails or only texts.")
-def outbox(db, limit, channel):
-    """List the emails and text messages the gateway sent (or kept in its outbox), newest first.
+@click.pass_context
+def outbox(ctx, db, limit, channel):
+    """List the emails and text messages the gateway queued, sent or kept in its outbox, newest first.
 
-    With no SMTP server or SMS provider configured, whole messages are kept and shown, links included.
+    With no SMTP server or SMS provider configured, whole messages are kept and shown, links included;
+    a message that is sent or finally failed keeps only who, what kind and whether delivery worked.
 
     Example: fhir-gateway outbox --db var/demo.db --limit 5
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from .store import enrollment as enrollment_store
 
     messages = enrollment_store.messages(store.connect(db).conn, limit=limit, channel=channel)
     if not messages:
         click.echo("The outbox is empty.")
     for m in messages:
+        tried = f"; {m['attempts']} attempt(s)" if m["status"] in ("queued", "sending", "failed") else ""
         click.echo(f"#{m['id']} {m['created_at']} {m['channel']} to {m['recipient']} [{m['kind']}; {m['status']}"
-                   + (f"; {m['error']}" if m["error"] else "") + "]" + (f" {m['subject']}" if m["subject"] else ""))
+                   + tried + (f"; {m['error']}" if m["error"] else "") + "]"
+                   + (f" {m['subject']}" if m["subject"] else ""))
         for line in (m["body_text"] or "").splitlines():
             click.echo(f"    {line}")
+
+
+@outbox.command("send")
+@db_option
+def outbox_send(db):
+    """Deliver the queued messages that are due now, once, with the GATEWAY_SMTP_* and GATEWAY_SMS_* settings.
+
+    Servers deliver the queue themselves; this is for operators (after fixing a mail server) and for cron
+    with GATEWAY_OUTBOX_SENDER=off.
+
+    Example: fhir-gateway outbox send --db var/gateway.db
+    """
+    from smart_auth import notify
+
+    from . import config as config_module
+    from .store import outbox as outbox_store
+
+    settings = config_module.load({"DB": db})
+    if not (settings.get("SMTP_HOST") or settings.get("SMS_URL")):
+        raise click.ClickException("No GATEWAY_SMTP_HOST or GATEWAY_SMS_URL is set: there is nothing to send with.")
+    database = store.connect(db)
+    handled = notify.deliver_due(database, settings, limit=10_000)
+    counts = outbox_store.queue_counts(database.conn)
+    click.echo(f"Handled {handled} message(s); now {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued,"
+               f" {counts.get('sending', 0)} sending, {counts.get('failed', 0)} failed.")

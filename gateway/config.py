@@ -22,16 +22,27 @@ DEFAULTS = {
     "PRUNE_INTERVAL": 600,  # seconds between pruning rounds run from requests (0: only at start and by the CLI)
     # How many reverse proxies in front of the gateway may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
     "TRUSTED_PROXIES": 0,
+    # Who delivers queued email and SMS (gateway/outbox_sender.py): "thread" (a daemon thread in each server
+    # process, woken after a response that queued something), "inline" (after each such request, in the request
+    # thread: tests) or "off" (only `fhir-gateway outbox send`, e.g. from cron).
+    "OUTBOX_SENDER": "thread",
+    "OUTBOX_POLL": 5,  # seconds between the sender's looks at the queue (retries, other processes' messages)
+    "OUTBOX_ATTEMPTS": 5,  # deliveries tried before a message is failed for staff to see
+    "OUTBOX_BACKOFF": 30,  # seconds before the second attempt, doubling each time
+    "SMTP_DEADLINE": 15,  # seconds for a whole SMTP conversation
+    "SMS_DEADLINE": 10,  # seconds for a whole SMS provider call
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
-            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT", "REGISTRATION_WINDOW")
+            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT", "REGISTRATION_WINDOW",
+            "OUTBOX_SENDER", "OUTBOX_POLL", "OUTBOX_ATTEMPTS", "OUTBOX_BACKOFF", "SMTP_DEADLINE", "SMS_DEADLINE")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
 ENV_KEYS += NOTIFY_KEYS
 INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT",
-            "REGISTRATION_WINDOW"}
+            "REGISTRATION_WINDOW", "OUTBOX_POLL", "OUTBOX_ATTEMPTS", "OUTBOX_BACKOFF", "SMTP_DEADLINE", "SMS_DEADLINE"}
+SENDER_MODES = ("thread", "inline", "off")
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +66,8 @@ def load(overrides=None, environ=None):
         config["SECRET_KEY"] = DEMO_SECRET if config["DEMO"] else kept_secret(config["DB"])
     if config["ENV"] == "production" and config["SECRET_KEY"] == DEMO_SECRET:
         raise ConfigError("GATEWAY_SECRET_KEY must be set to a real secret when GATEWAY_ENV=production")
+    if config["OUTBOX_SENDER"] not in SENDER_MODES:
+        raise ConfigError(f"GATEWAY_OUTBOX_SENDER must be one of {', '.join(SENDER_MODES)}")
     return config
 
 

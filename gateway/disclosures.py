@@ -90,6 +90,10 @@ def app_names(client_ids):
     return names
 
 
+# How a transmission ended, in the words of the access history (gateway/transmit.py's Result outcomes).
+OUTCOME_WORDS = {"sent": "Sent", "queued": "Queued to be sent", "kept": "Kept in the outbox, not sent"}
+
+
 def describe(row, apps, people):
     """One history row as ``who``, ``action``, ``detail`` and its time span (``at``/``first_at``, ISO)."""
     detail = orjson.loads(row["detail"]) if row["detail"] else {}
@@ -103,7 +107,7 @@ def describe(row, apps, people):
         who, action, text = person, "downloaded " + FORMAT_NAMES.get(row["what"], row["what"]), _range(detail)
     elif kind == "transmit":
         who, action = person, f"sent {FORMAT_NAMES.get(row['what'], row['what'])} to {row['recipient']}"
-        text = f"{'Sent' if row['outcome'] == 'sent' else 'Failed'}: {detail.get('message', '')}".rstrip(": ")
+        text = f"{OUTCOME_WORDS.get(row['outcome'], 'Failed')}: {detail.get('message', '')}".rstrip(": ")
     else:
         who, action, text = person, "viewed the record" if kind == "view" else row["what"], ""
         if row["requests"] > 1:

@@ -589,8 +589,21 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_revoked ON refresh_tokens(token_hash) 
 CREATE INDEX IF NOT EXISTS seen_assertions_expires ON seen_assertions(expires_at);
 """
 
+# The outbox becomes a queue (smart_auth/notify.py): queued -> sending -> sent | failed, retried with
+# exponential backoff (next_attempt_at), claimed under a lease (lease_until, claim) so a crashed sender's
+# message is retried and two senders never deliver one message twice; attachments as a JSON list.
+OUTBOX_QUEUE = """
+ALTER TABLE outbox ADD COLUMN attachments TEXT;
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN sent_at TEXT;
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
+"""
+
 MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD,
-              ACCESS_LOG_MOVE, PRUNE_INDEXES, WEB_SESSIONS_BY_ACCOUNT]
+              ACCESS_LOG_MOVE, PRUNE_INDEXES, WEB_SESSIONS_BY_ACCOUNT,
+              OUTBOX_QUEUE]
 
 
 def migrate(conn):

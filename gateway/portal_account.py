@@ -27,8 +27,8 @@ def settings():
         sent = registration.update_settings(enrollment_context(), account, form["name"], form["phone"], form["email"])
     except AccountError as exc:
         return render_template("portal/enroll/settings.html", errors=exc.problems, form=form), 400
-    flash("Your settings are saved." + (f" We sent a link to {form['email'].strip()}: your account uses that address "
-                                        "once you confirm it." if sent else ""), "info")
+    flash("Your settings are saved." + (f" We are sending a link to {form['email'].strip()}: your account uses "
+                                        "that address once you confirm it." if sent else ""), "info")
     return redirect(url_for("account.settings"))
 
 

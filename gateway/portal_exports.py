@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from . import disclosures, exports
 from . import transmit as sending
 from .access import db_conn
+from .enrollment_context import notifier
 from .locale_dates import request_locale
 from .portal_records import record_required
 from .store.chart import utc_now
@@ -79,8 +80,8 @@ def send():
         return _form(choices, [str(exc)], 400)
     if choices["method"] == "email":
         account = current_account()
-        result = sending.send_email(db(), current_app.config, export, recipient, _person_of(g.record),
-                                     account.get("name") or account["email"])
+        result = sending.send_email(notifier(), export, recipient, _person_of(g.record),
+                                    account.get("name") or account["email"])
     else:
         result = sending.push_fhir(recipient, export, public_only=_production())
     disclosures.log_transmission(current_account(), g.record, export.fmt, export.start, export.end,

@@ -3,13 +3,17 @@
 No page here says whether an email has an account: sign-up and "forgot password" answer the same way
 for every address, and only the mailbox learns more.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
 from smart_auth import limits, links, registration, verification
 from smart_auth.accounts import AccountError
+from smart_auth.notify import attachments_of
 
 from .enrollment_context import enrollment_context, outbox_visible
 from .sessions import rotate_session
+from .store import outbox as outbox_store
 from .web_auth import account_required, client_address, current_account, db
 
 bp = Blueprint("signup", __name__, url_prefix="/portal")
@@ -95,7 +99,7 @@ def resend_confirmation():
         flash(str(exc), "error")
     else:
         registration.send_confirmation(enrollment_context(), current_account())
-        flash(f"We sent a new confirmation email to {current_account()['email']}.", "info")
+        flash(f"We are sending a new confirmation email to {current_account()['email']}.", "info")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for("portal.home"))
 
@@ -140,4 +144,22 @@ def outbox():
         abort(404)
     from .store import enrollment as enrollment_store
 
-    return render_template("portal/enroll/outbox.html", messages=enrollment_store.messages(db().conn, limit=50))
+    # Only the demo's kept messages are shown whole: a queued text (an SMS provider but no SMTP) holds a live code.
+    messages = [dict(m, files=attachments_of(m)) if m["status"] == "outbox" else dict(m, body_text=None, files=[])
+                for m in enrollment_store.messages(db().conn, limit=50)]
+    return render_template("portal/enroll/outbox.html", messages=messages)
+
+
+@bp.get("/outbox/<int:message_id>/<int:number>")
+def outbox_attachment(message_id, number):
+    """Download an attachment of a demo outbox message (a record the demo would have emailed)."""
+    if not outbox_visible():
+        abort(404)
+    message = outbox_store.message_by_id(db().conn, message_id)
+    files = attachments_of(message) if message and message["status"] == "outbox" else []
+    if not 1 <= number <= len(files):
+        abort(404)
+    file = files[number - 1]
+    return Response(file["data"], mimetype=file["media_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file['filename'])}",
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

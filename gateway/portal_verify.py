@@ -81,7 +81,7 @@ def send_code(invite_uid):
     except EnrollmentError as exc:
         return _page(invite, [str(exc)], getattr(exc, "status", 400))
     session["sms_code_for"] = invite_uid
-    flash(f"If that number is the one your practice has on file, we texted it a 6-digit code. "
+    flash(f"If that number is the one your practice has on file, we are texting it a 6-digit code. "
           f"It expires in {verification.CODE_MINUTES} minutes.", "info")
     return redirect(url_for("verify.page", invite_uid=invite_uid) + "#code")
 

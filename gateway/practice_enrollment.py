@@ -47,7 +47,7 @@ def chart(patient_uid):
     parties = chart_parties(db(), enrollment_context().secret, patient["id"])
     return render_template("practice/enroll/chart.html", patient=patient, parties=parties,
                            own=patient_status(parties), events=enrollment_store.events_of_patient(conn, patient["id"]),
-                           failures=enrollment_store.failed_messages_of_patient(conn, patient["id"]))
+                           failures=enrollment_store.undelivered_messages_of_patient(conn, patient["id"]))
 
 
 def _rows_from_form(form):

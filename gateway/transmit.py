@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from smart_auth.notify import Notifier
-
 from . import outbound
 from .exports import FHIR_FORMATS, ExportError, transaction_bundle
 
@@ -19,7 +17,8 @@ _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 @dataclass(frozen=True)
 class Result:
-    """How a transmission ended: ``outcome`` is sent, kept (in the outbox) or failed; ``message`` is for people."""
+    """How a transmission ended: ``outcome`` is sent, queued (to be sent), kept (in the outbox, not sent) or failed;
+    ``message`` is for people."""
 
     outcome: str
     message: str
@@ -59,20 +58,18 @@ def check_recipient(method, recipient, fmt, allow_http, public_only=False):
     return recipient.rstrip("/")
 
 
-def send_email(db, config, export, to, person, sender):
-    """Email the export as an attachment; ``person`` is whose record it is, ``sender`` who sends it."""
+def send_email(notifier, export, to, person, sender):
+    """Queue the export as an email attachment; ``person`` is whose record it is, ``sender`` who sends it."""
     subject = f"Health record of {person}"
     text = (f"{sender} sent you the health record of {person} from their patient portal.\n\n"
             f"The file {export.filename} is attached.\n")
     html = (f"<p>{escape(sender)} sent you the health record of {escape(person)} from their patient portal.</p>"
             f"<p>The file <strong>{escape(export.filename)}</strong> is attached.</p>")
     attachment = (export.filename, export.mimetype.split(";")[0], export.body)
-    status = Notifier(db, config).email(to, subject, text, html, "record", attachments=[attachment])
-    if status == "sent":
-        return Result("sent", f"The email to {to} was handed to the mail server.")
-    if status == "outbox":
-        return Result("kept", f"No mail server is set up here, so the email to {to} was kept in the outbox.")
-    return Result("failed", f"The mail server did not accept the email to {to}. Please try again later.")
+    status = notifier.email(to, subject, text, html, "record", attachments=[attachment])
+    if status == "queued":
+        return Result("queued", f"The email to {to} is queued to be sent in the next few minutes.")
+    return Result("kept", f"No mail server is set up here, so the email to {to} was kept in the outbox, not sent.")
 
 
 def push_fhir(endpoint, export, public_only=False):

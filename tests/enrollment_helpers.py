@@ -3,7 +3,7 @@ import re
 
 from gateway import store
 from gateway.store import enrollment as enrollment_store
-from smart_auth import accounts
+from smart_auth import accounts, notify
 from smart_auth.enrollment import Context
 from smart_auth.notify import Notifier
 from tests import chart
@@ -27,6 +27,11 @@ def build(db):
 
 def context(db, **config):
     return Context(db, SECRET, BASE, Notifier(db, config))
+
+
+def deliver(db, **config):
+    """Run the sender once over the queue, as the server's sender thread would after a response."""
+    return notify.deliver_due(db, config)
 
 
 def outbox(db, channel=None):

@@ -1,4 +1,5 @@
-"""A real SMTP server for tests (aiosmtpd on loopback) that keeps what it receives; optionally STARTTLS."""
+"""A real SMTP server for tests (aiosmtpd on loopback) that keeps what it receives; optionally STARTTLS or slow."""
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -12,10 +13,11 @@ from aiosmtpd.controller import Controller
 class Inbox:
     """aiosmtpd handler: every received message, parsed."""
 
-    def __init__(self):
-        self.messages = []
+    def __init__(self, delay=0.0):
+        self.messages, self.delay = [], delay
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)  # a slow mail server: what a page must never wait for
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
@@ -68,8 +70,8 @@ def self_signed(directory):
 class SmtpServer:
     """Start with ``with SmtpServer() as smtp``; ``smtp.config`` is what the gateway needs to send to it."""
 
-    def __init__(self, tls_dir=None):
-        self.inbox, self.port = Inbox(), free_port()
+    def __init__(self, tls_dir=None, delay=0.0):
+        self.inbox, self.port = Inbox(delay), free_port()
         kwargs, self.config = {}, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port,
                                    "SMTP_FROM": "Portal <portal@gateway.test>"}
         if tls_dir is not None:

@@ -121,25 +121,18 @@ def events(conn, limit=1000):
     return _all(conn, "SELECT * FROM enrollment_events ORDER BY id LIMIT ?", (limit,))
 
 
-def insert_message(conn, message):
-    """Record an outgoing message (or the outbox's copy of it); return its id."""
-    keys = ("channel", "recipient", "subject", "body_text", "body_html", "kind", "invite_id", "status", "error",
-            "attempts", "created_at")
-    return conn.execute(f"INSERT INTO outbox ({','.join(keys)}) VALUES ({','.join('?' * len(keys))})",
-                        [message.get(k) for k in keys]).lastrowid
-
-
 def messages(conn, limit=100, channel=None):
     """The newest outgoing messages first."""
     where, params = ("WHERE channel = ?", [channel]) if channel else ("", [])
     return _all(conn, f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?", [*params, limit])
 
 
-def failed_messages_of_patient(conn, patient_id):
-    """Messages about a chart's invitations that could not be delivered (shown to staff)."""
+def undelivered_messages_of_patient(conn, patient_id):
+    """Messages about a chart's invitations that failed finally, or failed once and wait to be tried again."""
     return _all(conn, (
-        "SELECT o.id, o.channel, o.recipient, o.kind, o.error, o.attempts, o.created_at FROM outbox o"
-        " JOIN invites i ON i.id = o.invite_id WHERE i.patient_id = ? AND o.status = 'failed' ORDER BY o.id DESC"),
+        "SELECT o.id, o.channel, o.recipient, o.kind, o.status, o.error, o.attempts, o.created_at FROM outbox o"
+        " JOIN invites i ON i.id = o.invite_id WHERE i.patient_id = ?"
+        " AND (o.status = 'failed' OR (o.status IN ('queued', 'sending') AND o.error IS NOT NULL)) ORDER BY o.id DESC"),
         (patient_id,))
 
 

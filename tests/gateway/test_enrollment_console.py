@@ -3,12 +3,15 @@ confirmation step, access codes, resend / cancel / re-invite / revoke, printing,
 import re
 
 import pytest
+import responses
 
 from gateway import store
 from gateway.store import enrollment as enrollment_store
 from smart_auth import pins
-from tests.enrollment_helpers import outbox
+from tests.enrollment_helpers import deliver, outbox
 from tests.web_helpers import make_app, post, staff_login, text
+
+SMS_URL = "https://sms.example/2010-04-01/Accounts/AC1/Messages.json"
 
 
 @pytest.fixture
@@ -157,3 +160,22 @@ def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
     code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get("/practice/patients/pat-1"))).group(1)
     dump = repr(outbox(db)) + repr(enrollment_store.events(db.conn))
     assert code not in dump and pins.normalize_pin(code) not in dump
+
+
+@responses.activate
+def test_the_chart_shows_staff_a_text_that_is_being_retried_then_one_that_failed(tmp_path):
+    responses.post(SMS_URL, status=503)
+    app, db = make_app(tmp_path, SMS_URL=SMS_URL, OUTBOX_SENDER="inline", OUTBOX_ATTEMPTS=2, OUTBOX_BACKOFF=60)
+    client = app.test_client()
+    staff_login(client)
+    rows = [{"relation": "self", "phone": "555-010-0001", "text_link": "1"}]
+    assert invite_form(client, rows, "send").status_code == 302  # first attempt after the response: 503
+    [queued] = outbox(db)
+    assert (queued["status"], queued["attempts"], queued["error"]) == ("queued", 1, "HTTP 503")
+    assert "555-010-0001 (invite):\n    HTTP 503, " in text(client.get("/practice/patients/pat-1"))
+    assert "; trying again</li>" in text(client.get("/practice/patients/pat-1"))
+    db.conn.execute("UPDATE outbox SET next_attempt_at = 0")  # a minute has passed
+    deliver(db, SMS_URL=SMS_URL, OUTBOX_ATTEMPTS=2)
+    html = text(client.get("/practice/patients/pat-1"))
+    assert "HTTP 503 after 2 attempts" in html and "; not sent after 2 attempt(s)</li>" in html
+    assert len(responses.calls) == 2

@@ -6,6 +6,7 @@ import pytest
 
 from gateway import store
 from smart_auth import accounts, enrollment
+from smart_auth.notify import Notifier
 from tests.enrollment_helpers import STAFF, context, last_link, last_sms_code
 from tests.web_helpers import make_app, portal_login, post, text
 
@@ -162,3 +163,21 @@ def test_finalize_page_asks_for_date_of_birth(web):
     assert "Date of birth" in page and re.search(r'name="birth_date"', page)
     ok = post(client, f"/portal/verify/{new['uid']}/pin", {"pin": new["pin"], "birth_date": "1980-05-17"})
     assert ok.status_code == 302
+
+
+def test_the_demo_outbox_offers_a_kept_emails_attachment_for_download(tmp_path):
+    app, db = make_app(tmp_path, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
+    client = app.test_client()
+    Notifier(db, {}).email("dr@example.com", "Record", "See the file.", "<p>See</p>", "record",
+                           attachments=[("Maria summary.pdf", "application/pdf", b"%PDF-1.7 record")])
+    Notifier(db, app.config).sms("555-010-0001", "Your code is 123456", "security code")  # queued, not kept
+    page = text(client.get("/portal/outbox"))
+    assert 'href="/portal/outbox/1/1" download>Maria summary.pdf</a> (application/pdf, 15 bytes)' in page
+    assert "123456" not in page and "queued" in page
+    download = client.get("/portal/outbox/1/1")
+    assert download.status_code == 200 and download.data == b"%PDF-1.7 record"
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"] == "attachment; filename*=UTF-8''Maria%20summary.pdf"
+    assert download.headers["Cache-Control"] == "no-store"
+    for missing in ("/portal/outbox/1/2", "/portal/outbox/2/1", "/portal/outbox/99/1"):
+        assert client.get(missing).status_code == 404

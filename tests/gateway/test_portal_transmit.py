@@ -8,6 +8,8 @@ import requests
 import responses
 from pypdf import PdfReader
 
+from gateway import store
+from gateway.store import enrollment as enrollment_store
 from tests.portal_helpers import build_portal_db, login, portal_client
 from tests.smtp_server import SmtpServer
 
@@ -22,7 +24,7 @@ def portal_path(tmp_path_factory):
 
 
 def maria(path, **config):
-    client = portal_client(path, **config)
+    client = portal_client(path, OUTBOX_SENDER="inline", **config)  # deliver after each request, before it returns
     return client, login(client, "maria.garcia@example.com", "Portal-Demo-1")
 
 
@@ -59,13 +61,29 @@ def test_email_arrives_with_the_pdf_attached_intact(portal_path):
     assert "sent a PDF summary to dr.lee@clinic.example" in history(client)
 
 
-def test_a_refused_email_is_explained_and_logged_as_failed(portal_path):
+def test_an_email_is_queued_and_a_mail_server_that_refuses_it_is_tried_again_later(portal_path):
     client, token = maria(portal_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)  # nothing listens on port 1
     response = client.post("/portal/send/confirm", data=choices(token, recipient="nurse@clinic.example"))
-    assert response.status_code == 502
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "did not accept the email to nurse@clinic.example" in html and "Try again" in html
-    assert "Failed: The mail server did not accept" in history(client)
+    assert "<h1>Queued to be sent</h1>" in html
+    assert "The email to nurse@clinic.example is queued to be sent in the next few minutes." in html
+    assert "went to" not in html and "_summary_" in html and "is on its way to nurse@clinic.example. This is" in html
+    assert "Queued to be sent: The email to nurse@clinic.example is queued" in history(client)
+    assert "Failed" not in history(client)
+    messages = enrollment_store.messages(store.connect(portal_path).conn)
+    [row] = [m for m in messages if m["recipient"] == "nurse@clinic.example"]
+    assert (row["status"], row["attempts"]) == ("queued", 1) and row["error"].startswith("ConnectionRefusedError")
+    assert row["attachments"] is not None  # held for the next attempt
+
+
+def test_without_a_mail_server_the_email_is_kept_in_the_outbox_and_says_so(portal_path):
+    client, token = maria(portal_path)
+    response = client.post("/portal/send/confirm", data=choices(token, recipient="kept@clinic.example"))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h1>Kept in the outbox, not sent</h1>" in html and "was not sent to kept@clinic.example" in html
+    assert "Kept in the outbox, not sent: No mail server is set up here" in history(client)
 
 
 @responses.activate
