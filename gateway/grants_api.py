@@ -1,11 +1,23 @@
 """The portal's JSON view of consent grants: the apps an account has allowed, and withdrawing one."""
+import functools
+
 from flask import Blueprint, jsonify
 
 from smart_auth import consent
 
-from .web_auth import account_required, current_account, db
+from .web_auth import current_account, db
 
 bp = Blueprint("grants_api", __name__, url_prefix="/portal/api/grants")
+
+
+def account_required(view):
+    """Answer 401 in JSON without a portal login (a program cannot follow the pages' redirect to a form)."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_account() is None:
+            return jsonify(error="login_required", error_description="Log in to the portal first."), 401
+        return view(*args, **kwargs)
+    return wrapped
 
 
 @bp.get("")
