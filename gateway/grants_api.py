@@ -8,6 +8,7 @@ from smart_auth import consent
 from .web_auth import current_account, db
 
 bp = Blueprint("grants_api", __name__, url_prefix="/portal/api/grants")
+MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer; a bigger id names no grant (and overflows the driver)
 
 
 def account_required(view):
@@ -30,6 +31,6 @@ def list_grants():
 @account_required
 def revoke(grant_id):
     """Withdraw a grant (send the page's CSRF token as X-CSRF-Token); its tokens stop working at once."""
-    if not consent.revoke(db(), current_account()["uid"], grant_id):
+    if grant_id > MAX_ROW_ID or not consent.revoke(db(), current_account()["uid"], grant_id):
         return jsonify(error="not_found", error_description="No such grant on this account."), 404
     return "", 204

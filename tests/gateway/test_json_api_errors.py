@@ -60,3 +60,12 @@ def test_http_errors_on_the_practice_api_are_json_with_its_message_key(app_db):
 def test_pages_keep_their_html_error_page(app_db):
     response = app_db[0].test_client().get("/portal/nothing-here")
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("grant_id", [2 ** 63, 10 ** 30])
+def test_a_grant_id_beyond_sqlite_integers_is_404_not_500(logged_in, grant_id):
+    with logged_in.session_transaction() as session:
+        session["csrf"] = "known-token"
+    response = logged_in.delete(f"/portal/api/grants/{grant_id}", headers={"X-CSRF-Token": "known-token"})
+    assert response.status_code == 404
+    assert response.json == {"error": "not_found", "error_description": "No such grant on this account."}
