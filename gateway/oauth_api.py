@@ -8,6 +8,7 @@ from smart_auth.server import current_server
 
 from . import csrf
 from .access import db_conn
+from .json_input import request_json
 
 bp = Blueprint("oauth_api", __name__)
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type",
@@ -50,7 +51,7 @@ def revoke():
 @bp.post("/oauth/register")
 @csrf.exempt
 def register():
-    if not request.is_json or not isinstance(request.get_json(silent=True), dict):
+    if not request.is_json or not isinstance(request_json(), dict):
         return jsonify(error="invalid_request", error_description="Send the client metadata as a JSON object."), 400
     return current_server().create_endpoint_response("client_registration")
 

@@ -10,7 +10,6 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _TEXT = {"type": "string"}
-_BOUNDED = {"type": "string", "maxLength": 4096}
 
 
 def ref(name):
@@ -38,9 +37,9 @@ SECURITY = {
                                          "client_secret_post and private_key_jwt send them in the form instead."},
 }
 CLIENT_AUTH = [{"clientSecretBasic": []}, {}]  # {}: form credentials, an assertion, or a public client_id
-_CLIENT_FIELDS = {"client_id": _BOUNDED, "client_secret": _BOUNDED,
-                  "client_assertion_type": {"type": "string", "enum": [ASSERTION_TYPE]},
-                  "client_assertion": {**_BOUNDED, "description": "A JWT signed RS384 or ES384 (RFC 7523)."}}
+_CLIENT_FIELDS = {"client_id": _TEXT, "client_secret": _TEXT,
+                  "client_assertion_type": {"type": "string", "description": f"{ASSERTION_TYPE} with an assertion"},
+                  "client_assertion": {"type": "string", "description": "A JWT signed RS384 or ES384 (RFC 7523)."}}
 
 
 def _grant(name, required, **fields):
@@ -52,10 +51,10 @@ SCHEMAS = {
     "OAuthError": {"type": "object", "required": ["error"], "properties": {
         "error": _TEXT, "error_description": _TEXT, "error_uri": _TEXT}},
     "TokenRequest": {"oneOf": [
-        _grant("authorization_code", ["code"], code=_BOUNDED, redirect_uri=_BOUNDED,
+        _grant("authorization_code", ["code"], code=_TEXT, redirect_uri=_TEXT,
                code_verifier={"type": "string", "description": "PKCE (RFC 7636), S256"}),
-        _grant("refresh_token", ["refresh_token"], refresh_token=_BOUNDED, scope=_BOUNDED),
-        _grant("client_credentials", ["scope"], scope=_BOUNDED),
+        _grant("refresh_token", ["refresh_token"], refresh_token=_TEXT, scope=_TEXT),
+        _grant("client_credentials", ["scope"], scope=_TEXT),
     ]},
     "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
                       "properties": {"access_token": _TEXT, "token_type": {"const": "Bearer"},
@@ -63,25 +62,25 @@ SCHEMAS = {
                                      "id_token": _TEXT, "patient": _TEXT, "need_patient_banner": {"type": "boolean"},
                                      "smart_style_url": _TEXT}},
     "TokenQuery": {"type": "object", "required": ["token"], "properties": {
-        "token": _BOUNDED, "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+        "token": _TEXT, "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
         **_CLIENT_FIELDS}},
     "Introspection": {"type": "object", "required": ["active"], "properties": {
         "active": {"type": "boolean"}, "scope": _TEXT, "client_id": _TEXT, "token_type": _TEXT,
         "exp": {"type": "integer"}, "iat": {"type": "integer"}, "sub": _TEXT, "iss": _TEXT, "patient": _TEXT,
         "fhirUser": _TEXT}},
     "ClientMetadata": {"type": "object", "properties": {
-        "client_name": {"type": "string", "maxLength": 200},
-        "redirect_uris": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 2000}},
+        "client_name": {"type": "string"},
+        "redirect_uris": {"type": "array", "items": {"type": "string"}},
         "token_endpoint_auth_method": {"type": "string", "enum": discovery.AUTH_METHODS},
         "grant_types": {"type": "array", "items": {"type": "string", "enum": ["authorization_code", "refresh_token"]}},
         "response_types": {"type": "array", "items": {"const": "code"}},
-        "scope": {"type": "string", "maxLength": 2000,
+        "scope": {"type": "string",
                   "description": "patient/, launch/patient, openid, fhirUser, offline_access, online_access"},
         "jwks": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array",
                                                                                 "items": {"type": "object"}}}},
-        "jwks_uri": {"type": "string", "maxLength": 2000}, "client_uri": {"type": "string", "maxLength": 2000},
-        "logo_uri": {"type": "string", "maxLength": 2000},
-        "contacts": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 254}}}},
+        "jwks_uri": {"type": "string"}, "client_uri": {"type": "string"},
+        "logo_uri": {"type": "string"},
+        "contacts": {"type": "array", "items": {"type": "string"}}}},
     "ClientInformation": {"type": "object", "required": ["client_id"], "properties": {
         "client_id": _TEXT, "client_secret": _TEXT, "client_id_issued_at": {"type": "integer"},
         "client_secret_expires_at": {"type": "integer"}, "client_type": _TEXT,

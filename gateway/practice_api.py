@@ -14,6 +14,7 @@ from smart_auth.enrollment_status import chart_parties
 from . import store
 from .csrf import exempt
 from .enrollment_context import enrollment_context
+from .json_input import request_json
 from .store import enrollment as enrollment_store
 from .web_auth import db
 
@@ -126,7 +127,7 @@ def status(patient_uid):
 def invite(patient_uid):
     practice_id, actor = caller("update")
     patient = _patient(practice_id, patient_uid)
-    people = invitees(request.get_json(silent=True))
+    people = invitees(request_json())
     ctx = enrollment_context()
     made = enrollment.invite_people(ctx, patient, people, actor)
     return jsonify({"invites": [invite_json(i, ctx.secret) for i in made]}), 201

@@ -115,3 +115,12 @@ def test_invite_rows_with_wrong_json_types_are_400_not_500(api, people, problem)
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request" and response.json["problems"] == [problem]
     assert response.json["message"] == problem
+
+
+def test_json_nested_5000_deep_is_400_not_500(api):
+    client, _, headers = api
+    deep = '{"people": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client.post("/practice/api/patients/pat-1/invites", data=deep, content_type="application/json",
+                           headers=headers("system/Patient.cruds"))
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert response.json["message"] == 'Send JSON like {"people": [{"relation": "self", "email": "..."}]}.'
