@@ -51,9 +51,35 @@ def revoke():
 @bp.post("/oauth/register")
 @csrf.exempt
 def register():
-    if not request.is_json or not isinstance(request_json(), dict):
+    if not request.is_json:
         return jsonify(error="invalid_request", error_description="Send the client metadata as a JSON object."), 400
+    problem = metadata_type_problem(request_json())
+    if problem:
+        return jsonify(error="invalid_client_metadata", error_description=problem), 400
     return current_server().create_endpoint_response("client_registration")
+
+
+# RFC 7591 section 2: the JSON type of each metadata field (Authlib and our rules assume them and crash otherwise).
+METADATA_STRINGS = ("client_name", "client_uri", "logo_uri", "scope", "tos_uri", "policy_uri", "jwks_uri",
+                    "software_id", "software_version", "software_statement", "token_endpoint_auth_method")
+METADATA_ARRAYS = ("redirect_uris", "grant_types", "response_types", "contacts")
+
+
+def metadata_type_problem(metadata):
+    """The sentence saying which field of the registration body has the wrong JSON type, or None."""
+    if not isinstance(metadata, dict):
+        return "Send the client metadata as a JSON object."
+    for name in METADATA_STRINGS:
+        if name in metadata and not isinstance(metadata[name], str):
+            return f"{name} must be a string."
+    for name in METADATA_ARRAYS:
+        value = metadata.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return f"{name} must be an array of strings."
+    keys = metadata["jwks"].get("keys") if isinstance(metadata.get("jwks"), dict) else None
+    if "jwks" in metadata and not (isinstance(keys, list) and all(isinstance(key, dict) for key in keys)):
+        return "jwks must be a JSON Web Key Set: an object whose keys is an array of objects."
+    return None
 
 
 @bp.get("/oauth/jwks")
