@@ -75,7 +75,7 @@ PRACTICE_SCHEMAS = {
         "message": _TEXT, "problems": {"type": "array", "items": _TEXT}}},
     "Invitee": {"type": "object", "required": ["relation"], "properties": {
         "relation": {"type": "string", "enum": list(RELATIONS)},
-        "email": nullable({"type": "string", "maxLength": FIELD_LIMITS["email"]}),
+        "email": nullable({"type": "string", "format": "email", "maxLength": FIELD_LIMITS["email"]}),
         "phone": nullable({"type": "string", "maxLength": FIELD_LIMITS["phone"]}),
         "text_link": {"type": "boolean", "description": "Also text the link (the default when only a phone)."}}},
     "InviteRequest": {"type": "object", "required": ["people"], "properties": {
@@ -97,7 +97,7 @@ PRACTICE_SCHEMAS = {
 }
 
 
-def _practice(summary, ok, *errors, body=None, **extra):
+def _practice(summary, ok, *errors, body=None, example=None, **extra):
     """One practice API operation: bearer token, its success answer and its error answers."""
     responses = {**ok, "401": {**practice_error("No, an unknown or an expired bearer token."),
                                "headers": {"WWW-Authenticate": {"schema": _TEXT}}},
@@ -105,7 +105,7 @@ def _practice(summary, ok, *errors, body=None, **extra):
     responses.update({status: practice_error(text) for status, text in errors})
     operation = {"summary": summary, "security": [{"practiceToken": []}], "responses": responses, **extra}
     if body:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body), "example": example}}}
     return operation
 
 
@@ -125,7 +125,8 @@ PRACTICE_PATHS = {
         _NOT_FOUND)},
     "/practice/api/patients/{patient_uid}/invites": {"parameters": [_PATIENT], "post": _practice(
         "Invite people to a chart; each invite's access code is in the answer",
-        {"201": json_body(ref("Invites"), "The new invitations")}, _BAD_BODY, _NOT_FOUND, body="InviteRequest")},
+        {"201": json_body(ref("Invites"), "The new invitations")}, _BAD_BODY, _NOT_FOUND, body="InviteRequest",
+        example={"people": [{"relation": "self", "email": "patient@example.com", "phone": "555-010-0001"}]})},
     "/practice/api/invites/{invite_uid}": {"parameters": [_INVITE], "get": _practice(
         "One invitation", {"200": json_body(ref("Invite"), "The invitation")}, _NOT_FOUND)},
     "/practice/api/invites/{invite_uid}/{action}": {

@@ -62,7 +62,8 @@ SCHEMAS = {
                                      "id_token": _TEXT, "patient": _TEXT, "need_patient_banner": {"type": "boolean"},
                                      "smart_style_url": _TEXT}},
     "TokenQuery": {"type": "object", "required": ["token"], "properties": {
-        "token": _TEXT, "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+        "token": _TEXT, "token_type_hint": {"type": "string", "description": "access_token or refresh_token; empty is "
+                                                                       "ignored, others are unsupported_token_type"},
         **_CLIENT_FIELDS}},
     "Introspection": {"type": "object", "required": ["active"], "properties": {
         "active": {"type": "boolean"}, "scope": _TEXT, "client_id": _TEXT, "token_type": _TEXT,

@@ -7,6 +7,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from schemathesis.generation.meta import TestPhase
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
                                                response_headers_conformance, response_schema_conformance,
@@ -25,6 +26,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]
 CHECKS_WITHOUT_CREDENTIALS = [check for check in CHECKS if check is not negative_data_rejection]
 MAX_EXAMPLES = 25
+BODY_EXAMPLES = 50  # a body has more to get wrong: 25 missed the invite-row 500 that 50 finds
 PHASES = [Phase.explicit, Phase.generate]  # no shrinking: a failure is reported as found, within the time box
 
 
@@ -35,13 +37,23 @@ class Credentials:
         self.practice = {"Authorization": f"Bearer {issue_access_token(db, 'ehr', 'system/Patient.cruds', None)}"}
         client, secret = clients.register_client(db, "Fuzz app", ["https://app.example/cb"], "confidential")
         self.basic = (client.client_id, secret)
-        accounts.create_account(db, "fuzz@example.com", "Secret-Pass1", confirmed=True)
+        account = accounts.create_account(db, "fuzz@example.com", "Secret-Pass1", confirmed=True)
+        accounts.link_account_to_chart(db, account["id"], 1)
+        self.known_ids = self._known_ids(app.test_client())
         browser = app.test_client()
         assert portal_login(browser, "fuzz@example.com").status_code == 302
         with browser.session_transaction() as session:
             session["csrf"] = session.get("csrf") or "fuzz-csrf-token"
             self.csrf = session["csrf"]
         self.cookies = {COOKIE: browser.get_cookie(COOKIE).value}
+
+    def _known_ids(self, api):
+        """Ids that exist, so that generated requests also reach the handlers' success paths."""
+        made = api.post("/practice/api/patients/pat-1/invites", headers=self.practice,
+                        json={"people": [{"relation": "parent", "email": "parent@example.com"}]})
+        people = api.get("/practice/api/patients/pat-1/enrollment", headers=self.practice).json["people"]
+        return {"patient_uid": "pat-1", "invite_uid": made.json["invites"][0]["id"],
+                "link_uid": next(p["link"] for p in people if p["link"])}
 
     def for_operation(self, path):
         """(headers, cookies, transport kwargs) that reach the handler of ``path``."""
@@ -79,21 +91,33 @@ def test_answers_match_the_description_with_and_without_credentials(api_schema, 
     if mode is GenerationMode.NEGATIVE and not can_be_invalid(operation.path, operation.method):
         return  # any value is valid (a path id of any text, or no input): the valid run covered it
     headers, cookies, transport = fuzz_app[1].for_operation(operation.path)
-    # Credentials are fixed in the strategy so that invalid data never means "credentials left out"; the
-    # second call sends none, and must be refused (or served, for public operations) as described.
-    strategy = operation.as_strategy(mode, headers=headers or None, cookies=cookies or None)
+    seen = []
 
-    @given(case=strategy)
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, phases=PHASES,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    @given(case=strategy(operation, mode, fuzz_app[1].known_ids, headers=headers or None, cookies=cookies or None))
+    @settings(max_examples=BODY_EXAMPLES if operation.body else MAX_EXAMPLES, deadline=None, derandomize=True,
+              database=None, phases=PHASES, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     def call(case):
-        case.call_and_validate(checks=CHECKS, **transport)
-        for name in list(headers):
+        seen.append(case.call_and_validate(checks=CHECKS, **transport).status_code)
+        for name in headers:
             case.headers.pop(name, None)
         case.cookies = {}
         case.call_and_validate(checks=CHECKS_WITHOUT_CREDENTIALS)
 
     call()
+    # The credentials work: generated requests got past authentication to the handlers.
+    assert any(status != 401 for status in seen), seen
+
+
+def strategy(operation, mode, known_ids, **credentials):
+    """Generated cases with the credentials fixed (so invalid data never means "credentials left out"), at
+    generated ids and at ids that exist, plus the description's own examples."""
+    known = {name: value for name, value in known_ids.items() if "{" + name + "}" in operation.path}
+    cases = operation.as_strategy(mode, **credentials)
+    if known:
+        cases |= operation.as_strategy(mode, path_parameters=known, **credentials)
+    if known and mode is GenerationMode.POSITIVE:
+        cases |= operation.as_strategy(mode, path_parameters=known, phase=TestPhase.EXAMPLES, **credentials)
+    return cases
 
 
 def can_be_invalid(path, method):
