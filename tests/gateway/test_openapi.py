@@ -45,3 +45,35 @@ def test_the_description_is_valid_openapi(app):
     labels = {result.ok().label for result in schema.get_all_operations()}  # each Ok: no operation failed to load
     # schemathesis leaves out the operation that serves the description itself
     assert labels == {f"{method.upper()} {path}" for path, method in flask_operations(app)} - {"GET /openapi.json"}
+
+
+def test_success_answers_match_the_description(tmp_path):
+    """The answers fuzzing rarely reaches (a token, an active introspection, a registration) fit it too."""
+    from smart_auth import clients
+    from tests.smart_auth.oauth_helpers import Keys, assertion_form
+    from tests.web_helpers import make_app
+
+    app, db = make_app(tmp_path)
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    web, keys = app.test_client(), Keys()
+    backend, _ = clients.register_client(db, "EHR back end", [], "backend", "system/Patient.rs", jwks=keys.jwks())
+    token = web.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "system/Patient.rs",
+                                           **assertion_form(backend.client_id, keys.rsa)})
+    assert token.status_code == 200 and token.headers["Cache-Control"] == "no-store"
+    schema["/oauth/token"]["POST"].validate_response(token)
+    app_client, secret = clients.register_client(db, "App", ["https://app.example/cb"], "confidential")
+    active = web.post("/oauth/introspect", data={"token": token.json["access_token"]},
+                      auth=(backend.client_id, "not-its-secret"))
+    assert active.status_code == 401
+    schema["/oauth/introspect"]["POST"].validate_response(active)
+    own = web.post("/oauth/introspect", data={"token": token.json["access_token"],
+                                             **assertion_form(backend.client_id, keys.rsa)})
+    assert own.status_code == 200 and own.json["active"] is True and own.json["scope"] == "system/Patient.rs"
+    schema["/oauth/introspect"]["POST"].validate_response(own)
+    registered = web.post("/oauth/register", json={"client_name": "New app", "redirect_uris": ["https://new.example/cb"],
+                                                   "token_endpoint_auth_method": "client_secret_basic"})
+    assert registered.status_code == 201 and registered.json["client_secret"]
+    schema["/oauth/register"]["POST"].validate_response(registered)
+    revoked = web.post("/oauth/revoke", data={"token": "unknown"}, auth=(app_client.client_id, secret))
+    assert revoked.status_code == 200 and revoked.json == {}
+    schema["/oauth/revoke"]["POST"].validate_response(revoked)
