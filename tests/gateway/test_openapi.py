@@ -36,7 +36,8 @@ def test_served_publicly_as_json(client):
 def test_every_described_operation_is_a_route_and_every_route_is_described(app, client):
     described = described_operations(client.get("/openapi.json").json)
     assert described == flask_operations(app)
-    assert ("/oauth/token", "post") in described and ("/practice/api/invites/{invite_uid}/{action}", "post") in described
+    assert ("/oauth/token", "post") in described
+    assert ("/practice/api/invites/{invite_uid}/{action}", "post") in described
 
 
 def test_the_description_is_valid_openapi(app):
@@ -70,7 +71,8 @@ def test_success_answers_match_the_description(tmp_path):
                                              **assertion_form(backend.client_id, keys.rsa)})
     assert own.status_code == 200 and own.json["active"] is True and own.json["scope"] == "system/Patient.rs"
     schema["/oauth/introspect"]["POST"].validate_response(own)
-    registered = web.post("/oauth/register", json={"client_name": "New app", "redirect_uris": ["https://new.example/cb"],
+    registered = web.post("/oauth/register", json={"client_name": "New app",
+                                                   "redirect_uris": ["https://new.example/cb"],
                                                    "token_endpoint_auth_method": "client_secret_basic"})
     assert registered.status_code == 201 and registered.json["client_secret"]
     schema["/oauth/register"]["POST"].validate_response(registered)
