@@ -61,12 +61,19 @@ def generate(db, patients, seed):
     """
     from fixtures import synthetic
 
+    from .errors import ChartError
+
     database = store.connect(db)
     started = time.perf_counter()
-    summary = synthetic.generate(database, patients, seed)
+    try:
+        summary = synthetic.generate(database, patients, seed)
+    except ChartError as exc:
+        raise click.ClickException(exc.message)
     store.optimize(database)
     seconds = time.perf_counter() - started
-    click.echo(f"Generated {patients} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s")
+    resumed = f"; {summary['skipped']} more were already there (a resumed run)" if summary["skipped"] else ""
+    click.echo(f"Generated {summary['patients']} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s"
+               + resumed)
 
 
 @cli.command()
@@ -83,11 +90,12 @@ def serve(db, host, port, workers, threads):
     _serve(db, host, port, workers, threads)
 
 
-def _serve(db, host, port, workers, threads):
+def _serve(db, host, port, workers, threads, demo=False):
     from .server import run
 
     base_url = os.environ.get("GATEWAY_BASE_URL") or f"http://{host}:{port}"
-    run({"DB": db, "BASE_URL": base_url}, f"{host}:{port}", workers, threads)
+    # DEMO (the published demo secret, the outbox page) is never read from the environment: only `demo` sets it.
+    run({"DB": db, "BASE_URL": base_url, **({"DEMO": True} if demo else {})}, f"{host}:{port}", workers, threads)
 
 
 @cli.command()
@@ -110,7 +118,7 @@ def demo(db, port, reset):
     from .demo_guide import guide
 
     click.echo(guide(database, f"http://127.0.0.1:{port}"))
-    _serve(db, "127.0.0.1", port, 2, 4)
+    _serve(db, "127.0.0.1", port, 2, 4, demo=True)
 
 
 @cli.group()
@@ -289,6 +297,24 @@ def _change_client(change, db, client_id, done):
     click.echo(f"{done} client {client_id}")
 
 
+@cli.command()
+@db_option
+def prune(db):
+    """Delete what is past use: ended sessions, old attempts, spent codes, expired or revoked tokens, old launches.
+
+    The server also does this at start and every GATEWAY_PRUNE_INTERVAL seconds (default 600); run it from
+    cron instead when that is set to 0. The access log and the enrollment audit are never pruned.
+
+    Example: fhir-gateway prune --db var/gateway.db
+    """
+    from .store import pruning as prune_store
+
+    database = store.connect(db)
+    deleted = prune_store.prune(database.conn, time.time())
+    for kind, count in deleted.items():
+        click.echo(f"{count:>8}  {kind}")
+
+
 @cli.group()
 def keys():
     """The id_token signing keys."""
@@ -304,7 +330,15 @@ def keys_rotate(db, keep):
     """
     from smart_auth import keys as signing_keys
 
-    kid = signing_keys.rotate_signing_key(store.connect(db), keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+    from . import config
+
+    secret = config.load({"DB": db})["SECRET_KEY"]
+    try:
+        kid = signing_keys.rotate_signing_key(store.connect(db), secret,
+                                              keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+    except signing_keys.KeyLocked as exc:
+        raise click.ClickException(f"{exc}: run with the GATEWAY_SECRET_KEY the server uses "
+                                   "(or keep the secret file beside the database)")
     click.echo(f"Signing with new key {kid}")
 
 

@@ -1,24 +1,33 @@
 """Layered configuration: safe local defaults, then ``GATEWAY_*`` environment variables, then the caller's dict."""
 import os
+import secrets
+import tempfile
 
 DEMO_SECRET = "demo-only-secret-change-me"
 
 DEFAULTS = {
     "DB": os.path.join("var", "gateway.db"),
     "BASE_URL": "http://127.0.0.1:8080",
-    "SECRET_KEY": DEMO_SECRET,
+    "SECRET_KEY": None,  # unset: a random secret kept beside the database (kept_secret)
+    "DEMO": False,  # set only by ``fhir-gateway demo``: the demo secret and the demo outbox page
     "ENV": "development",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TIMEZONE": "America/Los_Angeles",
     "REGISTRATION_APPROVAL": "0",
+    # Request threads of one process that may wait on outbound calls at once (gateway/outbound.py).
+    "OUTBOUND_SLOTS": 2,
+    "PRUNE_INTERVAL": 600,  # seconds between pruning rounds run from requests (0: only at start and by the CLI)
+    # How many reverse proxies in front of the gateway may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
+    "TRUSTED_PROXIES": 0,
 }
 # Variables read from the environment as GATEWAY_<NAME>.
-ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL")
+ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
+            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES")
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
                "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
 ENV_KEYS += NOTIFY_KEYS
-INT_KEYS = {"MAX_CONTENT_LENGTH"}
+INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES"}
 
 
 class ConfigError(RuntimeError):
@@ -32,10 +41,61 @@ def load(overrides=None, environ=None):
     for key in ENV_KEYS:
         value = environ.get(f"GATEWAY_{key}")
         if value is not None:
-            config[key] = int(value) if key in INT_KEYS else value
+            config[key] = _integer(key, value) if key in INT_KEYS else value
     config.update(overrides or {})
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     config["FHIR_BASE"] = config["BASE_URL"] + "/fhir"
-    if config["ENV"] == "production" and config["SECRET_KEY"] in (DEMO_SECRET, "", None):
+    if int(config["TRUSTED_PROXIES"]) < 0:
+        raise ConfigError("GATEWAY_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = DEMO_SECRET if config["DEMO"] else kept_secret(config["DB"])
+    if config["ENV"] == "production" and config["SECRET_KEY"] == DEMO_SECRET:
         raise ConfigError("GATEWAY_SECRET_KEY must be set to a real secret when GATEWAY_ENV=production")
     return config
+
+
+def secret_path(db_path):
+    """Where a deployment without GATEWAY_SECRET_KEY keeps its secret: ``var/gateway.db`` -> ``var/gateway.secret``."""
+    return os.path.splitext(db_path)[0] + ".secret"
+
+
+def kept_secret(db_path):
+    """The secret kept beside the database, generated (owner-only) on first use; every worker and restart reads it.
+
+    It lives outside the database on purpose: a copy of the database alone opens no sealed PIN or private key.
+    """
+    if db_path == ":memory:":
+        return secrets.token_urlsafe(32)
+    path = secret_path(db_path)
+    if not os.path.exists(path):
+        _create_secret(path)
+    with open(path, encoding="ascii") as f:
+        value = f.read().strip()
+    if not value:
+        raise ConfigError(f"the secret file {path} is empty: delete it or set GATEWAY_SECRET_KEY")
+    return value
+
+
+def _create_secret(path):
+    # Written whole to a private temporary file, then linked into place: link() never replaces an existing
+    # file, so two processes starting at once agree on the first secret and nobody reads a half-written one.
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".secret-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
+def _integer(key, value):
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"GATEWAY_{key} must be a whole number, not {value!r}") from None

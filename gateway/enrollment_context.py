@@ -14,6 +14,6 @@ def enrollment_context():
 
 
 def outbox_visible():
-    """The demo outbox page is shown only while nothing is really sent and never in production."""
+    """The outbox page exists only in ``fhir-gateway demo`` (never ``serve``), while nothing is really sent."""
     config = current_app.config
-    return config.get("ENV") != "production" and not config.get("SMTP_HOST")
+    return bool(config.get("DEMO")) and config.get("ENV") != "production" and not config.get("SMTP_HOST")

@@ -571,8 +571,26 @@ INSERT OR IGNORE INTO access_log.disclosures SELECT * FROM main.disclosures;
 DROP TABLE main.disclosures;
 """
 
+# Web sessions findable by account, so a password reset can end the account's other sessions.
+WEB_SESSIONS_BY_ACCOUNT = """
+ALTER TABLE web_sessions ADD COLUMN account_id INTEGER;
+CREATE INDEX IF NOT EXISTS web_sessions_account ON web_sessions(account_id);
+"""
+
+# Pruning (gateway/store/pruning.py) deletes by expiry: these indexes keep each DELETE a range scan.
+PRUNE_INDEXES = """
+CREATE INDEX IF NOT EXISTS web_sessions_expires ON web_sessions(expires_at);
+CREATE INDEX IF NOT EXISTS attempts_at ON attempts(at);
+CREATE INDEX IF NOT EXISTS oauth_codes_expires ON oauth_codes(expires_at);
+CREATE INDEX IF NOT EXISTS access_tokens_expires ON access_tokens(expires_at);
+CREATE INDEX IF NOT EXISTS access_tokens_revoked ON access_tokens(token_hash) WHERE revoked = 1;
+CREATE INDEX IF NOT EXISTS refresh_tokens_expires ON refresh_tokens(expires_at);
+CREATE INDEX IF NOT EXISTS refresh_tokens_revoked ON refresh_tokens(token_hash) WHERE revoked = 1;
+CREATE INDEX IF NOT EXISTS seen_assertions_expires ON seen_assertions(expires_at);
+"""
+
 MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD,
-              ACCESS_LOG_MOVE]
+              ACCESS_LOG_MOVE, PRUNE_INDEXES, WEB_SESSIONS_BY_ACCOUNT]
 
 
 def migrate(conn):

@@ -25,14 +25,6 @@ AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "stat
                     "code_challenge_method", "launch", "nonce", "prompt")
 
 
-@bp.after_request
-def refuse_framing(response):
-    """The login, picker and consent pages must not be framed by another site (clickjacking)."""
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    return response
-
-
 def _params():
     return {k: request.values[k] for k in AUTHORIZE_PARAMS if k in request.values}
 

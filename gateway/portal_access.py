@@ -4,7 +4,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from smart_auth import accounts, consent
-from smart_auth.scopes import InvalidScope, parse_scope
+from smart_auth.scope_words import describe
 
 from . import disclosures
 from .access import db_conn
@@ -16,39 +16,6 @@ from .store import oauth as oauth_store
 from .web_auth import current_account, db
 
 bp = Blueprint("access", __name__, url_prefix="/portal")
-
-TYPE_WORDS = {
-    "*": "everything in the record", "Patient": "profile (name, birth date, contact details)",
-    "Condition": "diagnoses", "MedicationRequest": "prescriptions", "MedicationStatement": "medications",
-    "AllergyIntolerance": "allergies", "Immunization": "immunizations", "Procedure": "procedures",
-    "CarePlan": "care plans", "Observation": "lab results", "DiagnosticReport": "lab reports",
-    "Appointment": "appointments", "Practitioner": "care team's names", "Organization": "practices' names",
-}
-OTHER_WORDS = {
-    "offline_access": "Keep access while you are not using the app, until you revoke it",
-    "online_access": "Keep access while you are using the app",
-    "openid": "Know who you are", "fhirUser": "Know who you are", "launch/patient": "Know which record you chose",
-}
-
-
-def scope_words(scope):
-    """A granted scope string as sentences a person can read ("See diagnoses", "Change nothing" is implied)."""
-    lines = []
-    for item in (scope or "").split():
-        if item in OTHER_WORDS:
-            lines.append(OTHER_WORDS[item])
-            continue
-        try:
-            parsed = parse_scope(item)
-        except InvalidScope:
-            continue
-        if parsed is None:
-            continue
-        verb = "See and change" if parsed.interactions & set("cud") else "See"
-        limit = " (only " + ", ".join(v.split("|")[-1] for _, v in parsed.query) + ")" if parsed.query else ""
-        lines.append(f"{verb} {TYPE_WORDS.get(parsed.resource_type, parsed.resource_type)}{limit}")
-    return list(dict.fromkeys(lines))
-
 
 def _iso(seconds):
     if not seconds:
@@ -73,7 +40,7 @@ def _people():
 def apps():
     grants = connected_apps.grants_of_record(db_conn(), g.record["patient_uid"])
     people, me = _people(), current_account()["uid"]
-    shown = [dict(grant, words=scope_words(grant["scope"]), granted=_iso(grant["created_at"]),
+    shown = [dict(grant, words=describe(grant["scope"]), granted=_iso(grant["created_at"]),
                   last_used=_iso((grant["last_used_ms"] or 0) // 1000), expires=_iso(grant["expires_at"]),
                   by=people.get(grant["account_uid"], grant["account_name"] or "Someone"),
                   can_revoke=grant["account_uid"] == me or g.record["relation"] == "self") for grant in grants]

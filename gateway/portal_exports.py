@@ -12,6 +12,7 @@ from .locale_dates import request_locale
 from .portal_records import record_required
 from .store.chart import utc_now
 from .web_auth import current_account, db
+from .web_headers import PRINT_POLICY, talisman
 
 bp = Blueprint("exports", __name__, url_prefix="/portal")
 
@@ -32,6 +33,7 @@ def _build(choices):
 
 
 @bp.route("/download", methods=["GET", "POST"])
+@talisman(content_security_policy=PRINT_POLICY)  # "View" shows the printable summary with its own style sheet
 @record_required
 def download():
     """The download form; a valid POST answers with the file and logs the download."""

@@ -9,17 +9,19 @@ from smart_auth import limits, links, registration, verification
 from smart_auth.accounts import AccountError
 
 from .enrollment_context import enrollment_context, outbox_visible
+from .sessions import rotate_session
 from .web_auth import account_required, client_address, current_account, db
 
 bp = Blueprint("signup", __name__, url_prefix="/portal")
-FORM_LIMIT, FORM_WINDOW = 10, 15 * 60
+# Per client address and per email named, never site-wide: a stranger can slow one mailbox's messages
+# but cannot stop everyone's sign-up or reset.
+ADDRESS_LIMIT, EMAIL_LIMIT, FORM_WINDOW = 10, 3, 15 * 60
 
 
-def _limited(kind):
-    """Count one submission of a public form from this address; raise TooManyAttempts past the limit."""
-    key = limits.key(kind, client_address())
-    limits.check(db().conn, key, FORM_LIMIT, FORM_WINDOW)
-    limits.record_failure(db().conn, key)
+def _limited(kind, email):
+    """Count one submission of a public form from this address for ``email``; raise TooManyAttempts past a limit."""
+    limits.reserve(db().conn, (limits.key(f"{kind}-addr", client_address()), ADDRESS_LIMIT, FORM_WINDOW),
+                   (limits.key(f"{kind}-email", (email or "").strip()), EMAIL_LIMIT, FORM_WINDOW))
 
 
 def _link_problem(exc):
@@ -59,7 +61,7 @@ def signup():
         return render_template("portal/enroll/signup.html", errors=[], form={})
     form = {k: request.form.get(k, "") for k in ("email", "name")}
     try:
-        _limited("signup")
+        _limited("signup", form["email"])
         account = registration.sign_up(enrollment_context(), form["email"], request.form.get("password", ""),
                                        form["name"], session.get("invite_token"))
     except limits.TooManyAttempts as exc:
@@ -88,7 +90,7 @@ def confirm(token):
 @account_required
 def resend_confirmation():
     try:
-        _limited("confirm-resend")
+        _limited("confirm-resend", current_account()["email"])
     except limits.TooManyAttempts as exc:
         flash(str(exc), "error")
     else:
@@ -104,7 +106,7 @@ def forgot():
         return render_template("portal/enroll/forgot.html", errors=[], sent_to=None)
     email = request.form.get("email", "").strip()
     try:
-        _limited("forgot")
+        _limited("forgot", email)
     except limits.TooManyAttempts as exc:
         return render_template("portal/enroll/forgot.html", errors=[str(exc)], sent_to=None), 429
     registration.request_password_reset(enrollment_context(), email)
@@ -123,7 +125,11 @@ def reset(token):
         return _link_problem(exc)
     except AccountError as exc:
         return render_template("portal/enroll/reset.html", errors=exc.problems, token=token), 400
-    flash("Your password is changed. Log in with the new one.", "info")
+    # The reset ended every session of the account; this browser starts afresh too (new id, no login).
+    session.pop("account_id", None)
+    rotate_session(session)
+    flash("Your password is changed, and every device that was logged in to your account is logged out. "
+          "Log in with the new one.", "info")
     return redirect(url_for("portal.login"))
 
 

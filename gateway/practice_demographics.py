@@ -35,6 +35,9 @@ def check_demographics(form):
                          ("preferred_language", codes.LANGUAGE)):
         if changes[key] and changes[key] not in allowed:
             problems.append(f"Choose a listed value for {key.replace('_code', '').replace('_', ' ')}.")
+    # The chart requires a sex (patients.sex NOT NULL); "Not recorded" is FHIR's administrative gender
+    # "unknown" (and us-core-birthsex UNK), which the chart writes as U.
+    changes["sex"] = changes["sex"] or "U"
     return {k: (v or None) for k, v in changes.items()}, problems
 
 

@@ -2,9 +2,10 @@
 to it, and its access history with staff actions. Read through the same record reader as the portal."""
 from flask import Blueprint, render_template
 
+from smart_auth.scope_words import describe
+
 from . import disclosures, records
 from .access import db_conn
-from .portal_access import scope_words
 from .practice_enrollment import patient_of_practice
 from .record_sections import SECTIONS, section_items
 from .store import accounts as account_store
@@ -26,7 +27,7 @@ def chart(patient_uid):
     links = account_store.links_of_patient(db_conn(), patient["id"])
     people = {account_store.account_by_id(db_conn(), link["account_id"])["uid"]:
               f"{link['name'] or link['email']} ({link['relation']})" for link in links}
-    grants = [dict(grant, words=scope_words(grant["scope"]), by=people.get(grant["account_uid"], "Someone"))
+    grants = [dict(grant, words=describe(grant["scope"]), by=people.get(grant["account_uid"], "Someone"))
               for grant in connected_apps.grants_of_record(db_conn(), patient_uid)]
     history = disclosures.history(patient_uid, people, staff=True)
     return render_template("practice/records.html", patient=patient, sections=sections, links=links,

@@ -22,8 +22,10 @@ class GatewayServer(BaseApplication):
 
 def options(bind, workers, threads):
     """The gunicorn settings the gateway is served with (bench/floor.py serves its floor with the same)."""
+    # secure_scheme_headers={}: gunicorn would otherwise believe X-Forwarded-Proto from any local peer;
+    # forwarded headers are trusted in one place only, GATEWAY_TRUSTED_PROXIES (gateway/app.py).
     return {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-            "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+            "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning", "secure_scheme_headers": {}}
 
 
 def run(config, bind, workers, threads):

@@ -5,6 +5,7 @@ import secrets
 import time
 
 import orjson
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -50,13 +51,20 @@ class DbSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if not session.modified:
             return
-        conn, secure = store.reader(app.config["DB"]), app.config.get("SESSION_COOKIE_SECURE", False)
+        conn = store.reader(app.config["DB"])
+        # Secure whenever this request came over HTTPS (directly, or as the trusted proxy says): a cookie
+        # set over HTTPS must never travel back over plain HTTP.
+        secure = request.is_secure or app.config["BASE_URL"].startswith("https://")
         if session.sid and (session.rotate or not session):
             account_store.delete_session(conn, _hash(session.sid))
         if not session:
             response.delete_cookie(COOKIE, path="/")
             return
-        sid = session.sid if session.sid and not session.rotate else secrets.token_urlsafe(32)
-        now = int(time.time())
-        account_store.save_session(conn, _hash(sid), orjson.dumps(dict(session)).decode(), now, now + LIFETIME)
+        now, data = int(time.time()), orjson.dumps(dict(session)).decode()
+        if session.sid and not session.rotate:
+            account_store.update_session(conn, _hash(session.sid), data, now + LIFETIME, session.get("account_id"))
+            sid = session.sid
+        else:
+            sid = secrets.token_urlsafe(32)
+            account_store.insert_session(conn, _hash(sid), data, now, now + LIFETIME, session.get("account_id"))
         response.set_cookie(COOKIE, sid, max_age=LIFETIME, httponly=True, secure=secure, samesite="Lax", path="/")

@@ -1,20 +1,19 @@
 """Sending an export to a third party: by email through the notification sender, or to a FHIR endpoint as a
 transaction Bundle. Each returns a Result in plain words; the caller logs it as a disclosure."""
 import re
-from html import escape
+import socket
 from dataclasses import dataclass
+from html import escape
 from urllib.parse import urlsplit
 
-import socket
-
-import requests
+import orjson
 
 from smart_auth.notify import Notifier
 
-from . import public_http
+from . import outbound
 from .exports import FHIR_FORMATS, ExportError, transaction_bundle
 
-PUSH_TIMEOUT = 20
+PUSH_DEADLINE = 8  # seconds, the whole call: long enough for a server to save a record, short for a thread
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
@@ -34,7 +33,7 @@ def check_recipient(method, recipient, fmt, allow_http, public_only=False):
     """Validate where a record may be sent; return the cleaned recipient or raise ExportError.
 
     ``public_only`` (production) also refuses a FHIR server that is not on the public internet; push_fhir
-    checks again at connect time (public_http).
+    checks again at connect time (gateway/outbound.py).
     """
     recipient = (recipient or "").strip()
     if method == "email":
@@ -51,7 +50,7 @@ def check_recipient(method, recipient, fmt, allow_http, public_only=False):
         raise ExportError("Enter the FHIR server's base address, starting with https://.")
     if public_only:
         try:
-            public = public_http.public_addresses(parts.hostname, parts.port or 443)
+            public = outbound.public_addresses(parts.hostname, parts.port or 443)
         except (socket.gaierror, UnicodeError, ValueError):
             raise ExportError(f"No server called {parts.hostname} could be found. Check the address.") from None
         if not public:
@@ -79,31 +78,31 @@ def send_email(db, config, export, to, person, sender):
 def push_fhir(endpoint, export, public_only=False):
     """POST the export to a FHIR server as a transaction Bundle; report the server's answer in words.
 
-    With ``public_only`` the connection may go to public internet addresses only (see public_http).
+    With ``public_only`` the connection may go to public internet addresses only (see gateway/outbound.py).
     """
     try:
-        with public_http.session(public_only) as http:
-            response = http.post(endpoint, json=transaction_bundle(export), timeout=PUSH_TIMEOUT,
-                                 headers={"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"},
-                                 allow_redirects=False)
-    except requests.Timeout:
-        return Result("failed", f"The server at {endpoint} did not answer within {PUSH_TIMEOUT} seconds.")
-    except requests.ConnectionError as exc:
-        if public_http.blocked(exc):
-            return Result("failed", f"{endpoint} is not on the public internet; the record was not sent.")
-        return Result("failed", f"Could not reach {endpoint}. Check the address and try again.")
-    except requests.RequestException:
+        response = outbound.request("POST", endpoint, public_only=public_only, deadline=PUSH_DEADLINE,
+                                    data=orjson.dumps(transaction_bundle(export)),
+                                    headers={"Accept": "application/fhir+json",
+                                             "Content-Type": "application/fhir+json"})
+    except outbound.Timeout:
+        return Result("failed", f"The server at {endpoint} did not answer within {PUSH_DEADLINE} seconds.")
+    except outbound.Blocked:
+        return Result("failed", f"{endpoint} is not on the public internet; the record was not sent.")
+    except outbound.Busy:
+        return Result("failed", "Too many records are being sent right now. Please try again in a minute.")
+    except outbound.OutboundError:
         return Result("failed", f"Could not reach {endpoint}. Check the address and try again.")
     answer = _answer(response)
-    if 300 <= response.status_code < 400:  # a record is not re-sent to wherever a server points
+    if 300 <= response.status < 400:  # a record is not re-sent to wherever a server points
         where = response.headers.get("Location", "another address")
-        return Result("failed", f"The server answered with a redirect (HTTP {response.status_code}) to {where}; "
+        return Result("failed", f"The server answered with a redirect (HTTP {response.status}) to {where}; "
                                 "enter that address if you trust it.")
-    if response.status_code < 300:
-        return Result("sent", f"The server accepted the record (HTTP {response.status_code}). {answer}".strip())
-    if response.status_code < 500:
-        return Result("failed", f"The server refused the record (HTTP {response.status_code}). {answer}".strip())
-    return Result("failed", f"The server had a problem (HTTP {response.status_code}). Please try again later.")
+    if response.status < 300:
+        return Result("sent", f"The server accepted the record (HTTP {response.status}). {answer}".strip())
+    if response.status < 500:
+        return Result("failed", f"The server refused the record (HTTP {response.status}). {answer}".strip())
+    return Result("failed", f"The server had a problem (HTTP {response.status}). Please try again later.")
 
 
 def _answer(response):

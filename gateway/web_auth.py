@@ -72,9 +72,7 @@ def current_record():
 
 
 def client_address():
-    """The client's address for attempt limits (the first proxy hop is trusted only when configured)."""
-    if current_app.config.get("TRUST_PROXY"):
-        return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    """The client's address for attempt limits (behind GATEWAY_TRUSTED_PROXIES, ProxyFix has already set it)."""
     return request.remote_addr or "unknown"
 
 

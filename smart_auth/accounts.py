@@ -84,23 +84,21 @@ def create_account(db, email, password, name=None, phone=None, confirmed=False):
 def authenticate(db, email, password, address, kind="account"):
     """Return the account (or staff user) for a login, or raise LoginFailed / TooManyAttempts.
 
-    Limits count failures per email and per client address (15 minutes); an unknown email costs the
-    same hashing time as a known one.
+    Failures are limited per email (a known account can be slowed, never opened) and per client address
+    (one address cannot lock out others), each over 15 minutes; there is no site-wide limit. The attempt
+    is counted before the password is checked, so parallel guesses cannot outrun the limit. An unknown
+    email costs the same hashing time as a known one.
     """
     email = (email or "").strip()
     by_email, by_address = limits.key(f"{kind}-login", email), limits.key(f"{kind}-login-addr", address)
     conn = db.conn
-    limits.check(conn, by_email, ACCOUNT_LIMIT, LIMIT_WINDOW)
-    limits.check(conn, by_address, ADDRESS_LIMIT, LIMIT_WINDOW)
+    counted = limits.reserve(conn, (by_email, ACCOUNT_LIMIT, LIMIT_WINDOW), (by_address, ADDRESS_LIMIT, LIMIT_WINDOW))
     lookup = account_store.staff_by_email if kind == "staff" else account_store.account_by_email
     user = lookup(conn, email)
     if not verify_password(user["password_hash"] if user else _DUMMY_HASH, password or "") or user is None:
-        with store.transaction(conn):
-            limits.record_failure(conn, by_email)
-            limits.record_failure(conn, by_address)
         raise LoginFailed()
-    with store.transaction(conn):
-        limits.clear(conn, by_email)
+    limits.clear(conn, by_email)
+    limits.release(conn, counted[1:])
     return user
 
 

@@ -3,58 +3,17 @@ remembered per account, app, record and requested scopes, which the person can r
 
 ``user/`` scopes are offered as the chosen record's ``patient/`` scopes: the access check holds user/
 scopes to no compartment, and one database serves many practices, so a user/ grant would reach other
-people's charts. ``system/`` scopes belong to backend services and are never offered here.
+people's charts. ``system/`` scopes belong to backend services and are never offered here. The words come
+from ``scope_words``, which Connected apps also uses, so a grant reads as what the person agreed to.
 """
 import time
 from dataclasses import dataclass
 
 from gateway import store
 from gateway.store import oauth as oauth_store
-from mappers import codes
 
+from .scope_words import CATEGORIES, FIXED_WORDS, OPTIONAL_WORDS, actions, filter_words, type_words
 from .scopes import InvalidScope, parse_scope
-
-TYPE_WORDS = {
-    "*": ("Everything in the record", "all of the kinds of information listed by the practice"),
-    "Patient": ("Personal details", "name, date of birth, sex, language, address and phone"),
-    "Condition": ("Health problems", "conditions and diagnoses"),
-    "Observation": ("Results", "lab results and other measurements"),
-    "DiagnosticReport": ("Lab reports", "lab panels and their conclusions"),
-    "MedicationRequest": ("Prescriptions", "medicines prescribed"),
-    "MedicationStatement": ("Medicines", "medicines taken"),
-    "AllergyIntolerance": ("Allergies", "allergies and intolerances"),
-    "Immunization": ("Vaccinations", "vaccines given or declined"),
-    "Procedure": ("Procedures", "operations and other procedures"),
-    "CarePlan": ("Care plans", "plans agreed with the care team"),
-    "Appointment": ("Appointments", "past and upcoming visits"),
-    "Practitioner": ("Care team", "names and contact details of clinicians"),
-    "Organization": ("Practices", "names and addresses of practices"),
-}
-CATEGORIES = {
-    "Condition": [(codes.CONDITION_CATEGORY, "problem-list-item", "Problem list"),
-                  (codes.CONDITION_CATEGORY, "encounter-diagnosis", "Diagnoses made at visits"),
-                  (codes.US_CORE_CONDITION_CATEGORY, "health-concern", "Health concerns")],
-    "Observation": [(codes.OBSERVATION_CATEGORY, "laboratory", "Lab results"),
-                    (codes.OBSERVATION_CATEGORY, "vital-signs", "Vital signs"),
-                    (codes.OBSERVATION_CATEGORY, "social-history", "Social history, such as smoking"),
-                    (codes.OBSERVATION_CATEGORY, "survey", "Questionnaire answers"),
-                    ("http://hl7.org/fhir/us/core/CodeSystem/us-core-category", "sdoh", "Social needs")],
-}
-# Scopes that carry no record data: granted with the rest, listed but not ticked.
-FIXED_WORDS = {
-    "openid": "Confirm to the app that you signed in here",
-    "launch": "Open with the record chosen in the practice console",
-    "launch/patient": "Know which record you chose",
-    "profile": "See the name on your account",
-}
-OPTIONAL_WORDS = {
-    "fhirUser": ("Know who you are", "a link to your own record"),
-    "offline_access": ("Keep access when you are not using the app",
-                       "until you take the access back; without this, access ends soon after you leave the app"),
-    "online_access": ("Keep access while you use the app", "it ends when you stop using it"),
-}
-ACTIONS = (("r", "read"), ("s", "search"), ("c", "add"), ("u", "change"), ("d", "delete"))
-
 
 @dataclass(frozen=True)
 class Choice:
@@ -90,28 +49,15 @@ def grantable(requested):
     return seen
 
 
-def _actions(letters):
-    return " and ".join(word for letter, word in ACTIONS if letter in letters)
-
-
 def _resource_choice(scope, parsed):
-    label, detail = TYPE_WORDS.get(parsed.resource_type, (parsed.resource_type, ""))
-    detail = f"{detail} ({_actions(parsed.interactions)})" if detail else _actions(parsed.interactions)
+    label, covers = type_words(parsed.resource_type, filter_words(parsed.resource_type, parsed.query))
+    detail = f"{covers} ({actions(parsed.interactions)})" if covers else actions(parsed.interactions)
     children = ()
     if parsed.resource_type in CATEGORIES and not parsed.query and parsed.interactions & {"r", "s"}:
         letters = "".join(c for c in "cruds" if c in parsed.interactions)
         children = tuple(Choice(f"patient/{parsed.resource_type}.{letters}?category={system}|{code}", words)
                          for system, code, words in CATEGORIES[parsed.resource_type])
-    elif parsed.query:
-        detail += ", only: " + ", ".join(_category_words(parsed.resource_type, v) for _, v in parsed.query)
     return Choice(scope, label, detail, children=children)
-
-
-def _category_words(resource_type, value):
-    for system, code, words in CATEGORIES.get(resource_type, ()):
-        if value in (f"{system}|{code}", code):
-            return words
-    return value
 
 
 def offered(requested, representative=False):
@@ -146,15 +92,17 @@ def withheld(requested, representative=False):
 def granted(choices, ticked):
     """The scope string granted from the choices and the values the person left ticked.
 
-    A ticked resource scope covers its narrower category choices; unticked, only the ticked categories
-    are granted (SMART granular scopes, e.g. ``patient/Condition.rs?category=...|problem-list-item``).
+    The page offers a type's kinds "instead of all" of it, so a ticked kind narrows the grant to the kinds
+    ticked even when the whole type stays ticked (SMART granular scopes, e.g.
+    ``patient/Observation.rs?category=...|laboratory``). Only offered values count: never more than the app asked.
     """
     ticked, out = set(ticked), []
     for choice in choices:
-        if choice.fixed or choice.value in ticked:
+        kinds = [child.value for child in choice.children if child.value in ticked]
+        if choice.fixed or (choice.value in ticked and not kinds):
             out.append(choice.value)
         else:
-            out += [child.value for child in choice.children if child.value in ticked]
+            out += kinds
     return " ".join(out)
 
 

@@ -164,6 +164,10 @@ class BackendServicesGrant(grants.ClientCredentialsGrant):
             raise InvalidScopeError(f"Not allowed for this client: {' '.join(refused)}")
 
 
+def _signing_key():
+    return keys.signing_key(current_conn(), current_app.config["SECRET_KEY"])
+
+
 class SmartOpenIDCode(OpenIDCode):
     """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
 
@@ -171,13 +175,13 @@ class SmartOpenIDCode(OpenIDCode):
         return oauth_store.nonce_used(current_conn(), request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client):
-        return keys.signing_key(current_conn()).key
+        return _signing_key().key
 
     def get_client_algorithm(self, client):
         return keys.ALG
 
     def get_encode_header(self, client):
-        return {"alg": keys.ALG, "kid": keys.signing_key(current_conn()).kid, "typ": "JWT"}
+        return {"alg": keys.ALG, "kid": _signing_key().kid, "typ": "JWT"}
 
     def get_client_claims(self, client):
         now = int(time.time())

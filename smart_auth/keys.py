@@ -1,11 +1,19 @@
 """The server's id_token signing keys: RSA (RS256), kept in the database, generated on first start,
 rotated by ``fhir-gateway keys rotate``. A retired key stays in the JWKS until every id_token it signed
 has expired, so apps can still verify them.
+
+The private JWK is stored sealed (AES-GCM under a key derived with HKDF from the deployment's secret),
+so a copy of the database without the secret holds no usable private key.
 """
+import base64
 import functools
 import json
+import os
 import time
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import RSAKey
 
 from gateway import store
@@ -14,6 +22,7 @@ from gateway.store import oauth as oauth_store
 ALG = "RS256"
 ID_TOKEN_TTL = 3600
 KEY_SIZE = 2048
+SEALED = "aesgcm:"  # prefix of a sealed private JWK; older rows hold the JWK's JSON itself
 
 
 class SigningKey:
@@ -24,39 +33,95 @@ class SigningKey:
         self.key = key
 
 
-def _create(conn, now):
+class KeyLocked(RuntimeError):
+    """The stored signing key does not open with this secret (another deployment's copy, or a changed secret)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _wrapping_key(secret):
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"fhir-gateway id_token signing key").derive(
+        secret.encode())
+
+
+def seal(secret, kid, private_jwk):
+    """Encrypt a private JWK (JSON text) for storage; the kid is bound in as associated data."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_wrapping_key(secret)).encrypt(nonce, private_jwk.encode(), kid.encode())
+    return SEALED + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+@functools.lru_cache(maxsize=8)
+def _open(secret, kid, stored):
+    if not stored.startswith(SEALED):
+        return RSAKey.import_key(json.loads(stored))
+    raw = base64.urlsafe_b64decode(stored[len(SEALED):].encode())
+    try:
+        plain = AESGCM(_wrapping_key(secret)).decrypt(raw[:12], raw[12:], kid.encode())
+    except Exception as exc:  # cryptography's InvalidTag: the wrong secret, or a damaged row
+        raise KeyLocked(f"the signing key {kid} does not open with this secret") from exc
+    return RSAKey.import_key(json.loads(plain))
+
+
+def _create(conn, secret, now):
     key = RSAKey.generate_key(KEY_SIZE, parameters={"alg": ALG, "use": "sig"}, auto_kid=True)
-    oauth_store.insert_key(conn, key.kid, ALG, json.dumps(key.as_dict(private=True)),
+    oauth_store.insert_key(conn, key.kid, ALG, seal(secret, key.kid, json.dumps(key.as_dict(private=True))),
                            json.dumps(key.as_dict(private=False)), now)
     return key.kid
 
 
-def ensure_signing_key(db):
-    """Create a signing key when there is none (first start); return the active key's kid."""
-    with store.transaction(db.conn):
-        row = oauth_store.active_key(db.conn)
-        return row["kid"] if row else _create(db.conn, int(time.time()))
+def _seal_plain_keys(conn, secret):
+    for row in oauth_store.all_keys(conn):
+        if not row["private_jwk"].startswith(SEALED):
+            oauth_store.set_private_jwk(conn, row["kid"], seal(secret, row["kid"], row["private_jwk"]))
 
 
-def rotate_signing_key(db, keep_published=ID_TOKEN_TTL):
-    """Start signing with a new key; the old ones stay published for ``keep_published`` seconds. Return the new kid."""
+def ensure_signing_key(db, secret):
+    """Seal any plain stored key, and create a signing key when none opens with ``secret``; return the active kid.
+
+    A key sealed under another secret cannot sign here: it is retired (its public half stays published
+    until its id_tokens expire) and a new key takes over.
+    """
     now = int(time.time())
     with store.transaction(db.conn):
+        _seal_plain_keys(db.conn, secret)
+        row = oauth_store.active_key(db.conn)
+        if row is not None and opens(secret, row):
+            return row["kid"]
+        oauth_store.retire_keys(db.conn, now, now + ID_TOKEN_TTL)
+        return _create(db.conn, secret, now)
+
+
+def opens(secret, row):
+    """Whether a stored key row opens with ``secret``."""
+    try:
+        _open(secret, row["kid"], row["private_jwk"])
+    except KeyLocked:
+        return False
+    return True
+
+
+def rotate_signing_key(db, secret, keep_published=ID_TOKEN_TTL):
+    """Start signing with a new key; the old ones stay published for ``keep_published`` seconds. Return the new kid.
+
+    Raise KeyLocked when the active key does not open with ``secret``: a server running with the other
+    secret could not use the new key either.
+    """
+    now = int(time.time())
+    with store.transaction(db.conn):
+        _seal_plain_keys(db.conn, secret)
+        active = oauth_store.active_key(db.conn)
+        if active is not None and not opens(secret, active):
+            raise KeyLocked(f"the signing key {active['kid']} does not open with this secret")
         oauth_store.retire_keys(db.conn, now, now + keep_published)
-        return _create(db.conn, now)
+        return _create(db.conn, secret, now)
 
 
-@functools.lru_cache(maxsize=8)
-def _import(private_jwk):
-    return RSAKey.import_key(json.loads(private_jwk))
-
-
-def signing_key(conn):
+def signing_key(conn, secret):
     """The active signing key (created on first start by ``ensure_signing_key``)."""
     row = oauth_store.active_key(conn)
     if row is None:
         raise RuntimeError("no signing key: the app factory creates one on first start")
-    return SigningKey(row["kid"], _import(row["private_jwk"]))
+    return SigningKey(row["kid"], _open(secret, row["kid"], row["private_jwk"]))
 
 
 def jwks(conn):

@@ -1,8 +1,13 @@
-"""Attempt limits kept in the database, so every worker and host counts the same attempts."""
+"""Attempt limits kept in the database, so every worker and host counts the same attempts.
+
+An attempt is counted before it is checked, in one write transaction with the check (BEGIN IMMEDIATE),
+so N parallel attempts can never be checked more than the limit allows.
+"""
 import hashlib
 import math
 import time
 
+from gateway import store
 from gateway.store import accounts as account_store
 
 
@@ -20,17 +25,30 @@ def key(kind, value):
     return f"{kind}:{hashlib.sha256(str(value).lower().encode()).hexdigest()[:32]}"
 
 
-def check(conn, limit_key, limit, window):
-    """Raise TooManyAttempts when ``limit`` failures under ``limit_key`` fall within ``window`` seconds."""
+def reserve(conn, *rules):
+    """Count one attempt under each ``(key, limit, window)`` rule at once; return the ids of the counted rows.
+
+    Raises TooManyAttempts, counting nothing, when any key already has ``limit`` attempts within its
+    ``window`` seconds: a refused attempt does not extend the wait.
+    """
     now = time.time()
-    count, oldest = account_store.attempts_since(conn, limit_key, now - window)
-    if count >= limit:
-        raise TooManyAttempts(oldest + window - now)
+    with store.transaction(conn):
+        ids = []
+        for limit_key, limit, window in rules:
+            count, oldest = account_store.attempts_since(conn, limit_key, now - window)
+            if count >= limit:
+                raise TooManyAttempts(oldest + window - now)  # the transaction rolls back the rows counted so far
+            ids.append(account_store.record_attempt(conn, limit_key, now))
+    return ids
 
 
-def record_failure(conn, limit_key):
-    account_store.record_attempt(conn, limit_key)
+def release(conn, attempt_ids):
+    """Uncount attempts that turned out well (a successful login is not a failure)."""
+    with store.transaction(conn):
+        account_store.delete_attempts(conn, attempt_ids)
 
 
 def clear(conn, limit_key):
-    account_store.clear_attempts(conn, limit_key)
+    """Forget every attempt under a key (a successful login clears its account's failures)."""
+    with store.transaction(conn):
+        account_store.clear_attempts(conn, limit_key)

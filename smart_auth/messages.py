@@ -53,7 +53,8 @@ def already_registered(login_url, forgot_url):
 
 def reset_email(url, minutes):
     lines = ["Someone asked to reset the password of your patient portal account.",
-             f"The link works once, for {minutes} minutes. If it was not you, ignore this message."]
+             f"The link works once, for {minutes} minutes. If it was not you, ignore this message.",
+             "Setting a new password logs out every device where your account is logged in."]
     text = "\n\n".join([*lines, f"Reset my password: {url}"])
     return "Reset your patient portal password", text, _html(lines, url, "Reset my password")
 

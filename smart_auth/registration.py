@@ -101,7 +101,11 @@ def account_for_reset(ctx, token):
 
 
 def reset_password(ctx, token, password):
-    """Set a new password from a reset link; the link stops working. Return the account."""
+    """Set a new password from a reset link and log the account out everywhere; the link stops working.
+
+    Ending every session matters when the reset is the owner taking the account back from someone who
+    knew the old password. Returns the account.
+    """
     account = account_for_reset(ctx, token)
     problems = password_problems(password)
     if problems:
@@ -109,6 +113,7 @@ def reset_password(ctx, token, password):
                            [f"The password needs {p}." for p in problems])
     with store.transaction(ctx.db.conn):
         account_store.update_account(ctx.db.conn, account["id"], {"password_hash": hash_password(password)}, utc_now())
+        account_store.end_sessions_of_account(ctx.db.conn, account["id"])
     return account_store.account_by_id(ctx.db.conn, account["id"])
 
 

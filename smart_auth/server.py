@@ -99,7 +99,7 @@ def init_app(app):
     app.extensions[EXTENSION] = server
     db = store.connect(app.config["DB"])
     try:
-        keys.ensure_signing_key(db)
+        keys.ensure_signing_key(db, app.config["SECRET_KEY"])
     finally:
         db.conn.close()
     return server

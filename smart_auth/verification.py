@@ -87,6 +87,10 @@ def invite_for_account(db, account, invite_uid):
 def _ready(account, invite):
     if not account["email_confirmed_at"]:
         raise EmailNotConfirmed()
+    _still_open(invite)
+
+
+def _still_open(invite):
     if invite["status"] == "locked":
         raise InviteLocked()
     if invite["status"] != "invited":
@@ -97,11 +101,12 @@ def verify_access_code(ctx, account, invite_uid, typed_pin, birth_date=None):
     """Check the practice's PIN (and, to finalize a re-invitation, the date of birth); link on success."""
     invite = invite_for_account(ctx.db, account, invite_uid)
     _ready(account, invite)
+    failures = _count_attempt(ctx, invite)
     ok = pins.pin_matches(ctx.secret, invite["pin_sealed"], typed_pin)
     if invite["finalize"]:
         ok = hmac.compare_digest((birth_date or "").strip().encode(), invite["birth_date"].encode()) and ok
     if not ok:
-        _fail(ctx, account, invite, "date of birth or access code" if invite["finalize"] else "access code")
+        _fail(ctx, account, invite, "date of birth or access code" if invite["finalize"] else "access code", failures)
     return _link(ctx, account, invite, "access code")
 
 
@@ -113,10 +118,7 @@ def send_sms_code(ctx, account, invite_uid, typed_phone):
     """
     invite = invite_for_account(ctx.db, account, invite_uid)
     _ready(account, invite)
-    limit_key = limits.key("sms-send", invite["uid"])
-    limits.check(ctx.db.conn, limit_key, SMS_LIMIT, SMS_WINDOW)
-    with store.transaction(ctx.db.conn):
-        limits.record_failure(ctx.db.conn, limit_key)
+    limits.reserve(ctx.db.conn, (limits.key("sms-send", invite["uid"]), SMS_LIMIT, SMS_WINDOW))
     on_file = invite["phone"] or (invite["chart_phone"] if invite["relation"] == "self" else None)
     actor = audit.account_actor(account)
     if not pins.phones_match(on_file, typed_phone):
@@ -136,18 +138,28 @@ def verify_sms_code(ctx, account, invite_uid, typed_code):
     """Check the texted code (10 minutes, one use); link on success."""
     invite = invite_for_account(ctx.db, account, invite_uid)
     _ready(account, invite)
+    failures = _count_attempt(ctx, invite)
     live = invite["sms_code_hash"] and (invite["sms_code_expires_at"] or 0) > now()
     if not live or not pins.code_matches(ctx.secret, invite["uid"], invite["sms_code_hash"], typed_code):
-        _fail(ctx, account, invite, "security code" if live else "security code (none current)")
+        _fail(ctx, account, invite, "security code" if live else "security code (none current)", failures)
     return _link(ctx, account, invite, "security code")
 
 
-def _fail(ctx, account, invite, what):
-    now = utc_now()
+def _count_attempt(ctx, invite):
+    """Count this attempt before checking it (so parallel tries cannot outrun the lock); return the count."""
     with store.transaction(ctx.db.conn):
-        failures = enrollment_store.count_failed_attempt(ctx.db.conn, invite["id"], now)
-        if failures >= MAX_FAILURES:
-            enrollment_store.update_invite(ctx.db.conn, invite["id"], {"status": "locked", "sms_code_hash": None}, now)
+        failures = enrollment_store.reserve_code_attempt(ctx.db.conn, invite["id"], MAX_FAILURES, utc_now())
+    if failures is None:
+        fresh = enrollment_store.invite_by_id(ctx.db.conn, invite["id"])
+        _still_open(fresh)
+        raise InviteLocked()  # still open, but its last tries are being checked in parallel
+    return failures
+
+
+def _fail(ctx, account, invite, what, failures):
+    if failures >= MAX_FAILURES:
+        with store.transaction(ctx.db.conn):
+            enrollment_store.lock_invite(ctx.db.conn, invite["id"], utc_now())
     actor = audit.account_actor(account)
     audit.record(ctx.db, "failed attempt", actor, invite, detail=f"wrong {what}")
     if failures >= MAX_FAILURES:
@@ -162,6 +174,7 @@ def _link(ctx, account, invite, method):
     link_id = link_account_to_chart(ctx.db, account["id"], invite["patient_id"], invite["relation"])
     now = utc_now()
     with store.transaction(ctx.db.conn):
+        enrollment_store.uncount_code_attempt(ctx.db.conn, invite["id"], now)
         enrollment_store.update_invite(ctx.db.conn, invite["id"], {
             "status": "linked", "link_id": link_id, "closed_at": now, "sms_code_hash": None,
             "link_nonce": "used"}, now)

@@ -89,9 +89,20 @@ def load_session(conn, id_hash, now):
     return row[0] if row else None
 
 
-def save_session(conn, id_hash, data, now, expires_at):
-    conn.execute("INSERT INTO web_sessions VALUES (?,?,?,?) ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
-                 " expires_at = excluded.expires_at", (id_hash, data, now, expires_at))
+def insert_session(conn, id_hash, data, now, expires_at, account_id):
+    conn.execute("INSERT INTO web_sessions (id_hash, data, created_at, expires_at, account_id) VALUES (?,?,?,?,?)",
+                 (id_hash, data, now, expires_at, account_id))
+
+
+def update_session(conn, id_hash, data, expires_at, account_id):
+    """Save an existing session; one ended meanwhile (logout, password reset) stays ended."""
+    conn.execute("UPDATE web_sessions SET data = ?, expires_at = ?, account_id = ? WHERE id_hash = ?",
+                 (data, expires_at, account_id, id_hash))
+
+
+def end_sessions_of_account(conn, account_id):
+    """End every web session logged in to an account; return how many there were."""
+    return conn.execute("DELETE FROM web_sessions WHERE account_id = ?", (account_id,)).rowcount
 
 
 def delete_session(conn, id_hash):
@@ -99,12 +110,18 @@ def delete_session(conn, id_hash):
 
 
 def record_attempt(conn, key, now=None):
-    conn.execute("INSERT INTO attempts VALUES (?, ?)", (key, int(now or time.time())))
+    """Count one attempt under ``key`` and return its row id."""
+    return conn.execute("INSERT INTO attempts VALUES (?, ?)", (key, int(now or time.time()))).lastrowid
+
+
+def delete_attempts(conn, attempt_ids):
+    conn.executemany("DELETE FROM attempts WHERE rowid = ?", [(i,) for i in attempt_ids])
 
 
 def attempts_since(conn, key, since):
     """How many attempts under ``key`` since ``since``, and the oldest of them (for 'try again in N minutes')."""
-    count, oldest = conn.execute("SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?", (key, since)).fetchone()
+    count, oldest = conn.execute("SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?",
+                                 (key, since)).fetchone()
     return count, oldest
 
 

@@ -11,6 +11,7 @@ projection also drops the search indexes that are not primary keys and builds th
 one sort is far cheaper than millions of inserts at random places in a B-tree.
 """
 import collections
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -65,6 +66,14 @@ def insert_chunks(db, chunks, workers=None):
         restore_indexes(conn)
         conn.execute(f"PRAGMA cache_size = {cache}")
     return written
+
+
+def count_present(conn, table, uids):
+    """How many of ``uids`` rows of a chart table already have (a resumed load skips what is there)."""
+    if table not in CHART_TABLES:
+        raise ChartError(f"not a chart table: {table}")
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE uid IN (SELECT value FROM json_each(?))",
+                        (json.dumps(uids),)).fetchone()[0]
 
 
 def _shape(conn, table):

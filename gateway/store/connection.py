@@ -25,7 +25,33 @@ def access_log_path(path):
     return f"{root}.access-log{ext or '.db'}"
 
 
+def _create_owner_only(path):
+    """Create an empty database file readable by its owner alone, unless it exists.
+
+    SQLite gives a new file the umask's mode (usually 0644) but creates the -wal and -shm files with their
+    database's mode (os_unix.c, findCreateFileMode), so one owner-only file covers all three. Creating it
+    with os.open, rather than changing the process-wide umask, leaves other threads' files alone.
+    """
+    if path == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _tighten(path):
+    """Make an existing database's files owner-only (ones created before files were)."""
+    for name in (path, access_log_path(path)):
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(name + suffix).st_mode & 0o077:
+                    os.chmod(name + suffix, 0o600)
+
+
 def _open(path):
+    _create_owner_only(path)
+    _create_owner_only(access_log_path(path))
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
@@ -40,6 +66,7 @@ def connect(path):
     """Open (creating and migrating if needed) the database at ``path`` for writing."""
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        _tighten(path)
     conn = _open(path)
     # 16 KiB pages (a new database only): a stored resource is ~1 KB of JSON, and bulk loads write about a
     # third less than with 4 KiB pages, most of it B-tree overhead (measured with gateway/store/bulk.py).
@@ -63,6 +90,7 @@ def access_log(path):
 
 
 def _open_log(log_path):
+    _create_owner_only(log_path)
     conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 0")
     conn.execute("PRAGMA synchronous = NORMAL")

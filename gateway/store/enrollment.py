@@ -28,11 +28,27 @@ def update_invite(conn, invite_id, changes, now):
     conn.execute(f"UPDATE invites SET {assignments}updated_at = ? WHERE id = ?", [*changes.values(), now, invite_id])
 
 
-def count_failed_attempt(conn, invite_id, now):
-    """Add one wrong PIN or code to an invitation and return the new count (one statement: no lost updates)."""
-    conn.execute("UPDATE invites SET failed_attempts = failed_attempts + 1, updated_at = ? WHERE id = ?",
+def reserve_code_attempt(conn, invite_id, limit, now):
+    """Count one PIN or code attempt on an open invitation below ``limit``; return the new count, else None.
+
+    One statement counts and checks, so parallel attempts cannot all see the count below the limit.
+    """
+    rows = conn.execute("UPDATE invites SET failed_attempts = failed_attempts + 1, updated_at = ? WHERE id = ?"
+                        " AND status = 'invited' AND failed_attempts < ? RETURNING failed_attempts",
+                        (now, invite_id, limit)).fetchall()
+    return rows[0][0] if rows else None
+
+
+def uncount_code_attempt(conn, invite_id, now):
+    """Take back a counted attempt that was right (only wrong ones count toward the lock)."""
+    conn.execute("UPDATE invites SET failed_attempts = max(failed_attempts - 1, 0), updated_at = ? WHERE id = ?",
                  (now, invite_id))
-    return conn.execute("SELECT failed_attempts FROM invites WHERE id = ?", (invite_id,)).fetchone()[0]
+
+
+def lock_invite(conn, invite_id, now):
+    """Lock an invitation that is still open (never one a parallel right answer has just linked)."""
+    conn.execute("UPDATE invites SET status = 'locked', sms_code_hash = NULL, updated_at = ?"
+                 " WHERE id = ? AND status = 'invited'", (now, invite_id))
 
 
 def invite_by_uid(conn, uid):

@@ -183,6 +183,15 @@ def insert_key(conn, kid, alg, private_jwk, public_jwk, now):
                  (kid, alg, private_jwk, public_jwk, now))
 
 
+def all_keys(conn):
+    return _all(conn, "SELECT * FROM signing_keys ORDER BY created_at, kid", ())
+
+
+def set_private_jwk(conn, kid, private_jwk):
+    """Replace a key's stored private half (sealing a key kept in plain text before)."""
+    conn.execute("UPDATE signing_keys SET private_jwk = ? WHERE kid = ?", (private_jwk, kid))
+
+
 def active_key(conn):
     return _one(conn, "SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1", ())
 

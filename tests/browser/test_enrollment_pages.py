@@ -16,7 +16,7 @@ def demo(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("pages") / "pages.db")
     db = store.connect(path)
     build(db)
-    with LiveServer(path, SECRET_KEY="test-secret") as server:
+    with LiveServer(path, SECRET_KEY="test-secret", DEMO=True) as server:
         yield server, db
 
 

@@ -2,30 +2,34 @@
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveServer, assert_accessible, shot
 from tests.smart_auth.oauth_helpers import MARIA, PUBLIC, REDIRECT, build, pkce
+from tests.smart_auth.observation_kinds import add_observations
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("smart-live") / "live.db")
-    build(path)
+    summary = build(path)
+    add_observations(path, summary["patients"]["maria"])  # the demo chart holds lab results only
     with LiveServer(path) as server:
         yield server
 
 
 def _authorize_url(live, scope="launch/patient openid fhirUser offline_access patient/Patient.rs "
-                                "patient/Condition.rs patient/Observation.rs"):
-    _, challenge = pkce()
+                                "patient/Condition.rs patient/Observation.rs", challenge=None):
+    challenge = challenge or pkce()[1]
     return f"{live.url}/oauth/authorize?" + urlencode({
         "response_type": "code", "client_id": PUBLIC, "redirect_uri": REDIRECT, "scope": scope, "state": "b-1",
         "aud": f"{live.url}/fhir", "code_challenge": challenge, "code_challenge_method": "S256"})
 
 
-def _to_consent(page, live):
+def _to_consent(page, live, challenge=None):
     page.route(REDIRECT.rsplit("/", 1)[0] + "/**", lambda route: route.fulfill(body="the app's callback"))
-    page.goto(_authorize_url(live))
+    page.goto(_authorize_url(live, challenge=challenge))
     assert "/portal/login" in page.url
     assert_accessible(page)
     page.get_by_label("Email").fill(MARIA[0])
@@ -71,3 +75,29 @@ def test_consent_page_on_a_phone(phone, live):
     assert_accessible(phone)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_lab_results_ticked_with_results_still_ticked_shares_lab_results_only(page, live):
+    verifier, challenge = pkce()
+    _to_consent(page, live, challenge)
+    page.get_by_label("Maria", exact=False).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Lab results", exact=True).check()
+    expect(page.get_by_label("Results", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(REDIRECT + "**")
+    code = parse_qs(urlsplit(page.url).query)["code"][0]
+    token = requests.post(f"{live.url}/oauth/token", timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": PUBLIC,
+        "code_verifier": verifier}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    search = f"{live.url}/fhir/Observation?patient={token['patient']}"
+    vitals = requests.get(search + "&category=vital-signs", headers=headers, timeout=10)
+    assert vitals.status_code == 200 and vitals.json()["total"] == 0 and "entry" not in vitals.json()
+    every = requests.get(search, headers=headers, timeout=10).json()["entry"]
+    assert {c["code"] for e in every for cat in e["resource"]["category"] for c in cat["coding"]} == {"laboratory"}
+    page.goto(f"{live.url}/portal/apps")
+    lines = page.locator("ul.scopes li").all_inner_texts()
+    assert "See results of these kinds only: lab results" in lines
+    assert not [line for line in lines if "results of all kinds" in line]
+    shot(page, "smart-connected-apps-lab-only")

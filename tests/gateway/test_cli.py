@@ -75,3 +75,60 @@ def test_serve_answers_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_only_the_demo_command_serves_with_the_demo_flag(tmp_path, monkeypatch, runner):
+    served = []
+    monkeypatch.setattr("gateway.server.run", lambda config, *args: served.append(config))
+    monkeypatch.setattr("gateway.demo_guide.guide", lambda *args: "guide")
+    db = str(tmp_path / "d.db")
+    assert runner.invoke(cli, ["serve", "--db", db]).exit_code == 0
+    assert runner.invoke(cli, ["demo", "--db", db]).exit_code == 0
+    assert [config.get("DEMO") for config in served] == [None, True]
+
+
+def _killed_generate(path, patients, chunks_done, chunk_size):
+    """What a killed ``generate`` leaves: its first chunks committed, and the search indexes it dropped."""
+    import datetime as dt
+
+    from fixtures import synthetic
+    from gateway.store import bulk
+
+    db = store.connect(path)
+    practice_ids, provider_ids = synthetic.ensure_practices(db, "2026-11-24T12:00:00Z")
+    chunks = synthetic.generate_chunks(patients, 1, practice_ids, provider_ids, today=dt.date.today(),
+                                       first_ids=store.next_ids(db, synthetic.TABLES), chunk_size=chunk_size)
+    store.insert_chunks(db, [next(chunks) for _ in range(chunks_done)])
+    bulk._defer_indexes(db.conn)  # killed before the indexes were built again
+    return db
+
+
+def test_generate_after_a_killed_run_resumes_where_it_stopped(tmp_path, runner, monkeypatch):
+    from fixtures import synthetic
+
+    monkeypatch.setattr(synthetic, "CHUNK", 4)
+    clean = str(tmp_path / "clean.db")
+    assert runner.invoke(cli, ["generate", "--db", clean, "--patients", "10"]).exit_code == 0
+    path = str(tmp_path / "killed.db")
+    db = _killed_generate(path, 10, 2, 4)
+    assert db["patients"].count == 8
+    result = runner.invoke(cli, ["generate", "--db", path, "--patients", "10"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Generated 2 patients (")
+    assert result.output.rstrip().endswith("s; 8 more were already there (a resumed run)")
+    uids = "SELECT uid FROM patients ORDER BY uid"
+    assert db.execute(uids).fetchall() == store.connect(clean).execute(uids).fetchall()
+    assert db.execute("SELECT count(*) FROM resources WHERE type = 'Patient'").fetchone()[0] == 10
+    assert db.execute("SELECT count(*) FROM deferred_indexes").fetchone()[0] == 0
+
+
+def test_generate_over_a_differently_chunked_partial_run_says_what_to_do(tmp_path, runner, monkeypatch):
+    from fixtures import synthetic
+
+    path = str(tmp_path / "odd.db")
+    _killed_generate(path, 10, 1, 3)
+    monkeypatch.setattr(synthetic, "CHUNK", 4)
+    result = runner.invoke(cli, ["generate", "--db", path, "--patients", "10"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: 3 of the 4 patients of one batch are already in the database (a run with "
+                             "other batch sizes?): generate into a new database or with another --seed\n")

@@ -6,6 +6,7 @@ from joserfc.jwk import RSAKey
 
 from gateway import store
 from gateway.cli import cli
+from gateway.config import kept_secret
 from smart_auth import clients, keys
 
 
@@ -74,13 +75,24 @@ def test_remove_and_approve(runner, db_path):
     assert runner.invoke(cli, ["client", "approve", "--db", db_path, created["client_id"]]).exit_code == 2
 
 
-def test_keys_rotate_keeps_the_old_key_published(runner, db_path):
-    db = store.connect(db_path)
-    old = keys.ensure_signing_key(db)
+def test_keys_rotate_keeps_the_old_key_published(runner, db_path, monkeypatch):
+    monkeypatch.delenv("GATEWAY_SECRET_KEY", raising=False)
+    db, secret = store.connect(db_path), kept_secret(db_path)
+    old = keys.ensure_signing_key(db, secret)
     result = runner.invoke(cli, ["keys", "rotate", "--db", db_path])
     assert result.exit_code == 0 and "Signing with new key" in result.output
-    assert keys.signing_key(db.conn).kid != old
+    assert keys.signing_key(db.conn, secret).kid != old
     assert old in {k["kid"] for k in keys.jwks(db.conn)["keys"]}
+
+
+def test_keys_rotate_refuses_a_secret_that_does_not_open_the_current_key(runner, db_path, monkeypatch):
+    db = store.connect(db_path)
+    old = keys.ensure_signing_key(db, "the-server-secret-" + "x" * 30)
+    monkeypatch.setenv("GATEWAY_SECRET_KEY", "another-secret-" + "y" * 30)
+    result = runner.invoke(cli, ["keys", "rotate", "--db", db_path])
+    assert result.exit_code == 1
+    assert f"the signing key {old} does not open with this secret" in result.output
+    assert keys.signing_key(db.conn, "the-server-secret-" + "x" * 30).kid == old
 
 
 def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, tmp_path):

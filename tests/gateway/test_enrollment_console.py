@@ -138,6 +138,18 @@ def test_demographics_edit_reprojects_the_chart(web):
     assert bad.status_code == 400 and "YYYY-MM-DD" in text(bad) and "race" in text(bad)
 
 
+def test_sex_not_recorded_saves_as_unknown(web):
+    client, db = web
+    page = "/practice/patients/pat-1/demographics"
+    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-17", "sex": ""}
+    response = post(client, page, data, page)
+    assert response.status_code == 302 and response.headers["Location"] == "/practice/patients/pat-1"
+    assert store.chart_row(db, "patients", 1)["sex"] == "U"
+    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()[0]
+    assert b'"gender":"unknown"' in resource.replace(b" ", b"")
+    assert '<option value="U" selected>Unknown</option>' in text(client.get(page))
+
+
 def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
     client, db = web
     invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001",

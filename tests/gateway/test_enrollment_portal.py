@@ -123,14 +123,14 @@ def test_settings_are_the_accounts_own_and_profile_shows_the_chart(web):
     assert "Pepe R" in profile
 
 
-def test_the_demo_outbox_shows_only_without_smtp_and_outside_production(tmp_path):
-    app, db = make_app(tmp_path)
+def test_the_demo_outbox_shows_only_in_the_demo_without_smtp_and_outside_production(tmp_path):
+    app, db = make_app(tmp_path, DEMO=True)
     client = app.test_client()
     invite(db)
     page = client.get("/portal/outbox")
     assert page.status_code == 200 and "/portal/invite/" in text(page)
     assert "Demo outbox" in text(client.get("/portal/login"))
-    for config in ({"SMTP_HOST": "127.0.0.1"}, {"ENV": "production"}):
+    for config in ({}, {"DEMO": True, "SMTP_HOST": "127.0.0.1"}, {"ENV": "production"}):
         from gateway.app import create_app
         locked = create_app({"DB": str(tmp_path / "web.db"), "BASE_URL": "http://x", "SECRET_KEY": "s3cret-value",
                              **config}).test_client()

@@ -33,8 +33,8 @@ def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
     assert client.get(f"/fhir/Condition?patient={patient}", headers=bearer(tokens["access_token"])).status_code == 200
     page = client.get("/portal/apps").get_data(as_text=True)
     name = re.search(r"<h2>([^<]+)</h2>", page).group(1)
-    assert "See diagnoses" in page or "See everything in the record" in page
-    assert "Keep access while you are not using the app" in page
+    assert "See everything in the record: all of the kinds of information listed by the practice" in page
+    assert "Keep access when you are not using the app" in page
     assert "Last used" in page and "Not yet" not in page  # the search above used it
     history = client.get("/portal/history").get_data(as_text=True)
     assert name in history and "Condition" in history
@@ -59,11 +59,35 @@ def test_a_grant_of_another_record_cannot_be_revoked_from_this_one(app):
     assert response.status_code == 404
 
 
-def test_scope_words_are_plain():
-    from gateway.portal_access import scope_words
+LAB = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+ALL_RESULTS = ("See results of all kinds: lab results, vital signs, social history (such as smoking), questionnaire "
+               "answers and social needs")
 
-    words = scope_words("launch/patient openid patient/Condition.rs patient/Observation.rs?category="
-                        "http://terminology.hl7.org/CodeSystem/observation-category|laboratory offline_access")
-    assert words == ["Know which record you chose", "Know who you are", "See diagnoses",
-                     "See lab results (only laboratory)",
-                     "Keep access while you are not using the app, until you revoke it"]
+
+def _apps_lines(client):
+    """The "It may" lines of the first app listed on Connected apps."""
+    page = client.get("/portal/apps").get_data(as_text=True)
+    return re.findall(r"<li>([^<]+)</li>", re.search(r'<ul class="scopes">(.*?)</ul>', page, re.S).group(1))
+
+
+@pytest.mark.parametrize("tick, lines", [
+    ([LAB], ["Know which record you chose", "See results of these kinds only: lab results"]),
+    ([], ["Know which record you chose", ALL_RESULTS]),
+])
+def test_connected_apps_says_exactly_what_was_granted(app, tick, lines):
+    client = app.test_client()
+    flow = Flow(client)
+    flow.login(MARIA)
+    page = flow.authorize(scope="launch/patient patient/Observation.rs", prompt="consent").get_data(as_text=True)
+    page = flow.pick(page, "Maria").get_data(as_text=True)
+    assert flow.decide(page, tick=tick).status_code == 302
+    assert _apps_lines(client) == lines
+
+
+def test_scope_words_are_plain():
+    from smart_auth.scope_words import describe
+
+    words = describe(f"launch/patient openid patient/Condition.rs {LAB} offline_access")
+    assert words == ["Know which record you chose", "Confirm to the app that you signed in here",
+                     "See health problems of all kinds: problem list, diagnoses made at visits and health concerns",
+                     "See results of these kinds only: lab results", "Keep access when you are not using the app"]

@@ -117,3 +117,22 @@ def test_downloads_are_logged_and_a_representatives_too(portal):
     history = client.get("/portal/history").get_data(as_text=True)
     assert "downloaded a PDF summary" in history and "You" in history
     assert "viewed the record" in history
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "ips", "pdf", "html"])
+def test_every_download_is_no_store(maria, fmt):
+    client, token = maria
+    assert download(client, token, fmt).headers["Cache-Control"] == "no-store"
+
+
+def test_the_viewed_summary_may_use_its_own_inline_style_sheet_and_nothing_else(maria):
+    import base64
+    import hashlib
+
+    client, token = maria
+    viewed = client.post("/portal/download", data={"format": "html", "view": "1", "csrf_token": token})
+    [style] = re.findall(r"<style>(.*?)</style>", viewed.get_data(as_text=True), re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = viewed.headers["Content-Security-Policy"]
+    assert f"style-src 'self' 'sha256-{digest}';" in policy
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy

@@ -89,7 +89,7 @@ def test_fhir_push_posts_a_transaction_bundle_and_reports_the_answer(portal_path
         {"severity": "error", "code": "invalid", "diagnostics": "Bundle.type must be transaction"}]}},
      "refused the record (HTTP 400). It said: Bundle.type must be transaction"),
     ({"status": 503, "body": "down"}, "had a problem (HTTP 503). Please try again later."),
-    ({"body": requests.exceptions.ConnectTimeout()}, "did not answer within 20 seconds"),
+    ({"body": requests.exceptions.ConnectTimeout()}, "did not answer within 8 seconds"),
     ({"body": requests.exceptions.ConnectionError()}, "Could not reach https://fhir.example.org/r4"),
 ])
 @responses.activate

@@ -34,6 +34,7 @@ def test_console_record_shows_what_the_portal_shows(portal):
         shown += fhir_ids(patient.get(f"/portal/records/{section.slug}").get_data(as_text=True))
     assert set(fhir_ids(html)) == set(shown)
     assert "<td>Maria Garcia</td><td>self</td><td>active</td>" in html
+    assert page.headers["Cache-Control"] == "no-store"
 
 
 def test_staff_views_are_in_the_console_history_but_not_the_patients(portal):

@@ -2,10 +2,15 @@
 import pytest
 
 from smart_auth import consent
+from smart_auth.scope_words import describe
 
-from .oauth_helpers import KEALA, bearer
+from .oauth_helpers import KEALA, bearer, query
+from .observation_kinds import add_observations
 
 PROBLEMS = "patient/Condition.rs?category=http://terminology.hl7.org/CodeSystem/condition-category|problem-list-item"
+CONCERNS = "patient/Condition.rs?category=http://hl7.org/fhir/us/core/CodeSystem/condition-category|health-concern"
+LAB = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+VITALS = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs"
 
 
 @pytest.mark.parametrize("requested, grantable", [
@@ -39,7 +44,8 @@ def test_a_representative_is_not_offered_fhir_user():
 @pytest.mark.parametrize("ticked, granted", [
     (["patient/Condition.rs", "patient/Patient.rs"], "openid patient/Condition.rs patient/Patient.rs"),
     ([PROBLEMS, "patient/Patient.rs"], f"openid {PROBLEMS} patient/Patient.rs"),
-    (["patient/Condition.rs", PROBLEMS], "openid patient/Condition.rs"),      # the whole type covers its parts
+    (["patient/Condition.rs", PROBLEMS], f"openid {PROBLEMS}"),              # a kind ticked narrows the type
+    (["patient/Condition.rs", PROBLEMS, CONCERNS], f"openid {PROBLEMS} {CONCERNS}"),
     ([], "openid"),
     (["patient/Observation.rs", "system/*.rs"], "openid"),                  # only what was offered
 ])
@@ -71,3 +77,58 @@ def test_grants_api_lists_and_revokes(flow):
 
 def test_grants_api_needs_a_login(web):
     assert web.get("/portal/api/grants").status_code == 401
+
+
+@pytest.mark.parametrize("ticked, granted", [
+    (["patient/Observation.rs", LAB], LAB),               # the finding: "Results" left ticked, "Lab results" ticked
+    ([LAB], LAB),
+    (["patient/Observation.rs", LAB, VITALS], f"{LAB} {VITALS}"),
+    (["patient/Observation.rs"], "patient/Observation.rs"),   # nothing narrower ticked: every kind, as the page says
+    ([], ""),
+])
+def test_ticking_a_kind_of_result_grants_only_the_kinds_ticked(ticked, granted):
+    choices = consent.offered("patient/Observation.rs")
+    assert consent.granted(choices, ticked) == granted
+
+
+@pytest.mark.parametrize("requested, ticked, granted", [
+    # The app asked for lab results only: a form that also sends the whole type or another kind gets lab only.
+    (LAB, ["patient/Observation.rs", LAB, VITALS], LAB),
+    (LAB, ["patient/Observation.rs", VITALS], ""),
+    # The app asked to read (not search): the kinds offered read only, so a forged search kind is dropped.
+    ("patient/Observation.r", [LAB], ""),
+    ("patient/Observation.r", ["patient/Observation.r", LAB.replace(".rs?", ".r?")], LAB.replace(".rs?", ".r?")),
+])
+def test_never_more_than_the_app_asked_nor_the_person_ticked(requested, ticked, granted):
+    assert consent.granted(consent.offered(requested), ticked) == granted
+
+
+def test_a_narrow_request_is_offered_as_only_that_kind():
+    [choice] = consent.offered(LAB)
+    assert (choice.label, choice.detail, choice.children) == (
+        "Results", "of these kinds only: lab results (read and search)", ())
+
+
+def test_ticking_lab_results_with_results_still_ticked_gives_a_token_for_lab_results_only(flow, oauth_db):
+    flow.login(KEALA)
+    page = flow.authorize(scope="launch/patient openid patient/Observation.rs").get_data(as_text=True)
+    response = flow.decide(page, tick=[LAB])
+    body = flow.exchange(query(response.headers["Location"])["code"]).get_json()
+    assert body["scope"] == f"launch/patient openid {LAB}"
+    add_observations(oauth_db[0], body["patient"])
+    headers = bearer(body["access_token"])
+    vitals = flow.client.get(f"/fhir/Observation?patient={body['patient']}&category=vital-signs", headers=headers)
+    assert vitals.status_code == 200 and vitals.get_json().get("entry", []) == []
+    every = flow.client.get(f"/fhir/Observation?patient={body['patient']}", headers=headers).get_json()
+    kinds = {c["code"] for e in every["entry"] for cat in e["resource"]["category"] for c in cat["coding"]}
+    assert kinds == {"laboratory"}
+
+
+@pytest.mark.parametrize("requested", ["patient/Observation.rs", "patient/Condition.rs"])
+def test_the_consent_page_and_connected_apps_use_the_same_words(requested):
+    [choice] = consent.offered(requested)
+    kind = choice.label.lower()
+    assert choice.detail.startswith("of all kinds: ")
+    assert describe(requested) == [f"See {kind} {choice.detail.removesuffix(' (read and search)')}"]
+    for child in choice.children:
+        assert describe(child.value) == [f"See {kind} of these kinds only: {child.label.lower()}"]

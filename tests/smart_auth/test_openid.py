@@ -37,16 +37,17 @@ def test_no_fhir_user_claim_without_the_fhir_user_scope(flow):
     assert "fhirUser" not in _decode(flow.client, body["id_token"])[1]
 
 
-def test_rotation_keeps_old_keys_published_and_signs_with_the_new_one(flow, odb):
+def test_rotation_keeps_old_keys_published_and_signs_with_the_new_one(flow, odb, oauth_app):
     before = {k["kid"] for k in flow.client.get("/oauth/jwks").get_json()["keys"]}
-    new_kid = keys.rotate_signing_key(odb)
+    new_kid = keys.rotate_signing_key(odb, oauth_app.config["SECRET_KEY"])
     after = {k["kid"] for k in flow.client.get("/oauth/jwks").get_json()["keys"]}
     assert after == before | {new_kid}
     body = flow.tokens(who=KEALA, patient="Keala")
     assert _decode(flow.client, body["id_token"])[0]["kid"] == new_kid
 
 
-def test_retired_keys_leave_the_jwks_once_their_tokens_expired(odb):
-    old = keys.signing_key(odb.conn).kid
-    keys.rotate_signing_key(odb, keep_published=0)
+def test_retired_keys_leave_the_jwks_once_their_tokens_expired(odb, oauth_app):
+    secret = oauth_app.config["SECRET_KEY"]
+    old = keys.signing_key(odb.conn, secret).kid
+    keys.rotate_signing_key(odb, secret, keep_published=0)
     assert old not in {k["kid"] for k in keys.jwks(odb.conn)["keys"]}

@@ -1,11 +1,13 @@
-"""Sending a record to a FHIR server reaches public internet addresses only, checked on the address connected to."""
+"""Outbound calls: public addresses only (checked on the address connected to), no redirects, a size cap, an
+overall deadline and a bound on waiting threads; sending a record to a FHIR server goes through them."""
 import http.server
 import socket
 import threading
+import time
 
 import pytest
 
-from gateway import public_http, transmit
+from gateway import outbound, transmit
 from gateway.exports import ExportError
 
 
@@ -13,12 +15,12 @@ from gateway.exports import ExportError
                                 "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fc00::1",
                                 "::ffff:127.0.0.1", "::ffff:10.0.0.1"])
 def test_internal_addresses_are_not_public(ip):
-    assert not public_http.is_public(ip)
+    assert not outbound.is_public(ip)
 
 
 @pytest.mark.parametrize("ip", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
 def test_internet_addresses_are_public(ip):
-    assert public_http.is_public(ip)
+    assert outbound.is_public(ip)
 
 
 class Receiver:
@@ -87,7 +89,7 @@ def test_a_name_that_turns_private_after_the_form_check_is_refused_at_connect(mo
             return real(host, port, *args, **kwargs)
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
 
-    monkeypatch.setattr(public_http.socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", rebinding)
     with Receiver() as receiver:
         endpoint = f"http://records.example.org:{receiver.server.server_port}/fhir"
         assert transmit.check_recipient("fhir", endpoint, "fhir", allow_http=True, public_only=True) == endpoint
@@ -110,7 +112,7 @@ def test_the_form_refuses_addresses_off_the_internet_in_production(endpoint, mes
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return real(host, *args, **kwargs)
 
-    monkeypatch.setattr(public_http.socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", resolver)
     with pytest.raises(ExportError, match=message):
         transmit.check_recipient("fhir", endpoint, "fhir", allow_http=False, public_only=True)
 
@@ -120,3 +122,98 @@ def test_a_redirect_is_reported_not_followed():
         result = transmit.push_fhir(receiver.url, Export())
     assert result.outcome == "failed" and "redirect (HTTP 307) to http://127.0.0.1:1/elsewhere" in result.message
     assert len(receiver.received) == 1
+
+
+class Trickle:
+    """A loopback server that answers with a long body one byte at a time (a slow-loris peer)."""
+
+    def __init__(self, interval=0.05, size=10_000, declared=-1):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/jwks.json"
+        self.interval, self.size, self.declared = interval, size, declared
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.recv(65536)
+            length = self.size if self.declared == -1 else self.declared
+            head = "Connection: close" if length is None else f"Content-Length: {length}"
+            conn.sendall(f"HTTP/1.1 200 OK\r\n{head}\r\n\r\n".encode())
+            for _ in range(self.size):
+                if self.stop.wait(self.interval):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.sock.close()
+
+
+def test_a_peer_answering_one_byte_at_a_time_is_cut_off_at_the_deadline():
+    with Trickle(interval=0.05) as peer:
+        started = time.monotonic()
+        with pytest.raises(outbound.Timeout):
+            outbound.request("GET", peer.url, public_only=False, deadline=0.5)
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_peer_that_never_answers_is_cut_off_at_the_deadline():
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        started = time.monotonic()
+        with pytest.raises(outbound.Timeout):
+            outbound.request("GET", f"http://127.0.0.1:{silent.getsockname()[1]}/", public_only=False, deadline=0.4)
+        assert time.monotonic() - started < 1.4
+    finally:
+        silent.close()
+
+
+def test_a_body_over_the_cap_is_refused_while_it_arrives():
+    with Trickle(interval=0, size=5000, declared=None) as peer:  # no length said: counted as it arrives
+        with pytest.raises(outbound.TooLarge):
+            outbound.request("GET", peer.url, public_only=False, max_bytes=1000)
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading():
+    with Trickle(interval=1, size=1, declared=10**9) as peer:
+        started = time.monotonic()
+        with pytest.raises(outbound.TooLarge):
+            outbound.request("GET", peer.url, public_only=False, max_bytes=1000)
+        assert time.monotonic() - started < 0.5
+
+
+def test_only_so_many_threads_wait_on_outbound_calls_and_the_rest_fail_at_once():
+    outbound.set_slots(2)
+    peers = [Trickle(interval=0.05), Trickle(interval=0.05)]
+    waiting = [threading.Thread(target=lambda url=p.url: pytest.raises(
+        outbound.Timeout, outbound.request, "GET", url, public_only=False, deadline=1.0)) for p in peers]
+    try:
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        with pytest.raises(outbound.Busy):
+            outbound.request("GET", "http://127.0.0.1:1/", public_only=False)
+        assert time.monotonic() - started < 0.3
+    finally:
+        for thread in waiting:
+            thread.join()
+        for peer in peers:
+            peer.__exit__()
+    with Receiver() as receiver:  # the slots are free again
+        assert outbound.request("POST", receiver.url, public_only=False, data=b"{}").status == 200
+
+
+def test_in_production_loopback_is_refused_for_any_call():
+    with Receiver() as receiver:
+        with pytest.raises(outbound.Blocked):
+            outbound.request("POST", receiver.url, public_only=True, data=b"{}")
+    assert receiver.received == []
