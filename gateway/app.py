@@ -7,7 +7,7 @@ from smart_auth import server as smart_server
 from . import config as config_module
 from . import csrf, errors, fhir_api, outbound, portal, portal_records, practice, pruning, store
 from . import web_headers
-from . import ehr_launch, grants_api, oauth_api, oauth_pages
+from . import ehr_launch, grants_api, oauth_api, oauth_pages, openapi
 from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
 from .fhir_front import FhirFront
 from .outbox_sender import init_app as init_outbox_sender
@@ -41,6 +41,7 @@ def create_app(config=None):
     app.register_blueprint(oauth_pages.bp)
     app.register_blueprint(ehr_launch.bp)
     app.register_blueprint(grants_api.bp)
+    app.register_blueprint(openapi.bp)
     portal_records.init_app(app)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     app.wsgi_app = FhirFront(app.wsgi_app, app.config)

@@ -74,6 +74,7 @@ def init_app(app):
     from werkzeug.exceptions import HTTPException
 
     from .fhir_response import fhir_json
+    from .json_errors import http_error_json
 
     @app.errorhandler(GatewayError)
     def gateway_error(exc):
@@ -87,6 +88,9 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        json_answer = http_error_json(exc)
+        if json_answer is not None:
+            return json_answer
         if not request.path.startswith("/fhir"):
             return render_template("error.html", status=exc.code, title=exc.name, message=exc.description), exc.code
         message = {404: f"Nothing is served at {request.path}",

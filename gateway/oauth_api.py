@@ -63,7 +63,8 @@ def register():
     except open_registration.RegistrationRequestError as exc:
         return jsonify(error="invalid_request", error_description=str(exc)), 400
     except ClientError as exc:
-        return jsonify(error="invalid_client_metadata", error_description=str(exc)), 400  # RFC 7591 section 3.2.2
+        # RFC 7591 section 3.2.2
+        return jsonify(error="invalid_client_metadata", error_description=exc.description), 400
     return current_server().create_endpoint_response("client_registration")
 
 

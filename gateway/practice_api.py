@@ -14,10 +14,13 @@ from smart_auth.enrollment_status import chart_parties
 from . import store
 from .csrf import exempt
 from .enrollment_context import enrollment_context
+from .json_input import request_json
 from .store import enrollment as enrollment_store
 from .web_auth import db
 
 bp = Blueprint("practice_api", __name__, url_prefix="/practice/api")
+MAX_PEOPLE = 20
+FIELD_LIMITS = {"relation": 20, "email": 254, "phone": 40}  # 254: the longest usable address (RFC 5321 4.5.3.1)
 
 
 class ApiError(Exception):
@@ -71,6 +74,31 @@ def _patient(practice_id, patient_uid):
     return rows[0]
 
 
+def invitees(body):
+    """The ``people`` rows of an invite request, each checked for JSON types and lengths, else ApiError 400."""
+    if not isinstance(body, dict) or not isinstance(body.get("people"), list):
+        raise ApiError(400, "invalid_request", 'Send JSON like {"people": [{"relation": "self", "email": "..."}]}.')
+    if len(body["people"]) > MAX_PEOPLE:
+        _invalid(f"Invite at most {MAX_PEOPLE} people at a time.")
+    for number, person in enumerate(body["people"], start=1):
+        if not isinstance(person, dict):
+            _invalid(f"Person {number}: send an object with relation, email and phone.")
+        who = "The patient" if person.get("relation") == "self" else f"Person {number}"
+        for field, limit in FIELD_LIMITS.items():
+            value = person.get(field)
+            if value is not None and not isinstance(value, str):
+                _invalid(f"{who}: {field} must be a string.")
+            if value is not None and len(value) > limit:
+                _invalid(f"{who}: {field} is longer than {limit} characters.")
+        if not isinstance(person.get("text_link", False), bool):
+            _invalid(f"{who}: text_link must be true or false.")
+    return body["people"]
+
+
+def _invalid(problem):
+    raise ApiError(400, "invalid_request", problem, problems=[problem])
+
+
 def invite_json(invite, secret):
     return {"id": invite["uid"], "patient": invite["patient_uid"], "relation": invite["relation"],
             "email": invite["email"], "phone": invite["phone"], "status": invite["status"],
@@ -99,11 +127,9 @@ def status(patient_uid):
 def invite(patient_uid):
     practice_id, actor = caller("update")
     patient = _patient(practice_id, patient_uid)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("people"), list):
-        raise ApiError(400, "invalid_request", 'Send JSON like {"people": [{"relation": "self", "email": "..."}]}.')
+    people = invitees(request_json())
     ctx = enrollment_context()
-    made = enrollment.invite_people(ctx, patient, [p for p in body["people"] if isinstance(p, dict)], actor)
+    made = enrollment.invite_people(ctx, patient, people, actor)
     return jsonify({"invites": [invite_json(i, ctx.secret) for i in made]}), 201
 
 

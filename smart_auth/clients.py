@@ -34,6 +34,12 @@ DISPLAY_NAME = 100
 class ClientError(ValueError):
     """Client metadata the server refuses (RFC 7591 ``invalid_client_metadata``)."""
 
+    @property
+    def description(self):
+        """The message as an OAuth ``error_description``: RFC 6749 section 5.2 allows printable ASCII without
+        '"' and '\\' only, and a refusal may quote what the client sent."""
+        return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in str(self))
+
 
 def secret_hash(secret):
     return hashlib.sha256(secret.encode()).hexdigest()

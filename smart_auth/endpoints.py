@@ -143,7 +143,7 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         try:
             open_registration.check_metadata(request.payload.data, current_app.config["ENV"] == "production")
         except clients.ClientError as exc:
-            raise InvalidClientMetadataError(str(exc))  # RFC 7591 section 3.2.2
+            raise InvalidClientMetadataError(exc.description)  # RFC 7591 section 3.2.2
         return super().extract_client_metadata(request)
 
     def get_server_metadata(self):
@@ -169,7 +169,7 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
                 client_secret=client_info.get("client_secret"),
                 metadata={k: v for k, v in client_metadata.items() if k in ("client_uri", "logo_uri", "contacts")})
         except clients.ClientError as exc:
-            raise InvalidClientMetadataError(str(exc))
+            raise InvalidClientMetadataError(exc.description)
         return client
 
     def generate_client_registration_info(self, client, request):

@@ -96,3 +96,32 @@ def test_bad_bodies_are_400_with_each_problem(api):
     assert response.status_code == 400 and len(response.json["problems"]) == 2
     assert client.post("/practice/api/invites/nope/cancel", headers=write).status_code == 404
     assert client.post("/practice/api/invites/nope/explode", headers=write).status_code == 404
+
+
+@pytest.mark.parametrize("people, problem", [
+    ([{"relation": 5, "email": "a@example.com"}], "Person 1: relation must be a string."),
+    ([{"relation": "self", "email": ["a@example.com"]}], "The patient: email must be a string."),
+    ([{"relation": "self", "phone": 5550100001}], "The patient: phone must be a string."),
+    ([{"relation": "self", "email": "a@example.com", "text_link": "yes"}],
+     "The patient: text_link must be true or false."),
+    (["a@example.com"], "Person 1: send an object with relation, email and phone."),
+    ([{"relation": "self", "email": "a" * 250 + "@example.com"}], "The patient: email is longer than 254 characters."),
+    ([], "Add at least one person to invite."),
+    ([{"relation": "other", "email": "a@example.com"}] * 21, "Invite at most 20 people at a time."),
+])
+def test_invite_rows_with_wrong_json_types_are_400_not_500(api, people, problem):
+    client, _, headers = api
+    response = client.post("/practice/api/patients/pat-1/invites", json={"people": people},
+                           headers=headers("system/Patient.cruds"))
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request" and response.json["problems"] == [problem]
+    assert response.json["message"] == problem
+
+
+def test_json_nested_5000_deep_is_400_not_500(api):
+    client, _, headers = api
+    deep = '{"people": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client.post("/practice/api/patients/pat-1/invites", data=deep, content_type="application/json",
+                           headers=headers("system/Patient.cruds"))
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert response.json["message"] == 'Send JSON like {"people": [{"relation": "self", "email": "..."}]}.'

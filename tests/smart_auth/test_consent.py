@@ -76,7 +76,7 @@ def test_grants_api_lists_and_revokes(flow):
 
 
 def test_grants_api_needs_a_login(web):
-    assert web.get("/portal/api/grants").status_code == 302
+    assert web.get("/portal/api/grants").status_code == 401
 
 
 @pytest.mark.parametrize("ticked, granted", [

@@ -158,3 +158,13 @@ def test_any_metadata_gets_a_registration_or_an_rfc_7591_error(web, metadata):
     else:
         assert response.status_code == 400, (response.status_code, metadata)
         assert body["error"] in ("invalid_client_metadata", "invalid_request", "invalid_redirect_uri")
+
+
+def test_a_refusal_quoting_non_ascii_input_is_still_an_rfc_6749_error_description(web):
+    """error_description allows printable ASCII without '"' and '\\' (RFC 6749 section 5.2); Authlib raised
+    a ValueError (a 500) when a refusal quoted a scope like this one."""
+    response = web.post("/oauth/register", json={"redirect_uris": ["https://app.example/cb"],
+                                                  "token_endpoint_auth_method": "none", "scope": '.\u00a3\u00b2"\\x'})
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_client_metadata"
+    assert all(" " <= c <= "~" and c not in '"\\' for c in response.json["error_description"])
