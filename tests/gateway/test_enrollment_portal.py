@@ -166,7 +166,7 @@ def test_finalize_page_asks_for_date_of_birth(web):
 
 
 def test_the_demo_outbox_offers_a_kept_emails_attachment_for_download(tmp_path):
-    app, db = make_app(tmp_path, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
+    app, db = make_app(tmp_path, DEMO=True, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
     client = app.test_client()
     Notifier(db, {}).email("dr@example.com", "Record", "See the file.", "<p>See</p>", "record",
                            attachments=[("Maria summary.pdf", "application/pdf", b"%PDF-1.7 record")])
