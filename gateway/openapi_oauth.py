@@ -4,7 +4,6 @@ Token (RFC 6749 section 4.1.3, 6; SMART Backend Services for client_credentials 
 assertion), introspection (RFC 7662), revocation (RFC 7009), dynamic registration (RFC 7591), the JWKS and
 the discovery documents. Every error is ``{"error", "error_description"}`` (RFC 6749 section 5.2).
 """
-from smart_auth import discovery
 from smart_auth import open_registration as reg
 
 FORM = "application/x-www-form-urlencoded"

@@ -12,7 +12,7 @@ from .enrollment_context import notifier
 from .locale_dates import request_locale
 from .portal_records import record_required
 from .store.chart import utc_now
-from .web_auth import current_account, db
+from .web_auth import current_account
 from .web_headers import PRINT_POLICY, talisman
 
 bp = Blueprint("exports", __name__, url_prefix="/portal")

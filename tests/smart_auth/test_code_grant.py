@@ -1,7 +1,7 @@
 """The token endpoint for authorization codes: the response, PKCE, single use, redirect and client checks."""
 import pytest
 
-from .oauth_helpers import CONFIDENTIAL, KEALA, SECRET, Flow, basic, bearer, pkce
+from .oauth_helpers import CONFIDENTIAL, KEALA, Flow, basic, bearer, pkce
 
 
 def test_token_response_fields_and_headers(flow, summary):
