@@ -80,11 +80,12 @@ def test_a_code_works_only_for_the_client_it_was_issued_to(web):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("client_id", ["no-such-client", None])
-def test_an_unknown_or_missing_client_is_invalid_client(flow, client_id):
+@pytest.mark.parametrize("client_id, status", [("no-such-client", 400), (None, 401)])
+def test_an_unknown_or_missing_client_is_invalid_client(flow, client_id, status):
+    """No client named at all is a request to authenticate (Authlib's 401); an unknown one is a 400."""
     code = flow.code(who=KEALA, patient="Keala")
     response = flow.exchange(code, client_id=client_id)
-    assert response.status_code == 400 and response.get_json()["error"] == "invalid_client"
+    assert response.status_code == status and response.get_json()["error"] == "invalid_client"
 
 
 def test_a_bad_secret_is_401_invalid_client(web):
