@@ -16,11 +16,11 @@ import multiprocessing
 import os
 import sqlite3
 
-from ..errors import ChartError
-from ..search import date_range
 from .chart import CHART_TABLES, table_columns, grouped_values, insert_values, utc_now
 from .connection import transaction
+from .errors import ChartError
 from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, types_of, write
+from .values import date_range
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
 DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value",

@@ -3,7 +3,7 @@ import datetime as dt
 import sqlite3
 import uuid
 
-from ..errors import ChartError
+from .errors import ChartError
 from .connection import transaction
 from .projection import project
 

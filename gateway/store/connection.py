@@ -6,7 +6,7 @@ import threading
 
 import sqlite_utils
 
-from ..migrations import migrate
+from .migrations import migrate
 
 _local = threading.local()
 BUSY_TIMEOUT_S = 10  # how long a statement waits for another connection's write lock

@@ -121,7 +121,7 @@ def test_the_access_log_lives_in_its_own_database(tmp_path):
 def test_an_older_database_moves_its_access_log_out(tmp_path):
     import sqlite3
 
-    from gateway import migrations
+    from gateway.store import migrations
 
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as conn:
