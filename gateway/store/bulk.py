@@ -34,7 +34,7 @@ _FOREIGN = {"patient_id": "patients", "practice_id": "practices", "provider_id":
 
 def insert_chunks(db, chunks, workers=None):
     """Insert every chunk of new chart rows with its projection; return the number of chart rows written."""
-    conn = db.conn
+    conn = db
     restore_indexes(conn)
     # A projection this small (a new database's practices, a demo) costs less to index again than
     # the load's index inserts; a big one does not, and keeps its indexes.
