@@ -126,7 +126,7 @@ def test_an_older_database_moves_its_access_log_out(tmp_path):
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for version, script in enumerate(migrations.MIGRATIONS[:8], start=1):
+        for version, (_name, script) in enumerate(migrations.MIGRATIONS[:8], start=1):
             conn.executescript(script)
             conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
         conn.execute("INSERT INTO disclosures (at, patient_id, kind, what, count) VALUES (5, 'p', 'read', 'Patient', 1)")

@@ -5,7 +5,7 @@ import pytest
 
 from gateway import store
 from gateway.app import create_app
-from gateway.store import connection
+from gateway.store import connection, migrations
 
 
 def test_connect_returns_a_store_handle_on_that_path(tmp_path):
@@ -63,3 +63,12 @@ def test_current_without_a_path_or_configuration_says_what_it_needs(monkeypatch)
     with pytest.raises(RuntimeError, match="needs a path"):
         store.current()
 
+
+def test_every_migration_is_named_and_applied_in_order(tmp_path):
+    names = [name for name, _ in migrations.MIGRATIONS]
+    assert all(names) and len(set(names)) == len(names)
+    handle = store.connect(str(tmp_path / "chart.db"))
+    versions = [v for (v,) in handle.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == list(range(1, len(names) + 1))
+    assert migrations.migrate(handle) == len(names)  # a second run applies nothing
+    assert handle.execute("SELECT count(*) FROM schema_version").fetchone() == (len(names),)
