@@ -5,15 +5,14 @@ import re
 import pytest
 
 from gateway import store
-from gateway.app import create_app
-from tests.smart_auth.oauth_helpers import BASE, MARIA, Flow, bearer, build
+from tests.smart_auth.oauth_helpers import MARIA, Flow, bearer, build
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(make_app, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("apps") / "apps.db")
     build(path)
-    return create_app({"DB": path, "BASE_URL": BASE, "TESTING": True})
+    return make_app(path, TESTING=True)
 
 
 def csrf_of(html):
