@@ -2,7 +2,7 @@
 VENV := .venv
 UV_VERSION := 0.9.30
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ browser:
 
 test: install browser
 	$(VENV)/bin/pytest
+
+# Everything but the browser tests (marked `browser` in tests/conftest.py): no Chromium needed.
+test-fast: install
+	$(VENV)/bin/pytest -m "not browser"
 
 bench: install
 	$(VENV)/bin/python -m bench.run

@@ -9,16 +9,19 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from mappers import codes
 
-from . import store
+from . import disclosures, store
 from .errors import ChartError
 from .practice_enrollment import patient_of_practice
-from .web_auth import staff_required
+from .web_auth import current_staff, staff_required
 
 bp = Blueprint("demographics", __name__, url_prefix="/practice")
 FIELDS = ("first_name", "last_name", "birth_date", "phone", "sex", "race_code", "ethnicity_code", "preferred_language")
 SEXES = {"F": "Female", "M": "Male", "O": "Other", "U": "Unknown"}
 RACES = {**codes.RACE, "UNK": "Unknown", "ASKU": "Asked but declined"}
 ETHNICITIES = {**codes.ETHNICITY, "UNK": "Unknown", "ASKU": "Asked but declined"}
+FIELD_WORDS = {"first_name": "first name", "last_name": "last name", "birth_date": "date of birth", "phone": "phone",
+               "sex": "sex", "race_code": "race", "ethnicity_code": "ethnicity",
+               "preferred_language": "preferred language"}
 
 
 def check_demographics(form):
@@ -59,5 +62,14 @@ def edit(patient_uid):
         store.update_row(store.current(), "patients", patient["id"], changes)
     except ChartError as exc:
         return _form(patient, changes, [exc.message], 400)
+    _log_edit(patient, changes)
     flash("The chart's demographics are saved.", "info")
     return redirect(url_for("enrollment.chart", patient_uid=patient_uid))
+
+
+def _log_edit(patient, changes):
+    # Audited like a staff view (disclosures.log_staff, shown in the console's access history): who and when,
+    # and which fields changed but not their values, as the log keeps no chart data.
+    changed = [words for key, words in FIELD_WORDS.items() if changes[key] != patient[key]]
+    what = f"changed the chart's {', '.join(changed)}" if changed else "saved the chart's demographics unchanged"
+    disclosures.log_staff(current_staff(), patient["uid"], what)

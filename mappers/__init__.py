@@ -18,8 +18,7 @@ _MODULES = (
 
 REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}
 
-__all__ = ["REGISTRY", "ResourceType", "SearchParam", "UnknownResourceType", "UnmappableValue",
-           "for_table", "get"]
+__all__ = ["REGISTRY", "ResourceType", "SearchParam", "UnknownResourceType", "UnmappableValue", "get"]
 
 
 class UnknownResourceType(KeyError):
@@ -32,8 +31,3 @@ def get(name):
         return REGISTRY[name]
     except KeyError:
         raise UnknownResourceType(name) from None
-
-
-def for_table(table):
-    """Return the ResourceTypes projected from one chart table (medications feeds two)."""
-    return [resource for resource in REGISTRY.values() if resource.table == table]

@@ -1,14 +1,38 @@
-"""Shared fixtures: a demo database loaded once per session, app/client/runner per test, token helper."""
+"""Shared fixtures: named databases, the one app factory (``make_app``), app/client/runner, a token helper.
+
+Databases: ``demo_db_path`` (the demo practice, loaded once, read-only), ``fresh_demo_db_path`` (a writable
+copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.py) and ``empty_db_path``.
+"""
+import contextlib
 import datetime as dt
+import pathlib
+import sqlite3
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from click.testing import CliRunner
 
 from gateway import store
-from gateway.app import create_app
+from smart_auth import accounts
 from smart_auth.tokens import issue_access_token
+from tests.apps import build_app
 
 TODAY = dt.date(2026, 11, 25)
+BROWSER_TESTS = pathlib.Path(__file__).parent / "browser"
+
+
+def pytest_configure(config):
+    # Production's argon2 costs ~0.1-1 s a hash (64 MiB, 3 passes) and the suite hashes hundreds of
+    # passwords; what the tests check (argon2id, verify, no enumeration) holds at the cheapest parameters.
+    accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
+    config.addinivalue_line("markers", "browser: drives Chromium through Playwright (`make test-fast` skips these)")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test under tests/browser/ as a browser test."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +47,33 @@ def demo_db_path(tmp_path_factory):
     return path
 
 
+@pytest.fixture
+def fresh_demo_db_path(demo_db_path, tmp_path):
+    """A writable copy of the demo database, for a test that changes it."""
+    path = str(tmp_path / "demo.db")
+    with contextlib.closing(sqlite3.connect(demo_db_path)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    return path
+
+
+@pytest.fixture
+def empty_db_path(tmp_path):
+    """A database with the schema and no rows."""
+    path = str(tmp_path / "empty.db")
+    store.connect(path).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_app(request):
+    """Build the app: ``make_app(db_path=None, **config)``; no path means the read-only demo database."""
+
+    def build(db_path=None, **config):
+        return build_app(db_path or request.getfixturevalue("demo_db_path"), **config)
+
+    return build
+
+
 @pytest.fixture(scope="session")
 def demo(demo_db_path):
     """The demo database handle and its patients as rows keyed by uid."""
@@ -31,8 +82,8 @@ def demo(demo_db_path):
 
 
 @pytest.fixture
-def app(demo_db_path):
-    return create_app({"DB": demo_db_path, "BASE_URL": "http://gateway.test", "TESTING": True})
+def app(make_app):
+    return make_app(TESTING=True)
 
 
 @pytest.fixture
@@ -74,8 +125,8 @@ def chart_db_path(tmp_path_factory):
 
 
 @pytest.fixture
-def chart_client(chart_db_path):
-    return create_app({"DB": chart_db_path, "BASE_URL": "http://gateway.test"}).test_client()
+def chart_client(make_app, chart_db_path):
+    return make_app(chart_db_path).test_client()
 
 
 @pytest.fixture

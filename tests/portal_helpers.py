@@ -4,9 +4,9 @@ import re
 
 from fixtures import demo_accounts, demo_practice
 from gateway import store
-from gateway.app import create_app
 from smart_auth import accounts
 from smart_auth.tokens import issue_access_token
+from tests.apps import build_app
 
 TODAY = dt.date(2026, 11, 25)
 EVERYONE = ("every.patient@example.com", "Every-Patient-1")
@@ -25,7 +25,7 @@ def build_portal_db(path):
 
 
 def portal_client(path, **config):
-    return create_app({"DB": path, "BASE_URL": "http://gateway.test", **config}).test_client()
+    return build_app(path, **config).test_client()
 
 
 def csrf(client, path="/portal/login"):

@@ -2,15 +2,16 @@
 import re
 
 from gateway import store
-from gateway.app import create_app
-from tests.enrollment_helpers import BASE, SECRET, build
+from tests.apps import build_app
+from tests.enrollment_helpers import SECRET, build
 
 
-def make_app(tmp_path, **config):
+def enrollment_app(tmp_path, **config):
+    """The app on a fresh two-practice chart database (tests/enrollment_helpers.py); returns (app, db)."""
     path = str(tmp_path / "web.db")
     db = store.connect(path)
     build(db)
-    app = create_app({"DB": path, "BASE_URL": BASE, "SECRET_KEY": SECRET, **config})
+    app = build_app(path, **{"SECRET_KEY": SECRET, **config})
     return app, db
 
 

@@ -37,11 +37,6 @@ def insert_disclosure(conn, row):
                         [row.get(c) for c in COLUMNS]).lastrowid
 
 
-def update_outcome(conn, disclosure_id, outcome, detail):
-    """Record how a transmission ended."""
-    conn.execute("UPDATE disclosures SET outcome = ?, detail = ? WHERE id = ?", (outcome, detail, disclosure_id))
-
-
 def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=None, limit=500):
     """Disclosures of a record, newest first; one app's reads (or one person's views) within the same minute
     come back as one row

@@ -98,10 +98,6 @@ def link_by_uid(conn, uid):
         " JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id WHERE l.uid = ?"), (uid,))
 
 
-def link_of(conn, account_id, patient_id):
-    return _one(conn, "SELECT * FROM account_links WHERE account_id = ? AND patient_id = ?", (account_id, patient_id))
-
-
 def record_event(conn, event):
     """Append one enrollment event (a dict: at, event, practice_id, patient_id, invite_id, account_id, actor, detail)."""
     keys = ("at", "event", "practice_id", "patient_id", "invite_id", "account_id", "actor", "detail")

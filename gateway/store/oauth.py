@@ -88,11 +88,6 @@ def claim_refresh_token(conn, token, now):
     return cur.rowcount == 1
 
 
-def revoke_refresh_token(conn, token):
-    return conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?",
-                        (token_hash(token),)).rowcount > 0
-
-
 def find_access_token(conn, token):
     """The full access-token row (family, grant and fhirUser included), or None."""
     return _one(conn, "SELECT * FROM access_tokens WHERE token_hash = ?", (token_hash(token),))

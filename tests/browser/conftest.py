@@ -9,7 +9,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from gateway.app import create_app
+from tests.apps import build_app
 
 CHROMIUM = os.environ.get("GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = pathlib.Path(__file__).parent / "screenshots"
@@ -24,7 +24,7 @@ class LiveServer:
         # Bind first, so the app can be told its own base URL (OAuth audiences and links depend on it).
         self.server = make_server("127.0.0.1", 0, None, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.server.app = create_app({"DB": db_path, "BASE_URL": self.url, **config})
+        self.server.app = build_app(db_path, **{"BASE_URL": self.url, **config})
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):

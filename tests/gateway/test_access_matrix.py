@@ -19,13 +19,12 @@ SCOPES = {
 
 
 @pytest.fixture(scope="module")
-def everything_by_system(demo_db_path):
+def everything_by_system(make_app, demo_db_path):
     """Every resource in the demo, as the system sees it: {(type, id): resource}."""
-    from gateway.app import create_app
     from gateway import store
     from tests.conftest import Tokens
 
-    client = create_app({"DB": demo_db_path, "BASE_URL": "http://gateway.test"}).test_client()
+    client = make_app().test_client()
     headers = Tokens(store.connect(demo_db_path))("system/*.rs")
     found = {}
     for rtype in REGISTRY:

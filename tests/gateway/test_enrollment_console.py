@@ -6,17 +6,18 @@ import pytest
 import responses
 
 from gateway import store
+from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 from smart_auth import pins
 from tests.enrollment_helpers import deliver, outbox
-from tests.web_helpers import make_app, post, staff_login, text
+from tests.web_helpers import enrollment_app, post, staff_login, text
 
 SMS_URL = "https://sms.example/2010-04-01/Accounts/AC1/Messages.json"
 
 
 @pytest.fixture
 def web(tmp_path):
-    app, db = make_app(tmp_path)
+    app, db = enrollment_app(tmp_path)
     client = app.test_client()
     staff_login(client)
     return client, db
@@ -141,6 +142,24 @@ def test_demographics_edit_reprojects_the_chart(web):
     assert bad.status_code == 400 and "YYYY-MM-DD" in text(bad) and "race" in text(bad)
 
 
+def test_demographics_edits_are_audited_in_the_consoles_access_history_without_values(web):
+    client, db = web
+    page = "/practice/patients/pat-1/demographics"
+    row = store.chart_row(db, "patients", 1)
+    data = {k: row[k] or "" for k in ("first_name", "last_name", "birth_date", "phone", "sex", "race_code",
+                                       "ethnicity_code", "preferred_language")}
+    assert post(client, page, {**data, "birth_date": "1980-05-18", "phone": "555-010-0777"}, page).status_code == 302
+    assert post(client, page, {**data, "birth_date": "1980-05-18", "phone": "555-010-0777"}, page).status_code == 302
+    staff_uid = account_store.staff_by_email(db, "desk@example.com")["uid"]
+    rows = db.execute("SELECT patient_id, kind, actor, what, detail FROM disclosures ORDER BY id").fetchall()
+    edits = [r for r in rows if r[3] != "opened the patient's record in the console"]
+    assert edits == [("pat-1", "staff", staff_uid, "changed the chart's date of birth, phone", '{"name":"Front desk"}'),
+                     ("pat-1", "staff", staff_uid, "saved the chart's demographics unchanged", '{"name":"Front desk"}')]
+    history = text(client.get("/practice/records/pat-1"))
+    assert "changed the chart&#39;s date of birth, phone" in history and "Front desk" in history
+    assert "555-010-0777" not in repr(rows)
+
+
 def test_sex_not_recorded_saves_as_unknown(web):
     client, db = web
     page = "/practice/patients/pat-1/demographics"
@@ -165,7 +184,7 @@ def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
 @responses.activate
 def test_the_chart_shows_staff_a_text_that_is_being_retried_then_one_that_failed(tmp_path):
     responses.post(SMS_URL, status=503)
-    app, db = make_app(tmp_path, SMS_URL=SMS_URL, OUTBOX_SENDER="inline", OUTBOX_ATTEMPTS=2, OUTBOX_BACKOFF=60)
+    app, db = enrollment_app(tmp_path, SMS_URL=SMS_URL, OUTBOX_SENDER="inline", OUTBOX_ATTEMPTS=2, OUTBOX_BACKOFF=60)
     client = app.test_client()
     staff_login(client)
     rows = [{"relation": "self", "phone": "555-010-0001", "text_link": "1"}]

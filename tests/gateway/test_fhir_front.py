@@ -2,7 +2,6 @@
 import pytest
 from werkzeug.test import Client
 
-from gateway.app import create_app
 from gateway.fhir_front import FhirFront
 
 FHIR = "/fhir"
@@ -33,10 +32,10 @@ SAME = HOT + FALLBACK
 
 
 @pytest.fixture
-def both(chart_db_path):
-    app = create_app({"DB": chart_db_path, "BASE_URL": "http://gateway.test"})
+def both(make_app, chart_db_path):
+    app = make_app(chart_db_path)
     assert isinstance(app.wsgi_app, FhirFront)
-    flask_only = create_app({"DB": chart_db_path, "BASE_URL": "http://gateway.test"})
+    flask_only = make_app(chart_db_path)
     flask_only.wsgi_app = flask_only.wsgi_app.app
     return Client(app), Client(flask_only)
 
@@ -84,8 +83,8 @@ def test_each_answer_is_logged_once(both, chart_auth, chart_db_path):
 
 
 @pytest.mark.parametrize("path", HOT)
-def test_hot_gets_never_reach_flask(chart_db_path, chart_auth, path):
-    app = create_app({"DB": chart_db_path, "BASE_URL": "http://gateway.test"})
+def test_hot_gets_never_reach_flask(make_app, chart_db_path, chart_auth, path):
+    app = make_app(chart_db_path)
 
     def flask_must_not_run(environ, start_response):
         raise AssertionError(f"Flask answered {environ['PATH_INFO']}")

@@ -3,12 +3,12 @@ with 401 instead of redirecting a program to a page."""
 import pytest
 
 from smart_auth import accounts
-from tests.web_helpers import make_app, portal_login
+from tests.web_helpers import enrollment_app, portal_login
 
 
 @pytest.fixture
 def app_db(tmp_path):
-    return make_app(tmp_path)
+    return enrollment_app(tmp_path)
 
 
 @pytest.fixture

@@ -52,9 +52,9 @@ def test_success_answers_match_the_description(tmp_path):
     """The answers fuzzing rarely reaches (a token, an active introspection, a registration) fit it too."""
     from smart_auth import clients
     from tests.smart_auth.oauth_helpers import Keys, assertion_form
-    from tests.web_helpers import make_app
+    from tests.web_helpers import enrollment_app
 
-    app, db = make_app(tmp_path)
+    app, db = enrollment_app(tmp_path)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     web, keys = app.test_client(), Keys()
     backend, _ = clients.register_client(db, "EHR back end", [], "backend", "system/Patient.rs", jwks=keys.jwks())

@@ -14,7 +14,6 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 
 from gateway import store
-from gateway.app import create_app
 from gateway.openapi import document
 from gateway.sessions import COOKIE
 from smart_auth import accounts, clients
@@ -65,11 +64,11 @@ class Credentials:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
+def fuzz_app(make_app, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
     db = store.connect(path)
     build(db)
-    app = create_app({"DB": path, "BASE_URL": BASE, "SECRET_KEY": SECRET, "TESTING": True})
+    app = make_app(path, SECRET_KEY=SECRET, TESTING=True)
     return app, Credentials(app, db)
 
 

@@ -14,7 +14,7 @@ from smart_auth import accounts, enrollment
 from smart_auth.notify import Notifier
 from tests.enrollment_helpers import STAFF, context, last_link, outbox
 from tests.smtp_server import SmtpServer
-from tests.web_helpers import make_app
+from tests.web_helpers import enrollment_app
 
 DELAY = 1.0  # what each slow peer takes per message; no page may wait for it
 FAST = 0.5
@@ -85,7 +85,7 @@ def form_post(http, url, page, data):
 
 def test_forgot_password_answers_as_fast_for_a_known_email_and_the_mail_goes_out_afterwards(tmp_path):
     with SmtpServer(delay=DELAY) as smtp:
-        app, db = make_app(tmp_path, **smtp.config)
+        app, db = enrollment_app(tmp_path, **smtp.config)
         accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
         with live(app) as (http, base):
             form = f"{base}/portal/forgot"
@@ -102,7 +102,7 @@ def test_forgot_password_answers_as_fast_for_a_known_email_and_the_mail_goes_out
 
 def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_out_afterwards(tmp_path):
     with SlowSms() as sms:
-        app, db = make_app(tmp_path, **sms.config)
+        app, db = enrollment_app(tmp_path, **sms.config)
         accounts.create_account(db, "mom@example.com", "Secret-Pass1", confirmed=True)
         person = {"relation": "parent", "email": "mom@example.com", "phone": "555-010-0009"}
         [made] = enrollment.invite_people(context(db), store.chart_row(db, "patients", 2), [person], STAFF)
@@ -125,7 +125,7 @@ def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_ou
 
 
 def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(tmp_path, monkeypatch):
-    app, _ = make_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
+    app, _ = enrollment_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
     sender = outbox_sender.sender_of(app)
     try:
         assert not sender.running  # create_app runs in gunicorn's master too: no thread to lose in the fork
@@ -143,7 +143,7 @@ def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(
 
 def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(tmp_path):
     with SmtpServer() as smtp:
-        app, db = make_app(tmp_path, **smtp.config, OUTBOX_POLL=0.2)
+        app, db = enrollment_app(tmp_path, **smtp.config, OUTBOX_POLL=0.2)
         sender = outbox_sender.sender_of(app)
         try:
             sender.ensure_running()
@@ -156,6 +156,6 @@ def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(tmp_p
 
 
 def test_without_a_sender_configured_no_thread_starts(tmp_path):
-    app, _ = make_app(tmp_path)
+    app, _ = enrollment_app(tmp_path)
     app.test_client().get("/portal/login")
     assert not outbox_sender.sender_of(app).running

@@ -5,15 +5,14 @@ import re
 import pytest
 
 from gateway import store
-from gateway.app import create_app
-from tests.smart_auth.oauth_helpers import BASE, MARIA, Flow, bearer, build
+from tests.smart_auth.oauth_helpers import MARIA, Flow, bearer, build
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(make_app, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("apps") / "apps.db")
     build(path)
-    return create_app({"DB": path, "BASE_URL": BASE, "TESTING": True})
+    return make_app(path, TESTING=True)
 
 
 def csrf_of(html):
@@ -43,7 +42,8 @@ def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
     assert response.status_code == 302
     assert "can no longer read this record" in client.get("/portal/apps").get_data(as_text=True)
     assert client.get(f"/fhir/Patient/{patient}", headers=bearer(tokens["access_token"])).status_code == 401
-    assert refresh(client, flow, tokens["refresh_token"]).status_code in (400, 401)
+    again = refresh(client, flow, tokens["refresh_token"])
+    assert (again.status_code, again.get_json()) == (400, {"error": "invalid_grant"})
     assert f'/portal/apps/{grant_id}/revoke' not in client.get("/portal/apps").get_data(as_text=True)
 
 

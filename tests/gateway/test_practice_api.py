@@ -4,12 +4,12 @@ import pytest
 from gateway.store import accounts as account_store
 from smart_auth.tokens import issue_access_token
 from tests.enrollment_helpers import outbox
-from tests.web_helpers import make_app
+from tests.web_helpers import enrollment_app
 
 
 @pytest.fixture
 def api(tmp_path):
-    app, db = make_app(tmp_path)
+    app, db = enrollment_app(tmp_path)
     staff = account_store.staff_by_email(db, "desk@example.com")
 
     def headers(scope, subject=staff["uid"], patient=None):

@@ -4,7 +4,6 @@ import time
 import pytest
 
 from gateway import store
-from gateway.app import create_app
 from gateway.cli import cli
 from gateway.store import pruning
 
@@ -109,12 +108,12 @@ class Clock:
         return self.now
 
 
-def test_the_app_prunes_at_start_and_then_at_most_once_an_interval(tmp_path):
+def test_the_app_prunes_at_start_and_then_at_most_once_an_interval(make_app, tmp_path):
     path = str(tmp_path / "app.db")
     db = store.connect(path)
     ended = {"data": "{}", "created_at": 1, "expires_at": int(time.time()) - 1}
     insert(db, "web_sessions", [{**ended, "id_hash": "before-start"}])
-    app = create_app({"DB": path, "BASE_URL": "http://gateway.test", "SECRET_KEY": "k" * 32, "PRUNE_INTERVAL": 600})
+    app = make_app(path, SECRET_KEY="k" * 32, PRUNE_INTERVAL=600)
     assert keys(db, "web_sessions", "id_hash") == set()
     pruner = app.extensions["pruning"]
     pruner.clock = clock = Clock()
@@ -129,9 +128,9 @@ def test_the_app_prunes_at_start_and_then_at_most_once_an_interval(tmp_path):
     assert keys(db, "web_sessions", "id_hash") == set()
 
 
-def test_a_busy_database_skips_the_round_instead_of_failing_the_request(tmp_path):
+def test_a_busy_database_skips_the_round_instead_of_failing_the_request(make_app, tmp_path):
     path = str(tmp_path / "busy.db")
-    app = create_app({"DB": path, "BASE_URL": "http://gateway.test", "SECRET_KEY": "k" * 32, "PRUNE_INTERVAL": 1})
+    app = make_app(path, SECRET_KEY="k" * 32, PRUNE_INTERVAL=1)
     pruner = app.extensions["pruning"]
     pruner.clock = clock = Clock()
     pruner.last = clock.now - 5

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from gateway import store
-from gateway.app import create_app
 from gateway.search import COMMON_PARAMS, DATE_PREFIXES, MODIFIERS, RESULT_PARAMS
 from mappers import REGISTRY
 from tests.conftest import Tokens
@@ -63,9 +62,9 @@ pairs = st.lists(pair, max_size=8) | st.builds(lambda p, n: p * n, st.lists(shor
 
 
 @pytest.fixture(scope="module")
-def fhir(demo_db_path):
+def fhir(make_app, demo_db_path):
     """A test client and two tokens (a system token and a patient's) on the demo database."""
-    client = create_app({"DB": demo_db_path, "BASE_URL": "http://gateway.test"}).test_client()
+    client = make_app().test_client()
     patient = sqlite3.connect(demo_db_path).execute("SELECT id FROM resources WHERE type = 'Patient'").fetchone()[0]
     tokens = Tokens(store.connect(demo_db_path))
     return client, [tokens("system/*.rs"), tokens("patient/*.rs", patient)], patient

@@ -5,7 +5,6 @@ import stat
 import pytest
 
 from gateway import store
-from gateway.app import create_app
 from gateway.config import DEMO_SECRET, ConfigError, load, secret_path
 from gateway.store import accounts as account_store
 from smart_auth import accounts, links
@@ -15,14 +14,14 @@ SERVE_BASE = "http://127.0.0.1:8080"
 
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
+def served(make_app, tmp_path, monkeypatch):
     """A database with a confirmed account, and the app built as ``fhir-gateway serve`` builds it."""
     monkeypatch.delenv("GATEWAY_SECRET_KEY", raising=False)
     path = str(tmp_path / "gateway.db")
     db = store.connect(path)
     build(db)
     account = accounts.create_account(db, "victim@example.com", "Secret-Pass1", confirmed=True)
-    return create_app({"DB": path, "BASE_URL": SERVE_BASE}), db, account
+    return make_app(path, BASE_URL=SERVE_BASE), db, account
 
 
 def test_a_link_forged_with_the_published_demo_secret_does_not_move_an_account(served):
@@ -33,20 +32,20 @@ def test_a_link_forged_with_the_published_demo_secret_does_not_move_an_account(s
     assert account_store.account_by_id(db, account["id"])["email"] == "victim@example.com"
 
 
-def test_a_served_app_generates_its_secret_once_owner_only_and_keeps_it(served, tmp_path):
+def test_a_served_app_generates_its_secret_once_owner_only_and_keeps_it(make_app, served, tmp_path):
     app, _, _ = served
     path = secret_path(app.config["DB"])
     assert path == str(tmp_path / "gateway.secret")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert app.config["SECRET_KEY"] != DEMO_SECRET and len(app.config["SECRET_KEY"]) >= 43
-    restarted = create_app({"DB": app.config["DB"], "BASE_URL": SERVE_BASE})
+    restarted = make_app(app.config["DB"], BASE_URL=SERVE_BASE)
     assert restarted.config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
-def test_a_link_signed_with_the_kept_secret_still_works_after_a_restart(served):
+def test_a_link_signed_with_the_kept_secret_still_works_after_a_restart(make_app, served):
     app, db, account = served
     token = links.make_token(app.config["SECRET_KEY"], "confirm", {"a": account["uid"], "e": "new@example.com"})
-    restarted = create_app({"DB": app.config["DB"], "BASE_URL": SERVE_BASE})
+    restarted = make_app(app.config["DB"], BASE_URL=SERVE_BASE)
     assert restarted.test_client().get(f"/portal/confirm/{token}").status_code == 302
     assert account_store.account_by_id(db, account["id"])["email"] == "new@example.com"
 

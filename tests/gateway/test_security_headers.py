@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.web_helpers import make_app
+from tests.web_helpers import enrollment_app
 
 TEMPLATES = pathlib.Path(__file__).parents[2] / "gateway" / "templates"
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -14,7 +14,7 @@ PAGES = ["/", "/portal/login", "/practice/login", "/portal/signup", "/portal/for
 
 @pytest.fixture
 def app(tmp_path):
-    return make_app(tmp_path)[0]
+    return enrollment_app(tmp_path)[0]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -44,7 +44,7 @@ def test_hsts_is_sent_over_https_only(app):
 
 
 def test_behind_the_trusted_proxy_forwarded_https_means_hsts_and_a_secure_cookie(tmp_path):
-    app, _ = make_app(tmp_path, TRUSTED_PROXIES=1)
+    app, _ = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
     client = app.test_client()
     response = client.get("/portal/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"})
     assert response.headers["Strict-Transport-Security"] == "max-age=31556926; includeSubDomains"

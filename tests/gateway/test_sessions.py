@@ -8,12 +8,12 @@ from gateway.sessions import DbSession, _hash
 from gateway.store import accounts as account_store
 from smart_auth import accounts
 from tests.enrollment_helpers import last_link, outbox
-from tests.web_helpers import make_app, portal_login, post, text
+from tests.web_helpers import enrollment_app, portal_login, post, text
 
 
 @pytest.fixture
 def web(tmp_path):
-    app, db = make_app(tmp_path)
+    app, db = enrollment_app(tmp_path)
     accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
     accounts.create_account(db, "ana@example.com", "Secret-Pass1", confirmed=True)
     return app, db

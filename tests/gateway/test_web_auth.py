@@ -4,20 +4,19 @@ import re
 import pytest
 
 from gateway import store
-from gateway.app import create_app
 from smart_auth import accounts
 from tests import chart
 
 
 @pytest.fixture
-def web(tmp_path):
+def web(make_app, tmp_path):
     path = str(tmp_path / "web.db")
     db = store.connect(path)
     chart.build(db)
     account = accounts.create_account(db, "ana@example.com", "Secret-Pass1", name="Ana", confirmed=True)
     accounts.link_account_to_chart(db, account["id"], 1, "self")
     accounts.create_staff(db, "desk@example.com", "Desk-Pass1", "Front desk", 1)
-    return create_app({"DB": path, "BASE_URL": "http://gateway.test"}).test_client()
+    return make_app(path).test_client()
 
 
 def csrf(client, path):
@@ -46,10 +45,8 @@ def test_login_sets_httponly_lax_cookie_and_rotates_the_session(web):
     assert web.get("/portal/").status_code == 200
 
 
-def test_session_cookie_is_secure_on_https(tmp_path):
-    path = str(tmp_path / "s.db")
-    store.connect(path)
-    client = create_app({"DB": path, "BASE_URL": "https://portal.example"}).test_client()
+def test_session_cookie_is_secure_on_https(make_app, empty_db_path):
+    client = make_app(empty_db_path, BASE_URL="https://portal.example").test_client()
     client.get("/portal/login")
     assert client.get_cookie("gateway_session").secure
 

@@ -1,7 +1,7 @@
 import pytest
 
 import mappers
-from mappers import REGISTRY, UnknownResourceType, for_table, get
+from mappers import REGISTRY, UnknownResourceType, get
 
 TYPES = list(REGISTRY.values())
 PARAMS = [(rt, param) for rt in TYPES for param in rt.search_params]
@@ -60,8 +60,3 @@ def test_get():
         get("Encounter")
     with pytest.raises(KeyError):  # UnknownResourceType is a KeyError for callers that expect one
         get("patient")
-
-
-def test_for_table():
-    assert [rt.name for rt in for_table("medications")] == ["MedicationRequest", "MedicationStatement"]
-    assert for_table("schema_version") == []

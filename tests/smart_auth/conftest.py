@@ -6,9 +6,8 @@ import sqlite3
 import pytest
 
 from gateway import store
-from gateway.app import create_app
 
-from .oauth_helpers import BASE, Flow, build
+from .oauth_helpers import Flow, build
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +29,8 @@ def oauth_db(oauth_template, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def oauth_app(oauth_db):
-    return create_app({"DB": oauth_db[0], "BASE_URL": BASE, "TESTING": True})
+def oauth_app(make_app, oauth_db):
+    return make_app(oauth_db[0], TESTING=True)
 
 
 @pytest.fixture

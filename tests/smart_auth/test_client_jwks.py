@@ -8,10 +8,9 @@ import time
 import pytest
 from joserfc.jwk import RSAKey
 
-from gateway.app import create_app
 from smart_auth import client_jwks, clients
 
-from .oauth_helpers import BASE, assertion_form
+from .oauth_helpers import assertion_form
 
 NEUTRAL = {"error": "invalid_client", "error_description": "The client's keys could not be loaded from its jwks_uri."}
 
@@ -122,10 +121,10 @@ def test_a_redirecting_jwks_uri_is_not_followed(web, odb, summary, serve):
     assert redirector.hits == ["/jwks"] and target.hits == []
 
 
-def test_in_production_a_loopback_jwks_uri_is_never_contacted(oauth_db, odb, summary, serve):
+def test_in_production_a_loopback_jwks_uri_is_never_contacted(make_app, oauth_db, odb, summary, serve):
     server = serve(jwks_body(summary))
     client_id = backend_at(odb, server.url)
-    web = create_app({"DB": oauth_db[0], "BASE_URL": BASE, "ENV": "production", "SECRET_KEY": "s" * 32}).test_client()
+    web = make_app(oauth_db[0], ENV="production", SECRET_KEY="s" * 32).test_client()
     response = token(web, client_id, summary["keys"].rsa)
     assert response.status_code == 400 and response.get_json() == NEUTRAL
     assert server.hits == []

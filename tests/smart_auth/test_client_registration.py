@@ -1,10 +1,9 @@
 """RFC 7591 dynamic registration, optionally waiting for an operator's approval."""
 import pytest
 
-from gateway.app import create_app
 from smart_auth import clients
 
-from .oauth_helpers import BASE, KEALA, Flow, register
+from .oauth_helpers import KEALA, Flow, register
 
 
 def _register(web, **metadata):
@@ -44,8 +43,8 @@ def test_not_json_is_invalid_request(web):
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
-def test_with_approval_required_a_new_client_waits(oauth_db, odb):
-    web = create_app({"DB": oauth_db[0], "BASE_URL": BASE, "REGISTRATION_APPROVAL": "1"}).test_client()
+def test_with_approval_required_a_new_client_waits(make_app, oauth_db, odb):
+    web = make_app(oauth_db[0], REGISTRATION_APPROVAL="1").test_client()
     body = _register(web, token_endpoint_auth_method="none", redirect_uris=["http://127.0.0.1:9000/callback"]).get_json()
     assert body["status"] == "pending"
     app = Flow(web, body["client_id"])

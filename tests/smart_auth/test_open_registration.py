@@ -2,10 +2,9 @@
 user/ scopes and the EHR ``launch`` scope come from an operator (``fhir-gateway client add``), never a stranger."""
 import pytest
 
-from gateway.app import create_app
 from smart_auth import clients, open_registration
 
-from .oauth_helpers import BASE, KEALA, Flow, register
+from .oauth_helpers import KEALA, Flow, register
 
 APP = {"client_name": "Registered app", "redirect_uris": ["https://app.example/cb"]}
 
@@ -85,8 +84,8 @@ def test_a_registered_app_completes_a_launch(web):
     assert Flow(web, body["client_id"]).code(who=KEALA, patient="Keala")
 
 
-def test_in_production_a_jwks_uri_must_be_https(oauth_db, odb):
-    web = create_app({"DB": oauth_db[0], "BASE_URL": BASE, "ENV": "production", "SECRET_KEY": "s" * 32}).test_client()
+def test_in_production_a_jwks_uri_must_be_https(make_app, oauth_db, odb):
+    web = make_app(oauth_db[0], ENV="production", SECRET_KEY="s" * 32).test_client()
     response = register(web, {**APP, "client_name": "Plain jwks_uri", "token_endpoint_auth_method": "private_key_jwt",
                               "jwks_uri": "http://app.example/jwks"})
     assert response.status_code == 400

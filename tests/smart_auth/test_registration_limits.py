@@ -6,10 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.app import create_app
 from smart_auth import clients
 
-from .oauth_helpers import BASE, KEALA, Flow, register
+from .oauth_helpers import KEALA, Flow, register
 
 APP = {"client_name": "Bounded app", "redirect_uris": ["https://app.example/cb"], "token_endpoint_auth_method": "none"}
 URI = "https://app.example/" + "a" * 1990   # 2,009 characters
@@ -108,10 +107,10 @@ def test_an_empty_object_is_invalid_request(web):
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
-def test_registration_is_limited_per_address_across_workers(oauth_db, odb):
+def test_registration_is_limited_per_address_across_workers(make_app, oauth_db, odb):
     """Two app instances stand for two gunicorn workers: they count the same attempts in the database."""
-    config = {"DB": oauth_db[0], "BASE_URL": BASE, "REGISTRATION_LIMIT": 3, "REGISTRATION_WINDOW": 600}
-    workers = [create_app(config).test_client(), create_app(config).test_client()]
+    config = {"REGISTRATION_LIMIT": 3, "REGISTRATION_WINDOW": 600}
+    workers = [make_app(oauth_db[0], **config).test_client(), make_app(oauth_db[0], **config).test_client()]
     address = "2001:db8:3::1"
     answers = [register(workers[i % 2], {**APP, "client_name": f"Limited {i}"}, address).status_code for i in range(3)]
     assert answers == [201, 201, 201]

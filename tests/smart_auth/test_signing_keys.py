@@ -7,11 +7,10 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from gateway import store
-from gateway.app import create_app
 from gateway.store import oauth as oauth_store
 from smart_auth import keys
 
-from .oauth_helpers import BASE, KEALA
+from .oauth_helpers import KEALA
 
 SECRET = "signing-key-test-secret-" + "s" * 24
 
@@ -31,13 +30,13 @@ def test_the_stored_private_key_holds_no_key_material(odb, flow):
         assert "d" not in json.loads(row["public_jwk"])
 
 
-def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(tmp_path):
+def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(make_app, tmp_path):
     path = str(tmp_path / "k.db")
     db = store.connect(path)
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
     oauth_store.insert_key(db, key.kid, "RS256", json.dumps(key.as_dict(private=True)),
                            json.dumps(key.as_dict(private=False)), 1)
-    app = create_app({"DB": path, "BASE_URL": BASE, "SECRET_KEY": SECRET})
+    app = make_app(path, SECRET_KEY=SECRET)
     row = stored(db)[key.kid]
     assert row["private_jwk"].startswith(keys.SEALED) and '"d"' not in row["private_jwk"]
     assert keys.signing_key(db, app.config["SECRET_KEY"]).key.as_dict(private=True)["d"] == key.as_dict(

@@ -1,0 +1,37 @@
+"""The shared fixtures themselves: each named database holds what its name says, and make_app builds on it."""
+import sqlite3
+
+from smart_auth import accounts
+
+
+def count(path, table, column="*"):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT count({column}) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_fresh_demo_database_is_a_writable_copy_that_leaves_the_shared_one_alone(demo_db_path, fresh_demo_db_path):
+    patients = count(demo_db_path, "patients")
+    assert patients > 0 and count(fresh_demo_db_path, "patients") == patients
+    conn = sqlite3.connect(fresh_demo_db_path)
+    with conn:
+        conn.execute("UPDATE patients SET phone = NULL")
+    conn.close()
+    assert count(demo_db_path, "patients", "phone") > 0 and count(fresh_demo_db_path, "patients", "phone") == 0
+
+
+def test_the_empty_database_has_the_schema_and_no_rows(empty_db_path):
+    assert count(empty_db_path, "patients") == count(empty_db_path, "practices") == 0
+
+
+def test_make_app_builds_on_the_demo_database_unless_given_another(make_app, demo_db_path, chart_db_path):
+    assert make_app().config["DB"] == demo_db_path
+    app = make_app(chart_db_path, TIMEZONE="UTC")
+    assert (app.config["DB"], app.config["BASE_URL"], app.config["TIMEZONE"]) == (
+        chart_db_path, "http://gateway.test", "UTC")
+
+
+def test_the_suite_hashes_passwords_cheaply():
+    assert accounts.hash_password("Secret-Pass1").startswith("$argon2id$v=19$m=8,t=1,p=1$")
