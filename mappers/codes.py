@@ -40,6 +40,7 @@ ACT_SITE = THO + "v3-ActSite"
 ROUTE_OF_ADMINISTRATION = THO + "v3-RouteOfAdministration"
 DATA_ABSENT_REASON = THO + "data-absent-reason"
 US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
 US_CORE_CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 
 # --- Extensions ---------------------------------------------------------------------------------
