@@ -17,8 +17,8 @@ from .web_auth import db, staff_required
 bp = Blueprint("demographics", __name__, url_prefix="/practice")
 FIELDS = ("first_name", "last_name", "birth_date", "phone", "sex", "race_code", "ethnicity_code", "preferred_language")
 SEXES = {"F": "Female", "M": "Male", "O": "Other", "U": "Unknown"}
-RACES = {**codes.RACE, "UNK": "Unknown", "ASKU": "Asked but declined"}
-ETHNICITIES = {**codes.ETHNICITY, "UNK": "Unknown", "ASKU": "Asked but declined"}
+RACES = codes.RACE_CHOICES
+ETHNICITIES = codes.ETHNICITY_CHOICES
 
 
 def check_demographics(form):

@@ -141,6 +141,19 @@ def test_demographics_edit_reprojects_the_chart(web):
     assert bad.status_code == 400 and "YYYY-MM-DD" in text(bad) and "race" in text(bad)
 
 
+def test_asked_but_unknown_reads_the_same_in_the_console_and_in_fhir(web):
+    client, db = web
+    page = "/practice/patients/pat-1/demographics"
+    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-17", "sex": "M",
+            "race_code": "ASKU", "ethnicity_code": "ASKU"}
+    assert post(client, page, data, page).status_code == 302
+    html = text(client.get(page))
+    assert html.count('<option value="ASKU" selected>Asked but unknown</option>') == 2
+    assert "declined" not in html
+    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()[0]
+    assert resource.count(b'"valueString":"Asked but unknown"') == 2
+
+
 def test_sex_not_recorded_saves_as_unknown(web):
     client, db = web
     page = "/practice/patients/pat-1/demographics"
