@@ -83,7 +83,8 @@ def build(conn, token, patient_id, fmt, start, end, base, now_iso, context):
             if fmt == "ips":
                 body = orjson.dumps(ips.summary_bundle(record, base, now_iso, start, end))
             else:
-                sections = [(s, section_items(s, record.by_type, record.refs, now_iso)) for s in all_sections()]
+                sections = [(s, section_items(s, record.by_type, record.refs, now_iso))
+                            for s in all_sections()]
                 page = dict(context, sections=sections, patient=patient, start=start, end=end, now=now_iso)
                 body = (render_template("portal/summary_print.html", **page).encode() if fmt == "html"
                         else summary_pdf.render(page))

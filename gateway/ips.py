@@ -17,7 +17,8 @@ XHTML = "http://www.w3.org/1999/xhtml"
 
 def ips_types():
     """The resource types the summary reads: the people and places, then every section's types."""
-    return ("Patient", "Practitioner", "Organization", *dict.fromkeys(t for s in all_sections() for t in s.types))
+    shown = dict.fromkeys(t for s in all_sections() for t in s.types)
+    return ("Patient", "Practitioner", "Organization", *shown)
 
 
 def _narrative(section, items):

@@ -43,11 +43,15 @@ class Section:
 
 
 def all_sections():
-    """The record's sections in order, as the mappers declare them (read at call time, so a type added
-    to the registry shows without edits here)."""
-    declared = sorted(((rt.section, rt.name) for rt in REGISTRY.values() if rt.section), key=lambda d: d[0].order)
-    return tuple(Section(s.slug, s.title, (name, *s.also), s.loinc, s.loinc_display, s.empty, s.entry)
-                 for s, name in declared)
+    """The record's sections in their declared order, read from the registry at each call (so a type
+    added to the registry, even by a test, shows without edits here)."""
+    owners = sorted((rt for rt in REGISTRY.values() if rt.section), key=lambda rt: rt.section.order)
+    return tuple(_section(rt.name, rt.section) for rt in owners)
+
+
+def _section(name, declared):
+    return Section(declared.slug, declared.title, (name, *declared.also), declared.loinc,
+                   declared.loinc_display, declared.empty, declared.entry)
 
 
 def section_by_slug(slug):
@@ -162,11 +166,12 @@ def _at(resource, path):
 
 
 def entry_item(entry, r, refs):
-    """An item for a type whose section has no layout of its own, from the element paths its mapper declares."""
+    """An item for a type whose section has no layout of its own, from the paths its mapper declares."""
     name, status = _at(r, entry.name), _at(r, entry.status)
     status = _status_code(status) if isinstance(status, dict) else status
     coded = isinstance(name, dict)
-    return _item(r, text_of(name) if coded else name, status, _at(r, entry.date), concepts=[name] if coded else ())
+    words = text_of(name) if coded else name
+    return _item(r, words, status, _at(r, entry.date), concepts=[name] if coded else ())
 
 
 ITEM_BUILDERS = {"Condition": condition, "MedicationStatement": medication, "AllergyIntolerance": allergy,

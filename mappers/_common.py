@@ -45,7 +45,7 @@ class SearchParam:
 
 @dataclass(frozen=True)
 class Words:
-    """A resource type in plain language: its label and what it covers, as the consent page and app lists say."""
+    """A resource type in plain language: its label and what it covers (consent page, app lists)."""
 
     label: str
     covers: str
@@ -62,7 +62,7 @@ class Kind:
 
 @dataclass(frozen=True)
 class Entry:
-    """Where a generic record entry finds its name, status and date: dotted element paths into the resource."""
+    """Where a generic record entry finds its name, status and date: dotted paths into the resource."""
 
     name: str
     status: str
@@ -241,7 +241,10 @@ def us_core_param(resource_type, name, type_, *paths, targets=()):
 
 def patient_param(resource_type, path, definition_id=None):
     """Return the ``patient`` compartment parameter: US Core's, or base R4's ``definition_id`` when given."""
-    url = f"{BASE_SEARCH}{definition_id}" if definition_id else f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-patient"
+    if definition_id:
+        url = f"{BASE_SEARCH}{definition_id}"
+    else:
+        url = f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-patient"
     return SearchParam("patient", "reference", (path,), url, ("Patient",), compartment=True)
 
 

@@ -150,8 +150,8 @@ def test_asked_but_unknown_reads_the_same_in_the_console_and_in_fhir(web):
     html = text(client.get(page))
     assert html.count('<option value="ASKU" selected>Asked but unknown</option>') == 2
     assert "declined" not in html
-    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()[0]
-    assert resource.count(b'"valueString":"Asked but unknown"') == 2
+    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
+    assert resource[0].count(b'"valueString":"Asked but unknown"') == 2
 
 
 def test_sex_not_recorded_saves_as_unknown(web):

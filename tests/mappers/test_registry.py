@@ -71,7 +71,8 @@ def test_for_table():
 def test_compartment_params_name_the_patient_of_compartment_types(rt):
     params = [param for param in rt.search_params if param.compartment]
     assert not params or (rt.compartment and rt.name != "Patient")
-    assert all(param.type == "reference" and param.targets == ("Patient",) for param in params if param.name == "patient")
+    patient = [param for param in params if param.name == "patient"]
+    assert all(param.type == "reference" and param.targets == ("Patient",) for param in patient)
     if rt.compartment and rt.name != "Patient":
         assert "patient" in rt.compartment_params
 
