@@ -89,7 +89,11 @@ class RecordSection:
 
 @dataclass(frozen=True)
 class ResourceType:
-    """One projected FHIR resource type: where its rows come from, how they map and how they search."""
+    """One projected FHIR resource type: where its rows come from, how they map and how they search.
+
+    Also what other layers show of it: ``words`` and ``kinds`` on the consent page and app lists,
+    ``care_date`` for $everything's start/end, ``section`` in the portal, chart, summary and IPS.
+    """
 
     name: str
     table: str
