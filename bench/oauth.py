@@ -145,9 +145,9 @@ def prepare(db_path, patient_ids):
     from smart_auth import accounts, clients
 
     db = store.connect(db_path)
-    if clients.query_client(db.conn, CLIENT_ID) is None:
+    if clients.query_client(db, CLIENT_ID) is None:
         clients.register_client(db, "Bench app", [REDIRECT], "public", client_id=CLIENT_ID)
-    account = account_store.account_by_email(db.conn, ACCOUNT[0]) or accounts.create_account(
+    account = account_store.account_by_email(db, ACCOUNT[0]) or accounts.create_account(
         db, ACCOUNT[0], ACCOUNT[1], name="Bench", confirmed=True)
     for uid in patient_ids:
         chart = store.chart_rows(db, "patients", uid=uid)[0]

@@ -1,5 +1,5 @@
 """The access check for every FHIR door: bearer token -> scopes -> what of a resource type is visible."""
-from flask import current_app, g, request
+from flask import g, request
 
 from smart_auth import scopes as smart_scopes
 from smart_auth.tokens import InvalidToken, authenticate
@@ -9,16 +9,11 @@ from .errors import Forbidden, InvalidSearch, Unauthorized
 from .search import Visibility, parse_clause
 
 
-def db_conn():
-    """This thread's connection to the configured database."""
-    return store.reader(current_app.config["DB"])
-
-
 def current_token():
     """Return the request's AccessToken, or raise Unauthorized (RFC 6750 section 3)."""
     token = getattr(g, "access_token", None)
     if token is None:
-        token = g.access_token = bearer_token(db_conn(), request.headers.get("Authorization", ""))
+        token = g.access_token = bearer_token(store.current(), request.headers.get("Authorization", ""))
     return token
 
 

@@ -1,5 +1,5 @@
 """The Flask application factory: it only wires configuration and blueprints together."""
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from smart_auth import server as smart_server
@@ -19,7 +19,8 @@ def create_app(config=None):
     app = Flask(__name__)
     settings = config_module.load(config)
     app.config.update(settings)
-    store.connect(app.config["DB"]).conn.close()  # create and migrate before serving
+    store.connect(app.config["DB"]).close()  # create and migrate before serving
+    store.configure(_configured_database)
     outbound.set_slots(app.config["OUTBOUND_SLOTS"])
     pruning.init_app(app)
     app.session_interface = DbSessionInterface()
@@ -58,3 +59,8 @@ def trust_proxies(app):
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+
+def _configured_database():
+    """The database path of the app handling this request (store.current() asks for it)."""
+    return current_app.config["DB"]

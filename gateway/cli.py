@@ -310,7 +310,7 @@ def prune(db):
     from .store import pruning as prune_store
 
     database = store.connect(db)
-    deleted = prune_store.prune(database.conn, time.time())
+    deleted = prune_store.prune(database, time.time())
     for kind, count in deleted.items():
         click.echo(f"{count:>8}  {kind}")
 
@@ -359,7 +359,7 @@ def outbox(ctx, db, limit, channel):
         return
     from .store import enrollment as enrollment_store
 
-    messages = enrollment_store.messages(store.connect(db).conn, limit=limit, channel=channel)
+    messages = enrollment_store.messages(store.connect(db), limit=limit, channel=channel)
     if not messages:
         click.echo("The outbox is empty.")
     for m in messages:
@@ -391,6 +391,6 @@ def outbox_send(db):
         raise click.ClickException("No GATEWAY_SMTP_HOST or GATEWAY_SMS_URL is set: there is nothing to send with.")
     database = store.connect(db)
     handled = notify.deliver_due(database, settings, limit=10_000)
-    counts = outbox_store.queue_counts(database.conn)
+    counts = outbox_store.queue_counts(database)
     click.echo(f"Handled {handled} message(s); now {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued,"
                f" {counts.get('sending', 0)} sending, {counts.get('failed', 0)} failed.")

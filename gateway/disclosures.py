@@ -3,7 +3,6 @@ import datetime as dt
 import time
 
 import orjson
-from flask import current_app
 
 from . import store
 from .store import disclosures as disclosure_store
@@ -14,10 +13,6 @@ PATIENT_KINDS = ("read", "download", "transmit", "view")
 STAFF_KINDS = (*PATIENT_KINDS, "staff")
 FORMAT_NAMES = {"fhir": "the full record as a FHIR Bundle", "ips": "an International Patient Summary",
                 "html": "a printable summary", "pdf": "a PDF summary"}
-
-
-def _conn():
-    return store.reader(current_app.config["DB"])
 
 
 def _now_ms():
@@ -59,7 +54,7 @@ def _insert(patient_id, kind, actor, what, recipient=None, outcome=None, detail=
     row = {"at": _now_ms(), "patient_id": patient_id, "kind": kind, "actor": actor, "what": what,
            "count": 1, "recipient": recipient, "outcome": outcome,
            "detail": orjson.dumps(detail).decode() if detail else None}
-    conn = _conn()
+    conn = store.current()
     with store.transaction(conn):
         disclosure_store.insert_disclosure(conn, row)
 
@@ -75,7 +70,7 @@ def history(patient_id, people, staff=False, client_id=None, start=None, end=Non
     ``start``/``end`` are dates (inclusive, UTC days); ``client_id`` keeps one app's reads.
     """
     rows = disclosure_store.history(
-        _conn(), patient_id, STAFF_KINDS if staff else PATIENT_KINDS, client_id,
+        store.current(), patient_id, STAFF_KINDS if staff else PATIENT_KINDS, client_id,
         _ms(start) if start else None, _ms(end, next_day=True) if end else None)
     apps = app_names({r["client_id"] for r in rows if r["client_id"]})
     return [describe(row, apps, people) for row in rows]
@@ -85,7 +80,7 @@ def app_names(client_ids):
     """Registered app names by client id (an id the server does not know is shown as itself)."""
     names = {}
     for client_id in client_ids:
-        client = oauth_store.client_by_id(_conn(), client_id)
+        client = oauth_store.client_by_id(store.current(), client_id)
         names[client_id] = client["name"] if client else client_id
     return names
 

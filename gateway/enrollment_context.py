@@ -4,19 +4,19 @@ from flask import current_app
 from smart_auth.enrollment import Context
 from smart_auth.notify import Notifier
 
+from . import store
 from .outbox_sender import note_queued
-from .web_auth import db
 
 
 def notifier():
     """A Notifier for this request: messages are queued and delivered after the response."""
-    return Notifier(db(), current_app.config, on_queued=note_queued)
+    return Notifier(store.current(), current_app.config, on_queued=note_queued)
 
 
 def enrollment_context():
     """The enrollment Context for this request's app and thread."""
     config = current_app.config
-    return Context(db(), config["SECRET_KEY"], config["BASE_URL"], notifier())
+    return Context(store.current(), config["SECRET_KEY"], config["BASE_URL"], notifier())
 
 
 def outbox_visible():

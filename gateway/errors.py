@@ -1,17 +1,8 @@
 """Named errors raised inside the gateway; one handler per door turns them into responses."""
 
 
-class GatewayError(Exception):
-    """Base class: ``status`` is the HTTP status, ``code`` the FHIR issue type."""
-
-    status = 500
-    code = "exception"
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
+# Defined in the store, which raises them and imports nothing above it; re-exported for the doors.
+from .store.errors import ChartError, GatewayError  # noqa: F401
 
 
 class InvalidSearch(GatewayError):
@@ -49,13 +40,6 @@ class Forbidden(GatewayError):
 class NotAcceptable(GatewayError):
     status = 406
     code = "not-supported"
-
-
-class ChartError(GatewayError):
-    """A chart write that the store refuses (unknown table, bad foreign key, missing column)."""
-
-    status = 400
-    code = "invalid"
 
 
 def operation_outcome(message, code="processing", severity="error"):

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, request
 from mappers import REGISTRY
 
 from . import capability, disclosures, ips, records, search, store
-from .access import current_token, db_conn, visibility
+from .access import current_token, visibility
 from .errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
 from .fhir_response import bundle, fhir_json, subset, wants_json
 from .search import Clause, SearchQuery, check_bounds, parse_search
@@ -73,7 +73,7 @@ class Call:
 
 
 def _flask_call():
-    return Call(db_conn(), current_token(), current_app.config["FHIR_BASE"], list(request.args.items(multi=True)),
+    return Call(store.current(), current_token(), current_app.config["FHIR_BASE"], list(request.args.items(multi=True)),
                 lambda name: request.headers.get(name, ""), lambda: request.url)
 
 

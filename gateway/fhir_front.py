@@ -50,7 +50,7 @@ class FhirFront:
         fmt = next((v for k, v in args if k == "_format"), None)
         if not wants_json(fmt, environ.get("HTTP_ACCEPT")) or environ.get("HTTP_IF_NONE_MATCH"):
             return None
-        conn = store.reader(self.db)
+        conn = store.current(self.db)
         token = bearer_token(conn, environ.get("HTTP_AUTHORIZATION", ""))
         call = Call(conn, token, self.base, args, lambda name: environ.get(_cgi(name), ""),
                     lambda: get_current_url(environ))

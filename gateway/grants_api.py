@@ -5,7 +5,8 @@ from flask import Blueprint, jsonify
 
 from smart_auth import consent
 
-from .web_auth import current_account, db
+from . import store
+from .web_auth import current_account
 
 bp = Blueprint("grants_api", __name__, url_prefix="/portal/api/grants")
 MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer; a bigger id names no grant (and overflows the driver)
@@ -24,13 +25,13 @@ def account_required(view):
 @bp.get("")
 @account_required
 def list_grants():
-    return jsonify(grants=consent.grants_of(db(), current_account()["uid"]))
+    return jsonify(grants=consent.grants_of(store.current(), current_account()["uid"]))
 
 
 @bp.delete("/<int:grant_id>")
 @account_required
 def revoke(grant_id):
     """Withdraw a grant (send the page's CSRF token as X-CSRF-Token); its tokens stop working at once."""
-    if grant_id > MAX_ROW_ID or not consent.revoke(db(), current_account()["uid"], grant_id):
+    if grant_id > MAX_ROW_ID or not consent.revoke(store.current(), current_account()["uid"], grant_id):
         return jsonify(error="not_found", error_description="No such grant on this account."), 404
     return "", 204

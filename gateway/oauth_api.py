@@ -8,8 +8,7 @@ from smart_auth import discovery, keys, limits, open_registration
 from smart_auth.clients import ClientError
 from smart_auth.server import current_server
 
-from . import csrf
-from .access import db_conn
+from . import csrf, store
 
 bp = Blueprint("oauth_api", __name__)
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type",
@@ -54,7 +53,7 @@ def revoke():
 def register():
     config = current_app.config
     try:
-        open_registration.count_attempt(db_conn(), request.remote_addr, int(config["REGISTRATION_LIMIT"]),
+        open_registration.count_attempt(store.current(), request.remote_addr, int(config["REGISTRATION_LIMIT"]),
                                         int(config["REGISTRATION_WINDOW"]))
         open_registration.read_metadata(request.mimetype, _registration_body())
     except limits.TooManyAttempts as exc:
@@ -80,7 +79,7 @@ def _registration_body():
 
 @bp.get("/oauth/jwks")
 def jwks():
-    return _json(keys.jwks(db_conn()), max_age=300)
+    return _json(keys.jwks(store.current()), max_age=300)
 
 
 @bp.get("/oauth/smart-style.json")

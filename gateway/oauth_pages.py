@@ -18,7 +18,7 @@ from smart_auth.models import Authorization
 from smart_auth.server import current_server
 
 from . import csrf, store
-from .web_auth import current_account, current_staff, db
+from .web_auth import current_account, current_staff
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
@@ -55,7 +55,7 @@ def authorize():
     account = current_account()
     if account is None:
         return redirect(url_for("portal.login", next=_here(params)))
-    links = accounts.linked_records(db(), account["id"])
+    links = accounts.linked_records(store.current(), account["id"])
     if not links:
         return _error(server, AccessDeniedError("No health record is linked to this account yet."), grant)
     link = _chosen(links, request.values.get("record"))
@@ -64,7 +64,7 @@ def authorize():
                                problem="record" in request.values)
     requested = grant.request.scope or ""
     remembered = None if params.get("prompt") == "consent" else consent.remembered(
-        db(), account["uid"], grant.client.client_id, link["patient_uid"], requested)
+        store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested)
     if remembered:
         return _issue(server, grant, _for_account(account, link, remembered["scope"], remembered["id"]))
     representative = link["relation"] != "self"
@@ -85,13 +85,13 @@ def decide():
         return _error(server, error)
     if request.form.get("decision") != "allow":
         return server.create_authorization_response(grant_user=None, grant=grant)
-    link = _chosen(accounts.linked_records(db(), account["id"]), request.form.get("record"))
+    link = _chosen(accounts.linked_records(store.current(), account["id"]), request.form.get("record"))
     if link is None:
         return _error(server, InvalidRequestError("Choose one of the records linked to your account."), grant)
     requested = grant.request.scope or ""
     choices = consent.offered(requested, link["relation"] != "self")
     scope = consent.granted(choices, request.form.getlist("grant_scope"))
-    grant_id = consent.remember(db(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope)
+    grant_id = consent.remember(store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope)
     return _issue(server, grant, _for_account(account, link, scope, grant_id))
 
 
@@ -118,11 +118,11 @@ def _ehr_launch(server, grant, params):
     staff = current_staff()
     if staff is None:
         return redirect(url_for("practice.login", next=_here(params)))
-    launch = resolve_launch(db().conn, params["launch"], grant.client.client_id)
+    launch = resolve_launch(store.current(), params["launch"], grant.client.client_id)
     if launch is None or launch.staff_uid != staff["uid"]:
         return _error(server, InvalidRequestError("The launch is unknown, expired or someone else's."), grant)
     scope = consent.everything(consent.offered(grant.request.scope or ""))
-    provider = store.chart_row(db(), "providers", staff["provider_id"]) if staff["provider_id"] else None
+    provider = store.chart_row(store.current(), "providers", staff["provider_id"]) if staff["provider_id"] else None
     authorization = Authorization(staff["uid"], launch.patient_id,
                                   f"Practitioner/{provider['uid']}" if provider else None, scope,
                                   str(uuid.uuid4()), None, need_patient_banner=False, auth_time=int(time.time()))

@@ -109,8 +109,6 @@ def _finish_request(_exc):
         return
     sender = sender_of(current_app)
     if current_app.config.get("OUTBOX_SENDER") == "inline":
-        from .web_auth import db
-
-        sender.drain(db())
+        sender.drain(store.current())
     else:
         sender.wake()  # the request failed before after_request handed the wake-up to the response

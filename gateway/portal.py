@@ -6,7 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from smart_auth import accounts
 
-from .web_auth import account_required, current_account, current_record, db, login_page, safe_next
+from . import store
+from .web_auth import account_required, current_account, current_record, login_page, safe_next
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -17,7 +18,7 @@ def portal_context():
     account = current_account()
     if account is None:
         return {"account": None, "records": [], "record": None}
-    return {"account": account, "records": accounts.linked_records(db(), account["id"]), "record": current_record()}
+    return {"account": account, "records": accounts.linked_records(store.current(), account["id"]), "record": current_record()}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,7 +44,7 @@ def home():
 def switch():
     """Put another linked record on screen (only records this account is linked to)."""
     wanted = request.form.get("link_id", type=int)
-    links = accounts.linked_records(db(), current_account()["id"])
+    links = accounts.linked_records(store.current(), current_account()["id"])
     if not any(link["id"] == wanted for link in links):
         flash("That record is not linked to your account.", "error")
     else:

@@ -6,14 +6,13 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from smart_auth import accounts, consent
 from smart_auth.scope_words import describe
 
-from . import disclosures
-from .access import db_conn
+from . import disclosures, store
 from .portal_records import record_required
 from .store import accounts as account_store
 from .store import connected_apps
 from .store import disclosures as disclosure_store
 from .store import oauth as oauth_store
-from .web_auth import current_account, db
+from .web_auth import current_account
 
 bp = Blueprint("access", __name__, url_prefix="/portal")
 
@@ -25,10 +24,10 @@ def _iso(seconds):
 
 def _people():
     """Account uids to names, for the accounts linked to the record on screen."""
-    linked = account_store.links_of_patient(db_conn(), g.record["patient_id"])
+    linked = account_store.links_of_patient(store.current(), g.record["patient_id"])
     found = {}
     for link in linked:
-        account = account_store.account_by_id(db_conn(), link["account_id"])
+        account = account_store.account_by_id(store.current(), link["account_id"])
         relation = "" if link["relation"] == "self" else f" ({link['relation']})"
         found[account["uid"]] = (link["name"] or link["email"]) + relation
     found[current_account()["uid"]] = "You"
@@ -38,7 +37,7 @@ def _people():
 @bp.get("/apps")
 @record_required
 def apps():
-    grants = connected_apps.grants_of_record(db_conn(), g.record["patient_uid"])
+    grants = connected_apps.grants_of_record(store.current(), g.record["patient_uid"])
     people, me = _people(), current_account()["uid"]
     shown = [dict(grant, words=describe(grant["scope"]), granted=_iso(grant["created_at"]),
                   last_used=_iso((grant["last_used_ms"] or 0) // 1000), expires=_iso(grant["expires_at"]),
@@ -51,13 +50,13 @@ def apps():
 @record_required
 def revoke(grant_id):
     """End an app's grant, its access tokens and its refresh tokens in one transaction."""
-    grant = oauth_store.grant_by_id(db_conn(), grant_id)
+    grant = oauth_store.grant_by_id(store.current(), grant_id)
     mine = grant and grant["account_uid"] == current_account()["uid"]
     if not grant or grant["patient_id"] != g.record["patient_uid"] or not (mine or g.record["relation"] == "self"):
         abort(404)
     # The record's own adult patient may end any app's access to it, whoever connected the app.
-    consent.revoke(db(), grant["account_uid"], grant_id)
-    client = oauth_store.client_by_id(db_conn(), grant["client_id"])
+    consent.revoke(store.current(), grant["account_uid"], grant_id)
+    client = oauth_store.client_by_id(store.current(), grant["client_id"])
     flash(f"{client['name'] if client else grant['client_id']} can no longer read this record.", "info")
     return redirect(url_for("access.apps"))
 
@@ -68,7 +67,7 @@ def people():
     """The adult patient sees every other account linked to their record and on what relation."""
     if g.record["relation"] != "self":
         abort(404)
-    links = [link for link in account_store.links_of_patient(db_conn(), g.record["patient_id"])
+    links = [link for link in account_store.links_of_patient(store.current(), g.record["patient_id"])
              if link["account_id"] != current_account()["id"] and link["status"] == "active"]
     return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
 
@@ -83,7 +82,7 @@ def history():
         errors.append("Dates must look like 2026-01-31.")
     rows = disclosures.history(g.record["patient_uid"], _people(), client_id=client_id, start=start, end=end)
     seen = disclosures.app_names(c["client_id"] for c in
-                                 disclosure_store.clients_seen(db_conn(), g.record["patient_uid"]))
+                                 disclosure_store.clients_seen(store.current(), g.record["patient_uid"]))
     return render_template("portal/history.html", rows=rows, apps=seen, app=client_id, errors=errors,
                            start=request.args.get("start", ""), end=request.args.get("end", ""))
 

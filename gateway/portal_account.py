@@ -11,7 +11,7 @@ from smart_auth.accounts import AccountError
 
 from . import store
 from .enrollment_context import enrollment_context
-from .web_auth import account_required, current_account, current_record, db
+from .web_auth import account_required, current_account, current_record
 
 bp = Blueprint("account", __name__, url_prefix="/portal")
 
@@ -47,6 +47,6 @@ def demographics(patient):
 @account_required
 def profile():
     record = current_record()
-    patient = store.chart_rows(db(), "patients", uid=record["patient_uid"])[0] if record else None
+    patient = store.chart_rows(store.current(), "patients", uid=record["patient_uid"])[0] if record else None
     return render_template("portal/enroll/profile.html", patient=patient,
                            facts=demographics(patient) if patient else [], nav_section="profile", nav_title="Profile")

@@ -5,9 +5,8 @@ A failed send shows what went wrong in plain words with the same choices ready t
 """
 from flask import Blueprint, Response, current_app, g, render_template, request
 
-from . import disclosures, exports
+from . import disclosures, exports, store
 from . import transmit as sending
-from .access import db_conn
 from .enrollment_context import notifier
 from .locale_dates import request_locale
 from .portal_records import record_required
@@ -29,7 +28,7 @@ def _build(choices):
     record = g.record
     context = {"person": f"{record['first_name']} {record['last_name']}", "practice": record["practice_name"],
                "lang": request_locale().language}
-    return exports.build(db_conn(), g.token, record["patient_uid"], choices["format"], choices["start"] or None,
+    return exports.build(store.current(), g.token, record["patient_uid"], choices["format"], choices["start"] or None,
                          choices["end"] or None, current_app.config["FHIR_BASE"], utc_now(), context)
 
 

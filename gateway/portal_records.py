@@ -9,11 +9,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from smart_auth.accounts import linked_records
 
-from . import disclosures, locale_dates, records
-from .access import db_conn
+from . import disclosures, locale_dates, records, store
 from .record_sections import all_sections, find_item, section_by_slug, section_items
 from .store.chart import utc_now
-from .web_auth import account_required, current_account, current_record, db
+from .web_auth import account_required, current_account, current_record
 
 bp = Blueprint("records", __name__, url_prefix="/portal/records")
 
@@ -34,7 +33,7 @@ def record_required(view):
 
 def load(**filters):
     """The record on screen as the portal token sees it; a representative's look is logged as a disclosure."""
-    record = records.load_record(db_conn(), g.token, g.record["patient_uid"], **filters)
+    record = records.load_record(store.current(), g.token, g.record["patient_uid"], **filters)
     if g.record["relation"] != "self":
         disclosures.log_view(current_account(), g.record, "viewed the record")
     return record
@@ -79,7 +78,7 @@ def item(slug, rid):
 
 def practice_label(record):
     """The practice a record comes from, named when the account's records span several practices."""
-    practices = {r["practice_id"] for r in linked_records(db(), current_account()["id"])}
+    practices = {r["practice_id"] for r in linked_records(store.current(), current_account()["id"])}
     return g.record["practice_name"] if len(practices) > 1 else None
 
 

@@ -11,10 +11,11 @@ from smart_auth import limits, links, registration, verification
 from smart_auth.accounts import AccountError
 from smart_auth.notify import attachments_of
 
+from . import store
 from .enrollment_context import enrollment_context, outbox_visible
 from .sessions import rotate_session
 from .store import outbox as outbox_store
-from .web_auth import account_required, client_address, current_account, db
+from .web_auth import account_required, client_address, current_account
 
 bp = Blueprint("signup", __name__, url_prefix="/portal")
 # Per client address and per email named, never site-wide: a stranger can slow one mailbox's messages
@@ -24,7 +25,7 @@ ADDRESS_LIMIT, EMAIL_LIMIT, FORM_WINDOW = 10, 3, 15 * 60
 
 def _limited(kind, email):
     """Count one submission of a public form from this address for ``email``; raise TooManyAttempts past a limit."""
-    limits.reserve(db().conn, (limits.key(f"{kind}-addr", client_address()), ADDRESS_LIMIT, FORM_WINDOW),
+    limits.reserve(store.current(), (limits.key(f"{kind}-addr", client_address()), ADDRESS_LIMIT, FORM_WINDOW),
                    (limits.key(f"{kind}-email", (email or "").strip()), EMAIL_LIMIT, FORM_WINDOW))
 
 
@@ -146,7 +147,7 @@ def outbox():
 
     # Only the demo's kept messages are shown whole: a queued text (an SMS provider but no SMTP) holds a live code.
     messages = [dict(m, files=attachments_of(m)) if m["status"] == "outbox" else dict(m, body_text=None, files=[])
-                for m in enrollment_store.messages(db().conn, limit=50)]
+                for m in enrollment_store.messages(store.current(), limit=50)]
     return render_template("portal/enroll/outbox.html", messages=messages)
 
 
@@ -155,7 +156,7 @@ def outbox_attachment(message_id, number):
     """Download an attachment of a demo outbox message (a record the demo would have emailed)."""
     if not outbox_visible():
         abort(404)
-    message = outbox_store.message_by_id(db().conn, message_id)
+    message = outbox_store.message_by_id(store.current(), message_id)
     files = attachments_of(message) if message and message["status"] == "outbox" else []
     if not 1 <= number <= len(files):
         abort(404)

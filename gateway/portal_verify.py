@@ -6,9 +6,10 @@ from smart_auth import verification
 from smart_auth.enrollment import EnrollmentError, NotFound
 from smart_auth.limits import TooManyAttempts
 
+from . import store
 from .enrollment_context import enrollment_context, outbox_visible
 from .sessions import rotate_session
-from .web_auth import account_required, current_account, db
+from .web_auth import account_required, current_account
 
 bp = Blueprint("verify", __name__, url_prefix="/portal/verify")
 
@@ -17,13 +18,13 @@ bp = Blueprint("verify", __name__, url_prefix="/portal/verify")
 def enrollment_nav():
     """Portal pages show the invitations waiting for this account, and the demo outbox link."""
     account = current_account() if session.get("account_id") else None
-    pending = verification.pending_invites(db(), account) if account else []
+    pending = verification.pending_invites(store.current(), account) if account else []
     return {"pending_invites": pending, "outbox_link": outbox_visible()}
 
 
 def _invite(invite_uid):
     try:
-        return verification.invite_for_account(db(), current_account(), invite_uid)
+        return verification.invite_for_account(store.current(), current_account(), invite_uid)
     except NotFound:
         abort(404)
 
@@ -55,7 +56,7 @@ def _attempt(invite, check):
     except TooManyAttempts as exc:
         return _page(invite, [str(exc)], 429)
     except EnrollmentError as exc:
-        fresh = verification.invite_for_account(db(), current_account(), invite["uid"])
+        fresh = verification.invite_for_account(store.current(), current_account(), invite["uid"])
         return _page(fresh, [str(exc)], getattr(exc, "status", 400))
     return _linked(invite, link_id)
 

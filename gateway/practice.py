@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 
 from . import store
-from .web_auth import current_staff, db, login_page, staff_required
+from .web_auth import current_staff, login_page, staff_required
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -27,6 +27,6 @@ def logout():
 @bp.get("/")
 @staff_required
 def home():
-    patients = store.chart_rows(db(), "patients", practice_id=current_staff()["practice_id"])
-    practice = store.chart_row(db(), "practices", current_staff()["practice_id"])
+    patients = store.chart_rows(store.current(), "patients", practice_id=current_staff()["practice_id"])
+    practice = store.chart_row(store.current(), "practices", current_staff()["practice_id"])
     return render_template("practice/home.html", patients=patients, practice=practice)

@@ -16,7 +16,6 @@ from .csrf import exempt
 from .enrollment_context import enrollment_context
 from .json_input import request_json
 from .store import enrollment as enrollment_store
-from .web_auth import db
 
 bp = Blueprint("practice_api", __name__, url_prefix="/practice/api")
 MAX_PEOPLE = 20
@@ -51,7 +50,7 @@ def caller(interaction):
     if not header.startswith("Bearer "):
         raise ApiError(401, "invalid_token", "Send a bearer token in the Authorization header.")
     try:
-        token = tokens.authenticate(db().conn, header[7:].strip())
+        token = tokens.authenticate(store.current(), header[7:].strip())
     except tokens.InvalidToken as exc:
         raise ApiError(401, "invalid_token", str(exc))
     decision = scopes.decide(token.scopes, interaction, "Patient", None)
@@ -61,14 +60,14 @@ def caller(interaction):
     letter = scopes.INTERACTIONS[interaction]
     if any(s.context == "system" and s.covers(letter, "Patient") for s in token.scopes):
         return None, f"api client {token.client_id}"
-    staff = enrollment_store.staff_by_uid(db().conn, token.subject or "")
+    staff = enrollment_store.staff_by_uid(store.current(), token.subject or "")
     if staff is None:
         raise ApiError(403, "insufficient_scope", "A user/ token must be issued to a practice staff user.")
     return staff["practice_id"], f"api client {token.client_id} for staff {staff['email']}"
 
 
 def _patient(practice_id, patient_uid):
-    rows = store.chart_rows(db(), "patients", uid=patient_uid)
+    rows = store.chart_rows(store.current(), "patients", uid=patient_uid)
     if not rows or (practice_id is not None and rows[0]["practice_id"] != practice_id):
         raise ApiError(404, "not_found", "No such patient.")
     return rows[0]
@@ -118,7 +117,7 @@ def party_json(party):
 def status(patient_uid):
     practice_id, _ = caller("read")
     patient = _patient(practice_id, patient_uid)
-    parties = chart_parties(db(), current_app.config["SECRET_KEY"], patient["id"])
+    parties = chart_parties(store.current(), current_app.config["SECRET_KEY"], patient["id"])
     return jsonify({"patient": patient["uid"], "people": [party_json(p) for p in parties]})
 
 
@@ -136,7 +135,7 @@ def invite(patient_uid):
 @bp.get("/invites/<invite_uid>")
 def invite_status(invite_uid):
     practice_id, _ = caller("read")
-    found = enrollment.invite_in_practice(db(), practice_id, invite_uid)
+    found = enrollment.invite_in_practice(store.current(), practice_id, invite_uid)
     return jsonify(invite_json(found, current_app.config["SECRET_KEY"]))
 
 
@@ -150,7 +149,7 @@ def invite_action(invite_uid, action):
         raise ApiError(404, "not_found", f"Unknown action '{action}'; use resend, cancel or reinvite.")
     practice_id, actor = caller("update")
     ctx = enrollment_context()
-    result = _RULES[action](ctx, enrollment.invite_in_practice(db(), practice_id, invite_uid), actor)
+    result = _RULES[action](ctx, enrollment.invite_in_practice(store.current(), practice_id, invite_uid), actor)
     return jsonify(invite_json(result, ctx.secret)), 201 if action == "reinvite" else 200
 
 
@@ -158,6 +157,6 @@ def invite_action(invite_uid, action):
 @exempt
 def revoke(link_uid):
     practice_id, actor = caller("update")
-    link = enrollment.revoke_link(enrollment_context(), enrollment.link_in_practice(db(), practice_id, link_uid), actor)
+    link = enrollment.revoke_link(enrollment_context(), enrollment.link_in_practice(store.current(), practice_id, link_uid), actor)
     return jsonify({"link": link["uid"], "patient": link["patient_uid"], "status": link["status"],
                     "revoked_at": link["revoked_at"]})

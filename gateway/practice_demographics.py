@@ -12,7 +12,7 @@ from mappers import codes
 from . import store
 from .errors import ChartError
 from .practice_enrollment import patient_of_practice
-from .web_auth import db, staff_required
+from .web_auth import staff_required
 
 bp = Blueprint("demographics", __name__, url_prefix="/practice")
 FIELDS = ("first_name", "last_name", "birth_date", "phone", "sex", "race_code", "ethnicity_code", "preferred_language")
@@ -56,7 +56,7 @@ def edit(patient_uid):
     if problems:
         return _form(patient, changes, problems, 400)
     try:
-        store.update_row(db(), "patients", patient["id"], changes)
+        store.update_row(store.current(), "patients", patient["id"], changes)
     except ChartError as exc:
         return _form(patient, changes, [exc.message], 400)
     flash("The chart's demographics are saved.", "info")

@@ -12,7 +12,7 @@ from smart_auth.enrollment_status import chart_parties, patient_status, practice
 from . import store
 from .enrollment_context import enrollment_context
 from .store import enrollment as enrollment_store
-from .web_auth import current_staff, db, staff_required
+from .web_auth import current_staff, staff_required
 
 bp = Blueprint("enrollment", __name__, url_prefix="/practice")
 RELATION_WORDS = {"self": "Patient (self)", "parent": "Parent", "guardian": "Guardian", "spouse": "Spouse",
@@ -25,7 +25,7 @@ def enrollment_helpers():
     """The patient list asks each patient's portal status through ``portal_status(patient)``."""
     def portal_status(patient):
         if "practice_parties" not in g:
-            g.practice_parties = practice_parties(db(), current_staff()["practice_id"])
+            g.practice_parties = practice_parties(store.current(), current_staff()["practice_id"])
         parties = g.practice_parties.get(patient["id"], [])
         return {"own": patient_status(parties), "representatives": [p for p in parties if p["relation"] != "self"]}
     return {"portal_status": portal_status, "relation_words": RELATION_WORDS}
@@ -33,7 +33,7 @@ def enrollment_helpers():
 
 def patient_of_practice(patient_uid):
     """A chart of the logged-in staff user's practice, else 404 (the same for another practice's chart)."""
-    rows = store.chart_rows(db(), "patients", uid=patient_uid)
+    rows = store.chart_rows(store.current(), "patients", uid=patient_uid)
     if not rows or rows[0]["practice_id"] != current_staff()["practice_id"]:
         abort(404)
     return rows[0]
@@ -43,8 +43,8 @@ def patient_of_practice(patient_uid):
 @staff_required
 def chart(patient_uid):
     patient = patient_of_practice(patient_uid)
-    conn = db().conn
-    parties = chart_parties(db(), enrollment_context().secret, patient["id"])
+    conn = store.current()
+    parties = chart_parties(store.current(), enrollment_context().secret, patient["id"])
     return render_template("practice/enroll/chart.html", patient=patient, parties=parties,
                            own=patient_status(parties), events=enrollment_store.events_of_patient(conn, patient["id"]),
                            failures=enrollment_store.undelivered_messages_of_patient(conn, patient["id"]))
@@ -89,7 +89,7 @@ def invite(patient_uid):
 
 def _staff_invite(invite_uid):
     try:
-        return enrollment.invite_in_practice(db(), current_staff()["practice_id"], invite_uid)
+        return enrollment.invite_in_practice(store.current(), current_staff()["practice_id"], invite_uid)
     except enrollment.NotFound:
         abort(404)
 
@@ -131,7 +131,7 @@ def print_code(invite_uid):
 @staff_required
 def revoke(link_uid):
     try:
-        link = enrollment.link_in_practice(db(), current_staff()["practice_id"], link_uid)
+        link = enrollment.link_in_practice(store.current(), current_staff()["practice_id"], link_uid)
     except enrollment.NotFound:
         abort(404)
     try:

@@ -4,8 +4,7 @@ from flask import Blueprint, render_template
 
 from smart_auth.scope_words import describe
 
-from . import disclosures, records
-from .access import db_conn
+from . import disclosures, records, store
 from .practice_enrollment import patient_of_practice
 from .record_sections import all_sections, section_items
 from .store import accounts as account_store
@@ -20,15 +19,15 @@ bp = Blueprint("practice_records", __name__, url_prefix="/practice/records")
 @staff_required
 def chart(patient_uid):
     patient, staff = patient_of_practice(patient_uid), current_staff()
-    record = records.load_record(db_conn(), records.staff_token(staff), patient_uid)
+    record = records.load_record(store.current(), records.staff_token(staff), patient_uid)
     disclosures.log_staff(staff, patient_uid, "opened the patient's record in the console")
     now = utc_now()
     sections = [(s, section_items(s, record.by_type, record.refs, now)) for s in all_sections()]
-    links = account_store.links_of_patient(db_conn(), patient["id"])
-    people = {account_store.account_by_id(db_conn(), link["account_id"])["uid"]:
+    links = account_store.links_of_patient(store.current(), patient["id"])
+    people = {account_store.account_by_id(store.current(), link["account_id"])["uid"]:
               f"{link['name'] or link['email']} ({link['relation']})" for link in links}
     grants = [dict(grant, words=describe(grant["scope"]), by=people.get(grant["account_uid"], "Someone"))
-              for grant in connected_apps.grants_of_record(db_conn(), patient_uid)]
+              for grant in connected_apps.grants_of_record(store.current(), patient_uid)]
     history = disclosures.history(patient_uid, people, staff=True)
     return render_template("practice/records.html", patient=patient, sections=sections, links=links,
                            grants=grants, history=history)

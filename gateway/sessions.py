@@ -45,13 +45,13 @@ class DbSessionInterface(SessionInterface):
         sid = request.cookies.get(COOKIE)
         if not sid:
             return DbSession()
-        data = account_store.load_session(store.reader(app.config["DB"]), _hash(sid), int(time.time()))
+        data = account_store.load_session(store.current(), _hash(sid), int(time.time()))
         return DbSession(orjson.loads(data), sid) if data else DbSession()
 
     def save_session(self, app, session, response):
         if not session.modified:
             return
-        conn = store.reader(app.config["DB"])
+        conn = store.current()
         # Secure whenever this request came over HTTPS (directly, or as the trusted proxy says): a cookie
         # set over HTTPS must never travel back over plain HTTP.
         secure = request.is_secure or app.config["BASE_URL"].startswith("https://")

@@ -2,19 +2,12 @@
 import functools
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from smart_auth import accounts
 
 from . import store
 from .store import accounts as account_store
-
-
-def db():
-    """A store handle on this thread's connection."""
-    import sqlite_utils
-
-    return sqlite_utils.Database(store.reader(current_app.config["DB"]))
 
 
 def safe_next(target, default):
@@ -29,7 +22,7 @@ def current_account():
     """The logged-in portal account, or None."""
     if "account" not in g:
         account_id = session.get("account_id")
-        g.account = account_store.account_by_id(db().conn, account_id) if account_id else None
+        g.account = account_store.account_by_id(store.current(), account_id) if account_id else None
     return g.account
 
 
@@ -37,7 +30,7 @@ def current_staff():
     """The logged-in practice staff user, or None."""
     if "staff" not in g:
         staff_id = session.get("staff_id")
-        g.staff = account_store.staff_by_id(db().conn, staff_id) if staff_id else None
+        g.staff = account_store.staff_by_id(store.current(), staff_id) if staff_id else None
     return g.staff
 
 
@@ -66,7 +59,7 @@ def current_record():
     account = current_account()
     if account is None:
         return None
-    links = accounts.linked_records(db(), account["id"])
+    links = accounts.linked_records(store.current(), account["id"])
     chosen = session.get("record_link_id")
     return next((link for link in links if link["id"] == chosen), links[0] if links else None)
 
@@ -89,7 +82,7 @@ def login_page(template, home_endpoint, kind):
         return render_template(template, next=next_url, errors=[], email="")
     email = request.form.get("email", "")
     try:
-        user = accounts.authenticate(db(), email, request.form.get("password", ""), client_address(), kind=kind)
+        user = accounts.authenticate(store.current(), email, request.form.get("password", ""), client_address(), kind=kind)
     except (accounts.LoginFailed, TooManyAttempts) as exc:
         status = 401 if isinstance(exc, accounts.LoginFailed) else 429
         return render_template(template, next=next_url, errors=[str(exc)], email=email), status

@@ -73,12 +73,12 @@ def create_account(db, email, password, name=None, phone=None, confirmed=False):
                            [f"The password needs {p}." for p in problems])
     now = utc_now()
     try:
-        with store.transaction(db.conn):
-            account_id = account_store.insert_account(db.conn, str(uuid.uuid4()), email, hash_password(password),
+        with store.transaction(db):
+            account_id = account_store.insert_account(db, str(uuid.uuid4()), email, hash_password(password),
                                                       name, phone, now if confirmed else None, now)
     except sqlite3.IntegrityError:
         raise AccountError("An account with that email already exists. Log in instead.")
-    return account_store.account_by_id(db.conn, account_id)
+    return account_store.account_by_id(db, account_id)
 
 
 def authenticate(db, email, password, address, kind="account"):
@@ -91,7 +91,7 @@ def authenticate(db, email, password, address, kind="account"):
     """
     email = (email or "").strip()
     by_email, by_address = limits.key(f"{kind}-login", email), limits.key(f"{kind}-login-addr", address)
-    conn = db.conn
+    conn = db
     counted = limits.reserve(conn, (by_email, ACCOUNT_LIMIT, LIMIT_WINDOW), (by_address, ADDRESS_LIMIT, LIMIT_WINDOW))
     lookup = account_store.staff_by_email if kind == "staff" else account_store.account_by_email
     user = lookup(conn, email)
@@ -109,22 +109,22 @@ def create_staff(db, email, password, name, practice_id, provider_id=None):
     if problems:
         raise AccountError("The password needs " + ", ".join(problems) + ".")
     try:
-        with store.transaction(db.conn):
-            staff_id = account_store.insert_staff(db.conn, str(uuid.uuid4()), email, hash_password(password), name,
+        with store.transaction(db):
+            staff_id = account_store.insert_staff(db, str(uuid.uuid4()), email, hash_password(password), name,
                                                   practice_id, provider_id, utc_now())
     except sqlite3.IntegrityError as exc:
         raise AccountError(f"Cannot create that staff user: {exc}")
-    return account_store.staff_by_id(db.conn, staff_id)
+    return account_store.staff_by_id(db, staff_id)
 
 
 def link_account_to_chart(db, account_id, patient_id, relation="self"):
     """Link an account to a chart (integer patient id) with a relation; return the link id."""
     if relation not in RELATIONS:
         raise AccountError(f"Relation must be one of {', '.join(RELATIONS)}.")
-    with store.transaction(db.conn):
-        return account_store.upsert_link(db.conn, account_id, patient_id, relation, utc_now())
+    with store.transaction(db):
+        return account_store.upsert_link(db, account_id, patient_id, relation, utc_now())
 
 
 def linked_records(db, account_id):
     """The active chart links of an account, own record first."""
-    return account_store.links_of_account(db.conn, account_id)
+    return account_store.links_of_account(db, account_id)

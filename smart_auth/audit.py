@@ -15,8 +15,8 @@ def record(db, event, actor, invite=None, account_id=None, patient_id=None, prac
     row = {"at": utc_now(), "event": event, "actor": actor, "detail": detail, "invite_id": invite.get("id"),
            "patient_id": patient_id or invite.get("patient_id"), "practice_id": practice_id or invite.get("practice_id"),
            "account_id": account_id or invite.get("account_id")}
-    with store.transaction(db.conn):
-        enrollment_store.record_event(db.conn, row)
+    with store.transaction(db):
+        enrollment_store.record_event(db, row)
 
 
 def account_actor(account):

@@ -191,8 +191,8 @@ def register_client(db, name, redirect_uris=(), kind="public", scope="", jwks=No
         "jwks": json.dumps(jwks) if jwks else None, "jwks_uri": jwks_uri, "metadata": json.dumps(metadata or {}),
         "status": status, "created_at": int(time.time()),
     }
-    with store.transaction(db.conn):
-        oauth_store.insert_client(db.conn, row)
+    with store.transaction(db):
+        oauth_store.insert_client(db, row)
     return Client.from_row(row), secret
 
 
@@ -220,28 +220,28 @@ def query_client(conn, client_id):
 
 
 def list_clients(db):
-    return [Client.from_row(row) for row in oauth_store.list_clients(db.conn)]
+    return [Client.from_row(row) for row in oauth_store.list_clients(db)]
 
 
 def launchable_clients(db):
     """Active apps with a launch URL: those a practice can open from a chart (EHR launch)."""
-    return [Client.from_row(row) for row in oauth_store.clients_with_launch_uri(db.conn)]
+    return [Client.from_row(row) for row in oauth_store.clients_with_launch_uri(db)]
 
 
 def remove_client(db, client_id):
     """Remove a client and revoke every token it holds; return whether it existed."""
-    with store.transaction(db.conn):
-        found = oauth_store.set_client_status(db.conn, client_id, "removed")
+    with store.transaction(db):
+        found = oauth_store.set_client_status(db, client_id, "removed")
         if found:
-            oauth_store.revoke_client_tokens(db.conn, client_id)
+            oauth_store.revoke_client_tokens(db, client_id)
     return found
 
 
 def approve_client(db, client_id):
     """Let a dynamically registered client that waits for approval work; return whether it existed."""
-    row = oauth_store.client_by_id(db.conn, client_id)
+    row = oauth_store.client_by_id(db, client_id)
     if row is None or row["status"] == "removed":
         return False
-    with store.transaction(db.conn):
-        oauth_store.set_client_status(db.conn, client_id, "active")
+    with store.transaction(db):
+        oauth_store.set_client_status(db, client_id, "active")
     return True

@@ -114,7 +114,7 @@ def everything(choices):
 
 def remembered(db, account_uid, client_id, patient_id, requested):
     """The active grant for the same account, app, record and requested scopes, or None."""
-    grant = oauth_store.active_grant(db.conn, account_uid, client_id, patient_id)
+    grant = oauth_store.active_grant(db, account_uid, client_id, patient_id)
     if grant and set(grant["requested_scope"].split()) == set((requested or "").split()):
         return grant
     return None
@@ -123,12 +123,12 @@ def remembered(db, account_uid, client_id, patient_id, requested):
 def remember(db, account_uid, client_id, patient_id, requested, scope):
     """Record (or update) the account's grant to this app for this record; return the grant id."""
     now = int(time.time())
-    with store.transaction(db.conn):
-        grant = oauth_store.active_grant(db.conn, account_uid, client_id, patient_id)
+    with store.transaction(db):
+        grant = oauth_store.active_grant(db, account_uid, client_id, patient_id)
         if grant:
-            oauth_store.update_grant(db.conn, grant["id"], requested, scope, now)
+            oauth_store.update_grant(db, grant["id"], requested, scope, now)
             return grant["id"]
-        return oauth_store.insert_grant(db.conn, account_uid, client_id, patient_id, requested, scope, now)
+        return oauth_store.insert_grant(db, account_uid, client_id, patient_id, requested, scope, now)
 
 
 def grants_of(db, account_uid):
@@ -136,15 +136,15 @@ def grants_of(db, account_uid):
     return [{"id": g["id"], "client_id": g["client_id"], "app": g["client_name"], "patient": g["patient_id"],
              "person": f"{g['first_name']} {g['last_name']}", "practice": g["practice_name"],
              "scope": g["scope"], "granted_at": g["created_at"], "updated_at": g["updated_at"]}
-            for g in oauth_store.grants_of_account(db.conn, account_uid)]
+            for g in oauth_store.grants_of_account(db, account_uid)]
 
 
 def revoke(db, account_uid, grant_id):
     """Withdraw one of the account's grants and end every token issued under it; return whether it was theirs."""
-    grant = oauth_store.grant_by_id(db.conn, grant_id)
+    grant = oauth_store.grant_by_id(db, grant_id)
     if grant is None or grant["account_uid"] != account_uid or grant["revoked_at"] is not None:
         return False
-    with store.transaction(db.conn):
-        oauth_store.revoke_grant(db.conn, grant_id, int(time.time()))
-        oauth_store.revoke_grant_tokens(db.conn, grant_id)
+    with store.transaction(db):
+        oauth_store.revoke_grant(db, grant_id, int(time.time()))
+        oauth_store.revoke_grant_tokens(db, grant_id)
     return True

@@ -4,7 +4,6 @@ registration (RFC 7591).
 """
 import time
 
-import sqlite_utils
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -18,7 +17,7 @@ from gateway import store
 from gateway.store import oauth as oauth_store
 
 from . import client_jwks, clients, discovery, open_registration
-from .grants import current_conn, revoke_family
+from .grants import revoke_family
 from .models import TokenRecord
 
 MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five minutes ahead
@@ -59,7 +58,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def validate_jti(self, claims, jti):
         """Refuse a replayed assertion; the seen ids live in the database so every process sees them."""
-        conn = current_conn()
+        conn = store.current()
         with store.transaction(conn):
             return oauth_store.remember_assertion(conn, claims["sub"], str(jti), int(claims["exp"]) + self.leeway,
                                                   int(time.time()))
@@ -76,7 +75,7 @@ def _assertion_kid(assertion):
 
 def find_token(token_string, hint):
     """The stored access or refresh token a string stands for (checking the hinted kind first)."""
-    conn = current_conn()
+    conn = store.current()
     lookups = [("access_token", oauth_store.find_access_token), ("refresh_token", oauth_store.find_refresh_token)]
     if hint == "refresh_token":
         lookups.reverse()
@@ -123,7 +122,7 @@ class SmartRevocationEndpoint(RevocationEndpoint):
         return find_token(token_string, token_type_hint)
 
     def revoke_token(self, token, request):
-        conn = current_conn()
+        conn = store.current()
         if token.kind == "refresh_token":
             revoke_family(conn, token.row["family"])
         else:
@@ -161,7 +160,7 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         approval = str(current_app.config.get("REGISTRATION_APPROVAL", "0")).lower() in ("1", "true", "yes")
         try:
             client, _ = clients.register_client(
-                sqlite_utils.Database(current_conn()), client_metadata.get("client_name") or "Unnamed app",
+                store.current(), client_metadata.get("client_name") or "Unnamed app",
                 client_metadata.get("redirect_uris") or [], _kind(client_metadata),
                 client_metadata.get("scope") or open_registration.DEFAULT_SCOPE,
                 client_metadata.get("jwks"), client_metadata.get("jwks_uri"),

@@ -97,13 +97,13 @@ def _new_invite(ctx, patient, person, actor, party_uid, event, account_id=None, 
            "pin_sealed": pins.seal_pin(ctx.secret, pin), "status": "invited", "finalize": int(bool(link_id)),
            "account_id": account_id, "link_nonce": secrets.token_urlsafe(12), "link_id": link_id,
            "created_by": actor, "created_at": now, "updated_at": now}
-    with store.transaction(ctx.db.conn):
-        invite_id = enrollment_store.insert_invite(ctx.db.conn, row)
-    invite = enrollment_store.invite_by_id(ctx.db.conn, invite_id)
+    with store.transaction(ctx.db):
+        invite_id = enrollment_store.insert_invite(ctx.db, row)
+    invite = enrollment_store.invite_by_id(ctx.db, invite_id)
     audit.record(ctx.db, event, actor, invite,
                  detail=f"{invite['relation']}: {invite['email'] or invite['phone']}")
     _deliver(ctx, invite)
-    return dict(enrollment_store.invite_by_id(ctx.db.conn, invite_id), pin=pin)
+    return dict(enrollment_store.invite_by_id(ctx.db, invite_id), pin=pin)
 
 
 def _deliver(ctx, invite):
@@ -115,8 +115,8 @@ def _deliver(ctx, invite):
         ctx.notifier.email(invite["email"], subject, text, html, "invite", invite["id"])
     if invite["phone"] and invite["text_link"]:
         ctx.notifier.sms(invite["phone"], messages.invite_sms(invite["practice_name"], url), "invite", invite["id"])
-    with store.transaction(ctx.db.conn):
-        enrollment_store.update_invite(ctx.db.conn, invite["id"], {"sent_at": utc_now()}, utc_now())
+    with store.transaction(ctx.db):
+        enrollment_store.update_invite(ctx.db, invite["id"], {"sent_at": utc_now()}, utc_now())
 
 
 def _of_practice(row, practice_id, missing):
@@ -128,16 +128,16 @@ def _of_practice(row, practice_id, missing):
 
 def invite_in_practice(db, practice_id, invite_uid):
     """The invitation ``invite_uid`` of ``practice_id``'s charts, else NotFound."""
-    return _of_practice(enrollment_store.invite_by_uid(db.conn, invite_uid or ""), practice_id, "No such invitation.")
+    return _of_practice(enrollment_store.invite_by_uid(db, invite_uid or ""), practice_id, "No such invitation.")
 
 
 def resend_invite(ctx, invite, actor):
     """Send the invitation again with a fresh link (the old link stops working); the PIN stays the same."""
     if invite["status"] != "invited":
         raise EnrollmentError(f"Only open invitations can be resent; this one is {invite['status']}.")
-    with store.transaction(ctx.db.conn):
-        enrollment_store.update_invite(ctx.db.conn, invite["id"], {"link_nonce": secrets.token_urlsafe(12)}, utc_now())
-    invite = enrollment_store.invite_by_id(ctx.db.conn, invite["id"])
+    with store.transaction(ctx.db):
+        enrollment_store.update_invite(ctx.db, invite["id"], {"link_nonce": secrets.token_urlsafe(12)}, utc_now())
+    invite = enrollment_store.invite_by_id(ctx.db, invite["id"])
     audit.record(ctx.db, "resent", actor, invite)
     _deliver(ctx, invite)
     return invite
@@ -149,13 +149,13 @@ def cancel_invite(ctx, invite, actor):
         raise EnrollmentError(f"Only open invitations can be cancelled; this one is {invite['status']}.")
     _close(ctx.db, invite, "cancelled")
     audit.record(ctx.db, "cancelled", actor, invite)
-    return enrollment_store.invite_by_id(ctx.db.conn, invite["id"])
+    return enrollment_store.invite_by_id(ctx.db, invite["id"])
 
 
 def _close(db, invite, status):
     now = utc_now()
-    with store.transaction(db.conn):
-        enrollment_store.update_invite(db.conn, invite["id"], {"status": status, "closed_at": now,
+    with store.transaction(db):
+        enrollment_store.update_invite(db, invite["id"], {"status": status, "closed_at": now,
                                                                "sms_code_hash": None, "link_nonce": "closed"}, now)
 
 
@@ -165,7 +165,7 @@ def reinvite(ctx, invite, actor):
     When the party's account is still linked to the chart, the new invitation is attached to that account
     and asks it to "Finalize access to your records" (date of birth and the new PIN).
     """
-    for old in enrollment_store.open_invites_of_party(ctx.db.conn, invite["party_uid"]):
+    for old in enrollment_store.open_invites_of_party(ctx.db, invite["party_uid"]):
         _close(ctx.db, old, "superseded")
     patient = store.chart_row(ctx.db, "patients", invite["patient_id"])
     link = _active_link_of_party(ctx.db, invite)
@@ -178,13 +178,13 @@ def reinvite(ctx, invite, actor):
 def _active_link_of_party(db, invite):
     if not invite["link_id"]:
         return None
-    link = account_store.links_of_patient(db.conn, invite["patient_id"])
+    link = account_store.links_of_patient(db, invite["patient_id"])
     return next((x for x in link if x["id"] == invite["link_id"] and x["status"] == "active"), None)
 
 
 def link_in_practice(db, practice_id, link_uid):
     """The account link ``link_uid`` to one of ``practice_id``'s charts, else NotFound."""
-    return _of_practice(enrollment_store.link_by_uid(db.conn, link_uid or ""), practice_id, "No such portal access.")
+    return _of_practice(enrollment_store.link_by_uid(db, link_uid or ""), practice_id, "No such portal access.")
 
 
 def revoke_link(ctx, link, actor):
@@ -192,15 +192,15 @@ def revoke_link(ctx, link, actor):
     if link["status"] != "active":
         raise EnrollmentError("This portal access is already revoked.")
     now = utc_now()
-    with store.transaction(ctx.db.conn):
-        account_store.revoke_link(ctx.db.conn, link["id"], now)
-    for invite in enrollment_store.invites_of_patient(ctx.db.conn, link["patient_id"]):
+    with store.transaction(ctx.db):
+        account_store.revoke_link(ctx.db, link["id"], now)
+    for invite in enrollment_store.invites_of_patient(ctx.db, link["patient_id"]):
         if invite["account_id"] == link["account_id"] and invite["status"] in ("invited", "locked"):
             _close(ctx.db, invite, "cancelled")
     revoke_account_access(ctx.db, link["patient_uid"], link["account_uid"])
     audit.record(ctx.db, "revoked", actor, account_id=link["account_id"], patient_id=link["patient_id"],
                  practice_id=link["practice_id"], detail=f"{link['relation']}: {link['email']}")
-    return enrollment_store.link_by_uid(ctx.db.conn, link["uid"])
+    return enrollment_store.link_by_uid(ctx.db, link["uid"])
 
 
 def access_code(secret, invite):

@@ -9,16 +9,16 @@ from .enrollment import STATUS_LABELS, access_code
 
 def chart_parties(db, secret, patient_id):
     """Every person with (or once with) portal access to a chart, the patient first."""
-    return _parties(enrollment_store.invites_of_patient(db.conn, patient_id),
-                    account_store.links_of_patient(db.conn, patient_id), secret)
+    return _parties(enrollment_store.invites_of_patient(db, patient_id),
+                    account_store.links_of_patient(db, patient_id), secret)
 
 
 def practice_parties(db, practice_id):
     """{patient id: [parties]} for a practice's charts (no access codes: the list page does not show them)."""
     by_patient = {}
-    for invite in enrollment_store.invites_of_practice(db.conn, practice_id):
+    for invite in enrollment_store.invites_of_practice(db, practice_id):
         by_patient.setdefault(invite["patient_id"], ([], []))[0].append(invite)
-    for link in enrollment_store.links_of_practice(db.conn, practice_id):
+    for link in enrollment_store.links_of_practice(db, practice_id):
         by_patient.setdefault(link["patient_id"], ([], []))[1].append(link)
     return {pid: _parties(invites, links, None) for pid, (invites, links) in by_patient.items()}
 

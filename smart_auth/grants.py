@@ -24,11 +24,6 @@ CODE_TTL = 120
 USER_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 
-def current_conn():
-    """This thread's connection to the app's database."""
-    return store.reader(current_app.config["DB"])
-
-
 def revoke_family(conn, family):
     with store.transaction(conn):
         oauth_store.revoke_family(conn, family)
@@ -82,7 +77,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         authorization, data, now = request.user, request.payload.data, int(time.time())
-        conn = current_conn()
+        conn = store.current()
         with store.transaction(conn):
             oauth_store.delete_expired_codes(conn, now - 3600)
             oauth_store.save_code(conn, code, {
@@ -93,7 +88,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code, client):
         """Find and use up the code; a second use revokes what the first one issued (RFC 6749 4.1.2)."""
-        conn, now = current_conn(), int(time.time())
+        conn, now = store.current(), int(time.time())
         row = oauth_store.find_code(conn, code)
         if row is None or row["client_id"] != client.client_id:
             return None
@@ -123,7 +118,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token):
         """Check the token and use it up; presenting a used one revokes its family (OAuth 2.0 BCP 4.14.2)."""
-        conn, now = current_conn(), int(time.time())
+        conn, now = store.current(), int(time.time())
         row = oauth_store.find_refresh_token(conn, refresh_token)
         if row is None or row["revoked"] or row["expires_at"] <= now:
             return None
@@ -174,14 +169,14 @@ class BackendServicesGrant(grants.ClientCredentialsGrant):
 
 
 def _signing_key():
-    return keys.signing_key(current_conn(), current_app.config["SECRET_KEY"])
+    return keys.signing_key(store.current(), current_app.config["SECRET_KEY"])
 
 
 class SmartOpenIDCode(OpenIDCode):
     """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
 
     def exists_nonce(self, nonce, request):
-        return oauth_store.nonce_used(current_conn(), request.payload.client_id, nonce)
+        return oauth_store.nonce_used(store.current(), request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client):
         return _signing_key().key

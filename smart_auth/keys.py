@@ -82,13 +82,13 @@ def ensure_signing_key(db, secret):
     until its id_tokens expire) and a new key takes over.
     """
     now = int(time.time())
-    with store.transaction(db.conn):
-        _seal_plain_keys(db.conn, secret)
-        row = oauth_store.active_key(db.conn)
+    with store.transaction(db):
+        _seal_plain_keys(db, secret)
+        row = oauth_store.active_key(db)
         if row is not None and opens(secret, row):
             return row["kid"]
-        oauth_store.retire_keys(db.conn, now, now + ID_TOKEN_TTL)
-        return _create(db.conn, secret, now)
+        oauth_store.retire_keys(db, now, now + ID_TOKEN_TTL)
+        return _create(db, secret, now)
 
 
 def opens(secret, row):
@@ -107,13 +107,13 @@ def rotate_signing_key(db, secret, keep_published=ID_TOKEN_TTL):
     secret could not use the new key either.
     """
     now = int(time.time())
-    with store.transaction(db.conn):
-        _seal_plain_keys(db.conn, secret)
-        active = oauth_store.active_key(db.conn)
+    with store.transaction(db):
+        _seal_plain_keys(db, secret)
+        active = oauth_store.active_key(db)
         if active is not None and not opens(secret, active):
             raise KeyLocked(f"the signing key {active['kid']} does not open with this secret")
-        oauth_store.retire_keys(db.conn, now, now + keep_published)
-        return _create(db.conn, secret, now)
+        oauth_store.retire_keys(db, now, now + keep_published)
+        return _create(db, secret, now)
 
 
 def signing_key(conn, secret):

@@ -26,8 +26,8 @@ def launch_app(db, client, staff_uid, patient_id, fhir_base):
     if not client.launch_uri:
         raise ValueError(f"{client.name} has no launch URL")
     handle, now = secrets.token_urlsafe(24), int(time.time())
-    with store.transaction(db.conn):
-        oauth_store.save_launch(db.conn, handle, client.client_id, staff_uid, patient_id, now, now + LAUNCH_TTL)
+    with store.transaction(db):
+        oauth_store.save_launch(db, handle, client.client_id, staff_uid, patient_id, now, now + LAUNCH_TTL)
     joiner = "&" if "?" in client.launch_uri else "?"
     return client.launch_uri + joiner + urlencode({"iss": fhir_base, "launch": handle})
 

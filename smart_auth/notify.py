@@ -76,8 +76,8 @@ class Notifier:
     def _keep(self, row, configured):
         row.update(status="queued" if configured else "outbox", created_at=utc_now(),
                    next_attempt_at=int(time.time()) if configured else None)
-        with store.transaction(self.db.conn):
-            outbox_store.insert_message(self.db.conn, row)
+        with store.transaction(self.db):
+            outbox_store.insert_message(self.db, row)
         if configured and self.on_queued:
             self.on_queued()
         return row["status"]
@@ -95,9 +95,9 @@ def deliver_due(db, config, limit=100):
         claim = secrets.token_hex(8)
         lease = _setting(config, "SMTP_DEADLINE", SMTP_DEADLINE) + _setting(config, "SMS_DEADLINE", SMS_DEADLINE)
         now = int(time.time())
-        with store.transaction(db.conn):
+        with store.transaction(db):
             # The lease outlasts any one delivery (both deadlines and a margin), so only a crashed sender loses it.
-            message = outbox_store.claim_due(db.conn, now, now + int(lease) + 60, claim)
+            message = outbox_store.claim_due(db, now, now + int(lease) + 60, claim)
         if message is None:
             break
         _settle(db, config, message, claim, _attempt(config, message))
@@ -121,16 +121,16 @@ def _attempt(config, message):
 
 def _settle(db, config, message, claim, problem):
     attempts, most = message["attempts"], _setting(config, "OUTBOX_ATTEMPTS", ATTEMPTS)
-    with store.transaction(db.conn):
+    with store.transaction(db):
         if problem is None:
-            outbox_store.mark_sent(db.conn, message["id"], claim, utc_now())
+            outbox_store.mark_sent(db, message["id"], claim, utc_now())
         elif problem.permanent:
-            outbox_store.mark_failed(db.conn, message["id"], claim, str(problem)[:300])
+            outbox_store.mark_failed(db, message["id"], claim, str(problem)[:300])
         elif attempts >= most:
-            outbox_store.mark_failed(db.conn, message["id"], claim, f"{problem} after {attempts} attempts"[:300])
+            outbox_store.mark_failed(db, message["id"], claim, f"{problem} after {attempts} attempts"[:300])
         else:
             wait = _setting(config, "OUTBOX_BACKOFF", BACKOFF) * 2 ** (attempts - 1)
-            outbox_store.retry_later(db.conn, message["id"], claim, str(problem)[:300], int(time.time() + wait))
+            outbox_store.retry_later(db, message["id"], claim, str(problem)[:300], int(time.time() + wait))
 
 
 def _email_message(config, message):

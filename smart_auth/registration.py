@@ -57,15 +57,15 @@ def send_confirmation(ctx, account, email=None):
 def confirm_email(ctx, token):
     """Confirm the address a link names (switching the account to it when it was a change); return the account."""
     payload = links.read_token(ctx.secret, "confirm", token)
-    account = enrollment_store.account_by_uid(ctx.db.conn, str(payload.get("a")))
+    account = enrollment_store.account_by_uid(ctx.db, str(payload.get("a")))
     if account is None:
         raise links.LinkInvalid("This link is not valid.")
     changes = {"email_confirmed_at": account["email_confirmed_at"] or utc_now()}
     if payload.get("e") != account["email"]:
         changes.update(email=payload.get("e"), email_confirmed_at=utc_now())
     try:
-        with store.transaction(ctx.db.conn):
-            account_store.update_account(ctx.db.conn, account["id"], changes, utc_now())
+        with store.transaction(ctx.db):
+            account_store.update_account(ctx.db, account["id"], changes, utc_now())
     except sqlite3.IntegrityError:
         raise AccountError("Another account already uses that email address.")
     if not account["email_confirmed_at"] or "email" in changes:
@@ -73,7 +73,7 @@ def confirm_email(ctx, token):
         for invite in invites:
             audit.record(ctx.db, "confirmed", audit.account_actor(account), invite, account_id=account["id"],
                          detail=payload.get("e"))
-    return account_store.account_by_id(ctx.db.conn, account["id"])
+    return account_store.account_by_id(ctx.db, account["id"])
 
 
 def _fingerprint(account):
@@ -83,7 +83,7 @@ def _fingerprint(account):
 
 def request_password_reset(ctx, email):
     """Email a reset link when the address has an account; say nothing either way."""
-    account = account_store.account_by_email(ctx.db.conn, (email or "").strip())
+    account = account_store.account_by_email(ctx.db, (email or "").strip())
     if account is None:
         return
     token = links.make_token(ctx.secret, "reset", {"a": account["uid"], "h": _fingerprint(account)})
@@ -94,7 +94,7 @@ def request_password_reset(ctx, email):
 def account_for_reset(ctx, token):
     """The account a reset link is for, or LinkInvalid / LinkExpired (also once it has been used)."""
     payload = links.read_token(ctx.secret, "reset", token)
-    account = enrollment_store.account_by_uid(ctx.db.conn, str(payload.get("a")))
+    account = enrollment_store.account_by_uid(ctx.db, str(payload.get("a")))
     if account is None or payload.get("h") != _fingerprint(account):
         raise links.LinkInvalid("This link has already been used or is not valid.")
     return account
@@ -111,10 +111,10 @@ def reset_password(ctx, token, password):
     if problems:
         raise AccountError("The password needs " + ", ".join(problems) + ".",
                            [f"The password needs {p}." for p in problems])
-    with store.transaction(ctx.db.conn):
-        account_store.update_account(ctx.db.conn, account["id"], {"password_hash": hash_password(password)}, utc_now())
-        account_store.end_sessions_of_account(ctx.db.conn, account["id"])
-    return account_store.account_by_id(ctx.db.conn, account["id"])
+    with store.transaction(ctx.db):
+        account_store.update_account(ctx.db, account["id"], {"password_hash": hash_password(password)}, utc_now())
+        account_store.end_sessions_of_account(ctx.db, account["id"])
+    return account_store.account_by_id(ctx.db, account["id"])
 
 
 def update_settings(ctx, account, name, phone, email):
@@ -122,8 +122,8 @@ def update_settings(ctx, account, name, phone, email):
 
     Returns True when a confirmation was sent to a new address. Chart edits never touch these fields.
     """
-    with store.transaction(ctx.db.conn):
-        account_store.update_account(ctx.db.conn, account["id"], {"name": (name or "").strip() or None,
+    with store.transaction(ctx.db):
+        account_store.update_account(ctx.db, account["id"], {"name": (name or "").strip() or None,
                                                                   "phone": (phone or "").strip() or None}, utc_now())
     email = (email or "").strip()
     if email and email.lower() != account["email"].lower():

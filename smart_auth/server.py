@@ -17,7 +17,7 @@ from gateway.store import oauth as oauth_store
 from . import clients, discovery, keys
 from .endpoints import PrivateKeyJWT, SmartIntrospectionEndpoint, SmartRegistrationEndpoint, SmartRevocationEndpoint
 from .grants import (AuthorizationCodeGrant, BackendServicesGrant, RefreshTokenGrant, SmartCodeChallenge,
-                     SmartOpenIDCode, current_conn)
+                     SmartOpenIDCode)
 from .scopes import InvalidScope, parse_scopes
 
 ACCESS_TTL = 3600              # Inferno runs for an hour on one token (checklist section 6)
@@ -40,7 +40,7 @@ class SmartAuthorizationServer(AuthorizationServer):
 
 
 def query_client(client_id):
-    return clients.query_client(current_conn(), client_id)
+    return clients.query_client(store.current(), client_id)
 
 
 def refresh_lifetime(granted_scope):
@@ -71,7 +71,7 @@ def save_token(token, request):
     """Store the access token (and refresh token) by hash, tied to the authorization they came from."""
     user, client, now = request.user, request.client, int(time.time())
     family = user.family if user else str(uuid.uuid4())
-    conn = current_conn()
+    conn = store.current()
     with store.transaction(conn):
         store.save_token(conn, token["access_token"], client.client_id, token["scope"],
                          user.patient_id if user else None, user.subject if user else None, now,
@@ -101,7 +101,7 @@ def init_app(app):
     try:
         keys.ensure_signing_key(db, app.config["SECRET_KEY"])
     finally:
-        db.conn.close()
+        db.close()
     return server
 
 

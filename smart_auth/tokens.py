@@ -33,8 +33,8 @@ def issue_access_token(db, client_id, scope, patient_id=None, subject=None, ttl=
         raise ValueError("patient/ scopes need a patient context")
     token = secrets.token_urlsafe(32)
     now = int(time.time())
-    with store.transaction(db.conn):
-        store.save_token(db.conn, token, client_id, scope, patient_id, subject, now, now + int(ttl))
+    with store.transaction(db):
+        store.save_token(db, token, client_id, scope, patient_id, subject, now, now + int(ttl))
     return token
 
 
@@ -56,9 +56,9 @@ def revoke_account_access(db, patient_id, account_uid):
     from gateway.store import oauth as oauth_store
     from gateway.store.tokens import revoke_tokens_for
 
-    with store.transaction(db.conn):
-        revoked = revoke_tokens_for(db.conn, patient_id, account_uid)
-        revoked += oauth_store.revoke_refresh_tokens_for(db.conn, patient_id, account_uid)
-        for grant_id in oauth_store.revoke_grants_for(db.conn, patient_id, account_uid, int(time.time())):
-            revoked += oauth_store.revoke_grant_tokens(db.conn, grant_id)
+    with store.transaction(db):
+        revoked = revoke_tokens_for(db, patient_id, account_uid)
+        revoked += oauth_store.revoke_refresh_tokens_for(db, patient_id, account_uid)
+        for grant_id in oauth_store.revoke_grants_for(db, patient_id, account_uid, int(time.time())):
+            revoked += oauth_store.revoke_grant_tokens(db, grant_id)
         return revoked

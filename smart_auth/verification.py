@@ -52,7 +52,7 @@ class EmailNotConfirmed(EnrollmentError):
 def open_invite_link(ctx, token):
     """The open invitation an 'Access your records' link names, or LinkExpired / LinkInvalid."""
     payload = links.read_token(ctx.secret, "invite", token)
-    invite = enrollment_store.invite_by_uid(ctx.db.conn, str(payload.get("i")))
+    invite = enrollment_store.invite_by_uid(ctx.db, str(payload.get("i")))
     if invite is None or invite["status"] != "invited" or \
             not hmac.compare_digest(str(payload.get("n")).encode(), invite["link_nonce"].encode()):
         raise links.LinkInvalid("This link has already been used or is no longer valid.")
@@ -63,22 +63,22 @@ def claim_invite(ctx, token, account, new_account=False):
     """Attach the invitation a link names to ``account``; the link is used up (its nonce changes)."""
     invite = open_invite_link(ctx, token)
     now = utc_now()
-    with store.transaction(ctx.db.conn):
-        enrollment_store.update_invite(ctx.db.conn, invite["id"], {
+    with store.transaction(ctx.db):
+        enrollment_store.update_invite(ctx.db, invite["id"], {
             "account_id": account["id"], "claimed_at": now, "link_nonce": secrets.token_urlsafe(12)}, now)
-    invite = enrollment_store.invite_by_id(ctx.db.conn, invite["id"])
+    invite = enrollment_store.invite_by_id(ctx.db, invite["id"])
     audit.record(ctx.db, "registered" if new_account else "attached", audit.account_actor(account), invite)
     return invite
 
 
 def pending_invites(db, account):
     """The invitations waiting for this account to verify (or locked), oldest first."""
-    return enrollment_store.pending_invites_of_account(db.conn, account["id"])
+    return enrollment_store.pending_invites_of_account(db, account["id"])
 
 
 def invite_for_account(db, account, invite_uid):
     """An invitation attached to this account, else NotFound (the same for one that is not theirs)."""
-    invite = enrollment_store.invite_by_uid(db.conn, invite_uid or "")
+    invite = enrollment_store.invite_by_uid(db, invite_uid or "")
     if invite is None or invite["account_id"] != account["id"]:
         raise NotFound("No such invitation.")
     return invite
@@ -118,15 +118,15 @@ def send_sms_code(ctx, account, invite_uid, typed_phone):
     """
     invite = invite_for_account(ctx.db, account, invite_uid)
     _ready(account, invite)
-    limits.reserve(ctx.db.conn, (limits.key("sms-send", invite["uid"]), SMS_LIMIT, SMS_WINDOW))
+    limits.reserve(ctx.db, (limits.key("sms-send", invite["uid"]), SMS_LIMIT, SMS_WINDOW))
     on_file = invite["phone"] or (invite["chart_phone"] if invite["relation"] == "self" else None)
     actor = audit.account_actor(account)
     if not pins.phones_match(on_file, typed_phone):
         audit.record(ctx.db, "failed attempt", actor, invite, detail="phone number did not match")
         return False
     code = pins.new_sms_code()
-    with store.transaction(ctx.db.conn):
-        enrollment_store.update_invite(ctx.db.conn, invite["id"], {
+    with store.transaction(ctx.db):
+        enrollment_store.update_invite(ctx.db, invite["id"], {
             "sms_code_hash": pins.code_hash(ctx.secret, invite["uid"], code),
             "sms_code_expires_at": int(now()) + CODE_MINUTES * 60}, utc_now())
     ctx.notifier.sms(on_file, messages.sms_code(code, CODE_MINUTES), "security code", invite["id"])
@@ -147,10 +147,10 @@ def verify_sms_code(ctx, account, invite_uid, typed_code):
 
 def _count_attempt(ctx, invite):
     """Count this attempt before checking it (so parallel tries cannot outrun the lock); return the count."""
-    with store.transaction(ctx.db.conn):
-        failures = enrollment_store.reserve_code_attempt(ctx.db.conn, invite["id"], MAX_FAILURES, utc_now())
+    with store.transaction(ctx.db):
+        failures = enrollment_store.reserve_code_attempt(ctx.db, invite["id"], MAX_FAILURES, utc_now())
     if failures is None:
-        fresh = enrollment_store.invite_by_id(ctx.db.conn, invite["id"])
+        fresh = enrollment_store.invite_by_id(ctx.db, invite["id"])
         _still_open(fresh)
         raise InviteLocked()  # still open, but its last tries are being checked in parallel
     return failures
@@ -158,8 +158,8 @@ def _count_attempt(ctx, invite):
 
 def _fail(ctx, account, invite, what, failures):
     if failures >= MAX_FAILURES:
-        with store.transaction(ctx.db.conn):
-            enrollment_store.lock_invite(ctx.db.conn, invite["id"], utc_now())
+        with store.transaction(ctx.db):
+            enrollment_store.lock_invite(ctx.db, invite["id"], utc_now())
     actor = audit.account_actor(account)
     audit.record(ctx.db, "failed attempt", actor, invite, detail=f"wrong {what}")
     if failures >= MAX_FAILURES:
@@ -173,9 +173,9 @@ def _fail(ctx, account, invite, what, failures):
 def _link(ctx, account, invite, method):
     link_id = link_account_to_chart(ctx.db, account["id"], invite["patient_id"], invite["relation"])
     now = utc_now()
-    with store.transaction(ctx.db.conn):
-        enrollment_store.uncount_code_attempt(ctx.db.conn, invite["id"], now)
-        enrollment_store.update_invite(ctx.db.conn, invite["id"], {
+    with store.transaction(ctx.db):
+        enrollment_store.uncount_code_attempt(ctx.db, invite["id"], now)
+        enrollment_store.update_invite(ctx.db, invite["id"], {
             "status": "linked", "link_id": link_id, "closed_at": now, "sms_code_hash": None,
             "link_nonce": "used"}, now)
     actor = audit.account_actor(account)

@@ -36,12 +36,12 @@ def deliver(db, **config):
 
 def outbox(db, channel=None):
     """Outbox rows, oldest first."""
-    return list(reversed(enrollment_store.messages(db.conn, channel=channel)))
+    return list(reversed(enrollment_store.messages(db, channel=channel)))
 
 
 def last_link(db, path="/portal/invite/"):
     """The token of the newest link to ``path`` in the outbox."""
-    for message in enrollment_store.messages(db.conn):
+    for message in enrollment_store.messages(db):
         found = re.search(re.escape(path) + r"([A-Za-z0-9_.\-]+)", message["body_text"] or "")
         if found:
             return found.group(1)
@@ -49,5 +49,5 @@ def last_link(db, path="/portal/invite/"):
 
 
 def last_sms_code(db):
-    message = enrollment_store.messages(db.conn, channel="sms")[0]
+    message = enrollment_store.messages(db, channel="sms")[0]
     return re.search(r"\b(\d{6})\b", message["body_text"]).group(1)

@@ -1,9 +1,22 @@
-"""The chart store: SQLite through sqlite-utils. All SQL of the gateway lives in this package.
+"""The store: all SQL of the gateway, behind one handle. It imports nothing of ours but mappers.
 
 Chart rows are written here and, in the same transaction, projected to FHIR (``projection``); reads
 select that stored JSON (``read``, ``search``) and never run a mapper.
+
+The handle: ``connect(path)`` opens one (creating and migrating the database), ``current()`` is this
+thread's long-lived one on the configured database (``configure``; the app factory sets it), and every
+named function here takes a handle first. A handle promises ``transaction()``, ``close()`` and ``path``
+(see :class:`Store`); callers never run SQL on it. SQLite is the engine today; PostgreSQL will be a second
+module whose ``connect`` returns a handle keeping the same promise.
+
+Stored times: chart columns (and ``resources.last_updated``) keep FHIR's ISO 8601 text, instants in UTC
+with an offset and calendar dates as dates, because they are served as written. The gateway's own
+bookkeeping (created, expires, used, revoked, queued) is INTEGER seconds since the Unix epoch in UTC, in a
+column named ``*_at`` (JWT's NumericDate, RFC 7519 section 2, which the tokens already carry); where order
+within a second matters, INTEGER milliseconds in a column named ``*_ms``. New columns follow this; older
+ones that do not are left as they are (no data migrations).
 """
-from .connection import access_log, access_log_path, connect, optimize, reader, transaction
+from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
 from .read import read_resource, read_resources
@@ -11,7 +24,8 @@ from .search import compartment_rows, references_from, search
 from .tokens import find_token, revoke_token, save_token
 
 __all__ = [
-    "CHART_TABLES", "access_log", "access_log_path", "chart_row", "chart_rows", "compartment_rows", "connect", "find_token",
-    "insert_chunks", "insert_rows", "next_ids", "optimize", "read_resource", "read_resources", "reader",
-    "references_from", "revoke_token", "save_token", "search", "transaction", "update_row",
+    "CHART_TABLES", "Store", "access_log", "access_log_path", "chart_row", "chart_rows", "compartment_rows",
+    "configure", "connect", "current", "find_token", "insert_chunks", "insert_rows", "next_ids", "optimize",
+    "read_resource", "read_resources", "references_from", "revoke_token", "save_token", "search", "transaction",
+    "update_row",
 ]

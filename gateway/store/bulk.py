@@ -16,11 +16,11 @@ import multiprocessing
 import os
 import sqlite3
 
-from ..errors import ChartError
-from ..search import date_range
 from .chart import CHART_TABLES, table_columns, grouped_values, insert_values, utc_now
 from .connection import transaction
+from .errors import ChartError
 from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, types_of, write
+from .values import date_range
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
 DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value",
@@ -34,7 +34,7 @@ _FOREIGN = {"patient_id": "patients", "practice_id": "practices", "provider_id":
 
 def insert_chunks(db, chunks, workers=None):
     """Insert every chunk of new chart rows with its projection; return the number of chart rows written."""
-    conn = db.conn
+    conn = db
     restore_indexes(conn)
     # A projection this small (a new database's practices, a demo) costs less to index again than
     # the load's index inserts; a big one does not, and keeps its indexes.

@@ -3,8 +3,8 @@ import datetime as dt
 import sqlite3
 import uuid
 
-from ..errors import ChartError
 from .connection import transaction
+from .errors import ChartError
 from .projection import project
 
 CHART_TABLES = (
@@ -33,7 +33,7 @@ def insert_rows(db, table, rows):
 
     A row may carry its integer ``id`` and its ``uid`` (the FHIR id); both are assigned when missing.
     """
-    conn = db.conn
+    conn = db
     columns = table_columns(conn, table)
     now = utc_now()
     with transaction(conn):
@@ -82,7 +82,7 @@ def insert_values(conn, table, groups):
 
 def update_row(db, table, row_id, changes):
     """Change columns of one chart row, bump its FHIR projection's version; return the new row."""
-    conn = db.conn
+    conn = db
     columns = table_columns(conn, table)
     changes = {k: v for k, v in changes.items() if k not in ("id", "uid")}
     unknown = set(changes) - set(columns)
@@ -104,8 +104,8 @@ def update_row(db, table, row_id, changes):
 
 def next_ids(db, tables):
     """The first free integer id of each chart table, for loaders that assign ids themselves."""
-    return {t: (db.conn.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1
-            for t in tables if table_columns(db.conn, t)}
+    return {t: (db.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1
+            for t in tables if table_columns(db, t)}
 
 
 def chart_row(db, table, row_id):
@@ -116,9 +116,11 @@ def chart_row(db, table, row_id):
 
 def chart_rows(db, table, **equals):
     """Return the chart rows of ``table`` whose columns equal the given values, as dicts, by id."""
-    columns = table_columns(db.conn, table)
+    columns = table_columns(db, table)
     unknown = set(equals) - set(columns)
     if unknown:
         raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
     where = " AND ".join(f"{k} = ?" for k in equals) or "1"
-    return list(db.query(f"SELECT * FROM {table} WHERE {where} ORDER BY id", list(equals.values())))
+    cursor = db.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id", list(equals.values()))
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]

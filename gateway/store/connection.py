@@ -1,15 +1,32 @@
-"""Opening the database: pragmas, migrations, per-thread read connections and write transactions."""
+"""The store handle: opening the database (pragmas, migrations), this thread's handle, write transactions."""
 import contextlib
 import os
 import sqlite3
 import threading
 
-import sqlite_utils
-
-from ..migrations import migrate
+from .migrations import migrate
 
 _local = threading.local()
 BUSY_TIMEOUT_S = 10  # how long a statement waits for another connection's write lock
+_locate = None  # returns the configured database's path; set by configure() (the store knows no Flask)
+
+
+class Store(sqlite3.Connection):
+    """A handle on the gateway's database: what every store function takes as its first argument.
+
+    The handle promises ``transaction()`` (a context manager: one write transaction, joined if one is open),
+    ``close()`` and ``path``; everything else callers do goes through the store's named functions
+    (``store.chart_rows(handle, ...)``, ``oauth.client_by_id(handle, ...)``), never through SQL of their own.
+    Only the store's modules run SQL on it. This SQLite handle is a ``sqlite3.Connection``, so those modules
+    call ``execute`` with no wrapper on the read path; a PostgreSQL engine is a second module whose handle
+    keeps the same promise (psycopg's connection already has ``transaction()``), opened by ``connect``.
+    """
+
+    path = None
+
+    def transaction(self):
+        """Run a block in one write transaction (see :func:`transaction`)."""
+        return transaction(self)
 
 
 def access_log_path(path):
@@ -52,7 +69,8 @@ def _tighten(path):
 def _open(path):
     _create_owner_only(path)
     _create_owner_only(access_log_path(path))
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=Store)
+    conn.path = path
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -63,7 +81,7 @@ def _open(path):
 
 
 def connect(path):
-    """Open (creating and migrating if needed) the database at ``path`` for writing."""
+    """Open a new handle on the database at ``path``, creating and migrating it if needed; the caller closes it."""
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         _tighten(path)
@@ -73,11 +91,30 @@ def connect(path):
     conn.execute("PRAGMA main.page_size = 16384")
     conn.execute("PRAGMA journal_mode = WAL")  # every attached database
     migrate(conn)
-    return sqlite_utils.Database(conn)
+    return conn
 
 
-def reader(path):
-    """Return this thread's long-lived connection to ``path`` (reopened after a fork)."""
+def configure(locate):
+    """Tell :func:`current` where the configured database is: ``locate()`` returns its path.
+
+    The app factory passes a function that reads the running app's configuration, so every door (pages,
+    APIs, OAuth, the lean FHIR front) and smart_auth get their handle the same way without the store
+    knowing about Flask.
+    """
+    global _locate
+    _locate = locate
+
+
+def current(path=None):
+    """Return this thread's long-lived handle on ``path``, by default the configured database.
+
+    One handle per thread and process (reopened after a fork), opened once and kept: opening a connection
+    costs more than most reads.
+    """
+    if path is None:
+        if _locate is None:
+            raise RuntimeError("store.current() needs a path, or store.configure() first")
+        path = _locate()
     return _thread_connection(("chart", path), lambda: _open(path))
 
 
@@ -91,7 +128,8 @@ def access_log(path):
 
 def _open_log(log_path):
     _create_owner_only(log_path)
-    conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, factory=Store)
+    conn.path = log_path
     conn.execute("PRAGMA busy_timeout = 0")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
@@ -110,7 +148,7 @@ def _thread_connection(name, opener):
 
 @contextlib.contextmanager
 def transaction(conn):
-    """Run a block in one write transaction (BEGIN IMMEDIATE takes the write lock up front)."""
+    """Run a block in one write transaction (BEGIN IMMEDIATE takes the write lock up front); join an open one."""
     if conn.in_transaction:
         yield conn
         return
@@ -125,6 +163,6 @@ def transaction(conn):
 
 def optimize(db):
     """Refresh the query planner's statistics so the search indexes are used (run after loads)."""
-    db.conn.execute("PRAGMA analysis_limit = 2000")  # sampled statistics: seconds, not minutes
-    db.conn.execute("ANALYZE")
-    db.conn.execute("PRAGMA optimize")
+    db.execute("PRAGMA analysis_limit = 2000")  # sampled statistics: seconds, not minutes
+    db.execute("ANALYZE")
+    db.execute("PRAGMA optimize")

@@ -6,9 +6,9 @@ import orjson
 
 from mappers import REGISTRY, UnmappableValue
 
-from ..errors import ChartError
-from ..search import date_range
-from ..search_index import index_entries
+from .errors import ChartError
+from .search_index import index_entries
+from .values import date_range
 
 CHUNK = 500  # ids per IN (...) list
 # When rows of the key table change, rows of another table project differently too:

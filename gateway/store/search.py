@@ -3,7 +3,7 @@ import time
 
 from mappers import REGISTRY
 
-from ..search_index import ANY_REFERENCE
+from .search_index import ANY_REFERENCE
 
 _TOKEN = "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ? AND ({}))"
 _DATE = "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ? AND ({}))"

@@ -77,7 +77,7 @@ def test_locked_and_finalize_pages(page, demo):
     [mine] = enrollment.invite_people(ctx, patient, [{"relation": "spouse", "email": "locked@example.com"}], "t")
     verification.claim_invite(ctx, last_link(db), holder)
     verification.verify_access_code(ctx, holder, mine["uid"], mine["pin"])
-    enrollment.reinvite(ctx, enrollment_store.invite_by_uid(db.conn, mine["uid"]), "t")
+    enrollment.reinvite(ctx, enrollment_store.invite_by_uid(db, mine["uid"]), "t")
     page.goto(f"{server.url}/portal/login")
     page.get_by_label("Email").fill("locked@example.com")
     page.get_by_label("Password").fill("Secret-Pass1")

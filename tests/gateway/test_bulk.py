@@ -16,14 +16,14 @@ INDEX_TABLES = ("search_token", "search_date", "search_string", "search_ref")
 def projected(db):
     # Versions differ by design: row by row, a DiagnosticReport is written again when its observations
     # arrive (version 2); a bulk chunk writes both at once (version 1).
-    rows = db.conn.execute("SELECT type, id, patient_id, practice_id, source_table, source_id, json"
+    rows = db.execute("SELECT type, id, patient_id, practice_id, source_table, source_id, json"
                            " FROM resources ORDER BY type, id").fetchall()
     out = []
     for *columns, body in rows:
         resource = orjson.loads(body)
         del resource["meta"]["lastUpdated"], resource["meta"]["versionId"]
         out.append((*columns, resource))
-    index = {t: sorted(db.conn.execute(
+    index = {t: sorted(db.execute(
         f"SELECT r.type, r.id, i.* FROM {t} i JOIN resources r USING (pk)").fetchall()) for t in INDEX_TABLES}
     for t in index:
         index[t] = [(rtype, rid, *rest[1:]) for rtype, rid, *rest in index[t]]  # drop pk, which may differ
@@ -47,23 +47,23 @@ def test_bulk_projection_equals_row_by_row(tmp_path):
     synthetic.generate(parallel, 15, 4, today=TODAY, chunk_size=7)
     assert charts(parallel) == charts(serial)
     assert projected(parallel) == projected(serial)
-    assert parallel.conn.execute("SELECT DISTINCT version FROM resources").fetchall() == [(1,)]
+    assert parallel.execute("SELECT DISTINCT version FROM resources").fetchall() == [(1,)]
 
 
 def test_a_load_into_an_empty_projection_builds_its_indexes_again(tmp_path):
     db = store.connect(str(tmp_path / "p.db"))
     synthetic.generate(db, 5, 1, today=TODAY)
-    names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert set(bulk.DEFERRABLE) <= names
-    assert db.conn.execute("SELECT count(*) FROM deferred_indexes").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
 def test_a_killed_load_leaves_indexes_that_the_next_load_builds(tmp_path):
     db = store.connect(str(tmp_path / "p.db"))
-    bulk._defer_indexes(db.conn)  # what a load killed mid-way leaves behind
-    assert not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_token_code'").fetchone()
+    bulk._defer_indexes(db)  # what a load killed mid-way leaves behind
+    assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_token_code'").fetchone()
     synthetic.generate(db, 2, 1, today=TODAY)
-    assert db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_token_code'").fetchone()
+    assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_token_code'").fetchone()
     store.optimize(db)
 
 
@@ -72,12 +72,12 @@ def test_new_observations_of_an_existing_report_update_that_report(tmp_path):
 
     db = store.connect(str(tmp_path / "p.db"))
     chart.build(db)
-    report = db.conn.execute("SELECT id, uid, patient_id FROM lab_results WHERE shared_with_patient = 1").fetchone()
-    before = db.conn.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
+    report = db.execute("SELECT id, uid, patient_id FROM lab_results WHERE shared_with_patient = 1").fetchone()
+    before = db.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
     new = {"id": 9001, "uid": "obs-9001", "lab_result_id": report[0], "patient_id": report[2],
            "loinc_code": "2345-7", "name": "Glucose", "value_num": 99, "unit": "mg/dL"}
     store.insert_chunks(db, [{"lab_observations": [new]}])
-    version, body = db.conn.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
+    version, body = db.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
     assert version == before[0] + 1
     assert {"reference": "Observation/obs-9001"} in orjson.loads(body)["result"]
 
@@ -99,11 +99,11 @@ def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, messa
 
     db = store.connect(str(tmp_path / "p.db"))
     chart.build(db)
-    patient = db.conn.execute("SELECT id FROM patients ORDER BY id").fetchone()[0]
+    patient = db.execute("SELECT id FROM patients ORDER BY id").fetchone()[0]
     good = {"diagnoses": [{"id": 500, "uid": "d-500", "patient_id": patient, "description": "Asthma",
                            "icd10_code": "J45.909"}]}
-    before = db.conn.execute("SELECT count(*) FROM diagnoses").fetchone()[0]
+    before = db.execute("SELECT count(*) FROM diagnoses").fetchone()[0]
     with pytest.raises(ChartError, match=message):
         store.insert_chunks(db, [good, chunk])
-    assert db.conn.execute("SELECT count(*) FROM diagnoses").fetchone()[0] == before + 1
-    assert db.conn.execute("SELECT count(*) FROM resources WHERE id = 'd-500'").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM diagnoses").fetchone()[0] == before + 1
+    assert db.execute("SELECT count(*) FROM resources WHERE id = 'd-500'").fetchone()[0] == 1

@@ -13,7 +13,7 @@ from smart_auth import clients, keys
 @pytest.fixture
 def db_path(tmp_path):
     path = str(tmp_path / "cli.db")
-    store.connect(path).conn.close()
+    store.connect(path).close()
     return path
 
 
@@ -37,7 +37,7 @@ def test_add_public_and_confidential_clients(runner, db_path):
     confidential = _json_last_line(runner.invoke(cli, [
         "client", "add", "--db", db_path, "--name", "Web app", "--redirect-uri", "https://app.example/cb",
         "--type", "confidential", "--scope", "openid patient/*.rs", "--launch-uri", "https://app.example/launch"]))
-    found = clients.query_client(store.connect(db_path).conn, confidential["client_id"])
+    found = clients.query_client(store.connect(db_path), confidential["client_id"])
     assert found.check_client_secret(confidential["client_secret"]) and not found.check_client_secret("nope")
     assert found.launch_uri == "https://app.example/launch" and found.scope == "openid patient/*.rs"
     listed = runner.invoke(cli, ["client", "list", "--db", db_path]).output.strip().splitlines()
@@ -70,7 +70,7 @@ def test_remove_and_approve(runner, db_path):
                                                   "--redirect-uri", "https://a.example/cb"]))
     assert runner.invoke(cli, ["client", "approve", "--db", db_path, created["client_id"]]).exit_code == 0
     assert runner.invoke(cli, ["client", "remove", "--db", db_path, created["client_id"]]).exit_code == 0
-    assert clients.query_client(store.connect(db_path).conn, created["client_id"]) is None
+    assert clients.query_client(store.connect(db_path), created["client_id"]) is None
     assert runner.invoke(cli, ["client", "remove", "--db", db_path, "no-such"]).exit_code == 2
     assert runner.invoke(cli, ["client", "approve", "--db", db_path, created["client_id"]]).exit_code == 2
 
@@ -81,8 +81,8 @@ def test_keys_rotate_keeps_the_old_key_published(runner, db_path, monkeypatch):
     old = keys.ensure_signing_key(db, secret)
     result = runner.invoke(cli, ["keys", "rotate", "--db", db_path])
     assert result.exit_code == 0 and "Signing with new key" in result.output
-    assert keys.signing_key(db.conn, secret).kid != old
-    assert old in {k["kid"] for k in keys.jwks(db.conn)["keys"]}
+    assert keys.signing_key(db, secret).kid != old
+    assert old in {k["kid"] for k in keys.jwks(db)["keys"]}
 
 
 def test_keys_rotate_refuses_a_secret_that_does_not_open_the_current_key(runner, db_path, monkeypatch):
@@ -92,7 +92,7 @@ def test_keys_rotate_refuses_a_secret_that_does_not_open_the_current_key(runner,
     result = runner.invoke(cli, ["keys", "rotate", "--db", db_path])
     assert result.exit_code == 1
     assert f"the signing key {old} does not open with this secret" in result.output
-    assert keys.signing_key(db.conn, "the-server-secret-" + "x" * 30).kid == old
+    assert keys.signing_key(db, "the-server-secret-" + "x" * 30).kid == old
 
 
 def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, tmp_path):
@@ -101,7 +101,7 @@ def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, 
 
     db = str(tmp_path / "demo.db")
     assert runner.invoke(cli, ["load-demo", "--db", db]).exit_code == 0
-    conn = store.connect(db).conn
+    conn = store.connect(db)
     assert clients.query_client(conn, demo_clients.PUBLIC_ID).kind == "public"
     assert clients.query_client(conn, demo_clients.CONFIDENTIAL_ID).check_client_secret(demo_clients.CONFIDENTIAL_SECRET)
     text = "\n".join(smart_lines("http://127.0.0.1:8080"))

@@ -19,7 +19,7 @@ def portal(tmp_path):
 
 
 def rows(db, patient):
-    return [dict(zip(("kind", "client_id", "what", "count"), r)) for r in db.conn.execute(
+    return [dict(zip(("kind", "client_id", "what", "count"), r)) for r in db.execute(
         "SELECT kind, client_id, what, count FROM disclosures WHERE patient_id = ? ORDER BY id", (patient,))]
 
 
@@ -51,8 +51,8 @@ def test_reads_by_one_app_in_one_minute_are_one_history_row(portal):
     client, db, maria = portal
     for at, app, what, count in [(NOV_25 + 1000, "a", "Condition", 3), (NOV_25 + 50_000, "a", "Patient", 1),
                                  (NOV_25 + 20_000, "b", "Condition", 3), (NOV_25 + 61_000, "a", "Condition", 2)]:
-        disclosure_store.insert_read(db.conn, at, maria, app, "someone", what, count)
-    grouped = disclosure_store.history(db.conn, maria, ("read",))
+        disclosure_store.insert_read(db, at, maria, app, "someone", what, count)
+    grouped = disclosure_store.history(db, maria, ("read",))
     assert [(r["client_id"], r["count"], r["requests"]) for r in grouped] == [("a", 2, 1), ("a", 4, 2), ("b", 3, 1)]
     assert set(grouped[1]["what"].split(",")) == {"Condition", "Patient"}
 
@@ -61,9 +61,9 @@ def test_history_filters_by_app_and_day_exactly(portal):
     client, db, maria = portal
     day = 86_400_000
     for n in range(3):
-        disclosure_store.insert_read(db.conn, NOV_25 + n * day - 1, maria, "a", None, "Patient", 1)
-        disclosure_store.insert_read(db.conn, NOV_25 + n * day, maria, "b", None, "Patient", 1)
-    only_b = disclosure_store.history(db.conn, maria, ("read",), client_id="b")
+        disclosure_store.insert_read(db, NOV_25 + n * day - 1, maria, "a", None, "Patient", 1)
+        disclosure_store.insert_read(db, NOV_25 + n * day, maria, "b", None, "Patient", 1)
+    only_b = disclosure_store.history(db, maria, ("read",), client_id="b")
     assert {r["client_id"] for r in only_b} == {"b"} and len(only_b) == 3
     with client.application.test_request_context():
         # 2026-11-25 alone: b's read at midnight, not a's a millisecond before it.

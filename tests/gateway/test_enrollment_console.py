@@ -78,7 +78,7 @@ def test_bad_rows_rerender_with_a_message_per_row(web):
 def test_resend_cancel_reinvite_and_print(web):
     client, db = web
     invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": ""}], "send")
-    [invite] = enrollment_store.invites_of_patient(db.conn, 1)
+    [invite] = enrollment_store.invites_of_patient(db, 1)
     page = "/practice/patients/pat-1"
     code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get(page))).group(1)
     printed = text(client.get(f"/practice/invites/{invite['uid']}/print"))
@@ -88,7 +88,7 @@ def test_resend_cancel_reinvite_and_print(web):
     post(client, f"/practice/invites/{invite['uid']}/reinvite", page=page)
     new_code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get(page))).group(1)
     assert new_code != code
-    latest = enrollment_store.invites_of_patient(db.conn, 1)[-1]
+    latest = enrollment_store.invites_of_patient(db, 1)[-1]
     post(client, f"/practice/invites/{latest['uid']}/cancel", page=page)
     html = text(client.get(page))
     assert '<code class="pin">' not in html and "Not invited (invitation cancelled" in html
@@ -135,7 +135,7 @@ def test_demographics_edit_reprojects_the_chart(web):
     assert post(client, page, data, page).status_code == 302
     row = store.chart_row(db, "patients", 1)
     assert (row["birth_date"], row["race_code"], row["preferred_language"]) == ("1980-05-18", "2028-9", "en")
-    resource = db.conn.execute("SELECT json, version FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
+    resource = db.execute("SELECT json, version FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
     assert b"1980-05-18" in resource[0] and resource[1] == 2
     bad = post(client, page, {**data, "birth_date": "someday", "race_code": "9999-9"}, page)
     assert bad.status_code == 400 and "YYYY-MM-DD" in text(bad) and "race" in text(bad)
@@ -150,7 +150,7 @@ def test_asked_but_unknown_reads_the_same_in_the_console_and_in_fhir(web):
     html = text(client.get(page))
     assert html.count('<option value="ASKU" selected>Asked but unknown</option>') == 2
     assert "declined" not in html
-    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
+    resource = db.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
     assert resource[0].count(b'"valueString":"Asked but unknown"') == 2
 
 
@@ -161,7 +161,7 @@ def test_sex_not_recorded_saves_as_unknown(web):
     response = post(client, page, data, page)
     assert response.status_code == 302 and response.headers["Location"] == "/practice/patients/pat-1"
     assert store.chart_row(db, "patients", 1)["sex"] == "U"
-    resource = db.conn.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()[0]
+    resource = db.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()[0]
     assert b'"gender":"unknown"' in resource.replace(b" ", b"")
     assert '<option value="U" selected>Unknown</option>' in text(client.get(page))
 
@@ -171,7 +171,7 @@ def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
     invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001",
                           "text_link": "1"}], "send")
     code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get("/practice/patients/pat-1"))).group(1)
-    dump = repr(outbox(db)) + repr(enrollment_store.events(db.conn))
+    dump = repr(outbox(db)) + repr(enrollment_store.events(db))
     assert code not in dump and pins.normalize_pin(code) not in dump
 
 
@@ -187,7 +187,7 @@ def test_the_chart_shows_staff_a_text_that_is_being_retried_then_one_that_failed
     assert (queued["status"], queued["attempts"], queued["error"]) == ("queued", 1, "HTTP 503")
     assert "555-010-0001 (invite):\n    HTTP 503, " in text(client.get("/practice/patients/pat-1"))
     assert "; trying again</li>" in text(client.get("/practice/patients/pat-1"))
-    db.conn.execute("UPDATE outbox SET next_attempt_at = 0")  # a minute has passed
+    db.execute("UPDATE outbox SET next_attempt_at = 0")  # a minute has passed
     deliver(db, SMS_URL=SMS_URL, OUTBOX_ATTEMPTS=2)
     html = text(client.get("/practice/patients/pat-1"))
     assert "HTTP 503 after 2 attempts" in html and "; not sent after 2 attempt(s)</li>" in html

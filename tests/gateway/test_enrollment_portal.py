@@ -159,7 +159,7 @@ def test_finalize_page_asks_for_date_of_birth(web):
     verification.claim_invite(context(db), token, holder)
     verification.verify_access_code(context(db), holder, made["uid"], made["pin"])
     from gateway.store import enrollment as enrollment_store
-    new = enrollment.reinvite(context(db), enrollment_store.invite_by_uid(db.conn, made["uid"]), STAFF)
+    new = enrollment.reinvite(context(db), enrollment_store.invite_by_uid(db, made["uid"]), STAFF)
     portal_login(client, "jose@example.com")
     assert "Finalize access to your records" in text(client.get("/portal/"))
     page = text(client.get(f"/portal/verify/{new['uid']}"))

@@ -75,7 +75,7 @@ def test_each_answer_is_logged_once(both, chart_auth, chart_db_path):
 
     front, _ = both
     headers = chart_auth("patient/*.rs", "pat-1")
-    conn = store.connect(chart_db_path).conn
+    conn = store.connect(chart_db_path)
     before = conn.execute("SELECT count(*) FROM disclosures").fetchone()[0]
     assert front.get(f"{FHIR}/Condition?patient=pat-1", headers=headers).status_code == 200
     assert front.get(f"{FHIR}/Patient/nobody", headers=headers).status_code == 404

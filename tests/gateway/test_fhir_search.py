@@ -127,11 +127,11 @@ def test_paging_is_stable_when_rows_are_added_between_pages(chart_db_path, find)
         assert set(ids(first)) | set(ids(second)) == {"dx-1", "dx-2", "dx-3", "dx-4"}
         assert "dx-new" in ids(find("Condition?patient=pat-2"))
     finally:
-        db.conn.execute("DELETE FROM search_token WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
-        db.conn.execute("DELETE FROM search_date WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
-        db.conn.execute("DELETE FROM search_ref WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
-        db.conn.execute("DELETE FROM resources WHERE id = 'dx-new'")
-        db.conn.execute("DELETE FROM diagnoses WHERE id = ?", [new_id])
+        db.execute("DELETE FROM search_token WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
+        db.execute("DELETE FROM search_date WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
+        db.execute("DELETE FROM search_ref WHERE pk IN (SELECT pk FROM resources WHERE id = 'dx-new')")
+        db.execute("DELETE FROM resources WHERE id = 'dx-new'")
+        db.execute("DELETE FROM diagnoses WHERE id = ?", [new_id])
 
 
 def test_summary_count_and_zero_count(find):

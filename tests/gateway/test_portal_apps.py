@@ -53,7 +53,7 @@ def test_a_grant_of_another_record_cannot_be_revoked_from_this_one(app):
     flow.tokens(who=MARIA, patient="Sofia")
     page = client.get("/portal/apps").get_data(as_text=True)  # Maria's own record is on screen
     assert "/revoke" not in page
-    row = store.connect(app.config["DB"]).conn.execute(
+    row = store.connect(app.config["DB"]).execute(
         "SELECT id FROM consent_grants WHERE revoked_at IS NULL ORDER BY id DESC LIMIT 1").fetchone()
     response = client.post(f"/portal/apps/{row[0]}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 404

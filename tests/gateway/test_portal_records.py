@@ -24,7 +24,7 @@ def everyone(portal):
     path, db, summary = portal
     client = portal_client(path)
     token = login(client, *EVERYONE)
-    account = db.conn.execute("SELECT id FROM accounts WHERE email = ?", (EVERYONE[0],)).fetchone()[0]
+    account = db.execute("SELECT id FROM accounts WHERE email = ?", (EVERYONE[0],)).fetchone()[0]
     by_patient = {link["patient_id"]: link for link in accounts.linked_records(db, account)}
     links = {handle: by_patient[pid] for handle, pid in summary["patient_ids"].items()}
     return client, token, links
@@ -83,7 +83,7 @@ def test_unshared_labs_are_not_shown(everyone, portal):
     _, db, _ = portal
     show_record(client, token, links["linh"]["id"])
     shown = set(fhir_ids(client.get("/portal/records/lab-results").get_data(as_text=True)))
-    unshared = {f"DiagnosticReport/{uid}" for (uid,) in db.conn.execute(
+    unshared = {f"DiagnosticReport/{uid}" for (uid,) in db.execute(
         "SELECT uid FROM lab_results WHERE shared_with_patient = 0 AND patient_id = ?",
         (links["linh"]["patient_id"],))}
     assert unshared and not (unshared & shown)

@@ -71,7 +71,7 @@ def test_an_email_is_queued_and_a_mail_server_that_refuses_it_is_tried_again_lat
     assert "went to" not in html and "_summary_" in html and "is on its way to nurse@clinic.example. This is" in html
     assert "Queued to be sent: The email to nurse@clinic.example is queued" in history(client)
     assert "Failed" not in history(client)
-    messages = enrollment_store.messages(store.connect(portal_path).conn)
+    messages = enrollment_store.messages(store.connect(portal_path))
     [row] = [m for m in messages if m["recipient"] == "nurse@clinic.example"]
     assert (row["status"], row["attempts"]) == ("queued", 1) and row["error"].startswith("ConnectionRefusedError")
     assert row["attachments"] is not None  # held for the next attempt

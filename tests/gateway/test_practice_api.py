@@ -10,7 +10,7 @@ from tests.web_helpers import make_app
 @pytest.fixture
 def api(tmp_path):
     app, db = make_app(tmp_path)
-    staff = account_store.staff_by_email(db.conn, "desk@example.com")
+    staff = account_store.staff_by_email(db, "desk@example.com")
 
     def headers(scope, subject=staff["uid"], patient=None):
         return {"Authorization": f"Bearer {issue_access_token(db, 'ehr', scope, patient, subject=subject)}"}

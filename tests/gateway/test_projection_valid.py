@@ -8,7 +8,7 @@ from mappers import REGISTRY
 
 @pytest.mark.parametrize("rtype", list(REGISTRY))
 def test_every_demo_resource_validates(demo, rtype):
-    rows = demo.conn.execute("SELECT json FROM resources WHERE type = ? AND deleted = 0", [rtype]).fetchall()
+    rows = demo.execute("SELECT json FROM resources WHERE type = ? AND deleted = 0", [rtype]).fetchall()
     assert rows, f"the demo has no {rtype}"
     model = get_fhir_model_class(rtype)
     for (body,) in rows:

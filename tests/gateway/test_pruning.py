@@ -58,11 +58,11 @@ KINDS = {
 
 def insert(db, table, rows):
     for row in rows:
-        db.conn.execute(f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", list(row.values()))
+        db.execute(f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", list(row.values()))
 
 
 def keys(db, table, column):
-    return {r[0] for r in db.conn.execute(f"SELECT {column} FROM {table}")}
+    return {r[0] for r in db.execute(f"SELECT {column} FROM {table}")}
 
 
 @pytest.fixture
@@ -74,20 +74,20 @@ def db(tmp_path):
 def test_prune_deletes_only_what_is_past_use(db, kind):
     table, column, old, needed = KINDS[kind]
     insert(db, table, old + needed)
-    deleted = pruning.prune(db.conn, NOW)
+    deleted = pruning.prune(db, NOW)
     assert deleted == {k: len(old) if k == kind else 0 for k in KINDS}
     assert keys(db, table, column) == {row[column] for row in needed}
-    assert pruning.prune(db.conn, NOW)[kind] == 0
+    assert pruning.prune(db, NOW)[kind] == 0
 
 
 def test_prune_leaves_the_access_log_grants_and_enrollment_audit_alone(db):
-    db.conn.execute("INSERT INTO access_log.disclosures (at, patient_id, kind, what) VALUES (1, 'p', 'read', 'x')")
-    db.conn.execute("INSERT INTO consent_grants (account_uid, client_id, patient_id, requested_scope, scope,"
+    db.execute("INSERT INTO access_log.disclosures (at, patient_id, kind, what) VALUES (1, 'p', 'read', 'x')")
+    db.execute("INSERT INTO consent_grants (account_uid, client_id, patient_id, requested_scope, scope,"
                     " created_at, updated_at, revoked_at) VALUES ('a', 'app', 'p', 's', 's', 1, 1, 2)")
-    db.conn.execute("INSERT INTO enrollment_events (at, event, actor) VALUES ('2020-01-01', 'invited', 'staff')")
-    pruning.prune(db.conn, NOW + 10 * 365 * DAY)
+    db.execute("INSERT INTO enrollment_events (at, event, actor) VALUES ('2020-01-01', 'invited', 'staff')")
+    pruning.prune(db, NOW + 10 * 365 * DAY)
     for table in ("access_log.disclosures", "consent_grants", "enrollment_events"):
-        assert db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
 
 
 def test_the_prune_command_reports_each_kind(tmp_path, runner):
@@ -135,7 +135,7 @@ def test_a_busy_database_skips_the_round_instead_of_failing_the_request(tmp_path
     pruner = app.extensions["pruning"]
     pruner.clock = clock = Clock()
     pruner.last = clock.now - 5
-    writer = store.connect(path).conn
+    writer = store.connect(path)
     writer.execute("BEGIN IMMEDIATE")
     try:
         assert app.test_client().get("/").status_code == 200

@@ -30,7 +30,7 @@ def test_a_link_forged_with_the_published_demo_secret_does_not_move_an_account(s
     forged = links.make_token(DEMO_SECRET, "confirm", {"a": account["uid"], "e": "attacker@evil.example"})
     response = app.test_client().get(f"/portal/confirm/{forged}")
     assert response.status_code == 410
-    assert account_store.account_by_id(db.conn, account["id"])["email"] == "victim@example.com"
+    assert account_store.account_by_id(db, account["id"])["email"] == "victim@example.com"
 
 
 def test_a_served_app_generates_its_secret_once_owner_only_and_keeps_it(served, tmp_path):
@@ -48,7 +48,7 @@ def test_a_link_signed_with_the_kept_secret_still_works_after_a_restart(served):
     token = links.make_token(app.config["SECRET_KEY"], "confirm", {"a": account["uid"], "e": "new@example.com"})
     restarted = create_app({"DB": app.config["DB"], "BASE_URL": SERVE_BASE})
     assert restarted.test_client().get(f"/portal/confirm/{token}").status_code == 302
-    assert account_store.account_by_id(db.conn, account["id"])["email"] == "new@example.com"
+    assert account_store.account_by_id(db, account["id"])["email"] == "new@example.com"
 
 
 def test_only_the_demo_flag_uses_the_demo_secret(tmp_path):

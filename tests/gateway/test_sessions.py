@@ -57,20 +57,20 @@ def test_a_reset_from_a_logged_in_browser_logs_that_browser_out_too(web):
 def test_sessions_are_findable_by_account(web):
     app, db = web
     logged_in(app), logged_in(app), logged_in(app, "ana@example.com")
-    jose = account_store.account_by_email(db.conn, "jose@example.com")
-    with store.transaction(db.conn):
-        assert account_store.end_sessions_of_account(db.conn, jose["id"]) == 2
-    assert db.conn.execute("SELECT count(*) FROM web_sessions WHERE account_id IS NOT NULL").fetchone() == (1,)
+    jose = account_store.account_by_email(db, "jose@example.com")
+    with store.transaction(db):
+        assert account_store.end_sessions_of_account(db, jose["id"]) == 2
+    assert db.execute("SELECT count(*) FROM web_sessions WHERE account_id IS NOT NULL").fetchone() == (1,)
 
 
 def test_an_ended_session_is_not_brought_back_by_a_request_still_running(web):
     app, db = web
     now = int(time.time())
-    with store.transaction(db.conn):
-        account_store.insert_session(db.conn, _hash("old-sid"), '{"account_id": 1}', now, now + 60, 1)
-        account_store.end_sessions_of_account(db.conn, 1)
+    with store.transaction(db):
+        account_store.insert_session(db, _hash("old-sid"), '{"account_id": 1}', now, now + 60, 1)
+        account_store.end_sessions_of_account(db, 1)
     session = DbSession({"account_id": 1}, sid="old-sid")
     session["csrf"] = "changed during the request"
     with app.test_request_context("/portal/"):
         app.session_interface.save_session(app, session, app.response_class())
-    assert account_store.load_session(db.conn, _hash("old-sid"), now) is None
+    assert account_store.load_session(db, _hash("old-sid"), now) is None

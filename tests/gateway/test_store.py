@@ -17,7 +17,7 @@ def db(tmp_path):
 
 
 def read(db, rtype, rid):
-    found = store.read_resource(db.conn, rtype, rid, ALL)
+    found = store.read_resource(db, rtype, rid, ALL)
     return (orjson.loads(found[0]), found[1]) if found else (None, None)
 
 
@@ -36,7 +36,7 @@ def test_update_bumps_version_and_lastupdated_and_refreshes_search_index(db):
     assert version == 2 and after["meta"]["versionId"] == "2"
     assert after["meta"]["lastUpdated"] >= before["meta"]["lastUpdated"]
     assert after["clinicalStatus"]["coding"][0]["code"] == "resolved"
-    tokens = db.conn.execute(
+    tokens = db.execute(
         "SELECT code FROM search_token t JOIN resources r ON r.pk = t.pk"
         " WHERE r.id = 'dx-1' AND t.param = 'clinical-status'").fetchall()
     assert tokens == [("resolved",)]
@@ -80,7 +80,7 @@ def test_chart_errors_are_named_and_lose_nothing(db):
     with pytest.raises(ChartError, match="no row"):
         store.update_row(db, "diagnoses", 999, {"status": "resolved"})
     assert len(store.chart_rows(db, "diagnoses")) == 4
-    assert db.conn.execute("SELECT count(*) FROM resources WHERE type = 'Condition'").fetchone()[0] == 4
+    assert db.execute("SELECT count(*) FROM resources WHERE type = 'Condition'").fetchone()[0] == 4
 
 
 def test_ids_are_opaque_and_mrn_is_an_identifier(db):
@@ -100,7 +100,7 @@ def test_ids_are_opaque_and_mrn_is_an_identifier(db):
 ])
 def test_hot_queries_use_indexes(db, sql):
     store.optimize(db)
-    plan = " ".join(row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sql))
+    plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
     assert "USING" in plan and "SCAN r" not in plan.replace("USING INDEX", "")
 
 
@@ -111,7 +111,7 @@ def test_the_access_log_lives_in_its_own_database(tmp_path):
     db = store.connect(path)
     from gateway.store import disclosures as disclosure_store
 
-    disclosure_store.insert_read(db.conn, 1, "pat-1", "app", None, "Patient", 1)
+    disclosure_store.insert_read(db, 1, "pat-1", "app", None, "Patient", 1)
     assert store.access_log_path(path) == str(tmp_path / "chart.access-log.db")
     with sqlite3.connect(path) as chart, sqlite3.connect(store.access_log_path(path)) as log:
         assert not chart.execute("SELECT 1 FROM sqlite_master WHERE name = 'disclosures'").fetchone()
@@ -121,18 +121,18 @@ def test_the_access_log_lives_in_its_own_database(tmp_path):
 def test_an_older_database_moves_its_access_log_out(tmp_path):
     import sqlite3
 
-    from gateway import migrations
+    from gateway.store import migrations
 
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for version, script in enumerate(migrations.MIGRATIONS[:8], start=1):
+        for version, (_name, script) in enumerate(migrations.MIGRATIONS[:8], start=1):
             conn.executescript(script)
             conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
         conn.execute("INSERT INTO disclosures (at, patient_id, kind, what, count) VALUES (5, 'p', 'read', 'Patient', 1)")
     db = store.connect(path)
-    assert db.conn.execute("SELECT at, patient_id FROM access_log.disclosures").fetchall() == [(5, "p")]
-    assert not db.conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()
+    assert db.execute("SELECT at, patient_id FROM access_log.disclosures").fetchall() == [(5, "p")]
+    assert not db.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()
 
 
 def test_an_access_log_write_waits_out_another_writer_and_gives_up_at_the_timeout(tmp_path, monkeypatch):
@@ -156,4 +156,4 @@ def test_an_access_log_write_waits_out_another_writer_and_gives_up_at_the_timeou
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         disclosure_store.insert_read(store.access_log(path), 2, "pat-1", "app", None, "Patient", 1)
     holder.execute("ROLLBACK")
-    assert db.conn.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1

@@ -16,7 +16,7 @@ def write_everywhere(path):
     db = store.connect(path)
     store.insert_rows(db, "practices", [{"id": 1, "uid": "org-1", "name": "Clinic", "mrn_system": "urn:x"}])
     disclosures.insert_read(store.access_log(path), 1, "p", "c", "a", "Patient", 1)
-    store.reader(path).execute("SELECT count(*) FROM practices").fetchone()
+    store.current(path).execute("SELECT count(*) FROM practices").fetchone()
     return db
 
 
@@ -27,14 +27,14 @@ def test_a_new_database_and_its_wal_shm_and_access_log_are_owner_only(tmp_path):
         assert modes(tmp_path) == dict.fromkeys(FILES, 0o600)
     finally:
         os.umask(old)
-    db.conn.close()
+    db.close()
 
 
 def test_an_existing_world_readable_database_is_tightened_on_connect(tmp_path):
     path = str(tmp_path / "g.db")
-    write_everywhere(path).conn.close()
+    write_everywhere(path).close()
     for name in FILES:
         if (tmp_path / name).exists():
             os.chmod(tmp_path / name, 0o644)
-    store.connect(path).conn.close()
+    store.connect(path).close()
     assert set(modes(tmp_path).values()) == {0o600}

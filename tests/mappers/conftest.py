@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from gateway.migrations import CHART_TABLES
+from gateway.store.migrations import CHART_TABLES
 
 CTX = {
     "patient": "pat-7f3a",

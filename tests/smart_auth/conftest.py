@@ -60,6 +60,6 @@ def forget_consent(request):
     """Each test starts with no remembered consent, so it sees the consent page (tests share a database)."""
     if "oauth_db" in request.fixturenames:
         db = store.connect(request.getfixturevalue("oauth_db")[0])
-        with store.transaction(db.conn):
-            db.conn.execute("UPDATE consent_grants SET revoked_at = 0 WHERE revoked_at IS NULL")
-        db.conn.close()
+        with store.transaction(db):
+            db.execute("UPDATE consent_grants SET revoked_at = 0 WHERE revoked_at IS NULL")
+        db.close()

@@ -23,8 +23,8 @@ def add_observations(path, patient_uid, categories=tuple(KINDS)):
     db = store.connect(path)
     rt, now = REGISTRY["Observation"], "2026-11-25T12:00:00Z"
     inserts, index_rows, ids = [], ([], [], [], []), []
-    with store.transaction(db.conn):
-        pk = db.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM resources").fetchone()[0]
+    with store.transaction(db):
+        pk = db.execute("SELECT coalesce(max(pk), 0) + 1 FROM resources").fetchone()[0]
         for number, category in enumerate(categories):
             resource = observation(patient_uid, category)
             body = projection._with_meta(resource, 1, now)
@@ -33,6 +33,6 @@ def add_observations(path, patient_uid, categories=tuple(KINDS)):
             projection.collect(rt, "test_observations", row, ctx, pk + number, 1, now, 0, body, entries,
                                inserts, index_rows)
             ids.append(resource["id"])
-        projection.write(db.conn, inserts, [], [], index_rows)
-    db.conn.close()
+        projection.write(db, inserts, [], [], index_rows)
+    db.close()
     return ids

@@ -79,7 +79,7 @@ def test_login_is_limited_per_address(db):
 def test_limits_store_no_email_or_address(db):
     with pytest.raises(accounts.LoginFailed):
         accounts.authenticate(db, "ana@example.com", "Wrong-Pass1", "10.0.0.1")
-    keys = " ".join(k for (k,) in db.conn.execute("SELECT key FROM attempts"))
+    keys = " ".join(k for (k,) in db.execute("SELECT key FROM attempts"))
     assert "ana" not in keys and "10.0.0.1" not in keys
 
 

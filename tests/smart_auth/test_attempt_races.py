@@ -2,7 +2,6 @@
 import threading
 
 import pytest
-import sqlite_utils
 
 from gateway import store
 from smart_auth import accounts, pins, verification
@@ -17,7 +16,7 @@ def in_parallel(path, attempt, n=PARALLEL):
     barrier, outcomes, lock = threading.Barrier(n), [], threading.Lock()
 
     def run():
-        db = sqlite_utils.Database(store.reader(path))
+        db = store.current(path)
         barrier.wait()
         try:
             attempt(db)
@@ -105,7 +104,7 @@ def test_parallel_wrong_access_codes_check_at_most_five(path, claimed, monkeypat
     assert len(checked) == verification.MAX_FAILURES
     assert outcomes.count("VerificationFailed") == verification.MAX_FAILURES - 1
     assert outcomes.count("InviteLocked") == PARALLEL - verification.MAX_FAILURES + 1
-    status = store.connect(path).conn.execute("SELECT status, failed_attempts FROM invites").fetchone()
+    status = store.connect(path).execute("SELECT status, failed_attempts FROM invites").fetchone()
     assert status == ("locked", verification.MAX_FAILURES)
 
 
@@ -123,7 +122,7 @@ def test_parallel_sms_sends_text_at_most_the_limit(path, claimed):
     invite, holder = claimed
     outcomes = in_parallel(path, lambda db: verification.send_sms_code(
         context(db), holder, invite["uid"], "555-010-0001"))
-    sent = store.connect(path).conn.execute("SELECT count(*) FROM outbox WHERE kind = 'security code'").fetchone()
+    sent = store.connect(path).execute("SELECT count(*) FROM outbox WHERE kind = 'security code'").fetchone()
     assert sent == (verification.SMS_LIMIT,)
     assert outcomes.count("TooManyAttempts") == PARALLEL - verification.SMS_LIMIT
 
@@ -136,4 +135,4 @@ def test_a_refused_attempt_is_not_counted_so_the_lock_ends_on_time(path):
     for _ in range(3):
         with pytest.raises(TooManyAttempts):
             accounts.authenticate(db, "ana@example.com", "Secret-Pass1", "10.0.0.1")
-    assert db.conn.execute("SELECT count(*) FROM attempts").fetchone() == (2 * accounts.ACCOUNT_LIMIT,)
+    assert db.execute("SELECT count(*) FROM attempts").fetchone() == (2 * accounts.ACCOUNT_LIMIT,)

@@ -22,7 +22,7 @@ def test_public_registration_gets_a_client_id_and_no_secret(web):
 def test_confidential_registration_gets_a_secret_stored_hashed(web, odb):
     body = _register(web, token_endpoint_auth_method="client_secret_basic").get_json()
     assert body["client_secret"]
-    row = odb.conn.execute("SELECT secret_hash FROM oauth_clients WHERE client_id = ?", (body["client_id"],)).fetchone()
+    row = odb.execute("SELECT secret_hash FROM oauth_clients WHERE client_id = ?", (body["client_id"],)).fetchone()
     assert row[0] == clients.secret_hash(body["client_secret"]) and body["client_secret"] not in row[0]
 
 

@@ -66,8 +66,8 @@ def test_a_mismatched_redirect_uri_is_refused(flow):
 
 def test_an_expired_code_is_refused(flow, odb):
     code = flow.code(who=KEALA, patient="Keala")
-    with odb.conn:
-        odb.conn.execute("UPDATE oauth_codes SET expires_at = 0 WHERE used_at IS NULL")
+    with odb:
+        odb.execute("UPDATE oauth_codes SET expires_at = 0 WHERE used_at IS NULL")
     assert flow.exchange(code).get_json()["error"] == "invalid_grant"
 
 

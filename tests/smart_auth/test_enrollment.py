@@ -96,7 +96,7 @@ def test_reinvite_issues_a_new_pin_and_supersedes_the_old(ctx):
     old = invite_one(ctx)
     new = enrollment.reinvite(ctx, old, STAFF)
     assert new["pin"] != old["pin"] and new["party_uid"] == old["party_uid"]
-    assert enrollment_store.invite_by_uid(ctx.db.conn, old["uid"])["status"] == "superseded"
+    assert enrollment_store.invite_by_uid(ctx.db, old["uid"])["status"] == "superseded"
     assert not new["finalize"]
 
 
@@ -110,12 +110,12 @@ def test_statuses_follow_a_party_from_invited_to_revoked(ctx):
     account = accounts.create_account(ctx.db, "jose@example.com", "Secret-Pass1")
     verification.claim_invite(ctx, last_link(ctx.db), account)
     assert status() == "registered"
-    ctx.db.conn.execute("UPDATE accounts SET email_confirmed_at = 'x'")
+    ctx.db.execute("UPDATE accounts SET email_confirmed_at = 'x'")
     account = dict(account, email_confirmed_at="x")
     verification.verify_access_code(ctx, account, invite["uid"], invite["pin"])
     assert status() == "active"
     [party] = chart_parties(ctx.db, SECRET, 1)
-    enrollment.revoke_link(ctx, enrollment_store.link_by_uid(ctx.db.conn, party["link"]["uid"]), STAFF)
+    enrollment.revoke_link(ctx, enrollment_store.link_by_uid(ctx.db, party["link"]["uid"]), STAFF)
     assert status() == "revoked"
 
 
@@ -127,7 +127,7 @@ def test_locked_and_cancelled_statuses(ctx):
         with pytest.raises(enrollment.EnrollmentError):
             verification.verify_access_code(ctx, account, invite["uid"], "WRONGPIN")
     assert patient_status(chart_parties(ctx.db, SECRET, 1))[0] == "locked"
-    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, invite["uid"]), STAFF)
+    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db, invite["uid"]), STAFF)
     assert patient_status(chart_parties(ctx.db, SECRET, 1))[0] == "not_invited"
 
 
@@ -152,20 +152,20 @@ def test_revoke_ends_the_link_and_every_token_the_account_holds_for_the_chart(ct
     account = linked_account(ctx, invite)
     token = issue_access_token(ctx.db, "app", "patient/*.rs", "pat-1", subject=account["uid"])
     other = issue_access_token(ctx.db, "app", "patient/*.rs", "pat-2", subject=account["uid"])
-    link = enrollment_store.link_by_uid(ctx.db.conn, chart_parties(ctx.db, SECRET, 1)[0]["link"]["uid"])
+    link = enrollment_store.link_by_uid(ctx.db, chart_parties(ctx.db, SECRET, 1)[0]["link"]["uid"])
     enrollment.revoke_link(ctx, link, STAFF)
     assert accounts.linked_records(ctx.db, account["id"]) == []
     with pytest.raises(InvalidToken):
-        authenticate(ctx.db.conn, token)
-    assert authenticate(ctx.db.conn, other).patient_id == "pat-2"
+        authenticate(ctx.db, token)
+    assert authenticate(ctx.db, other).patient_id == "pat-2"
     with pytest.raises(enrollment.EnrollmentError, match="already revoked"):
-        enrollment.revoke_link(ctx, enrollment_store.link_by_uid(ctx.db.conn, link["uid"]), STAFF)
+        enrollment.revoke_link(ctx, enrollment_store.link_by_uid(ctx.db, link["uid"]), STAFF)
 
 
 def test_reinvite_of_a_linked_party_asks_the_same_account_to_finalize(ctx):
     invite = invite_one(ctx)
     account = linked_account(ctx, invite)
-    linked = enrollment_store.invite_by_uid(ctx.db.conn, invite["uid"])
+    linked = enrollment_store.invite_by_uid(ctx.db, invite["uid"])
     new = enrollment.reinvite(ctx, linked, STAFF)
     assert new["finalize"] and new["account_id"] == account["id"]
     [party] = chart_parties(ctx.db, SECRET, 1)
@@ -184,9 +184,9 @@ def test_staff_reach_only_their_own_practice(ctx):
 def test_the_audit_log_has_who_when_and_which_chart_and_never_the_pin(ctx):
     invite = invite_one(ctx)
     enrollment.resend_invite(ctx, invite, STAFF)
-    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, invite["uid"]), STAFF)
-    events = enrollment_store.events_of_patient(ctx.db.conn, 1)
+    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db, invite["uid"]), STAFF)
+    events = enrollment_store.events_of_patient(ctx.db, 1)
     assert [e["event"] for e in events] == ["cancelled", "resent", "invited"]
     assert all(e["actor"] == STAFF and e["at"] and e["patient_id"] == 1 and e["practice_id"] == 1 for e in events)
-    dump = repr(enrollment_store.events(ctx.db.conn))
+    dump = repr(enrollment_store.events(ctx.db))
     assert invite["pin"] not in dump and pins.display_pin(invite["pin"]) not in dump

@@ -37,8 +37,8 @@ def test_inactive_tokens_say_only_active_false(web, issued, odb, state):
     if state == "unknown":
         token = "no-such-token"
     elif state == "expired":
-        with odb.conn:
-            odb.conn.execute("UPDATE access_tokens SET expires_at = 1 WHERE client_id = ? AND revoked = 0",
+        with odb:
+            odb.execute("UPDATE access_tokens SET expires_at = 1 WHERE client_id = ? AND revoked = 0",
                              (CONFIDENTIAL,))
     else:
         assert web.post("/oauth/revoke", headers=basic(), data={"token": token}).status_code == 200

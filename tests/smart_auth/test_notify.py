@@ -118,7 +118,7 @@ def test_server_errors_are_retried_after_an_exponential_backoff(db):
         [row] = outbox(db)
         assert (row["status"], row["attempts"], row["body_text"]) == ("queued", attempt, "hello")
         assert before + wait <= row["next_attempt_at"] <= int(time.time()) + wait
-        db.conn.execute("UPDATE outbox SET next_attempt_at = 0")  # the wait has passed
+        db.execute("UPDATE outbox SET next_attempt_at = 0")  # the wait has passed
     deliver(db, **config)
     assert len(responses.calls) == 3
     assert (outbox(db)[0]["status"], outbox(db)[0]["attempts"]) == ("sent", 3)
@@ -132,7 +132,7 @@ def test_a_message_fails_finally_after_the_last_attempt_and_staff_see_it(db):
                              STAFF)
     deliver(db, **SMS, OUTBOX_ATTEMPTS=3)
     assert len(responses.calls) == 3
-    [failure] = undelivered_messages_of_patient(db.conn, 2)
+    [failure] = undelivered_messages_of_patient(db, 2)
     assert (failure["channel"], failure["error"], failure["attempts"]) == ("sms", "HTTP 500 after 3 attempts", 3)
     assert outbox(db)[0]["body_text"] is None  # the link is gone once nobody will send it
 
@@ -170,15 +170,15 @@ def test_a_crashed_senders_message_is_taken_again_when_its_lease_runs_out(db):
         notifier.email("busy@example.com", "Busy", "t", "<p>h</p>", "test")
         notifier.email("crashed@example.com", "Crashed", "t", "<p>h</p>", "test")
         now = int(time.time())
-        with store.transaction(db.conn):
-            outbox_store.claim_due(db.conn, now, now + 600, "live-sender")  # still sending, elsewhere
-            outbox_store.claim_due(db.conn, now, now - 1, "dead-sender")  # its lease has run out
+        with store.transaction(db):
+            outbox_store.claim_due(db, now, now + 600, "live-sender")  # still sending, elsewhere
+            outbox_store.claim_due(db, now, now - 1, "dead-sender")  # its lease has run out
         assert deliver(db, **smtp.config) == 1
         [message] = smtp.inbox.wait_for("crashed@example.com")
     busy, crashed = outbox(db)
     assert (crashed["status"], crashed["attempts"]) == ("sent", 2)
     assert (busy["status"], busy["claim"]) == ("sending", "live-sender")
-    assert not outbox_store.mark_sent(db.conn, crashed["id"], "dead-sender", "late")  # a lost claim settles nothing
+    assert not outbox_store.mark_sent(db, crashed["id"], "dead-sender", "late")  # a lost claim settles nothing
 
 
 class TrickleSmtp:
@@ -235,7 +235,7 @@ def test_an_sms_provider_that_trickles_its_answer_is_cut_off_at_the_deadline(db)
 
 def test_the_sender_gives_up_on_a_message_whose_senders_keep_crashing(db):
     Notifier(db, {"SMS_URL": SMS_URL}).sms("+15550100001", "hello", "test")
-    db.conn.execute("UPDATE outbox SET status = 'sending', attempts = 5, lease_until = 0")
+    db.execute("UPDATE outbox SET status = 'sending', attempts = 5, lease_until = 0")
     deliver(db, SMS_URL=SMS_URL, OUTBOX_ATTEMPTS=5)
     [row] = outbox(db)
     assert (row["status"], row["error"], row["body_text"]) == ("failed", "the sender stopped while sending it", None)

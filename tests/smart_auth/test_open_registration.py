@@ -11,7 +11,7 @@ APP = {"client_name": "Registered app", "redirect_uris": ["https://app.example/c
 
 
 def stored(odb, name):
-    return odb.conn.execute("SELECT count(*) FROM oauth_clients WHERE name = ?", (name,)).fetchone()[0]
+    return odb.execute("SELECT count(*) FROM oauth_clients WHERE name = ?", (name,)).fetchone()[0]
 
 
 def test_a_stranger_cannot_register_a_backend_client(web, summary, odb):
@@ -74,7 +74,7 @@ def test_without_a_scope_an_app_gets_patient_scopes_and_cannot_ask_for_more(web,
     body = register(web, {**APP, "token_endpoint_auth_method": "none",
                           "redirect_uris": ["http://127.0.0.1:9000/callback"]}).get_json()
     assert body["scope"] == open_registration.DEFAULT_SCOPE
-    client = clients.query_client(odb.conn, body["client_id"])
+    client = clients.query_client(odb, body["client_id"])
     assert client.get_allowed_scope("launch user/*.rs patient/Condition.rs openid system/*.rs") == \
         "patient/Condition.rs openid"
 

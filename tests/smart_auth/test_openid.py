@@ -48,6 +48,6 @@ def test_rotation_keeps_old_keys_published_and_signs_with_the_new_one(flow, odb,
 
 def test_retired_keys_leave_the_jwks_once_their_tokens_expired(odb, oauth_app):
     secret = oauth_app.config["SECRET_KEY"]
-    old = keys.signing_key(odb.conn, secret).kid
+    old = keys.signing_key(odb, secret).kid
     keys.rotate_signing_key(odb, secret, keep_published=0)
-    assert old not in {k["kid"] for k in keys.jwks(odb.conn)["keys"]}
+    assert old not in {k["kid"] for k in keys.jwks(odb)["keys"]}

@@ -85,4 +85,4 @@ def test_online_access_also_gets_a_refresh_token(flow):
 def _uid(db, email):
     from gateway.store import accounts as account_store
 
-    return account_store.account_by_email(db.conn, email)["uid"]
+    return account_store.account_by_email(db, email)["uid"]

@@ -46,7 +46,7 @@ def test_sign_up_from_an_invitation_attaches_it_and_records_registered(ctx):
     account = registration.sign_up(ctx, "my-own@example.com", "Secret-Pass1", invite_token=last_link(ctx.db))
     assert [i["uid"] for i in verification.pending_invites(ctx.db, account)] == [invite["uid"]]
     registration.confirm_email(ctx, last_link(ctx.db, "/portal/confirm/"))
-    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db.conn, 1)]
+    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db, 1)]
     assert events[:2] == ["confirmed", "registered"]
 
 
@@ -83,7 +83,7 @@ def test_an_expired_reset_link_is_refused(ctx, monkeypatch):
 def test_settings_change_name_and_phone_and_reconfirm_a_new_email(ctx):
     account = accounts.create_account(ctx.db, "jose@example.com", "Secret-Pass1", confirmed=True)
     assert registration.update_settings(ctx, account, "Pepe", "555-123-4567", "pepe@example.com") is True
-    unchanged = account_store.account_by_id(ctx.db.conn, account["id"])
+    unchanged = account_store.account_by_id(ctx.db, account["id"])
     assert (unchanged["name"], unchanged["phone"], unchanged["email"]) == ("Pepe", "555-123-4567", "jose@example.com")
     [mail] = outbox(ctx.db)
     assert mail["recipient"] == "pepe@example.com"
@@ -96,5 +96,5 @@ def test_chart_edits_never_overwrite_the_accounts_own_fields(ctx):
                                       confirmed=True)
     accounts.link_account_to_chart(ctx.db, account["id"], 1)
     store.update_row(ctx.db, "patients", 1, {"first_name": "Josefa", "phone": "555-999-0000", "email": "x@example.com"})
-    again = account_store.account_by_id(ctx.db.conn, account["id"])
+    again = account_store.account_by_id(ctx.db, account["id"])
     assert (again["name"], again["phone"], again["email"]) == ("Pepe", "555-1", "jose@example.com")

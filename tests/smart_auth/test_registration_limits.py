@@ -17,7 +17,7 @@ KEY = {"kty": "EC", "crv": "P-384", "x": "x" * 64, "y": "y" * 64}
 
 
 def stored(odb, name):
-    return odb.conn.execute("SELECT count(*) FROM oauth_clients WHERE name = ?", (name,)).fetchone()[0]
+    return odb.execute("SELECT count(*) FROM oauth_clients WHERE name = ?", (name,)).fetchone()[0]
 
 
 @pytest.mark.parametrize("metadata, description", [

@@ -28,7 +28,7 @@ def test_an_unknown_token_is_fine(flow):
 
 def test_an_expired_access_token_is_refused_by_the_api(flow, odb):
     body = flow.tokens(who=KEALA, patient="Keala")
-    with odb.conn:
-        odb.conn.execute("UPDATE access_tokens SET expires_at = 1 WHERE revoked = 0 AND patient_id = ?",
+    with odb:
+        odb.execute("UPDATE access_tokens SET expires_at = 1 WHERE revoked = 0 AND patient_id = ?",
                          (body["patient"],))
     assert flow.client.get(f"/fhir/Patient/{body['patient']}", headers=bearer(body["access_token"])).status_code == 401

@@ -17,7 +17,7 @@ SECRET = "signing-key-test-secret-" + "s" * 24
 
 
 def stored(db):
-    return {row["kid"]: row for row in oauth_store.all_keys(db.conn)}
+    return {row["kid"]: row for row in oauth_store.all_keys(db)}
 
 
 def test_the_stored_private_key_holds_no_key_material(odb, flow):
@@ -35,12 +35,12 @@ def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(t
     path = str(tmp_path / "k.db")
     db = store.connect(path)
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
-    oauth_store.insert_key(db.conn, key.kid, "RS256", json.dumps(key.as_dict(private=True)),
+    oauth_store.insert_key(db, key.kid, "RS256", json.dumps(key.as_dict(private=True)),
                            json.dumps(key.as_dict(private=False)), 1)
     app = create_app({"DB": path, "BASE_URL": BASE, "SECRET_KEY": SECRET})
     row = stored(db)[key.kid]
     assert row["private_jwk"].startswith(keys.SEALED) and '"d"' not in row["private_jwk"]
-    assert keys.signing_key(db.conn, app.config["SECRET_KEY"]).key.as_dict(private=True)["d"] == key.as_dict(
+    assert keys.signing_key(db, app.config["SECRET_KEY"]).key.as_dict(private=True)["d"] == key.as_dict(
         private=True)["d"]
 
 
@@ -48,14 +48,14 @@ def test_a_database_copied_without_the_secret_yields_no_private_key(tmp_path):
     path, copy = str(tmp_path / "a.db"), str(tmp_path / "copy" / "a.db")
     db = store.connect(path)
     kid = keys.ensure_signing_key(db, SECRET)
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     (tmp_path / "copy").mkdir()
     shutil.copyfile(path, copy)
     stolen = store.connect(copy)
     assert keys.opens(SECRET, stored(stolen)[kid]) is True
     assert keys.opens("guessed-" + SECRET, stored(stolen)[kid]) is False
     with pytest.raises(keys.KeyLocked, match=f"^the signing key {kid} does not open with this secret$"):
-        keys.signing_key(stolen.conn, "guessed-" + SECRET)
+        keys.signing_key(stolen, "guessed-" + SECRET)
 
 
 def test_a_server_with_another_secret_signs_with_a_new_key_and_still_publishes_the_old(tmp_path):
@@ -64,6 +64,6 @@ def test_a_server_with_another_secret_signs_with_a_new_key_and_still_publishes_t
     old = keys.ensure_signing_key(db, SECRET)
     new = keys.ensure_signing_key(db, "changed-" + SECRET)
     assert new != old
-    assert keys.signing_key(db.conn, "changed-" + SECRET).kid == new
-    assert {k["kid"] for k in keys.jwks(db.conn)["keys"]} == {old, new}
+    assert keys.signing_key(db, "changed-" + SECRET).kid == new
+    assert {k["kid"] for k in keys.jwks(db)["keys"]} == {old, new}
     assert keys.ensure_signing_key(db, "changed-" + SECRET) == new

@@ -61,7 +61,7 @@ def test_the_pin_links_the_account_with_the_invitations_relation(ctx):
     verification.verify_access_code(ctx, holder, inv["uid"], inv["pin"].lower()[:4] + " - " + inv["pin"][4:])
     [link] = accounts.linked_records(ctx.db, holder["id"])
     assert (link["patient_uid"], link["relation"]) == ("pat-2", "parent")
-    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db.conn, 2)]
+    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db, 2)]
     assert events[:3] == ["linked", "verified", "attached"]
 
 
@@ -76,14 +76,14 @@ def test_verify_before_confirming_the_email_is_refused(ctx):
 
 def test_a_cancelled_pin_no_longer_works(ctx):
     inv, holder = claimed(ctx)
-    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, inv["uid"]), STAFF)
+    enrollment.cancel_invite(ctx, enrollment_store.invite_by_uid(ctx.db, inv["uid"]), STAFF)
     with pytest.raises(enrollment.EnrollmentError, match="no longer open"):
         verification.verify_access_code(ctx, holder, inv["uid"], inv["pin"])
 
 
 def test_an_old_pin_stops_working_after_reinvite(ctx):
     inv, holder = claimed(ctx)
-    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, inv["uid"]), STAFF)
+    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db, inv["uid"]), STAFF)
     with pytest.raises(enrollment.EnrollmentError):
         verification.verify_access_code(ctx, holder, inv["uid"], inv["pin"])
     verification.claim_invite(ctx, last_link(ctx.db), holder)
@@ -102,9 +102,9 @@ def test_five_wrong_pins_lock_and_the_sixth_is_refused_even_when_right(ctx):
         verification.verify_access_code(ctx, holder, inv["uid"], "WRONG123")
     with pytest.raises(verification.InviteLocked):
         verification.verify_access_code(ctx, holder, inv["uid"], inv["pin"])
-    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db.conn, 1)]
+    events = [e["event"] for e in enrollment_store.events_of_patient(ctx.db, 1)]
     assert events.count("failed attempt") == 5 and "locked" in events
-    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, inv["uid"]), STAFF)
+    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db, inv["uid"]), STAFF)
     verification.claim_invite(ctx, last_link(ctx.db), holder)
     verification.verify_access_code(ctx, holder, new["uid"], new["pin"])
 
@@ -145,7 +145,7 @@ def test_sms_to_a_phone_that_does_not_match_sends_nothing(ctx):
     inv, holder = claimed(ctx)
     assert verification.send_sms_code(ctx, holder, inv["uid"], "555-010-9999") is False
     assert [m for m in outbox(ctx.db, "sms") if m["kind"] == "security code"] == []
-    events = enrollment_store.events_of_patient(ctx.db.conn, 1)
+    events = enrollment_store.events_of_patient(ctx.db, 1)
     assert events[0]["event"] == "failed attempt" and "phone" in events[0]["detail"]
 
 
@@ -180,7 +180,7 @@ def test_wrong_sms_codes_count_toward_the_lock(ctx):
 def test_finalize_after_reinvite_needs_the_date_of_birth_and_the_new_pin(ctx):
     inv, holder = claimed(ctx)
     verification.verify_access_code(ctx, holder, inv["uid"], inv["pin"])
-    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db.conn, inv["uid"]), STAFF)
+    new = enrollment.reinvite(ctx, enrollment_store.invite_by_uid(ctx.db, inv["uid"]), STAFF)
     with pytest.raises(verification.VerificationFailed, match="date of birth or access code"):
         verification.verify_access_code(ctx, holder, new["uid"], new["pin"], birth_date="1980-05-18")
     with pytest.raises(verification.VerificationFailed):

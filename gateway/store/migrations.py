@@ -601,9 +601,25 @@ ALTER TABLE outbox ADD COLUMN sent_at TEXT;
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
 """
 
-MIGRATIONS = [CHART_TABLES + CHART_INDEXES, PROJECTION, TOKENS, ACCOUNTS, ENROLLMENT, OAUTH, PORTAL, BULK_LOAD,
-              ACCESS_LOG_MOVE, PRUNE_INDEXES, WEB_SESSIONS_BY_ACCOUNT,
-              OUTBOX_QUEUE]
+# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
+# migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
+# sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
+# executescript() commits, keep their own table (existing databases would need their versions carried over),
+# and a PostgreSQL store would not share them.
+MIGRATIONS = [
+    ("chart tables", CHART_TABLES + CHART_INDEXES),
+    ("FHIR projection and search index", PROJECTION),
+    ("access tokens", TOKENS),
+    ("accounts, links, staff, sessions and attempts", ACCOUNTS),
+    ("invites, enrollment events and outbox", ENROLLMENT),
+    ("OAuth clients, codes, tokens and keys", OAUTH),
+    ("disclosures (the access log)", PORTAL),
+    ("indexes deferred by a bulk load", BULK_LOAD),
+    ("access log into its own file", ACCESS_LOG_MOVE),
+    ("indexes for pruning", PRUNE_INDEXES),
+    ("web sessions by account", WEB_SESSIONS_BY_ACCOUNT),
+    ("outbox queue", OUTBOX_QUEUE),
+]
 
 
 def migrate(conn):
@@ -612,7 +628,7 @@ def migrate(conn):
     conn.executescript(ACCESS_LOG_SCHEMA)
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
-    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+    for version, (_name, script) in enumerate(MIGRATIONS[current:], start=current + 1):
         # executescript() commits first, so run the statements inside an explicit transaction.
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
     return len(MIGRATIONS)

@@ -8,7 +8,7 @@ import re
 
 from mappers import REGISTRY
 
-from .search import END_OF_TIME, date_range, normalize
+from .values import END_OF_TIME, date_range, normalize
 
 # Pseudo-parameter: what a resource references outside the patient compartment (Practitioners,
 # Organizations), which a patient may read because their own records point at it.
