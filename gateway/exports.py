@@ -11,7 +11,7 @@ from flask import render_template
 from . import ips, records, summary_pdf
 from .errors import InvalidSearch
 from .fhir_response import bundle
-from .record_sections import SECTIONS, section_items
+from .record_sections import all_sections, section_items
 
 FORMATS = {
     "fhir": ("Full record (FHIR Bundle, JSON)", "health-record", "json", "application/fhir+json"),
@@ -78,12 +78,13 @@ def build(conn, token, patient_id, fmt, start, end, base, now_iso, context):
             self_url = f"{base}/Patient/{patient_id}/$everything" + (f"?{query}" if query else "")
             body, patient = bundle(len(entries), entries, [("self", self_url)]), _patient(rows)
         else:
-            record = records.load_record(conn, token, patient_id, types=ips.IPS_TYPES, start=start, end=end)
+            record = records.load_record(conn, token, patient_id, types=ips.ips_types(), start=start, end=end)
             patient = record.patient
             if fmt == "ips":
                 body = orjson.dumps(ips.summary_bundle(record, base, now_iso, start, end))
             else:
-                sections = [(s, section_items(s, record.by_type, record.refs, now_iso)) for s in SECTIONS]
+                sections = [(s, section_items(s, record.by_type, record.refs, now_iso))
+                            for s in all_sections()]
                 page = dict(context, sections=sections, patient=patient, start=start, end=end, now=now_iso)
                 body = (render_template("portal/summary_print.html", **page).encode() if fmt == "html"
                         else summary_pdf.render(page))

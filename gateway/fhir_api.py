@@ -261,6 +261,6 @@ def everything_response(call, rid):
 def summary(rid):
     """Patient/$summary: the International Patient Summary document for the patient (IPS 1.1)."""
     call = _flask_call()
-    record = records.load_record(call.conn, call.token, rid, types=ips.IPS_TYPES)
+    record = records.load_record(call.conn, call.token, rid, types=ips.ips_types())
     call.note_disclosure(rid, set(record.by_type), len(record.rows))
     return _flask_response(call, 200, {}, ips.summary_bundle(record, call.base, utc_now()))

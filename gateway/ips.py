@@ -8,12 +8,17 @@ import uuid
 from html import escape
 
 from . import record_sections
-from .record_sections import SECTIONS
+from .record_sections import all_sections
 
-IPS_TYPES = ("Patient", "Practitioner", "Organization", *dict.fromkeys(t for s in SECTIONS for t in s.types))
 LOINC = "http://loinc.org"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def ips_types():
+    """The resource types the summary reads: the people and places, then every section's types."""
+    shown = dict.fromkeys(t for s in all_sections() for t in s.types)
+    return ("Patient", "Practitioner", "Organization", *shown)
 
 
 def _narrative(section, items):
@@ -62,7 +67,7 @@ def summary_bundle(record, base, now_iso, start=None, end=None):
         "author": [organization or {"display": "fhir-gateway"}],
         "title": "International Patient Summary",
         "confidentiality": "N",
-        "section": [_section(s, record, now_iso) for s in SECTIONS],
+        "section": [_section(s, record, now_iso) for s in all_sections()],
     }
     if organization:
         composition["custodian"] = organization

@@ -38,7 +38,8 @@ def demographics(patient):
         return table.get((code or "").lower(), table.get(code or "", code)) if code else "Not recorded"
 
     return [("Sex", word(codes.GENDER, patient["sex"]).capitalize()), ("Date of birth", patient["birth_date"]),
-            ("Race", word(codes.RACE, patient["race_code"])), ("Ethnicity", word(codes.ETHNICITY, patient["ethnicity_code"])),
+            ("Race", word(codes.RACE_CHOICES, patient["race_code"])),
+            ("Ethnicity", word(codes.ETHNICITY_CHOICES, patient["ethnicity_code"])),
             ("Preferred language", word(codes.LANGUAGE, patient["preferred_language"]))]
 
 

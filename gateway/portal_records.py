@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from smart_auth.accounts import linked_records
 
 from . import disclosures, locale_dates, records, store
-from .record_sections import BY_SLUG, SECTIONS, find_item, section_items
+from .record_sections import all_sections, find_item, section_by_slug, section_items
 from .store.chart import utc_now
 from .web_auth import account_required, current_account, current_record
 
@@ -44,21 +44,21 @@ def sections_context():
     """The navigation's sections, and the Profile page's endpoint when the enrollment pages provide one."""
     profile = next((rule.endpoint for rule in current_app.url_map.iter_rules()
                     if rule.endpoint.endswith(".profile") and rule.rule.startswith("/portal")), None)
-    return {"record_sections": SECTIONS, "profile_endpoint": profile}
+    return {"record_sections": all_sections(), "profile_endpoint": profile}
 
 
 @bp.get("/")
 @record_required
 def overview():
     record = load()
-    counts = {s.slug: record.count(*s.types[:1]) for s in SECTIONS}
+    counts = {s.slug: record.count(*s.types[:1]) for s in all_sections()}
     return render_template("portal/records/overview.html", counts=counts, patient=record.patient)
 
 
 @bp.get("/<slug>")
 @record_required
 def section(slug):
-    chosen = BY_SLUG.get(slug) or abort(404)
+    chosen = section_by_slug(slug) or abort(404)
     record = load()
     items = section_items(chosen, record.by_type, record.refs, utc_now())
     return render_template("portal/records/section.html", section=chosen, items=items,
@@ -68,7 +68,7 @@ def section(slug):
 @bp.get("/<slug>/<rid>")
 @record_required
 def item(slug, rid):
-    chosen = BY_SLUG.get(slug) or abort(404)
+    chosen = section_by_slug(slug) or abort(404)
     record = load()
     found = find_item(chosen, record.by_type, record.refs, rid, utc_now())
     if found is None:

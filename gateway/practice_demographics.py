@@ -17,8 +17,8 @@ from .web_auth import current_staff, staff_required
 bp = Blueprint("demographics", __name__, url_prefix="/practice")
 FIELDS = ("first_name", "last_name", "birth_date", "phone", "sex", "race_code", "ethnicity_code", "preferred_language")
 SEXES = {"F": "Female", "M": "Male", "O": "Other", "U": "Unknown"}
-RACES = {**codes.RACE, "UNK": "Unknown", "ASKU": "Asked but declined"}
-ETHNICITIES = {**codes.ETHNICITY, "UNK": "Unknown", "ASKU": "Asked but declined"}
+RACES = codes.RACE_CHOICES
+ETHNICITIES = codes.ETHNICITY_CHOICES
 FIELD_WORDS = {"first_name": "first name", "last_name": "last name", "birth_date": "date of birth", "phone": "phone",
                "sex": "sex", "race_code": "race", "ethnicity_code": "ethnicity",
                "preferred_language": "preferred language"}

@@ -6,7 +6,7 @@ from smart_auth.scope_words import describe
 
 from . import disclosures, records, store
 from .practice_enrollment import patient_of_practice
-from .record_sections import SECTIONS, section_items
+from .record_sections import all_sections, section_items
 from .store import accounts as account_store
 from .store import connected_apps
 from .store.chart import utc_now
@@ -22,7 +22,7 @@ def chart(patient_uid):
     record = records.load_record(store.current(), records.staff_token(staff), patient_uid)
     disclosures.log_staff(staff, patient_uid, "opened the patient's record in the console")
     now = utc_now()
-    sections = [(s, section_items(s, record.by_type, record.refs, now)) for s in SECTIONS]
+    sections = [(s, section_items(s, record.by_type, record.refs, now)) for s in all_sections()]
     links = account_store.links_of_patient(store.current(), patient["id"])
     people = {account_store.account_by_id(store.current(), link["account_id"])["uid"]:
               f"{link['name'] or link['email']} ({link['relation']})" for link in links}

@@ -5,9 +5,10 @@ chart, the printable summary, the PDF and the IPS narrative. Each item is a dict
 ``name``, ``status``, ``date`` (ISO), ``end``, ``details`` ([(label, text)]) and ``codes``
 ([(system name, code, display)]), plus what its section adds (lab values, appointment places).
 """
+import functools
 from dataclasses import dataclass
 
-from mappers import codes
+from mappers import REGISTRY, codes
 
 SYSTEM_NAMES = {
     codes.ICD10CM: "ICD-10-CM", codes.SNOMED: "SNOMED CT", codes.RXNORM: "RxNorm", codes.LOINC: "LOINC",
@@ -38,26 +39,24 @@ class Section:
     loinc: str
     loinc_display: str
     empty: str
+    entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
 
 
-SECTIONS = (
-    Section("diagnoses", "Diagnoses", ("Condition",), "11450-4", "Problem list - Reported",
-            "No diagnoses are on file."),
-    Section("medications", "Medications", ("MedicationStatement",), "10160-0",
-            "History of Medication use Narrative", "No medications are on file."),
-    Section("allergies", "Allergies", ("AllergyIntolerance",), "48765-2", "Allergies and adverse reactions Document",
-            "No allergies are on file."),
-    Section("immunizations", "Immunizations", ("Immunization",), "11369-6",
-            "History of Immunization Narrative", "No immunizations are on file."),
-    Section("procedures", "Procedures", ("Procedure",), "47519-4", "History of Procedures Document",
-            "No procedures are on file."),
-    Section("care-plans", "Care plans", ("CarePlan",), "18776-5", "Plan of care note", "No care plans are on file."),
-    Section("lab-results", "Lab results", ("DiagnosticReport", "Observation"), "30954-2",
-            "Relevant diagnostic tests/laboratory data Narrative", "No lab results have been shared with you yet."),
-    Section("appointments", "Appointments", ("Appointment",), "56446-8", "Appointment summary Document",
-            "No appointments are on file."),
-)
-BY_SLUG = {s.slug: s for s in SECTIONS}
+def all_sections():
+    """The record's sections in their declared order, read from the registry at each call (so a type
+    added to the registry, even by a test, shows without edits here)."""
+    owners = sorted((rt for rt in REGISTRY.values() if rt.section), key=lambda rt: rt.section.order)
+    return tuple(_section(rt.name, rt.section) for rt in owners)
+
+
+def _section(name, declared):
+    return Section(declared.slug, declared.title, (name, *declared.also), declared.loinc,
+                   declared.loinc_display, declared.empty, declared.entry)
+
+
+def section_by_slug(slug):
+    """The section with this page slug, or None."""
+    return next((s for s in all_sections() if s.slug == slug), None)
 
 
 def text_of(concept):
@@ -155,6 +154,24 @@ def care_plan(r, refs):
     period = r.get("period") or {}
     return _item(r, r.get("title") or text_of((r.get("category") or [None])[0]), r.get("status"), period.get("start"),
                  period.get("end"), [("Plan", r.get("description")), ("Written by", who(r.get("author"), refs))])
+
+
+def _at(resource, path):
+    """The first value at a dotted element path (a list along the way gives its first element)."""
+    value = resource
+    for step in path.split("."):
+        value = value[0] if isinstance(value, list) and value else value
+        value = value.get(step) if isinstance(value, dict) else None
+    return value[0] if isinstance(value, list) and value else value
+
+
+def entry_item(entry, r, refs):
+    """An item for a type whose section has no layout of its own, from the paths its mapper declares."""
+    name, status = _at(r, entry.name), _at(r, entry.status)
+    status = _status_code(status) if isinstance(status, dict) else status
+    coded = isinstance(name, dict)
+    words = text_of(name) if coded else name
+    return _item(r, words, status, _at(r, entry.date), concepts=[name] if coded else ())
 
 
 ITEM_BUILDERS = {"Condition": condition, "MedicationStatement": medication, "AllergyIntolerance": allergy,
@@ -274,7 +291,8 @@ def section_items(section, by_type, refs, now_iso):
         upcoming = sorted((i for i in items if (i["date"] or "") >= now_iso), key=lambda i: i["date"])
         return {"upcoming": upcoming, "past": _newest_first(i for i in items if (i["date"] or "") < now_iso)}
     rtype = section.types[0]
-    return _newest_first(ITEM_BUILDERS[rtype](r, refs) for r in by_type.get(rtype, ()))
+    build = ITEM_BUILDERS.get(rtype) or functools.partial(entry_item, section.entry)
+    return _newest_first(build(r, refs) for r in by_type.get(rtype, ()))
 
 
 def find_item(section, by_type, refs, rid, now_iso):

@@ -15,13 +15,6 @@ from .errors import Forbidden, NotFound
 from .search import SearchQuery, Visibility, parse_clause
 
 RECORD_LIMIT = 100_000
-# The care date of each type ($everything "start"/"end" relate to care dates, not record currency:
-# https://hl7.org/fhir/R4/operation-patient-everything.html). Types without one are always included.
-CARE_DATE = {
-    "Condition": "onset-date", "MedicationRequest": "authoredon", "MedicationStatement": "effective",
-    "Immunization": "date", "Procedure": "date", "CarePlan": "date", "Observation": "date",
-    "DiagnosticReport": "date", "Appointment": "date",
-}
 PORTAL_CLIENT = "patient-portal"
 PORTAL_SCOPE = "patient/*.rs"
 STAFF_SCOPE = "user/*.rs"
@@ -46,15 +39,21 @@ def require_patient(conn, token, patient_id):
 
 
 def date_clauses(rtype, start=None, end=None, since=None):
-    """Search clauses for a care-date range (inclusive, partial dates allowed) and a ``_lastUpdated`` floor."""
+    """Search clauses for a care-date range (inclusive, partial dates allowed) and a ``_lastUpdated`` floor.
+
+    The range filters on each type's registered care date ($everything "start"/"end" relate to care dates,
+    not record currency: https://hl7.org/fhir/R4/operation-patient-everything.html); types without one
+    are always included.
+    """
     clauses = []
     if since:
         clauses.append(parse_clause(rtype, "_lastUpdated", "ge" + since))
-    if rtype in CARE_DATE:
+    care_date = REGISTRY[rtype].care_date
+    if care_date:
         if start:
-            clauses.append(parse_clause(rtype, CARE_DATE[rtype], "ge" + start))
+            clauses.append(parse_clause(rtype, care_date, "ge" + start))
         if end:
-            clauses.append(parse_clause(rtype, CARE_DATE[rtype], "le" + end))
+            clauses.append(parse_clause(rtype, care_date, "le" + end))
     return clauses
 
 

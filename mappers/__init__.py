@@ -1,7 +1,9 @@
 """The mapper registry: every projected FHIR resource type, its chart table, mapper and searches.
 
-The API, the CapabilityStatement and the docs are generated from ``REGISTRY`` so they cannot
-disagree. Patient comes first; the rest follow in the order a patient summary lists them.
+Each type's module declares once what the rest of the code knows of it (see ResourceType): the API,
+the search engine, the CapabilityStatement, the consent words and the record pages all read
+``REGISTRY``, so they cannot disagree, and adding a type is adding a module to ``_MODULES``.
+Patient comes first; the rest follow in the order a patient summary lists them.
 """
 from . import (
     allergy_intolerance, appointment, care_plan, condition, diagnostic_report, immunization,

@@ -39,11 +39,61 @@ class SearchParam:
     definition: str
     targets: tuple[str, ...] = ()
     documentation: str = ""
+    # Names the compartment's patient: answered from the stored patient id, not from the search index.
+    compartment: bool = False
+
+
+@dataclass(frozen=True)
+class Words:
+    """A resource type in plain language: its label and what it covers (consent page, app lists)."""
+
+    label: str
+    covers: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of a resource type a person may grant alone: its category coding and its words."""
+
+    system: str
+    code: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a generic record entry finds its name, status and date: dotted paths into the resource."""
+
+    name: str
+    status: str
+    date: str
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """The type's section of a patient's record (portal page, chart, printable summary, IPS).
+
+    ``order`` places it among the sections; ``also`` lists types shown inside it (a report's results);
+    ``entry`` says how to summarise one resource when the section has no layout of its own.
+    """
+
+    slug: str
+    title: str
+    order: int
+    loinc: str
+    loinc_display: str
+    empty: str
+    also: tuple[str, ...] = ()
+    entry: "Entry | None" = None
 
 
 @dataclass(frozen=True)
 class ResourceType:
-    """One projected FHIR resource type: where its rows come from, how they map and how they search."""
+    """One projected FHIR resource type: where its rows come from, how they map and how they search.
+
+    Also what other layers show of it: ``words`` and ``kinds`` on the consent page and app lists,
+    ``care_date`` for $everything's start/end, ``section`` in the portal, chart, summary and IPS.
+    """
 
     name: str
     table: str
@@ -53,6 +103,15 @@ class ResourceType:
     compartment: bool = True
     includes: tuple[str, ...] = ()
     revincludes: tuple[str, ...] = field(default=())
+    words: "Words | None" = None
+    kinds: tuple[Kind, ...] = ()  # the categories a consent may narrow the type to (SMART granular scopes)
+    care_date: "str | None" = None  # the date search parameter $everything's start/end filter on
+    section: "RecordSection | None" = None
+
+    @property
+    def compartment_params(self):
+        """The names of the search parameters that name the compartment's patient."""
+        return tuple(param.name for param in self.search_params if param.compartment)
 
 
 # --- Builders -----------------------------------------------------------------------------------
@@ -182,6 +241,22 @@ def us_core_param(resource_type, name, type_, *paths, targets=()):
     """Return a SearchParam whose canonical is US Core's ``us-core-{resource}-{name}``."""
     url = f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-{name}"
     return SearchParam(name, type_, paths, url, targets)
+
+
+def patient_param(resource_type, path, definition_id=None):
+    """Return the ``patient`` compartment parameter: US Core's, or base R4's ``definition_id`` when given."""
+    if definition_id:
+        url = f"{BASE_SEARCH}{definition_id}"
+    else:
+        url = f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-patient"
+    return SearchParam("patient", "reference", (path,), url, ("Patient",), compartment=True)
+
+
+def subject_params(resource_type, patient_definition_id=None):
+    """Return ``patient`` and ``subject``, the compartment pair of a type whose ``subject`` is the patient."""
+    subject = SearchParam("subject", "reference", ("subject",), f"{BASE_SEARCH}{resource_type}-subject",
+                          compartment=True)
+    return patient_param(resource_type, "subject", patient_definition_id), subject
 
 
 def base_param(definition_id, name, type_, *paths, targets=()):

@@ -1,8 +1,8 @@
 """Chart ``allergies`` row -> US Core AllergyIntolerance."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, lookup, lookup_optional,
-    meta, reference, us_core_param,
+    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
+    lookup, lookup_optional, meta, patient_param, reference, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-allergyintolerance"
@@ -65,12 +65,17 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("AllergyIntolerance", "patient", "reference", "patient", targets=("Patient",)),
+        patient_param("AllergyIntolerance", "patient"),
         us_core_param("AllergyIntolerance", "clinical-status", "token", "clinicalStatus"),
         base_param("AllergyIntolerance-verification-status", "verification-status", "token",
                    "verificationStatus"),
         base_param("clinical-code", "code", "token", "code"),
         base_param("AllergyIntolerance-category", "category", "token", "category"),
         base_param("AllergyIntolerance-criticality", "criticality", "token", "criticality"),
+    ),
+    words=Words("Allergies", "allergies and intolerances"),
+    section=RecordSection(
+        "allergies", "Allergies", 30, "48765-2", "Allergies and adverse reactions Document",
+        "No allergies are on file.",
     ),
 )

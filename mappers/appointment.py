@@ -3,8 +3,8 @@ from datetime import datetime
 
 from . import codes
 from ._common import (
-    BASE_PROFILE, ResourceType, base_param, codeable, coding, compact, display_reference, lookup,
-    meta, reference,
+    BASE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
+    display_reference, lookup, meta, patient_param, reference,
 )
 
 PROFILE = BASE_PROFILE + "Appointment"
@@ -66,8 +66,7 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        base_param("Appointment-patient", "patient", "reference", "participant.actor",
-                   targets=("Patient",)),
+        patient_param("Appointment", "participant.actor", "Appointment-patient"),
         base_param("Appointment-actor", "actor", "reference", "participant.actor"),
         base_param("Appointment-practitioner", "practitioner", "reference", "participant.actor",
                    targets=("Practitioner",)),
@@ -77,4 +76,10 @@ RESOURCE = ResourceType(
         base_param("Appointment-appointment-type", "appointment-type", "token", "appointmentType"),
     ),
     includes=("Appointment:practitioner",),
+    words=Words("Appointments", "past and upcoming visits"),
+    care_date="date",
+    section=RecordSection(
+        "appointments", "Appointments", 80, "56446-8", "Appointment summary Document",
+        "No appointments are on file.",
+    ),
 )

@@ -3,8 +3,8 @@ from html import escape
 
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, lookup, meta, period,
-    reference, us_core_param,
+    US_CORE_PROFILE, RecordSection, ResourceType, Words, codeable, coding, compact, lookup, meta,
+    period, reference, subject_params, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-careplan"
@@ -44,10 +44,15 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("CarePlan", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("CarePlan-subject", "subject", "reference", "subject"),
+        *subject_params("CarePlan"),
         us_core_param("CarePlan", "category", "token", "category"),
         us_core_param("CarePlan", "status", "token", "status"),
         us_core_param("CarePlan", "date", "date", "period"),
+    ),
+    words=Words("Care plans", "plans agreed with the care team"),
+    care_date="date",
+    section=RecordSection(
+        "care-plans", "Care plans", 60, "18776-5", "Plan of care note",
+        "No care plans are on file.",
     ),
 )

@@ -40,6 +40,7 @@ ACT_SITE = THO + "v3-ActSite"
 ROUTE_OF_ADMINISTRATION = THO + "v3-RouteOfAdministration"
 DATA_ABSENT_REASON = THO + "data-absent-reason"
 US_CORE_CONDITION_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
 US_CORE_CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 
 # --- Extensions ---------------------------------------------------------------------------------
@@ -60,8 +61,15 @@ RACE = {
     "2106-3": "White",
 }
 ETHNICITY = {"2135-2": "Hispanic or Latino", "2186-5": "Not Hispanic or Latino"}
+# v3-NullFlavor displays (THO CodeSystem v3-NullFlavor: ASKU "asked but unknown", information was sought but
+# not found). ASKU is not "declined": US Core 3.1.1's omb-race-category lists it as "Asked but no answer",
+# and "asked-declined" is a different code (the DataAbsentReason one in US Core 6.1's sex value set).
 NULL_FLAVOR_DISPLAY = {"UNK": "unknown", "ASKU": "asked but unknown"}
 NULL_FLAVOR_TEXT = {"UNK": "Unknown", "ASKU": "Asked but unknown"}
+# The choices a chart's race and ethnicity take, in words: the OMB categories, then UNK and ASKU, which
+# US Core's ombCategory binding also allows. The console's choices and the Profile page read these.
+RACE_CHOICES = {**RACE, **NULL_FLAVOR_TEXT}
+ETHNICITY_CHOICES = {**ETHNICITY, **NULL_FLAVOR_TEXT}
 LANGUAGE = {
     "am": "Amharic", "ar": "Arabic", "ase": "American Sign Language", "bn": "Bengali",
     "de": "German", "el": "Greek", "en": "English", "es": "Spanish", "fa": "Persian",

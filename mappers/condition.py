@@ -1,13 +1,19 @@
 """Chart ``diagnoses`` row -> US Core Condition (3.1.1 us-core-condition; 6.1 profile by category)."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, lookup, meta, notes,
-    reference, us_core_param,
+    US_CORE_PROFILE, Kind, RecordSection, ResourceType, Words, base_param, codeable, coding,
+    compact, lookup, meta, notes, reference, subject_params, us_core_param,
 )
 
 PROFILE_3_1_1 = US_CORE_PROFILE + "us-core-condition"
 PROFILE_PROBLEMS = US_CORE_PROFILE + "us-core-condition-problems-health-concerns"
 PROFILE_ENCOUNTER = US_CORE_PROFILE + "us-core-condition-encounter-diagnosis"
+# The kinds a consent may narrow Conditions to, by category.
+CONDITION_KINDS = (
+    Kind(codes.CONDITION_CATEGORY, "problem-list-item", "Problem list"),
+    Kind(codes.CONDITION_CATEGORY, "encounter-diagnosis", "Diagnoses made at visits"),
+    Kind(codes.US_CORE_CONDITION_CATEGORY, "health-concern", "Health concerns"),
+)
 # Condition con-4: an abatement implies the condition is no longer active.
 ABATED_STATUSES = {"inactive", "remission", "resolved"}
 
@@ -65,8 +71,7 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE_3_1_1, PROFILE_PROBLEMS, PROFILE_ENCOUNTER),
     search_params=(
-        us_core_param("Condition", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("Condition-subject", "subject", "reference", "subject"),
+        *subject_params("Condition"),
         us_core_param("Condition", "category", "token", "category"),
         us_core_param("Condition", "clinical-status", "token", "clinicalStatus"),
         base_param("Condition-verification-status", "verification-status", "token",
@@ -75,5 +80,12 @@ RESOURCE = ResourceType(
         us_core_param("Condition", "onset-date", "date", "onsetDateTime", "onsetPeriod"),
         us_core_param("Condition", "abatement-date", "date", "abatementDateTime", "abatementPeriod"),
         us_core_param("Condition", "recorded-date", "date", "recordedDate"),
+    ),
+    words=Words("Health problems", "conditions and diagnoses"),
+    kinds=CONDITION_KINDS,
+    care_date="onset-date",
+    section=RecordSection(
+        "diagnoses", "Diagnoses", 10, "11450-4", "Problem list - Reported",
+        "No diagnoses are on file.",
     ),
 )

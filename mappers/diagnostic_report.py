@@ -1,8 +1,8 @@
 """Chart ``lab_results`` row -> US Core DiagnosticReport for Laboratory Results Reporting."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent,
-    display_reference, lookup, meta, reference, us_core_param,
+    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
+    data_absent, display_reference, lookup, meta, reference, subject_params, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-diagnosticreport-lab"
@@ -39,8 +39,7 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("DiagnosticReport", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("DiagnosticReport-subject", "subject", "reference", "subject"),
+        *subject_params("DiagnosticReport"),
         us_core_param("DiagnosticReport", "category", "token", "category"),
         us_core_param("DiagnosticReport", "code", "token", "code"),
         us_core_param("DiagnosticReport", "date", "date", "effectiveDateTime", "effectivePeriod"),
@@ -49,4 +48,10 @@ RESOURCE = ResourceType(
                    targets=("Observation",)),
     ),
     includes=("DiagnosticReport:result",),
+    words=Words("Lab reports", "lab panels and their conclusions"),
+    care_date="date",
+    section=RecordSection(
+        "lab-results", "Lab results", 70, "30954-2", "Relevant diagnostic tests/laboratory data Narrative",
+        "No lab results have been shared with you yet.", also=("Observation",),
+    ),
 )

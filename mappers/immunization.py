@@ -1,8 +1,9 @@
 """Chart ``immunizations`` row -> US Core Immunization."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, display_reference, lookup,
-    lookup_optional, meta, quantity, reference, us_core_param,
+    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
+    display_reference, lookup, lookup_optional, meta, patient_param, quantity, reference,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-immunization"
@@ -68,9 +69,15 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("Immunization", "patient", "reference", "patient", targets=("Patient",)),
+        patient_param("Immunization", "patient"),
         us_core_param("Immunization", "date", "date", "occurrenceDateTime"),
         us_core_param("Immunization", "status", "token", "status"),
         base_param("Immunization-vaccine-code", "vaccine-code", "token", "vaccineCode"),
+    ),
+    words=Words("Vaccinations", "vaccines given or declined"),
+    care_date="date",
+    section=RecordSection(
+        "immunizations", "Immunizations", 40, "11369-6", "History of Immunization Narrative",
+        "No immunizations are on file.",
     ),
 )

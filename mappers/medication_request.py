@@ -1,8 +1,8 @@
 """Chart ``medications`` row -> US Core MedicationRequest (prescribed orders and reported meds)."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent, lookup,
-    lookup_optional, meta, number, quantity, reference, us_core_param,
+    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, coding, compact, data_absent,
+    lookup, lookup_optional, meta, number, quantity, reference, subject_params, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-medicationrequest"
@@ -78,8 +78,7 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("MedicationRequest", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("MedicationRequest-subject", "subject", "reference", "subject"),
+        *subject_params("MedicationRequest"),
         us_core_param("MedicationRequest", "intent", "token", "intent"),
         us_core_param("MedicationRequest", "status", "token", "status"),
         us_core_param("MedicationRequest", "authoredon", "date", "authoredOn"),
@@ -88,4 +87,6 @@ RESOURCE = ResourceType(
                    targets=("Practitioner",)),
     ),
     includes=("MedicationRequest:requester",),
+    words=Words("Prescriptions", "medicines prescribed"),
+    care_date="authoredon",
 )

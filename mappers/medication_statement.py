@@ -1,7 +1,8 @@
 """Chart ``medications`` row -> FHIR R4 MedicationStatement (US Core 3.1.1 and 6.1 define no profile)."""
 from . import codes
 from ._common import (
-    BASE_PROFILE, ResourceType, base_param, compact, lookup, meta, period, reference,
+    BASE_PROFILE, RecordSection, ResourceType, Words, base_param, compact, lookup, meta, period,
+    reference, subject_params,
 )
 from .medication_request import dosage, medication_code, reasons
 
@@ -43,11 +44,16 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        base_param("clinical-patient", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("MedicationStatement-subject", "subject", "reference", "subject"),
+        *subject_params("MedicationStatement", "clinical-patient"),
         base_param("medications-status", "status", "token", "status"),
         base_param("MedicationStatement-effective", "effective", "date",
                    "effectiveDateTime", "effectivePeriod"),
         base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
+    ),
+    words=Words("Medicines", "medicines taken"),
+    care_date="effective",
+    section=RecordSection(
+        "medications", "Medications", 20, "10160-0", "History of Medication use Narrative",
+        "No medications are on file.",
     ),
 )

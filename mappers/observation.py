@@ -1,12 +1,20 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, display_reference, lookup,
-    meta, notes, quantity, reference, us_core_param,
+    US_CORE_PROFILE, Kind, ResourceType, Words, codeable, coding, compact, display_reference,
+    lookup, meta, notes, quantity, reference, subject_params, us_core_param,
 )
 
 PROFILE_LAB = US_CORE_PROFILE + "us-core-observation-lab"
 PROFILE_CLINICAL_RESULT = US_CORE_PROFILE + "us-core-observation-clinical-result"
+# The kinds a consent may narrow Observations to, by category (the chart holds lab results only today).
+OBSERVATION_KINDS = (
+    Kind(codes.OBSERVATION_CATEGORY, "laboratory", "Lab results"),
+    Kind(codes.OBSERVATION_CATEGORY, "vital-signs", "Vital signs"),
+    Kind(codes.OBSERVATION_CATEGORY, "social-history", "Social history (such as smoking)"),
+    Kind(codes.OBSERVATION_CATEGORY, "survey", "Questionnaire answers"),
+    Kind(codes.US_CORE_CATEGORY, "sdoh", "Social needs"),
+)
 
 
 def to_fhir(row, ctx):
@@ -73,11 +81,13 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
     search_params=(
-        us_core_param("Observation", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("Observation-subject", "subject", "reference", "subject"),
+        *subject_params("Observation"),
         us_core_param("Observation", "category", "token", "category"),
         us_core_param("Observation", "code", "token", "code"),
         us_core_param("Observation", "date", "date", "effectiveDateTime", "effectivePeriod"),
         us_core_param("Observation", "status", "token", "status"),
     ),
+    words=Words("Results", "lab results and other measurements"),
+    kinds=OBSERVATION_KINDS,
+    care_date="date",
 )

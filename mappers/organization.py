@@ -1,6 +1,8 @@
 """Chart ``practices`` row -> US Core Organization."""
 from . import codes
-from ._common import US_CORE_PROFILE, ResourceType, base_param, compact, meta, us_core_param
+from ._common import (
+    US_CORE_PROFILE, ResourceType, Words, base_param, compact, meta, us_core_param,
+)
 
 PROFILE = US_CORE_PROFILE + "us-core-organization"
 
@@ -52,4 +54,5 @@ RESOURCE = ResourceType(
         base_param("Organization-identifier", "identifier", "token", "identifier"),
     ),
     compartment=False,
+    words=Words("Practices", "names and addresses of practices"),
 )

@@ -1,8 +1,8 @@
 """Chart ``patients`` row -> US Core Patient (3.1.1, also valid against 6.1)."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, lookup, lookup_optional,
-    meta, reference, us_core_param,
+    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, coding, compact, lookup,
+    lookup_optional, meta, reference, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-patient"
@@ -132,4 +132,5 @@ RESOURCE = ResourceType(
     ),
     compartment=True,
     includes=("Patient:general-practitioner", "Patient:organization"),
+    words=Words("Personal details", "name, date of birth, sex, language, address and phone"),
 )

@@ -1,7 +1,8 @@
 """Chart ``providers`` row -> US Core Practitioner."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, compact, data_absent, meta, us_core_param,
+    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, compact, data_absent, meta,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-practitioner"
@@ -57,4 +58,5 @@ RESOURCE = ResourceType(
         base_param("individual-given", "given", "string", "name.given"),
     ),
     compartment=False,
+    words=Words("Care team", "names and contact details of clinicians"),
 )

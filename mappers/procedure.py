@@ -1,8 +1,8 @@
 """Chart ``procedures`` row -> US Core Procedure."""
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, base_param, codeable, coding, compact, data_absent, lookup, meta,
-    period, reference, us_core_param,
+    US_CORE_PROFILE, RecordSection, ResourceType, Words, codeable, coding, compact, data_absent,
+    lookup, meta, period, reference, subject_params, us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-procedure"
@@ -41,10 +41,15 @@ RESOURCE = ResourceType(
     to_fhir=to_fhir,
     profiles=(PROFILE,),
     search_params=(
-        us_core_param("Procedure", "patient", "reference", "subject", targets=("Patient",)),
-        base_param("Procedure-subject", "subject", "reference", "subject"),
+        *subject_params("Procedure"),
         us_core_param("Procedure", "date", "date", "performedDateTime", "performedPeriod"),
         us_core_param("Procedure", "status", "token", "status"),
         us_core_param("Procedure", "code", "token", "code"),
+    ),
+    words=Words("Procedures", "operations and other procedures"),
+    care_date="date",
+    section=RecordSection(
+        "procedures", "Procedures", 50, "47519-4", "History of Procedures Document",
+        "No procedures are on file.",
     ),
 )

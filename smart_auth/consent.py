@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-from .scope_words import CATEGORIES, FIXED_WORDS, OPTIONAL_WORDS, actions, filter_words, type_words
+from .scope_words import FIXED_WORDS, OPTIONAL_WORDS, actions, filter_words, kinds_of, type_words
 from .scopes import InvalidScope, parse_scope
 
 @dataclass(frozen=True)
@@ -53,10 +53,11 @@ def _resource_choice(scope, parsed):
     label, covers = type_words(parsed.resource_type, filter_words(parsed.resource_type, parsed.query))
     detail = f"{covers} ({actions(parsed.interactions)})" if covers else actions(parsed.interactions)
     children = ()
-    if parsed.resource_type in CATEGORIES and not parsed.query and parsed.interactions & {"r", "s"}:
+    kinds = kinds_of(parsed.resource_type)
+    if kinds and not parsed.query and parsed.interactions & {"r", "s"}:
         letters = "".join(c for c in "cruds" if c in parsed.interactions)
         children = tuple(Choice(f"patient/{parsed.resource_type}.{letters}?category={system}|{code}", words)
-                         for system, code, words in CATEGORIES[parsed.resource_type])
+                         for system, code, words in kinds)
     return Choice(scope, label, detail, children=children)
 
 

@@ -3,37 +3,28 @@
 A resource scope without a granular filter covers every kind of that resource (SMART App Launch 2.0.0, "Scopes
 and Launch Context": a ``?category=`` restriction is what narrows it), so it must never read as one kind.
 """
-from mappers import codes
+from mappers import REGISTRY
 
 from .scopes import InvalidScope, parse_scope
 
-TYPE_WORDS = {
-    "*": ("Everything in the record", "all of the kinds of information listed by the practice"),
-    "Patient": ("Personal details", "name, date of birth, sex, language, address and phone"),
-    "Condition": ("Health problems", "conditions and diagnoses"),
-    "Observation": ("Results", "lab results and other measurements"),
-    "DiagnosticReport": ("Lab reports", "lab panels and their conclusions"),
-    "MedicationRequest": ("Prescriptions", "medicines prescribed"),
-    "MedicationStatement": ("Medicines", "medicines taken"),
-    "AllergyIntolerance": ("Allergies", "allergies and intolerances"),
-    "Immunization": ("Vaccinations", "vaccines given or declined"),
-    "Procedure": ("Procedures", "operations and other procedures"),
-    "CarePlan": ("Care plans", "plans agreed with the care team"),
-    "Appointment": ("Appointments", "past and upcoming visits"),
-    "Practitioner": ("Care team", "names and contact details of clinicians"),
-    "Organization": ("Practices", "names and addresses of practices"),
-}
-# The kinds a person may choose instead of a whole type: (system, code, words).
-CATEGORIES = {
-    "Condition": [(codes.CONDITION_CATEGORY, "problem-list-item", "Problem list"),
-                  (codes.CONDITION_CATEGORY, "encounter-diagnosis", "Diagnoses made at visits"),
-                  (codes.US_CORE_CONDITION_CATEGORY, "health-concern", "Health concerns")],
-    "Observation": [(codes.OBSERVATION_CATEGORY, "laboratory", "Lab results"),
-                    (codes.OBSERVATION_CATEGORY, "vital-signs", "Vital signs"),
-                    (codes.OBSERVATION_CATEGORY, "social-history", "Social history (such as smoking)"),
-                    (codes.OBSERVATION_CATEGORY, "survey", "Questionnaire answers"),
-                    ("http://hl7.org/fhir/us/core/CodeSystem/us-core-category", "sdoh", "Social needs")],
-}
+# What a scope on every type covers; each type's own words are declared by its mapper (mappers.REGISTRY).
+ALL_WORDS = ("Everything in the record", "all of the kinds of information listed by the practice")
+
+
+def words_of(resource_type):
+    """(label, what it covers) for a resource type, ``*`` or one the registry does not know."""
+    if resource_type == "*":
+        return ALL_WORDS
+    found = REGISTRY.get(resource_type)
+    return (found.words.label, found.words.covers) if found and found.words else (resource_type, "")
+
+
+def kinds_of(resource_type):
+    """The kinds a person may choose instead of a whole type, as (system, code, words)."""
+    found = REGISTRY.get(resource_type)
+    return [(kind.system, kind.code, kind.words) for kind in found.kinds] if found else []
+
+
 # Scopes that carry no record data: granted with the rest, listed but not ticked.
 FIXED_WORDS = {
     "openid": "Confirm to the app that you signed in here",
@@ -69,7 +60,7 @@ def verb(letters):
 
 def category_words(resource_type, value):
     """A category filter value (``system|code`` or ``code``) as the kind's words, or the value itself."""
-    for system, code, words in CATEGORIES.get(resource_type, ()):
+    for system, code, words in kinds_of(resource_type):
         if value in (f"{system}|{code}", code):
             return words
     return value
@@ -89,14 +80,14 @@ def _kinds(resource_type, only):
     """Which kinds a scope covers, for a type a person may narrow by kind: named ones, or all; else None."""
     if only:
         return "of these kinds only: " + _and(_lower(word) for word in only)
-    if resource_type in CATEGORIES:
-        return "of all kinds: " + _and(_lower(words) for _, _, words in CATEGORIES[resource_type])
+    if kinds_of(resource_type):
+        return "of all kinds: " + _and(_lower(words) for _, _, words in kinds_of(resource_type))
     return None
 
 
 def type_words(resource_type, only=None):
     """(label, what it covers) for a resource type: every kind of it, or ``only`` the kinds named."""
-    label, detail = TYPE_WORDS.get(resource_type, (resource_type, ""))
+    label, detail = words_of(resource_type)
     return label, _kinds(resource_type, only) or detail
 
 
@@ -125,7 +116,7 @@ def _parsed(item):
 
 
 def _line(resource_type, what, only):
-    label, detail = TYPE_WORDS.get(resource_type, (resource_type, ""))
+    label, detail = words_of(resource_type)
     kinds = _kinds(resource_type, only and list(dict.fromkeys(only)))
     if kinds:
         return f"{what} {_lower(label)} {kinds}"

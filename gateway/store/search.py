@@ -3,7 +3,7 @@ import time
 
 from mappers import REGISTRY
 
-from .search_index import ANY_REFERENCE, COMPARTMENT_PARAMS
+from .search_index import ANY_REFERENCE
 
 _TOKEN = "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ? AND ({}))"
 _DATE = "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ? AND ({}))"
@@ -75,7 +75,7 @@ def _string_sql(modifier, values):
 def clause_sql(resource_type, clause):
     """Return (sql, params) for one clause, a condition on the resources row ``r``."""
     param, values = clause.param, clause.values
-    compartment_param = param.name in COMPARTMENT_PARAMS and REGISTRY[resource_type].compartment
+    compartment_param = param.compartment and REGISTRY[resource_type].compartment
     if clause.modifier == "missing" and compartment_param:
         return "(" + " OR ".join(f"r.patient_id IS {'' if m else 'NOT '}NULL" for m in values) + ")", []
     if clause.modifier == "missing":

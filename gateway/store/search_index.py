@@ -13,9 +13,6 @@ from .values import END_OF_TIME, date_range, normalize
 # Pseudo-parameter: what a resource references outside the patient compartment (Practitioners,
 # Organizations), which a patient may read because their own records point at it.
 ANY_REFERENCE = "_ref"
-# In a patient-compartment type these parameters always name the compartment's patient, which the
-# resources table already holds (resources.patient_id): they are answered from there, not indexed.
-COMPARTMENT_PARAMS = {"patient", "subject"}
 _REFERENCE = re.compile(rb'"reference":"([A-Za-z]+)/([A-Za-z0-9.-]+)"')
 OUTSIDE_COMPARTMENT = {name for name, rt in REGISTRY.items() if not rt.compartment}
 
@@ -83,7 +80,9 @@ def index_entries(rt, resource, body):
     """Return (tokens, dates, strings, refs): rows of (param, ...) for a resource (``body`` is its JSON)."""
     tokens, dates, strings, refs = [], [], [], []
     for param in rt.search_params:
-        if rt.compartment and param.name in COMPARTMENT_PARAMS:
+        # A compartment parameter names the compartment's patient, which the resources table already
+        # holds (resources.patient_id): it is answered from there, not indexed.
+        if rt.compartment and param.compartment:
             continue
         for path in param.paths:
             for value in values_at(resource, path):

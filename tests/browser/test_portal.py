@@ -8,7 +8,7 @@ import responses
 from fixtures import demo_clients
 from gateway import store
 from tests.apps import build_app
-from gateway.record_sections import SECTIONS
+from gateway.record_sections import all_sections
 from tests.browser.conftest import LiveServer, assert_accessible, shot
 from tests.portal_helpers import build_portal_db
 from tests.smart_auth.oauth_helpers import MARIA, Flow, bearer
@@ -52,7 +52,7 @@ def test_patient_views_every_section_and_a_detail_with_codes(page, live):
     page.goto(f"{live.url}/portal/records/")
     assert_accessible(page)
     shot(page, "portal-overview")
-    for section in SECTIONS:
+    for section in all_sections():
         visit(page, section.title, f"portal-{section.slug}")
         assert "Maria Garcia" in page.locator(".record-banner").inner_text()
     page.locator("nav.sections.wide").get_by_role("link", name="Diagnoses", exact=True).click()

@@ -160,6 +160,19 @@ def test_demographics_edits_are_audited_in_the_consoles_access_history_without_v
     assert "555-010-0777" not in repr(rows)
 
 
+def test_asked_but_unknown_reads_the_same_in_the_console_and_in_fhir(web):
+    client, db = web
+    page = "/practice/patients/pat-1/demographics"
+    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-17", "sex": "M",
+            "race_code": "ASKU", "ethnicity_code": "ASKU"}
+    assert post(client, page, data, page).status_code == 302
+    html = text(client.get(page))
+    assert html.count('<option value="ASKU" selected>Asked but unknown</option>') == 2
+    assert "declined" not in html
+    resource = db.execute("SELECT json FROM resources WHERE type = 'Patient' AND id = 'pat-1'").fetchone()
+    assert resource[0].count(b'"valueString":"Asked but unknown"') == 2
+
+
 def test_sex_not_recorded_saves_as_unknown(web):
     client, db = web
     page = "/practice/patients/pat-1/demographics"

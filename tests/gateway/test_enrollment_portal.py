@@ -122,6 +122,9 @@ def test_settings_are_the_accounts_own_and_profile_shows_the_chart(web):
     for fact in ("Male", "1980-05-17", "White", "Hispanic or Latino", "English"):
         assert fact in profile
     assert "Pepe R" in profile
+    store.update_row(db, "patients", 1, {"race_code": "ASKU", "ethnicity_code": "UNK"})
+    profile = text(client.get("/portal/profile"))
+    assert "Asked but unknown" in profile and "ASKU" not in profile and "Unknown" in profile
 
 
 def test_the_demo_outbox_shows_only_in_the_demo_without_smtp_and_outside_production(make_app, tmp_path):

@@ -6,7 +6,7 @@ from fixtures.demo_data import PATIENTS
 from smart_auth import accounts
 from tests.portal_helpers import EVERYONE, bearer, build_portal_db, fhir_ids, login, portal_client, show_record
 
-from gateway.record_sections import SECTIONS
+from gateway.record_sections import all_sections
 
 PAGES = ("/portal/records/", "/portal/download", "/portal/send", "/portal/apps", "/portal/people", "/portal/history")
 
@@ -41,7 +41,7 @@ def test_every_page_renders_and_names_whose_record_it_is(everyone, handle):
     client, token, links = everyone
     link = links[handle]
     show_record(client, token, link["id"])
-    for path in PAGES + tuple(f"/portal/records/{s.slug}" for s in SECTIONS):
+    for path in PAGES + tuple(f"/portal/records/{s.slug}" for s in all_sections()):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
@@ -55,7 +55,7 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
     _, db, _ = portal
     uid = links[handle]["patient_uid"]
     show_record(client, token, links[handle]["id"])
-    for section in SECTIONS:
+    for section in all_sections():
         shown = fhir_ids(client.get(f"/portal/records/{section.slug}").get_data(as_text=True))
         assert len(shown) == len(set(shown)), section.slug
         expected = {}
@@ -74,7 +74,7 @@ def test_every_demo_patient_has_something_in_every_section(everyone):
     client, token, links = everyone
     for handle, link in links.items():
         show_record(client, token, link["id"])
-        for section in SECTIONS:
+        for section in all_sections():
             assert fhir_ids(client.get(f"/portal/records/{section.slug}").get_data(as_text=True)), (handle, section)
 
 

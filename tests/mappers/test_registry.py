@@ -60,3 +60,108 @@ def test_get():
         get("Encounter")
     with pytest.raises(KeyError):  # UnknownResourceType is a KeyError for callers that expect one
         get("patient")
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_compartment_params_name_the_patient_of_compartment_types(rt):
+    params = [param for param in rt.search_params if param.compartment]
+    assert not params or (rt.compartment and rt.name != "Patient")
+    patient = [param for param in params if param.name == "patient"]
+    assert all(param.type == "reference" and param.targets == ("Patient",) for param in patient)
+    if rt.compartment and rt.name != "Patient":
+        assert "patient" in rt.compartment_params
+
+
+def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
+    found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
+    assert found["Condition"] == ("patient", "subject")
+    assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
+    assert len(found) == 10
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_every_type_has_plain_words(rt):
+    assert rt.words.label and rt.words.label[0].isupper()
+    assert rt.words.covers and rt.words.covers[0].islower()
+
+
+@pytest.mark.parametrize("rt", [rt for rt in TYPES if rt.kinds], ids=lambda rt: rt.name)
+def test_kinds_are_categories_the_type_is_searched_by(rt):
+    # A consent narrowed to a kind becomes a ?category= scope filter, which search must be able to answer.
+    assert "category" in [param.name for param in rt.search_params if param.type == "token"]
+    assert len({(kind.system, kind.code) for kind in rt.kinds}) == len(rt.kinds)
+
+
+@pytest.mark.parametrize("rt", [rt for rt in TYPES if rt.care_date], ids=lambda rt: rt.name)
+def test_care_date_is_a_date_search_param(rt):
+    assert rt.care_date in [param.name for param in rt.search_params if param.type == "date"]
+
+
+def test_care_dates():
+    assert {rt.name: rt.care_date for rt in TYPES if rt.care_date} == {
+        "Condition": "onset-date", "MedicationRequest": "authoredon", "MedicationStatement": "effective",
+        "Immunization": "date", "Procedure": "date", "CarePlan": "date", "Observation": "date",
+        "DiagnosticReport": "date", "Appointment": "date",
+    }
+
+
+def test_record_sections_are_distinct_and_show_registered_types():
+    sections = [rt.section for rt in TYPES if rt.section]
+    assert [s.slug for s in sorted(sections, key=lambda s: s.order)] == [
+        "diagnoses", "medications", "allergies", "immunizations", "procedures", "care-plans", "lab-results",
+        "appointments"]
+    assert len({s.order for s in sections}) == len(sections)
+    assert all(t in REGISTRY for s in sections for t in s.also)
+
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_compartment_params_name_the_patient_of_compartment_types(rt):
+    params = [param for param in rt.search_params if param.compartment]
+    assert not params or (rt.compartment and rt.name != "Patient")
+    patient = [param for param in params if param.name == "patient"]
+    assert all(param.type == "reference" and param.targets == ("Patient",) for param in patient)
+    if rt.compartment and rt.name != "Patient":
+        assert "patient" in rt.compartment_params
+
+
+def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
+    found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
+    assert found["Condition"] == ("patient", "subject")
+    assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
+    assert len(found) == 10
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_every_type_has_plain_words(rt):
+    assert rt.words.label and rt.words.label[0].isupper()
+    assert rt.words.covers and rt.words.covers[0].islower()
+
+
+@pytest.mark.parametrize("rt", [rt for rt in TYPES if rt.kinds], ids=lambda rt: rt.name)
+def test_kinds_are_categories_the_type_is_searched_by(rt):
+    # A consent narrowed to a kind becomes a ?category= scope filter, which search must be able to answer.
+    assert "category" in [param.name for param in rt.search_params if param.type == "token"]
+    assert len({(kind.system, kind.code) for kind in rt.kinds}) == len(rt.kinds)
+
+
+@pytest.mark.parametrize("rt", [rt for rt in TYPES if rt.care_date], ids=lambda rt: rt.name)
+def test_care_date_is_a_date_search_param(rt):
+    assert rt.care_date in [param.name for param in rt.search_params if param.type == "date"]
+
+
+def test_care_dates():
+    assert {rt.name: rt.care_date for rt in TYPES if rt.care_date} == {
+        "Condition": "onset-date", "MedicationRequest": "authoredon", "MedicationStatement": "effective",
+        "Immunization": "date", "Procedure": "date", "CarePlan": "date", "Observation": "date",
+        "DiagnosticReport": "date", "Appointment": "date",
+    }
+
+
+def test_record_sections_are_distinct_and_show_registered_types():
+    sections = [rt.section for rt in TYPES if rt.section]
+    assert [s.slug for s in sorted(sections, key=lambda s: s.order)] == [
+        "diagnoses", "medications", "allergies", "immunizations", "procedures", "care-plans", "lab-results",
+        "appointments"]
+    assert len({s.order for s in sections}) == len(sections)
+    assert all(t in REGISTRY for s in sections for t in s.also)

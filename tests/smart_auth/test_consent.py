@@ -1,7 +1,7 @@
 """Consent choices in plain words, the granted scope they produce, and the portal's grants API."""
 import pytest
 
-from smart_auth import consent
+from smart_auth import consent, scope_words
 from smart_auth.scope_words import describe
 
 from .oauth_helpers import KEALA, bearer, query
@@ -132,3 +132,12 @@ def test_the_consent_page_and_connected_apps_use_the_same_words(requested):
     assert describe(requested) == [f"See {kind} {choice.detail.removesuffix(' (read and search)')}"]
     for child in choice.children:
         assert describe(child.value) == [f"See {kind} of these kinds only: {child.label.lower()}"]
+
+
+def test_type_words_and_kinds_come_from_the_registry():
+    assert scope_words.words_of("Condition") == ("Health problems", "conditions and diagnoses")
+    assert scope_words.words_of("*")[0] == "Everything in the record"
+    assert scope_words.words_of("Encounter") == ("Encounter", "")  # a type the gateway does not serve
+    assert [words for _, _, words in scope_words.kinds_of("Condition")] == [
+        "Problem list", "Diagnoses made at visits", "Health concerns"]
+    assert scope_words.kinds_of("Patient") == scope_words.kinds_of("Encounter") == []
