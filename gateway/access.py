@@ -2,7 +2,7 @@
 from flask import current_app, g, request
 
 from smart_auth import scopes as smart_scopes
-from smart_auth.tokens import InvalidToken, authenticate
+from smart_auth.tokens import InvalidToken, MissingToken, authenticate_header
 
 from . import store
 from .errors import Forbidden, InvalidSearch, Unauthorized
@@ -24,11 +24,10 @@ def current_token():
 
 def bearer_token(conn, header):
     """Return the AccessToken an ``Authorization`` header carries, or raise Unauthorized."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
     try:
-        return authenticate(conn, value.strip())
+        return authenticate_header(conn, header)
+    except MissingToken:
+        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
     except InvalidToken as exc:
         raise Unauthorized(str(exc), error="invalid_token")
 

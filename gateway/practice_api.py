@@ -47,11 +47,10 @@ def enrollment_error(exc):
 
 def caller(interaction):
     """(practice id or None for any, actor label) for the bearer token, or ApiError 401 / 403."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise ApiError(401, "invalid_token", "Send a bearer token in the Authorization header.")
     try:
-        token = tokens.authenticate(db().conn, header[7:].strip())
+        token = tokens.authenticate_header(db().conn, request.headers.get("Authorization", ""))
+    except tokens.MissingToken:
+        raise ApiError(401, "invalid_token", "Send a bearer token in the Authorization header.")
     except tokens.InvalidToken as exc:
         raise ApiError(401, "invalid_token", str(exc))
     decision = scopes.decide(token.scopes, interaction, "Patient", None)
