@@ -2,7 +2,7 @@
 import time
 from typing import NamedTuple
 
-from flask import current_app, g, request
+from flask import current_app
 
 from smart_auth import scopes as smart_scopes
 from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
@@ -20,14 +20,6 @@ CONSOLE_SCOPE = "patient/*.rs"
 def db_conn():
     """This thread's connection to the configured database."""
     return store.reader(current_app.config["DB"])
-
-
-def current_token():
-    """Return the request's AccessToken, or raise Unauthorized (RFC 6750 section 3)."""
-    token = getattr(g, "access_token", None)
-    if token is None:
-        token = g.access_token = bearer_token(db_conn(), request.headers.get("Authorization", ""))
-    return token
 
 
 def bearer_token(conn, header):
