@@ -8,6 +8,7 @@ else, and any request that raises (401, 403, 404, 400, 406...) or is not a plain
 goes to the Flask app, which answers it from scratch and renders the error, so errors have one
 implementation.
 """
+import functools
 from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import get_current_url
@@ -53,6 +54,7 @@ class FhirFront:
         return response if response.status == 200 else None
 
 
+@functools.lru_cache(maxsize=64)  # a handful of header names, asked on every request
 def _cgi(name):
     return "HTTP_" + name.upper().replace("-", "_")
 
