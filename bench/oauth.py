@@ -198,7 +198,7 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
     """The access check's time per read (in-process), and its share of the read's WSGI time and served CPU time."""
     from werkzeug.test import EnvironBuilder
 
-    from gateway import fhir_api, fhir_front
+    from gateway import fhir_handlers
 
     spent = [0.0]
 
@@ -224,13 +224,13 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
 
     for n in range(min(reads, len(items))):
         read(n)  # warm the caches and connections first
-    # The hot GETs authenticate in fhir_front (bearer_token); other requests in fhir_api (current_token).
-    original = fhir_api.current_token, fhir_api.visibility, fhir_front.bearer_token
-    fhir_api.current_token, fhir_api.visibility, fhir_front.bearer_token = (timed(f) for f in original)
+    # Both fronts authenticate in fhir_handlers.admit (bearer_token) and check scopes in its handlers.
+    original = fhir_handlers.bearer_token, fhir_handlers.visibility
+    fhir_handlers.bearer_token, fhir_handlers.visibility = (timed(f) for f in original)
     try:
         total = sum(read(n) for n in range(reads))
     finally:
-        fhir_api.current_token, fhir_api.visibility, fhir_front.bearer_token = original
+        fhir_handlers.bearer_token, fhir_handlers.visibility = original
     check_ms = 1000 * spent[0] / reads
     served = check_ms / served_cpu_ms if served_cpu_ms else None
     return {"case": name, "reads": reads, "read_ms": round(1000 * total / reads, 3),

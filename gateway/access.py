@@ -1,29 +1,28 @@
 """The access check for every FHIR door: bearer token -> scopes -> what of a resource type is visible."""
-from flask import g, request
+import time
+from typing import NamedTuple
 
 from smart_auth import scopes as smart_scopes
-from smart_auth.tokens import InvalidToken, authenticate
+from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
 
 from . import store
 from .errors import Forbidden, InvalidSearch, Unauthorized
 from .search import Visibility, parse_clause
 
+CONSOLE_CLIENT = "practice-console"
+# The console reads one chart at a time, held to it as an EHR launch holds an app (smart_auth.consent narrows
+# user/ scopes to patient/ ones for the launched chart), so no console view can read past that chart.
+CONSOLE_SCOPE = "patient/*.rs"
 
-def current_token():
-    """Return the request's AccessToken, or raise Unauthorized (RFC 6750 section 3)."""
-    token = getattr(g, "access_token", None)
-    if token is None:
-        token = g.access_token = bearer_token(store.current(), request.headers.get("Authorization", ""))
-    return token
+
 
 
 def bearer_token(conn, header):
     """Return the AccessToken an ``Authorization`` header carries, or raise Unauthorized."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
     try:
-        return authenticate(conn, value.strip())
+        return authenticate_header(conn, header)
+    except MissingToken:
+        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
     except InvalidToken as exc:
         raise Unauthorized(str(exc), error="invalid_token")
 
@@ -50,3 +49,23 @@ def to_visibility(resource_type, decision):
         if all(c is not None for c in clauses):
             groups.append(clauses)
     return Visibility(decision.patient, groups)
+
+
+class StaffChart(NamedTuple):
+    """A chart of the staff user's practice (its patients row) and the token the console reads it with."""
+
+    patient: dict
+    token: AccessToken
+
+
+def staff_chart(db, staff, patient_uid):
+    """The StaffChart of ``patient_uid`` when it belongs to ``staff``'s practice, else None.
+
+    Another practice's chart and no chart at all answer alike, so ids cannot be probed (DESIGN.md).
+    """
+    rows = store.chart_rows(db, "patients", uid=patient_uid)
+    if not rows or staff is None or rows[0]["practice_id"] != staff["practice_id"]:
+        return None
+    token = AccessToken(CONSOLE_CLIENT, CONSOLE_SCOPE, smart_scopes.parse_scopes(CONSOLE_SCOPE), patient_uid,
+                        staff["uid"], int(time.time()) + 60)
+    return StaffChart(rows[0], token)

@@ -46,19 +46,17 @@ def enrollment_error(exc):
 
 def caller(interaction):
     """(practice id or None for any, actor label) for the bearer token, or ApiError 401 / 403."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise ApiError(401, "invalid_token", "Send a bearer token in the Authorization header.")
     try:
-        token = tokens.authenticate(store.current(), header[7:].strip())
+        token = tokens.authenticate_header(store.current(), request.headers.get("Authorization", ""))
+    except tokens.MissingToken:
+        raise ApiError(401, "invalid_token", "Send a bearer token in the Authorization header.")
     except tokens.InvalidToken as exc:
         raise ApiError(401, "invalid_token", str(exc))
     decision = scopes.decide(token.scopes, interaction, "Patient", None)
     if decision is None or decision.filters is not None:
         need = "Patient.r" if interaction == "read" else "Patient.u"
         raise ApiError(403, "insufficient_scope", f"This needs user/{need} or system/{need} (or wider).")
-    letter = scopes.INTERACTIONS[interaction]
-    if any(s.context == "system" and s.covers(letter, "Patient") for s in token.scopes):
+    if decision.context == "system":
         return None, f"api client {token.client_id}"
     staff = enrollment_store.staff_by_uid(store.current(), token.subject or "")
     if staff is None:

@@ -10,6 +10,7 @@ from smart_auth.accounts import RELATIONS
 from smart_auth.enrollment_status import chart_parties, patient_status, practice_parties
 
 from . import store
+from .access import staff_chart
 from .enrollment_context import enrollment_context
 from .store import enrollment as enrollment_store
 from .web_auth import current_staff, staff_required
@@ -31,12 +32,18 @@ def enrollment_helpers():
     return {"portal_status": portal_status, "relation_words": RELATION_WORDS}
 
 
-def patient_of_practice(patient_uid):
-    """A chart of the logged-in staff user's practice, else 404 (the same for another practice's chart)."""
-    rows = store.chart_rows(store.current(), "patients", uid=patient_uid)
-    if not rows or rows[0]["practice_id"] != current_staff()["practice_id"]:
+def chart_of_practice(patient_uid):
+    """The StaffChart of a chart of the logged-in staff user's practice, else 404 (the same for another
+    practice's chart): every console chart route starts here, and reads the chart with its token."""
+    found = staff_chart(store.current(), current_staff(), patient_uid)
+    if found is None:
         abort(404)
-    return rows[0]
+    return found
+
+
+def patient_of_practice(patient_uid):
+    """The patients row of a chart of the logged-in staff user's practice, else 404."""
+    return chart_of_practice(patient_uid).patient
 
 
 @bp.get("/patients/<patient_uid>")

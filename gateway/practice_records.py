@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from smart_auth.scope_words import describe
 
 from . import disclosures, records, store
-from .practice_enrollment import patient_of_practice
+from .practice_enrollment import chart_of_practice
 from .record_sections import all_sections, section_items
 from .store import accounts as account_store
 from .store import connected_apps
@@ -18,8 +18,8 @@ bp = Blueprint("practice_records", __name__, url_prefix="/practice/records")
 @bp.get("/<patient_uid>")
 @staff_required
 def chart(patient_uid):
-    patient, staff = patient_of_practice(patient_uid), current_staff()
-    record = records.load_record(store.current(), records.staff_token(staff), patient_uid)
+    (patient, token), staff = chart_of_practice(patient_uid), current_staff()
+    record = records.load_record(store.current(), token, patient_uid)
     disclosures.log_staff(staff, patient_uid, "opened the patient's record in the console")
     now = utc_now()
     sections = [(s, section_items(s, record.by_type, record.refs, now)) for s in all_sections()]

@@ -17,19 +17,12 @@ from .search import SearchQuery, Visibility, parse_clause
 RECORD_LIMIT = 100_000
 PORTAL_CLIENT = "patient-portal"
 PORTAL_SCOPE = "patient/*.rs"
-STAFF_SCOPE = "user/*.rs"
 
 
 def portal_token(account, record):
     """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen."""
     return AccessToken(PORTAL_CLIENT, PORTAL_SCOPE, parse_scopes(PORTAL_SCOPE), record["patient_uid"],
                        account["uid"], int(time.time()) + 60)
-
-
-def staff_token(staff):
-    """The token the practice console reads a chart with (the caller checks the chart is the staff's practice's)."""
-    return AccessToken("practice-console", STAFF_SCOPE, parse_scopes(STAFF_SCOPE), None, staff["uid"],
-                       int(time.time()) + 60)
 
 
 def require_patient(conn, token, patient_id):

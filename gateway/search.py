@@ -10,7 +10,7 @@ from mappers import REGISTRY
 from mappers._common import SearchParam
 
 from .errors import InvalidSearch, SearchTooCostly
-from .store.values import END_OF_TIME, date_range, normalize
+from .store.values import date_range, normalize
 
 ID_PARAM = SearchParam("_id", "token", (), "http://hl7.org/fhir/SearchParameter/Resource-id")
 LAST_UPDATED = SearchParam(

@@ -37,7 +37,8 @@ class ResourceScope:
 
 @dataclass(frozen=True)
 class Decision:
-    """A permitted access: the compartment it is held to (if any) and its granular filters (if any).
+    """A permitted access: the compartment it is held to (if any), its granular filters (if any) and the
+    context (``system``, ``user`` or ``patient``) of the scopes that granted it.
 
     ``filters`` is None for unrestricted access, else alternatives: a resource must match every
     ``(param, value)`` pair of at least one of them.
@@ -45,6 +46,7 @@ class Decision:
 
     patient: str | None
     filters: tuple | None
+    context: str
 
 
 def parse_scope(scope):
@@ -85,19 +87,25 @@ def decide(scopes, interaction, resource_type, patient_id):
     found = _decide(scopes, INTERACTIONS.get(interaction, interaction), resource_type, bool(patient_id))
     if found is None:
         return None
-    broad, filters = found
-    return Decision(None if broad else patient_id, filters)
+    context, filters = found
+    return Decision(None if context != "patient" else patient_id, filters, context)
 
 
 @functools.lru_cache(maxsize=4096)
 def _decide(scopes, letter, resource_type, has_patient):
-    """(held to no compartment?, granular filters or None), or None; cached: every FHIR request asks."""
+    """(context that granted it, granular filters or None), or None; cached: every FHIR request asks."""
     matching = [s for s in scopes if s.covers(letter, resource_type)]
     matching = [s for s in matching if s.context != "patient" or has_patient]
     if not matching:
         return None
-    broad = [s for s in matching if s.context != "patient"]
-    chosen = broad or matching
-    if any(not s.query for s in chosen):
-        return bool(broad), None
-    return bool(broad), tuple(s.query for s in chosen)
+    chosen = [s for s in matching if s.context != "patient"] or matching
+    whole = [s for s in chosen if not s.query]
+    if whole:
+        return _widest(whole), None
+    return _widest(chosen), tuple(s.query for s in chosen)
+
+
+def _widest(scopes):
+    """The widest context among ``scopes``: a system/ scope reaches every practice, a user/ one its user's."""
+    contexts = {s.context for s in scopes}
+    return next(c for c in ("system", "user", "patient") if c in contexts)

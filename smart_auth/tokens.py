@@ -14,6 +14,10 @@ class InvalidToken(Exception):
     """A bearer token that is unknown, expired or revoked (RFC 6750 ``invalid_token``)."""
 
 
+class MissingToken(Exception):
+    """A request without ``Authorization: Bearer <token>`` (RFC 6750 section 3.1: no error code)."""
+
+
 @dataclass(frozen=True)
 class AccessToken:
     """What a valid bearer token grants: the client, its parsed scopes and the patient in context."""
@@ -45,6 +49,26 @@ def authenticate(conn, token):
         raise InvalidToken("the access token is unknown, expired or revoked")
     return AccessToken(record["client_id"], record["scope"], parse_scopes(record["scope"]),
                        record["patient_id"], record["subject"], record["expires_at"])
+
+
+def bearer_credentials(header):
+    """The token an ``Authorization`` header value carries, or None when it carries no bearer token.
+
+    RFC 6750 section 2.1: ``Bearer 1*SP b64token``; the scheme is case-insensitive (RFC 7235 section 2.1).
+    """
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    return credentials
+
+
+def authenticate_header(conn, header):
+    """The AccessToken of an ``Authorization`` header value; MissingToken or InvalidToken when there is none."""
+    credentials = bearer_credentials(header)
+    if credentials is None:
+        raise MissingToken("send an OAuth 2.0 bearer token (Authorization: Bearer ...)")
+    return authenticate(conn, credentials)
 
 
 def revoke_account_access(db, patient_id, account_uid):

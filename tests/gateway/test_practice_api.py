@@ -87,6 +87,14 @@ def test_user_tokens_act_only_for_their_staff_users_practice(api):
     assert client.post("/practice/api/patients/pat-3/invites", json=SELF, headers=system).status_code == 201
 
 
+def test_the_context_that_granted_access_decides_the_practice(api):
+    """A granular system/ scope does not grant Patient.u, so the whole user/ scope acts, for its staff's practice."""
+    client, _, headers = api
+    mixed = headers("system/Patient.cruds?gender=male user/Patient.cruds")
+    assert client.get("/practice/api/patients/pat-3/enrollment", headers=mixed).status_code == 404
+    assert client.get("/practice/api/patients/pat-1/enrollment", headers=mixed).status_code == 200
+
+
 def test_bad_bodies_are_400_with_each_problem(api):
     client, _, headers = api
     write = headers("user/Patient.cruds")

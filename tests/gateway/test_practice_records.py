@@ -62,3 +62,56 @@ def test_the_chart_page_links_to_the_record_page(portal):
     maria = uid("patients", "maria")
     html = staff.get(f"/practice/patients/{maria}").get_data(as_text=True)
     assert f'href="/practice/records/{maria}"' in html
+
+
+CHART_ROUTES = [("GET", "/practice/records/{}"), ("GET", "/practice/patients/{}"),
+                ("GET", "/practice/patients/{}/invite"), ("POST", "/practice/patients/{}/invite"),
+                ("GET", "/practice/patients/{}/demographics"), ("POST", "/practice/patients/{}/demographics"),
+                ("GET", "/practice/launch/{}"), ("POST", "/practice/launch/{}")]
+
+
+def test_every_console_chart_route_is_listed_here(portal):
+    from gateway.app import create_app
+
+    app = create_app({"DB": portal})
+    found = {(m, r.rule.replace("<patient_uid>", "{}")) for r in app.url_map.iter_rules()
+             if r.rule.startswith("/practice/") and not r.rule.startswith("/practice/api/")
+             and "<patient_uid>" in r.rule for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert found == set(CHART_ROUTES)
+
+
+@pytest.mark.parametrize("method, route", CHART_ROUTES)
+def test_another_practices_chart_is_not_found_on_every_console_chart_route(portal, method, route):
+    """Sunrise's front desk asks for the Lakeside chart of the same man: the answer is the one for no chart."""
+    staff = portal_client(portal)
+    staff_login(staff)
+    token = csrf(staff, "/practice/patients/" + uid("patients", "david"))
+
+    def ask(patient_uid):
+        data = {"csrf_token": token, "first_name": "X", "last_name": "Y", "birth_date": "1990-01-01",
+                "client_id": "x"} if method == "POST" else None
+        return staff.open(route.format(patient_uid), method=method, data=data)
+
+    other, nothing = ask(uid("patients", "david_lakeside")), ask("no-such-chart")
+    assert other.status_code == nothing.status_code == 404
+    assert other.get_data() == nothing.get_data().replace(b"no-such-chart", uid("patients", "david_lakeside").encode())
+
+
+def test_the_console_reads_with_a_token_held_to_the_one_chart(portal):
+    """The practice check and the token are one decision: the token cannot read past the chart it was made for."""
+    from gateway import records, store
+    from gateway.access import staff_chart, visibility
+    from gateway.errors import NotFound
+    from gateway.store import accounts as account_store
+
+    db = store.connect(portal)
+    staff = account_store.staff_by_email(db, "frontdesk@sunrisefamily.example.org")
+    maria, david = uid("patients", "maria"), uid("patients", "david")
+    assert staff_chart(db, staff, uid("patients", "david_lakeside")) is None
+    assert staff_chart(db, None, maria) is None
+    chart = staff_chart(db, staff, maria)
+    assert chart.patient["uid"] == maria and chart.token.subject == staff["uid"]
+    assert visibility(chart.token, "search", "Condition").patient == maria
+    records.require_patient(db, chart.token, maria)
+    with pytest.raises(NotFound):
+        records.require_patient(db, chart.token, david)  # same practice, another chart

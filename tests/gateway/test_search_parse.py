@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 
 from gateway.errors import InvalidSearch, SearchTooCostly
-from gateway.search import END_OF_TIME, MAX_INCLUDES, date_range, normalize, parse_search, split_values
+from gateway.search import MAX_INCLUDES, date_range, normalize, parse_search, split_values
+from gateway.store.values import END_OF_TIME
 
 
 def ms(*args, tz=dt.timezone.utc):

@@ -42,8 +42,8 @@ def test_non_resource_scopes_are_dropped():
 
 def test_decide_holds_patient_scopes_to_the_token_patient():
     scopes = parse_scopes("patient/Condition.rs")
-    assert decide(scopes, "search", "Condition", "p1") == Decision("p1", None)
-    assert decide(scopes, "read", "Condition", "p1") == Decision("p1", None)
+    assert decide(scopes, "search", "Condition", "p1") == Decision("p1", None, "patient")
+    assert decide(scopes, "read", "Condition", "p1") == Decision("p1", None, "patient")
     assert decide(scopes, "search", "Observation", "p1") is None
     assert decide(scopes, "search", "Condition", None) is None  # no patient context, no patient/ access
 
@@ -55,7 +55,7 @@ def test_decide_read_only_scope_does_not_allow_search():
 
 def test_decide_system_scope_is_not_held_to_a_compartment():
     assert decide(parse_scopes("system/*.read patient/Condition.rs"), "read", "Condition", "p1") == \
-        Decision(None, None)
+        Decision(None, None, "system")
 
 
 def test_decide_granular_scopes_are_alternatives():
@@ -68,4 +68,17 @@ def test_decide_granular_scopes_are_alternatives():
 
 def test_decide_resource_level_scope_lifts_granular_filters():
     scopes = parse_scopes("patient/Observation.rs?category=laboratory patient/Observation.rs")
-    assert decide(scopes, "search", "Observation", "p1") == Decision("p1", None)
+    assert decide(scopes, "search", "Observation", "p1") == Decision("p1", None, "patient")
+
+
+@pytest.mark.parametrize("scope, context", [
+    ("patient/Patient.rs", "patient"), ("user/Patient.rs", "user"), ("system/Patient.rs", "system"),
+    ("user/Patient.rs patient/Patient.rs", "user"), ("system/*.rs user/Patient.rs patient/*.rs", "system"),
+    # A granular scope grants less than a whole one, so the whole one is what granted the access.
+    ("system/Patient.rs?gender=male user/Patient.rs", "user"),
+    ("system/Patient.rs?gender=male user/Patient.rs?gender=female", "system"),
+])
+def test_decide_says_which_context_granted_the_access(scope, context):
+    decision = decide(parse_scopes(scope), "read", "Patient", "p1")
+    assert decision.context == context
+    assert decision.patient == ("p1" if context == "patient" else None)
