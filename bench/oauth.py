@@ -198,7 +198,7 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
     """The access check's time per read (in-process), and its share of the read's WSGI time and served CPU time."""
     from werkzeug.test import EnvironBuilder
 
-    from gateway import fhir_handlers
+    from gateway.fhir import handlers as fhir_handlers
 
     spent = [0.0]
 

@@ -1,3 +1,3 @@
-from .cli import cli
+from gateway.cli import cli
 
 cli()

@@ -4,14 +4,36 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from smart_auth import server as smart_server
 
-from . import config as config_module
-from . import csrf, errors, fhir_api, outbound, portal, portal_records, practice, pruning, store
-from . import web_headers
-from . import ehr_launch, grants_api, oauth_api, oauth_pages, openapi
-from . import portal_account, portal_signup, portal_verify, practice_api, practice_demographics, practice_enrollment
-from .fhir_front import FhirFront
-from .outbox_sender import init_app as init_outbox_sender
-from .sessions import DbSessionInterface
+from gateway import config as config_module
+from gateway import errors, outbound, pruning, store
+from gateway.fhir import api as fhir_api
+from gateway.fhir.front import FhirFront
+from gateway.oauth import api as oauth_api
+from gateway.oauth import ehr_launch as oauth_ehr_launch
+from gateway.oauth import grants_api as oauth_grants_api
+from gateway.oauth import openapi
+from gateway.oauth import pages as oauth_pages
+from gateway.outbox_sender import init_app as init_outbox_sender
+from gateway.portal import access as portal_access
+from gateway.portal import account as portal_account
+from gateway.portal import exports as portal_exports
+from gateway.portal import home as portal_home
+from gateway.portal import records as portal_records
+from gateway.portal import signup as portal_signup
+from gateway.portal import verify as portal_verify
+from gateway.practice import api as practice_api
+from gateway.practice import demographics as practice_demographics
+from gateway.practice import enrollment as practice_enrollment
+from gateway.practice import home as practice_home
+from gateway.practice import records as practice_records
+from gateway.web import csrf, locale_dates
+from gateway.web import headers as web_headers
+from gateway.web.sessions import DbSessionInterface
+
+# Every door's blueprint, each named after its module (gateway/<package>/<module>.py -> "<package>_<module>").
+BLUEPRINTS = (fhir_api, portal_home, portal_signup, portal_verify, portal_account, portal_records, portal_exports,
+              portal_access, practice_home, practice_enrollment, practice_demographics, practice_records, practice_api,
+              oauth_api, oauth_pages, oauth_ehr_launch, oauth_grants_api, openapi)
 
 
 def create_app(config=None):
@@ -28,22 +50,10 @@ def create_app(config=None):
     web_headers.init_app(app)
     init_outbox_sender(app)  # queued email and SMS leave after the response
     csrf.init_app(app)
-    app.register_blueprint(fhir_api.bp)
-    app.register_blueprint(portal.bp)
-    app.register_blueprint(practice.bp)
-    app.register_blueprint(portal_signup.bp)
-    app.register_blueprint(portal_verify.bp)
-    app.register_blueprint(portal_account.bp)
-    app.register_blueprint(practice_enrollment.bp)
-    app.register_blueprint(practice_demographics.bp)
-    app.register_blueprint(practice_api.bp)
+    locale_dates.init_app(app)
     smart_server.init_app(app)
-    app.register_blueprint(oauth_api.bp)
-    app.register_blueprint(oauth_pages.bp)
-    app.register_blueprint(ehr_launch.bp)
-    app.register_blueprint(grants_api.bp)
-    app.register_blueprint(openapi.bp)
-    portal_records.init_app(app)
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
     app.wsgi_app = FhirFront(app.wsgi_app, app.config)
     trust_proxies(app)

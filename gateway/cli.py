@@ -5,7 +5,7 @@ import time
 
 import click
 
-from . import store
+from gateway import store
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
 db_option = click.option("--db", envvar="GATEWAY_DB", default=DEFAULT_DB, show_default=True,
@@ -61,7 +61,7 @@ def generate(db, patients, seed):
     """
     from fixtures import synthetic
 
-    from .errors import ChartError
+    from gateway.errors import ChartError
 
     database = store.connect(db)
     started = time.perf_counter()
@@ -91,7 +91,7 @@ def serve(db, host, port, workers, threads):
 
 
 def _serve(db, host, port, workers, threads, demo=False):
-    from .server import run
+    from gateway.server import run
 
     base_url = os.environ.get("GATEWAY_BASE_URL") or f"http://{host}:{port}"
     # DEMO (the published demo secret, the outbox page) is never read from the environment: only `demo` sets it.
@@ -115,7 +115,7 @@ def demo(db, port, reset):
     database = store.connect(db)
     if not store.chart_rows(database, "practices"):
         _load_demo(db)
-    from .demo_guide import guide
+    from gateway.demo_guide import guide
 
     click.echo(guide(database, f"http://127.0.0.1:{port}"))
     _serve(db, "127.0.0.1", port, 2, 4, demo=True)
@@ -307,7 +307,7 @@ def prune(db):
 
     Example: fhir-gateway prune --db var/gateway.db
     """
-    from .store import pruning as prune_store
+    from gateway.store import pruning as prune_store
 
     database = store.connect(db)
     deleted = prune_store.prune(database, time.time())
@@ -330,7 +330,7 @@ def keys_rotate(db, keep):
     """
     from smart_auth import keys as signing_keys
 
-    from . import config
+    from gateway import config
 
     secret = config.load({"DB": db})["SECRET_KEY"]
     try:
@@ -357,7 +357,7 @@ def outbox(ctx, db, limit, channel):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from .store import enrollment as enrollment_store
+    from gateway.store import enrollment as enrollment_store
 
     messages = enrollment_store.messages(store.connect(db), limit=limit, channel=channel)
     if not messages:
@@ -383,8 +383,8 @@ def outbox_send(db):
     """
     from smart_auth import notify
 
-    from . import config as config_module
-    from .store import outbox as outbox_store
+    from gateway import config as config_module
+    from gateway.store import outbox as outbox_store
 
     settings = config_module.load({"DB": db})
     if not (settings.get("SMTP_HOST") or settings.get("SMS_URL")):

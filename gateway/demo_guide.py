@@ -1,7 +1,7 @@
 """What `fhir-gateway demo` prints: where to go, whom to look at, and ready-to-paste requests."""
 from smart_auth.tokens import issue_access_token
 
-from . import store
+from gateway import store
 
 DEMO_TTL = 12 * 3600
 

@@ -4,10 +4,10 @@ import time
 
 import orjson
 
-from . import store
-from .store import disclosures as disclosure_store
-from .store import oauth as oauth_store
-from .locale_dates import when_text
+from gateway import store
+from gateway.store import disclosures as disclosure_store
+from gateway.store import oauth as oauth_store
+from gateway.web.locale_dates import when_text
 
 PATIENT_KINDS = ("read", "download", "transmit", "view")
 STAFF_KINDS = (*PATIENT_KINDS, "staff")

@@ -2,7 +2,7 @@
 
 
 # Defined in the store, which raises them and imports nothing above it; re-exported for the doors.
-from .store.errors import ChartError, GatewayError  # noqa: F401
+from gateway.store.errors import ChartError, GatewayError  # noqa: F401
 
 
 class InvalidSearch(GatewayError):
@@ -57,8 +57,8 @@ def init_app(app):
     from flask import render_template, request
     from werkzeug.exceptions import HTTPException
 
-    from .fhir_response import fhir_json
-    from .json_errors import http_error_json
+    from gateway.fhir.response import fhir_json
+    from gateway.web.json_errors import http_error_json
 
     @app.errorhandler(GatewayError)
     def gateway_error(exc):

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import orjson
 from flask import render_template
 
-from . import ips, records, summary_pdf
-from .errors import InvalidSearch
-from .fhir_response import bundle
-from .record_sections import all_sections, section_items
+from gateway import ips, records, summary_pdf
+from gateway.errors import InvalidSearch
+from gateway.fhir.response import bundle
+from gateway.record_sections import all_sections, section_items
 
 FORMATS = {
     "fhir": ("Full record (FHIR Bundle, JSON)", "health-record", "json", "application/fhir+json"),

@@ -7,8 +7,8 @@ section with nothing in it carries an emptyReason. Appointments are not an IPS s
 import uuid
 from html import escape
 
-from . import record_sections
-from .record_sections import all_sections
+from gateway import record_sections
+from gateway.record_sections import all_sections
 
 LOINC = "http://loinc.org"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"

@@ -13,7 +13,7 @@ from flask import current_app, g, has_request_context
 
 from smart_auth import notify
 
-from . import store
+from gateway import store
 
 log = logging.getLogger(__name__)
 

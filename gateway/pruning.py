@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 
-from .store import pruning as prune_store
+from gateway.store import pruning as prune_store
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from mappers import REGISTRY
 from smart_auth.scopes import parse_scopes
 from smart_auth.tokens import AccessToken
 
-from . import store
-from .access import visibility
-from .errors import Forbidden, NotFound
-from .search import SearchQuery, Visibility, parse_clause
+from gateway import store
+from gateway.fhir.access import visibility
+from gateway.errors import Forbidden, NotFound
+from gateway.fhir.search import SearchQuery, Visibility, parse_clause
 
 RECORD_LIMIT = 100_000
 PORTAL_CLIENT = "patient-portal"

@@ -4,7 +4,7 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from .errors import operation_outcome
+from gateway.errors import operation_outcome
 
 # gunicorn's largest request line (its default is 4,094): a FHIR search with a few dozen codes needs more.
 LIMIT_REQUEST_LINE = 8190
@@ -66,7 +66,7 @@ class GatewayServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from .app import create_app
+        from gateway.app import create_app
 
         return create_app(self.gateway_config)
 
@@ -83,7 +83,7 @@ def options(bind, workers, threads):
 
 def run(config, bind, workers, threads):
     """Serve until interrupted."""
-    from .app import create_app
+    from gateway.app import create_app
 
     create_app(config)  # fail fast on bad configuration, and migrate once before forking
     GatewayServer(config, options(bind, workers, threads)).run()

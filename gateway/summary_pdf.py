@@ -4,7 +4,7 @@ import unicodedata
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from .locale_dates import when_text
+from gateway.web.locale_dates import when_text
 
 _PUNCTUATION = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "•": "-", "≥": ">=",
                 "≤": "<="}

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from . import outbound
-from .exports import FHIR_FORMATS, ExportError, transaction_bundle
+from gateway import outbound
+from gateway.exports import FHIR_FORMATS, ExportError, transaction_bundle
 
 PUSH_DEADLINE = 8  # seconds, the whole call: long enough for a server to save a record, short for a thread
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")

@@ -38,7 +38,7 @@ class InvalidInvite(EnrollmentError):
     status = 400
 
 
-class NotFound(EnrollmentError):
+class InviteNotFound(EnrollmentError):
     """No such invitation or link for this caller ("not there" and "not yours" alike)."""
 
     status = 404
@@ -120,14 +120,14 @@ def _deliver(ctx, invite):
 
 
 def _of_practice(row, practice_id, missing):
-    """``row`` when it exists and belongs to ``practice_id`` (None means any practice), else NotFound."""
+    """``row`` when it exists and belongs to ``practice_id`` (None means any practice), else InviteNotFound."""
     if row is None or (practice_id is not None and row["practice_id"] != practice_id):
-        raise NotFound(missing)
+        raise InviteNotFound(missing)
     return row
 
 
 def invite_in_practice(db, practice_id, invite_uid):
-    """The invitation ``invite_uid`` of ``practice_id``'s charts, else NotFound."""
+    """The invitation ``invite_uid`` of ``practice_id``'s charts, else InviteNotFound."""
     return _of_practice(enrollment_store.invite_by_uid(db, invite_uid or ""), practice_id, "No such invitation.")
 
 
@@ -183,7 +183,7 @@ def _active_link_of_party(db, invite):
 
 
 def link_in_practice(db, practice_id, link_uid):
-    """The account link ``link_uid`` to one of ``practice_id``'s charts, else NotFound."""
+    """The account link ``link_uid`` to one of ``practice_id``'s charts, else InviteNotFound."""
     return _of_practice(enrollment_store.link_by_uid(db, link_uid or ""), practice_id, "No such portal access.")
 
 

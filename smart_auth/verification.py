@@ -13,7 +13,7 @@ from gateway.store.chart import utc_now
 
 from . import audit, limits, links, messages, pins
 from .accounts import link_account_to_chart
-from .enrollment import EnrollmentError, NotFound
+from .enrollment import EnrollmentError, InviteNotFound
 
 MAX_FAILURES = 5
 CODE_MINUTES = 10
@@ -77,10 +77,10 @@ def pending_invites(db, account):
 
 
 def invite_for_account(db, account, invite_uid):
-    """An invitation attached to this account, else NotFound (the same for one that is not theirs)."""
+    """An invitation attached to this account, else InviteNotFound (the same for one that is not theirs)."""
     invite = enrollment_store.invite_by_uid(db, invite_uid or "")
     if invite is None or invite["account_id"] != account["id"]:
-        raise NotFound("No such invitation.")
+        raise InviteNotFound("No such invitation.")
     return invite
 
 

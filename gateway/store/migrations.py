@@ -5,7 +5,7 @@ the ``resources`` table and the ``search_*`` tables hold the FHIR projection of 
 Each migration is applied once, in order, inside one transaction, and recorded in ``schema_version``.
 """
 
-CHART_TABLES = """
+CHART_SCHEMA = """
 CREATE TABLE practices (
     id INTEGER PRIMARY KEY,
     uid TEXT NOT NULL UNIQUE,
@@ -607,7 +607,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
 # and a PostgreSQL store would not share them.
 MIGRATIONS = [
-    ("chart tables", CHART_TABLES + CHART_INDEXES),
+    ("chart tables", CHART_SCHEMA + CHART_INDEXES),
     ("FHIR projection and search index", PROJECTION),
     ("access tokens", TOKENS),
     ("accounts, links, staff, sessions and attempts", ACCOUNTS),

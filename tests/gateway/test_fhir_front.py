@@ -2,7 +2,7 @@
 import pytest
 from werkzeug.test import Client
 
-from gateway.fhir_front import FhirFront
+from gateway.fhir.front import FhirFront
 
 FHIR = "/fhir"
 HOT = [

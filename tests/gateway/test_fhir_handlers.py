@@ -2,11 +2,11 @@
 import orjson
 import pytest
 
-from gateway import fhir_handlers as handlers
+from gateway.fhir import handlers
 from gateway import store
 from tests.apps import build_app
 from gateway.errors import InvalidSearch, NotAcceptable, NotFound, Unauthorized
-from gateway.fhir_handlers import FhirRequest
+from gateway.fhir.handlers import FhirRequest
 
 
 @pytest.fixture

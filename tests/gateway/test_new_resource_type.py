@@ -6,7 +6,8 @@ import pytest
 from fhir.resources.R4B.goal import Goal
 
 from fixtures.demo_practice import uid
-from gateway import capability, records, store
+from gateway import records, store
+from gateway.fhir import capability
 from mappers import REGISTRY
 from mappers._common import (
     BASE_PROFILE, Entry, Kind, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,

@@ -3,7 +3,7 @@ import re
 
 import schemathesis
 
-from gateway.openapi import BLUEPRINTS
+from gateway.oauth.openapi import BLUEPRINTS
 
 AUTOMATIC = {"HEAD", "OPTIONS"}
 

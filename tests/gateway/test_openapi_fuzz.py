@@ -14,8 +14,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 
 from gateway import store
-from gateway.openapi import document
-from gateway.sessions import COOKIE
+from gateway.oauth.openapi import document
+from gateway.web.sessions import COOKIE
 from smart_auth import accounts, clients
 from smart_auth.tokens import issue_access_token
 from tests.enrollment_helpers import BASE, SECRET, build

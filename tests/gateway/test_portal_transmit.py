@@ -138,7 +138,7 @@ def test_bad_choices_are_refused_before_anything_is_sent(portal_path, changes, m
 
 def test_plain_http_endpoints_are_refused_in_production(portal_path):
     from gateway.exports import ExportError
-    from gateway.portal_exports import _check
+    from gateway.portal.exports import _check
 
     choices = {"format": "fhir", "start": "", "end": "", "method": "fhir", "recipient": "http://fhir.example"}
     with portal_client(portal_path).application.test_request_context():

@@ -100,7 +100,7 @@ def test_another_practices_chart_is_not_found_on_every_console_chart_route(porta
 def test_the_console_reads_with_a_token_held_to_the_one_chart(portal):
     """The practice check and the token are one decision: the token cannot read past the chart it was made for."""
     from gateway import records, store
-    from gateway.access import staff_chart, visibility
+    from gateway.fhir.access import staff_chart, visibility
     from gateway.errors import NotFound
     from gateway.store import accounts as account_store
 

@@ -3,7 +3,7 @@ a 400 OperationOutcome naming the limit, never a 500 or an amplified response (i
 import orjson
 import pytest
 
-from gateway import search
+from gateway.fhir import search
 
 FHIR = "/fhir"
 INT64_MAX = 2**63 - 1

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from gateway.errors import InvalidSearch, SearchTooCostly
-from gateway.search import MAX_INCLUDES, date_range, normalize, parse_search, split_values
+from gateway.fhir.search import MAX_INCLUDES, date_range, normalize, parse_search, split_values
 from gateway.store.values import END_OF_TIME
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from gateway import store
-from gateway.search import COMMON_PARAMS, DATE_PREFIXES, MODIFIERS, RESULT_PARAMS
+from gateway.fhir.search import COMMON_PARAMS, DATE_PREFIXES, MODIFIERS, RESULT_PARAMS
 from mappers import REGISTRY
 from tests.conftest import Tokens
 

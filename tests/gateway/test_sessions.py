@@ -4,7 +4,7 @@ import time
 import pytest
 
 from gateway import store
-from gateway.sessions import DbSession, _hash
+from gateway.web.sessions import DbSession, _hash
 from gateway.store import accounts as account_store
 from smart_auth import accounts
 from tests.enrollment_helpers import last_link, outbox

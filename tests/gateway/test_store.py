@@ -3,7 +3,7 @@ import pytest
 
 from gateway import store
 from gateway.errors import ChartError
-from gateway.search import Visibility
+from gateway.fhir.search import Visibility
 from tests import chart
 
 ALL = Visibility()

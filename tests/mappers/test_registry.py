@@ -6,7 +6,7 @@ from mappers import REGISTRY, UnknownResourceType, get
 TYPES = list(REGISTRY.values())
 PARAMS = [(rt, param) for rt in TYPES for param in rt.search_params]
 SEARCH_TYPES = {"token", "date", "string", "reference"}
-CHART_TABLES = {"practices", "providers", "patients", "diagnoses", "medications", "allergies", "immunizations",
+PROJECTED_TABLES = {"practices", "providers", "patients", "diagnoses", "medications", "allergies", "immunizations",
                 "procedures", "care_plans", "lab_results", "lab_observations", "appointments"}
 
 
@@ -19,7 +19,7 @@ def test_patient_comes_first_and_every_type_is_registered():
 
 
 def test_every_chart_table_is_projected():
-    assert {rt.table for rt in TYPES} == CHART_TABLES
+    assert {rt.table for rt in TYPES} == PROJECTED_TABLES
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)

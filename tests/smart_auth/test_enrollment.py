@@ -177,7 +177,7 @@ def test_staff_reach_only_their_own_practice(ctx):
     invite = invite_one(ctx)
     assert enrollment.invite_in_practice(ctx.db, 1, invite["uid"])["id"] == invite["id"]
     for practice, uid in ((2, invite["uid"]), (1, "no-such-invite")):
-        with pytest.raises(enrollment.NotFound):
+        with pytest.raises(enrollment.InviteNotFound):
             enrollment.invite_in_practice(ctx.db, practice, uid)
 
 

@@ -126,7 +126,7 @@ def test_a_pin_from_another_practices_invitation_does_not_link(ctx):
 def test_someone_elses_invitation_is_not_found(ctx):
     inv, _ = claimed(ctx)
     stranger = account(ctx, "stranger@example.com")
-    with pytest.raises(enrollment.NotFound):
+    with pytest.raises(enrollment.InviteNotFound):
         verification.verify_access_code(ctx, stranger, inv["uid"], inv["pin"])
 
 

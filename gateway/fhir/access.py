@@ -1,0 +1,71 @@
+"""The access check for every FHIR door: bearer token -> scopes -> what of a resource type is visible."""
+import time
+from typing import NamedTuple
+
+from smart_auth import scopes as smart_scopes
+from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
+
+from gateway import store
+from gateway.errors import Forbidden, InvalidSearch, Unauthorized
+from gateway.fhir.search import Visibility, parse_clause
+
+CONSOLE_CLIENT = "practice-console"
+# The console reads one chart at a time, held to it as an EHR launch holds an app (smart_auth.consent narrows
+# user/ scopes to patient/ ones for the launched chart), so no console view can read past that chart.
+CONSOLE_SCOPE = "patient/*.rs"
+
+
+
+
+def bearer_token(conn, header):
+    """Return the AccessToken an ``Authorization`` header carries, or raise Unauthorized."""
+    try:
+        return authenticate_header(conn, header)
+    except MissingToken:
+        raise Unauthorized("This request needs an OAuth 2.0 bearer token (Authorization: Bearer ...)")
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc), error="invalid_token")
+
+
+def visibility(token, interaction, resource_type):
+    """Ask the scope rules whether ``token`` may do ``interaction`` on ``resource_type``; Forbidden if not."""
+    decision = smart_scopes.decide(token.scopes, interaction, resource_type, token.patient_id)
+    if decision is None:
+        raise Forbidden(f"The token's scopes do not allow {interaction} on {resource_type}")
+    return to_visibility(resource_type, decision)
+
+
+def to_visibility(resource_type, decision):
+    """Turn a scope Decision into a store Visibility (granular queries become search clauses)."""
+    if decision.filters is None:
+        return Visibility(decision.patient, None)
+    groups = []
+    for query in decision.filters:
+        # A granular scope this server cannot evaluate grants nothing, rather than everything.
+        try:
+            clauses = [parse_clause(resource_type, k, v) for k, v in query]
+        except InvalidSearch:
+            continue
+        if all(c is not None for c in clauses):
+            groups.append(clauses)
+    return Visibility(decision.patient, groups)
+
+
+class StaffChart(NamedTuple):
+    """A chart of the staff user's practice (its patients row) and the token the console reads it with."""
+
+    patient: dict
+    token: AccessToken
+
+
+def staff_chart(db, staff, patient_uid):
+    """The StaffChart of ``patient_uid`` when it belongs to ``staff``'s practice, else None.
+
+    Another practice's chart and no chart at all answer alike, so ids cannot be probed (DESIGN.md).
+    """
+    rows = store.chart_rows(db, "patients", uid=patient_uid)
+    if not rows or staff is None or rows[0]["practice_id"] != staff["practice_id"]:
+        return None
+    token = AccessToken(CONSOLE_CLIENT, CONSOLE_SCOPE, smart_scopes.parse_scopes(CONSOLE_SCOPE), patient_uid,
+                        staff["uid"], int(time.time()) + 60)
+    return StaffChart(rows[0], token)

@@ -1,0 +1,84 @@
+"""The CapabilityStatement, generated from the same registry that routes reads and searches."""
+import functools
+
+import orjson
+
+from mappers import REGISTRY
+from smart_auth import discovery
+
+from gateway.fhir.search import COMMON_PARAMS
+
+US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"
+SOFTWARE_VERSION = "0.1.0"
+
+
+def _search_param(param):
+    entry = {"name": param.name, "definition": param.definition, "type": param.type}
+    if param.documentation:
+        entry["documentation"] = param.documentation
+    return entry
+
+
+def _resource(rt):
+    entry = {
+        "type": rt.name,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{rt.name}",
+        "supportedProfile": list(rt.profiles),
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalRead": "not-supported",
+        "searchParam": [_search_param(p) for p in (*COMMON_PARAMS, *rt.search_params)],
+    }
+    includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference"]
+    if includes:
+        entry["searchInclude"] = includes
+    revincludes = [f"{other.name}:{p.name}" for other in REGISTRY.values() for p in other.search_params
+                   if p.type == "reference" and rt.name in p.targets]
+    if revincludes:
+        entry["searchRevInclude"] = revincludes
+    if rt.name == "Patient":
+        entry["operation"] = [{"name": "everything",
+                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                              {"name": "summary",
+                               "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}]
+    return entry
+
+
+def statement(config):
+    """Build the CapabilityStatement for this deployment as a dict."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-25",
+        "publisher": "fhir-gateway",
+        "kind": "instance",
+        "instantiates": [US_CORE_SERVER],
+        "software": {"name": "fhir-gateway", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Patient-access FHIR gateway", "url": config["FHIR_BASE"]},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Read-only patient access. Every request except this one needs a bearer token.",
+            "security": {
+                "cors": True,
+                "extension": [discovery.oauth_uris_extension(config)],
+                "service": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "SMART-on-FHIR"}], "text": "OAuth2 using SMART-on-FHIR profile"}],
+            },
+            "resource": [_resource(rt) for rt in REGISTRY.values()],
+        }],
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(base_url, fhir_base):
+    return orjson.dumps(statement({"BASE_URL": base_url, "FHIR_BASE": fhir_base}))
+
+
+def statement_bytes(config):
+    """The serialized CapabilityStatement, built once per base URL."""
+    return _cached(config["BASE_URL"], config["FHIR_BASE"])

@@ -1,0 +1,130 @@
+"""The authorization endpoint and its pages: login, patient picker, consent; and the EHR launch path.
+
+Every step re-validates the app's request with Authlib, so nothing the browser carries between pages
+(the request parameters ride along as hidden fields) is trusted. An error is sent back to the app
+only once its redirect URI has been validated; otherwise the person sees an error page.
+"""
+import time
+import uuid
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from smart_auth import accounts, consent
+from smart_auth.launch import resolve_launch
+from smart_auth.models import Authorization
+from smart_auth.server import current_server
+
+from gateway import store
+from gateway.web import csrf
+from gateway.web.auth import current_account, current_staff
+
+bp = Blueprint("oauth_pages", __name__, url_prefix="/oauth")
+AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
+                    "code_challenge_method", "launch", "nonce", "prompt")
+
+
+def _params():
+    return {k: request.values[k] for k in AUTHORIZE_PARAMS if k in request.values}
+
+
+def _here(params):
+    return url_for("oauth_pages.authorize") + "?" + urlencode(params)
+
+
+def _error(server, error, grant=None):
+    """Send the error to the app when its redirect URI is known good; otherwise show a page."""
+    if grant is not None and not error.redirect_uri:
+        error.redirect_uri, error.state = grant.redirect_uri, grant.request.payload.state
+    if error.redirect_uri:
+        return server.handle_error_response(None, error)
+    return render_template("oauth/error.html", error=error), error.status_code or 400
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt  # apps POST here (SMART authorize-post); the consent decision goes to a CSRF-checked view
+def authorize():
+    server, params = current_server(), _params()
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _error(server, error)
+    if params.get("launch"):
+        return _ehr_launch(server, grant, params)
+    account = current_account()
+    if account is None:
+        return redirect(url_for("portal_home.login", next=_here(params)))
+    links = accounts.linked_records(store.current(), account["id"])
+    if not links:
+        return _error(server, AccessDeniedError("No health record is linked to this account yet."), grant)
+    link = _chosen(links, request.values.get("record"))
+    if link is None:
+        return render_template("oauth/picker.html", client=grant.client, links=links, params=params,
+                               problem="record" in request.values)
+    requested = grant.request.scope or ""
+    remembered = None if params.get("prompt") == "consent" else consent.remembered(
+        store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested)
+    if remembered:
+        return _issue(server, grant, _for_account(account, link, remembered["scope"], remembered["id"]))
+    representative = link["relation"] != "self"
+    return render_template("oauth/consent.html", client=grant.client, link=link, params=params,
+                           choices=consent.offered(requested, representative),
+                           withheld=consent.withheld(params.get("scope"), representative))
+
+
+@bp.post("/authorize/decide")
+def decide():
+    """The consent page's answer: Allow with the ticked scopes, or Deny (``access_denied``)."""
+    server, account = current_server(), current_account()
+    if account is None:
+        abort(403, description="Your session has ended. Please start again from the app.")
+    try:
+        grant = server.get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        return _error(server, error)
+    if request.form.get("decision") != "allow":
+        return server.create_authorization_response(grant_user=None, grant=grant)
+    link = _chosen(accounts.linked_records(store.current(), account["id"]), request.form.get("record"))
+    if link is None:
+        return _error(server, InvalidRequestError("Choose one of the records linked to your account."), grant)
+    requested = grant.request.scope or ""
+    choices = consent.offered(requested, link["relation"] != "self")
+    scope = consent.granted(choices, request.form.getlist("grant_scope"))
+    grant_id = consent.remember(store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope)
+    return _issue(server, grant, _for_account(account, link, scope, grant_id))
+
+
+def _chosen(links, wanted):
+    """The record the person picked (one of their own links), or the only one they have."""
+    if wanted:
+        return next((link for link in links if str(link["id"]) == wanted), None)
+    return links[0] if len(links) == 1 else None
+
+
+def _for_account(account, link, scope, grant_id):
+    # A representative gets no fhirUser (see smart_auth.consent.offered): RelatedPerson is not served here.
+    fhir_user = f"Patient/{link['patient_uid']}" if link["relation"] == "self" else None
+    return Authorization(account["uid"], link["patient_uid"], fhir_user, scope, str(uuid.uuid4()), grant_id,
+                         need_patient_banner=True, auth_time=int(session.get("login_at") or time.time()))
+
+
+def _issue(server, grant, authorization):
+    return server.create_authorization_response(grant_user=authorization, grant=grant)
+
+
+def _ehr_launch(server, grant, params):
+    """EHR launch: the staff user who opened the app from a chart authorizes it for that chart."""
+    staff = current_staff()
+    if staff is None:
+        return redirect(url_for("practice_home.login", next=_here(params)))
+    launch = resolve_launch(store.current(), params["launch"], grant.client.client_id)
+    if launch is None or launch.staff_uid != staff["uid"]:
+        return _error(server, InvalidRequestError("The launch is unknown, expired or someone else's."), grant)
+    scope = consent.everything(consent.offered(grant.request.scope or ""))
+    provider = store.chart_row(store.current(), "providers", staff["provider_id"]) if staff["provider_id"] else None
+    authorization = Authorization(staff["uid"], launch.patient_id,
+                                  f"Practitioner/{provider['uid']}" if provider else None, scope,
+                                  str(uuid.uuid4()), None, need_patient_banner=False, auth_time=int(time.time()))
+    return _issue(server, grant, authorization)

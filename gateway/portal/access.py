@@ -1,0 +1,94 @@
+"""Who can see the record on screen: Connected apps (with Revoke), Representatives, and the Access history."""
+import datetime as dt
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from smart_auth import accounts, consent
+from smart_auth.scope_words import describe
+
+from gateway import disclosures, store
+from gateway.web.auth import record_required
+from gateway.store import accounts as account_store
+from gateway.store import connected_apps
+from gateway.store import disclosures as disclosure_store
+from gateway.store import oauth as oauth_store
+from gateway.web.auth import current_account
+
+bp = Blueprint("portal_access", __name__, url_prefix="/portal")
+
+def _iso(seconds):
+    if not seconds:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _people():
+    """Account uids to names, for the accounts linked to the record on screen."""
+    linked = account_store.links_of_patient(store.current(), g.record["patient_id"])
+    found = {}
+    for link in linked:
+        account = account_store.account_by_id(store.current(), link["account_id"])
+        relation = "" if link["relation"] == "self" else f" ({link['relation']})"
+        found[account["uid"]] = (link["name"] or link["email"]) + relation
+    found[current_account()["uid"]] = "You"
+    return found
+
+
+@bp.get("/apps")
+@record_required
+def apps():
+    grants = connected_apps.grants_of_record(store.current(), g.record["patient_uid"])
+    people, me = _people(), current_account()["uid"]
+    shown = [dict(grant, words=describe(grant["scope"]), granted=_iso(grant["created_at"]),
+                  last_used=_iso((grant["last_used_ms"] or 0) // 1000), expires=_iso(grant["expires_at"]),
+                  by=people.get(grant["account_uid"], grant["account_name"] or "Someone"),
+                  can_revoke=grant["account_uid"] == me or g.record["relation"] == "self") for grant in grants]
+    return render_template("portal/apps.html", grants=shown)
+
+
+@bp.post("/apps/<int:grant_id>/revoke")
+@record_required
+def revoke(grant_id):
+    """End an app's grant, its access tokens and its refresh tokens in one transaction."""
+    grant = oauth_store.grant_by_id(store.current(), grant_id)
+    mine = grant and grant["account_uid"] == current_account()["uid"]
+    if not grant or grant["patient_id"] != g.record["patient_uid"] or not (mine or g.record["relation"] == "self"):
+        abort(404)
+    # The record's own adult patient may end any app's access to it, whoever connected the app.
+    consent.revoke(store.current(), grant["account_uid"], grant_id)
+    client = oauth_store.client_by_id(store.current(), grant["client_id"])
+    flash(f"{client['name'] if client else grant['client_id']} can no longer read this record.", "info")
+    return redirect(url_for("portal_access.apps"))
+
+
+@bp.get("/people")
+@record_required
+def people():
+    """The adult patient sees every other account linked to their record and on what relation."""
+    if g.record["relation"] != "self":
+        abort(404)
+    links = [link for link in account_store.links_of_patient(store.current(), g.record["patient_id"])
+             if link["account_id"] != current_account()["id"] and link["status"] == "active"]
+    return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
+
+
+@bp.get("/history")
+@record_required
+def history():
+    """Every disclosure of the record, newest first, filterable by app and by date."""
+    client_id = request.args.get("app") or None
+    start, end, errors = _day(request.args.get("start")), _day(request.args.get("end")), []
+    if (request.args.get("start") and not start) or (request.args.get("end") and not end):
+        errors.append("Dates must look like 2026-01-31.")
+    rows = disclosures.history(g.record["patient_uid"], _people(), client_id=client_id, start=start, end=end)
+    seen = disclosures.app_names(c["client_id"] for c in
+                                 disclosure_store.clients_seen(store.current(), g.record["patient_uid"]))
+    return render_template("portal/history.html", rows=rows, apps=seen, app=client_id, errors=errors,
+                           start=request.args.get("start", ""), end=request.args.get("end", ""))
+
+
+def _day(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

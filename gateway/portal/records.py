@@ -1,0 +1,67 @@
+"""The portal's record pages: an overview, one page per section, and a detail page with the codes.
+
+Every page reads the record on screen through ``records.load_record`` with a patient-scoped token for the
+logged-in account, the same store search and access check an app's token goes through (DESIGN.md).
+"""
+
+from flask import Blueprint, abort, current_app, g, render_template
+
+from smart_auth.accounts import linked_records
+
+from gateway import disclosures, records, store
+from gateway.record_sections import all_sections, find_item, section_by_slug, section_items
+from gateway.store.chart import utc_now
+from gateway.web.auth import current_account, record_required
+
+bp = Blueprint("portal_records", __name__, url_prefix="/portal/records")
+
+
+def load(**filters):
+    """The record on screen as the portal token sees it; a representative's look is logged as a disclosure."""
+    record = records.load_record(store.current(), g.token, g.record["patient_uid"], **filters)
+    if g.record["relation"] != "self":
+        disclosures.log_view(current_account(), g.record, "viewed the record")
+    return record
+
+
+@bp.app_context_processor
+def sections_context():
+    """The navigation's sections, and the Profile page's endpoint when the enrollment pages provide one."""
+    profile = next((rule.endpoint for rule in current_app.url_map.iter_rules()
+                    if rule.endpoint.endswith(".profile") and rule.rule.startswith("/portal")), None)
+    return {"record_sections": all_sections(), "profile_endpoint": profile}
+
+
+@bp.get("/")
+@record_required
+def overview():
+    record = load()
+    counts = {s.slug: record.count(*s.types[:1]) for s in all_sections()}
+    return render_template("portal/records/overview.html", counts=counts, patient=record.patient)
+
+
+@bp.get("/<slug>")
+@record_required
+def section(slug):
+    chosen = section_by_slug(slug) or abort(404)
+    record = load()
+    items = section_items(chosen, record.by_type, record.refs, utc_now())
+    return render_template("portal/records/section.html", section=chosen, items=items,
+                           practice=practice_label(record))
+
+
+@bp.get("/<slug>/<rid>")
+@record_required
+def item(slug, rid):
+    chosen = section_by_slug(slug) or abort(404)
+    record = load()
+    found = find_item(chosen, record.by_type, record.refs, rid, utc_now())
+    if found is None:
+        abort(404)
+    return render_template("portal/records/item.html", section=chosen, item=found, practice=practice_label(record))
+
+
+def practice_label(record):
+    """The practice a record comes from, named when the account's records span several practices."""
+    practices = {r["practice_id"] for r in linked_records(store.current(), current_account()["id"])}
+    return g.record["practice_name"] if len(practices) > 1 else None

@@ -1,0 +1,1 @@
+"""The practice console's pages and the practice API (enrollment, demographics, records)."""
