@@ -2,7 +2,7 @@
 VENV := .venv
 UV_VERSION := 0.9.30
 
-.PHONY: install browser demo test test-fast bench clean
+.PHONY: install browser demo lint test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -18,11 +18,16 @@ demo: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 
-test: install browser
+# ruff: the formatting and the lint rules configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+test: lint browser
 	$(VENV)/bin/pytest
 
 # Everything but the browser tests (marked `browser` in tests/conftest.py): no Chromium needed.
-test-fast: install
+test-fast: lint
 	$(VENV)/bin/pytest -m "not browser"
 
 bench: install

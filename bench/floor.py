@@ -7,6 +7,7 @@ It answers ``/fhir/<Type>/<id>``, ``/fhir/<Type>?patient=<id>[&category=<code>]`
 
 Example: python -m bench.floor --db var/bench-10000.db --port 8181
 """
+
 import argparse
 import sqlite3
 import threading
@@ -58,8 +59,9 @@ def answer(conn, base, path, query):
     if len(parts) == 4 and parts[1] == "Patient" and parts[3] == "$everything":
         return everything(conn, base, parts[2])
     if len(parts) == 3:
-        row = conn.execute("SELECT json FROM resources WHERE type = ? AND id = ? AND deleted = 0",
-                           (parts[1], parts[2])).fetchone()
+        row = conn.execute(
+            "SELECT json FROM resources WHERE type = ? AND id = ? AND deleted = 0", (parts[1], parts[2])
+        ).fetchone()
         return row[0] if row else None
     if len(parts) == 2:
         params = dict(parse_qsl(query))
@@ -73,8 +75,7 @@ def search(conn, base, rtype, params, query):
     sql = "SELECT pk, id, json FROM resources r WHERE type = ? AND patient_id = ? AND deleted = 0"
     args = [rtype, patient]
     if "category" in params:
-        sql += (" AND EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk"
-                " AND t.param = 'category' AND t.code = ?)")
+        sql += " AND EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = 'category' AND t.code = ?)"
         args.append(params["category"])
     rows = conn.execute(sql + " ORDER BY pk LIMIT ?", [*args, PAGE + 1]).fetchall()
     total = len(rows)
@@ -90,18 +91,22 @@ def everything(conn, base, patient_id):
     """The patient's compartment plus the non-compartment resources it references, or None."""
     marks = ",".join("?" * len(COMPARTMENT))
     mine = f"SELECT pk FROM resources WHERE type IN ({marks}) AND patient_id = ? AND deleted = 0"
-    rows = conn.execute(f"SELECT pk, type, id, json FROM resources WHERE pk IN ({mine})",
-                        [*COMPARTMENT, patient_id]).fetchall()
+    rows = conn.execute(
+        f"SELECT pk, type, id, json FROM resources WHERE pk IN ({mine})", [*COMPARTMENT, patient_id]
+    ).fetchall()
     if not any(rtype == "Patient" for _, rtype, _, _ in rows):
         return None
-    targets = conn.execute(f"SELECT DISTINCT target FROM search_ref WHERE param = '_ref' AND pk IN ({mine})",
-                           [*COMPARTMENT, patient_id]).fetchall()
+    targets = conn.execute(
+        f"SELECT DISTINCT target FROM search_ref WHERE param = '_ref' AND pk IN ({mine})", [*COMPARTMENT, patient_id]
+    ).fetchall()
     for rtype in OUTSIDE:
-        ids = [t[len(rtype) + 1:] for (t,) in targets if t.startswith(rtype + "/")]
+        ids = [t[len(rtype) + 1 :] for (t,) in targets if t.startswith(rtype + "/")]
         if ids:
             rows += conn.execute(
                 f"SELECT pk, type, id, json FROM resources WHERE type = ? AND deleted = 0"
-                f" AND id IN ({','.join('?' * len(ids))})", [rtype, *ids]).fetchall()
+                f" AND id IN ({','.join('?' * len(ids))})",
+                [rtype, *ids],
+            ).fetchall()
     rows.sort(key=lambda row: (RANK[row[1]], row[0]))
     entries = [(f"{base}/{rtype}/{rid}", body) for _, rtype, rid, body in rows]
     return bundle(len(entries), entries, [("self", f"{base}/Patient/{patient_id}/$everything")])
@@ -113,8 +118,9 @@ def bundle(total, entries, links):
     head = b'{"resourceType":"Bundle","type":"searchset","total":%d,"link":%s' % (total, link)
     if not entries:
         return head + b"}"
-    body = b",".join(b'{"fullUrl":"%s","resource":%s,"search":{"mode":"match"}}' % (url.encode(), json)
-                     for url, json in entries)
+    body = b",".join(
+        b'{"fullUrl":"%s","resource":%s,"search":{"mode":"match"}}' % (url.encode(), json) for url, json in entries
+    )
     return head + b',"entry":[' + body + b"]}"
 
 
@@ -123,7 +129,9 @@ def patients_with_labs(conn, limit):
     rows = conn.execute(
         "SELECT DISTINCT r.patient_id FROM search_token t JOIN resources r ON r.pk = t.pk"
         " WHERE t.param = 'category' AND t.code = 'laboratory' AND r.type = 'Observation'"
-        " AND r.deleted = 0 ORDER BY r.patient_id LIMIT ?", (limit,))
+        " AND r.deleted = 0 ORDER BY r.patient_id LIMIT ?",
+        (limit,),
+    )
     return [patient_id for (patient_id,) in rows]
 
 

@@ -10,6 +10,7 @@
 
 It writes bench/results/oauth.json. Example: python -m bench.oauth --patients 10000 --seconds 10
 """
+
 import argparse
 import base64
 import contextlib
@@ -26,8 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from werkzeug.datastructures import MultiDict
 
 from bench import floor
-from bench.run import (CASES, BenchError, ensure_database, free_port, load_round, lua_script, serve_commands,
-                       server, wrk)
+from bench.run import CASES, BenchError, ensure_database, free_port, load_round, lua_script, serve_commands, server, wrk
 
 ACCOUNT = ("bench.oauth@example.com", "Bench-Oauth-1")
 CLIENT_ID, REDIRECT = "bench-oauth-app", "http://127.0.0.1:9/callback"
@@ -50,12 +50,16 @@ def main(argv=None):
     minter = Minter(db_path, f"http://127.0.0.1:{port}", ids)
     result = {"db": db_path, "sampled_patients": len(ids), "token_endpoint": [], "reads": [], "access_share": []}
     with server(serve_commands(db_path, [port, free_port()])[0], port) as process:
-        result["token_endpoint"] = [token_case("authorization_code", port, minter.code_exchanges(args.requests), args),
-                                    token_case("refresh_token", port, minter.refreshes(args.requests), args)]
+        result["token_endpoint"] = [
+            token_case("authorization_code", port, minter.code_exchanges(args.requests), args),
+            token_case("refresh_token", port, minter.refreshes(args.requests), args),
+        ]
         tokens = minter.access_tokens()
         result["reads"] = [read_case(name, pattern, tokens, port, process, args) for name, pattern in CASES]
-    result["access_share"] = [access_share(minter.app, name, pattern, tokens, args.share_reads, read["cpu_ms_per_request"])
-                              for (name, pattern), read in zip(CASES, result["reads"])]
+    result["access_share"] = [
+        access_share(minter.app, name, pattern, tokens, args.share_reads, read["cpu_ms_per_request"])
+        for (name, pattern), read in zip(CASES, result["reads"])
+    ]
     print_results(result)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as out:
@@ -91,7 +95,9 @@ class Minter:
     def _log_in(self):
         with self.web.session_transaction() as session:
             token = session.setdefault("csrf", "bench-csrf")
-        response = self.web.post("/portal/login", data={"csrf_token": token, "email": ACCOUNT[0], "password": ACCOUNT[1]})
+        response = self.web.post(
+            "/portal/login", data={"csrf_token": token, "email": ACCOUNT[0], "password": ACCOUNT[1]}
+        )
         if response.status_code != 302:
             raise BenchError("the bench account could not log in")
 
@@ -99,16 +105,26 @@ class Minter:
         """One fresh authorization code for the next sampled record (consenting the first time)."""
         link = self.links[self.minted % len(self.links)]
         self.minted += 1
-        params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "scope": SCOPE,
-                  "state": "b", "aud": self.app.config["FHIR_BASE"], "code_challenge": CHALLENGE,
-                  "code_challenge_method": "S256", "record": str(link)}
+        params = {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT,
+            "scope": SCOPE,
+            "state": "b",
+            "aud": self.app.config["FHIR_BASE"],
+            "code_challenge": CHALLENGE,
+            "code_challenge_method": "S256",
+            "record": str(link),
+        }
         response = self.web.get("/oauth/authorize", query_string=params)
         if response.status_code == 200:  # the consent page: allow everything once; it is remembered
             ticked = [("grant_scope", s) for s in SCOPE.split()]
             with self.web.session_transaction() as session:
                 csrf = session["csrf"]
-            response = self.web.post("/oauth/authorize/decide", data=MultiDict(list(params.items()) + ticked + [
-                ("csrf_token", csrf), ("decision", "allow")]))
+            response = self.web.post(
+                "/oauth/authorize/decide",
+                data=MultiDict(list(params.items()) + ticked + [("csrf_token", csrf), ("decision", "allow")]),
+            )
         return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
 
     def exchange(self, code):
@@ -121,8 +137,14 @@ class Minter:
         return [exchange_form(self.code()) for _ in range(n)]
 
     def refreshes(self, n):
-        return [{"grant_type": "refresh_token", "client_id": CLIENT_ID,
-                 "refresh_token": self.exchange(self.code())["refresh_token"]} for _ in range(n)]
+        return [
+            {
+                "grant_type": "refresh_token",
+                "client_id": CLIENT_ID,
+                "refresh_token": self.exchange(self.code())["refresh_token"],
+            }
+            for _ in range(n)
+        ]
 
     def access_tokens(self):
         """One access token per sampled patient, each from a real code exchange."""
@@ -134,8 +156,13 @@ class Minter:
 
 
 def exchange_form(code):
-    return {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": CLIENT_ID,
-            "code_verifier": VERIFIER}
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": CLIENT_ID,
+        "code_verifier": VERIFIER,
+    }
 
 
 def prepare(db_path, patient_ids):
@@ -148,7 +175,8 @@ def prepare(db_path, patient_ids):
     if clients.query_client(db, CLIENT_ID) is None:
         clients.register_client(db, "Bench app", [REDIRECT], "public", client_id=CLIENT_ID)
     account = account_store.account_by_email(db, ACCOUNT[0]) or accounts.create_account(
-        db, ACCOUNT[0], ACCOUNT[1], name="Bench", confirmed=True)
+        db, ACCOUNT[0], ACCOUNT[1], name="Bench", confirmed=True
+    )
     for uid in patient_ids:
         chart = store.chart_rows(db, "patients", uid=uid)[0]
         accounts.link_account_to_chart(db, account["id"], chart["id"], "self")
@@ -174,7 +202,7 @@ def token_case(grant_type, port, forms, args):
                 errors[0] += response.status != 200
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(forms[i::args.clients],)) for i in range(args.clients)]
+    threads = [threading.Thread(target=client, args=(forms[i :: args.clients],)) for i in range(args.clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -182,8 +210,14 @@ def token_case(grant_type, port, forms, args):
         thread.join()
     seconds = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
-    return {"case": f"POST /oauth/token {grant_type}", "requests": len(forms), "rps": round(len(forms) / seconds, 1),
-            "p50_ms": round(cuts[49] * 1000, 2), "p99_ms": round(cuts[98] * 1000, 2), "errors": errors[0]}
+    return {
+        "case": f"POST /oauth/token {grant_type}",
+        "requests": len(forms),
+        "rps": round(len(forms) / seconds, 1),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "errors": errors[0],
+    }
 
 
 def read_case(name, pattern, tokens, port, process, args):
@@ -209,6 +243,7 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
                 return function(*args, **kwargs)
             finally:
                 spent[0] += time.perf_counter() - started
+
         return wrapper
 
     items = list(tokens.items())
@@ -216,8 +251,9 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
     def read(n):
         patient, token = items[n % len(items)]
         path, _, query = pattern.format(id=patient).partition("?")
-        environ = EnvironBuilder(path=path, query_string=query,
-                                 headers={"Authorization": f"Bearer {token}"}).get_environ()
+        environ = EnvironBuilder(
+            path=path, query_string=query, headers={"Authorization": f"Bearer {token}"}
+        ).get_environ()
         started = time.perf_counter()
         b"".join(app.wsgi_app(environ, lambda status, headers, exc_info=None: None))
         return time.perf_counter() - started
@@ -233,10 +269,16 @@ def access_share(app, name, pattern, tokens, reads, served_cpu_ms):
         fhir_handlers.bearer_token, fhir_handlers.visibility = original
     check_ms = 1000 * spent[0] / reads
     served = check_ms / served_cpu_ms if served_cpu_ms else None
-    return {"case": name, "reads": reads, "read_ms": round(1000 * total / reads, 3),
-            "access_check_ms": round(check_ms, 3), "share_of_wsgi": round(spent[0] / total, 4),
-            "served_cpu_ms": served_cpu_ms, "share_of_served": round(served, 4) if served is not None else None,
-            "pass": served is not None and served < TARGET_SHARE}
+    return {
+        "case": name,
+        "reads": reads,
+        "read_ms": round(1000 * total / reads, 3),
+        "access_check_ms": round(check_ms, 3),
+        "share_of_wsgi": round(spent[0] / total, 4),
+        "served_cpu_ms": served_cpu_ms,
+        "share_of_served": round(served, 4) if served is not None else None,
+        "pass": served is not None and served < TARGET_SHARE,
+    }
 
 
 def print_results(result):
@@ -248,8 +290,10 @@ def print_results(result):
     print(f"{'case':<44} {'check ms':>9} {'WSGI ms':>8} {'share':>6} {'served CPU ms':>14} {'share':>6}")
     for row in result["access_share"]:
         served = f"{row['share_of_served']:>6.1%}" if row["share_of_served"] is not None else "     -"
-        print(f"{row['case']:<44} {row['access_check_ms']:>9} {row['read_ms']:>8} {row['share_of_wsgi']:>6.1%}"
-              f" {row['served_cpu_ms']!s:>14} {served}  {'ok' if row['pass'] else 'OVER TARGET'}")
+        print(
+            f"{row['case']:<44} {row['access_check_ms']:>9} {row['read_ms']:>8} {row['share_of_wsgi']:>6.1%}"
+            f" {row['served_cpu_ms']!s:>14} {served}  {'ok' if row['pass'] else 'OVER TARGET'}"
+        )
 
 
 if __name__ == "__main__":

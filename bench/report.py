@@ -1,4 +1,5 @@
 """Printing the benchmark's tables and writing bench/results/latest.json."""
+
 import datetime as dt
 import json
 import os
@@ -14,8 +15,15 @@ def slowdowns(small, large):
     for before, after in zip(small["cases"], large["cases"], strict=True):
         gateway, bare = (_slowdown(before[side], after[side]) for side in ("gateway", "floor"))
         p99 = after["gateway"]["p99_ms"] / before["gateway"]["p99_ms"] if before["gateway"]["p99_ms"] else 0.0
-        rows.append({"case": before["case"], "slowdown": gateway, "floor_slowdown": bare,
-                     "p99_ratio": round(p99, 3), "pass": gateway is not None and gateway <= TARGET_SLOWDOWN})
+        rows.append(
+            {
+                "case": before["case"],
+                "slowdown": gateway,
+                "floor_slowdown": bare,
+                "p99_ratio": round(p99, 3),
+                "pass": gateway is not None and gateway <= TARGET_SLOWDOWN,
+            }
+        )
     return rows
 
 
@@ -26,22 +34,30 @@ def _slowdown(before, after):
 def print_run(run, args):
     """Print one database's table."""
     server = run["server"]
-    print(f"\n{run['db']}: {run['patients']} patients; wrk -c {args.connections} -t 2 -d {args.seconds}s, "
-          f"median of {args.rounds} rounds, over {run['sampled_patients']} patients with labs; gunicorn "
-          f"{server['worker_class']} {server['workers']} workers x {server['threads']} threads\n"
-          f"gateway auth: {TOKEN_MODE}; floor: no auth; 1-min load average {run['load_average'][0]} "
-          f"before, {run['load_average'][1]} after")
-    head = f"{'case':42} {'gw req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  {'floor req/s':>11} " \
-           f"{'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  {'ratio':>5} {'cpu':>5}  verdict"
+    print(
+        f"\n{run['db']}: {run['patients']} patients; wrk -c {args.connections} -t 2 -d {args.seconds}s, "
+        f"median of {args.rounds} rounds, over {run['sampled_patients']} patients with labs; gunicorn "
+        f"{server['worker_class']} {server['workers']} workers x {server['threads']} threads\n"
+        f"gateway auth: {TOKEN_MODE}; floor: no auth; 1-min load average {run['load_average'][0]} "
+        f"before, {run['load_average'][1]} after"
+    )
+    head = (
+        f"{'case':42} {'gw req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  {'floor req/s':>11} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  {'ratio':>5} {'cpu':>5}  verdict"
+    )
     print(head + "\n" + "-" * len(head))
     for row in run["cases"]:
         g, f = row["gateway"], row["floor"]
         errors = f"  ({g['errors']} gateway / {f['errors']} floor errors)" if g["errors"] + f["errors"] else ""
-        print(f"{row['case']:42} {g['rps']:8.0f} {g['p50_ms']:7.2f} {g['p99_ms']:7.2f} {_ms(g):>6}  "
-              f"{f['rps']:11.0f} {f['p50_ms']:7.2f} {f['p99_ms']:7.2f} {_ms(f):>6}  {row['ratio']:5.2f} "
-              f"{_ratio(row['cpu_ratio']):>5}  {'PASS' if row['pass'] else 'FAIL'}{errors}")
-    print(f"targets: gateway/floor req/s >= {TARGET_RATIO}, gateway p99 < {TARGET_P99_MS:.0f} ms, no errors. "
-          "cpu ms = server CPU per request; cpu = floor/gateway CPU per request (less sensitive to other load)")
+        print(
+            f"{row['case']:42} {g['rps']:8.0f} {g['p50_ms']:7.2f} {g['p99_ms']:7.2f} {_ms(g):>6}  "
+            f"{f['rps']:11.0f} {f['p50_ms']:7.2f} {f['p99_ms']:7.2f} {_ms(f):>6}  {row['ratio']:5.2f} "
+            f"{_ratio(row['cpu_ratio']):>5}  {'PASS' if row['pass'] else 'FAIL'}{errors}"
+        )
+    print(
+        f"targets: gateway/floor req/s >= {TARGET_RATIO}, gateway p99 < {TARGET_P99_MS:.0f} ms, no errors. "
+        "cpu ms = server CPU per request; cpu = floor/gateway CPU per request (less sensitive to other load)"
+    )
 
 
 def _ms(side):
@@ -54,22 +70,28 @@ def _ratio(value):
 
 def print_scale(rows, runs):
     """Print the slowdown from the first database to the second."""
-    print(f"\nscale: {runs[0]['patients']} -> {runs[1]['patients']} patients "
-          f"(slowdown = req/s before / req/s after; target <= {TARGET_SLOWDOWN}x)")
+    print(
+        f"\nscale: {runs[0]['patients']} -> {runs[1]['patients']} patients "
+        f"(slowdown = req/s before / req/s after; target <= {TARGET_SLOWDOWN}x)"
+    )
     for row in rows:
-        print(f"{row['case']:42} gateway {_ratio(row['slowdown']):>5}x (p99 x{row['p99_ratio']:.2f})  "
-              f"floor {_ratio(row['floor_slowdown']):>5}x  {'PASS' if row['pass'] else 'FAIL'}")
+        print(
+            f"{row['case']:42} gateway {_ratio(row['slowdown']):>5}x (p99 x{row['p99_ratio']:.2f})  "
+            f"floor {_ratio(row['floor_slowdown']):>5}x  {'PASS' if row['pass'] else 'FAIL'}"
+        )
 
 
 def write_results(runs, scale, args):
     """Write the run as JSON to bench/results/latest.json."""
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    meta = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
-            "wrk": {"connections": args.connections, "threads": 2, "seconds": args.seconds, "rounds": args.rounds},
-            "gateway_auth": TOKEN_MODE, "floor_auth": "none",
-            "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS, "slowdown": TARGET_SLOWDOWN}}
+    meta = {
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "wrk": {"connections": args.connections, "threads": 2, "seconds": args.seconds, "rounds": args.rounds},
+        "gateway_auth": TOKEN_MODE,
+        "floor_auth": "none",
+        "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS, "slowdown": TARGET_SLOWDOWN},
+    }
     with open(RESULTS, "w") as out:
         json.dump({"meta": meta, "runs": runs, "scale": scale}, out, indent=2)
     print(f"\nwrote {os.path.relpath(RESULTS)}")
-
-

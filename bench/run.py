@@ -6,6 +6,7 @@ It prints req/s, p50 and p99 per case and the gateway/floor ratio, and writes be
 
 Example: python -m bench.run --patients 10000 --seconds 10 --scale 100000
 """
+
 import argparse
 import contextlib
 import json
@@ -77,19 +78,28 @@ def measure(db_path, patients, args):
     tokens = issue_tokens(db_path, ids)
     ports = (free_port(), free_port())
     with contextlib.ExitStack() as stack:
-        servers = [(port, stack.enter_context(server(command, port)))
-                   for command, port in zip(serve_commands(db_path, ports), ports, strict=True)]
+        servers = [
+            (port, stack.enter_context(server(command, port)))
+            for command, port in zip(serve_commands(db_path, ports), ports, strict=True)
+        ]
         cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
-    return {"db": db_path, "patients": count_patients(db_path), "sampled_patients": len(ids),
-            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-            "server": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS}, "cases": cases}
+    return {
+        "db": db_path,
+        "patients": count_patients(db_path),
+        "sampled_patients": len(ids),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "server": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS},
+        "cases": cases,
+    }
 
 
 def serve_commands(db_path, ports):
     """The gateway's own `serve` command and the floor's, with the same gunicorn settings."""
     options = ["--db", db_path, "--workers", str(WORKERS), "--threads", str(THREADS)]
-    return [[f"{BIN}/fhir-gateway", "serve", *options, "--port", str(ports[0])],
-            [sys.executable, "-m", "bench.floor", *options, "--port", str(ports[1])]]
+    return [
+        [f"{BIN}/fhir-gateway", "serve", *options, "--port", str(ports[0])],
+        [sys.executable, "-m", "bench.floor", *options, "--port", str(ports[1])],
+    ]
 
 
 def measure_case(name, pattern, ids, tokens, servers, args):
@@ -100,15 +110,20 @@ def measure_case(name, pattern, ids, tokens, servers, args):
     with lua_script(requests) as script:
         for port, _ in servers:
             wrk(port, script, args.connections, WARMUP_SECONDS)
-        rounds = [[load_round(port, process, script, args) for port, process in servers]
-                  for _ in range(args.rounds)]
+        rounds = [[load_round(port, process, script, args) for port, process in servers] for _ in range(args.rounds)]
     gateway, bare = (median_round([r[side] for r in rounds]) for side in (0, 1))
     ratio = gateway["rps"] / bare["rps"] if bare["rps"] else 0.0
     cpu = [side["cpu_ms_per_request"] for side in (gateway, bare)]
     cpu_ratio = round(cpu[1] / cpu[0], 3) if None not in cpu and cpu[0] else None
     ok = ratio >= TARGET_RATIO and gateway["p99_ms"] < TARGET_P99_MS and not gateway["errors"] + bare["errors"]
-    return {"case": name, "gateway": gateway, "floor": bare, "ratio": round(ratio, 3), "cpu_ratio": cpu_ratio,
-            "pass": ok}
+    return {
+        "case": name,
+        "gateway": gateway,
+        "floor": bare,
+        "ratio": round(ratio, 3),
+        "cpu_ratio": cpu_ratio,
+        "pass": ok,
+    }
 
 
 def median_round(rounds):
@@ -127,11 +142,14 @@ def ensure_database(db_path, patients):
             print(f"note: {db_path} holds {found} patients, not {patients}; measuring what it holds", flush=True)
         return
     print(f"Generating {patients} patients into {db_path} (fhir-gateway generate) ...", flush=True)
-    done = subprocess.run([f"{BIN}/fhir-gateway", "generate", "--db", db_path, "--patients", str(patients),
-                           "--seed", "1"])
+    done = subprocess.run(
+        [f"{BIN}/fhir-gateway", "generate", "--db", db_path, "--patients", str(patients), "--seed", "1"]
+    )
     if done.returncode != 0:
-        raise BenchError("`fhir-gateway generate` failed; to try the bench on the demo data instead run "
-                         "`fhir-gateway load-demo --db var/bench-demo.db` and pass --db var/bench-demo.db")
+        raise BenchError(
+            "`fhir-gateway generate` failed; to try the bench on the demo data instead run "
+            "`fhir-gateway load-demo --db var/bench-demo.db` and pass --db var/bench-demo.db"
+        )
 
 
 def count_patients(db_path):
@@ -201,8 +219,10 @@ def verify(name, path, authorization, gateway_port, floor_port):
         raise BenchError(f"{name}: {path} gave {statuses[0]} from the gateway and {statuses[1]} from the floor")
     gateway_ids, floor_ids = [resource_ids(body) for _, body in answers]
     if gateway_ids != floor_ids:
-        raise BenchError(f"{name}: {path}: gateway returned {len(gateway_ids)} resources, "
-                         f"floor {len(floor_ids)}, or in another order")
+        raise BenchError(
+            f"{name}: {path}: gateway returned {len(gateway_ids)} resources, "
+            f"floor {len(floor_ids)}, or in another order"
+        )
 
 
 def fetch(port, path, authorization):
@@ -279,15 +299,33 @@ def cpu_seconds(pid):
 def wrk(port, script, connections, seconds):
     """Load ``port`` for ``seconds``; return req/s, p50 and p99 (ms) and the error count."""
     # A 30 s timeout (not wrk's 2 s) so that a slow case shows its latency instead of only errors.
-    command = ["wrk", "-c", str(connections), "-t", "2", "-d", f"{seconds}s", "--timeout", "30s", "--latency",
-               "-s", script, f"http://127.0.0.1:{port}"]
+    command = [
+        "wrk",
+        "-c",
+        str(connections),
+        "-t",
+        "2",
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        script,
+        f"http://127.0.0.1:{port}",
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((ln for ln in output.splitlines() if ln.startswith("BENCH ")), None)
     if line is None:
         raise BenchError(f"wrk printed no summary:\n{output}")
     requests, micros, p50, p99, non_2xx, socket_errors = (int(float(v)) for v in line.split()[1:])
-    return {"rps": round(requests / (micros / 1e6), 1), "p50_ms": round(p50 / 1000, 2),
-            "p99_ms": round(p99 / 1000, 2), "requests": requests, "errors": non_2xx + socket_errors}
+    return {
+        "rps": round(requests / (micros / 1e6), 1),
+        "p50_ms": round(p50 / 1000, 2),
+        "p99_ms": round(p99 / 1000, 2),
+        "requests": requests,
+        "errors": non_2xx + socket_errors,
+    }
 
 
 if __name__ == "__main__":

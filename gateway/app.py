@@ -1,8 +1,7 @@
 """The Flask application factory: it only wires configuration and blueprints together."""
+
 from flask import Flask, current_app, render_template
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from smart_auth import server as smart_server
 
 from gateway import config as config_module
 from gateway import errors, outbound, pruning, store
@@ -29,11 +28,29 @@ from gateway.practice import records as practice_records
 from gateway.web import csrf, locale_dates
 from gateway.web import headers as web_headers
 from gateway.web.sessions import DbSessionInterface
+from smart_auth import server as smart_server
 
 # Every door's blueprint, each named after its module (gateway/<package>/<module>.py -> "<package>_<module>").
-BLUEPRINTS = (fhir_api, portal_home, portal_signup, portal_verify, portal_account, portal_records, portal_exports,
-              portal_access, practice_home, practice_enrollment, practice_demographics, practice_records, practice_api,
-              oauth_api, oauth_pages, oauth_ehr_launch, oauth_grants_api, openapi)
+BLUEPRINTS = (
+    fhir_api,
+    portal_home,
+    portal_signup,
+    portal_verify,
+    portal_account,
+    portal_records,
+    portal_exports,
+    portal_access,
+    practice_home,
+    practice_enrollment,
+    practice_demographics,
+    practice_records,
+    practice_api,
+    oauth_api,
+    oauth_pages,
+    oauth_ehr_launch,
+    oauth_grants_api,
+    openapi,
+)
 
 
 def create_app(config=None):

@@ -1,4 +1,5 @@
 """The ``fhir-gateway`` command: a thin Click layer over the store, fixtures and app factory."""
+
 import datetime as dt
 import os
 import time
@@ -8,8 +9,9 @@ import click
 from gateway import store
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
-db_option = click.option("--db", envvar="GATEWAY_DB", default=DEFAULT_DB, show_default=True,
-                         help="SQLite database path (env GATEWAY_DB).")
+db_option = click.option(
+    "--db", envvar="GATEWAY_DB", default=DEFAULT_DB, show_default=True, help="SQLite database path (env GATEWAY_DB)."
+)
 
 
 @click.group()
@@ -60,7 +62,6 @@ def generate(db, patients, seed):
     Example: fhir-gateway generate --db var/bench.db --patients 10000 --seed 7
     """
     from fixtures import synthetic
-
     from gateway.errors import ChartError
 
     database = store.connect(db)
@@ -72,8 +73,9 @@ def generate(db, patients, seed):
     store.optimize(database)
     seconds = time.perf_counter() - started
     resumed = f"; {summary['skipped']} more were already there (a resumed run)" if summary["skipped"] else ""
-    click.echo(f"Generated {summary['patients']} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s"
-               + resumed)
+    click.echo(
+        f"Generated {summary['patients']} patients ({summary['total_rows']} chart rows) in {seconds:.1f} s" + resumed
+    )
 
 
 @cli.command()
@@ -161,8 +163,12 @@ def account():
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="8+ characters, an uppercase letter, a number or symbol.")
 @click.option("--patient", "patients", multiple=True, required=True, help="Patient FHIR id to link (repeatable).")
-@click.option("--relation", default="self", show_default=True,
-              type=click.Choice(["self", "parent", "guardian", "spouse", "child", "caregiver", "other"]))
+@click.option(
+    "--relation",
+    default="self",
+    show_default=True,
+    type=click.Choice(["self", "parent", "guardian", "spouse", "child", "caregiver", "other"]),
+)
 @click.option("--name", default=None, help="The account holder's name.")
 def account_add(db, email, password, patients, relation, name):
     """Create a confirmed portal account linked to one or more charts.
@@ -225,8 +231,13 @@ def client():
 @db_option
 @click.option("--name", required=True, help="The app's name, as people see it on the consent page.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Exact redirect URI (repeatable).")
-@click.option("--type", "kind", default="public", show_default=True,
-              type=click.Choice(["public", "confidential", "asymmetric", "backend"]))
+@click.option(
+    "--type",
+    "kind",
+    default="public",
+    show_default=True,
+    type=click.Choice(["public", "confidential", "asymmetric", "backend"]),
+)
 @click.option("--jwks-url", default=None, help="JWKS URL of an asymmetric or backend client.")
 @click.option("--jwks-file", type=click.File(), default=None, help="A JWK Set file (public keys) instead of a URL.")
 @click.option("--scope", default="", help="Scopes the client may ask for (default: any of its kind).")
@@ -242,8 +253,9 @@ def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch
 
     jwks = json.load(jwks_file) if jwks_file else None
     try:
-        created, secret = clients.register_client(store.connect(db), name, redirect_uris, kind, scope, jwks, jwks_url,
-                                                  launch_uri)
+        created, secret = clients.register_client(
+            store.connect(db), name, redirect_uris, kind, scope, jwks, jwks_url, launch_uri
+        )
     except clients.ClientError as exc:
         raise click.BadParameter(str(exc))
     click.echo(f"# registered {kind} client {created.name}")
@@ -328,17 +340,18 @@ def keys_rotate(db, keep):
 
     Example: fhir-gateway keys rotate
     """
-    from smart_auth import keys as signing_keys
-
     from gateway import config
+    from smart_auth import keys as signing_keys
 
     secret = config.load({"DB": db})["SECRET_KEY"]
     try:
-        kid = signing_keys.rotate_signing_key(store.connect(db), secret,
-                                              keep_published=max(keep, signing_keys.ID_TOKEN_TTL))
+        kid = signing_keys.rotate_signing_key(
+            store.connect(db), secret, keep_published=max(keep, signing_keys.ID_TOKEN_TTL)
+        )
     except signing_keys.KeyLocked as exc:
-        raise click.ClickException(f"{exc}: run with the GATEWAY_SECRET_KEY the server uses "
-                                   "(or keep the secret file beside the database)")
+        raise click.ClickException(
+            f"{exc}: run with the GATEWAY_SECRET_KEY the server uses (or keep the secret file beside the database)"
+        )
     click.echo(f"Signing with new key {kid}")
 
 
@@ -364,9 +377,13 @@ def outbox(ctx, db, limit, channel):
         click.echo("The outbox is empty.")
     for m in messages:
         tried = f"; {m['attempts']} attempt(s)" if m["status"] in ("queued", "sending", "failed") else ""
-        click.echo(f"#{m['id']} {m['created_at']} {m['channel']} to {m['recipient']} [{m['kind']}; {m['status']}"
-                   + tried + (f"; {m['error']}" if m["error"] else "") + "]"
-                   + (f" {m['subject']}" if m["subject"] else ""))
+        click.echo(
+            f"#{m['id']} {m['created_at']} {m['channel']} to {m['recipient']} [{m['kind']}; {m['status']}"
+            + tried
+            + (f"; {m['error']}" if m["error"] else "")
+            + "]"
+            + (f" {m['subject']}" if m["subject"] else "")
+        )
         for line in (m["body_text"] or "").splitlines():
             click.echo(f"    {line}")
 
@@ -381,10 +398,9 @@ def outbox_send(db):
 
     Example: fhir-gateway outbox send --db var/gateway.db
     """
-    from smart_auth import notify
-
     from gateway import config as config_module
     from gateway.store import outbox as outbox_store
+    from smart_auth import notify
 
     settings = config_module.load({"DB": db})
     if not (settings.get("SMTP_HOST") or settings.get("SMS_URL")):
@@ -392,5 +408,7 @@ def outbox_send(db):
     database = store.connect(db)
     handled = notify.deliver_due(database, settings, limit=10_000)
     counts = outbox_store.queue_counts(database)
-    click.echo(f"Handled {handled} message(s); now {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued,"
-               f" {counts.get('sending', 0)} sending, {counts.get('failed', 0)} failed.")
+    click.echo(
+        f"Handled {handled} message(s); now {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued,"
+        f" {counts.get('sending', 0)} sending, {counts.get('failed', 0)} failed."
+    )

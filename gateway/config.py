@@ -1,4 +1,5 @@
 """Layered configuration: safe local defaults, then ``GATEWAY_*`` environment variables, then the caller's dict."""
+
 import os
 import secrets
 import tempfile
@@ -33,15 +34,54 @@ DEFAULTS = {
     "SMS_DEADLINE": 10,  # seconds for a whole SMS provider call
 }
 # Variables read from the environment as GATEWAY_<NAME>.
-ENV_KEYS = ("DB", "BASE_URL", "SECRET_KEY", "ENV", "MAX_CONTENT_LENGTH", "TIMEZONE", "REGISTRATION_APPROVAL",
-            "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT", "REGISTRATION_WINDOW",
-            "OUTBOX_SENDER", "OUTBOX_POLL", "OUTBOX_ATTEMPTS", "OUTBOX_BACKOFF", "SMTP_DEADLINE", "SMS_DEADLINE")
+ENV_KEYS = (
+    "DB",
+    "BASE_URL",
+    "SECRET_KEY",
+    "ENV",
+    "MAX_CONTENT_LENGTH",
+    "TIMEZONE",
+    "REGISTRATION_APPROVAL",
+    "OUTBOUND_SLOTS",
+    "PRUNE_INTERVAL",
+    "TRUSTED_PROXIES",
+    "REGISTRATION_LIMIT",
+    "REGISTRATION_WINDOW",
+    "OUTBOX_SENDER",
+    "OUTBOX_POLL",
+    "OUTBOX_ATTEMPTS",
+    "OUTBOX_BACKOFF",
+    "SMTP_DEADLINE",
+    "SMS_DEADLINE",
+)
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
-NOTIFY_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_FROM", "SMTP_CAFILE",
-               "SMS_URL", "SMS_SID", "SMS_TOKEN", "SMS_FROM")
+NOTIFY_KEYS = (
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "SMTP_FROM",
+    "SMTP_CAFILE",
+    "SMS_URL",
+    "SMS_SID",
+    "SMS_TOKEN",
+    "SMS_FROM",
+)
 ENV_KEYS += NOTIFY_KEYS
-INT_KEYS = {"MAX_CONTENT_LENGTH", "OUTBOUND_SLOTS", "PRUNE_INTERVAL", "TRUSTED_PROXIES", "REGISTRATION_LIMIT",
-            "REGISTRATION_WINDOW", "OUTBOX_POLL", "OUTBOX_ATTEMPTS", "OUTBOX_BACKOFF", "SMTP_DEADLINE", "SMS_DEADLINE"}
+INT_KEYS = {
+    "MAX_CONTENT_LENGTH",
+    "OUTBOUND_SLOTS",
+    "PRUNE_INTERVAL",
+    "TRUSTED_PROXIES",
+    "REGISTRATION_LIMIT",
+    "REGISTRATION_WINDOW",
+    "OUTBOX_POLL",
+    "OUTBOX_ATTEMPTS",
+    "OUTBOX_BACKOFF",
+    "SMTP_DEADLINE",
+    "SMS_DEADLINE",
+}
 SENDER_MODES = ("thread", "inline", "off")
 
 

@@ -1,7 +1,7 @@
 """What `fhir-gateway demo` prints: where to go, whom to look at, and ready-to-paste requests."""
-from smart_auth.tokens import issue_access_token
 
 from gateway import store
+from smart_auth.tokens import issue_access_token
 
 DEMO_TTL = 12 * 3600
 
@@ -22,8 +22,9 @@ def guide(db, base_url):
         "",
         "Demo patients (FHIR id, name, practice):",
     ]
-    lines += [f"  {p['uid']}  {p['first_name'] + ' ' + p['last_name']:<22} {practices[p['practice_id']]}"
-              for p in patients]
+    lines += [
+        f"  {p['uid']}  {p['first_name'] + ' ' + p['last_name']:<22} {practices[p['practice_id']]}" for p in patients
+    ]
     lines += [
         "",
         f"A patient token for {first['first_name']} {first['last_name']} (patient/*.rs, 12 h):",
@@ -55,17 +56,28 @@ def smart_lines(base_url):
 
     from fixtures import demo_accounts, demo_clients
 
-    query = urlencode({"response_type": "code", "client_id": demo_clients.PUBLIC_ID, "scope": demo_clients.SCOPE,
-                       "redirect_uri": demo_clients.REDIRECT_URI, "state": "demo", "aud": f"{base_url}/fhir",
-                       "code_challenge": demo_clients.code_challenge(), "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": demo_clients.PUBLIC_ID,
+            "scope": demo_clients.SCOPE,
+            "redirect_uri": demo_clients.REDIRECT_URI,
+            "state": "demo",
+            "aud": f"{base_url}/fhir",
+            "code_challenge": demo_clients.code_challenge(),
+            "code_challenge_method": "S256",
+        }
+    )
     email, password = demo_accounts.ACCOUNTS[0][:2]
     return [
         "Try the SMART sign-in as an app would (SMART App Launch 2, authorization code + PKCE):",
         f"  1. open {base_url}/oauth/authorize?{query}",
         f"  2. log in as {email} / {password} (two records, so she picks one), untick what you like, press Allow",
         f"  3. the browser goes to {demo_clients.REDIRECT_URI}?code=...; copy the code and run:",
-        f"     curl -s {base_url}/oauth/token -d grant_type=authorization_code -d client_id={demo_clients.PUBLIC_ID} \\",
-        f"       -d redirect_uri={demo_clients.REDIRECT_URI} -d code_verifier={demo_clients.CODE_VERIFIER} -d code=CODE",
+        f"     curl -s {base_url}/oauth/token -d grant_type=authorization_code"
+        f" -d client_id={demo_clients.PUBLIC_ID} \\",
+        f"       -d redirect_uri={demo_clients.REDIRECT_URI}"
+        f" -d code_verifier={demo_clients.CODE_VERIFIER} -d code=CODE",
         f"  Discovery: {base_url}/fhir/.well-known/smart-configuration",
         f"  Confidential demo app: {demo_clients.CONFIDENTIAL_ID} / {demo_clients.CONFIDENTIAL_SECRET} (Basic + PKCE)",
         f"  EHR launch: log in at {base_url}/practice/ and press 'Launch app' beside a patient",

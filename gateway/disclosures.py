@@ -1,4 +1,5 @@
 """Logging every disclosure of a record, and reading the log back as the access history a person reads."""
+
 import datetime as dt
 import time
 
@@ -11,8 +12,12 @@ from gateway.web.locale_dates import when_text
 
 PATIENT_KINDS = ("read", "download", "transmit", "view")
 STAFF_KINDS = (*PATIENT_KINDS, "staff")
-FORMAT_NAMES = {"fhir": "the full record as a FHIR Bundle", "ips": "an International Patient Summary",
-                "html": "a printable summary", "pdf": "a PDF summary"}
+FORMAT_NAMES = {
+    "fhir": "the full record as a FHIR Bundle",
+    "ips": "an International Patient Summary",
+    "html": "a printable summary",
+    "pdf": "a PDF summary",
+}
 
 
 def _now_ms():
@@ -21,8 +26,9 @@ def _now_ms():
 
 def log_api_read(db_path, token, patient_id, types, count):
     """One row per FHIR request that disclosed a patient's data: which app, which types, how many resources."""
-    disclosure_store.insert_read(store.access_log(db_path), _now_ms(), patient_id, token.client_id, token.subject,
-                                 ",".join(sorted(types)), count)
+    disclosure_store.insert_read(
+        store.access_log(db_path), _now_ms(), patient_id, token.client_id, token.subject, ",".join(sorted(types)), count
+    )
 
 
 def log_view(account, record, what):
@@ -42,8 +48,7 @@ def log_download(account, record, fmt, start, end, filename):
 def log_transmission(account, record, fmt, start, end, recipient, outcome, message):
     """Log one attempt to send a record (email or FHIR endpoint) with its outcome in words."""
     detail = {**_content(fmt, start, end), "message": message}
-    _insert(record["patient_uid"], "transmit", account["uid"], fmt, recipient=recipient, outcome=outcome,
-            detail=detail)
+    _insert(record["patient_uid"], "transmit", account["uid"], fmt, recipient=recipient, outcome=outcome, detail=detail)
 
 
 def _content(fmt, start, end, filename=None):
@@ -51,9 +56,17 @@ def _content(fmt, start, end, filename=None):
 
 
 def _insert(patient_id, kind, actor, what, recipient=None, outcome=None, detail=None):
-    row = {"at": _now_ms(), "patient_id": patient_id, "kind": kind, "actor": actor, "what": what,
-           "count": 1, "recipient": recipient, "outcome": outcome,
-           "detail": orjson.dumps(detail).decode() if detail else None}
+    row = {
+        "at": _now_ms(),
+        "patient_id": patient_id,
+        "kind": kind,
+        "actor": actor,
+        "what": what,
+        "count": 1,
+        "recipient": recipient,
+        "outcome": outcome,
+        "detail": orjson.dumps(detail).decode() if detail else None,
+    }
     conn = store.current()
     with store.transaction(conn):
         disclosure_store.insert_disclosure(conn, row)
@@ -70,8 +83,13 @@ def history(patient_id, people, staff=False, client_id=None, start=None, end=Non
     ``start``/``end`` are dates (inclusive, UTC days); ``client_id`` keeps one app's reads.
     """
     rows = disclosure_store.history(
-        store.current(), patient_id, STAFF_KINDS if staff else PATIENT_KINDS, client_id,
-        _ms(start) if start else None, _ms(end, next_day=True) if end else None)
+        store.current(),
+        patient_id,
+        STAFF_KINDS if staff else PATIENT_KINDS,
+        client_id,
+        _ms(start) if start else None,
+        _ms(end, next_day=True) if end else None,
+    )
     apps = app_names({r["client_id"] for r in rows if r["client_id"]})
     return [describe(row, apps, people) for row in rows]
 
@@ -107,14 +125,24 @@ def describe(row, apps, people):
         who, action, text = person, "viewed the record" if kind == "view" else row["what"], ""
         if row["requests"] > 1:
             text = f"{row['requests']} pages"
-    return {"id": row["id"], "kind": kind, "who": who, "action": action, "detail": text,
-            "client_id": row["client_id"], "outcome": row["outcome"],
-            "at": _iso(row["at"]), "first_at": _iso(row["first_at"]), "requests": row["requests"]}
+    return {
+        "id": row["id"],
+        "kind": kind,
+        "who": who,
+        "action": action,
+        "detail": text,
+        "client_id": row["client_id"],
+        "outcome": row["outcome"],
+        "at": _iso(row["at"]),
+        "first_at": _iso(row["first_at"]),
+        "requests": row["requests"],
+    }
 
 
 def _range(detail):
     if detail.get("start") or detail.get("end"):
-        return f"care from {when_text(detail.get('start')) or 'the beginning'} to {when_text(detail.get('end')) or 'today'}"
+        start, end = when_text(detail.get("start")) or "the beginning", when_text(detail.get("end")) or "today"
+        return f"care from {start} to {end}"
     return "whole record"
 
 

@@ -1,6 +1,5 @@
 """Named errors raised inside the gateway; one handler per door turns them into responses."""
 
-
 # Defined in the store, which raises them and imports nothing above it; re-exported for the doors.
 from gateway.store.errors import ChartError, GatewayError  # noqa: F401
 
@@ -44,12 +43,20 @@ class NotAcceptable(GatewayError):
 
 def operation_outcome(message, code="processing", severity="error"):
     """A FHIR OperationOutcome with one issue."""
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": message}]}
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code, "diagnostics": message}]}
 
 
-_HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-                     406: "not-supported", 413: "too-costly", 414: "too-costly", 415: "not-supported"}
+_HTTP_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    413: "too-costly",
+    414: "too-costly",
+    415: "not-supported",
+}
 
 
 def init_app(app):
@@ -77,9 +84,11 @@ def init_app(app):
             return json_answer
         if not request.path.startswith("/fhir"):
             return render_template("error.html", status=exc.code, title=exc.name, message=exc.description), exc.code
-        message = {404: f"Nothing is served at {request.path}",
-                   405: f"{request.method} is not allowed on {request.path}",
-                   413: "The request body is too large"}.get(exc.code, exc.description)
+        message = {
+            404: f"Nothing is served at {request.path}",
+            405: f"{request.method} is not allowed on {request.path}",
+            413: "The request body is too large",
+        }.get(exc.code, exc.description)
         response = fhir_json(operation_outcome(message, _HTTP_ISSUE_CODES.get(exc.code, "processing")), exc.code)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)

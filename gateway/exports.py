@@ -1,5 +1,6 @@
 """The files a record can be taken away as: the $everything FHIR Bundle, the IPS document, a printable HTML
 summary and a PDF, for the whole record or a care-date range, each named after the person and the day."""
+
 import datetime as dt
 import re
 import unicodedata
@@ -15,8 +16,12 @@ from gateway.record_sections import all_sections, section_items
 
 FORMATS = {
     "fhir": ("Full record (FHIR Bundle, JSON)", "health-record", "json", "application/fhir+json"),
-    "ips": ("Patient summary (International Patient Summary, FHIR JSON)", "patient-summary", "json",
-            "application/fhir+json"),
+    "ips": (
+        "Patient summary (International Patient Summary, FHIR JSON)",
+        "patient-summary",
+        "json",
+        "application/fhir+json",
+    ),
     "html": ("Printable summary (web page)", "summary", "html", "text/html; charset=utf-8"),
     "pdf": ("Printable summary (PDF)", "summary", "pdf", "application/pdf"),
 }
@@ -83,11 +88,13 @@ def build(conn, token, patient_id, fmt, start, end, base, now_iso, context):
             if fmt == "ips":
                 body = orjson.dumps(ips.summary_bundle(record, base, now_iso, start, end))
             else:
-                sections = [(s, section_items(s, record.by_type, record.refs, now_iso))
-                            for s in all_sections()]
+                sections = [(s, section_items(s, record.by_type, record.refs, now_iso)) for s in all_sections()]
                 page = dict(context, sections=sections, patient=patient, start=start, end=end, now=now_iso)
-                body = (render_template("portal/summary_print.html", **page).encode() if fmt == "html"
-                        else summary_pdf.render(page))
+                body = (
+                    render_template("portal/summary_print.html", **page).encode()
+                    if fmt == "html"
+                    else summary_pdf.render(page)
+                )
     except InvalidSearch as exc:
         raise ExportError(exc.message) from None
     today = now_iso[:10]

@@ -4,6 +4,7 @@ one section per record section, each with a generated narrative and references t
 IPS 1.1 (https://hl7.org/fhir/uv/ips/): Composition.type LOINC 60591-5, sections coded by LOINC; a required
 section with nothing in it carries an emptyReason. Appointments are not an IPS section; they get their own.
 """
+
 import uuid
 from html import escape
 
@@ -29,8 +30,10 @@ def _narrative(section, items):
     for item in items:
         for entry in [item, *item.get("results", ())]:
             value = f" {entry['value']} {entry['unit']}".rstrip() if "value" in entry else ""
-            rows.append(f"<tr><td>{escape(entry['name'] + value)}</td><td>{escape(entry['status'])}</td>"
-                        f"<td>{escape((entry['date'] or '')[:10])}</td></tr>")
+            rows.append(
+                f"<tr><td>{escape(entry['name'] + value)}</td><td>{escape(entry['status'])}</td>"
+                f"<td>{escape((entry['date'] or '')[:10])}</td></tr>"
+            )
     if not rows:
         return f'<div xmlns="{XHTML}"><p>{escape(section.empty)}</p></div>'
     head = "<tr><th>Entry</th><th>Status</th><th>Date</th></tr>"
@@ -48,8 +51,7 @@ def _section(section, record, now_iso):
     if entries:
         found["entry"] = entries
     else:
-        found["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable",
-                                            "display": "Unavailable"}]}
+        found["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable", "display": "Unavailable"}]}
     return found
 
 
@@ -73,12 +75,22 @@ def summary_bundle(record, base, now_iso, start=None, end=None):
         composition["custodian"] = organization
     if start or end:
         period = {k: v for k, v in (("start", start), ("end", end)) if v}
-        composition["event"] = [{"code": [{"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ActClass", "code": "PCPR"}]}], "period": period}]
+        composition["event"] = [
+            {
+                "code": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActClass", "code": "PCPR"}]}],
+                "period": period,
+            }
+        ]
     bundle_id = str(uuid.uuid4())
     entries = [{"fullUrl": f"urn:uuid:{composition['id']}", "resource": composition}]
-    entries += [{"fullUrl": f"{base}/{rtype}/{rid}", "resource": record.refs[f"{rtype}/{rid}"]}
-                for rtype, rid, _ in record.rows]
-    return {"resourceType": "Bundle", "id": bundle_id,
-            "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_id}"},
-            "type": "document", "timestamp": now_iso, "entry": entries}
+    entries += [
+        {"fullUrl": f"{base}/{rtype}/{rid}", "resource": record.refs[f"{rtype}/{rid}"]} for rtype, rid, _ in record.rows
+    ]
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_id}"},
+        "type": "document",
+        "timestamp": now_iso,
+        "entry": entries,
+    }

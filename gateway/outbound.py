@@ -12,6 +12,7 @@ Four promises, because an address in a request can be chosen by a stranger:
 And a bound on how many request threads of one process may wait on outbound calls at once (``set_slots``), so a
 slow peer can hold a few threads but never the whole server; past it a call fails at once with Busy.
 """
+
 import contextlib
 import ipaddress
 import socket
@@ -122,9 +123,12 @@ class _Watched:
             raise _BlockedAddress(self, f"{self.host} is not a public internet address")
         try:
             # Connect to the checked address itself; TLS still verifies the certificate against self.host.
-            return connection.create_connection((addresses[0], self.port), self.timeout,
-                                                source_address=self.source_address,
-                                                socket_options=self.socket_options)
+            return connection.create_connection(
+                (addresses[0], self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
         except socket.timeout as exc:
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
         except OSError as exc:
@@ -201,8 +205,19 @@ def shut_sockets(sockets):
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def request(method, url, *, public_only, deadline=DEADLINE, max_bytes=MAX_BYTES, headers=None, data=None,
-            json=None, auth=None, bounded=True):
+def request(
+    method,
+    url,
+    *,
+    public_only,
+    deadline=DEADLINE,
+    max_bytes=MAX_BYTES,
+    headers=None,
+    data=None,
+    json=None,
+    auth=None,
+    bounded=True,
+):
     """Make one HTTP call under the promises of this module; return a Response or raise an OutboundError.
 
     ``bounded=False`` is for background senders, which hold no request thread.
@@ -213,8 +228,7 @@ def request(method, url, *, public_only, deadline=DEADLINE, max_bytes=MAX_BYTES,
         try:
             with watchdog(deadline, lambda: shut_sockets(sockets)) as fired:
                 try:
-                    return _exchange(method, url, started + deadline, max_bytes, headers, data, json, auth,
-                                     public_only)
+                    return _exchange(method, url, started + deadline, max_bytes, headers, data, json, auth, public_only)
                 except requests.RequestException as exc:
                     raise _explain(exc, fired.is_set(), url) from exc
         finally:
@@ -228,8 +242,17 @@ def _exchange(method, url, ends, max_bytes, headers, data, json, auth, public_on
         for prefix in ("http://", "https://"):
             http.mount(prefix, _Adapter(max_retries=0))
         remaining = max(0.01, ends - time.monotonic())
-        with http.request(method, url, headers=headers, data=data, json=json, auth=auth, stream=True,
-                          allow_redirects=False, timeout=(remaining, remaining)) as answer:
+        with http.request(
+            method,
+            url,
+            headers=headers,
+            data=data,
+            json=json,
+            auth=auth,
+            stream=True,
+            allow_redirects=False,
+            timeout=(remaining, remaining),
+        ) as answer:
             declared = answer.headers.get("Content-Length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
                 raise TooLarge(f"{url} announced {declared} bytes (at most {max_bytes})")

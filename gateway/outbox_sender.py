@@ -5,15 +5,15 @@ gunicorn builds the app in each worker after the fork, and a thread started befo
 so the thread starts lazily, in the process that serves, at its first request (and again if the process id
 changed). Rows are claimed atomically (gateway/store/outbox.py), so every worker may run one.
 """
+
 import logging
 import os
 import threading
 
 from flask import current_app, g, has_request_context
 
-from smart_auth import notify
-
 from gateway import store
+from smart_auth import notify
 
 log = logging.getLogger(__name__)
 

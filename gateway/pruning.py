@@ -3,6 +3,7 @@
 Each worker keeps its own clock of the last round (a missed or doubled round costs nothing: pruning is
 idempotent), so no cron job is needed; ``fhir-gateway prune`` does the same from the command line.
 """
+
 import logging
 import sqlite3
 import threading

@@ -5,28 +5,65 @@ chart, the printable summary, the PDF and the IPS narrative. Each item is a dict
 ``name``, ``status``, ``date`` (ISO), ``end``, ``details`` ([(label, text)]) and ``codes``
 ([(system name, code, display)]), plus what its section adds (lab values, appointment places).
 """
+
 import functools
 from dataclasses import dataclass
 
 from mappers import REGISTRY, codes
 
 SYSTEM_NAMES = {
-    codes.ICD10CM: "ICD-10-CM", codes.SNOMED: "SNOMED CT", codes.RXNORM: "RxNorm", codes.LOINC: "LOINC",
-    codes.CVX: "CVX (vaccine)", codes.CPT: "CPT", codes.HCPCS: "HCPCS", codes.ICD10PCS: "ICD-10-PCS",
-    codes.UNII: "UNII", codes.NDFRT: "NDF-RT", codes.INTERPRETATION: "Interpretation",
+    codes.ICD10CM: "ICD-10-CM",
+    codes.SNOMED: "SNOMED CT",
+    codes.RXNORM: "RxNorm",
+    codes.LOINC: "LOINC",
+    codes.CVX: "CVX (vaccine)",
+    codes.CPT: "CPT",
+    codes.HCPCS: "HCPCS",
+    codes.ICD10PCS: "ICD-10-PCS",
+    codes.UNII: "UNII",
+    codes.NDFRT: "NDF-RT",
+    codes.INTERPRETATION: "Interpretation",
 }
 STATUS_WORDS = {
-    "active": "Active", "resolved": "Resolved", "inactive": "Inactive", "remission": "In remission",
-    "recurrence": "Came back", "relapse": "Came back", "completed": "Completed", "stopped": "Stopped",
-    "not-done": "Not given", "on-hold": "On hold", "intended": "Planned", "not-taken": "Not taken",
-    "entered-in-error": "Entered in error", "booked": "Booked", "fulfilled": "Attended",
-    "cancelled": "Cancelled", "noshow": "Missed", "proposed": "Proposed", "pending": "Pending",
-    "arrived": "Arrived", "checked-in": "Checked in", "final": "Final", "preliminary": "Preliminary",
-    "amended": "Amended", "corrected": "Corrected", "draft": "Draft", "revoked": "Revoked",
-    "in-progress": "In progress", "unknown": "Unknown",
+    "active": "Active",
+    "resolved": "Resolved",
+    "inactive": "Inactive",
+    "remission": "In remission",
+    "recurrence": "Came back",
+    "relapse": "Came back",
+    "completed": "Completed",
+    "stopped": "Stopped",
+    "not-done": "Not given",
+    "on-hold": "On hold",
+    "intended": "Planned",
+    "not-taken": "Not taken",
+    "entered-in-error": "Entered in error",
+    "booked": "Booked",
+    "fulfilled": "Attended",
+    "cancelled": "Cancelled",
+    "noshow": "Missed",
+    "proposed": "Proposed",
+    "pending": "Pending",
+    "arrived": "Arrived",
+    "checked-in": "Checked in",
+    "final": "Final",
+    "preliminary": "Preliminary",
+    "amended": "Amended",
+    "corrected": "Corrected",
+    "draft": "Draft",
+    "revoked": "Revoked",
+    "in-progress": "In progress",
+    "unknown": "Unknown",
 }
-FLAG_WORDS = {"H": "High", "L": "Low", "HH": "Critically high", "LL": "Critically low", "A": "Abnormal",
-              "AA": "Critically abnormal", "POS": "Positive"}
+FLAG_WORDS = {
+    "H": "High",
+    "L": "Low",
+    "HH": "Critically high",
+    "LL": "Critically low",
+    "A": "Abnormal",
+    "AA": "Critically abnormal",
+    "POS": "Positive",
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +87,15 @@ def all_sections():
 
 
 def _section(name, declared):
-    return Section(declared.slug, declared.title, (name, *declared.also), declared.loinc,
-                   declared.loinc_display, declared.empty, declared.entry)
+    return Section(
+        declared.slug,
+        declared.title,
+        (name, *declared.also),
+        declared.loinc,
+        declared.loinc_display,
+        declared.empty,
+        declared.entry,
+    )
 
 
 def section_by_slug(slug):
@@ -73,8 +117,13 @@ def text_of(concept):
 
 def codes_of(*concepts):
     """Every coding of the concepts as (system name, code, display)."""
-    return [(SYSTEM_NAMES.get(c.get("system"), c.get("system", "")), c.get("code", ""), c.get("display", ""))
-            for concept in concepts if concept for c in concept.get("coding", ()) if c.get("code")]
+    return [
+        (SYSTEM_NAMES.get(c.get("system"), c.get("system", "")), c.get("code", ""), c.get("display", ""))
+        for concept in concepts
+        if concept
+        for c in concept.get("coding", ())
+        if c.get("code")
+    ]
 
 
 def status_word(code):
@@ -100,17 +149,34 @@ def who(reference, refs):
 
 
 def _item(resource, name, status, date, end=None, details=(), concepts=()):
-    return {"id": resource["id"], "type": resource["resourceType"], "name": name or "(not named)",
-            "status_code": status, "status": status_word(status) if status else "", "date": date, "end": end,
-            "details": [(label, value) for label, value in details if value], "codes": codes_of(*concepts)}
+    return {
+        "id": resource["id"],
+        "type": resource["resourceType"],
+        "name": name or "(not named)",
+        "status_code": status,
+        "status": status_word(status) if status else "",
+        "date": date,
+        "end": end,
+        "details": [(label, value) for label, value in details if value],
+        "codes": codes_of(*concepts),
+    }
 
 
 def condition(r, refs):
     category = text_of((r.get("category") or [None])[0])
-    return _item(r, text_of(r.get("code")), _status_code(r.get("clinicalStatus")), r.get("onsetDateTime"),
-                 r.get("abatementDateTime"), [("Kind", category), ("Recorded by", who(r.get("recorder"), refs)),
-                                              ("Note", "; ".join(n["text"] for n in r.get("note", ())))],
-                 [r.get("code")])
+    return _item(
+        r,
+        text_of(r.get("code")),
+        _status_code(r.get("clinicalStatus")),
+        r.get("onsetDateTime"),
+        r.get("abatementDateTime"),
+        [
+            ("Kind", category),
+            ("Recorded by", who(r.get("recorder"), refs)),
+            ("Note", "; ".join(n["text"] for n in r.get("note", ()))),
+        ],
+        [r.get("code")],
+    )
 
 
 def medication(r, refs):
@@ -118,42 +184,77 @@ def medication(r, refs):
     source = r.get("informationSource", {}).get("reference", "")
     origin = "Reported by the patient" if source.startswith("Patient/") else who(r.get("informationSource"), refs)
     reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
-    return _item(r, text_of(r.get("medicationCodeableConcept")), r.get("status"), period.get("start"),
-                 period.get("end"), [("How to take it", dosage.get("text")), ("Prescribed by", origin),
-                                     ("For", reasons)], [r.get("medicationCodeableConcept")])
+    return _item(
+        r,
+        text_of(r.get("medicationCodeableConcept")),
+        r.get("status"),
+        period.get("start"),
+        period.get("end"),
+        [("How to take it", dosage.get("text")), ("Prescribed by", origin), ("For", reasons)],
+        [r.get("medicationCodeableConcept")],
+    )
 
 
 def allergy(r, refs):
     reaction = (r.get("reaction") or [{}])[0]
     manifestations = ", ".join(text_of(m) for m in reaction.get("manifestation", ()))
-    return _item(r, text_of(r.get("code")), _status_code(r.get("clinicalStatus")), r.get("onsetDateTime"),
-                 details=[("Reaction", manifestations), ("Severity", (reaction.get("severity") or "").capitalize()),
-                          ("Risk", {"high": "High risk", "low": "Low risk"}.get(r.get("criticality"), "")),
-                          ("Kind", ", ".join(r.get("category", ())).capitalize())],
-                 concepts=[r.get("code"), *reaction.get("manifestation", ())])
+    return _item(
+        r,
+        text_of(r.get("code")),
+        _status_code(r.get("clinicalStatus")),
+        r.get("onsetDateTime"),
+        details=[
+            ("Reaction", manifestations),
+            ("Severity", (reaction.get("severity") or "").capitalize()),
+            ("Risk", {"high": "High risk", "low": "Low risk"}.get(r.get("criticality"), "")),
+            ("Kind", ", ".join(r.get("category", ())).capitalize()),
+        ],
+        concepts=[r.get("code"), *reaction.get("manifestation", ())],
+    )
 
 
 def immunization(r, refs):
     performer = (r.get("performer") or [{}])[0].get("actor")
-    return _item(r, text_of(r.get("vaccineCode")), r.get("status"), r.get("occurrenceDateTime"),
-                 details=[("Why not given", text_of(r.get("statusReason"))), ("Given by", who(performer, refs)),
-                          ("Lot", r.get("lotNumber")),
-                          ("Source", "" if r.get("primarySource", True) else "Copied from another record")],
-                 concepts=[r.get("vaccineCode")])
+    return _item(
+        r,
+        text_of(r.get("vaccineCode")),
+        r.get("status"),
+        r.get("occurrenceDateTime"),
+        details=[
+            ("Why not given", text_of(r.get("statusReason"))),
+            ("Given by", who(performer, refs)),
+            ("Lot", r.get("lotNumber")),
+            ("Source", "" if r.get("primarySource", True) else "Copied from another record"),
+        ],
+        concepts=[r.get("vaccineCode")],
+    )
 
 
 def procedure(r, refs):
     period = r.get("performedPeriod") or {}
     performer = (r.get("performer") or [{}])[0].get("actor")
     reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
-    return _item(r, text_of(r.get("code")), r.get("status"), r.get("performedDateTime") or period.get("start"),
-                 period.get("end"), [("Done by", who(performer, refs)), ("For", reasons)], [r.get("code")])
+    return _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("performedDateTime") or period.get("start"),
+        period.get("end"),
+        [("Done by", who(performer, refs)), ("For", reasons)],
+        [r.get("code")],
+    )
 
 
 def care_plan(r, refs):
     period = r.get("period") or {}
-    return _item(r, r.get("title") or text_of((r.get("category") or [None])[0]), r.get("status"), period.get("start"),
-                 period.get("end"), [("Plan", r.get("description")), ("Written by", who(r.get("author"), refs))])
+    return _item(
+        r,
+        r.get("title") or text_of((r.get("category") or [None])[0]),
+        r.get("status"),
+        period.get("start"),
+        period.get("end"),
+        [("Plan", r.get("description")), ("Written by", who(r.get("author"), refs))],
+    )
 
 
 def _at(resource, path):
@@ -174,8 +275,14 @@ def entry_item(entry, r, refs):
     return _item(r, words, status, _at(r, entry.date), concepts=[name] if coded else ())
 
 
-ITEM_BUILDERS = {"Condition": condition, "MedicationStatement": medication, "AllergyIntolerance": allergy,
-                 "Immunization": immunization, "Procedure": procedure, "CarePlan": care_plan}
+ITEM_BUILDERS = {
+    "Condition": condition,
+    "MedicationStatement": medication,
+    "AllergyIntolerance": allergy,
+    "Immunization": immunization,
+    "Procedure": procedure,
+    "CarePlan": care_plan,
+}
 
 
 def _number(value):
@@ -232,8 +339,13 @@ def plain_lab_name(text):
 
 def lab_result(obs):
     value, unit = lab_value(obs)
-    item = _item(obs, plain_lab_name(text_of(obs.get("code"))), obs.get("status"), obs.get("effectiveDateTime"),
-                 concepts=[obs.get("code")])
+    item = _item(
+        obs,
+        plain_lab_name(text_of(obs.get("code"))),
+        obs.get("status"),
+        obs.get("effectiveDateTime"),
+        concepts=[obs.get("code")],
+    )
     item.update(value=value, unit=unit, range=lab_range(obs), flag=lab_flag(obs))
     return item
 
@@ -246,16 +358,36 @@ def lab_panels(reports, observations, refs):
         results = [by_ref[r["reference"]] for r in report.get("result", ()) if r.get("reference") in by_ref]
         listed.update(o["id"] for o in results)
         performers = [who(p, refs) for p in report.get("performer", ())]
-        item = _item(report, plain_lab_name(text_of(report.get("code"))), report.get("status"), report.get("effectiveDateTime"),
-                     details=[("Full name", text_of(report.get("code"))), ("Ordered by", performers[0] if performers else ""),
-                              ("Lab", ", ".join(performers[1:])), ("Conclusion", report.get("conclusion"))],
-                     concepts=[report.get("code")])
+        item = _item(
+            report,
+            plain_lab_name(text_of(report.get("code"))),
+            report.get("status"),
+            report.get("effectiveDateTime"),
+            details=[
+                ("Full name", text_of(report.get("code"))),
+                ("Ordered by", performers[0] if performers else ""),
+                ("Lab", ", ".join(performers[1:])),
+                ("Conclusion", report.get("conclusion")),
+            ],
+            concepts=[report.get("code")],
+        )
         item["results"] = [lab_result(o) for o in results]
         panels.append(item)
     loose = [lab_result(o) for o in observations if o["id"] not in listed]
     if loose:
-        panels.append({"id": "", "type": "DiagnosticReport", "name": "Other results", "status": "", "date": None,
-                       "end": None, "details": [], "codes": [], "results": loose})
+        panels.append(
+            {
+                "id": "",
+                "type": "DiagnosticReport",
+                "name": "Other results",
+                "status": "",
+                "date": None,
+                "end": None,
+                "details": [],
+                "codes": [],
+                "results": loose,
+            }
+        )
     return panels
 
 
@@ -264,10 +396,15 @@ def appointment(r, refs):
     provider = next((who(a, refs) for a in actors if a.get("reference", "").startswith("Practitioner/")), "")
     place = next((a.get("display", "") for a in actors if a.get("type") == "Location"), "")
     reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
-    item = _item(r, r.get("description") or text_of((r.get("serviceType") or [None])[0]) or "Appointment",
-                 r.get("status"), r.get("start"), r.get("end"),
-                 [("With", provider), ("Where", place), ("Reason", reasons), ("Note", r.get("comment"))],
-                 [r.get("appointmentType"), *r.get("reasonCode", ())])
+    item = _item(
+        r,
+        r.get("description") or text_of((r.get("serviceType") or [None])[0]) or "Appointment",
+        r.get("status"),
+        r.get("start"),
+        r.get("end"),
+        [("With", provider), ("Where", place), ("Reason", reasons), ("Note", r.get("comment"))],
+        [r.get("appointmentType"), *r.get("reasonCode", ())],
+    )
     item.update(provider=provider, place=place)
     return item
 
@@ -283,8 +420,9 @@ def section_items(section, by_type, refs, now_iso):
     then newest first); everything else newest first.
     """
     if section.slug == "lab-results":
-        reports = sorted(by_type.get("DiagnosticReport", ()), key=lambda r: r.get("effectiveDateTime") or "",
-                         reverse=True)
+        reports = sorted(
+            by_type.get("DiagnosticReport", ()), key=lambda r: r.get("effectiveDateTime") or "", reverse=True
+        )
         return lab_panels(reports, by_type.get("Observation", ()), refs)
     if section.slug == "appointments":
         items = [appointment(r, refs) for r in by_type.get("Appointment", ())]

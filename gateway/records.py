@@ -1,18 +1,18 @@
 """One patient's record as a token may see it: what Patient/$everything, $summary, the portal pages and the
 downloads all read, through the same access check and the same store search, so they cannot disagree.
 """
+
 import time
 
 import orjson
 
+from gateway import store
+from gateway.errors import Forbidden, NotFound
+from gateway.fhir.access import visibility
+from gateway.fhir.search import SearchQuery, Visibility, parse_clause
 from mappers import REGISTRY
 from smart_auth.scopes import parse_scopes
 from smart_auth.tokens import AccessToken
-
-from gateway import store
-from gateway.fhir.access import visibility
-from gateway.errors import Forbidden, NotFound
-from gateway.fhir.search import SearchQuery, Visibility, parse_clause
 
 RECORD_LIMIT = 100_000
 PORTAL_CLIENT = "patient-portal"
@@ -21,8 +21,14 @@ PORTAL_SCOPE = "patient/*.rs"
 
 def portal_token(account, record):
     """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen."""
-    return AccessToken(PORTAL_CLIENT, PORTAL_SCOPE, parse_scopes(PORTAL_SCOPE), record["patient_uid"],
-                       account["uid"], int(time.time()) + 60)
+    return AccessToken(
+        PORTAL_CLIENT,
+        PORTAL_SCOPE,
+        parse_scopes(PORTAL_SCOPE),
+        record["patient_uid"],
+        account["uid"],
+        int(time.time()) + 60,
+    )
 
 
 def require_patient(conn, token, patient_id):

@@ -1,4 +1,5 @@
 """Running the app under gunicorn (gthread workers keep connections alive)."""
+
 import orjson
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
@@ -12,10 +13,16 @@ LIMIT_REQUEST_FIELDS = 100
 LIMIT_REQUEST_FIELD_SIZE = 8190
 _DIAGNOSTICS = {
     400: ("invalid", "The request is not valid HTTP/1.1"),
-    414: ("too-costly", f"The request line is longer than {LIMIT_REQUEST_LINE} bytes: send a long search as "
-                        "POST [type]/_search with a form body"),
-    431: ("too-costly", f"The request has more than {LIMIT_REQUEST_FIELDS} headers or a header longer than "
-                        f"{LIMIT_REQUEST_FIELD_SIZE} bytes"),
+    414: (
+        "too-costly",
+        f"The request line is longer than {LIMIT_REQUEST_LINE} bytes: send a long search as "
+        "POST [type]/_search with a form body",
+    ),
+    431: (
+        "too-costly",
+        f"The request has more than {LIMIT_REQUEST_FIELDS} headers or a header longer than "
+        f"{LIMIT_REQUEST_FIELD_SIZE} bytes",
+    ),
 }
 
 
@@ -45,8 +52,10 @@ class FhirErrorWorker(ThreadWorker):
         if 400 <= status < 500 and status not in _DIAGNOSTICS:
             code, message = "invalid", status_line.split(" ", 2)[2]
         body = orjson.dumps(operation_outcome(message, code))
-        head = (f"{status_line}\r\nConnection: close\r\nContent-Type: application/fhir+json; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"{status_line}\r\nConnection: close\r\nContent-Type: application/fhir+json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
         try:
             util.write_nonblock(client, head.encode("latin-1") + body)
         except OSError:
@@ -75,10 +84,20 @@ def options(bind, workers, threads):
     """The gunicorn settings the gateway is served with (bench/floor.py serves its floor with the same)."""
     # secure_scheme_headers={}: gunicorn would otherwise believe X-Forwarded-Proto from any local peer;
     # forwarded headers are trusted in one place only, GATEWAY_TRUSTED_PROXIES (gateway/app.py).
-    return {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gateway.server.FhirErrorWorker",
-            "keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning", "secure_scheme_headers": {},
-            "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
-            "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE}
+    return {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gateway.server.FhirErrorWorker",
+        "keepalive": 30,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "secure_scheme_headers": {},
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+    }
 
 
 def run(config, bind, workers, threads):

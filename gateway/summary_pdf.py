@@ -1,4 +1,5 @@
 """The printable summary as a PDF (fpdf2): the same sections and items as the printable web page."""
+
 import unicodedata
 
 from fpdf import FPDF
@@ -6,8 +7,7 @@ from fpdf.fonts import FontFace
 
 from gateway.web.locale_dates import when_text
 
-_PUNCTUATION = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "•": "-", "≥": ">=",
-                "≤": "<="}
+_PUNCTUATION = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "•": "-", "≥": ">=", "≤": "<="}
 HEADING = FontFace(emphasis="BOLD", fill_color=(230, 236, 240))
 
 
@@ -45,12 +45,20 @@ def _section(pdf, section, items):
     if not items:
         pdf.multi_cell(0, 5, latin1(section.empty), new_x="LMARGIN", new_y="NEXT")
     elif section.slug == "lab-results":
-        rows = [(f"{r['name']} ({panel['name']})", f"{r['value']} {r['unit']}".strip(), r["range"], r["flag"],
-                 when_text(r.get("date"))) for panel in items for r in panel["results"]]
+        rows = [
+            (
+                f"{r['name']} ({panel['name']})",
+                f"{r['value']} {r['unit']}".strip(),
+                r["range"],
+                r["flag"],
+                when_text(r.get("date")),
+            )
+            for panel in items
+            for r in panel["results"]
+        ]
         _table(pdf, ("Test", "Result", "Normal range", "Flag", "Date"), rows, (60, 30, 35, 20, 35))
     else:
-        rows = [(i["name"], i["status"], _dates(i), "; ".join(f"{k}: {v}" for k, v in i["details"]))
-                for i in items]
+        rows = [(i["name"], i["status"], _dates(i), "; ".join(f"{k}: {v}" for k, v in i["details"])) for i in items]
         _table(pdf, ("Name", "Status", "Date", "Details"), rows, (50, 22, 38, 70))
     pdf.ln(4)
 
@@ -66,10 +74,12 @@ def render(page):
     pdf.multi_cell(0, 9, latin1(f"Health summary of {page['person']}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     born = when_text(page["patient"].get("birthDate"))
-    span = (f"Care from {when_text(page['start']) or 'the beginning'} to {when_text(page['end']) or 'today'}"
-            if page["start"] or page["end"] else "Whole record")
-    for line in (f"Born {born}" if born else "", f"From {page['practice']}",
-                 f"{span}. Made {when_text(page['now'])}."):
+    span = (
+        f"Care from {when_text(page['start']) or 'the beginning'} to {when_text(page['end']) or 'today'}"
+        if page["start"] or page["end"]
+        else "Whole record"
+    )
+    for line in (f"Born {born}" if born else "", f"From {page['practice']}", f"{span}. Made {when_text(page['now'])}."):
         if line:
             pdf.multi_cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

@@ -1,5 +1,6 @@
 """Sending an export to a third party: by email through the notification sender, or to a FHIR endpoint as a
 transaction Bundle. Each returns a Result in plain words; the caller logs it as a disclosure."""
+
 import re
 import socket
 from dataclasses import dataclass
@@ -53,18 +54,24 @@ def check_recipient(method, recipient, fmt, allow_http, public_only=False):
         except (socket.gaierror, UnicodeError, ValueError):
             raise ExportError(f"No server called {parts.hostname} could be found. Check the address.") from None
         if not public:
-            raise ExportError("Records can only be sent to a FHIR server on the public internet, "
-                              "not to a private or local network address.")
+            raise ExportError(
+                "Records can only be sent to a FHIR server on the public internet, "
+                "not to a private or local network address."
+            )
     return recipient.rstrip("/")
 
 
 def send_email(notifier, export, to, person, sender):
     """Queue the export as an email attachment; ``person`` is whose record it is, ``sender`` who sends it."""
     subject = f"Health record of {person}"
-    text = (f"{sender} sent you the health record of {person} from their patient portal.\n\n"
-            f"The file {export.filename} is attached.\n")
-    html = (f"<p>{escape(sender)} sent you the health record of {escape(person)} from their patient portal.</p>"
-            f"<p>The file <strong>{escape(export.filename)}</strong> is attached.</p>")
+    text = (
+        f"{sender} sent you the health record of {person} from their patient portal.\n\n"
+        f"The file {export.filename} is attached.\n"
+    )
+    html = (
+        f"<p>{escape(sender)} sent you the health record of {escape(person)} from their patient portal.</p>"
+        f"<p>The file <strong>{escape(export.filename)}</strong> is attached.</p>"
+    )
     attachment = (export.filename, export.mimetype.split(";")[0], export.body)
     status = notifier.email(to, subject, text, html, "record", attachments=[attachment])
     if status == "queued":
@@ -78,10 +85,14 @@ def push_fhir(endpoint, export, public_only=False):
     With ``public_only`` the connection may go to public internet addresses only (see gateway/outbound.py).
     """
     try:
-        response = outbound.request("POST", endpoint, public_only=public_only, deadline=PUSH_DEADLINE,
-                                    data=orjson.dumps(transaction_bundle(export)),
-                                    headers={"Accept": "application/fhir+json",
-                                             "Content-Type": "application/fhir+json"})
+        response = outbound.request(
+            "POST",
+            endpoint,
+            public_only=public_only,
+            deadline=PUSH_DEADLINE,
+            data=orjson.dumps(transaction_bundle(export)),
+            headers={"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"},
+        )
     except outbound.Timeout:
         return Result("failed", f"The server at {endpoint} did not answer within {PUSH_DEADLINE} seconds.")
     except outbound.Blocked:
@@ -93,8 +104,11 @@ def push_fhir(endpoint, export, public_only=False):
     answer = _answer(response)
     if 300 <= response.status < 400:  # a record is not re-sent to wherever a server points
         where = response.headers.get("Location", "another address")
-        return Result("failed", f"The server answered with a redirect (HTTP {response.status}) to {where}; "
-                                "enter that address if you trust it.")
+        return Result(
+            "failed",
+            f"The server answered with a redirect (HTTP {response.status}) to {where}; "
+            "enter that address if you trust it.",
+        )
     if response.status < 300:
         return Result("sent", f"The server accepted the record (HTTP {response.status}). {answer}".strip())
     if response.status < 500:

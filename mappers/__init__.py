@@ -5,16 +5,37 @@ the search engine, the CapabilityStatement, the consent words and the record pag
 ``REGISTRY``, so they cannot disagree, and adding a type is adding a module to ``_MODULES``.
 Patient comes first; the rest follow in the order a patient summary lists them.
 """
+
 from . import (
-    allergy_intolerance, appointment, care_plan, condition, diagnostic_report, immunization,
-    medication_request, medication_statement, observation, organization, patient, practitioner,
+    allergy_intolerance,
+    appointment,
+    care_plan,
+    condition,
+    diagnostic_report,
+    immunization,
+    medication_request,
+    medication_statement,
+    observation,
+    organization,
+    patient,
+    practitioner,
     procedure,
 )
 from ._common import ResourceType, SearchParam, UnmappableValue
 
 _MODULES = (
-    patient, organization, practitioner, condition, medication_request, medication_statement,
-    allergy_intolerance, immunization, procedure, care_plan, observation, diagnostic_report,
+    patient,
+    organization,
+    practitioner,
+    condition,
+    medication_request,
+    medication_statement,
+    allergy_intolerance,
+    immunization,
+    procedure,
+    care_plan,
+    observation,
+    diagnostic_report,
     appointment,
 )
 

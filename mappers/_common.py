@@ -18,6 +18,7 @@ Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table
 knows raises :class:`UnmappableValue` naming the element, rather than being guessed or dropped.
 """
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -254,8 +255,9 @@ def patient_param(resource_type, path, definition_id=None):
 
 def subject_params(resource_type, patient_definition_id=None):
     """Return ``patient`` and ``subject``, the compartment pair of a type whose ``subject`` is the patient."""
-    subject = SearchParam("subject", "reference", ("subject",), f"{BASE_SEARCH}{resource_type}-subject",
-                          compartment=True)
+    subject = SearchParam(
+        "subject", "reference", ("subject",), f"{BASE_SEARCH}{resource_type}-subject", compartment=True
+    )
     return patient_param(resource_type, "subject", patient_definition_id), subject
 
 

@@ -1,8 +1,21 @@
 """Chart ``allergies`` row -> US Core AllergyIntolerance."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
-    lookup, lookup_optional, meta, patient_param, reference, us_core_param,
+    US_CORE_PROFILE,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    lookup,
+    lookup_optional,
+    meta,
+    patient_param,
+    reference,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-allergyintolerance"
@@ -10,25 +23,28 @@ PROFILE = US_CORE_PROFILE + "us-core-allergyintolerance"
 
 def to_fhir(row, ctx):
     """Return the AllergyIntolerance resource for one ``allergies`` row."""
-    verification = lookup(codes.ALLERGY_VERIFICATION_STATUS, row["verification"],
-                          "AllergyIntolerance.verificationStatus")
+    verification = lookup(
+        codes.ALLERGY_VERIFICATION_STATUS, row["verification"], "AllergyIntolerance.verificationStatus"
+    )
     category = lookup_optional(codes.ALLERGY_CATEGORY, row["category"])
-    return compact({
-        "resourceType": "AllergyIntolerance",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "clinicalStatus": clinical_status(row["status"], verification[0]),
-        "verificationStatus": codeable(coding(codes.ALLERGY_VERIFICATION, *verification)),
-        "type": "allergy",
-        "category": [category],
-        "criticality": lookup_optional(codes.ALLERGY_CRITICALITY, row["criticality"]),
-        "code": substance(row),
-        "patient": reference("Patient", ctx["patient"]),
-        "onsetDateTime": row["onset_date"],
-        "recordedDate": row["recorded_at"],
-        "recorder": reference("Practitioner", ctx.get("provider")),
-        "reaction": [reaction(row)],
-    })
+    return compact(
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "clinicalStatus": clinical_status(row["status"], verification[0]),
+            "verificationStatus": codeable(coding(codes.ALLERGY_VERIFICATION, *verification)),
+            "type": "allergy",
+            "category": [category],
+            "criticality": lookup_optional(codes.ALLERGY_CRITICALITY, row["criticality"]),
+            "code": substance(row),
+            "patient": reference("Patient", ctx["patient"]),
+            "onsetDateTime": row["onset_date"],
+            "recordedDate": row["recorded_at"],
+            "recorder": reference("Practitioner", ctx.get("provider")),
+            "reaction": [reaction(row)],
+        }
+    )
 
 
 def clinical_status(status, verification):
@@ -67,15 +83,18 @@ RESOURCE = ResourceType(
     search_params=(
         patient_param("AllergyIntolerance", "patient"),
         us_core_param("AllergyIntolerance", "clinical-status", "token", "clinicalStatus"),
-        base_param("AllergyIntolerance-verification-status", "verification-status", "token",
-                   "verificationStatus"),
+        base_param("AllergyIntolerance-verification-status", "verification-status", "token", "verificationStatus"),
         base_param("clinical-code", "code", "token", "code"),
         base_param("AllergyIntolerance-category", "category", "token", "category"),
         base_param("AllergyIntolerance-criticality", "criticality", "token", "criticality"),
     ),
     words=Words("Allergies", "allergies and intolerances"),
     section=RecordSection(
-        "allergies", "Allergies", 30, "48765-2", "Allergies and adverse reactions Document",
+        "allergies",
+        "Allergies",
+        30,
+        "48765-2",
+        "Allergies and adverse reactions Document",
         "No allergies are on file.",
     ),
 )

@@ -1,10 +1,22 @@
 """Chart ``appointments`` row -> FHIR R4 Appointment (US Core defines no Appointment profile)."""
+
 from datetime import datetime
 
 from . import codes
 from ._common import (
-    BASE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
-    display_reference, lookup, meta, patient_param, reference,
+    BASE_PROFILE,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    display_reference,
+    lookup,
+    meta,
+    patient_param,
+    reference,
 )
 
 PROFILE = BASE_PROFILE + "Appointment"
@@ -13,21 +25,23 @@ PROFILE = BASE_PROFILE + "Appointment"
 def to_fhir(row, ctx):
     """Return the Appointment resource for one ``appointments`` row."""
     reason = codeable(coding(codes.ICD10CM, codes.icd10cm(row["reason_icd10"])), text=row["reason_text"])
-    return compact({
-        "resourceType": "Appointment",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "status": lookup(codes.APPOINTMENT_STATUS, row["status"], "Appointment.status"),
-        "serviceType": [codeable(text=row["visit_type"])],
-        "appointmentType": appointment_type(row["visit_type_code"], row["visit_type"]),
-        "reasonCode": [reason],
-        "description": row["visit_type"],
-        "start": row["start_at"],
-        "end": row["end_at"],
-        "minutesDuration": minutes_between(row["start_at"], row["end_at"]),
-        "comment": row["comment"],
-        "participant": participants(ctx, row["location"]),
-    })
+    return compact(
+        {
+            "resourceType": "Appointment",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "status": lookup(codes.APPOINTMENT_STATUS, row["status"], "Appointment.status"),
+            "serviceType": [codeable(text=row["visit_type"])],
+            "appointmentType": appointment_type(row["visit_type_code"], row["visit_type"]),
+            "reasonCode": [reason],
+            "description": row["visit_type"],
+            "start": row["start_at"],
+            "end": row["end_at"],
+            "minutesDuration": minutes_between(row["start_at"], row["end_at"]),
+            "comment": row["comment"],
+            "participant": participants(ctx, row["location"]),
+        }
+    )
 
 
 def appointment_type(code, text):
@@ -68,8 +82,9 @@ RESOURCE = ResourceType(
     search_params=(
         patient_param("Appointment", "participant.actor", "Appointment-patient"),
         base_param("Appointment-actor", "actor", "reference", "participant.actor"),
-        base_param("Appointment-practitioner", "practitioner", "reference", "participant.actor",
-                   targets=("Practitioner",)),
+        base_param(
+            "Appointment-practitioner", "practitioner", "reference", "participant.actor", targets=("Practitioner",)
+        ),
         base_param("Appointment-date", "date", "date", "start"),
         base_param("Appointment-status", "status", "token", "status"),
         base_param("Appointment-service-type", "service-type", "token", "serviceType"),
@@ -79,7 +94,11 @@ RESOURCE = ResourceType(
     words=Words("Appointments", "past and upcoming visits"),
     care_date="date",
     section=RecordSection(
-        "appointments", "Appointments", 80, "56446-8", "Appointment summary Document",
+        "appointments",
+        "Appointments",
+        80,
+        "56446-8",
+        "Appointment summary Document",
         "No appointments are on file.",
     ),
 )

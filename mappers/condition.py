@@ -1,8 +1,22 @@
 """Chart ``diagnoses`` row -> US Core Condition (3.1.1 us-core-condition; 6.1 profile by category)."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, Kind, RecordSection, ResourceType, Words, base_param, codeable, coding,
-    compact, lookup, meta, notes, reference, subject_params, us_core_param,
+    US_CORE_PROFILE,
+    Kind,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    lookup,
+    meta,
+    notes,
+    reference,
+    subject_params,
+    us_core_param,
 )
 
 PROFILE_3_1_1 = US_CORE_PROFILE + "us-core-condition"
@@ -21,26 +35,27 @@ ABATED_STATUSES = {"inactive", "remission", "resolved"}
 def to_fhir(row, ctx):
     """Return the Condition resource for one ``diagnoses`` row."""
     category = lookup(codes.CONDITION_CATEGORIES, row["category"], "Condition.category")
-    verification = lookup(codes.CONDITION_VERIFICATION_STATUS, row["verification"],
-                          "Condition.verificationStatus")
+    verification = lookup(codes.CONDITION_VERIFICATION_STATUS, row["verification"], "Condition.verificationStatus")
     clinical = clinical_status(row["status"], verification[0])
     practitioner = reference("Practitioner", ctx.get("provider"))
-    return compact({
-        "resourceType": "Condition",
-        "id": row["uid"],
-        "meta": meta(PROFILE_3_1_1, profile_for(category[1])),
-        "clinicalStatus": codeable(coding(codes.CONDITION_CLINICAL, *clinical)) if clinical else None,
-        "verificationStatus": codeable(coding(codes.CONDITION_VERIFICATION, *verification)),
-        "category": [codeable(coding(*category))],
-        "code": condition_code(row),
-        "subject": reference("Patient", ctx["patient"]),
-        "onsetDateTime": row["onset_date"],
-        "abatementDateTime": row["resolved_date"] if clinical and clinical[0] in ABATED_STATUSES else None,
-        "recordedDate": row["recorded_at"],
-        "recorder": practitioner,
-        "asserter": practitioner,
-        "note": notes(row["note"]),
-    })
+    return compact(
+        {
+            "resourceType": "Condition",
+            "id": row["uid"],
+            "meta": meta(PROFILE_3_1_1, profile_for(category[1])),
+            "clinicalStatus": codeable(coding(codes.CONDITION_CLINICAL, *clinical)) if clinical else None,
+            "verificationStatus": codeable(coding(codes.CONDITION_VERIFICATION, *verification)),
+            "category": [codeable(coding(*category))],
+            "code": condition_code(row),
+            "subject": reference("Patient", ctx["patient"]),
+            "onsetDateTime": row["onset_date"],
+            "abatementDateTime": row["resolved_date"] if clinical and clinical[0] in ABATED_STATUSES else None,
+            "recordedDate": row["recorded_at"],
+            "recorder": practitioner,
+            "asserter": practitioner,
+            "note": notes(row["note"]),
+        }
+    )
 
 
 def clinical_status(status, verification):
@@ -74,8 +89,7 @@ RESOURCE = ResourceType(
         *subject_params("Condition"),
         us_core_param("Condition", "category", "token", "category"),
         us_core_param("Condition", "clinical-status", "token", "clinicalStatus"),
-        base_param("Condition-verification-status", "verification-status", "token",
-                   "verificationStatus"),
+        base_param("Condition-verification-status", "verification-status", "token", "verificationStatus"),
         us_core_param("Condition", "code", "token", "code"),
         us_core_param("Condition", "onset-date", "date", "onsetDateTime", "onsetPeriod"),
         us_core_param("Condition", "abatement-date", "date", "abatementDateTime", "abatementPeriod"),
@@ -85,7 +99,11 @@ RESOURCE = ResourceType(
     kinds=CONDITION_KINDS,
     care_date="onset-date",
     section=RecordSection(
-        "diagnoses", "Diagnoses", 10, "11450-4", "Problem list - Reported",
+        "diagnoses",
+        "Diagnoses",
+        10,
+        "11450-4",
+        "Problem list - Reported",
         "No diagnoses are on file.",
     ),
 )

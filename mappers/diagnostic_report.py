@@ -1,8 +1,22 @@
 """Chart ``lab_results`` row -> US Core DiagnosticReport for Laboratory Results Reporting."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
-    data_absent, display_reference, lookup, meta, reference, subject_params, us_core_param,
+    US_CORE_PROFILE,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    data_absent,
+    display_reference,
+    lookup,
+    meta,
+    reference,
+    subject_params,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-diagnosticreport-lab"
@@ -12,25 +26,27 @@ def to_fhir(row, ctx):
     """Return the DiagnosticReport for one ``lab_results`` row, or None if not shared with the patient."""
     if not row["shared_with_patient"]:
         return None
-    return compact({
-        "resourceType": "DiagnosticReport",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "status": lookup(codes.REPORT_STATUS, row["status"], "DiagnosticReport.status"),
-        "category": [codeable(coding(codes.DIAGNOSTIC_SERVICE, "LAB", "Laboratory"))],
-        "code": codeable(coding(codes.LOINC, row["panel_loinc"]), text=row["panel_name"]),
-        "subject": reference("Patient", ctx["patient"]),
-        "effectiveDateTime": row["collected_at"],
-        # US Core 3.1.1 makes issued 1..1 (6.1: Must Support); Missing Data asks for an absent reason.
-        "issued": row["reported_at"],
-        "_issued": None if row["reported_at"] else data_absent(),
-        "performer": [
-            reference("Practitioner", ctx.get("provider")),
-            display_reference("Organization", row["performing_lab"]),
-        ],
-        "result": [reference("Observation", result_id) for result_id in ctx.get("result_ids") or ()],
-        "conclusion": row["conclusion"],
-    })
+    return compact(
+        {
+            "resourceType": "DiagnosticReport",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "status": lookup(codes.REPORT_STATUS, row["status"], "DiagnosticReport.status"),
+            "category": [codeable(coding(codes.DIAGNOSTIC_SERVICE, "LAB", "Laboratory"))],
+            "code": codeable(coding(codes.LOINC, row["panel_loinc"]), text=row["panel_name"]),
+            "subject": reference("Patient", ctx["patient"]),
+            "effectiveDateTime": row["collected_at"],
+            # US Core 3.1.1 makes issued 1..1 (6.1: Must Support); Missing Data asks for an absent reason.
+            "issued": row["reported_at"],
+            "_issued": None if row["reported_at"] else data_absent(),
+            "performer": [
+                reference("Practitioner", ctx.get("provider")),
+                display_reference("Organization", row["performing_lab"]),
+            ],
+            "result": [reference("Observation", result_id) for result_id in ctx.get("result_ids") or ()],
+            "conclusion": row["conclusion"],
+        }
+    )
 
 
 RESOURCE = ResourceType(
@@ -44,14 +60,18 @@ RESOURCE = ResourceType(
         us_core_param("DiagnosticReport", "code", "token", "code"),
         us_core_param("DiagnosticReport", "date", "date", "effectiveDateTime", "effectivePeriod"),
         us_core_param("DiagnosticReport", "status", "token", "status"),
-        base_param("DiagnosticReport-result", "result", "reference", "result",
-                   targets=("Observation",)),
+        base_param("DiagnosticReport-result", "result", "reference", "result", targets=("Observation",)),
     ),
     includes=("DiagnosticReport:result",),
     words=Words("Lab reports", "lab panels and their conclusions"),
     care_date="date",
     section=RecordSection(
-        "lab-results", "Lab results", 70, "30954-2", "Relevant diagnostic tests/laboratory data Narrative",
-        "No lab results have been shared with you yet.", also=("Observation",),
+        "lab-results",
+        "Lab results",
+        70,
+        "30954-2",
+        "Relevant diagnostic tests/laboratory data Narrative",
+        "No lab results have been shared with you yet.",
+        also=("Observation",),
     ),
 )

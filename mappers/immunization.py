@@ -1,8 +1,22 @@
 """Chart ``immunizations`` row -> US Core Immunization."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
-    display_reference, lookup, lookup_optional, meta, patient_param, quantity, reference,
+    US_CORE_PROFILE,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    display_reference,
+    lookup,
+    lookup_optional,
+    meta,
+    patient_param,
+    quantity,
+    reference,
     us_core_param,
 )
 
@@ -12,24 +26,26 @@ PROFILE = US_CORE_PROFILE + "us-core-immunization"
 def to_fhir(row, ctx):
     """Return the Immunization resource for one ``immunizations`` row."""
     status = lookup(codes.IMMUNIZATION_STATUS, row["status"], "Immunization.status")
-    return compact({
-        "resourceType": "Immunization",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "status": status,
-        "statusReason": status_reason(row["not_done_reason"]) if status == "not-done" else None,
-        "vaccineCode": codeable(coding(codes.CVX, row["cvx_code"]), text=row["vaccine_name"]),
-        "patient": reference("Patient", ctx["patient"]),
-        "occurrenceDateTime": row["administered_at"],
-        "primarySource": bool(row["primary_source"]),
-        "manufacturer": manufacturer(row["manufacturer"]),
-        "lotNumber": row["lot_number"],
-        "expirationDate": row["expiration_date"],
-        "site": coded_or_text(codes.IMMUNIZATION_SITE, codes.ACT_SITE, row["site"]),
-        "route": coded_or_text(codes.IMMUNIZATION_ROUTE, codes.ROUTE_OF_ADMINISTRATION, row["route"]),
-        "doseQuantity": quantity(row["dose_ml"], "mL"),
-        "performer": [performer(ctx.get("provider"))],
-    })
+    return compact(
+        {
+            "resourceType": "Immunization",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "status": status,
+            "statusReason": status_reason(row["not_done_reason"]) if status == "not-done" else None,
+            "vaccineCode": codeable(coding(codes.CVX, row["cvx_code"]), text=row["vaccine_name"]),
+            "patient": reference("Patient", ctx["patient"]),
+            "occurrenceDateTime": row["administered_at"],
+            "primarySource": bool(row["primary_source"]),
+            "manufacturer": manufacturer(row["manufacturer"]),
+            "lotNumber": row["lot_number"],
+            "expirationDate": row["expiration_date"],
+            "site": coded_or_text(codes.IMMUNIZATION_SITE, codes.ACT_SITE, row["site"]),
+            "route": coded_or_text(codes.IMMUNIZATION_ROUTE, codes.ROUTE_OF_ADMINISTRATION, row["route"]),
+            "doseQuantity": quantity(row["dose_ml"], "mL"),
+            "performer": [performer(ctx.get("provider"))],
+        }
+    )
 
 
 def status_reason(reason):
@@ -77,7 +93,11 @@ RESOURCE = ResourceType(
     words=Words("Vaccinations", "vaccines given or declined"),
     care_date="date",
     section=RecordSection(
-        "immunizations", "Immunizations", 40, "11369-6", "History of Immunization Narrative",
+        "immunizations",
+        "Immunizations",
+        40,
+        "11369-6",
+        "History of Immunization Narrative",
         "No immunizations are on file.",
     ),
 )

@@ -1,8 +1,23 @@
 """Chart ``medications`` row -> US Core MedicationRequest (prescribed orders and reported meds)."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, coding, compact, data_absent,
-    lookup, lookup_optional, meta, number, quantity, reference, subject_params, us_core_param,
+    US_CORE_PROFILE,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    data_absent,
+    lookup,
+    lookup_optional,
+    meta,
+    number,
+    quantity,
+    reference,
+    subject_params,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-medicationrequest"
@@ -12,25 +27,27 @@ def to_fhir(row, ctx):
     """Return the MedicationRequest resource for one ``medications`` row."""
     intent = lookup(codes.MEDICATION_INTENT, row["source"], "MedicationRequest.intent")
     requester = reference("Practitioner", ctx.get("provider"))
-    return compact({
-        "resourceType": "MedicationRequest",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "status": lookup(codes.MEDICATION_REQUEST_STATUS, row["status"], "MedicationRequest.status"),
-        "intent": intent,
-        "category": [codeable(coding(codes.MEDREQUEST_CATEGORY, "community", "Community"))],
-        "reportedBoolean": intent == "plan",
-        "medicationCodeableConcept": medication_code(row),
-        "subject": reference("Patient", ctx["patient"]),
-        # US Core 3.1.1 makes authoredOn and requester 1..1 (6.1 relaxes both to Must Support);
-        # when the chart lacks them, its Missing Data rule asks for a data-absent-reason instead.
-        "authoredOn": row["prescribed_at"],
-        "_authoredOn": None if row["prescribed_at"] else data_absent(),
-        "requester": requester or data_absent(),
-        "reasonCode": reasons(row),
-        "dosageInstruction": [dosage(row)],
-        "dispenseRequest": dispense_request(row),
-    })
+    return compact(
+        {
+            "resourceType": "MedicationRequest",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "status": lookup(codes.MEDICATION_REQUEST_STATUS, row["status"], "MedicationRequest.status"),
+            "intent": intent,
+            "category": [codeable(coding(codes.MEDREQUEST_CATEGORY, "community", "Community"))],
+            "reportedBoolean": intent == "plan",
+            "medicationCodeableConcept": medication_code(row),
+            "subject": reference("Patient", ctx["patient"]),
+            # US Core 3.1.1 makes authoredOn and requester 1..1 (6.1 relaxes both to Must Support);
+            # when the chart lacks them, its Missing Data rule asks for a data-absent-reason instead.
+            "authoredOn": row["prescribed_at"],
+            "_authoredOn": None if row["prescribed_at"] else data_absent(),
+            "requester": requester or data_absent(),
+            "reasonCode": reasons(row),
+            "dosageInstruction": [dosage(row)],
+            "dispenseRequest": dispense_request(row),
+        }
+    )
 
 
 def medication_code(row):
@@ -83,8 +100,7 @@ RESOURCE = ResourceType(
         us_core_param("MedicationRequest", "status", "token", "status"),
         us_core_param("MedicationRequest", "authoredon", "date", "authoredOn"),
         base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
-        base_param("MedicationRequest-requester", "requester", "reference", "requester",
-                   targets=("Practitioner",)),
+        base_param("MedicationRequest-requester", "requester", "reference", "requester", targets=("Practitioner",)),
     ),
     includes=("MedicationRequest:requester",),
     words=Words("Prescriptions", "medicines prescribed"),

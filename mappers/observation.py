@@ -1,8 +1,22 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, Kind, ResourceType, Words, codeable, coding, compact, display_reference,
-    lookup, meta, notes, quantity, reference, subject_params, us_core_param,
+    US_CORE_PROFILE,
+    Kind,
+    ResourceType,
+    Words,
+    codeable,
+    coding,
+    compact,
+    display_reference,
+    lookup,
+    meta,
+    notes,
+    quantity,
+    reference,
+    subject_params,
+    us_core_param,
 )
 
 PROFILE_LAB = US_CORE_PROFILE + "us-core-observation-lab"
@@ -23,25 +37,27 @@ def to_fhir(row, ctx):
     if not report["shared_with_patient"]:
         return None
     status = lookup(codes.OBSERVATION_STATUS, row["status"], "Observation.status")
-    return compact({
-        "resourceType": "Observation",
-        "id": row["uid"],
-        "meta": meta(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
-        "status": status,
-        "category": [codeable(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
-        "code": codeable(coding(codes.LOINC, row["loinc_code"]), text=row["name"]),
-        "subject": reference("Patient", ctx["patient"]),
-        "effectiveDateTime": report["collected_at"],
-        "issued": report.get("reported_at"),
-        "performer": [
-            reference("Practitioner", ctx.get("provider")),
-            display_reference("Organization", report.get("performing_lab")),
-        ],
-        **value(row, status),
-        "interpretation": [interpretation(row["interpretation"])],
-        "note": notes(row["note"]),
-        "referenceRange": [reference_range(row)],
-    })
+    return compact(
+        {
+            "resourceType": "Observation",
+            "id": row["uid"],
+            "meta": meta(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
+            "status": status,
+            "category": [codeable(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
+            "code": codeable(coding(codes.LOINC, row["loinc_code"]), text=row["name"]),
+            "subject": reference("Patient", ctx["patient"]),
+            "effectiveDateTime": report["collected_at"],
+            "issued": report.get("reported_at"),
+            "performer": [
+                reference("Practitioner", ctx.get("provider")),
+                display_reference("Organization", report.get("performing_lab")),
+            ],
+            **value(row, status),
+            "interpretation": [interpretation(row["interpretation"])],
+            "note": notes(row["note"]),
+            "referenceRange": [reference_range(row)],
+        }
+    )
 
 
 def value(row, status):

@@ -1,7 +1,14 @@
 """Chart ``practices`` row -> US Core Organization."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, Words, base_param, compact, meta, us_core_param,
+    US_CORE_PROFILE,
+    ResourceType,
+    Words,
+    base_param,
+    compact,
+    meta,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-organization"
@@ -9,20 +16,22 @@ PROFILE = US_CORE_PROFILE + "us-core-organization"
 
 def to_fhir(row, ctx):
     """Return the Organization resource for one ``practices`` row."""
-    return compact({
-        "resourceType": "Organization",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "identifier": [npi(row["npi"])],
-        # A practice in the chart is a practice the gateway serves; the schema has no inactive flag.
-        "active": True,
-        "name": row["name"],
-        "telecom": [
-            {"system": "phone", "value": row["phone"], "use": "work"} if row["phone"] else None,
-            {"system": "email", "value": row["email"], "use": "work"} if row["email"] else None,
-        ],
-        "address": [work_address(row)],
-    })
+    return compact(
+        {
+            "resourceType": "Organization",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "identifier": [npi(row["npi"])],
+            # A practice in the chart is a practice the gateway serves; the schema has no inactive flag.
+            "active": True,
+            "name": row["name"],
+            "telecom": [
+                {"system": "phone", "value": row["phone"], "use": "work"} if row["phone"] else None,
+                {"system": "email", "value": row["email"], "use": "work"} if row["email"] else None,
+            ],
+            "address": [work_address(row)],
+        }
+    )
 
 
 def npi(value):

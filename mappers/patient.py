@@ -1,8 +1,19 @@
 """Chart ``patients`` row -> US Core Patient (3.1.1, also valid against 6.1)."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, coding, compact, lookup,
-    lookup_optional, meta, reference, us_core_param,
+    US_CORE_PROFILE,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    lookup,
+    lookup_optional,
+    meta,
+    reference,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-patient"
@@ -10,22 +21,24 @@ PROFILE = US_CORE_PROFILE + "us-core-patient"
 
 def to_fhir(row, ctx):
     """Return the Patient resource for one ``patients`` row."""
-    return compact({
-        "resourceType": "Patient",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "extension": [race(row["race_code"]), ethnicity(row["ethnicity_code"]), birth_sex(row["sex"])],
-        "identifier": [mrn(row["mrn"], ctx["mrn_system"])],
-        "name": names(row),
-        "telecom": telecom(row),
-        "gender": lookup(codes.GENDER, row["sex"], "Patient.gender"),
-        "birthDate": row["birth_date"],
-        "deceasedDateTime": row["deceased_at"],
-        "address": [address(row)],
-        "communication": [communication(row["preferred_language"])],
-        "generalPractitioner": [reference("Practitioner", ctx.get("provider"))],
-        "managingOrganization": reference("Organization", ctx.get("organization")),
-    })
+    return compact(
+        {
+            "resourceType": "Patient",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "extension": [race(row["race_code"]), ethnicity(row["ethnicity_code"]), birth_sex(row["sex"])],
+            "identifier": [mrn(row["mrn"], ctx["mrn_system"])],
+            "name": names(row),
+            "telecom": telecom(row),
+            "gender": lookup(codes.GENDER, row["sex"], "Patient.gender"),
+            "birthDate": row["birth_date"],
+            "deceasedDateTime": row["deceased_at"],
+            "address": [address(row)],
+            "communication": [communication(row["preferred_language"])],
+            "generalPractitioner": [reference("Practitioner", ctx.get("provider"))],
+            "managingOrganization": reference("Organization", ctx.get("organization")),
+        }
+    )
 
 
 def mrn(value, system):
@@ -98,10 +111,13 @@ def _omb_extension(url, code, categories):
         text = codes.NULL_FLAVOR_TEXT[code]
     else:
         return None
-    return {"url": url, "extension": [
-        {"url": "ombCategory", "valueCoding": category},
-        {"url": "text", "valueString": text},
-    ]}
+    return {
+        "url": url,
+        "extension": [
+            {"url": "ombCategory", "valueCoding": category},
+            {"url": "text", "valueString": text},
+        ],
+    }
 
 
 def birth_sex(sex):
@@ -125,10 +141,16 @@ RESOURCE = ResourceType(
         base_param("individual-address", "address", "string", "address"),
         base_param("individual-telecom", "telecom", "token", "telecom"),
         base_param("Patient-language", "language", "token", "communication.language"),
-        base_param("Patient-organization", "organization", "reference", "managingOrganization",
-                   targets=("Organization",)),
-        base_param("Patient-general-practitioner", "general-practitioner", "reference",
-                   "generalPractitioner", targets=("Practitioner",)),
+        base_param(
+            "Patient-organization", "organization", "reference", "managingOrganization", targets=("Organization",)
+        ),
+        base_param(
+            "Patient-general-practitioner",
+            "general-practitioner",
+            "reference",
+            "generalPractitioner",
+            targets=("Practitioner",),
+        ),
     ),
     compartment=True,
     includes=("Patient:general-practitioner", "Patient:organization"),

@@ -1,7 +1,15 @@
 """Chart ``providers`` row -> US Core Practitioner."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, ResourceType, Words, base_param, codeable, compact, data_absent, meta,
+    US_CORE_PROFILE,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    compact,
+    data_absent,
+    meta,
     us_core_param,
 )
 
@@ -11,24 +19,28 @@ PROFILE = US_CORE_PROFILE + "us-core-practitioner"
 def to_fhir(row, ctx):
     """Return the Practitioner resource for one ``providers`` row."""
     credentials = split_credentials(row["credentials"])
-    return compact({
-        "resourceType": "Practitioner",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "identifier": [npi(row["npi"])],
-        "name": [{
-            "use": "official",
-            "family": row["last_name"],
-            "given": [row["first_name"]],
-            "prefix": [row["prefix"]],
-            "suffix": credentials,
-        }],
-        "telecom": [
-            {"system": "phone", "value": row["phone"], "use": "work"} if row["phone"] else None,
-            {"system": "email", "value": row["email"], "use": "work"} if row["email"] else None,
-        ],
-        "qualification": [{"code": codeable(text=credential)} for credential in credentials],
-    })
+    return compact(
+        {
+            "resourceType": "Practitioner",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "identifier": [npi(row["npi"])],
+            "name": [
+                {
+                    "use": "official",
+                    "family": row["last_name"],
+                    "given": [row["first_name"]],
+                    "prefix": [row["prefix"]],
+                    "suffix": credentials,
+                }
+            ],
+            "telecom": [
+                {"system": "phone", "value": row["phone"], "use": "work"} if row["phone"] else None,
+                {"system": "email", "value": row["email"], "use": "work"} if row["email"] else None,
+            ],
+            "qualification": [{"code": codeable(text=credential)} for credential in credentials],
+        }
+    )
 
 
 def npi(value):

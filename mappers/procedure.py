@@ -1,8 +1,21 @@
 """Chart ``procedures`` row -> US Core Procedure."""
+
 from . import codes
 from ._common import (
-    US_CORE_PROFILE, RecordSection, ResourceType, Words, codeable, coding, compact, data_absent,
-    lookup, meta, period, reference, subject_params, us_core_param,
+    US_CORE_PROFILE,
+    RecordSection,
+    ResourceType,
+    Words,
+    codeable,
+    coding,
+    compact,
+    data_absent,
+    lookup,
+    meta,
+    period,
+    reference,
+    subject_params,
+    us_core_param,
 )
 
 PROFILE = US_CORE_PROFILE + "us-core-procedure"
@@ -12,17 +25,19 @@ def to_fhir(row, ctx):
     """Return the Procedure resource for one ``procedures`` row."""
     system = lookup(codes.PROCEDURE_CODE_SYSTEM, row["code_system"], "Procedure.code")
     reason = codeable(coding(codes.ICD10CM, codes.icd10cm(row["reason_icd10"])), text=row["reason_text"])
-    return compact({
-        "resourceType": "Procedure",
-        "id": row["uid"],
-        "meta": meta(PROFILE),
-        "status": lookup(codes.PROCEDURE_STATUS, row["status"], "Procedure.status"),
-        "code": codeable(coding(system, row["code"]), text=row["description"]),
-        "subject": reference("Patient", ctx["patient"]),
-        **performed(row["performed_at"], row["performed_end"]),
-        "performer": [{"actor": reference("Practitioner", ctx.get("provider"))}],
-        "reasonCode": [reason],
-    })
+    return compact(
+        {
+            "resourceType": "Procedure",
+            "id": row["uid"],
+            "meta": meta(PROFILE),
+            "status": lookup(codes.PROCEDURE_STATUS, row["status"], "Procedure.status"),
+            "code": codeable(coding(system, row["code"]), text=row["description"]),
+            "subject": reference("Patient", ctx["patient"]),
+            **performed(row["performed_at"], row["performed_end"]),
+            "performer": [{"actor": reference("Practitioner", ctx.get("provider"))}],
+            "reasonCode": [reason],
+        }
+    )
 
 
 def performed(start, end):
@@ -49,7 +64,11 @@ RESOURCE = ResourceType(
     words=Words("Procedures", "operations and other procedures"),
     care_date="date",
     section=RecordSection(
-        "procedures", "Procedures", 50, "47519-4", "History of Procedures Document",
+        "procedures",
+        "Procedures",
+        50,
+        "47519-4",
+        "History of Procedures Document",
         "No procedures are on file.",
     ),
 )

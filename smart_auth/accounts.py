@@ -1,4 +1,5 @@
 """Portal accounts and practice staff: passwords (argon2id), logins with attempt limits, chart links."""
+
 import re
 import sqlite3
 import uuid
@@ -79,13 +80,15 @@ def create_account(db, email, password, name=None, phone=None, confirmed=False):
     email = normalize_email(email)
     problems = password_problems(password)
     if problems:
-        raise AccountError("The password needs " + ", ".join(problems) + ".",
-                           [f"The password needs {p}." for p in problems])
+        raise AccountError(
+            "The password needs " + ", ".join(problems) + ".", [f"The password needs {p}." for p in problems]
+        )
     now = utc_now()
     try:
         with store.transaction(db):
-            account_id = account_store.insert_account(db, str(uuid.uuid4()), email, hash_password(password),
-                                                      name, phone, now if confirmed else None, now)
+            account_id = account_store.insert_account(
+                db, str(uuid.uuid4()), email, hash_password(password), name, phone, now if confirmed else None, now
+            )
     except sqlite3.IntegrityError:
         raise AccountError("An account with that email already exists. Log in instead.")
     return account_store.account_by_id(db, account_id)
@@ -120,8 +123,9 @@ def create_staff(db, email, password, name, practice_id, provider_id=None):
         raise AccountError("The password needs " + ", ".join(problems) + ".")
     try:
         with store.transaction(db):
-            staff_id = account_store.insert_staff(db, str(uuid.uuid4()), email, hash_password(password), name,
-                                                  practice_id, provider_id, utc_now())
+            staff_id = account_store.insert_staff(
+                db, str(uuid.uuid4()), email, hash_password(password), name, practice_id, provider_id, utc_now()
+            )
     except sqlite3.IntegrityError as exc:
         raise AccountError(f"Cannot create that staff user: {exc}")
     return account_store.staff_by_id(db, staff_id)

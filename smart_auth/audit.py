@@ -1,10 +1,24 @@
 """The enrollment audit log: who did what to which chart's portal access, and when. Never a PIN or password."""
+
 from gateway import store
 from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
 
-EVENTS = ("invited", "resent", "cancelled", "reinvited", "registered", "attached", "confirmed", "code sent",
-          "verified", "failed attempt", "locked", "linked", "revoked")
+EVENTS = (
+    "invited",
+    "resent",
+    "cancelled",
+    "reinvited",
+    "registered",
+    "attached",
+    "confirmed",
+    "code sent",
+    "verified",
+    "failed attempt",
+    "locked",
+    "linked",
+    "revoked",
+)
 
 
 def record(db, event, actor, invite=None, account_id=None, patient_id=None, practice_id=None, detail=None):
@@ -12,9 +26,16 @@ def record(db, event, actor, invite=None, account_id=None, patient_id=None, prac
     if event not in EVENTS:
         raise ValueError(f"unknown enrollment event {event!r}")
     invite = invite or {}
-    row = {"at": utc_now(), "event": event, "actor": actor, "detail": detail, "invite_id": invite.get("id"),
-           "patient_id": patient_id or invite.get("patient_id"), "practice_id": practice_id or invite.get("practice_id"),
-           "account_id": account_id or invite.get("account_id")}
+    row = {
+        "at": utc_now(),
+        "event": event,
+        "actor": actor,
+        "detail": detail,
+        "invite_id": invite.get("id"),
+        "patient_id": patient_id or invite.get("patient_id"),
+        "practice_id": practice_id or invite.get("practice_id"),
+        "account_id": account_id or invite.get("account_id"),
+    }
     with store.transaction(db):
         enrollment_store.record_event(db, row)
 

@@ -8,6 +8,7 @@ Fetched sets are cached by the answer's Cache-Control (RFC 9111 section 5.2.2), 
 not refetch. The cache lives in this process's memory: that is acceptable because it is only a cache (every
 worker may fetch once; nothing that must agree across processes is kept here), and it is bounded (LRU by count).
 """
+
 import collections
 import logging
 import threading
@@ -23,10 +24,10 @@ from gateway import outbound
 
 DEADLINE = 3.0
 MAX_BYTES = 64 * 1024
-DEFAULT_TTL = 300         # no Cache-Control lifetime: keep five minutes
-MAX_TTL = 3600            # never trust a set longer than an hour, whatever the peer says
+DEFAULT_TTL = 300  # no Cache-Control lifetime: keep five minutes
+MAX_TTL = 3600  # never trust a set longer than an hour, whatever the peer says
 MAX_ENTRIES = 256
-REFETCH_INTERVAL = 30     # an unknown kid refetches at most this often per URL (key rotation without a storm)
+REFETCH_INTERVAL = 30  # an unknown kid refetches at most this often per URL (key rotation without a storm)
 log = logging.getLogger(__name__)
 
 
@@ -54,8 +55,14 @@ def lifetime(cache_control):
 def fetch(url, public_only):
     """GET a JWK Set; return ``(KeySet, lifetime in seconds)`` or raise KeysUnavailable."""
     try:
-        answer = outbound.request("GET", url, public_only=public_only, deadline=DEADLINE, max_bytes=MAX_BYTES,
-                                  headers={"Accept": "application/jwk-set+json, application/json"})
+        answer = outbound.request(
+            "GET",
+            url,
+            public_only=public_only,
+            deadline=DEADLINE,
+            max_bytes=MAX_BYTES,
+            headers={"Accept": "application/jwk-set+json, application/json"},
+        )
         if answer.status != 200:
             raise KeysUnavailable(f"{url} answered {answer.status}")
         keys = KeySet.import_key_set(answer.json())

@@ -5,6 +5,7 @@ Kinds: ``public`` (no secret, PKCE), ``confidential`` (a secret, sent by HTTP Ba
 ``asymmetric`` (private_key_jwt with RS384/ES384 keys, JWKS inline or by URL) and ``backend`` (SMART
 Backend Services: client_credentials with private_key_jwt, system/ scopes only).
 """
+
 import hashlib
 import hmac
 import json
@@ -23,8 +24,12 @@ from gateway.store import oauth as oauth_store
 
 from .scopes import InvalidScope, parse_scope
 
-KINDS = {"public": "none", "confidential": "client_secret_basic", "asymmetric": "private_key_jwt",
-         "backend": "private_key_jwt"}
+KINDS = {
+    "public": "none",
+    "confidential": "client_secret_basic",
+    "asymmetric": "private_key_jwt",
+    "backend": "private_key_jwt",
+}
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 USER_GRANT_TYPES = ["authorization_code", "refresh_token"]
 BACKEND_SCOPE = "system/*.rs"
@@ -64,15 +69,25 @@ class Client(ClientMixin):
 
     @classmethod
     def from_row(cls, row):
-        return cls(row["client_id"], row["name"], row["kind"], row["auth_method"], json.loads(row["redirect_uris"]),
-                   json.loads(row["grant_types"]), row["scope"], row["launch_uri"],
-                   json.loads(row["jwks"]) if row["jwks"] else None, row["jwks_uri"], row["secret_hash"],
-                   row["status"])
+        return cls(
+            row["client_id"],
+            row["name"],
+            row["kind"],
+            row["auth_method"],
+            json.loads(row["redirect_uris"]),
+            json.loads(row["grant_types"]),
+            row["scope"],
+            row["launch_uri"],
+            json.loads(row["jwks"]) if row["jwks"] else None,
+            row["jwks_uri"],
+            row["secret_hash"],
+            row["status"],
+        )
 
     @property
     def display_name(self):
         """The name as pages show it: bounded, for clients stored before registration bounded names."""
-        return self.name if len(self.name) <= DISPLAY_NAME else self.name[:DISPLAY_NAME - 1] + "…"
+        return self.name if len(self.name) <= DISPLAY_NAME else self.name[: DISPLAY_NAME - 1] + "…"
 
     def get_client_id(self):
         return self.client_id
@@ -128,8 +143,13 @@ def _parse(scope):
 
 def _covered(parsed, registered):
     for other in (_parse(s) for s in registered.split()):
-        if (other is not None and other.context == parsed.context and other.resource_type in ("*", parsed.resource_type)
-                and parsed.interactions <= other.interactions and (not other.query or other.query == parsed.query)):
+        if (
+            other is not None
+            and other.context == parsed.context
+            and other.resource_type in ("*", parsed.resource_type)
+            and parsed.interactions <= other.interactions
+            and (not other.query or other.query == parsed.query)
+        ):
             return True
     return False
 
@@ -168,8 +188,20 @@ def _check_keys(kind, jwks, jwks_uri):
             raise ClientError("jwks must hold public keys only")
 
 
-def register_client(db, name, redirect_uris=(), kind="public", scope="", jwks=None, jwks_uri=None,
-                    launch_uri=None, status="active", metadata=None, client_id=None, client_secret=None):
+def register_client(
+    db,
+    name,
+    redirect_uris=(),
+    kind="public",
+    scope="",
+    jwks=None,
+    jwks_uri=None,
+    launch_uri=None,
+    status="active",
+    metadata=None,
+    client_id=None,
+    client_secret=None,
+):
     """Register an app; return ``(Client, client_secret or None)``. Raise ClientError for bad metadata."""
     if kind not in KINDS:
         raise ClientError(f"client type must be one of {', '.join(KINDS)}")
@@ -184,12 +216,20 @@ def register_client(db, name, redirect_uris=(), kind="public", scope="", jwks=No
     _check_keys(kind, jwks, jwks_uri)
     secret = (client_secret or secrets.token_urlsafe(32)) if kind == "confidential" else None
     row = {
-        "client_id": client_id or str(uuid.uuid4()), "secret_hash": secret_hash(secret) if secret else None,
-        "name": name.strip(), "kind": kind, "auth_method": KINDS[kind], "redirect_uris": json.dumps(redirect_uris),
-        "launch_uri": launch_uri, "scope": scope or (BACKEND_SCOPE if kind == "backend" else ""),
+        "client_id": client_id or str(uuid.uuid4()),
+        "secret_hash": secret_hash(secret) if secret else None,
+        "name": name.strip(),
+        "kind": kind,
+        "auth_method": KINDS[kind],
+        "redirect_uris": json.dumps(redirect_uris),
+        "launch_uri": launch_uri,
+        "scope": scope or (BACKEND_SCOPE if kind == "backend" else ""),
         "grant_types": json.dumps(["client_credentials"] if kind == "backend" else USER_GRANT_TYPES),
-        "jwks": json.dumps(jwks) if jwks else None, "jwks_uri": jwks_uri, "metadata": json.dumps(metadata or {}),
-        "status": status, "created_at": int(time.time()),
+        "jwks": json.dumps(jwks) if jwks else None,
+        "jwks_uri": jwks_uri,
+        "metadata": json.dumps(metadata or {}),
+        "status": status,
+        "created_at": int(time.time()),
     }
     with store.transaction(db):
         oauth_store.insert_client(db, row)
@@ -198,9 +238,16 @@ def register_client(db, name, redirect_uris=(), kind="public", scope="", jwks=No
 
 def client_info(client, secret=None):
     """The client as RFC 7591 metadata (with its secret only when just issued)."""
-    info = {"client_id": client.client_id, "client_name": client.name, "client_type": client.kind,
-            "token_endpoint_auth_method": client.auth_method, "grant_types": client.grant_types,
-            "redirect_uris": client.redirect_uris, "scope": client.scope, "status": client.status}
+    info = {
+        "client_id": client.client_id,
+        "client_name": client.name,
+        "client_type": client.kind,
+        "token_endpoint_auth_method": client.auth_method,
+        "grant_types": client.grant_types,
+        "redirect_uris": client.redirect_uris,
+        "scope": client.scope,
+        "status": client.status,
+    }
     if client.launch_uri:
         info["launch_uri"] = client.launch_uri
     if client.jwks_uri:

@@ -6,6 +6,7 @@ scopes to no compartment, and one database serves many practices, so a user/ gra
 people's charts. ``system/`` scopes belong to backend services and are never offered here. The words come
 from ``scope_words``, which Connected apps also uses, so a grant reads as what the person agreed to.
 """
+
 import time
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from gateway.store import oauth as oauth_store
 
 from .scope_words import FIXED_WORDS, OPTIONAL_WORDS, actions, filter_words, kinds_of, type_words
 from .scopes import InvalidScope, parse_scope
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -56,8 +58,10 @@ def _resource_choice(scope, parsed):
     kinds = kinds_of(parsed.resource_type)
     if kinds and not parsed.query and parsed.interactions & {"r", "s"}:
         letters = "".join(c for c in "cruds" if c in parsed.interactions)
-        children = tuple(Choice(f"patient/{parsed.resource_type}.{letters}?category={system}|{code}", words)
-                         for system, code, words in kinds)
+        children = tuple(
+            Choice(f"patient/{parsed.resource_type}.{letters}?category={system}|{code}", words)
+            for system, code, words in kinds
+        )
     return Choice(scope, label, detail, children=children)
 
 
@@ -133,10 +137,20 @@ def remember(db, account_uid, client_id, patient_id, requested, scope):
 
 def grants_of(db, account_uid):
     """The account's active grants as plain dicts for the portal."""
-    return [{"id": g["id"], "client_id": g["client_id"], "app": g["client_name"], "patient": g["patient_id"],
-             "person": f"{g['first_name']} {g['last_name']}", "practice": g["practice_name"],
-             "scope": g["scope"], "granted_at": g["created_at"], "updated_at": g["updated_at"]}
-            for g in oauth_store.grants_of_account(db, account_uid)]
+    return [
+        {
+            "id": g["id"],
+            "client_id": g["client_id"],
+            "app": g["client_name"],
+            "patient": g["patient_id"],
+            "person": f"{g['first_name']} {g['last_name']}",
+            "practice": g["practice_name"],
+            "scope": g["scope"],
+            "granted_at": g["created_at"],
+            "updated_at": g["updated_at"],
+        }
+        for g in oauth_store.grants_of_account(db, account_uid)
+    ]
 
 
 def revoke(db, account_uid, grant_id):

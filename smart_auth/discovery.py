@@ -1,14 +1,27 @@
 """Where the authorization server lives and what it supports: one source for the SMART well-known
 document, the OpenID configuration and the CapabilityStatement's oauth-uris extension, so they agree.
 """
+
 from mappers import REGISTRY
 
 CAPABILITIES = [
-    "launch-standalone", "launch-ehr", "authorize-post",
-    "client-public", "client-confidential-symmetric", "client-confidential-asymmetric",
-    "context-standalone-patient", "context-ehr-patient", "context-banner", "context-style",
-    "permission-offline", "permission-online", "permission-patient", "permission-user",
-    "permission-v1", "permission-v2", "sso-openid-connect",
+    "launch-standalone",
+    "launch-ehr",
+    "authorize-post",
+    "client-public",
+    "client-confidential-symmetric",
+    "client-confidential-asymmetric",
+    "context-standalone-patient",
+    "context-ehr-patient",
+    "context-banner",
+    "context-style",
+    "permission-offline",
+    "permission-online",
+    "permission-patient",
+    "permission-user",
+    "permission-v1",
+    "permission-v2",
+    "sso-openid-connect",
 ]
 GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -34,8 +47,21 @@ def urls(config):
 def scopes_supported():
     """The scopes an app can ask for (any v1 or v2 resource scope parses; these are the usual ones)."""
     per_type = [f"patient/{name}.rs" for name in REGISTRY]
-    return ["openid", "fhirUser", "launch", "launch/patient", "offline_access", "online_access",
-            "patient/*.rs", "patient/*.read", "user/*.rs", "user/*.read", "system/*.rs", "system/*.read", *per_type]
+    return [
+        "openid",
+        "fhirUser",
+        "launch",
+        "launch/patient",
+        "offline_access",
+        "online_access",
+        "patient/*.rs",
+        "patient/*.read",
+        "user/*.rs",
+        "user/*.read",
+        "system/*.rs",
+        "system/*.read",
+        *per_type,
+    ]
 
 
 def _common(config):
@@ -76,6 +102,11 @@ def openid_configuration(config):
 def oauth_uris_extension(config):
     """The CapabilityStatement's SMART ``oauth-uris`` extension, equal to the well-known values."""
     u = urls(config)
-    pairs = [("authorize", u["authorize"]), ("token", u["token"]), ("introspect", u["introspect"]),
-             ("revoke", u["revoke"]), ("register", u["register"])]
+    pairs = [
+        ("authorize", u["authorize"]),
+        ("token", u["token"]),
+        ("introspect", u["introspect"]),
+        ("revoke", u["revoke"]),
+        ("register", u["register"]),
+    ]
     return {"url": OAUTH_URIS, "extension": [{"url": name, "valueUri": value} for name, value in pairs]}

@@ -2,6 +2,7 @@
 authentication (RFC 7523), token introspection (RFC 7662), revocation (RFC 7009) and dynamic client
 registration (RFC 7591).
 """
+
 import time
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError
@@ -41,8 +42,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if not client.jwks_uri:
             return client.public_keys()
         try:
-            return client_jwks.cache.key_set(client.jwks_uri, current_app.config["ENV"] == "production",
-                                             _assertion_kid(request.form.get("client_assertion")))
+            return client_jwks.cache.key_set(
+                client.jwks_uri,
+                current_app.config["ENV"] == "production",
+                _assertion_kid(request.form.get("client_assertion")),
+            )
         except client_jwks.KeysUnavailable:
             raise InvalidClientError(description=KEYS_UNAVAILABLE)
 
@@ -52,7 +56,10 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except JoseError as exc:
             raise InvalidClientError(description=f"The client assertion does not verify: {exc.error}")
         self.verify_claims(token.claims)
-        if not isinstance(token.claims.get("exp"), int) or token.claims["exp"] > time.time() + MAX_ASSERTION_LIFETIME + self.leeway:
+        if (
+            not isinstance(token.claims.get("exp"), int)
+            or token.claims["exp"] > time.time() + MAX_ASSERTION_LIFETIME + self.leeway
+        ):
             raise InvalidClientError(description="The client assertion must expire within five minutes.")
         return token.claims
 
@@ -60,8 +67,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         """Refuse a replayed assertion; the seen ids live in the database so every process sees them."""
         conn = store.current()
         with store.transaction(conn):
-            return oauth_store.remember_assertion(conn, claims["sub"], str(jti), int(claims["exp"]) + self.leeway,
-                                                  int(time.time()))
+            return oauth_store.remember_assertion(
+                conn, claims["sub"], str(jti), int(claims["exp"]) + self.leeway, int(time.time())
+            )
 
 
 def _assertion_kid(assertion):
@@ -100,9 +108,16 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):
     def introspect_token(self, token):
         row, config = token.row, current_app.config
         subject = row.get("subject") or row["client_id"]
-        payload = {"active": True, "scope": row["scope"], "client_id": row["client_id"], "token_type": "Bearer",
-                   "exp": row["expires_at"], "iat": row["issued_at"], "sub": subject,
-                   "iss": discovery.urls(config)["issuer"]}
+        payload = {
+            "active": True,
+            "scope": row["scope"],
+            "client_id": row["client_id"],
+            "token_type": "Bearer",
+            "exp": row["expires_at"],
+            "iat": row["issued_at"],
+            "sub": subject,
+            "iss": discovery.urls(config)["issuer"],
+        }
         if token.kind == "refresh_token":
             payload["token_type"] = "refresh_token"
         if row.get("patient_id"):
@@ -147,8 +162,11 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
 
     def get_server_metadata(self):
         """What open registration accepts (client_credentials is the operator's, see open_registration)."""
-        return {"grant_types_supported": list(open_registration.GRANT_TYPES), "response_types_supported": ["code"],
-                "token_endpoint_auth_methods_supported": list(open_registration.AUTH_METHODS)}
+        return {
+            "grant_types_supported": list(open_registration.GRANT_TYPES),
+            "response_types_supported": ["code"],
+            "token_endpoint_auth_methods_supported": list(open_registration.AUTH_METHODS),
+        }
 
     def generate_client_info(self, request):
         info = super().generate_client_info(request)
@@ -160,13 +178,18 @@ class SmartRegistrationEndpoint(ClientRegistrationEndpoint):
         approval = str(current_app.config.get("REGISTRATION_APPROVAL", "0")).lower() in ("1", "true", "yes")
         try:
             client, _ = clients.register_client(
-                store.current(), client_metadata.get("client_name") or "Unnamed app",
-                client_metadata.get("redirect_uris") or [], _kind(client_metadata),
+                store.current(),
+                client_metadata.get("client_name") or "Unnamed app",
+                client_metadata.get("redirect_uris") or [],
+                _kind(client_metadata),
                 client_metadata.get("scope") or open_registration.DEFAULT_SCOPE,
-                client_metadata.get("jwks"), client_metadata.get("jwks_uri"),
-                status="pending" if approval else "active", client_id=client_info["client_id"],
+                client_metadata.get("jwks"),
+                client_metadata.get("jwks_uri"),
+                status="pending" if approval else "active",
+                client_id=client_info["client_id"],
                 client_secret=client_info.get("client_secret"),
-                metadata={k: v for k, v in client_metadata.items() if k in ("client_uri", "logo_uri", "contacts")})
+                metadata={k: v for k, v in client_metadata.items() if k in ("client_uri", "logo_uri", "contacts")},
+            )
         except clients.ClientError as exc:
             raise InvalidClientMetadataError(exc.description)
         return client

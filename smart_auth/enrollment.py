@@ -4,6 +4,7 @@ An invitation belongs to a *party*: one person's access to one chart (the patien
 with a relation). Re-inviting a party closes its open invitations and issues a new PIN; the party's
 status is read from its newest invitation and the account link that invitation made.
 """
+
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -18,8 +19,14 @@ from .accounts import RELATIONS, AccountError, normalize_email
 from .notify import Notifier
 from .tokens import revoke_account_access
 
-STATUS_LABELS = {"not_invited": "Not invited", "invited": "Invited", "registered": "Registered, not verified",
-                 "active": "Active", "locked": "Locked", "revoked": "Revoked"}
+STATUS_LABELS = {
+    "not_invited": "Not invited",
+    "invited": "Invited",
+    "registered": "Registered, not verified",
+    "active": "Active",
+    "locked": "Locked",
+    "revoked": "Revoked",
+}
 
 
 class EnrollmentError(Exception):
@@ -72,8 +79,14 @@ def check_invitees(people):
                 problems.append(f"{who}: {exc}")
         if phone and len(pins.phone_digits(phone)) < 10:
             problems.append(f"{who}: enter a phone number with its area code.")
-        cleaned.append({"relation": relation, "email": email, "phone": phone,
-                        "text_link": bool(person.get("text_link")) or (bool(phone) and not email)})
+        cleaned.append(
+            {
+                "relation": relation,
+                "email": email,
+                "phone": phone,
+                "text_link": bool(person.get("text_link")) or (bool(phone) and not email),
+            }
+        )
     if sum(p["relation"] == "self" for p in cleaned) > 1:
         problems.append("Only one row can be the patient.")
     if not cleaned:
@@ -91,25 +104,38 @@ def invite_people(ctx, patient, people, actor):
 
 def _new_invite(ctx, patient, person, actor, party_uid, event, account_id=None, link_id=None):
     pin, now = pins.new_pin(), utc_now()
-    row = {"uid": str(uuid.uuid4()), "party_uid": party_uid, "practice_id": patient["practice_id"],
-           "patient_id": patient["id"], "relation": person["relation"], "email": person["email"] or None,
-           "phone": person["phone"] or None, "text_link": int(person["text_link"]),
-           "pin_sealed": pins.seal_pin(ctx.secret, pin), "status": "invited", "finalize": int(bool(link_id)),
-           "account_id": account_id, "link_nonce": secrets.token_urlsafe(12), "link_id": link_id,
-           "created_by": actor, "created_at": now, "updated_at": now}
+    row = {
+        "uid": str(uuid.uuid4()),
+        "party_uid": party_uid,
+        "practice_id": patient["practice_id"],
+        "patient_id": patient["id"],
+        "relation": person["relation"],
+        "email": person["email"] or None,
+        "phone": person["phone"] or None,
+        "text_link": int(person["text_link"]),
+        "pin_sealed": pins.seal_pin(ctx.secret, pin),
+        "status": "invited",
+        "finalize": int(bool(link_id)),
+        "account_id": account_id,
+        "link_nonce": secrets.token_urlsafe(12),
+        "link_id": link_id,
+        "created_by": actor,
+        "created_at": now,
+        "updated_at": now,
+    }
     with store.transaction(ctx.db):
         invite_id = enrollment_store.insert_invite(ctx.db, row)
     invite = enrollment_store.invite_by_id(ctx.db, invite_id)
-    audit.record(ctx.db, event, actor, invite,
-                 detail=f"{invite['relation']}: {invite['email'] or invite['phone']}")
+    audit.record(ctx.db, event, actor, invite, detail=f"{invite['relation']}: {invite['email'] or invite['phone']}")
     _deliver(ctx, invite)
     return dict(enrollment_store.invite_by_id(ctx.db, invite_id), pin=pin)
 
 
 def _deliver(ctx, invite):
     """Send the 'Access your records' link by email and/or SMS (never the PIN)."""
-    url = links.url(ctx.base_url, "invite", links.make_token(ctx.secret, "invite",
-                                                             {"i": invite["uid"], "n": invite["link_nonce"]}))
+    url = links.url(
+        ctx.base_url, "invite", links.make_token(ctx.secret, "invite", {"i": invite["uid"], "n": invite["link_nonce"]})
+    )
     if invite["email"]:
         subject, text, html = messages.invite_email(invite["practice_name"], url)
         ctx.notifier.email(invite["email"], subject, text, html, "invite", invite["id"])
@@ -155,8 +181,9 @@ def cancel_invite(ctx, invite, actor):
 def _close(db, invite, status):
     now = utc_now()
     with store.transaction(db):
-        enrollment_store.update_invite(db, invite["id"], {"status": status, "closed_at": now,
-                                                               "sms_code_hash": None, "link_nonce": "closed"}, now)
+        enrollment_store.update_invite(
+            db, invite["id"], {"status": status, "closed_at": now, "sms_code_hash": None, "link_nonce": "closed"}, now
+        )
 
 
 def reinvite(ctx, invite, actor):
@@ -169,10 +196,22 @@ def reinvite(ctx, invite, actor):
         _close(ctx.db, old, "superseded")
     patient = store.chart_row(ctx.db, "patients", invite["patient_id"])
     link = _active_link_of_party(ctx.db, invite)
-    person = {"relation": invite["relation"], "email": invite["email"], "phone": invite["phone"],
-              "text_link": bool(invite["text_link"])}
-    return _new_invite(ctx, patient, person, actor, invite["party_uid"], "reinvited",
-                       account_id=link["account_id"] if link else None, link_id=link["id"] if link else None)
+    person = {
+        "relation": invite["relation"],
+        "email": invite["email"],
+        "phone": invite["phone"],
+        "text_link": bool(invite["text_link"]),
+    }
+    return _new_invite(
+        ctx,
+        patient,
+        person,
+        actor,
+        invite["party_uid"],
+        "reinvited",
+        account_id=link["account_id"] if link else None,
+        link_id=link["id"] if link else None,
+    )
 
 
 def _active_link_of_party(db, invite):
@@ -198,8 +237,15 @@ def revoke_link(ctx, link, actor):
         if invite["account_id"] == link["account_id"] and invite["status"] in ("invited", "locked"):
             _close(ctx.db, invite, "cancelled")
     revoke_account_access(ctx.db, link["patient_uid"], link["account_uid"])
-    audit.record(ctx.db, "revoked", actor, account_id=link["account_id"], patient_id=link["patient_id"],
-                 practice_id=link["practice_id"], detail=f"{link['relation']}: {link['email']}")
+    audit.record(
+        ctx.db,
+        "revoked",
+        actor,
+        account_id=link["account_id"],
+        patient_id=link["patient_id"],
+        practice_id=link["practice_id"],
+        detail=f"{link['relation']}: {link['email']}",
+    )
     return enrollment_store.link_by_uid(ctx.db, link["uid"])
 
 

@@ -1,6 +1,7 @@
 """Portal enrollment status of a chart, per person: not invited, invited (date), registered but not verified,
 active, locked, revoked. Read from each party's newest invitation and the account link it made; links made
 without an invitation (the command line, imports) show as parties of their own."""
+
 from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 
@@ -9,8 +10,9 @@ from .enrollment import STATUS_LABELS, access_code
 
 def chart_parties(db, secret, patient_id):
     """Every person with (or once with) portal access to a chart, the patient first."""
-    return _parties(enrollment_store.invites_of_patient(db, patient_id),
-                    account_store.links_of_patient(db, patient_id), secret)
+    return _parties(
+        enrollment_store.invites_of_patient(db, patient_id), account_store.links_of_patient(db, patient_id), secret
+    )
 
 
 def practice_parties(db, practice_id):
@@ -45,10 +47,20 @@ def _party(chain, links_by_id, secret):
     link_id = next((i["link_id"] for i in reversed(chain) if i["link_id"]), None)
     link = links_by_id.get(link_id)
     status, label = _status(latest, link)
-    return {"party_uid": latest["party_uid"], "relation": latest["relation"], "email": latest["email"],
-            "phone": latest["phone"], "account_email": link["email"] if link else latest["account_email"],
-            "status": status, "label": label, "since": chain[0]["created_at"], "invite": latest,
-            "link": link, "access_code": access_code(secret, latest) if secret else None, "history": chain}
+    return {
+        "party_uid": latest["party_uid"],
+        "relation": latest["relation"],
+        "email": latest["email"],
+        "phone": latest["phone"],
+        "account_email": link["email"] if link else latest["account_email"],
+        "status": status,
+        "label": label,
+        "since": chain[0]["created_at"],
+        "invite": latest,
+        "link": link,
+        "access_code": access_code(secret, latest) if secret else None,
+        "history": chain,
+    }
 
 
 def _status(latest, link):
@@ -69,6 +81,17 @@ def _status(latest, link):
 
 def _link_party(link):
     status = "active" if link["status"] == "active" else "revoked"
-    return {"party_uid": None, "relation": link["relation"], "email": link["email"], "phone": None,
-            "account_email": link["email"], "status": status, "label": STATUS_LABELS[status], "since": link["linked_at"],
-            "invite": None, "link": link, "access_code": None, "history": []}
+    return {
+        "party_uid": None,
+        "relation": link["relation"],
+        "email": link["email"],
+        "phone": None,
+        "account_email": link["email"],
+        "status": status,
+        "label": STATUS_LABELS[status],
+        "since": link["linked_at"],
+        "invite": None,
+        "link": link,
+        "access_code": None,
+        "history": [],
+    }

@@ -5,6 +5,7 @@
 - client_credentials for SMART Backend Services (private_key_jwt, system/ scopes only);
 - OpenID Connect id_tokens (RS256) carrying ``fhirUser``.
 """
+
 import time
 
 from authlib.oauth2.rfc6749 import grants
@@ -68,11 +69,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         data, state = self.request.payload.data, self.request.payload.state
         if not same_aud(data.get("aud"), current_app.config["FHIR_BASE"]):
             # SMART App Launch 2.0.0 section 2.0.5: a wrong aud must never yield a code.
-            raise InvalidRequestError("aud must be this server's FHIR base URL.", redirect_uri=redirect_uri,
-                                      state=state)
+            raise InvalidRequestError(
+                "aud must be this server's FHIR base URL.", redirect_uri=redirect_uri, state=state
+            )
         if data.get("launch") and "launch" not in (self.request.scope or "").split():
-            raise InvalidScopeError("An EHR launch must ask for the 'launch' scope.", redirect_uri=redirect_uri,
-                                    state=state)
+            raise InvalidScopeError(
+                "An EHR launch must ask for the 'launch' scope.", redirect_uri=redirect_uri, state=state
+            )
         return redirect_uri
 
     def save_authorization_code(self, code, request):
@@ -80,11 +83,22 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         conn = store.current()
         with store.transaction(conn):
             oauth_store.delete_expired_codes(conn, now - 3600)
-            oauth_store.save_code(conn, code, {
-                "client_id": request.client.client_id, "redirect_uri": request.payload.redirect_uri,
-                "scope": authorization.scope, "context": authorization.to_json(), "family": authorization.family,
-                "code_challenge": data.get("code_challenge"), "code_challenge_method": data.get("code_challenge_method"),
-                "nonce": data.get("nonce"), "auth_time": authorization.auth_time or now, "expires_at": now + CODE_TTL})
+            oauth_store.save_code(
+                conn,
+                code,
+                {
+                    "client_id": request.client.client_id,
+                    "redirect_uri": request.payload.redirect_uri,
+                    "scope": authorization.scope,
+                    "context": authorization.to_json(),
+                    "family": authorization.family,
+                    "code_challenge": data.get("code_challenge"),
+                    "code_challenge_method": data.get("code_challenge_method"),
+                    "nonce": data.get("nonce"),
+                    "auth_time": authorization.auth_time or now,
+                    "expires_at": now + CODE_TTL,
+                },
+            )
 
     def query_authorization_code(self, code, client):
         """Find and use up the code; a second use revokes what the first one issued (RFC 6749 4.1.2)."""
@@ -189,12 +203,15 @@ class SmartOpenIDCode(OpenIDCode):
 
     def get_client_claims(self, client):
         now = int(time.time())
-        return {"iss": discovery.urls(current_app.config)["issuer"], "aud": client.client_id,
-                "iat": now, "exp": now + keys.ID_TOKEN_TTL}
+        return {
+            "iss": discovery.urls(current_app.config)["issuer"],
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + keys.ID_TOKEN_TTL,
+        }
 
     def generate_user_info(self, user, scope):
         info = UserInfo(sub=user.subject)
         if user.fhir_user and "fhirUser" in scope.split():
             info["fhirUser"] = f"{current_app.config['FHIR_BASE']}/{user.fhir_user}"
         return info
-

@@ -5,6 +5,7 @@ has expired, so apps can still verify them.
 The private JWK is stored sealed (AES-GCM under a key derived with HKDF from the deployment's secret),
 so a copy of the database without the secret holds no usable private key.
 """
+
 import base64
 import functools
 import json
@@ -40,7 +41,8 @@ class KeyLocked(RuntimeError):
 @functools.lru_cache(maxsize=8)
 def _wrapping_key(secret):
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"fhir-gateway id_token signing key").derive(
-        secret.encode())
+        secret.encode()
+    )
 
 
 def seal(secret, kid, private_jwk):
@@ -54,7 +56,7 @@ def seal(secret, kid, private_jwk):
 def _open(secret, kid, stored):
     if not stored.startswith(SEALED):
         return RSAKey.import_key(json.loads(stored))
-    raw = base64.urlsafe_b64decode(stored[len(SEALED):].encode())
+    raw = base64.urlsafe_b64decode(stored[len(SEALED) :].encode())
     try:
         plain = AESGCM(_wrapping_key(secret)).decrypt(raw[:12], raw[12:], kid.encode())
     except Exception as exc:  # cryptography's InvalidTag: the wrong secret, or a damaged row
@@ -64,8 +66,14 @@ def _open(secret, kid, stored):
 
 def _create(conn, secret, now):
     key = RSAKey.generate_key(KEY_SIZE, parameters={"alg": ALG, "use": "sig"}, auto_kid=True)
-    oauth_store.insert_key(conn, key.kid, ALG, seal(secret, key.kid, json.dumps(key.as_dict(private=True))),
-                           json.dumps(key.as_dict(private=False)), now)
+    oauth_store.insert_key(
+        conn,
+        key.kid,
+        ALG,
+        seal(secret, key.kid, json.dumps(key.as_dict(private=True))),
+        json.dumps(key.as_dict(private=False)),
+        now,
+    )
     return key.kid
 
 

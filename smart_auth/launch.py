@@ -1,6 +1,7 @@
 """EHR launch: a staff user opens an app for a chart; the launch handle carries that context to the
 app's authorization request (SMART App Launch 2.0.0, "EHR Launch").
 """
+
 import secrets
 import time
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 An attempt is counted before it is checked, in one write transaction with the check (BEGIN IMMEDIATE),
 so N parallel attempts can never be checked more than the limit allows.
 """
+
 import hashlib
 import math
 import time

@@ -4,6 +4,7 @@ Each purpose has its own salt, so a token made for one cannot be replayed as ano
 opaque ids (never patient data); what makes them single-use is state the caller checks (an invitation's
 link nonce, an account's password hash).
 """
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 INVITE_DAYS = 14

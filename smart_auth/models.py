@@ -3,6 +3,7 @@
 ``Authorization`` is the decision a person (or a practice) made on the consent page; it travels from
 the authorization code to every access and refresh token issued under it.
 """
+
 import json
 import time
 from dataclasses import asdict, dataclass

@@ -7,6 +7,7 @@ settles it ``sent`` or, after the last attempt, ``failed``, keeping only who, wh
 worked, so failures can be shown to staff without the database holding live links or codes. Pages never wait
 on a mail server or SMS provider, so they answer alike whether or not a message goes out.
 """
+
 import base64
 import secrets
 import smtplib
@@ -62,10 +63,20 @@ class Notifier:
 
         ``attachments`` are ``(filename, media type, bytes)``.
         """
-        files = [{"filename": name, "media_type": media_type, "data": base64.b64encode(data).decode()}
-                 for name, media_type, data in attachments]
-        row = {"channel": "email", "recipient": to, "subject": subject, "kind": kind, "invite_id": invite_id,
-               "body_text": text, "body_html": html, "attachments": orjson.dumps(files).decode() if files else None}
+        files = [
+            {"filename": name, "media_type": media_type, "data": base64.b64encode(data).decode()}
+            for name, media_type, data in attachments
+        ]
+        row = {
+            "channel": "email",
+            "recipient": to,
+            "subject": subject,
+            "kind": kind,
+            "invite_id": invite_id,
+            "body_text": text,
+            "body_html": html,
+            "attachments": orjson.dumps(files).decode() if files else None,
+        }
         return self._keep(row, self.email_configured)
 
     def sms(self, to, text, kind, invite_id=None):
@@ -74,8 +85,11 @@ class Notifier:
         return self._keep(row, self.sms_configured)
 
     def _keep(self, row, configured):
-        row.update(status="queued" if configured else "outbox", created_at=utc_now(),
-                   next_attempt_at=int(time.time()) if configured else None)
+        row.update(
+            status="queued" if configured else "outbox",
+            created_at=utc_now(),
+            next_attempt_at=int(time.time()) if configured else None,
+        )
         with store.transaction(self.db):
             outbox_store.insert_message(self.db, row)
         if configured and self.on_queued:
@@ -193,7 +207,8 @@ def _refused(exc):
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPNotSupportedError) or (
-        isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600)
+        isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+    )
 
 
 def _sms_post(config, message):
@@ -202,9 +217,15 @@ def _sms_post(config, message):
     data = {"To": message["recipient"], "From": config.get("SMS_FROM") or "", "Body": message["body_text"] or ""}
     try:
         # The URL is the operator's, not a stranger's: public_only is not needed; no request thread waits here.
-        response = outbound.request("POST", config["SMS_URL"], public_only=False, deadline=deadline, data=data,
-                                    auth=(config.get("SMS_SID") or "", config.get("SMS_TOKEN") or ""),
-                                    bounded=False)
+        response = outbound.request(
+            "POST",
+            config["SMS_URL"],
+            public_only=False,
+            deadline=deadline,
+            data=data,
+            auth=(config.get("SMS_SID") or "", config.get("SMS_TOKEN") or ""),
+            bounded=False,
+        )
     except outbound.Timeout as exc:
         raise Undelivered(f"the SMS provider did not answer within {deadline:g} seconds") from exc
     except outbound.OutboundError as exc:

@@ -6,6 +6,7 @@ A stranger may register a patient-facing app only: public, confidential or asymm
 ``online_access``. Backend clients, ``client_credentials``, ``system/`` and ``user/`` scopes and the EHR ``launch``
 scope come from an operator (``fhir-gateway client add``), never from this endpoint.
 """
+
 import json
 from urllib.parse import urlsplit
 
@@ -14,13 +15,22 @@ from .clients import ClientError
 from .scopes import InvalidScope, parse_scope
 
 MAX_BODY = 64 * 1024
-MAX_DEPTH = 8           # the deepest real metadata is jwks -> keys -> key -> x5c (4 levels)
+MAX_DEPTH = 8  # the deepest real metadata is jwks -> keys -> key -> x5c (4 levels)
 MAX_URI = 2000
 MAX_KEYS = 10
 MAX_JWKS_BYTES = 16 * 1024
-TEXT_LIMITS = {"client_name": 100, "scope": 1000, "token_endpoint_auth_method": 64, "software_id": 200,
-               "software_version": 200, "client_uri": MAX_URI, "logo_uri": MAX_URI, "tos_uri": MAX_URI,
-               "policy_uri": MAX_URI, "jwks_uri": MAX_URI}
+TEXT_LIMITS = {
+    "client_name": 100,
+    "scope": 1000,
+    "token_endpoint_auth_method": 64,
+    "software_id": 200,
+    "software_version": 200,
+    "client_uri": MAX_URI,
+    "logo_uri": MAX_URI,
+    "tos_uri": MAX_URI,
+    "policy_uri": MAX_URI,
+    "jwks_uri": MAX_URI,
+}
 # field -> (most items, longest item)
 LIST_LIMITS = {"redirect_uris": (10, MAX_URI), "grant_types": (4, 64), "response_types": (2, 64), "contacts": (5, 254)}
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
@@ -108,12 +118,14 @@ def _check_kind(metadata):
         raise ClientError(f"token_endpoint_auth_method '{method}' is not supported")
     grant_types = metadata.get("grant_types") or ["authorization_code"]
     if "client_credentials" in grant_types:
-        raise ClientError(f"client_credentials (SMART Backend Services) clients are not open to registration; "
-                          f"{OPERATOR}")
+        raise ClientError(
+            f"client_credentials (SMART Backend Services) clients are not open to registration; {OPERATOR}"
+        )
     unknown = [grant for grant in grant_types if grant not in GRANT_TYPES]
     if unknown or "authorization_code" not in grant_types:
-        raise ClientError("open registration is for patient-facing apps: grant_types authorization_code "
-                          "(and refresh_token)")
+        raise ClientError(
+            "open registration is for patient-facing apps: grant_types authorization_code (and refresh_token)"
+        )
     if any(kind != "code" for kind in metadata.get("response_types") or ["code"]):
         raise ClientError("response_types may only be 'code'")
 

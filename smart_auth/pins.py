@@ -3,6 +3,7 @@
 A PIN is kept sealed (AES-GCM under a key derived from the app secret) so staff can read it again from
 the chart, as the practice hands it over at the visit; an SMS code is kept only as an HMAC.
 """
+
 import base64
 import hashlib
 import hmac
@@ -61,7 +62,7 @@ def pin_matches(secret, sealed, typed):
 
 def new_sms_code():
     """Six random digits."""
-    return f"{secrets.randbelow(10 ** SMS_CODE_DIGITS):0{SMS_CODE_DIGITS}d}"
+    return f"{secrets.randbelow(10**SMS_CODE_DIGITS):0{SMS_CODE_DIGITS}d}"
 
 
 def code_hash(secret, invite_uid, code):

@@ -3,6 +3,7 @@
 No answer here says whether an email has an account: sign-up with a taken email and a reset request for
 an unknown one look exactly like the real thing to the person at the screen; only the mailbox learns more.
 """
+
 import hashlib
 import sqlite3
 
@@ -27,13 +28,15 @@ def sign_up(ctx, email, password, name=None, invite_token=None):
     email = normalize_email(email)
     problems = password_problems(password)
     if problems:
-        raise AccountError("The password needs " + ", ".join(problems) + ".",
-                           [f"The password needs {p}." for p in problems])
+        raise AccountError(
+            "The password needs " + ", ".join(problems) + ".", [f"The password needs {p}." for p in problems]
+        )
     try:
         account = create_account(ctx.db, email, password, name=(name or "").strip() or None)
     except AccountError:
-        subject, text, html = messages.already_registered(f"{ctx.base_url}/portal/login",
-                                                          f"{ctx.base_url}/portal/forgot")
+        subject, text, html = messages.already_registered(
+            f"{ctx.base_url}/portal/login", f"{ctx.base_url}/portal/forgot"
+        )
         ctx.notifier.email(email, subject, text, html, "already registered")
         return None
     if invite_token:
@@ -71,8 +74,14 @@ def confirm_email(ctx, token):
     if not account["email_confirmed_at"] or "email" in changes:
         invites = pending_invites(ctx.db, account) or [None]
         for invite in invites:
-            audit.record(ctx.db, "confirmed", audit.account_actor(account), invite, account_id=account["id"],
-                         detail=payload.get("e"))
+            audit.record(
+                ctx.db,
+                "confirmed",
+                audit.account_actor(account),
+                invite,
+                account_id=account["id"],
+                detail=payload.get("e"),
+            )
     return account_store.account_by_id(ctx.db, account["id"])
 
 
@@ -109,8 +118,9 @@ def reset_password(ctx, token, password):
     account = account_for_reset(ctx, token)
     problems = password_problems(password)
     if problems:
-        raise AccountError("The password needs " + ", ".join(problems) + ".",
-                           [f"The password needs {p}." for p in problems])
+        raise AccountError(
+            "The password needs " + ", ".join(problems) + ".", [f"The password needs {p}." for p in problems]
+        )
     with store.transaction(ctx.db):
         account_store.update_account(ctx.db, account["id"], {"password_hash": hash_password(password)}, utc_now())
         account_store.end_sessions_of_account(ctx.db, account["id"])
@@ -123,8 +133,12 @@ def update_settings(ctx, account, name, phone, email):
     Returns True when a confirmation was sent to a new address. Chart edits never touch these fields.
     """
     with store.transaction(ctx.db):
-        account_store.update_account(ctx.db, account["id"], {"name": (name or "").strip() or None,
-                                                                  "phone": (phone or "").strip() or None}, utc_now())
+        account_store.update_account(
+            ctx.db,
+            account["id"],
+            {"name": (name or "").strip() or None, "phone": (phone or "").strip() or None},
+            utc_now(),
+        )
     email = (email or "").strip()
     if email and email.lower() != account["email"].lower():
         send_confirmation(ctx, account, normalize_email(email))

@@ -3,6 +3,7 @@
 A resource scope without a granular filter covers every kind of that resource (SMART App Launch 2.0.0, "Scopes
 and Launch Context": a ``?category=`` restriction is what narrows it), so it must never read as one kind.
 """
+
 from mappers import REGISTRY
 
 from .scopes import InvalidScope, parse_scope
@@ -34,8 +35,10 @@ FIXED_WORDS = {
 }
 OPTIONAL_WORDS = {
     "fhirUser": ("Know who you are", "a link to your own record"),
-    "offline_access": ("Keep access when you are not using the app",
-                       "until you take the access back; without this, access ends soon after you leave the app"),
+    "offline_access": (
+        "Keep access when you are not using the app",
+        "until you take the access back; without this, access ends soon after you leave the app",
+    ),
     "online_access": ("Keep access while you use the app", "it ends when you stop using it"),
 }
 ACTIONS = (("r", "read"), ("s", "search"), ("c", "add"), ("u", "change"), ("d", "delete"))
@@ -68,8 +71,9 @@ def category_words(resource_type, value):
 
 def filter_words(resource_type, query):
     """A granular scope's ``?param=value`` pairs as words: the kinds it is narrowed to."""
-    return [category_words(resource_type, value) if param == "category" else f"{param} {value}"
-            for param, value in query]
+    return [
+        category_words(resource_type, value) if param == "category" else f"{param} {value}" for param, value in query
+    ]
 
 
 def _lower(words):

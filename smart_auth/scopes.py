@@ -4,6 +4,7 @@ SMART App Launch 2.0.0, "Scopes and Launch Context" (https://hl7.org/fhir/smart-
 ``(patient|user|system)/(Type|*).(read|write|*)`` in v1, ``.c?r?u?d?s?`` with an optional
 ``?param=value[&...]`` granular restriction in v2. Servers that speak v2 still accept v1 (permission-v1).
 """
+
 import functools
 import re
 from dataclasses import dataclass
@@ -12,8 +13,16 @@ from urllib.parse import parse_qsl
 V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}
 _V2_PERMISSION = re.compile(r"c?r?u?d?s?$")
 _RESOURCE_SCOPE = re.compile(r"(patient|user|system)/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$")
-NON_RESOURCE_SCOPES = {"openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter",
-                       "offline_access", "online_access"}
+NON_RESOURCE_SCOPES = {
+    "openid",
+    "fhirUser",
+    "profile",
+    "launch",
+    "launch/patient",
+    "launch/encounter",
+    "offline_access",
+    "online_access",
+}
 INTERACTIONS = {"read": "r", "search": "s", "create": "c", "update": "u", "delete": "d"}
 
 

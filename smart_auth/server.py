@@ -2,6 +2,7 @@
 token generator and token storage. Each app gets its own server (``init_app``); views find it with
 ``current_server()``.
 """
+
 import secrets
 import time
 import uuid
@@ -16,13 +17,12 @@ from gateway.store import oauth as oauth_store
 
 from . import clients, discovery, keys
 from .endpoints import PrivateKeyJWT, SmartIntrospectionEndpoint, SmartRegistrationEndpoint, SmartRevocationEndpoint
-from .grants import (AuthorizationCodeGrant, BackendServicesGrant, RefreshTokenGrant, SmartCodeChallenge,
-                     SmartOpenIDCode)
+from .grants import AuthorizationCodeGrant, BackendServicesGrant, RefreshTokenGrant, SmartCodeChallenge, SmartOpenIDCode
 from .scopes import InvalidScope, parse_scopes
 
-ACCESS_TTL = 3600              # Inferno runs for an hour on one token (checklist section 6)
-OFFLINE_REFRESH_TTL = 90 * 86400   # offline_access: three months, renewed by each refresh
-ONLINE_REFRESH_TTL = 12 * 3600     # online_access: the length of a portal session
+ACCESS_TTL = 3600  # Inferno runs for an hour on one token (checklist section 6)
+OFFLINE_REFRESH_TTL = 90 * 86400  # offline_access: three months, renewed by each refresh
+ONLINE_REFRESH_TTL = 12 * 3600  # online_access: the length of a portal session
 EXTENSION = "smart_auth"
 
 
@@ -55,8 +55,12 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     """The token response: the OAuth fields plus SMART's launch context (patient, banner, style)."""
     if grant_type == "client_credentials":
         scope = scope or client.scope
-    token = {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer",
-             "expires_in": expires_in or ACCESS_TTL, "scope": scope or ""}
+    token = {
+        "access_token": secrets.token_urlsafe(32),
+        "token_type": "Bearer",
+        "expires_in": expires_in or ACCESS_TTL,
+        "scope": scope or "",
+    }
     if user is not None:
         if user.patient_id:
             token["patient"] = user.patient_id
@@ -73,15 +77,35 @@ def save_token(token, request):
     family = user.family if user else str(uuid.uuid4())
     conn = store.current()
     with store.transaction(conn):
-        store.save_token(conn, token["access_token"], client.client_id, token["scope"],
-                         user.patient_id if user else None, user.subject if user else None, now,
-                         now + token["expires_in"], family, user.grant_id if user else None,
-                         user.fhir_user if user else None)
+        store.save_token(
+            conn,
+            token["access_token"],
+            client.client_id,
+            token["scope"],
+            user.patient_id if user else None,
+            user.subject if user else None,
+            now,
+            now + token["expires_in"],
+            family,
+            user.grant_id if user else None,
+            user.fhir_user if user else None,
+        )
         if "refresh_token" in token:
-            oauth_store.save_refresh_token(conn, token["refresh_token"], {
-                "family": family, "client_id": client.client_id, "scope": user.scope, "context": user.to_json(),
-                "grant_id": user.grant_id, "patient_id": user.patient_id, "subject": user.subject,
-                "issued_at": now, "expires_at": now + refresh_lifetime(user.scope)})
+            oauth_store.save_refresh_token(
+                conn,
+                token["refresh_token"],
+                {
+                    "family": family,
+                    "client_id": client.client_id,
+                    "scope": user.scope,
+                    "context": user.to_json(),
+                    "grant_id": user.grant_id,
+                    "patient_id": user.patient_id,
+                    "subject": user.subject,
+                    "issued_at": now,
+                    "expires_at": now + refresh_lifetime(user.scope),
+                },
+            )
 
 
 def init_app(app):

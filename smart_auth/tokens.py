@@ -1,4 +1,5 @@
 """Issuing and checking bearer access tokens (opaque, random, stored hashed)."""
+
 import secrets
 import time
 from dataclasses import dataclass
@@ -47,8 +48,14 @@ def authenticate(conn, token):
     record = store.find_token(conn, token) if token else None
     if record is None or record["revoked"] or record["expires_at"] <= time.time():
         raise InvalidToken("the access token is unknown, expired or revoked")
-    return AccessToken(record["client_id"], record["scope"], parse_scopes(record["scope"]),
-                       record["patient_id"], record["subject"], record["expires_at"])
+    return AccessToken(
+        record["client_id"],
+        record["scope"],
+        parse_scopes(record["scope"]),
+        record["patient_id"],
+        record["subject"],
+        record["expires_at"],
+    )
 
 
 def bearer_credentials(header):

@@ -3,6 +3,7 @@
 Five wrong PINs or codes lock an invitation until staff re-invite. A successful check links the account to
 the chart with the invitation's relation. Answers never say whether a typed phone number is the one on file.
 """
+
 import hmac
 import secrets
 import time
@@ -53,8 +54,11 @@ def open_invite_link(ctx, token):
     """The open invitation an 'Access your records' link names, or LinkExpired / LinkInvalid."""
     payload = links.read_token(ctx.secret, "invite", token)
     invite = enrollment_store.invite_by_uid(ctx.db, str(payload.get("i")))
-    if invite is None or invite["status"] != "invited" or \
-            not hmac.compare_digest(str(payload.get("n")).encode(), invite["link_nonce"].encode()):
+    if (
+        invite is None
+        or invite["status"] != "invited"
+        or not hmac.compare_digest(str(payload.get("n")).encode(), invite["link_nonce"].encode())
+    ):
         raise links.LinkInvalid("This link has already been used or is no longer valid.")
     return invite
 
@@ -64,8 +68,12 @@ def claim_invite(ctx, token, account, new_account=False):
     invite = open_invite_link(ctx, token)
     now = utc_now()
     with store.transaction(ctx.db):
-        enrollment_store.update_invite(ctx.db, invite["id"], {
-            "account_id": account["id"], "claimed_at": now, "link_nonce": secrets.token_urlsafe(12)}, now)
+        enrollment_store.update_invite(
+            ctx.db,
+            invite["id"],
+            {"account_id": account["id"], "claimed_at": now, "link_nonce": secrets.token_urlsafe(12)},
+            now,
+        )
     invite = enrollment_store.invite_by_id(ctx.db, invite["id"])
     audit.record(ctx.db, "registered" if new_account else "attached", audit.account_actor(account), invite)
     return invite
@@ -126,9 +134,15 @@ def send_sms_code(ctx, account, invite_uid, typed_phone):
         return False
     code = pins.new_sms_code()
     with store.transaction(ctx.db):
-        enrollment_store.update_invite(ctx.db, invite["id"], {
-            "sms_code_hash": pins.code_hash(ctx.secret, invite["uid"], code),
-            "sms_code_expires_at": int(now()) + CODE_MINUTES * 60}, utc_now())
+        enrollment_store.update_invite(
+            ctx.db,
+            invite["id"],
+            {
+                "sms_code_hash": pins.code_hash(ctx.secret, invite["uid"], code),
+                "sms_code_expires_at": int(now()) + CODE_MINUTES * 60,
+            },
+            utc_now(),
+        )
     ctx.notifier.sms(on_file, messages.sms_code(code, CODE_MINUTES), "security code", invite["id"])
     audit.record(ctx.db, "code sent", actor, invite)
     return True
@@ -166,8 +180,10 @@ def _fail(ctx, account, invite, what, failures):
         audit.record(ctx.db, "locked", actor, invite, detail=f"{MAX_FAILURES} wrong codes")
         raise InviteLocked()
     remaining = MAX_FAILURES - failures
-    raise VerificationFailed(f"That {what.split(' (')[0]} does not match. {remaining} "
-                             f"{'try' if remaining == 1 else 'tries'} left.", remaining)
+    raise VerificationFailed(
+        f"That {what.split(' (')[0]} does not match. {remaining} {'try' if remaining == 1 else 'tries'} left.",
+        remaining,
+    )
 
 
 def _link(ctx, account, invite, method):
@@ -175,9 +191,12 @@ def _link(ctx, account, invite, method):
     now = utc_now()
     with store.transaction(ctx.db):
         enrollment_store.uncount_code_attempt(ctx.db, invite["id"], now)
-        enrollment_store.update_invite(ctx.db, invite["id"], {
-            "status": "linked", "link_id": link_id, "closed_at": now, "sms_code_hash": None,
-            "link_nonce": "used"}, now)
+        enrollment_store.update_invite(
+            ctx.db,
+            invite["id"],
+            {"status": "linked", "link_id": link_id, "closed_at": now, "sms_code_hash": None, "link_nonce": "used"},
+            now,
+        )
     actor = audit.account_actor(account)
     audit.record(ctx.db, "verified", actor, invite, detail=f"by {method}")
     audit.record(ctx.db, "linked", actor, invite, detail=invite["relation"])

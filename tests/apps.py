@@ -1,4 +1,5 @@
 """The one way the tests build the app: the test base URL, then whatever settings the test asks for."""
+
 from gateway.app import create_app
 
 BASE = "http://gateway.test"

@@ -3,6 +3,7 @@
 Databases: ``demo_db_path`` (the demo practice, loaded once, read-only), ``fresh_demo_db_path`` (a writable
 copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.py) and ``empty_db_path``.
 """
+
 import contextlib
 import datetime as dt
 import pathlib

@@ -1,4 +1,5 @@
 """Shared by the enrollment tests: a two-practice chart, an enrollment context, and reading the outbox."""
+
 import re
 
 from gateway import store
@@ -16,11 +17,29 @@ STAFF = "staff desk@example.com"
 def build(db):
     """tests/chart.py plus a second practice where José (patient 1) is also seen, as patient 3."""
     chart.build(db)
-    store.insert_rows(db, "practices", [{"id": 2, "uid": "org-2", "name": "Second Clinic",
-                                         "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.43"}])
-    store.insert_rows(db, "patients", [
-        {"id": 3, "uid": "pat-3", "practice_id": 2, "mrn": "S001", "first_name": "José", "last_name": "Ramírez",
-         "birth_date": "1980-05-17", "sex": "M", "phone": "555-010-0001", "email": "jose@example.com"}])
+    store.insert_rows(
+        db,
+        "practices",
+        [{"id": 2, "uid": "org-2", "name": "Second Clinic", "mrn_system": "urn:oid:2.16.840.1.113883.3.9999.43"}],
+    )
+    store.insert_rows(
+        db,
+        "patients",
+        [
+            {
+                "id": 3,
+                "uid": "pat-3",
+                "practice_id": 2,
+                "mrn": "S001",
+                "first_name": "José",
+                "last_name": "Ramírez",
+                "birth_date": "1980-05-17",
+                "sex": "M",
+                "phone": "555-010-0001",
+                "email": "jose@example.com",
+            }
+        ],
+    )
     accounts.create_staff(db, "desk@example.com", "Desk-Pass1", "Front desk", 1)
     accounts.create_staff(db, "desk2@example.com", "Desk-Pass2", "Second desk", 2)
 

@@ -1,4 +1,5 @@
 """A demo database with portal accounts, and a logged-in test client, for the portal's page tests."""
+
 import datetime as dt
 import re
 

@@ -1,4 +1,5 @@
 """The shared fixtures themselves: each named database holds what its name says, and make_app builds on it."""
+
 import sqlite3
 
 from smart_auth import accounts
@@ -30,7 +31,10 @@ def test_make_app_builds_on_the_demo_database_unless_given_another(make_app, dem
     assert make_app().config["DB"] == demo_db_path
     app = make_app(chart_db_path, TIMEZONE="UTC")
     assert (app.config["DB"], app.config["BASE_URL"], app.config["TIMEZONE"]) == (
-        chart_db_path, "http://gateway.test", "UTC")
+        chart_db_path,
+        "http://gateway.test",
+        "UTC",
+    )
 
 
 def test_the_suite_hashes_passwords_cheaply():

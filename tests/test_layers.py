@@ -8,6 +8,7 @@
     mappers     mappers               (nothing of ours)
 gateway.outbound (the one outbound HTTP client) and gateway.config sit beside the store: they import nothing of ours.
 """
+
 import ast
 import pathlib
 
@@ -37,7 +38,7 @@ def imports_of(path):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")
-                anchor = anchor[:len(anchor) - node.level + 1]
+                anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join(anchor + ([node.module] if node.module else []))
             names = {f"{base}.{alias.name}" for alias in node.names}
             modules = {m for m in names if _exists(m)}

@@ -1,4 +1,5 @@
 """Driving the enrollment pages with Flask's test client: an app on a two-practice chart, logins, CSRF."""
+
 import re
 
 from gateway import store

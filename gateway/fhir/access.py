@@ -1,20 +1,18 @@
 """The access check for every FHIR door: bearer token -> scopes -> what of a resource type is visible."""
+
 import time
 from typing import NamedTuple
-
-from smart_auth import scopes as smart_scopes
-from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
 
 from gateway import store
 from gateway.errors import Forbidden, InvalidSearch, Unauthorized
 from gateway.fhir.search import Visibility, parse_clause
+from smart_auth import scopes as smart_scopes
+from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
 
 CONSOLE_CLIENT = "practice-console"
 # The console reads one chart at a time, held to it as an EHR launch holds an app (smart_auth.consent narrows
 # user/ scopes to patient/ ones for the launched chart), so no console view can read past that chart.
 CONSOLE_SCOPE = "patient/*.rs"
-
-
 
 
 def bearer_token(conn, header):
@@ -66,6 +64,12 @@ def staff_chart(db, staff, patient_uid):
     rows = store.chart_rows(db, "patients", uid=patient_uid)
     if not rows or staff is None or rows[0]["practice_id"] != staff["practice_id"]:
         return None
-    token = AccessToken(CONSOLE_CLIENT, CONSOLE_SCOPE, smart_scopes.parse_scopes(CONSOLE_SCOPE), patient_uid,
-                        staff["uid"], int(time.time()) + 60)
+    token = AccessToken(
+        CONSOLE_CLIENT,
+        CONSOLE_SCOPE,
+        smart_scopes.parse_scopes(CONSOLE_SCOPE),
+        patient_uid,
+        staff["uid"],
+        int(time.time()) + 60,
+    )
     return StaffChart(rows[0], token)

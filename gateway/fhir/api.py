@@ -3,6 +3,7 @@
 Each route turns Flask's request into a FhirRequest, admitted before the view (406, 401) so that every
 method Flask answers on these paths is checked, and renders the handler's FhirResponse.
 """
+
 from flask import Blueprint, current_app, g, request
 
 from gateway.fhir import handlers
@@ -22,9 +23,14 @@ def admit():
 def _fhir_request():
     # A body that is not a form is refused by search_post (415); reading the form waits for the handler.
     is_form = request.mimetype == handlers.FORM or not request.content_length
-    return FhirRequest(request.method, request.path, list(request.args.items(multi=True)),
-                       lambda name: request.headers.get(name, ""), lambda: request.url,
-                       (lambda: list(request.form.items(multi=True))) if is_form else None)
+    return FhirRequest(
+        request.method,
+        request.path,
+        list(request.args.items(multi=True)),
+        lambda name: request.headers.get(name, ""),
+        lambda: request.url,
+        (lambda: list(request.form.items(multi=True))) if is_form else None,
+    )
 
 
 def _answer(handler, *params):

@@ -1,12 +1,12 @@
 """The CapabilityStatement, generated from the same registry that routes reads and searches."""
+
 import functools
 
 import orjson
 
+from gateway.fhir.search import COMMON_PARAMS
 from mappers import REGISTRY
 from smart_auth import discovery
-
-from gateway.fhir.search import COMMON_PARAMS
 
 US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"
 SOFTWARE_VERSION = "0.1.0"
@@ -34,15 +34,19 @@ def _resource(rt):
     includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference"]
     if includes:
         entry["searchInclude"] = includes
-    revincludes = [f"{other.name}:{p.name}" for other in REGISTRY.values() for p in other.search_params
-                   if p.type == "reference" and rt.name in p.targets]
+    revincludes = [
+        f"{other.name}:{p.name}"
+        for other in REGISTRY.values()
+        for p in other.search_params
+        if p.type == "reference" and rt.name in p.targets
+    ]
     if revincludes:
         entry["searchRevInclude"] = revincludes
     if rt.name == "Patient":
-        entry["operation"] = [{"name": "everything",
-                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
-                              {"name": "summary",
-                               "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}]
+        entry["operation"] = [
+            {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+            {"name": "summary", "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"},
+        ]
     return entry
 
 
@@ -59,18 +63,28 @@ def statement(config):
         "implementation": {"description": "Patient-access FHIR gateway", "url": config["FHIR_BASE"]},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
-        "rest": [{
-            "mode": "server",
-            "documentation": "Read-only patient access. Every request except this one needs a bearer token.",
-            "security": {
-                "cors": True,
-                "extension": [discovery.oauth_uris_extension(config)],
-                "service": [{"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                    "code": "SMART-on-FHIR"}], "text": "OAuth2 using SMART-on-FHIR profile"}],
-            },
-            "resource": [_resource(rt) for rt in REGISTRY.values()],
-        }],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Read-only patient access. Every request except this one needs a bearer token.",
+                "security": {
+                    "cors": True,
+                    "extension": [discovery.oauth_uris_extension(config)],
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ],
+                            "text": "OAuth2 using SMART-on-FHIR profile",
+                        }
+                    ],
+                },
+                "resource": [_resource(rt) for rt in REGISTRY.values()],
+            }
+        ],
     }
 
 

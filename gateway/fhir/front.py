@@ -8,16 +8,16 @@ else, and any request that raises (401, 403, 404, 400, 406...) or is not a plain
 goes to the Flask app, which answers it from scratch and renders the error, so errors have one
 implementation.
 """
+
 import functools
 from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import get_current_url
 
-from mappers import REGISTRY
-
 from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
 from gateway.fhir.response import FHIR_JSON
+from mappers import REGISTRY
 
 CONTENT_TYPE = ("Content-Type", FHIR_JSON + "; charset=utf-8")
 
@@ -48,8 +48,13 @@ class FhirFront:
             return None  # a 304 is Flask's to work out
         # WSGI hands the query string over as latin-1; decode its bytes as UTF-8, as werkzeug does.
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
-        request = FhirRequest("GET", environ.get("PATH_INFO", ""), parse_qsl(query, keep_blank_values=True),
-                              lambda name: environ.get(_cgi(name), ""), lambda: get_current_url(environ))
+        request = FhirRequest(
+            "GET",
+            environ.get("PATH_INFO", ""),
+            parse_qsl(query, keep_blank_values=True),
+            lambda name: environ.get(_cgi(name), ""),
+            lambda: get_current_url(environ),
+        )
         response = handlers.answer(handlers.admit(self.config, request), handler, *params)
         return response if response.status == 200 else None
 

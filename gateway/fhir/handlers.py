@@ -6,6 +6,7 @@ disclosure log), so the two fronts cannot disagree. Handlers call the access che
 stored JSON into the response; no mapper and no model runs here. They raise the small errors of
 gateway.errors, which the Flask app renders as OperationOutcomes.
 """
+
 import datetime as dt
 import functools
 from email.utils import format_datetime
@@ -13,16 +14,14 @@ from urllib.parse import urlencode
 
 import orjson
 
-from mappers import REGISTRY
-
 from gateway import disclosures, ips, records, store
-from gateway.fhir import capability
-from gateway.fhir import search
-from gateway.fhir.access import bearer_token, visibility
 from gateway.errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
+from gateway.fhir import capability, search
+from gateway.fhir.access import bearer_token, visibility
 from gateway.fhir.response import bundle, subset, wants_json
 from gateway.fhir.search import Clause, SearchQuery, check_bounds, parse_search
 from gateway.store.chart import utc_now
+from mappers import REGISTRY
 
 MAX_ID = 64  # a FHIR id is 1-64 characters (https://hl7.org/fhir/R4/datatypes.html#id)
 FORM = "application/x-www-form-urlencoded"
@@ -206,7 +205,10 @@ class IncludedEntries:
         return operation_outcome(
             f"Only {len(self.entries)} included resources are returned with this page (at most "
             f"{search.MAX_INCLUDED}, or {search.MAX_INCLUDED_BYTES // 2**20} MiB): ask for fewer matches a page "
-            "(_count) or search the included type itself", "too-costly", "warning")
+            "(_count) or search the included type itself",
+            "too-costly",
+            "warning",
+        )
 
 
 def _included(conn, token, base, query, page, shown):
@@ -222,7 +224,7 @@ def _included(conn, token, base, query, page, shown):
                 by_type.setdefault(rtype, []).append(rid)
         for rtype, ids in by_type.items():
             found.cut |= len(ids) > found.room()
-            for rid, body in _visible_rows(conn, token, rtype, ids[:found.room()]):
+            for rid, body in _visible_rows(conn, token, rtype, ids[: found.room()]):
                 found.add(f"{base}/{rtype}/{rid}", body)
     targets = [f"{query.type}/{rid}" for _, rid, _ in page]
     for source, param_name in query.revincludes:
@@ -258,8 +260,9 @@ def everything(call, rid):
     unknown = (wanted or set()) - set(REGISTRY)
     if unknown:
         raise InvalidSearch(f"_type names unknown resource types: {', '.join(sorted(unknown))}")
-    rows = records.patient_record(conn, token, rid, wanted, request.arg("start"), request.arg("end"),
-                                  request.arg("_since"))
+    rows = records.patient_record(
+        conn, token, rid, wanted, request.arg("start"), request.arg("end"), request.arg("_since")
+    )
     entries = [(f"{base}/{rtype}/{res_id}", body, "match") for rtype, res_id, body in rows]
     disclosed = _disclosed(rid, {rtype for rtype, _, _ in rows}, len(rows))
     return FhirResponse(200, {}, bundle(len(entries), entries, [("self", request.url())]), disclosed)

@@ -1,4 +1,5 @@
 """FHIR responses: content type, negotiation and the stitching of stored JSON into Bundles."""
+
 import orjson
 from flask import Response
 
@@ -44,10 +45,16 @@ def bundle(total, entries, links, bundle_type="searchset"):
     parts.append(b',"link":' + orjson.dumps([{"relation": r, "url": u} for r, u in links]))
     if entries:
         parts.append(b',"entry":[')
-        parts.append(b",".join(
-            b'{"fullUrl":' + orjson.dumps(url) + b',"resource":' + body +
-            (b',"search":{"mode":"' + mode.encode() + b'"}}' if mode else b"}")
-            for url, body, mode in entries))
+        parts.append(
+            b",".join(
+                b'{"fullUrl":'
+                + orjson.dumps(url)
+                + b',"resource":'
+                + body
+                + (b',"search":{"mode":"' + mode.encode() + b'"}}' if mode else b"}")
+                for url, body, mode in entries
+            )
+        )
         parts.append(b"]")
     parts.append(b"}")
     return b"".join(parts)

@@ -3,19 +3,17 @@
 Semantics follow FHIR R4 3.1.1 (https://hl7.org/fhir/R4/search.html): a comma inside one value is OR,
 a repeated parameter is AND; token ``system|code``; date prefixes with the value taken as a range.
 """
+
 import re
 from dataclasses import dataclass, field
 
+from gateway.errors import InvalidSearch, SearchTooCostly
+from gateway.store.values import date_range, normalize
 from mappers import REGISTRY
 from mappers._common import SearchParam
 
-from gateway.errors import InvalidSearch, SearchTooCostly
-from gateway.store.values import date_range, normalize
-
 ID_PARAM = SearchParam("_id", "token", (), "http://hl7.org/fhir/SearchParameter/Resource-id")
-LAST_UPDATED = SearchParam(
-    "_lastUpdated", "date", (), "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"
-)
+LAST_UPDATED = SearchParam("_lastUpdated", "date", (), "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated")
 COMMON_PARAMS = (ID_PARAM, LAST_UPDATED)
 
 DEFAULT_COUNT = 50
@@ -41,8 +39,18 @@ MODIFIERS = {
 }
 SUMMARY_VALUES = {"count", "false", "data"}
 # Parameters that shape the result rather than select it, or that the web layer handles.
-RESULT_PARAMS = {"_count", "_summary", "_elements", "_include", "_revinclude", "_format", "_pretty",
-                 "_total", "_cursor", "_snapshot"}
+RESULT_PARAMS = {
+    "_count",
+    "_summary",
+    "_elements",
+    "_include",
+    "_revinclude",
+    "_format",
+    "_pretty",
+    "_total",
+    "_cursor",
+    "_snapshot",
+}
 _ELEMENT_RE = re.compile(r"[a-z][A-Za-z0-9]*$")
 
 
@@ -91,7 +99,7 @@ def _split_token(value):
     m = re.search(r"(?<!\\)\|", value)
     if not m:
         return None, value.replace("\\|", "|") or None
-    system, code = value[: m.start()], value[m.end():]
+    system, code = value[: m.start()], value[m.end() :]
     return system.replace("\\|", "|"), code.replace("\\|", "|") or None
 
 
@@ -131,7 +139,7 @@ def parse_value(param, modifier, raw, base_url=""):
 def _parse_reference(param, type_modifier, raw, base_url):
     """Turn ``Type/id``, ``id`` or an absolute URL on this server into the list of ``Type/id`` it may mean."""
     if base_url and raw.startswith(base_url.rstrip("/") + "/"):
-        raw = raw[len(base_url.rstrip("/")) + 1:]
+        raw = raw[len(base_url.rstrip("/")) + 1 :]
     parts = raw.split("/")
     if len(parts) == 2 and parts[0] in REGISTRY and parts[1]:
         return [raw]
@@ -209,8 +217,9 @@ def check_bounds(pairs):
 
 
 def _too_many_values(found):
-    return SearchTooCostly(f"A search takes at most {MAX_VALUES} values (comma-separated or repeated); "
-                           f"this one has {found}")
+    return SearchTooCostly(
+        f"A search takes at most {MAX_VALUES} values (comma-separated or repeated); this one has {found}"
+    )
 
 
 def _apply_result_param(query, key, value):

@@ -1,19 +1,22 @@
 """The authorization server's machine endpoints: token, introspection, revocation, registration, JWKS,
 and the discovery documents. Each route is one call into Authlib or ``smart_auth``.
 """
+
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway import store
+from gateway.web import csrf
 from smart_auth import discovery, keys, limits, open_registration
 from smart_auth.clients import ClientError
 from smart_auth.server import current_server
 
-from gateway import store
-from gateway.web import csrf
-
 bp = Blueprint("oauth_api", __name__)
-CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS"}
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+}
 
 
 @bp.after_request
@@ -54,8 +57,9 @@ def revoke():
 def register():
     config = current_app.config
     try:
-        open_registration.count_attempt(store.current(), request.remote_addr, int(config["REGISTRATION_LIMIT"]),
-                                        int(config["REGISTRATION_WINDOW"]))
+        open_registration.count_attempt(
+            store.current(), request.remote_addr, int(config["REGISTRATION_LIMIT"]), int(config["REGISTRATION_WINDOW"])
+        )
         open_registration.read_metadata(request.mimetype, _registration_body())
     except limits.TooManyAttempts as exc:
         response = jsonify(error="temporarily_unavailable", error_description=f"{exc} (registrations from one address)")
@@ -86,11 +90,22 @@ def jwks():
 @bp.get("/oauth/smart-style.json")
 def smart_style():
     """The style an app may use to look at home in the portal (SMART ``smart_style_url``)."""
-    return _json({"color_background": "#ffffff", "color_error": "#b00020", "color_highlight": "#0b5cad",
-                  "color_modal_backdrop": "rgba(0,0,0,0.5)", "color_success": "#1b7f3b", "color_text": "#1a1a1a",
-                  "dim_border_radius": "6px", "dim_font_size": "16px", "dim_spacing_size": "16px",
-                  "font_family_body": "system-ui, sans-serif", "font_family_heading": "system-ui, sans-serif"},
-                 max_age=3600)
+    return _json(
+        {
+            "color_background": "#ffffff",
+            "color_error": "#b00020",
+            "color_highlight": "#0b5cad",
+            "color_modal_backdrop": "rgba(0,0,0,0.5)",
+            "color_success": "#1b7f3b",
+            "color_text": "#1a1a1a",
+            "dim_border_radius": "6px",
+            "dim_font_size": "16px",
+            "dim_spacing_size": "16px",
+            "font_family_body": "system-ui, sans-serif",
+            "font_family_heading": "system-ui, sans-serif",
+        },
+        max_age=3600,
+    )
 
 
 @bp.get("/fhir/.well-known/smart-configuration")

@@ -1,12 +1,12 @@
 """EHR launch from the practice console: staff open a registered app for one of their practice's charts."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from smart_auth import clients
-from smart_auth.launch import launch_app
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from gateway import store
 from gateway.practice.enrollment import patient_of_practice
 from gateway.web.auth import current_staff, staff_required
+from smart_auth import clients
+from smart_auth.launch import launch_app
 
 bp = Blueprint("oauth_ehr_launch", __name__, url_prefix="/practice/launch")
 
@@ -14,7 +14,9 @@ bp = Blueprint("oauth_ehr_launch", __name__, url_prefix="/practice/launch")
 @bp.get("/<patient_uid>")
 @staff_required
 def choose(patient_uid):
-    return render_template("ehr/launch.html", patient=patient_of_practice(patient_uid), apps=clients.launchable_clients(store.current()))
+    return render_template(
+        "ehr/launch.html", patient=patient_of_practice(patient_uid), apps=clients.launchable_clients(store.current())
+    )
 
 
 @bp.post("/<patient_uid>")
@@ -24,4 +26,6 @@ def launch(patient_uid):
     client = clients.query_client(store.current(), request.form.get("client_id"))
     if client is None or not client.launch_uri:
         abort(404)
-    return redirect(launch_app(store.current(), client, current_staff()["uid"], patient["uid"], current_app.config["FHIR_BASE"]))
+    return redirect(
+        launch_app(store.current(), client, current_staff()["uid"], patient["uid"], current_app.config["FHIR_BASE"])
+    )

@@ -1,24 +1,26 @@
 """The portal's JSON view of consent grants: the apps an account has allowed, and withdrawing one."""
+
 import functools
 
 from flask import Blueprint, jsonify
 
-from smart_auth import consent
-
 from gateway import store
 from gateway.web.auth import current_account
+from smart_auth import consent
 
 bp = Blueprint("oauth_grants_api", __name__, url_prefix="/portal/api/grants")
-MAX_ROW_ID = 2 ** 63 - 1  # SQLite's largest integer; a bigger id names no grant (and overflows the driver)
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer; a bigger id names no grant (and overflows the driver)
 
 
 def account_required(view):
     """Answer 401 in JSON without a portal login (a program cannot follow the pages' redirect to a form)."""
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_account() is None:
             return jsonify(error="login_required", error_description="Log in to the portal first."), 401
         return view(*args, **kwargs)
+
     return wrapped
 
 

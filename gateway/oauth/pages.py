@@ -4,6 +4,7 @@ Every step re-validates the app's request with Authlib, so nothing the browser c
 (the request parameters ride along as hidden fields) is trusted. An error is sent back to the app
 only once its redirect URI has been validated; otherwise the person sees an error page.
 """
+
 import time
 import uuid
 from urllib.parse import urlencode
@@ -12,18 +13,28 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from gateway import store
+from gateway.web import csrf
+from gateway.web.auth import current_account, current_staff
 from smart_auth import accounts, consent
 from smart_auth.launch import resolve_launch
 from smart_auth.models import Authorization
 from smart_auth.server import current_server
 
-from gateway import store
-from gateway.web import csrf
-from gateway.web.auth import current_account, current_staff
-
 bp = Blueprint("oauth_pages", __name__, url_prefix="/oauth")
-AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
-                    "code_challenge_method", "launch", "nonce", "prompt")
+AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "aud",
+    "code_challenge",
+    "code_challenge_method",
+    "launch",
+    "nonce",
+    "prompt",
+)
 
 
 def _params():
@@ -61,17 +72,26 @@ def authorize():
         return _error(server, AccessDeniedError("No health record is linked to this account yet."), grant)
     link = _chosen(links, request.values.get("record"))
     if link is None:
-        return render_template("oauth/picker.html", client=grant.client, links=links, params=params,
-                               problem="record" in request.values)
+        return render_template(
+            "oauth/picker.html", client=grant.client, links=links, params=params, problem="record" in request.values
+        )
     requested = grant.request.scope or ""
-    remembered = None if params.get("prompt") == "consent" else consent.remembered(
-        store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested)
+    remembered = (
+        None
+        if params.get("prompt") == "consent"
+        else consent.remembered(store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested)
+    )
     if remembered:
         return _issue(server, grant, _for_account(account, link, remembered["scope"], remembered["id"]))
     representative = link["relation"] != "self"
-    return render_template("oauth/consent.html", client=grant.client, link=link, params=params,
-                           choices=consent.offered(requested, representative),
-                           withheld=consent.withheld(params.get("scope"), representative))
+    return render_template(
+        "oauth/consent.html",
+        client=grant.client,
+        link=link,
+        params=params,
+        choices=consent.offered(requested, representative),
+        withheld=consent.withheld(params.get("scope"), representative),
+    )
 
 
 @bp.post("/authorize/decide")
@@ -92,7 +112,9 @@ def decide():
     requested = grant.request.scope or ""
     choices = consent.offered(requested, link["relation"] != "self")
     scope = consent.granted(choices, request.form.getlist("grant_scope"))
-    grant_id = consent.remember(store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope)
+    grant_id = consent.remember(
+        store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope
+    )
     return _issue(server, grant, _for_account(account, link, scope, grant_id))
 
 
@@ -106,8 +128,16 @@ def _chosen(links, wanted):
 def _for_account(account, link, scope, grant_id):
     # A representative gets no fhirUser (see smart_auth.consent.offered): RelatedPerson is not served here.
     fhir_user = f"Patient/{link['patient_uid']}" if link["relation"] == "self" else None
-    return Authorization(account["uid"], link["patient_uid"], fhir_user, scope, str(uuid.uuid4()), grant_id,
-                         need_patient_banner=True, auth_time=int(session.get("login_at") or time.time()))
+    return Authorization(
+        account["uid"],
+        link["patient_uid"],
+        fhir_user,
+        scope,
+        str(uuid.uuid4()),
+        grant_id,
+        need_patient_banner=True,
+        auth_time=int(session.get("login_at") or time.time()),
+    )
 
 
 def _issue(server, grant, authorization):
@@ -124,7 +154,14 @@ def _ehr_launch(server, grant, params):
         return _error(server, InvalidRequestError("The launch is unknown, expired or someone else's."), grant)
     scope = consent.everything(consent.offered(grant.request.scope or ""))
     provider = store.chart_row(store.current(), "providers", staff["provider_id"]) if staff["provider_id"] else None
-    authorization = Authorization(staff["uid"], launch.patient_id,
-                                  f"Practitioner/{provider['uid']}" if provider else None, scope,
-                                  str(uuid.uuid4()), None, need_patient_banner=False, auth_time=int(time.time()))
+    authorization = Authorization(
+        staff["uid"],
+        launch.patient_id,
+        f"Practitioner/{provider['uid']}" if provider else None,
+        scope,
+        str(uuid.uuid4()),
+        None,
+        need_patient_banner=False,
+        auth_time=int(time.time()),
+    )
     return _issue(server, grant, authorization)

@@ -1,20 +1,20 @@
 """Who can see the record on screen: Connected apps (with Revoke), Representatives, and the Access history."""
+
 import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from smart_auth import accounts, consent
-from smart_auth.scope_words import describe
-
 from gateway import disclosures, store
-from gateway.web.auth import record_required
 from gateway.store import accounts as account_store
 from gateway.store import connected_apps
 from gateway.store import disclosures as disclosure_store
 from gateway.store import oauth as oauth_store
-from gateway.web.auth import current_account
+from gateway.web.auth import current_account, record_required
+from smart_auth import accounts, consent
+from smart_auth.scope_words import describe
 
 bp = Blueprint("portal_access", __name__, url_prefix="/portal")
+
 
 def _iso(seconds):
     if not seconds:
@@ -39,10 +39,18 @@ def _people():
 def apps():
     grants = connected_apps.grants_of_record(store.current(), g.record["patient_uid"])
     people, me = _people(), current_account()["uid"]
-    shown = [dict(grant, words=describe(grant["scope"]), granted=_iso(grant["created_at"]),
-                  last_used=_iso((grant["last_used_ms"] or 0) // 1000), expires=_iso(grant["expires_at"]),
-                  by=people.get(grant["account_uid"], grant["account_name"] or "Someone"),
-                  can_revoke=grant["account_uid"] == me or g.record["relation"] == "self") for grant in grants]
+    shown = [
+        dict(
+            grant,
+            words=describe(grant["scope"]),
+            granted=_iso(grant["created_at"]),
+            last_used=_iso((grant["last_used_ms"] or 0) // 1000),
+            expires=_iso(grant["expires_at"]),
+            by=people.get(grant["account_uid"], grant["account_name"] or "Someone"),
+            can_revoke=grant["account_uid"] == me or g.record["relation"] == "self",
+        )
+        for grant in grants
+    ]
     return render_template("portal/apps.html", grants=shown)
 
 
@@ -67,8 +75,11 @@ def people():
     """The adult patient sees every other account linked to their record and on what relation."""
     if g.record["relation"] != "self":
         abort(404)
-    links = [link for link in account_store.links_of_patient(store.current(), g.record["patient_id"])
-             if link["account_id"] != current_account()["id"] and link["status"] == "active"]
+    links = [
+        link
+        for link in account_store.links_of_patient(store.current(), g.record["patient_id"])
+        if link["account_id"] != current_account()["id"] and link["status"] == "active"
+    ]
     return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
 
 
@@ -81,10 +92,18 @@ def history():
     if (request.args.get("start") and not start) or (request.args.get("end") and not end):
         errors.append("Dates must look like 2026-01-31.")
     rows = disclosures.history(g.record["patient_uid"], _people(), client_id=client_id, start=start, end=end)
-    seen = disclosures.app_names(c["client_id"] for c in
-                                 disclosure_store.clients_seen(store.current(), g.record["patient_uid"]))
-    return render_template("portal/history.html", rows=rows, apps=seen, app=client_id, errors=errors,
-                           start=request.args.get("start", ""), end=request.args.get("end", ""))
+    seen = disclosures.app_names(
+        c["client_id"] for c in disclosure_store.clients_seen(store.current(), g.record["patient_uid"])
+    )
+    return render_template(
+        "portal/history.html",
+        rows=rows,
+        apps=seen,
+        app=client_id,
+        errors=errors,
+        start=request.args.get("start", ""),
+        end=request.args.get("end", ""),
+    )
 
 
 def _day(value):

@@ -3,33 +3,49 @@
 Sending asks twice: the second step names the recipient, and nothing leaves before it is confirmed.
 A failed send shows what went wrong in plain words with the same choices ready to try again.
 """
+
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from gateway import disclosures, exports, store
 from gateway import transmit as sending
-from gateway.web.enrollment_context import notifier
-from gateway.web.locale_dates import request_locale
-from gateway.web.auth import record_required
 from gateway.store.chart import utc_now
-from gateway.web.auth import current_account
+from gateway.web.auth import current_account, record_required
+from gateway.web.enrollment_context import notifier
 from gateway.web.headers import PRINT_POLICY, talisman
+from gateway.web.locale_dates import request_locale
 
 bp = Blueprint("portal_exports", __name__, url_prefix="/portal")
 
 
 def _choices():
     form = request.form
-    return {"format": form.get("format", ""), "start": form.get("start", "").strip(),
-            "end": form.get("end", "").strip(), "method": form.get("method", "email"),
-            "recipient": form.get("recipient", "").strip()}
+    return {
+        "format": form.get("format", ""),
+        "start": form.get("start", "").strip(),
+        "end": form.get("end", "").strip(),
+        "method": form.get("method", "email"),
+        "recipient": form.get("recipient", "").strip(),
+    }
 
 
 def _build(choices):
     record = g.record
-    context = {"person": f"{record['first_name']} {record['last_name']}", "practice": record["practice_name"],
-               "lang": request_locale().language}
-    return exports.build(store.current(), g.token, record["patient_uid"], choices["format"], choices["start"] or None,
-                         choices["end"] or None, current_app.config["FHIR_BASE"], utc_now(), context)
+    context = {
+        "person": f"{record['first_name']} {record['last_name']}",
+        "practice": record["practice_name"],
+        "lang": request_locale().language,
+    }
+    return exports.build(
+        store.current(),
+        g.token,
+        record["patient_uid"],
+        choices["format"],
+        choices["start"] or None,
+        choices["end"] or None,
+        current_app.config["FHIR_BASE"],
+        utc_now(),
+        context,
+    )
 
 
 @bp.route("/download", methods=["GET", "POST"])
@@ -43,12 +59,14 @@ def download():
     try:
         export = _build(choices)
     except exports.ExportError as exc:
-        return render_template("portal/download.html", formats=exports.FORMATS, choices=choices,
-                               errors=[str(exc)]), 400
+        return render_template("portal/download.html", formats=exports.FORMATS, choices=choices, errors=[str(exc)]), 400
     disclosures.log_download(current_account(), g.record, export.fmt, export.start, export.end, export.filename)
     disposition = "inline" if request.form.get("view") else "attachment"
-    return Response(export.body, mimetype=export.mimetype,
-                    headers={"Content-Disposition": f'{disposition}; filename="{export.filename}"'})
+    return Response(
+        export.body,
+        mimetype=export.mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="{export.filename}"'},
+    )
 
 
 @bp.route("/send", methods=["GET", "POST"])
@@ -79,21 +97,29 @@ def send():
         return _form(choices, [str(exc)], 400)
     if choices["method"] == "email":
         account = current_account()
-        result = sending.send_email(notifier(), export, recipient, _person_of(g.record),
-                                    account.get("name") or account["email"])
+        result = sending.send_email(
+            notifier(), export, recipient, _person_of(g.record), account.get("name") or account["email"]
+        )
     else:
         result = sending.push_fhir(recipient, export, public_only=_production())
-    disclosures.log_transmission(current_account(), g.record, export.fmt, export.start, export.end,
-                                 recipient, result.outcome, result.message)
-    return render_template("portal/send_result.html", choices=choices, result=result, formats=exports.FORMATS,
-                           export=export), 200 if result.ok else 502
+    disclosures.log_transmission(
+        current_account(), g.record, export.fmt, export.start, export.end, recipient, result.outcome, result.message
+    )
+    return render_template(
+        "portal/send_result.html", choices=choices, result=result, formats=exports.FORMATS, export=export
+    ), 200 if result.ok else 502
 
 
 def _check(choices):
     exports.check_request(choices["format"], choices["start"], choices["end"])
     # Outside production a local test server will do: plain http and private addresses are allowed.
-    return sending.check_recipient(choices["method"], choices["recipient"], choices["format"],
-                                   allow_http=not _production(), public_only=_production())
+    return sending.check_recipient(
+        choices["method"],
+        choices["recipient"],
+        choices["format"],
+        allow_http=not _production(),
+        public_only=_production(),
+    )
 
 
 def _production():

@@ -2,12 +2,12 @@
 
 Enrollment pages and the record pages are separate blueprints that build on these helpers.
 """
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from smart_auth import accounts
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from gateway import store
 from gateway.web.auth import account_required, current_account, current_record, login_page, safe_next
+from smart_auth import accounts
 
 bp = Blueprint("portal_home", __name__, url_prefix="/portal")
 
@@ -18,7 +18,11 @@ def portal_context():
     account = current_account()
     if account is None:
         return {"account": None, "records": [], "record": None}
-    return {"account": account, "records": accounts.linked_records(store.current(), account["id"]), "record": current_record()}
+    return {
+        "account": account,
+        "records": accounts.linked_records(store.current(), account["id"]),
+        "record": current_record(),
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,12 +6,11 @@ logged-in account, the same store search and access check an app's token goes th
 
 from flask import Blueprint, abort, current_app, g, render_template
 
-from smart_auth.accounts import linked_records
-
 from gateway import disclosures, records, store
 from gateway.record_sections import all_sections, find_item, section_by_slug, section_items
 from gateway.store.chart import utc_now
 from gateway.web.auth import current_account, record_required
+from smart_auth.accounts import linked_records
 
 bp = Blueprint("portal_records", __name__, url_prefix="/portal/records")
 
@@ -27,8 +26,14 @@ def load(**filters):
 @bp.app_context_processor
 def sections_context():
     """The navigation's sections, and the Profile page's endpoint when the enrollment pages provide one."""
-    profile = next((rule.endpoint for rule in current_app.url_map.iter_rules()
-                    if rule.endpoint.endswith(".profile") and rule.rule.startswith("/portal")), None)
+    profile = next(
+        (
+            rule.endpoint
+            for rule in current_app.url_map.iter_rules()
+            if rule.endpoint.endswith(".profile") and rule.rule.startswith("/portal")
+        ),
+        None,
+    )
     return {"record_sections": all_sections(), "profile_endpoint": profile}
 
 
@@ -46,8 +51,7 @@ def section(slug):
     chosen = section_by_slug(slug) or abort(404)
     record = load()
     items = section_items(chosen, record.by_type, record.refs, utc_now())
-    return render_template("portal/records/section.html", section=chosen, items=items,
-                           practice=practice_label(record))
+    return render_template("portal/records/section.html", section=chosen, items=items, practice=practice_label(record))
 
 
 @bp.get("/<slug>/<rid>")

@@ -3,19 +3,19 @@
 No page here says whether an email has an account: sign-up and "forgot password" answer the same way
 for every address, and only the mailbox learns more.
 """
+
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
+from gateway import store
+from gateway.store import outbox as outbox_store
+from gateway.web.auth import account_required, client_address, current_account
+from gateway.web.enrollment_context import enrollment_context, outbox_visible
+from gateway.web.sessions import rotate_session
 from smart_auth import limits, links, registration, verification
 from smart_auth.accounts import AccountError
 from smart_auth.notify import attachments_of
-
-from gateway import store
-from gateway.web.enrollment_context import enrollment_context, outbox_visible
-from gateway.web.sessions import rotate_session
-from gateway.store import outbox as outbox_store
-from gateway.web.auth import account_required, client_address, current_account
 
 bp = Blueprint("portal_signup", __name__, url_prefix="/portal")
 # Per client address and per email named, never site-wide: a stranger can slow one mailbox's messages
@@ -25,8 +25,11 @@ ADDRESS_LIMIT, EMAIL_LIMIT, FORM_WINDOW = 10, 3, 15 * 60
 
 def _limited(kind, email):
     """Count one submission of a public form from this address for ``email``; raise TooManyAttempts past a limit."""
-    limits.reserve(store.current(), (limits.key(f"{kind}-addr", client_address()), ADDRESS_LIMIT, FORM_WINDOW),
-                   (limits.key(f"{kind}-email", (email or "").strip()), EMAIL_LIMIT, FORM_WINDOW))
+    limits.reserve(
+        store.current(),
+        (limits.key(f"{kind}-addr", client_address()), ADDRESS_LIMIT, FORM_WINDOW),
+        (limits.key(f"{kind}-email", (email or "").strip()), EMAIL_LIMIT, FORM_WINDOW),
+    )
 
 
 def _link_problem(exc):
@@ -42,8 +45,11 @@ def invite(token):
     except links.LinkInvalid as exc:
         return _link_problem(exc)
     session["invite_token"] = token
-    return render_template("portal/enroll/invite.html", practice_name=found["practice_name"],
-                           login_url=url_for("portal_home.login", next=url_for("portal_signup.claim")))
+    return render_template(
+        "portal/enroll/invite.html",
+        practice_name=found["practice_name"],
+        login_url=url_for("portal_home.login", next=url_for("portal_signup.claim")),
+    )
 
 
 @bp.route("/invite/claim", methods=["GET", "POST"])
@@ -67,8 +73,13 @@ def signup():
     form = {k: request.form.get(k, "") for k in ("email", "name")}
     try:
         _limited("signup", form["email"])
-        account = registration.sign_up(enrollment_context(), form["email"], request.form.get("password", ""),
-                                       form["name"], session.get("invite_token"))
+        account = registration.sign_up(
+            enrollment_context(),
+            form["email"],
+            request.form.get("password", ""),
+            form["name"],
+            session.get("invite_token"),
+        )
     except limits.TooManyAttempts as exc:
         return render_template("portal/enroll/signup.html", errors=[str(exc)], form=form), 429
     except AccountError as exc:
@@ -101,8 +112,11 @@ def resend_confirmation():
     else:
         registration.send_confirmation(enrollment_context(), current_account())
         flash(f"We are sending a new confirmation email to {current_account()['email']}.", "info")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("portal_home.home"))
+    return redirect(
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("portal_home.home")
+    )
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -133,8 +147,11 @@ def reset(token):
     # The reset ended every session of the account; this browser starts afresh too (new id, no login).
     session.pop("account_id", None)
     rotate_session(session)
-    flash("Your password is changed, and every device that was logged in to your account is logged out. "
-          "Log in with the new one.", "info")
+    flash(
+        "Your password is changed, and every device that was logged in to your account is logged out. "
+        "Log in with the new one.",
+        "info",
+    )
     return redirect(url_for("portal_home.login"))
 
 
@@ -146,8 +163,10 @@ def outbox():
     from gateway.store import enrollment as enrollment_store
 
     # Only the demo's kept messages are shown whole: a queued text (an SMS provider but no SMTP) holds a live code.
-    messages = [dict(m, files=attachments_of(m)) if m["status"] == "outbox" else dict(m, body_text=None, files=[])
-                for m in enrollment_store.messages(store.current(), limit=50)]
+    messages = [
+        dict(m, files=attachments_of(m)) if m["status"] == "outbox" else dict(m, body_text=None, files=[])
+        for m in enrollment_store.messages(store.current(), limit=50)
+    ]
     return render_template("portal/enroll/outbox.html", messages=messages)
 
 
@@ -161,6 +180,12 @@ def outbox_attachment(message_id, number):
     if not 1 <= number <= len(files):
         abort(404)
     file = files[number - 1]
-    return Response(file["data"], mimetype=file["media_type"], headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file['filename'])}",
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        file["data"],
+        mimetype=file["media_type"],
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file['filename'])}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,15 +1,15 @@
 """Identity verification after login: the practice's PIN, or an SMS code to the phone on file; and
 "Finalize access to your records" (date of birth and the new PIN) after a re-invitation."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
+from gateway import store
+from gateway.web.auth import account_required, current_account
+from gateway.web.enrollment_context import enrollment_context, outbox_visible
+from gateway.web.sessions import rotate_session
 from smart_auth import verification
 from smart_auth.enrollment import EnrollmentError, InviteNotFound
 from smart_auth.limits import TooManyAttempts
-
-from gateway import store
-from gateway.web.enrollment_context import enrollment_context, outbox_visible
-from gateway.web.sessions import rotate_session
-from gateway.web.auth import account_required, current_account
 
 bp = Blueprint("portal_verify", __name__, url_prefix="/portal/verify")
 
@@ -31,8 +31,13 @@ def _invite(invite_uid):
 
 def _page(invite, errors=(), status=200, code_sent=None):
     code_sent = session.get("sms_code_for") == invite["uid"] if code_sent is None else code_sent
-    return render_template("portal/enroll/verify.html", invite=invite, errors=list(errors), code_sent=code_sent,
-                           minutes=verification.CODE_MINUTES), status
+    return render_template(
+        "portal/enroll/verify.html",
+        invite=invite,
+        errors=list(errors),
+        code_sent=code_sent,
+        minutes=verification.CODE_MINUTES,
+    ), status
 
 
 @bp.get("/<invite_uid>")
@@ -65,9 +70,16 @@ def _attempt(invite, check):
 @account_required
 def pin(invite_uid):
     invite = _invite(invite_uid)
-    return _attempt(invite, lambda: verification.verify_access_code(
-        enrollment_context(), current_account(), invite_uid, request.form.get("pin", ""),
-        request.form.get("birth_date")))
+    return _attempt(
+        invite,
+        lambda: verification.verify_access_code(
+            enrollment_context(),
+            current_account(),
+            invite_uid,
+            request.form.get("pin", ""),
+            request.form.get("birth_date"),
+        ),
+    )
 
 
 @bp.post("/<invite_uid>/sms")
@@ -82,8 +94,11 @@ def send_code(invite_uid):
     except EnrollmentError as exc:
         return _page(invite, [str(exc)], getattr(exc, "status", 400))
     session["sms_code_for"] = invite_uid
-    flash(f"If that number is the one your practice has on file, we are texting it a 6-digit code. "
-          f"It expires in {verification.CODE_MINUTES} minutes.", "info")
+    flash(
+        f"If that number is the one your practice has on file, we are texting it a 6-digit code. "
+        f"It expires in {verification.CODE_MINUTES} minutes.",
+        "info",
+    )
     return redirect(url_for("portal_verify.page", invite_uid=invite_uid) + "#code")
 
 
@@ -91,5 +106,9 @@ def send_code(invite_uid):
 @account_required
 def code(invite_uid):
     invite = _invite(invite_uid)
-    return _attempt(invite, lambda: verification.verify_sms_code(
-        enrollment_context(), current_account(), invite_uid, request.form.get("code", "")))
+    return _attempt(
+        invite,
+        lambda: verification.verify_sms_code(
+            enrollment_context(), current_account(), invite_uid, request.form.get("code", "")
+        ),
+    )

@@ -6,16 +6,16 @@ Patient and changing who may see a chart needs ``u`` (``user/Patient.u``, ``user
 the staff user it was issued to (its subject); a ``system/`` token is the EHR's back end and may act for any
 practice on this gateway. Errors are JSON: ``{"error": ..., "message": ...}`` with the HTTP status.
 """
+
 from flask import Blueprint, current_app, jsonify, request
 
-from smart_auth import enrollment, scopes, tokens
-from smart_auth.enrollment_status import chart_parties
-
 from gateway import store
+from gateway.store import enrollment as enrollment_store
 from gateway.web.csrf import exempt
 from gateway.web.enrollment_context import enrollment_context
 from gateway.web.json_input import request_json
-from gateway.store import enrollment as enrollment_store
+from smart_auth import enrollment, scopes, tokens
+from smart_auth.enrollment_status import chart_parties
 
 bp = Blueprint("practice_api", __name__, url_prefix="/practice/api")
 MAX_PEOPLE = 20
@@ -97,18 +97,33 @@ def _invalid(problem):
 
 
 def invite_json(invite, secret):
-    return {"id": invite["uid"], "patient": invite["patient_uid"], "relation": invite["relation"],
-            "email": invite["email"], "phone": invite["phone"], "status": invite["status"],
-            "access_code": enrollment.access_code(secret, invite), "created_at": invite["created_at"],
-            "sent_at": invite["sent_at"], "finalize": bool(invite["finalize"])}
+    return {
+        "id": invite["uid"],
+        "patient": invite["patient_uid"],
+        "relation": invite["relation"],
+        "email": invite["email"],
+        "phone": invite["phone"],
+        "status": invite["status"],
+        "access_code": enrollment.access_code(secret, invite),
+        "created_at": invite["created_at"],
+        "sent_at": invite["sent_at"],
+        "finalize": bool(invite["finalize"]),
+    }
 
 
 def party_json(party):
-    return {"relation": party["relation"], "email": party["email"], "phone": party["phone"],
-            "status": party["status"], "label": party["label"], "account_email": party["account_email"],
-            "access_code": party["access_code"], "invite": party["invite"]["uid"] if party["invite"] else None,
-            "link": party["link"]["uid"] if party["link"] else None,
-            "invited_at": party["invite"]["created_at"] if party["invite"] else None}
+    return {
+        "relation": party["relation"],
+        "email": party["email"],
+        "phone": party["phone"],
+        "status": party["status"],
+        "label": party["label"],
+        "account_email": party["account_email"],
+        "access_code": party["access_code"],
+        "invite": party["invite"]["uid"] if party["invite"] else None,
+        "link": party["link"]["uid"] if party["link"] else None,
+        "invited_at": party["invite"]["created_at"] if party["invite"] else None,
+    }
 
 
 @bp.get("/patients/<patient_uid>/enrollment")
@@ -155,6 +170,14 @@ def invite_action(invite_uid, action):
 @exempt
 def revoke(link_uid):
     practice_id, actor = caller("update")
-    link = enrollment.revoke_link(enrollment_context(), enrollment.link_in_practice(store.current(), practice_id, link_uid), actor)
-    return jsonify({"link": link["uid"], "patient": link["patient_uid"], "status": link["status"],
-                    "revoked_at": link["revoked_at"]})
+    link = enrollment.revoke_link(
+        enrollment_context(), enrollment.link_in_practice(store.current(), practice_id, link_uid), actor
+    )
+    return jsonify(
+        {
+            "link": link["uid"],
+            "patient": link["patient_uid"],
+            "status": link["status"],
+            "revoked_at": link["revoked_at"],
+        }
+    )

@@ -3,32 +3,41 @@
 
 Everything works without JavaScript: "Add users" and "Remove" are submit buttons that re-render the form.
 """
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from gateway import store
+from gateway.fhir.access import staff_chart
+from gateway.store import enrollment as enrollment_store
+from gateway.web.auth import current_staff, staff_required
+from gateway.web.enrollment_context import enrollment_context
 from smart_auth import audit, enrollment
 from smart_auth.accounts import RELATIONS
 from smart_auth.enrollment_status import chart_parties, patient_status, practice_parties
 
-from gateway import store
-from gateway.fhir.access import staff_chart
-from gateway.web.enrollment_context import enrollment_context
-from gateway.store import enrollment as enrollment_store
-from gateway.web.auth import current_staff, staff_required
-
 bp = Blueprint("practice_enrollment", __name__, url_prefix="/practice")
-RELATION_WORDS = {"self": "Patient (self)", "parent": "Parent", "guardian": "Guardian", "spouse": "Spouse",
-                  "child": "Adult child", "caregiver": "Caregiver", "other": "Other representative"}
+RELATION_WORDS = {
+    "self": "Patient (self)",
+    "parent": "Parent",
+    "guardian": "Guardian",
+    "spouse": "Spouse",
+    "child": "Adult child",
+    "caregiver": "Caregiver",
+    "other": "Other representative",
+}
 MAX_ROWS = 10
 
 
 @bp.app_context_processor
 def enrollment_helpers():
     """The patient list asks each patient's portal status through ``portal_status(patient)``."""
+
     def portal_status(patient):
         if "practice_parties" not in g:
             g.practice_parties = practice_parties(store.current(), current_staff()["practice_id"])
         parties = g.practice_parties.get(patient["id"], [])
         return {"own": patient_status(parties), "representatives": [p for p in parties if p["relation"] != "self"]}
+
     return {"portal_status": portal_status, "relation_words": RELATION_WORDS}
 
 
@@ -52,21 +61,38 @@ def chart(patient_uid):
     patient = patient_of_practice(patient_uid)
     conn = store.current()
     parties = chart_parties(store.current(), enrollment_context().secret, patient["id"])
-    return render_template("practice/enroll/chart.html", patient=patient, parties=parties,
-                           own=patient_status(parties), events=enrollment_store.events_of_patient(conn, patient["id"]),
-                           failures=enrollment_store.undelivered_messages_of_patient(conn, patient["id"]))
+    return render_template(
+        "practice/enroll/chart.html",
+        patient=patient,
+        parties=parties,
+        own=patient_status(parties),
+        events=enrollment_store.events_of_patient(conn, patient["id"]),
+        failures=enrollment_store.undelivered_messages_of_patient(conn, patient["id"]),
+    )
 
 
 def _rows_from_form(form):
     count = min(form.get("rows", type=int) or 0, MAX_ROWS)
-    return [{"relation": form.get(f"people-{i}-relation", ""), "email": form.get(f"people-{i}-email", ""),
-             "phone": form.get(f"people-{i}-phone", ""), "text_link": bool(form.get(f"people-{i}-text_link"))}
-            for i in range(count)]
+    return [
+        {
+            "relation": form.get(f"people-{i}-relation", ""),
+            "email": form.get(f"people-{i}-email", ""),
+            "phone": form.get(f"people-{i}-phone", ""),
+            "text_link": bool(form.get(f"people-{i}-text_link")),
+        }
+        for i in range(count)
+    ]
 
 
 def _form(patient, rows, errors=(), status=200):
-    return render_template("practice/enroll/invite.html", patient=patient, rows=rows, errors=list(errors),
-                           relations=RELATIONS, max_rows=MAX_ROWS), status
+    return render_template(
+        "practice/enroll/invite.html",
+        patient=patient,
+        rows=rows,
+        errors=list(errors),
+        relations=RELATIONS,
+        max_rows=MAX_ROWS,
+    ), status
 
 
 @bp.route("/patients/<patient_uid>/invite", methods=["GET", "POST"])
@@ -75,8 +101,17 @@ def invite(patient_uid):
     """The invite form; its buttons add or remove a row, review everything, or send the invitations."""
     patient = patient_of_practice(patient_uid)
     if request.method == "GET":
-        return _form(patient, [{"relation": "self", "email": patient["email"] or "", "phone": patient["phone"] or "",
-                                "text_link": False}])
+        return _form(
+            patient,
+            [
+                {
+                    "relation": "self",
+                    "email": patient["email"] or "",
+                    "phone": patient["phone"] or "",
+                    "text_link": False,
+                }
+            ],
+        )
     rows, action = _rows_from_form(request.form), request.form.get("action", "review")
     if action == "add" and len(rows) < MAX_ROWS:
         return _form(patient, rows + [{"relation": "parent", "email": "", "phone": "", "text_link": False}])
@@ -89,8 +124,11 @@ def invite(patient_uid):
     if action != "send":
         return render_template("practice/enroll/invite_confirm.html", patient=patient, rows=cleaned)
     made = enrollment.invite_people(enrollment_context(), patient, cleaned, audit.staff_actor(current_staff()))
-    flash(f"Invited {len(made)} {'person' if len(made) == 1 else 'people'}. Give each one the access code "
-          "shown below (print it for the visit); it is never emailed or texted.", "info")
+    flash(
+        f"Invited {len(made)} {'person' if len(made) == 1 else 'people'}. Give each one the access code "
+        "shown below (print it for the visit); it is never emailed or texted.",
+        "info",
+    )
     return redirect(url_for("practice_enrollment.chart", patient_uid=patient_uid) + "#portal-access")
 
 
@@ -101,9 +139,11 @@ def _staff_invite(invite_uid):
         abort(404)
 
 
-_ACTIONS = {"resend": (enrollment.resend_invite, "The invitation was sent again; the access code is unchanged."),
-            "cancel": (enrollment.cancel_invite, "The invitation is cancelled; its access code no longer works."),
-            "reinvite": (enrollment.reinvite, "A new invitation and access code were made; older codes no longer work.")}
+_ACTIONS = {
+    "resend": (enrollment.resend_invite, "The invitation was sent again; the access code is unchanged."),
+    "cancel": (enrollment.cancel_invite, "The invitation is cancelled; its access code no longer works."),
+    "reinvite": (enrollment.reinvite, "A new invitation and access code were made; older codes no longer work."),
+}
 
 
 @bp.post("/invites/<invite_uid>/<action>")
@@ -130,8 +170,12 @@ def print_code(invite_uid):
     code = enrollment.access_code(enrollment_context().secret, found)
     if code is None:
         abort(404)
-    return render_template("practice/enroll/print.html", invite=found, code=code,
-                           portal_url=enrollment_context().base_url + url_for("portal_home.login"))
+    return render_template(
+        "practice/enroll/print.html",
+        invite=found,
+        code=code,
+        portal_url=enrollment_context().base_url + url_for("portal_home.login"),
+    )
 
 
 @bp.post("/links/<link_uid>/revoke")

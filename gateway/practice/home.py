@@ -1,4 +1,5 @@
 """The practice console's front door: staff log in and see their practice's patients."""
+
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 
 from gateway import store

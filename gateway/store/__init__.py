@@ -16,16 +16,36 @@ column named ``*_at`` (JWT's NumericDate, RFC 7519 section 2, which the tokens a
 within a second matters, INTEGER milliseconds in a column named ``*_ms``. New columns follow this; older
 ones that do not are left as they are (no data migrations).
 """
-from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
+
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
+from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
 from .read import read_resource, read_resources
 from .search import compartment_rows, references_from, search
 from .tokens import find_token, revoke_token, save_token
 
 __all__ = [
-    "CHART_TABLES", "Store", "access_log", "access_log_path", "chart_row", "chart_rows", "compartment_rows",
-    "configure", "connect", "current", "find_token", "insert_chunks", "insert_rows", "next_ids", "optimize",
-    "read_resource", "read_resources", "references_from", "revoke_token", "save_token", "search", "transaction",
+    "CHART_TABLES",
+    "Store",
+    "access_log",
+    "access_log_path",
+    "chart_row",
+    "chart_rows",
+    "compartment_rows",
+    "configure",
+    "connect",
+    "current",
+    "find_token",
+    "insert_chunks",
+    "insert_rows",
+    "next_ids",
+    "optimize",
+    "read_resource",
+    "read_resources",
+    "references_from",
+    "revoke_token",
+    "save_token",
+    "search",
+    "transaction",
     "update_row",
 ]

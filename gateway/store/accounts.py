@@ -1,4 +1,5 @@
 """Accounts, their links to charts, practice staff, web sessions and the attempt log."""
+
 import time
 
 
@@ -18,7 +19,9 @@ def insert_account(conn, uid, email, password_hash, name, phone, confirmed_at, n
     """Create an account row and return its id (IntegrityError when the email is taken)."""
     return conn.execute(
         "INSERT INTO accounts (uid, email, password_hash, name, phone, email_confirmed_at, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?)", (uid, email, password_hash, name, phone, confirmed_at, now, now)).lastrowid
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (uid, email, password_hash, name, phone, confirmed_at, now, now),
+    ).lastrowid
 
 
 def account_by_email(conn, email):
@@ -34,8 +37,9 @@ def update_account(conn, account_id, changes, now):
     allowed = {"name", "email", "phone", "password_hash", "email_confirmed_at"}
     changes = {k: v for k, v in changes.items() if k in allowed}
     assignments = ", ".join(f"{k} = ?" for k in changes)
-    conn.execute(f"UPDATE accounts SET {assignments}, updated_at = ? WHERE id = ?",
-                 [*changes.values(), now, account_id])
+    conn.execute(
+        f"UPDATE accounts SET {assignments}, updated_at = ? WHERE id = ?", [*changes.values(), now, account_id]
+    )
 
 
 def upsert_link(conn, account_id, patient_id, relation, now):
@@ -43,9 +47,12 @@ def upsert_link(conn, account_id, patient_id, relation, now):
     conn.execute(
         "INSERT INTO account_links (account_id, patient_id, relation, status, linked_at) VALUES (?,?,?,'active',?)"
         " ON CONFLICT (account_id, patient_id) DO UPDATE SET relation = excluded.relation, status = 'active',"
-        " linked_at = excluded.linked_at, revoked_at = NULL", (account_id, patient_id, relation, now))
-    return conn.execute("SELECT id FROM account_links WHERE account_id = ? AND patient_id = ?",
-                        (account_id, patient_id)).fetchone()[0]
+        " linked_at = excluded.linked_at, revoked_at = NULL",
+        (account_id, patient_id, relation, now),
+    )
+    return conn.execute(
+        "SELECT id FROM account_links WHERE account_id = ? AND patient_id = ?", (account_id, patient_id)
+    ).fetchone()[0]
 
 
 def revoke_link(conn, link_id, now):
@@ -54,26 +61,38 @@ def revoke_link(conn, link_id, now):
 
 def links_of_account(conn, account_id, active_only=True):
     """The charts an account is linked to, with each chart's patient and practice names and FHIR ids."""
-    return _all(conn, (
-        "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
-        " p.first_name, p.last_name, p.birth_date, pr.id AS practice_id, pr.uid AS practice_uid,"
-        " pr.name AS practice_name FROM account_links l JOIN patients p ON p.id = l.patient_id"
-        " JOIN practices pr ON pr.id = p.practice_id WHERE l.account_id = ?"
-        + (" AND l.status = 'active'" if active_only else "") + " ORDER BY l.relation != 'self', l.id"),
-        (account_id,))
+    return _all(
+        conn,
+        (
+            "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
+            " p.first_name, p.last_name, p.birth_date, pr.id AS practice_id, pr.uid AS practice_uid,"
+            " pr.name AS practice_name FROM account_links l JOIN patients p ON p.id = l.patient_id"
+            " JOIN practices pr ON pr.id = p.practice_id WHERE l.account_id = ?"
+            + (" AND l.status = 'active'" if active_only else "")
+            + " ORDER BY l.relation != 'self', l.id"
+        ),
+        (account_id,),
+    )
 
 
 def links_of_patient(conn, patient_id):
     """Who is linked to a chart: every account link with the account's email and name."""
-    return _all(conn, (
-        "SELECT l.*, a.email, a.name FROM account_links l JOIN accounts a ON a.id = l.account_id"
-        " WHERE l.patient_id = ? ORDER BY l.id"), (patient_id,))
+    return _all(
+        conn,
+        (
+            "SELECT l.*, a.email, a.name FROM account_links l JOIN accounts a ON a.id = l.account_id"
+            " WHERE l.patient_id = ? ORDER BY l.id"
+        ),
+        (patient_id,),
+    )
 
 
 def insert_staff(conn, uid, email, password_hash, name, practice_id, provider_id, now):
     return conn.execute(
         "INSERT INTO staff_users (uid, email, password_hash, name, practice_id, provider_id, created_at)"
-        " VALUES (?,?,?,?,?,?,?)", (uid, email, password_hash, name, practice_id, provider_id, now)).lastrowid
+        " VALUES (?,?,?,?,?,?,?)",
+        (uid, email, password_hash, name, practice_id, provider_id, now),
+    ).lastrowid
 
 
 def staff_by_email(conn, email):
@@ -90,14 +109,18 @@ def load_session(conn, id_hash, now):
 
 
 def insert_session(conn, id_hash, data, now, expires_at, account_id):
-    conn.execute("INSERT INTO web_sessions (id_hash, data, created_at, expires_at, account_id) VALUES (?,?,?,?,?)",
-                 (id_hash, data, now, expires_at, account_id))
+    conn.execute(
+        "INSERT INTO web_sessions (id_hash, data, created_at, expires_at, account_id) VALUES (?,?,?,?,?)",
+        (id_hash, data, now, expires_at, account_id),
+    )
 
 
 def update_session(conn, id_hash, data, expires_at, account_id):
     """Save an existing session; one ended meanwhile (logout, password reset) stays ended."""
-    conn.execute("UPDATE web_sessions SET data = ?, expires_at = ?, account_id = ? WHERE id_hash = ?",
-                 (data, expires_at, account_id, id_hash))
+    conn.execute(
+        "UPDATE web_sessions SET data = ?, expires_at = ?, account_id = ? WHERE id_hash = ?",
+        (data, expires_at, account_id, id_hash),
+    )
 
 
 def end_sessions_of_account(conn, account_id):
@@ -120,8 +143,9 @@ def delete_attempts(conn, attempt_ids):
 
 def attempts_since(conn, key, since):
     """How many attempts under ``key`` since ``since``, and the oldest of them (for 'try again in N minutes')."""
-    count, oldest = conn.execute("SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?",
-                                 (key, since)).fetchone()
+    count, oldest = conn.execute(
+        "SELECT count(*), min(at) FROM attempts WHERE key = ? AND at > ?", (key, since)
+    ).fetchone()
     return count, oldest
 
 

@@ -10,26 +10,30 @@ pool a few chunks ahead of the writer: on two cores both are busy at once. A loa
 projection also drops the search indexes that are not primary keys and builds them once at the end:
 one sort is far cheaper than millions of inserts at random places in a B-tree.
 """
+
 import collections
 import json
 import multiprocessing
 import os
 import sqlite3
 
-from .chart import CHART_TABLES, table_columns, grouped_values, insert_values, utc_now
+from .chart import CHART_TABLES, grouped_values, insert_values, table_columns, utc_now
 from .connection import transaction
 from .errors import ChartError
 from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, types_of, write
 from .values import date_range
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
-DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value",
-              "search_ref_target")
+DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value", "search_ref_target")
 DEFER_BELOW = 50_000  # resources
 LOAD_CACHE_KIB = -262_144  # 256 MiB of page cache while loading: a chunk's dirty pages stay in memory until COMMIT
 _SHAPES = {}  # table -> (columns, a row of their defaults); set before the pool forks, so workers inherit it
-_FOREIGN = {"patient_id": "patients", "practice_id": "practices", "provider_id": "providers",
-            "lab_result_id": "lab_results"}
+_FOREIGN = {
+    "patient_id": "patients",
+    "practice_id": "practices",
+    "provider_id": "providers",
+    "lab_result_id": "lab_results",
+}
 
 
 def insert_chunks(db, chunks, workers=None):
@@ -38,8 +42,10 @@ def insert_chunks(db, chunks, workers=None):
     restore_indexes(conn)
     # A projection this small (a new database's practices, a demo) costs less to index again than
     # the load's index inserts; a big one does not, and keeps its indexes.
-    deferred = conn.execute("SELECT count(*) FROM (SELECT 1 FROM resources LIMIT ?)",
-                            (DEFER_BELOW,)).fetchone()[0] < DEFER_BELOW
+    deferred = (
+        conn.execute("SELECT count(*) FROM (SELECT 1 FROM resources LIMIT ?)", (DEFER_BELOW,)).fetchone()[0]
+        < DEFER_BELOW
+    )
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
     for table in CHART_TABLES:
@@ -72,8 +78,9 @@ def count_present(conn, table, uids):
     """How many of ``uids`` rows of a chart table already have (a resumed load skips what is there)."""
     if table not in CHART_TABLES:
         raise ChartError(f"not a chart table: {table}")
-    return conn.execute(f"SELECT count(*) FROM {table} WHERE uid IN (SELECT value FROM json_each(?))",
-                        (json.dumps(uids),)).fetchone()[0]
+    return conn.execute(
+        f"SELECT count(*) FROM {table} WHERE uid IN (SELECT value FROM json_each(?))", (json.dumps(uids),)
+    ).fetchone()[0]
 
 
 def _shape(conn, table):

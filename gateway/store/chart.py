@@ -1,4 +1,5 @@
 """Writing chart rows. Every write re-projects the affected FHIR resources in the same transaction."""
+
 import datetime as dt
 import sqlite3
 import uuid
@@ -8,8 +9,18 @@ from .errors import ChartError
 from .projection import project
 
 CHART_TABLES = (
-    "practices", "providers", "patients", "diagnoses", "medications", "allergies", "immunizations",
-    "procedures", "care_plans", "lab_results", "lab_observations", "appointments",
+    "practices",
+    "providers",
+    "patients",
+    "diagnoses",
+    "medications",
+    "allergies",
+    "immunizations",
+    "procedures",
+    "care_plans",
+    "lab_results",
+    "lab_observations",
+    "appointments",
 )
 _columns_cache = {}
 
@@ -104,8 +115,7 @@ def update_row(db, table, row_id, changes):
 
 def next_ids(db, tables):
     """The first free integer id of each chart table, for loaders that assign ids themselves."""
-    return {t: (db.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1
-            for t in tables if table_columns(db, t)}
+    return {t: (db.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) + 1 for t in tables if table_columns(db, t)}
 
 
 def chart_row(db, table, row_id):

@@ -1,5 +1,6 @@
 """The apps connected to one record, as its Connected apps page lists them: each active consent grant with
 the app's name, who granted it, when it was last used and when its sign-in runs out."""
+
 from .accounts import _all
 
 _GRANTS = (
@@ -11,7 +12,8 @@ _GRANTS = (
     "   UNION ALL SELECT expires_at FROM access_tokens t WHERE t.grant_id = g.id AND t.revoked = 0)) AS expires_at"
     " FROM consent_grants g LEFT JOIN oauth_clients c ON c.client_id = g.client_id"
     " LEFT JOIN accounts a ON a.uid = g.account_uid"
-    " WHERE g.patient_id = ? AND g.revoked_at IS NULL ORDER BY g.updated_at DESC, g.id DESC")
+    " WHERE g.patient_id = ? AND g.revoked_at IS NULL ORDER BY g.updated_at DESC, g.id DESC"
+)
 
 
 def grants_of_record(conn, patient_id):

@@ -1,4 +1,5 @@
 """The store handle: opening the database (pragmas, migrations), this thread's handle, write transactions."""
+
 import contextlib
 import os
 import sqlite3

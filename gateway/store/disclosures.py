@@ -1,4 +1,5 @@
 """The access log: every disclosure of a patient's record (app reads, downloads, transmissions, views)."""
+
 import sqlite3
 import time
 
@@ -33,8 +34,9 @@ def insert_read(conn, at_ms, patient_id, client_id, actor, what, count):
 def insert_disclosure(conn, row):
     """Log a download, transmission or view (a dict with COLUMNS); return its id."""
     marks = ",".join("?" * len(COLUMNS))
-    return conn.execute(f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks})",
-                        [row.get(c) for c in COLUMNS]).lastrowid
+    return conn.execute(
+        f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks})", [row.get(c) for c in COLUMNS]
+    ).lastrowid
 
 
 def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=None, limit=500):
@@ -46,16 +48,25 @@ def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=No
         if value is not None:
             where.append(sql)
             params.append(value)
-    return _all(conn, (
-        "SELECT min(id) AS id, kind, client_id, actor, min(at) AS first_at, max(at) AS at,"
-        " group_concat(what) AS what, sum(count) AS count, count(*) AS requests, recipient, outcome, detail"
-        f" FROM disclosures WHERE {' AND '.join(where)}"
-        " GROUP BY CASE WHEN kind IN ('read', 'view') THEN kind || '|' || coalesce(client_id, '') || '|'"
-        " || coalesce(actor, '') || '|' || (at / 60000)"
-        " ELSE 'id' || id END ORDER BY max(at) DESC, min(id) DESC LIMIT ?"), [*params, limit])
+    return _all(
+        conn,
+        (
+            "SELECT min(id) AS id, kind, client_id, actor, min(at) AS first_at, max(at) AS at,"
+            " group_concat(what) AS what, sum(count) AS count, count(*) AS requests, recipient, outcome, detail"
+            f" FROM disclosures WHERE {' AND '.join(where)}"
+            " GROUP BY CASE WHEN kind IN ('read', 'view') THEN kind || '|' || coalesce(client_id, '') || '|'"
+            " || coalesce(actor, '') || '|' || (at / 60000)"
+            " ELSE 'id' || id END ORDER BY max(at) DESC, min(id) DESC LIMIT ?"
+        ),
+        [*params, limit],
+    )
 
 
 def clients_seen(conn, patient_id):
     """The apps that have read a record, with when each last did (for the filter and Connected apps)."""
-    return _all(conn, "SELECT client_id, max(at) AS last_at FROM disclosures WHERE patient_id = ? AND kind = 'read'"
-                      " GROUP BY client_id ORDER BY client_id", (patient_id,))
+    return _all(
+        conn,
+        "SELECT client_id, max(at) AS last_at FROM disclosures WHERE patient_id = ? AND kind = 'read'"
+        " GROUP BY client_id ORDER BY client_id",
+        (patient_id,),
+    )

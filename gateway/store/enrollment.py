@@ -1,24 +1,56 @@
 """Invitations, the enrollment audit log and the outbox of email and SMS messages."""
+
 from .accounts import _all, _one
 
-INVITE_COLUMNS = ("uid", "party_uid", "practice_id", "patient_id", "relation", "email", "phone", "text_link",
-                  "pin_sealed", "status", "finalize", "account_id", "claimed_at", "link_nonce", "link_id",
-                  "created_by", "created_at", "sent_at", "updated_at")
-_CHANGEABLE = {"status", "account_id", "claimed_at", "link_nonce", "link_id", "failed_attempts", "sms_code_hash",
-               "sms_code_expires_at", "sent_at", "closed_at", "finalize"}
+INVITE_COLUMNS = (
+    "uid",
+    "party_uid",
+    "practice_id",
+    "patient_id",
+    "relation",
+    "email",
+    "phone",
+    "text_link",
+    "pin_sealed",
+    "status",
+    "finalize",
+    "account_id",
+    "claimed_at",
+    "link_nonce",
+    "link_id",
+    "created_by",
+    "created_at",
+    "sent_at",
+    "updated_at",
+)
+_CHANGEABLE = {
+    "status",
+    "account_id",
+    "claimed_at",
+    "link_nonce",
+    "link_id",
+    "failed_attempts",
+    "sms_code_hash",
+    "sms_code_expires_at",
+    "sent_at",
+    "closed_at",
+    "finalize",
+}
 _INVITE_VIEW = (
     "SELECT i.*, p.uid AS patient_uid, p.first_name, p.last_name, p.birth_date, p.phone AS chart_phone,"
     " pr.name AS practice_name, pr.uid AS practice_uid, a.email AS account_email, l.uid AS link_uid,"
     " l.status AS link_status FROM invites i JOIN patients p ON p.id = i.patient_id"
     " JOIN practices pr ON pr.id = i.practice_id LEFT JOIN accounts a ON a.id = i.account_id"
-    " LEFT JOIN account_links l ON l.id = i.link_id")
+    " LEFT JOIN account_links l ON l.id = i.link_id"
+)
 
 
 def insert_invite(conn, invite):
     """Store a new invitation (a dict with INVITE_COLUMNS) and return its id."""
     marks = ",".join("?" * len(INVITE_COLUMNS))
-    return conn.execute(f"INSERT INTO invites ({','.join(INVITE_COLUMNS)}) VALUES ({marks})",
-                        [invite.get(c) for c in INVITE_COLUMNS]).lastrowid
+    return conn.execute(
+        f"INSERT INTO invites ({','.join(INVITE_COLUMNS)}) VALUES ({marks})", [invite.get(c) for c in INVITE_COLUMNS]
+    ).lastrowid
 
 
 def update_invite(conn, invite_id, changes, now):
@@ -33,22 +65,29 @@ def reserve_code_attempt(conn, invite_id, limit, now):
 
     One statement counts and checks, so parallel attempts cannot all see the count below the limit.
     """
-    rows = conn.execute("UPDATE invites SET failed_attempts = failed_attempts + 1, updated_at = ? WHERE id = ?"
-                        " AND status = 'invited' AND failed_attempts < ? RETURNING failed_attempts",
-                        (now, invite_id, limit)).fetchall()
+    rows = conn.execute(
+        "UPDATE invites SET failed_attempts = failed_attempts + 1, updated_at = ? WHERE id = ?"
+        " AND status = 'invited' AND failed_attempts < ? RETURNING failed_attempts",
+        (now, invite_id, limit),
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
 def uncount_code_attempt(conn, invite_id, now):
     """Take back a counted attempt that was right (only wrong ones count toward the lock)."""
-    conn.execute("UPDATE invites SET failed_attempts = max(failed_attempts - 1, 0), updated_at = ? WHERE id = ?",
-                 (now, invite_id))
+    conn.execute(
+        "UPDATE invites SET failed_attempts = max(failed_attempts - 1, 0), updated_at = ? WHERE id = ?",
+        (now, invite_id),
+    )
 
 
 def lock_invite(conn, invite_id, now):
     """Lock an invitation that is still open (never one a parallel right answer has just linked)."""
-    conn.execute("UPDATE invites SET status = 'locked', sms_code_hash = NULL, updated_at = ?"
-                 " WHERE id = ? AND status = 'invited'", (now, invite_id))
+    conn.execute(
+        "UPDATE invites SET status = 'locked', sms_code_hash = NULL, updated_at = ?"
+        " WHERE id = ? AND status = 'invited'",
+        (now, invite_id),
+    )
 
 
 def invite_by_uid(conn, uid):
@@ -76,15 +115,23 @@ def open_invites_of_party(conn, party_uid):
 
 def pending_invites_of_account(conn, account_id):
     """Invitations attached to an account that still wait for identity verification (or are locked)."""
-    return _all(conn, _INVITE_VIEW + " WHERE i.account_id = ? AND i.status IN ('invited', 'locked') ORDER BY i.id",
-                (account_id,))
+    return _all(
+        conn,
+        _INVITE_VIEW + " WHERE i.account_id = ? AND i.status IN ('invited', 'locked') ORDER BY i.id",
+        (account_id,),
+    )
 
 
 def links_of_practice(conn, practice_id):
     """Every account link to a practice's charts, with the account's email."""
-    return _all(conn, (
-        "SELECT l.*, a.email, a.uid AS account_uid FROM account_links l JOIN accounts a ON a.id = l.account_id"
-        " JOIN patients p ON p.id = l.patient_id WHERE p.practice_id = ? ORDER BY l.id"), (practice_id,))
+    return _all(
+        conn,
+        (
+            "SELECT l.*, a.email, a.uid AS account_uid FROM account_links l JOIN accounts a ON a.id = l.account_id"
+            " JOIN patients p ON p.id = l.patient_id WHERE p.practice_id = ? ORDER BY l.id"
+        ),
+        (practice_id,),
+    )
 
 
 def account_by_uid(conn, uid):
@@ -93,24 +140,36 @@ def account_by_uid(conn, uid):
 
 def link_by_uid(conn, uid):
     """One account link by its opaque id, with its chart's practice and the account's uid."""
-    return _one(conn, (
-        "SELECT l.*, a.email, a.uid AS account_uid, p.uid AS patient_uid, p.practice_id FROM account_links l"
-        " JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id WHERE l.uid = ?"), (uid,))
+    return _one(
+        conn,
+        (
+            "SELECT l.*, a.email, a.uid AS account_uid, p.uid AS patient_uid, p.practice_id FROM account_links l"
+            " JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id WHERE l.uid = ?"
+        ),
+        (uid,),
+    )
 
 
 def record_event(conn, event):
-    """Append one enrollment event (a dict: at, event, practice_id, patient_id, invite_id, account_id, actor, detail)."""
+    """Append one enrollment event (a dict: at, event, practice_id, patient_id, invite_id, account_id, actor,
+    detail)."""
     keys = ("at", "event", "practice_id", "patient_id", "invite_id", "account_id", "actor", "detail")
-    conn.execute(f"INSERT INTO enrollment_events ({','.join(keys)}) VALUES ({','.join('?' * len(keys))})",
-                 [event.get(k) for k in keys])
+    conn.execute(
+        f"INSERT INTO enrollment_events ({','.join(keys)}) VALUES ({','.join('?' * len(keys))})",
+        [event.get(k) for k in keys],
+    )
 
 
 def events_of_patient(conn, patient_id, limit=200):
     """A chart's enrollment events, newest first, with the invitation's email and relation."""
-    return _all(conn, (
-        "SELECT e.*, i.email AS invite_email, i.relation FROM enrollment_events e"
-        " LEFT JOIN invites i ON i.id = e.invite_id WHERE e.patient_id = ? ORDER BY e.id DESC LIMIT ?"),
-        (patient_id, limit))
+    return _all(
+        conn,
+        (
+            "SELECT e.*, i.email AS invite_email, i.relation FROM enrollment_events e"
+            " LEFT JOIN invites i ON i.id = e.invite_id WHERE e.patient_id = ? ORDER BY e.id DESC LIMIT ?"
+        ),
+        (patient_id, limit),
+    )
 
 
 def events(conn, limit=1000):
@@ -125,11 +184,16 @@ def messages(conn, limit=100, channel=None):
 
 def undelivered_messages_of_patient(conn, patient_id):
     """Messages about a chart's invitations that failed finally, or failed once and wait to be tried again."""
-    return _all(conn, (
-        "SELECT o.id, o.channel, o.recipient, o.kind, o.status, o.error, o.attempts, o.created_at FROM outbox o"
-        " JOIN invites i ON i.id = o.invite_id WHERE i.patient_id = ?"
-        " AND (o.status = 'failed' OR (o.status IN ('queued', 'sending') AND o.error IS NOT NULL)) ORDER BY o.id DESC"),
-        (patient_id,))
+    return _all(
+        conn,
+        (
+            "SELECT o.id, o.channel, o.recipient, o.kind, o.status, o.error, o.attempts, o.created_at FROM outbox o"
+            " JOIN invites i ON i.id = o.invite_id WHERE i.patient_id = ?"
+            " AND (o.status = 'failed' OR (o.status IN ('queued', 'sending') AND o.error IS NOT NULL))"
+            " ORDER BY o.id DESC"
+        ),
+        (patient_id,),
+    )
 
 
 def staff_by_uid(conn, uid):

@@ -518,7 +518,6 @@ CREATE TABLE seen_assertions (
 """
 
 
-
 # The patient portal's access log: every disclosure of a record (an app's FHIR reads, downloads,
 # transmissions, a representative's or staff member's views), newest first per patient.
 PORTAL = """

@@ -3,20 +3,36 @@
 Codes, refresh tokens and launch handles are looked up by their SHA-256 hash (``token_hash``), so the
 database never holds a usable credential. Rows come back as plain dicts; JSON columns stay strings.
 """
+
 from .accounts import _all, _one
 from .tokens import token_hash
 
 # -- clients ---------------------------------------------------------------------------------------
 
-CLIENT_COLUMNS = ("client_id", "secret_hash", "name", "kind", "auth_method", "redirect_uris", "launch_uri",
-                  "grant_types", "scope", "jwks", "jwks_uri", "metadata", "status", "created_at")
+CLIENT_COLUMNS = (
+    "client_id",
+    "secret_hash",
+    "name",
+    "kind",
+    "auth_method",
+    "redirect_uris",
+    "launch_uri",
+    "grant_types",
+    "scope",
+    "jwks",
+    "jwks_uri",
+    "metadata",
+    "status",
+    "created_at",
+)
 
 
 def insert_client(conn, row):
     """Store a client row (a dict with CLIENT_COLUMNS keys)."""
     marks = ",".join("?" * len(CLIENT_COLUMNS))
-    conn.execute(f"INSERT INTO oauth_clients ({','.join(CLIENT_COLUMNS)}) VALUES ({marks})",
-                 [row.get(c) for c in CLIENT_COLUMNS])
+    conn.execute(
+        f"INSERT INTO oauth_clients ({','.join(CLIENT_COLUMNS)}) VALUES ({marks})", [row.get(c) for c in CLIENT_COLUMNS]
+    )
 
 
 def client_by_id(conn, client_id):
@@ -38,13 +54,25 @@ def clients_with_launch_uri(conn):
 
 # -- authorization codes ---------------------------------------------------------------------------
 
+
 def save_code(conn, code, row):
     conn.execute(
         "INSERT INTO oauth_codes (code_hash, client_id, redirect_uri, scope, context, family, code_challenge,"
         " code_challenge_method, nonce, auth_time, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (token_hash(code), row["client_id"], row["redirect_uri"], row["scope"], row["context"], row["family"],
-         row.get("code_challenge"), row.get("code_challenge_method"), row.get("nonce"), row["auth_time"],
-         row["expires_at"]))
+        (
+            token_hash(code),
+            row["client_id"],
+            row["redirect_uri"],
+            row["scope"],
+            row["context"],
+            row["family"],
+            row.get("code_challenge"),
+            row.get("code_challenge_method"),
+            row.get("nonce"),
+            row["auth_time"],
+            row["expires_at"],
+        ),
+    )
 
 
 def find_code(conn, code):
@@ -53,14 +81,17 @@ def find_code(conn, code):
 
 def claim_code(conn, code, now):
     """Mark a code used; return False when another request used it first (single use, RFC 6749 4.1.2)."""
-    cur = conn.execute("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-                       (now, token_hash(code)))
+    cur = conn.execute(
+        "UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, token_hash(code))
+    )
     return cur.rowcount == 1
 
 
 def nonce_used(conn, client_id, nonce):
-    return conn.execute("SELECT 1 FROM oauth_codes WHERE client_id = ? AND nonce = ?",
-                        (client_id, nonce)).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM oauth_codes WHERE client_id = ? AND nonce = ?", (client_id, nonce)).fetchone()
+        is not None
+    )
 
 
 def delete_expired_codes(conn, before):
@@ -69,12 +100,24 @@ def delete_expired_codes(conn, before):
 
 # -- refresh tokens --------------------------------------------------------------------------------
 
+
 def save_refresh_token(conn, token, row):
     conn.execute(
         "INSERT INTO refresh_tokens (token_hash, family, client_id, scope, context, grant_id, patient_id, subject,"
         " issued_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (token_hash(token), row["family"], row["client_id"], row["scope"], row["context"], row.get("grant_id"),
-         row.get("patient_id"), row.get("subject"), row["issued_at"], row["expires_at"]))
+        (
+            token_hash(token),
+            row["family"],
+            row["client_id"],
+            row["scope"],
+            row["context"],
+            row.get("grant_id"),
+            row.get("patient_id"),
+            row.get("subject"),
+            row["issued_at"],
+            row["expires_at"],
+        ),
+    )
 
 
 def find_refresh_token(conn, token):
@@ -83,8 +126,10 @@ def find_refresh_token(conn, token):
 
 def claim_refresh_token(conn, token, now):
     """Mark a refresh token used (rotation); return False when it was already used or revoked."""
-    cur = conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
-                       " AND revoked = 0", (now, token_hash(token)))
+    cur = conn.execute(
+        "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked = 0",
+        (now, token_hash(token)),
+    )
     return cur.rowcount == 1
 
 
@@ -96,41 +141,53 @@ def find_access_token(conn, token):
 def revoke_family(conn, family):
     """Revoke every access and refresh token descended from one authorization; return how many."""
     n = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE family = ? AND revoked = 0", (family,)).rowcount
-    return n + conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE family = ? AND revoked = 0",
-                            (family,)).rowcount
+    return (
+        n + conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE family = ? AND revoked = 0", (family,)).rowcount
+    )
 
 
 def revoke_grant_tokens(conn, grant_id):
     """Revoke every access and refresh token issued under one consent grant; return how many."""
-    n = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0",
-                     (grant_id,)).rowcount
-    return n + conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0",
-                            (grant_id,)).rowcount
+    n = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0", (grant_id,)).rowcount
+    return (
+        n
+        + conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0", (grant_id,)).rowcount
+    )
 
 
 def revoke_refresh_tokens_for(conn, patient_id, subject):
     """Revoke every refresh token one subject holds for one patient; return how many."""
-    return conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE patient_id = ? AND subject = ? AND revoked = 0",
-                        (patient_id, subject)).rowcount
+    return conn.execute(
+        "UPDATE refresh_tokens SET revoked = 1 WHERE patient_id = ? AND subject = ? AND revoked = 0",
+        (patient_id, subject),
+    ).rowcount
 
 
 # -- consent grants --------------------------------------------------------------------------------
 
+
 def active_grant(conn, account_uid, client_id, patient_id):
-    return _one(conn, "SELECT * FROM consent_grants WHERE account_uid = ? AND client_id = ? AND patient_id = ?"
-                      " AND revoked_at IS NULL ORDER BY id DESC LIMIT 1", (account_uid, client_id, patient_id))
+    return _one(
+        conn,
+        "SELECT * FROM consent_grants WHERE account_uid = ? AND client_id = ? AND patient_id = ?"
+        " AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",
+        (account_uid, client_id, patient_id),
+    )
 
 
 def insert_grant(conn, account_uid, client_id, patient_id, requested_scope, scope, now):
     return conn.execute(
         "INSERT INTO consent_grants (account_uid, client_id, patient_id, requested_scope, scope, created_at,"
         " updated_at) VALUES (?,?,?,?,?,?,?)",
-        (account_uid, client_id, patient_id, requested_scope, scope, now, now)).lastrowid
+        (account_uid, client_id, patient_id, requested_scope, scope, now, now),
+    ).lastrowid
 
 
 def update_grant(conn, grant_id, requested_scope, scope, now):
-    conn.execute("UPDATE consent_grants SET requested_scope = ?, scope = ?, updated_at = ? WHERE id = ?",
-                 (requested_scope, scope, now, grant_id))
+    conn.execute(
+        "UPDATE consent_grants SET requested_scope = ?, scope = ?, updated_at = ? WHERE id = ?",
+        (requested_scope, scope, now, grant_id),
+    )
 
 
 def grant_by_id(conn, grant_id):
@@ -139,32 +196,51 @@ def grant_by_id(conn, grant_id):
 
 def grants_of_account(conn, account_uid):
     """An account's active grants, with each app's name and the record's person and practice."""
-    return _all(conn, (
-        "SELECT g.*, c.name AS client_name, p.first_name, p.last_name, pr.name AS practice_name"
-        " FROM consent_grants g JOIN oauth_clients c ON c.client_id = g.client_id"
-        " JOIN patients p ON p.uid = g.patient_id JOIN practices pr ON pr.id = p.practice_id"
-        " WHERE g.account_uid = ? AND g.revoked_at IS NULL ORDER BY g.updated_at DESC, g.id DESC"), (account_uid,))
+    return _all(
+        conn,
+        (
+            "SELECT g.*, c.name AS client_name, p.first_name, p.last_name, pr.name AS practice_name"
+            " FROM consent_grants g JOIN oauth_clients c ON c.client_id = g.client_id"
+            " JOIN patients p ON p.uid = g.patient_id JOIN practices pr ON pr.id = p.practice_id"
+            " WHERE g.account_uid = ? AND g.revoked_at IS NULL ORDER BY g.updated_at DESC, g.id DESC"
+        ),
+        (account_uid,),
+    )
 
 
 def revoke_grant(conn, grant_id, now):
-    return conn.execute("UPDATE consent_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                        (now, grant_id)).rowcount > 0
+    return (
+        conn.execute(
+            "UPDATE consent_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, grant_id)
+        ).rowcount
+        > 0
+    )
 
 
 def revoke_grants_for(conn, patient_id, account_uid, now):
     """Revoke an account's grants for one patient; return their ids."""
-    ids = [r[0] for r in conn.execute("SELECT id FROM consent_grants WHERE patient_id = ? AND account_uid = ?"
-                                      " AND revoked_at IS NULL", (patient_id, account_uid))]
-    conn.execute("UPDATE consent_grants SET revoked_at = ? WHERE patient_id = ? AND account_uid = ?"
-                 " AND revoked_at IS NULL", (now, patient_id, account_uid))
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM consent_grants WHERE patient_id = ? AND account_uid = ? AND revoked_at IS NULL",
+            (patient_id, account_uid),
+        )
+    ]
+    conn.execute(
+        "UPDATE consent_grants SET revoked_at = ? WHERE patient_id = ? AND account_uid = ? AND revoked_at IS NULL",
+        (now, patient_id, account_uid),
+    )
     return ids
 
 
 # -- EHR launch contexts ---------------------------------------------------------------------------
 
+
 def save_launch(conn, handle, client_id, staff_uid, patient_id, now, expires_at):
-    conn.execute("INSERT INTO launch_contexts VALUES (?,?,?,?,?,?)",
-                 (token_hash(handle), client_id, staff_uid, patient_id, now, expires_at))
+    conn.execute(
+        "INSERT INTO launch_contexts VALUES (?,?,?,?,?,?)",
+        (token_hash(handle), client_id, staff_uid, patient_id, now, expires_at),
+    )
 
 
 def find_launch(conn, handle):
@@ -173,9 +249,12 @@ def find_launch(conn, handle):
 
 # -- signing keys ----------------------------------------------------------------------------------
 
+
 def insert_key(conn, kid, alg, private_jwk, public_jwk, now):
-    conn.execute("INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?,?,?,?,?)",
-                 (kid, alg, private_jwk, public_jwk, now))
+    conn.execute(
+        "INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?,?,?,?,?)",
+        (kid, alg, private_jwk, public_jwk, now),
+    )
 
 
 def all_keys(conn):
@@ -193,16 +272,21 @@ def active_key(conn):
 
 def retire_keys(conn, now, publish_until):
     """Retire every active key; they stay published until ``publish_until``."""
-    conn.execute("UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL",
-                 (now, publish_until))
+    conn.execute(
+        "UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL", (now, publish_until)
+    )
 
 
 def published_keys(conn, now):
-    return _all(conn, "SELECT * FROM signing_keys WHERE retired_at IS NULL OR publish_until > ?"
-                      " ORDER BY created_at DESC, kid", (now,))
+    return _all(
+        conn,
+        "SELECT * FROM signing_keys WHERE retired_at IS NULL OR publish_until > ? ORDER BY created_at DESC, kid",
+        (now,),
+    )
 
 
 # -- client assertions already seen (RFC 7523 section 3, item 7) -----------------------------------
+
 
 def remember_assertion(conn, client_id, jti, expires_at, now):
     """Record a client assertion's jti; return False when it was seen before (a replay)."""
@@ -219,6 +303,12 @@ def revoke_client_tokens(conn, client_id):
 
 def account_link_active(conn, account_uid, patient_uid):
     """Whether an account (by uid) is still linked to a chart (by FHIR id)."""
-    return conn.execute(
-        "SELECT 1 FROM account_links l JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id"
-        " WHERE a.uid = ? AND p.uid = ? AND l.status = 'active'", (account_uid, patient_uid)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM account_links l JOIN accounts a ON a.id = l.account_id"
+            " JOIN patients p ON p.id = l.patient_id"
+            " WHERE a.uid = ? AND p.uid = ? AND l.status = 'active'",
+            (account_uid, patient_uid),
+        ).fetchone()
+        is not None
+    )

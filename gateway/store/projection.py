@@ -2,6 +2,7 @@
 
 This is the only place a mapper runs. Reads select what it stored.
 """
+
 import orjson
 
 from mappers import REGISTRY, UnmappableValue
@@ -23,7 +24,7 @@ DEPENDENTS = {
 def _chunks(items):
     items = list(items)
     for i in range(0, len(items), CHUNK):
-        yield items[i:i + CHUNK]
+        yield items[i : i + CHUNK]
 
 
 def _by_id(conn, sql, ids):
@@ -90,8 +91,9 @@ def contexts(source, table, rows):
     if table == "practices":
         practice_ids = {r["id"] for r in rows}
     practices = source.practices(practice_ids)
-    provider_of = {r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id")
-                   for r in rows}
+    provider_of = {
+        r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id") for r in rows
+    }
     providers = source.providers({p for p in provider_of.values() if p})
     found = []
     for row in rows:
@@ -99,14 +101,16 @@ def contexts(source, table, rows):
         practice_id = patient[2] if patient else (row["id"] if table == "practices" else row.get("practice_id"))
         practice = practices.get(practice_id)
         provider = providers.get(provider_of[row["id"]])
-        found.append({
-            "patient": patient[1] if patient else None,
-            "organization": practice[1] if practice else None,
-            "mrn_system": practice[2] if practice else None,
-            "provider": provider[1] if provider else None,
-            "report": reports.get(row.get("lab_result_id")),
-            "result_ids": results.get(row["id"], []),
-        })
+        found.append(
+            {
+                "patient": patient[1] if patient else None,
+                "organization": practice[1] if practice else None,
+                "mrn_system": practice[2] if practice else None,
+                "provider": provider[1] if provider else None,
+                "report": reports.get(row.get("lab_result_id")),
+                "result_ids": results.get(row["id"], []),
+            }
+        )
     return found
 
 
@@ -150,15 +154,19 @@ def render(rt, row, ctx, version, now):
 def collect(rt, table, row, ctx, pk, version, now, now_ms, body, entries, inserts, index_rows):
     """Append a new resource's row and its index rows to the lists ``write`` takes."""
     patient = ctx["patient"] if rt.compartment else None
-    inserts.append((pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms, table, row["id"],
-                    body))
+    inserts.append(
+        (pk, rt.name, row["uid"], patient, ctx["organization"], version, now, now_ms, table, row["id"], body)
+    )
     _index(entries, pk, patient, index_rows)
 
 
 def _store(conn, rt, table, pairs, now):
     """Insert, update or tombstone the projection rows of one resource type."""
-    existing = _by_id(conn, f"SELECT id, pk, version, deleted FROM resources WHERE type = '{rt.name}' AND id IN ({{}})",
-                      [row["uid"] for row, _ in pairs])
+    existing = _by_id(
+        conn,
+        f"SELECT id, pk, version, deleted FROM resources WHERE type = '{rt.name}' AND id IN ({{}})",
+        [row["uid"] for row, _ in pairs],
+    )
     next_pk = (conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0) + 1
     now_ms = date_range(now)[0]
     inserts, updates, stale, index_rows = [], [], [], ([], [], [], [])
@@ -191,10 +199,13 @@ def write(conn, inserts, updates, stale, index_rows, offset=0):
     pk = f"?+{int(offset)}" if offset else "?"
     conn.executemany(
         "INSERT INTO resources (pk, type, id, patient_id, practice_id, version, last_updated, last_updated_ms,"
-        f" source_table, source_id, json) VALUES ({pk},?,?,?,?,?,?,?,?,?,?)", inserts)
+        f" source_table, source_id, json) VALUES ({pk},?,?,?,?,?,?,?,?,?,?)",
+        inserts,
+    )
     conn.executemany(
-        "UPDATE resources SET version = ?, last_updated = ?, last_updated_ms = ?, deleted = ?, json = ?"
-        " WHERE pk = ?", updates)
+        "UPDATE resources SET version = ?, last_updated = ?, last_updated_ms = ?, deleted = ?, json = ? WHERE pk = ?",
+        updates,
+    )
     tokens, dates, strings, refs = index_rows
     conn.executemany(f"INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES ({pk},?,?,?)", tokens)
     conn.executemany(f"INSERT OR IGNORE INTO search_date (pk, param, low, high) VALUES ({pk},?,?,?)", dates)

@@ -3,6 +3,7 @@
 Nothing here is an audit record: the access log (its own database) and enrollment_events are never
 touched, and neither are consent grants or invitations.
 """
+
 from .connection import _open, transaction
 
 ATTEMPT_KEEP_S = 24 * 3600  # longer than any attempt limit's window (15 minutes today)
@@ -14,12 +15,18 @@ RULES = (
     ("attempts", f"DELETE FROM attempts WHERE at < :now - {ATTEMPT_KEEP_S}"),
     ("authorization codes", f"DELETE FROM oauth_codes WHERE expires_at < :now - {CODE_KEEP_S}"),
     # A revoked or expired access token answers 401 whether its row is there or not.
-    ("access tokens", "DELETE FROM access_tokens WHERE expires_at <= :now",
-                      "DELETE FROM access_tokens WHERE revoked = 1"),
+    (
+        "access tokens",
+        "DELETE FROM access_tokens WHERE expires_at <= :now",
+        "DELETE FROM access_tokens WHERE revoked = 1",
+    ),
     # A used refresh token is kept until it expires: presenting it again revokes its family (OAuth 2.0
     # Security BCP 4.14.2). An expired or revoked one is refused before that check, so it is not needed.
-    ("refresh tokens", "DELETE FROM refresh_tokens WHERE expires_at <= :now",
-                       "DELETE FROM refresh_tokens WHERE revoked = 1"),
+    (
+        "refresh tokens",
+        "DELETE FROM refresh_tokens WHERE expires_at <= :now",
+        "DELETE FROM refresh_tokens WHERE revoked = 1",
+    ),
     ("client assertion ids", "DELETE FROM seen_assertions WHERE expires_at < :now"),
     ("EHR launch contexts", "DELETE FROM launch_contexts WHERE expires_at <= :now"),
     # Off the JWKS already; deleting them also deletes their (sealed) private halves.
@@ -30,8 +37,10 @@ RULES = (
 def prune(conn, now):
     """Delete every row past use, in one write transaction; return {kind: rows deleted}."""
     with transaction(conn):
-        return {kind: sum(conn.execute(sql, {"now": int(now)}).rowcount for sql in statements)
-                for kind, *statements in RULES}
+        return {
+            kind: sum(conn.execute(sql, {"now": int(now)}).rowcount for sql in statements)
+            for kind, *statements in RULES
+        }
 
 
 def prune_database(path, now, busy_timeout_ms=200):

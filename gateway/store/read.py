@@ -1,4 +1,5 @@
 """Reading stored FHIR JSON by id."""
+
 from .search import where_sql
 
 
@@ -9,8 +10,8 @@ def read_resource(conn, resource_type, resource_id, visibility):
     """
     where, params = where_sql(resource_type, [], visibility)
     return conn.execute(
-        f"SELECT r.json, r.version, r.last_updated FROM resources r WHERE {where} AND r.id = ?",
-        [*params, resource_id]).fetchone()
+        f"SELECT r.json, r.version, r.last_updated FROM resources r WHERE {where} AND r.id = ?", [*params, resource_id]
+    ).fetchone()
 
 
 def read_resources(conn, resource_type, ids, visibility):
@@ -20,5 +21,5 @@ def read_resources(conn, resource_type, ids, visibility):
     where, params = where_sql(resource_type, [], visibility)
     marks = ",".join("?" * len(ids))
     return conn.execute(
-        f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where} AND r.id IN ({marks}) ORDER BY r.pk",
-        [*params, *ids]).fetchall()
+        f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where} AND r.id IN ({marks}) ORDER BY r.pk", [*params, *ids]
+    ).fetchall()

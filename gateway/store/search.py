@@ -1,4 +1,5 @@
 """Search SQL: a SearchQuery plus the caller's Visibility become one keyset-paged SELECT."""
+
 import time
 
 from mappers import REGISTRY
@@ -79,8 +80,7 @@ def clause_sql(resource_type, clause):
     if clause.modifier == "missing" and compartment_param:
         return "(" + " OR ".join(f"r.patient_id IS {'' if m else 'NOT '}NULL" for m in values) + ")", []
     if clause.modifier == "missing":
-        sql = " OR ".join(
-            ("NOT " if missing else "") + _MISSING[param.type] for missing in values)
+        sql = " OR ".join(("NOT " if missing else "") + _MISSING[param.type] for missing in values)
         return f"({sql})", [param.name] * len(values)
     if param.name == "_id":
         codes = [code for _, code in values]
@@ -121,9 +121,11 @@ def where_sql(resource_type, clauses, visibility):
             # patient's resources (resources_patient index) to their references (search_ref primary key):
             # the EXISTS form let SQLite scan every resource (1 s a request at 10,000 patients).
             types = ",".join(f"'{name}'" for name, rt in REGISTRY.items() if rt.compartment)
-            conds.append(f"r.id IN (SELECT substr(x.target, {len(resource_type) + 2}) FROM resources s"
-                         f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
-                         f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')")
+            conds.append(
+                f"r.id IN (SELECT substr(x.target, {len(resource_type) + 2}) FROM resources s"
+                f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
+                f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')"
+            )
         params.append(visibility.patient)
     if visibility.filters is not None:
         alternatives = []
@@ -148,9 +150,10 @@ def search(conn, query, visibility):
     bound = " AND r.pk <= ?" if snapshot is not None else ""
     page = conn.execute(
         f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where}{bound} AND r.pk > ? ORDER BY r.pk LIMIT ?",
-        [*params, *([snapshot] if bound else []), query.cursor, query.count + 1]).fetchall()
+        [*params, *([snapshot] if bound else []), query.cursor, query.count + 1],
+    ).fetchall()
     more = len(page) > query.count
-    page = page[:query.count]
+    page = page[: query.count]
     if query.cursor == 0 and not more:
         return len(page), page, None, snapshot
     if snapshot is None:
@@ -169,7 +172,9 @@ def compartment_rows(conn, patient_id, types):
     marks = ",".join("?" * len(types))
     return conn.execute(
         f"SELECT r.type, r.id, r.json FROM resources r WHERE r.type IN ({marks}) AND r.patient_id = ?"
-        " AND r.deleted = 0 ORDER BY r.type, r.pk", [*types, patient_id]).fetchall()
+        " AND r.deleted = 0 ORDER BY r.type, r.pk",
+        [*types, patient_id],
+    ).fetchall()
 
 
 def _count(conn, where, params):
@@ -179,6 +184,5 @@ def _count(conn, where, params):
 def references_from(conn, pks, param):
     """Return the distinct ``Type/id`` targets that resources ``pks`` reference through ``param``."""
     marks = ",".join("?" * len(pks))
-    rows = conn.execute(
-        f"SELECT DISTINCT target FROM search_ref WHERE pk IN ({marks}) AND param = ?", [*pks, param])
+    rows = conn.execute(f"SELECT DISTINCT target FROM search_ref WHERE pk IN ({marks}) AND param = ?", [*pks, param])
     return [r[0] for r in rows]

@@ -4,6 +4,7 @@ The registry declares each search parameter's element paths; the value's FHIR da
 is indexed (R4 3.1.1.4: a CodeableConcept gives one token per coding, a HumanName one string per part,
 a Period one date range).
 """
+
 import re
 
 from mappers import REGISTRY
@@ -58,8 +59,19 @@ def date_ranges_of(value):
     return []
 
 
-_STRING_PARTS = ("text", "family", "given", "prefix", "suffix", "line", "city", "district", "state",
-                 "postalCode", "country")
+_STRING_PARTS = (
+    "text",
+    "family",
+    "given",
+    "prefix",
+    "suffix",
+    "line",
+    "city",
+    "district",
+    "state",
+    "postalCode",
+    "country",
+)
 
 
 def strings_of(value):

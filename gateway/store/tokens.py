@@ -1,4 +1,5 @@
 """Access tokens, stored by SHA-256 hash: the database never holds a usable token."""
+
 import hashlib
 
 
@@ -7,8 +8,19 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def save_token(conn, token, client_id, scope, patient_id, subject, issued_at, expires_at,
-               family=None, grant_id=None, fhir_user=None):
+def save_token(
+    conn,
+    token,
+    client_id,
+    scope,
+    patient_id,
+    subject,
+    issued_at,
+    expires_at,
+    family=None,
+    grant_id=None,
+    fhir_user=None,
+):
     """Record a newly issued access token (only its hash is kept).
 
     ``family`` names the authorization it descends from (revoked together on code or refresh reuse),
@@ -17,15 +29,17 @@ def save_token(conn, token, client_id, scope, patient_id, subject, issued_at, ex
     conn.execute(
         "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at,"
         " family, grant_id, fhir_user) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at, family, grant_id,
-         fhir_user))
+        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at, family, grant_id, fhir_user),
+    )
 
 
 def find_token(conn, token):
     """Return the token's record as a dict, or None; expiry and revocation are the caller's to judge."""
     row = conn.execute(
         "SELECT client_id, scope, patient_id, subject, issued_at, expires_at, revoked"
-        " FROM access_tokens WHERE token_hash = ?", (token_hash(token),)).fetchone()
+        " FROM access_tokens WHERE token_hash = ?",
+        (token_hash(token),),
+    ).fetchone()
     if row is None:
         return None
     keys = ("client_id", "scope", "patient_id", "subject", "issued_at", "expires_at", "revoked")
@@ -40,6 +54,8 @@ def revoke_token(conn, token):
 
 def revoke_tokens_for(conn, patient_id, subject):
     """Revoke every access token one subject (an account uid) holds for one patient; return how many."""
-    cur = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE patient_id = ? AND subject = ? AND revoked = 0",
-                       (patient_id, subject))
+    cur = conn.execute(
+        "UPDATE access_tokens SET revoked = 1 WHERE patient_id = ? AND subject = ? AND revoked = 0",
+        (patient_id, subject),
+    )
     return cur.rowcount

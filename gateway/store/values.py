@@ -2,6 +2,7 @@
 
 Both the write side (the search index) and the read side (search parsing) use these, so they live in the store.
 """
+
 import datetime as dt
 import re
 import unicodedata

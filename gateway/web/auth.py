@@ -1,13 +1,13 @@
 """Who is logged in to the web pages: portal accounts and practice staff, and the record on screen."""
+
 import functools
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, request, session, url_for
 
-from smart_auth import accounts
-
 from gateway import records, store
 from gateway.store import accounts as account_store
+from smart_auth import accounts
 
 
 def safe_next(target, default):
@@ -36,16 +36,19 @@ def current_staff():
 
 def account_required(view):
     """Send visitors without a portal login to the login page, then back."""
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_account() is None:
             return redirect(url_for("portal_home.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
 def record_required(view):
     """A logged-in account with a record on screen; puts the account, record and its token on ``g``."""
+
     @account_required
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
@@ -55,16 +58,19 @@ def record_required(view):
             return redirect(url_for("portal_home.home"))
         g.token = records.portal_token(current_account(), g.record)
         return view(*args, **kwargs)
+
     return wrapped
 
 
 def staff_required(view):
     """Send visitors without a practice login to the practice login page, then back."""
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_staff() is None:
             return redirect(url_for("practice_home.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -87,16 +93,17 @@ def login_page(template, home_endpoint, kind):
     """Show and handle a login form for portal accounts (kind "account") or staff (kind "staff")."""
     from flask import render_template
 
-    from smart_auth.limits import TooManyAttempts
-
     from gateway.web.sessions import rotate_session
+    from smart_auth.limits import TooManyAttempts
 
     next_url = safe_next(request.values.get("next"), url_for(home_endpoint))
     if request.method == "GET":
         return render_template(template, next=next_url, errors=[], email="")
     email = request.form.get("email", "")
     try:
-        user = accounts.authenticate(store.current(), email, request.form.get("password", ""), client_address(), kind=kind)
+        user = accounts.authenticate(
+            store.current(), email, request.form.get("password", ""), client_address(), kind=kind
+        )
     except (accounts.LoginFailed, TooManyAttempts) as exc:
         status = 401 if isinstance(exc, accounts.LoginFailed) else 429
         return render_template(template, next=next_url, errors=[str(exc)], email=email), status

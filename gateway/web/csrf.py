@@ -1,4 +1,5 @@
 """CSRF protection for every form: a per-session token, checked in constant time on each unsafe request."""
+
 import hmac
 import secrets
 
@@ -30,8 +31,11 @@ def check_csrf():
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf") or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(400, description="This form has expired or did not come from this site. Please go back, reload "
-                               "the page and try again.")
+        abort(
+            400,
+            description="This form has expired or did not come from this site. Please go back, reload "
+            "the page and try again.",
+        )
 
 
 def init_app(app):

@@ -1,11 +1,11 @@
 """What the enrollment pages and the practice API hand to the rules in ``smart_auth``: store, secret, senders."""
-from flask import current_app
 
-from smart_auth.enrollment import Context
-from smart_auth.notify import Notifier
+from flask import current_app
 
 from gateway import store
 from gateway.outbox_sender import note_queued
+from smart_auth.enrollment import Context
+from smart_auth.notify import Notifier
 
 
 def notifier():

@@ -1,4 +1,5 @@
 """Security headers for the web pages (Flask-Talisman), and no-store for pages and downloads with health data."""
+
 import base64
 import hashlib
 import pathlib
@@ -11,8 +12,13 @@ TEMPLATES = pathlib.Path(__file__).parent.parent / "templates"
 # No form-action: browsers apply it to the redirect after a form, which would block the consent page's
 # redirect back to the app (the redirect_uri is another origin).
 PAGE_POLICY = {
-    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
-    "object-src": "'none'", "base-uri": "'none'", "frame-ancestors": "'none'",
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
 }
 
 
@@ -55,6 +61,13 @@ def no_store(response):
 def init_app(app):
     # force_https off: the demo serves http://127.0.0.1; production's TLS proxy redirects, and HSTS holds it.
     # The session cookie's Secure flag follows each request instead (gateway/sessions.py).
-    talisman.init_app(app, force_https=False, frame_options="DENY", content_security_policy=PAGE_POLICY,
-                      referrer_policy="same-origin", session_cookie_secure=False, permissions_policy={})
+    talisman.init_app(
+        app,
+        force_https=False,
+        frame_options="DENY",
+        content_security_policy=PAGE_POLICY,
+        referrer_policy="same-origin",
+        session_cookie_secure=False,
+        permissions_policy={},
+    )
     app.after_request(no_store)

@@ -4,14 +4,21 @@ A program calling an API cannot read the HTML error page the other paths get. Th
 portal's grants API use RFC 6749's ``{"error", "error_description"}``; the practice API keeps the
 ``{"error", "message"}`` shape its own errors have always had.
 """
+
 from flask import jsonify, request
 
-OAUTH_STYLE = ("/portal/api/", "/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/register",
-               "/openapi.json")
+OAUTH_STYLE = ("/portal/api/", "/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/register", "/openapi.json")
 PRACTICE_STYLE = ("/practice/api/",)
-ERROR_CODES = {400: "invalid_request", 401: "login_required", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
-               429: "too_many_requests"}
+ERROR_CODES = {
+    400: "invalid_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 def description_key(path):

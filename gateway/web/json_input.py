@@ -1,4 +1,5 @@
 """Reading a JSON request body that may be hostile: not JSON at all, or nested thousands of levels deep."""
+
 from flask import request
 
 

@@ -3,6 +3,7 @@
 Templates call ``when(value)``, which gives a ``<time>`` element with the ISO value for machines and the
 locale's medium format for people; ``when_text(value)`` gives the words alone (PDF, file names).
 """
+
 import datetime as dt
 import zoneinfo
 

@@ -1,5 +1,6 @@
 """Server-side web sessions in the database: every worker and host sees the same sessions, and a
 session can be ended or rotated (at login and at linking) by replacing its id."""
+
 import hashlib
 import secrets
 import time
@@ -22,6 +23,7 @@ class DbSession(CallbackDict, SessionMixin):
     def __init__(self, initial=None, sid=None):
         def on_update(_):
             self.modified = True
+
         super().__init__(initial, on_update)
         self.sid = sid
         self.modified = False

@@ -1,4 +1,5 @@
 """The benchmark floor answers the gateway's URLs with the same resources (tests/gateway fixtures, demo data)."""
+
 import sqlite3
 
 import orjson
@@ -52,7 +53,8 @@ def test_floor_bundle_total_and_links_match(client, auth, floor_client, patient_
     assert [link["relation"] for link in bare["link"]] == [link["relation"] for link in gateway["link"]]
 
 
-@pytest.mark.parametrize("url", ["/fhir/Patient/no-such-patient", "/fhir/Patient/no-such-patient/$everything",
-                                 "/fhir", "/other/Patient/x"])
+@pytest.mark.parametrize(
+    "url", ["/fhir/Patient/no-such-patient", "/fhir/Patient/no-such-patient/$everything", "/fhir", "/other/Patient/x"]
+)
 def test_floor_answers_404_for_unknown_ids_and_paths(floor_client, url):
     assert floor_client.get(url).status_code == 404

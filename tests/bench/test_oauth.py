@@ -1,4 +1,5 @@
 """bench.oauth's in-process parts: minting credentials through the real endpoints, and timing the access check."""
+
 import contextlib
 import sqlite3
 
@@ -31,4 +32,6 @@ def test_access_share_times_the_check_inside_each_read(minter):
     name, pattern = CASES[0]
     row = oauth.access_share(minter.app, name, pattern, tokens, 30, served_cpu_ms=1.0)
     assert 0 < row["access_check_ms"] < row["read_ms"]
-    assert 0 < row["share_of_wsgi"] < 1 and row["share_of_served"] == pytest.approx(row["access_check_ms"], abs=6e-4)  # both rounded
+    assert 0 < row["share_of_wsgi"] < 1 and row["share_of_served"] == pytest.approx(
+        row["access_check_ms"], abs=6e-4
+    )  # both rounded

@@ -6,6 +6,7 @@ the email and verifies with the PIN; Maria, who already has an account, logs in 
 by SMS code and switches between her record and Sofia's; then Lakeside invites David, who links with
 Lakeside's PIN. Every page is checked with axe-core and photographed into tests/browser/screenshots/.
 """
+
 import datetime as dt
 import re
 import time
@@ -30,7 +31,9 @@ def world(tmp_path_factory):
     db = store.connect(path)
     summary = demo_practice.load(db, dt.date.today())
     practices, providers = summary["practice_ids"], summary["provider_ids"]
-    accounts.create_staff(db, "desk@sunrise.example", "Desk-Pass1", "Sunrise desk", practices["sunrise"], providers["patel"])
+    accounts.create_staff(
+        db, "desk@sunrise.example", "Desk-Pass1", "Sunrise desk", practices["sunrise"], providers["patel"]
+    )
     accounts.create_staff(db, "desk@lakeside.example", "Desk-Pass2", "Lakeside desk", practices["lakeside"])
     maria = accounts.create_account(db, MARIA, "Maria-Pass1", name="Maria Garcia", confirmed=True)
     accounts.link_account_to_chart(db, maria["id"], summary["patient_ids"]["maria"], "self")
@@ -218,7 +221,10 @@ def test_the_enrollment_journey(browser, world):
     david.get_by_role("button", name="Verify with the code").click()
     assert "Lakeside" in david.locator(".record-banner").inner_text()
     options = david.get_by_label("Switch record").locator("option").all_inner_texts()
-    assert sorted(o.split(" · ")[1] for o in options) == ["Lakeside Pediatrics & Internal Medicine", "Sunrise Family Medicine"]
+    assert sorted(o.split(" · ")[1] for o in options) == [
+        "Lakeside Pediatrics & Internal Medicine",
+        "Sunrise Family Medicine",
+    ]
     visit(david, "portal-two-practices")
     lakeside.reload()
     assert "Active" in lakeside.locator("#portal-access").inner_text()

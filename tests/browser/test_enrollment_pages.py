@@ -1,5 +1,6 @@
 """The enrollment pages the main journey does not pass through, in the demo set-up (no mail server): the
 demo outbox, forgot / reset password, a used link, demographics editing, a locked invitation, finalizing."""
+
 import re
 
 import pytest

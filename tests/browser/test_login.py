@@ -1,4 +1,5 @@
 """The portal and practice login pages in a real browser: accessible, CSRF-protected, no enumeration."""
+
 import pytest
 
 from gateway import store

@@ -1,4 +1,5 @@
 """The pages under their Content-Security-Policy in a real browser: nothing is blocked, styles still apply."""
+
 import pytest
 
 from tests.browser.conftest import LiveServer

@@ -1,5 +1,6 @@
 """The portal's record pages in a real browser, as a patient and as a representative: view, download, send,
 the access pages, and the phone menu; every page is checked with axe-core and saved as a screenshot."""
+
 import re
 
 import pytest
@@ -7,8 +8,8 @@ import responses
 
 from fixtures import demo_clients
 from gateway import store
-from tests.apps import build_app
 from gateway.record_sections import all_sections
+from tests.apps import build_app
 from tests.browser.conftest import LiveServer, assert_accessible, shot
 from tests.portal_helpers import build_portal_db
 from tests.smart_auth.oauth_helpers import MARIA, Flow, bearer
@@ -70,8 +71,9 @@ def test_patient_downloads_a_pdf_named_after_her(page, live):
     page.get_by_label("From").fill("2026-01-01")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download", exact=True).click()
-    assert re.fullmatch(r"Maria-Garcia_summary_2026-01-01-to-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.pdf",
-                        info.value.suggested_filename)
+    assert re.fullmatch(
+        r"Maria-Garcia_summary_2026-01-01-to-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.pdf", info.value.suggested_filename
+    )
     page.get_by_label("Printable summary (PDF)").check()
     page.get_by_label("From").fill("2026-05-01")
     page.get_by_label("To", exact=True).fill("2026-01-01")
@@ -83,9 +85,14 @@ def test_patient_downloads_a_pdf_named_after_her(page, live):
 @responses.activate
 def test_patient_sends_to_a_fhir_server_confirms_sees_a_failure_and_retries(page, live):
     responses.add_passthru(live.url)
-    responses.post(FHIR_SERVER, status=422, json={"resourceType": "OperationOutcome",
-                                                  "issue": [{"severity": "error", "code": "invalid",
-                                                             "diagnostics": "Patient.birthDate is required"}]})
+    responses.post(
+        FHIR_SERVER,
+        status=422,
+        json={
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "invalid", "diagnostics": "Patient.birthDate is required"}],
+        },
+    )
     log_in(page, live)
     visit(page, "Send to someone", "portal-send")
     page.get_by_label("Patient summary (International Patient Summary, FHIR JSON)").check()
@@ -100,8 +107,16 @@ def test_patient_sends_to_a_fhir_server_confirms_sees_a_failure_and_retries(page
     assert "Patient.birthDate is required" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
     shot(page, "portal-send-failed")
-    responses.replace(responses.POST, FHIR_SERVER, status=200, json={
-        "resourceType": "Bundle", "type": "transaction-response", "entry": [{"response": {"status": "201 Created"}}]})
+    responses.replace(
+        responses.POST,
+        FHIR_SERVER,
+        status=200,
+        json={
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [{"response": {"status": "201 Created"}}],
+        },
+    )
     page.get_by_role("button", name="Try again").click()
     assert "accepted the record (HTTP 200)" in page.get_by_role("status").inner_text()
     shot(page, "portal-send-sent")
@@ -159,7 +174,9 @@ def test_phone_menu_opens_without_javascript(browser, phone, live):
     shot(phone, "portal-phone-menu")
 
 
-@pytest.mark.parametrize("patient,label", [("Maria", None), ("Sofia", "Sofia Garcia · Sunrise Family Medicine (parent)")])
+@pytest.mark.parametrize(
+    "patient,label", [("Maria", None), ("Sofia", "Sofia Garcia · Sunrise Family Medicine (parent)")]
+)
 def test_revoking_an_app_ends_its_access(page, live, patient, label):
     flow, tokens = connect_app(live, patient)
     headers = bearer(tokens["access_token"])
@@ -176,6 +193,8 @@ def test_revoking_an_app_ends_its_access(page, live, patient, label):
     assert_accessible(page)
     shot(page, f"portal-apps-{patient.lower()}-revoked")
     assert flow.client.get(f"/fhir/Patient/{tokens['patient']}", headers=headers).status_code == 401
-    again = flow.client.post("/oauth/token", data={"grant_type": "refresh_token", "client_id": flow.client_id,
-                                                   "refresh_token": tokens["refresh_token"]})
+    again = flow.client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "client_id": flow.client_id, "refresh_token": tokens["refresh_token"]},
+    )
     assert (again.status_code, again.get_json()) == (400, {"error": "invalid_grant"})

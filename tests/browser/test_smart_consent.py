@@ -1,4 +1,5 @@
 """The SMART sign-in pages in a real browser: login, record picker and consent, accessible and phone-sized."""
+
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -19,12 +20,25 @@ def live(tmp_path_factory):
         yield server
 
 
-def _authorize_url(live, scope="launch/patient openid fhirUser offline_access patient/Patient.rs "
-                                "patient/Condition.rs patient/Observation.rs", challenge=None):
+def _authorize_url(
+    live,
+    scope="launch/patient openid fhirUser offline_access patient/Patient.rs "
+    "patient/Condition.rs patient/Observation.rs",
+    challenge=None,
+):
     challenge = challenge or pkce()[1]
-    return f"{live.url}/oauth/authorize?" + urlencode({
-        "response_type": "code", "client_id": PUBLIC, "redirect_uri": REDIRECT, "scope": scope, "state": "b-1",
-        "aud": f"{live.url}/fhir", "code_challenge": challenge, "code_challenge_method": "S256"})
+    return f"{live.url}/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": PUBLIC,
+            "redirect_uri": REDIRECT,
+            "scope": scope,
+            "state": "b-1",
+            "aud": f"{live.url}/fhir",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
 
 
 def _to_consent(page, live, challenge=None):
@@ -87,9 +101,17 @@ def test_lab_results_ticked_with_results_still_ticked_shares_lab_results_only(pa
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url(REDIRECT + "**")
     code = parse_qs(urlsplit(page.url).query)["code"][0]
-    token = requests.post(f"{live.url}/oauth/token", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": PUBLIC,
-        "code_verifier": verifier}).json()
+    token = requests.post(
+        f"{live.url}/oauth/token",
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": PUBLIC,
+            "code_verifier": verifier,
+        },
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     search = f"{live.url}/fhir/Observation?patient={token['patient']}"
     vitals = requests.get(search + "&category=vital-signs", headers=headers, timeout=10)

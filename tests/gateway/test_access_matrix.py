@@ -3,6 +3,7 @@
 What each token should see is worked out here from the resources' own references (fetched with a
 system token), independently of the store's compartment columns.
 """
+
 import pytest
 
 from mappers import REGISTRY
@@ -49,9 +50,13 @@ def references(resource):
 
 def visible_to(patient_id, everything):
     """The (type, id) keys a token for ``patient_id`` may see: its compartment and what that references."""
-    own = {key for key, res in everything.items()
-           if key == ("Patient", patient_id) or f"Patient/{patient_id}" in set(references(res))
-           and REGISTRY[key[0]].compartment}
+    own = {
+        key
+        for key, res in everything.items()
+        if key == ("Patient", patient_id)
+        or f"Patient/{patient_id}" in set(references(res))
+        and REGISTRY[key[0]].compartment
+    }
     referenced = {tuple(ref.split("/", 1)) for key in own for ref in references(everything[key])}
     return own | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
 
@@ -66,9 +71,15 @@ def test_patient_tokens_see_only_their_compartment(client, auth, demo, everythin
         headers = auth(scope, patient)
         expected = {key for key in visible_to(patient, everything_by_system) if key[0] == rtype}
         if rtype == "Observation" and "category=" in scope:
-            expected = {k for k in expected
-                        if any(c.get("code") == "laboratory" for cat in everything_by_system[k].get("category", [])
-                               for c in cat.get("coding", []))}
+            expected = {
+                k
+                for k in expected
+                if any(
+                    c.get("code") == "laboratory"
+                    for cat in everything_by_system[k].get("category", [])
+                    for c in cat.get("coding", [])
+                )
+            }
         response = client.get(f"{FHIR}/{rtype}?_count=1000", headers=headers)
         if not may_search:
             assert response.status_code == 403

@@ -1,4 +1,5 @@
 """Both token doors, /fhir and /practice/api, read ``Authorization: Bearer`` the same way (RFC 6750 2.1)."""
+
 import pytest
 
 from smart_auth.tokens import issue_access_token

@@ -1,4 +1,5 @@
 """Bulk loads map rows in worker processes; the result must equal what insert_rows projects."""
+
 import datetime as dt
 
 import orjson
@@ -16,15 +17,18 @@ INDEX_TABLES = ("search_token", "search_date", "search_string", "search_ref")
 def projected(db):
     # Versions differ by design: row by row, a DiagnosticReport is written again when its observations
     # arrive (version 2); a bulk chunk writes both at once (version 1).
-    rows = db.execute("SELECT type, id, patient_id, practice_id, source_table, source_id, json"
-                           " FROM resources ORDER BY type, id").fetchall()
+    rows = db.execute(
+        "SELECT type, id, patient_id, practice_id, source_table, source_id, json FROM resources ORDER BY type, id"
+    ).fetchall()
     out = []
     for *columns, body in rows:
         resource = orjson.loads(body)
         del resource["meta"]["lastUpdated"], resource["meta"]["versionId"]
         out.append((*columns, resource))
-    index = {t: sorted(db.execute(
-        f"SELECT r.type, r.id, i.* FROM {t} i JOIN resources r USING (pk)").fetchall()) for t in INDEX_TABLES}
+    index = {
+        t: sorted(db.execute(f"SELECT r.type, r.id, i.* FROM {t} i JOIN resources r USING (pk)").fetchall())
+        for t in INDEX_TABLES
+    }
     for t in index:
         index[t] = [(rtype, rid, *rest[1:]) for rtype, rid, *rest in index[t]]  # drop pk, which may differ
     return out, index
@@ -74,34 +78,63 @@ def test_new_observations_of_an_existing_report_update_that_report(tmp_path):
     chart.build(db)
     report = db.execute("SELECT id, uid, patient_id FROM lab_results WHERE shared_with_patient = 1").fetchone()
     before = db.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
-    new = {"id": 9001, "uid": "obs-9001", "lab_result_id": report[0], "patient_id": report[2],
-           "loinc_code": "2345-7", "name": "Glucose", "value_num": 99, "unit": "mg/dL"}
+    new = {
+        "id": 9001,
+        "uid": "obs-9001",
+        "lab_result_id": report[0],
+        "patient_id": report[2],
+        "loinc_code": "2345-7",
+        "name": "Glucose",
+        "value_num": 99,
+        "unit": "mg/dL",
+    }
     store.insert_chunks(db, [{"lab_observations": [new]}])
     version, body = db.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
     assert version == before[0] + 1
     assert {"reference": "Observation/obs-9001"} in orjson.loads(body)["result"]
 
 
-@pytest.mark.parametrize("chunk, message", [
-    ({"diagnoses": [{"id": 1, "patient_id": 1, "description": "x", "status": "bogus"}]}, "carries its id and uid"),
-    ({"diagnoses": [{"id": 77, "uid": "d-77", "patient_id": 1, "description": "x", "status": "bogus"}]},
-     "cannot become a Condition"),
-    ({"diagnoses": [{"id": 78, "uid": "d-78", "patient_id": 424242, "description": "x"}]}, "FOREIGN KEY"),
-    ({"diagnoses": [{"id": 79, "uid": "d-79", "patient_id": 1, "description": "x", "colour": "red"}]},
-     "no column"),
-    ({"nonsense": [{"id": 1}]}, "not chart tables"),
-    ({"patients": [{"uid": "p-no-id", "practice_id": 1, "mrn": "X9", "first_name": "A", "last_name": "B",
-                    "birth_date": "2000-01-01", "sex": "female"}],
-      "diagnoses": [{"id": 80, "uid": "d-80", "patient_id": 1, "description": "x"}]}, "carries its id and uid"),
-])
+@pytest.mark.parametrize(
+    "chunk, message",
+    [
+        ({"diagnoses": [{"id": 1, "patient_id": 1, "description": "x", "status": "bogus"}]}, "carries its id and uid"),
+        (
+            {"diagnoses": [{"id": 77, "uid": "d-77", "patient_id": 1, "description": "x", "status": "bogus"}]},
+            "cannot become a Condition",
+        ),
+        ({"diagnoses": [{"id": 78, "uid": "d-78", "patient_id": 424242, "description": "x"}]}, "FOREIGN KEY"),
+        ({"diagnoses": [{"id": 79, "uid": "d-79", "patient_id": 1, "description": "x", "colour": "red"}]}, "no column"),
+        ({"nonsense": [{"id": 1}]}, "not chart tables"),
+        (
+            {
+                "patients": [
+                    {
+                        "uid": "p-no-id",
+                        "practice_id": 1,
+                        "mrn": "X9",
+                        "first_name": "A",
+                        "last_name": "B",
+                        "birth_date": "2000-01-01",
+                        "sex": "female",
+                    }
+                ],
+                "diagnoses": [{"id": 80, "uid": "d-80", "patient_id": 1, "description": "x"}],
+            },
+            "carries its id and uid",
+        ),
+    ],
+)
 def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, message):
     from tests import chart
 
     db = store.connect(str(tmp_path / "p.db"))
     chart.build(db)
     patient = db.execute("SELECT id FROM patients ORDER BY id").fetchone()[0]
-    good = {"diagnoses": [{"id": 500, "uid": "d-500", "patient_id": patient, "description": "Asthma",
-                           "icd10_code": "J45.909"}]}
+    good = {
+        "diagnoses": [
+            {"id": 500, "uid": "d-500", "patient_id": patient, "description": "Asthma", "icd10_code": "J45.909"}
+        ]
+    }
     before = db.execute("SELECT count(*) FROM diagnoses").fetchone()[0]
     with pytest.raises(ChartError, match=message):
         store.insert_chunks(db, [good, chunk])

@@ -1,4 +1,5 @@
 """The CapabilityStatement is generated from the registry that routes the API, so the two agree."""
+
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from mappers import REGISTRY
@@ -20,8 +21,11 @@ def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
     samples = {"token": "x", "date": "ge2020", "string": "a", "reference": "Patient/x"}
     for resource in body["rest"][0]["resource"]:
         for param in resource["searchParam"]:
-            response = client.get(f"/fhir/{resource['type']}", query_string={param["name"]: samples[param["type"]]},
-                                  headers={**headers, "Prefer": "handling=strict"})
+            response = client.get(
+                f"/fhir/{resource['type']}",
+                query_string={param["name"]: samples[param["type"]]},
+                headers={**headers, "Prefer": "handling=strict"},
+            )
             assert response.status_code == 200, (resource["type"], param["name"], response.get_json(force=True))
         for include in resource.get("searchInclude", []):
             response = client.get(f"/fhir/{resource['type']}?_include={include}", headers=headers)

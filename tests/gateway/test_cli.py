@@ -1,4 +1,5 @@
 """The fhir-gateway command, driven the way an operator would."""
+
 import socket
 import subprocess
 import sys
@@ -16,8 +17,15 @@ def count_rows(db, table):
 
 
 def test_every_command_has_help(runner):
-    for args in (["--help"], ["init", "--help"], ["load-demo", "--help"], ["generate", "--help"],
-                 ["serve", "--help"], ["demo", "--help"], ["token", "issue", "--help"]):
+    for args in (
+        ["--help"],
+        ["init", "--help"],
+        ["load-demo", "--help"],
+        ["generate", "--help"],
+        ["serve", "--help"],
+        ["demo", "--help"],
+        ["token", "issue", "--help"],
+    ):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0 and "Usage" in result.output, args
 
@@ -32,14 +40,18 @@ def test_init_load_demo_and_token_issue(runner, tmp_path):
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     from smart_auth.tokens import authenticate
+
     assert authenticate(store.connect(db), token).patient_id == patient
 
 
 def test_token_issue_refuses_bad_scopes_and_unknown_patients(runner, tmp_path):
     db = str(tmp_path / "cli.db")
     runner.invoke(cli, ["init", "--db", db])
-    for args in (["--scope", "patient/*.sr", "--patient", "x"], ["--scope", "patient/*.rs"],
-                 ["--scope", "patient/*.rs", "--patient", "no-such-patient"]):
+    for args in (
+        ["--scope", "patient/*.sr", "--patient", "x"],
+        ["--scope", "patient/*.rs"],
+        ["--scope", "patient/*.rs", "--patient", "no-such-patient"],
+    ):
         result = runner.invoke(cli, ["token", "issue", "--db", db, *args])
         assert result.exit_code == 2, (args, result.output)
         assert "Error" in result.output
@@ -65,8 +77,11 @@ def _free_port():
 def test_serve_answers_over_http(tmp_path):
     db, port = str(tmp_path / "serve.db"), _free_port()
     store.connect(db)
-    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--db", db, "--port", str(port),
-                               "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--db", db, "--port", str(port), "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(100):
             try:
@@ -101,8 +116,15 @@ def _killed_generate(path, patients, chunks_done, chunk_size):
 
     db = store.connect(path)
     practice_ids, provider_ids = synthetic.ensure_practices(db, "2026-11-24T12:00:00Z")
-    chunks = synthetic.generate_chunks(patients, 1, practice_ids, provider_ids, today=dt.date.today(),
-                                       first_ids=store.next_ids(db, synthetic.TABLES), chunk_size=chunk_size)
+    chunks = synthetic.generate_chunks(
+        patients,
+        1,
+        practice_ids,
+        provider_ids,
+        today=dt.date.today(),
+        first_ids=store.next_ids(db, synthetic.TABLES),
+        chunk_size=chunk_size,
+    )
     store.insert_chunks(db, [next(chunks) for _ in range(chunks_done)])
     bulk._defer_indexes(db)  # killed before the indexes were built again
     return db
@@ -135,5 +157,7 @@ def test_generate_over_a_differently_chunked_partial_run_says_what_to_do(tmp_pat
     monkeypatch.setattr(synthetic, "CHUNK", 4)
     result = runner.invoke(cli, ["generate", "--db", path, "--patients", "10"])
     assert result.exit_code == 1
-    assert result.output == ("Error: 3 of the 4 patients of one batch are already in the database (a run with "
-                             "other batch sizes?): generate into a new database or with another --seed\n")
+    assert result.output == (
+        "Error: 3 of the 4 patients of one batch are already in the database (a run with "
+        "other batch sizes?): generate into a new database or with another --seed\n"
+    )

@@ -1,4 +1,5 @@
 """``fhir-gateway client`` and ``keys``: registering apps and rotating the id_token signing key."""
+
 import json
 
 import pytest
@@ -22,21 +23,50 @@ def _json_last_line(result):
     return json.loads(result.output.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("args", [["client", "add", "--help"], ["client", "list", "--help"],
-                                  ["client", "remove", "--help"], ["client", "approve", "--help"],
-                                  ["keys", "rotate", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["client", "add", "--help"],
+        ["client", "list", "--help"],
+        ["client", "remove", "--help"],
+        ["client", "approve", "--help"],
+        ["keys", "rotate", "--help"],
+    ],
+)
 def test_help(runner, args):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0 and "Example:" in result.output
 
 
 def test_add_public_and_confidential_clients(runner, db_path):
-    public = _json_last_line(runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "Phone app",
-                                                 "--redirect-uri", "com.example.app:/callback"]))
+    public = _json_last_line(
+        runner.invoke(
+            cli,
+            ["client", "add", "--db", db_path, "--name", "Phone app", "--redirect-uri", "com.example.app:/callback"],
+        )
+    )
     assert public["token_endpoint_auth_method"] == "none" and "client_secret" not in public
-    confidential = _json_last_line(runner.invoke(cli, [
-        "client", "add", "--db", db_path, "--name", "Web app", "--redirect-uri", "https://app.example/cb",
-        "--type", "confidential", "--scope", "openid patient/*.rs", "--launch-uri", "https://app.example/launch"]))
+    confidential = _json_last_line(
+        runner.invoke(
+            cli,
+            [
+                "client",
+                "add",
+                "--db",
+                db_path,
+                "--name",
+                "Web app",
+                "--redirect-uri",
+                "https://app.example/cb",
+                "--type",
+                "confidential",
+                "--scope",
+                "openid patient/*.rs",
+                "--launch-uri",
+                "https://app.example/launch",
+            ],
+        )
+    )
     found = clients.query_client(store.connect(db_path), confidential["client_id"])
     assert found.check_client_secret(confidential["client_secret"]) and not found.check_client_secret("nope")
     assert found.launch_uri == "https://app.example/launch" and found.scope == "openid patient/*.rs"
@@ -45,29 +75,50 @@ def test_add_public_and_confidential_clients(runner, db_path):
 
 
 def test_add_backend_client_with_jwks_url_and_file(runner, db_path, tmp_path):
-    by_url = _json_last_line(runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "Exporter",
-                                                 "--type", "backend", "--jwks-url", "https://svc.example/jwks.json"]))
+    by_url = _json_last_line(
+        runner.invoke(
+            cli,
+            [
+                "client",
+                "add",
+                "--db",
+                db_path,
+                "--name",
+                "Exporter",
+                "--type",
+                "backend",
+                "--jwks-url",
+                "https://svc.example/jwks.json",
+            ],
+        )
+    )
     assert by_url["grant_types"] == ["client_credentials"] and by_url["scope"] == "system/*.rs"
     keyfile = tmp_path / "jwks.json"
     keyfile.write_text(json.dumps({"keys": [RSAKey.generate_key(2048).as_dict(private=False)]}))
-    by_file = runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "Exporter 2", "--type", "backend",
-                                  "--jwks-file", str(keyfile)])
+    by_file = runner.invoke(
+        cli,
+        ["client", "add", "--db", db_path, "--name", "Exporter 2", "--type", "backend", "--jwks-file", str(keyfile)],
+    )
     assert _json_last_line(by_file)["jwks"]["keys"][0]["kty"] == "RSA"
 
 
-@pytest.mark.parametrize("args", [
-    ["--name", "No redirect"],
-    ["--name", "Keyless", "--type", "asymmetric", "--redirect-uri", "https://a.example/cb"],
-    ["--name", "Wrong scope", "--redirect-uri", "https://a.example/cb", "--scope", "system/*.rs"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--name", "No redirect"],
+        ["--name", "Keyless", "--type", "asymmetric", "--redirect-uri", "https://a.example/cb"],
+        ["--name", "Wrong scope", "--redirect-uri", "https://a.example/cb", "--scope", "system/*.rs"],
+    ],
+)
 def test_add_refuses_bad_metadata(runner, db_path, args):
     result = runner.invoke(cli, ["client", "add", "--db", db_path, *args])
     assert result.exit_code == 2
 
 
 def test_remove_and_approve(runner, db_path):
-    created = _json_last_line(runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "A",
-                                                  "--redirect-uri", "https://a.example/cb"]))
+    created = _json_last_line(
+        runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "A", "--redirect-uri", "https://a.example/cb"])
+    )
     assert runner.invoke(cli, ["client", "approve", "--db", db_path, created["client_id"]]).exit_code == 0
     assert runner.invoke(cli, ["client", "remove", "--db", db_path, created["client_id"]]).exit_code == 0
     assert clients.query_client(store.connect(db_path), created["client_id"]) is None
@@ -103,6 +154,8 @@ def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, 
     assert runner.invoke(cli, ["load-demo", "--db", db]).exit_code == 0
     conn = store.connect(db)
     assert clients.query_client(conn, demo_clients.PUBLIC_ID).kind == "public"
-    assert clients.query_client(conn, demo_clients.CONFIDENTIAL_ID).check_client_secret(demo_clients.CONFIDENTIAL_SECRET)
+    assert clients.query_client(conn, demo_clients.CONFIDENTIAL_ID).check_client_secret(
+        demo_clients.CONFIDENTIAL_SECRET
+    )
     text = "\n".join(smart_lines("http://127.0.0.1:8080"))
     assert "aud=http%3A%2F%2F127.0.0.1%3A8080%2Ffhir" in text and demo_clients.code_challenge() in text

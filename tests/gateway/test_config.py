@@ -1,4 +1,5 @@
 """gateway/config.py: defaults, then GATEWAY_* variables, then the caller's dict; refusals name the setting."""
+
 import pytest
 
 from gateway.config import DEFAULTS, DEMO_SECRET, ConfigError, load, secret_path
@@ -14,7 +15,10 @@ def test_defaults_then_environment_then_the_callers_dict(db):
     assert load({"DB": db}, environ={"GATEWAY_SECRET_KEY": "k" * 32})["TIMEZONE"] == DEFAULTS["TIMEZONE"]
     config = load({"DB": db}, environ=environ)
     assert (config["TIMEZONE"], config["BASE_URL"], config["FHIR_BASE"]) == (
-        "UTC", "https://env.example", "https://env.example/fhir")
+        "UTC",
+        "https://env.example",
+        "https://env.example/fhir",
+    )
     config = load({"DB": db, "TIMEZONE": "Europe/Paris", "BASE_URL": "https://dict.example"}, environ=environ)
     assert (config["TIMEZONE"], config["FHIR_BASE"]) == ("Europe/Paris", "https://dict.example/fhir")
 
@@ -27,29 +31,37 @@ def test_only_known_variables_are_read(db):
 
 
 def test_whole_number_settings_are_integers_from_the_environment(db):
-    config = load({"DB": db}, environ={"GATEWAY_OUTBOX_POLL": "7", "GATEWAY_MAX_CONTENT_LENGTH": "2048",
-                                       "GATEWAY_TRUSTED_PROXIES": "1"})
+    config = load(
+        {"DB": db},
+        environ={"GATEWAY_OUTBOX_POLL": "7", "GATEWAY_MAX_CONTENT_LENGTH": "2048", "GATEWAY_TRUSTED_PROXIES": "1"},
+    )
     assert (config["OUTBOX_POLL"], config["MAX_CONTENT_LENGTH"], config["TRUSTED_PROXIES"]) == (7, 2048, 1)
     assert load({"DB": db}, environ={"GATEWAY_TIMEZONE": "7"})["TIMEZONE"] == "7"  # not every setting is a number
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("OUTBOX_POLL", "soon", "GATEWAY_OUTBOX_POLL must be a whole number, not 'soon'"),
-    ("SMTP_DEADLINE", "1.5", "GATEWAY_SMTP_DEADLINE must be a whole number, not '1.5'"),
-    ("TRUSTED_PROXIES", "-1", "GATEWAY_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"),
-    ("OUTBOX_SENDER", "cron", "GATEWAY_OUTBOX_SENDER must be one of thread, inline, off"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("OUTBOX_POLL", "soon", "GATEWAY_OUTBOX_POLL must be a whole number, not 'soon'"),
+        ("SMTP_DEADLINE", "1.5", "GATEWAY_SMTP_DEADLINE must be a whole number, not '1.5'"),
+        ("TRUSTED_PROXIES", "-1", "GATEWAY_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front"),
+        ("OUTBOX_SENDER", "cron", "GATEWAY_OUTBOX_SENDER must be one of thread, inline, off"),
+    ],
+)
 def test_a_bad_value_is_refused_by_name(db, name, value, message):
     with pytest.raises(ConfigError) as refused:
         load({"DB": db}, environ={f"GATEWAY_{name}": value})
     assert str(refused.value) == message
 
 
-@pytest.mark.parametrize("overrides, environ", [
-    ({"DEMO": True}, {"GATEWAY_ENV": "production"}),
-    ({}, {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": DEMO_SECRET}),
-    ({"ENV": "production", "SECRET_KEY": DEMO_SECRET}, {}),
-])
+@pytest.mark.parametrize(
+    "overrides, environ",
+    [
+        ({"DEMO": True}, {"GATEWAY_ENV": "production"}),
+        ({}, {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": DEMO_SECRET}),
+        ({"ENV": "production", "SECRET_KEY": DEMO_SECRET}, {}),
+    ],
+)
 def test_production_refuses_the_demo_secret(db, overrides, environ):
     with pytest.raises(ConfigError) as refused:
         load({"DB": db, **overrides}, environ=environ)
@@ -58,7 +70,8 @@ def test_production_refuses_the_demo_secret(db, overrides, environ):
 
 def test_production_starts_with_a_real_secret_or_the_kept_one(db):
     assert load({"DB": db}, environ={"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "s" * 32})["SECRET_KEY"] == (
-        "s" * 32)
+        "s" * 32
+    )
     kept = load({"DB": db}, environ={"GATEWAY_ENV": "production"})["SECRET_KEY"]
     with open(secret_path(db), encoding="ascii") as f:
         assert f.read().strip() == kept

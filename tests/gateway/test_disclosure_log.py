@@ -1,5 +1,6 @@
 """The access log behind Access history: one row per FHIR request that disclosed patient data, grouped by
 app and minute when read back, filterable by app and by day."""
+
 import datetime as dt
 
 import pytest
@@ -19,8 +20,12 @@ def portal(tmp_path):
 
 
 def rows(db, patient):
-    return [dict(zip(("kind", "client_id", "what", "count"), r)) for r in db.execute(
-        "SELECT kind, client_id, what, count FROM disclosures WHERE patient_id = ? ORDER BY id", (patient,))]
+    return [
+        dict(zip(("kind", "client_id", "what", "count"), r))
+        for r in db.execute(
+            "SELECT kind, client_id, what, count FROM disclosures WHERE patient_id = ? ORDER BY id", (patient,)
+        )
+    ]
 
 
 def test_each_read_search_and_everything_is_one_row(portal):
@@ -49,8 +54,12 @@ def test_what_discloses_nothing_is_not_logged(portal):
 
 def test_reads_by_one_app_in_one_minute_are_one_history_row(portal):
     client, db, maria = portal
-    for at, app, what, count in [(NOV_25 + 1000, "a", "Condition", 3), (NOV_25 + 50_000, "a", "Patient", 1),
-                                 (NOV_25 + 20_000, "b", "Condition", 3), (NOV_25 + 61_000, "a", "Condition", 2)]:
+    for at, app, what, count in [
+        (NOV_25 + 1000, "a", "Condition", 3),
+        (NOV_25 + 50_000, "a", "Patient", 1),
+        (NOV_25 + 20_000, "b", "Condition", 3),
+        (NOV_25 + 61_000, "a", "Condition", 2),
+    ]:
         disclosure_store.insert_read(db, at, maria, app, "someone", what, count)
     grouped = disclosure_store.history(db, maria, ("read",))
     assert [(r["client_id"], r["count"], r["requests"]) for r in grouped] == [("a", 2, 1), ("a", 4, 2), ("b", 3, 1)]

@@ -1,5 +1,6 @@
 """The practice console's enrollment pages: status columns, the invite form without JavaScript, the
 confirmation step, access codes, resend / cancel / re-invite / revoke, printing, demographics."""
+
 import re
 
 import pytest
@@ -55,15 +56,20 @@ def test_add_users_and_remove_work_without_javascript(web):
 
 def test_review_lists_everything_then_invite_sends(web):
     client, db = web
-    rows = [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001"},
-            {"relation": "spouse", "email": "ana@example.com", "phone": "555-010-0002", "text_link": "1"}]
+    rows = [
+        {"relation": "self", "email": "jose@example.com", "phone": "555-010-0001"},
+        {"relation": "spouse", "email": "ana@example.com", "phone": "555-010-0002", "text_link": "1"},
+    ]
     html = text(invite_form(client, rows, "review"))
     assert "Confirm: invite to the patient portal" in html and "ana@example.com" in html and "Spouse" in html
     assert outbox(db) == []
     response = invite_form(client, rows, "send")
     assert response.status_code == 302
     assert [(m["channel"], m["recipient"]) for m in outbox(db)] == [
-        ("email", "jose@example.com"), ("email", "ana@example.com"), ("sms", "555-010-0002")]
+        ("email", "jose@example.com"),
+        ("email", "ana@example.com"),
+        ("sms", "555-010-0002"),
+    ]
     html = text(client.get("/practice/patients/pat-1"))
     codes = re.findall(r'<code class="pin">([A-Z0-9-]+)</code>', html)
     assert len(codes) == 2 and all(len(c.replace("-", "")) == 8 for c in codes)
@@ -102,8 +108,10 @@ def test_another_practices_chart_and_invites_are_not_found(web, tmp_path):
     assert client.get("/practice/patients/pat-3/invite").status_code == 404
     from smart_auth import enrollment
     from tests.enrollment_helpers import context
-    [other] = enrollment.invite_people(context(db), store.chart_row(db, "patients", 3),
-                                       [{"relation": "self", "email": "x@example.com"}], "test")
+
+    [other] = enrollment.invite_people(
+        context(db), store.chart_row(db, "patients", 3), [{"relation": "self", "email": "x@example.com"}], "test"
+    )
     assert client.get(f"/practice/invites/{other['uid']}/print").status_code == 404
     response = post(client, f"/practice/invites/{other['uid']}/cancel", page="/practice/")
     assert response.status_code == 404
@@ -118,10 +126,11 @@ def test_console_forms_need_csrf(web):
 def test_revoke_from_the_console(web):
     client, db = web
     from smart_auth import accounts
+
     account = accounts.create_account(db, "cli@example.com", "Secret-Pass1", confirmed=True)
     accounts.link_account_to_chart(db, account["id"], 1, "self")
     html = text(client.get("/practice/patients/pat-1"))
-    link_uid = re.search(r'/practice/links/([0-9a-f]+)/revoke', html).group(1)
+    link_uid = re.search(r"/practice/links/([0-9a-f]+)/revoke", html).group(1)
     post(client, f"/practice/links/{link_uid}/revoke", page="/practice/")
     html = text(client.get("/practice/patients/pat-1"))
     assert "Revoked" in html and "revoked" in html and "Revoke access" not in html
@@ -131,8 +140,16 @@ def test_demographics_edit_reprojects_the_chart(web):
     client, db = web
     page = "/practice/patients/pat-1/demographics"
     assert 'value="Ramírez"' in text(client.get(page))
-    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-18", "phone": "555-010-0003",
-            "sex": "M", "race_code": "2028-9", "ethnicity_code": "2186-5", "preferred_language": "en"}
+    data = {
+        "first_name": "José",
+        "last_name": "Ramírez",
+        "birth_date": "1980-05-18",
+        "phone": "555-010-0003",
+        "sex": "M",
+        "race_code": "2028-9",
+        "ethnicity_code": "2186-5",
+        "preferred_language": "en",
+    }
     assert post(client, page, data, page).status_code == 302
     row = store.chart_row(db, "patients", 1)
     assert (row["birth_date"], row["race_code"], row["preferred_language"]) == ("1980-05-18", "2028-9", "en")
@@ -146,15 +163,28 @@ def test_demographics_edits_are_audited_in_the_consoles_access_history_without_v
     client, db = web
     page = "/practice/patients/pat-1/demographics"
     row = store.chart_row(db, "patients", 1)
-    data = {k: row[k] or "" for k in ("first_name", "last_name", "birth_date", "phone", "sex", "race_code",
-                                       "ethnicity_code", "preferred_language")}
+    data = {
+        k: row[k] or ""
+        for k in (
+            "first_name",
+            "last_name",
+            "birth_date",
+            "phone",
+            "sex",
+            "race_code",
+            "ethnicity_code",
+            "preferred_language",
+        )
+    }
     assert post(client, page, {**data, "birth_date": "1980-05-18", "phone": "555-010-0777"}, page).status_code == 302
     assert post(client, page, {**data, "birth_date": "1980-05-18", "phone": "555-010-0777"}, page).status_code == 302
     staff_uid = account_store.staff_by_email(db, "desk@example.com")["uid"]
     rows = db.execute("SELECT patient_id, kind, actor, what, detail FROM disclosures ORDER BY id").fetchall()
     edits = [r for r in rows if r[3] != "opened the patient's record in the console"]
-    assert edits == [("pat-1", "staff", staff_uid, "changed the chart's date of birth, phone", '{"name":"Front desk"}'),
-                     ("pat-1", "staff", staff_uid, "saved the chart's demographics unchanged", '{"name":"Front desk"}')]
+    assert edits == [
+        ("pat-1", "staff", staff_uid, "changed the chart's date of birth, phone", '{"name":"Front desk"}'),
+        ("pat-1", "staff", staff_uid, "saved the chart's demographics unchanged", '{"name":"Front desk"}'),
+    ]
     history = text(client.get("/practice/records/pat-1"))
     assert "changed the chart&#39;s date of birth, phone" in history and "Front desk" in history
     assert "555-010-0777" not in repr(rows)
@@ -163,8 +193,14 @@ def test_demographics_edits_are_audited_in_the_consoles_access_history_without_v
 def test_asked_but_unknown_reads_the_same_in_the_console_and_in_fhir(web):
     client, db = web
     page = "/practice/patients/pat-1/demographics"
-    data = {"first_name": "José", "last_name": "Ramírez", "birth_date": "1980-05-17", "sex": "M",
-            "race_code": "ASKU", "ethnicity_code": "ASKU"}
+    data = {
+        "first_name": "José",
+        "last_name": "Ramírez",
+        "birth_date": "1980-05-17",
+        "sex": "M",
+        "race_code": "ASKU",
+        "ethnicity_code": "ASKU",
+    }
     assert post(client, page, data, page).status_code == 302
     html = text(client.get(page))
     assert html.count('<option value="ASKU" selected>Asked but unknown</option>') == 2
@@ -187,8 +223,9 @@ def test_sex_not_recorded_saves_as_unknown(web):
 
 def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
     client, db = web
-    invite_form(client, [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001",
-                          "text_link": "1"}], "send")
+    invite_form(
+        client, [{"relation": "self", "email": "jose@example.com", "phone": "555-010-0001", "text_link": "1"}], "send"
+    )
     code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get("/practice/patients/pat-1"))).group(1)
     dump = repr(outbox(db)) + repr(enrollment_store.events(db))
     assert code not in dump and pins.normalize_pin(code) not in dump

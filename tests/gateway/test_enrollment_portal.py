@@ -1,5 +1,6 @@
 """The invitee's pages: the invitation link, sign-up, confirmation, login with the invite, PIN and SMS
 verification, forgot password, settings, profile and the demo outbox, through Flask's test client."""
+
 import re
 
 import pytest
@@ -99,8 +100,10 @@ def test_a_used_or_forged_link_is_gone(web):
 def test_forgot_password_answers_the_same_for_unknown_emails(web):
     client, db = web
     accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
-    pages = [text(post(client, "/portal/forgot", {"email": e})).replace(e, "EMAIL")
-             for e in ("jose@example.com", "nobody@example.com")]
+    pages = [
+        text(post(client, "/portal/forgot", {"email": e})).replace(e, "EMAIL")
+        for e in ("jose@example.com", "nobody@example.com")
+    ]
     assert pages[0] == pages[1]
     token = last_link(db, "/portal/reset/")
     page = f"/portal/reset/{token}"
@@ -135,7 +138,9 @@ def test_the_demo_outbox_shows_only_in_the_demo_without_smtp_and_outside_product
     assert page.status_code == 200 and "/portal/invite/" in text(page)
     assert "Demo outbox" in text(client.get("/portal/login"))
     for config in ({}, {"DEMO": True, "SMTP_HOST": "127.0.0.1"}, {"ENV": "production"}):
-        locked = make_app(str(tmp_path / "web.db"), BASE_URL="http://x", SECRET_KEY="s3cret-value", **config).test_client()
+        locked = make_app(
+            str(tmp_path / "web.db"), BASE_URL="http://x", SECRET_KEY="s3cret-value", **config
+        ).test_client()
         assert locked.get("/portal/outbox").status_code == 404
         assert "Demo outbox" not in text(locked.get("/portal/login"))
 
@@ -154,9 +159,11 @@ def test_finalize_page_asks_for_date_of_birth(web):
     made, token = invite(db)
     holder = accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
     from smart_auth import verification
+
     verification.claim_invite(context(db), token, holder)
     verification.verify_access_code(context(db), holder, made["uid"], made["pin"])
     from gateway.store import enrollment as enrollment_store
+
     new = enrollment.reinvite(context(db), enrollment_store.invite_by_uid(db, made["uid"]), STAFF)
     portal_login(client, "jose@example.com")
     assert "Finalize access to your records" in text(client.get("/portal/"))
@@ -169,8 +176,14 @@ def test_finalize_page_asks_for_date_of_birth(web):
 def test_the_demo_outbox_offers_a_kept_emails_attachment_for_download(tmp_path):
     app, db = enrollment_app(tmp_path, DEMO=True, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
     client = app.test_client()
-    Notifier(db, {}).email("dr@example.com", "Record", "See the file.", "<p>See</p>", "record",
-                           attachments=[("Maria summary.pdf", "application/pdf", b"%PDF-1.7 record")])
+    Notifier(db, {}).email(
+        "dr@example.com",
+        "Record",
+        "See the file.",
+        "<p>See</p>",
+        "record",
+        attachments=[("Maria summary.pdf", "application/pdf", b"%PDF-1.7 record")],
+    )
     Notifier(db, app.config).sms("555-010-0001", "Your code is 123456", "security code")  # queued, not kept
     page = text(client.get("/portal/outbox"))
     assert 'href="/portal/outbox/1/1" download>Maria summary.pdf</a> (application/pdf, 15 bytes)' in page

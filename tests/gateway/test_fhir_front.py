@@ -1,4 +1,5 @@
 """The lean front answers hot GETs exactly as the Flask routes would, and hands everything else to them."""
+
 import pytest
 from werkzeug.test import Client
 

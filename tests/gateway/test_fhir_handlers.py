@@ -1,12 +1,13 @@
 """The FHIR handlers answer a FhirRequest with a FhirResponse outside any Flask request or app context."""
+
 import orjson
 import pytest
 
-from gateway.fhir import handlers
 from gateway import store
-from tests.apps import build_app
 from gateway.errors import InvalidSearch, NotAcceptable, NotFound, Unauthorized
+from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
+from tests.apps import build_app
 
 
 @pytest.fixture
@@ -17,11 +18,14 @@ def config(chart_db_path):
 @pytest.fixture
 def ask(config, chart_auth):
     """Serve one request the way both fronts do: admit, then answer."""
+
     def ask(handler, *params, args=(), headers=None, scope="patient/*.rs", form=handlers._no_form, public=False):
         found = {"Authorization": chart_auth(scope, "pat-1")["Authorization"], **(headers or {})}
-        request = FhirRequest("GET", "/fhir", list(args), lambda name: found.get(name, ""),
-                              lambda: "http://gateway.test/fhir/here", form)
+        request = FhirRequest(
+            "GET", "/fhir", list(args), lambda name: found.get(name, ""), lambda: "http://gateway.test/fhir/here", form
+        )
         return handlers.answer(handlers.admit(config, request, public=public), handler, *params)
+
     return ask
 
 

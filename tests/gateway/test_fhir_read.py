@@ -1,4 +1,5 @@
 """Read, metadata, headers and the error paths of the FHIR API (OperationOutcome everywhere)."""
+
 import pytest
 
 FHIR = "/fhir"
@@ -74,11 +75,14 @@ def test_unknown_type_is_404(chart_client, chart_auth):
     assert "Spaceship" in outcome(response)["diagnostics"]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"headers": {"Accept": "application/fhir+xml"}},
-    {"query_string": {"_format": "xml"}},
-    {"headers": {"Accept": "text/html"}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"headers": {"Accept": "application/fhir+xml"}},
+        {"query_string": {"_format": "xml"}},
+        {"headers": {"Accept": "text/html"}},
+    ],
+)
 def test_xml_is_406(chart_client, chart_auth, kwargs):
     headers = {**chart_auth("system/*.rs"), **kwargs.pop("headers", {})}
     response = chart_client.get(f"{FHIR}/Patient/pat-1", headers=headers, **kwargs)
@@ -86,8 +90,9 @@ def test_xml_is_406(chart_client, chart_auth, kwargs):
     assert outcome(response)["code"] == "not-supported"
 
 
-@pytest.mark.parametrize("accept", ["application/fhir+json", "application/json", "*/*",
-                                    "text/html,application/xhtml+xml,*/*;q=0.8"])
+@pytest.mark.parametrize(
+    "accept", ["application/fhir+json", "application/json", "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"]
+)
 def test_json_accepts_are_served(chart_client, chart_auth, accept):
     response = chart_client.get(f"{FHIR}/Patient/pat-1", headers={**chart_auth("system/*.rs"), "Accept": accept})
     assert response.status_code == 200
@@ -102,18 +107,22 @@ def test_writes_are_405(chart_client, chart_auth, method):
 
 
 def test_oversized_search_body_is_413(chart_client, chart_auth):
-    response = chart_client.post(f"{FHIR}/Condition/_search", headers=chart_auth("system/*.rs"),
-                                 data={"code": "x" * (2 * 1024 * 1024)})
+    response = chart_client.post(
+        f"{FHIR}/Condition/_search", headers=chart_auth("system/*.rs"), data={"code": "x" * (2 * 1024 * 1024)}
+    )
     assert response.status_code == 413
     assert outcome(response)["code"] == "too-costly"
 
 
-@pytest.mark.parametrize("scope, expected", [
-    ("patient/Observation.rs?category=laboratory", 200),
-    ("patient/Observation.rs?category=vital-signs", 404),
-    ("patient/Observation.rs?date=not-a-date", 404),  # a granular scope the server cannot evaluate grants nothing
-    ("patient/Observation.rs?colour=blue", 404),
-])
+@pytest.mark.parametrize(
+    "scope, expected",
+    [
+        ("patient/Observation.rs?category=laboratory", 200),
+        ("patient/Observation.rs?category=vital-signs", 404),
+        ("patient/Observation.rs?date=not-a-date", 404),  # a granular scope the server cannot evaluate grants nothing
+        ("patient/Observation.rs?colour=blue", 404),
+    ],
+)
 def test_granular_scopes_filter_reads(chart_client, chart_auth, scope, expected):
     response = chart_client.get(f"{FHIR}/Observation/obs-1", headers=chart_auth(scope, "pat-1"))
     assert response.status_code == expected

@@ -1,5 +1,6 @@
 """The JSON APIs answer every error in JSON (never the HTML error page), and the grants API asks for a login
 with 401 instead of redirecting a program to a page."""
+
 import pytest
 
 from smart_auth import accounts
@@ -37,12 +38,15 @@ def test_withdrawing_without_the_csrf_header_is_400_json(logged_in):
     assert response.json["error_description"].startswith("This form has expired")
 
 
-@pytest.mark.parametrize("path, method, status, error, allow", [
-    ("/portal/api/grants/abc", "delete", 404, "not_found", None),
-    ("/portal/api/grants", "post", 405, "method_not_allowed", "GET, HEAD, OPTIONS"),
-    ("/oauth/token", "get", 405, "method_not_allowed", "OPTIONS, POST"),
-    ("/oauth/register", "put", 405, "method_not_allowed", "OPTIONS, POST"),
-])
+@pytest.mark.parametrize(
+    "path, method, status, error, allow",
+    [
+        ("/portal/api/grants/abc", "delete", 404, "not_found", None),
+        ("/portal/api/grants", "post", 405, "method_not_allowed", "GET, HEAD, OPTIONS"),
+        ("/oauth/token", "get", 405, "method_not_allowed", "OPTIONS, POST"),
+        ("/oauth/register", "put", 405, "method_not_allowed", "OPTIONS, POST"),
+    ],
+)
 def test_http_errors_on_oauth_style_apis_are_json(app_db, path, method, status, error, allow):
     response = getattr(app_db[0].test_client(), method)(path)
     assert response.status_code == status and response.mimetype == "application/json"
@@ -62,7 +66,7 @@ def test_pages_keep_their_html_error_page(app_db):
     assert response.status_code == 404 and response.mimetype == "text/html"
 
 
-@pytest.mark.parametrize("grant_id", [2 ** 63, 10 ** 30])
+@pytest.mark.parametrize("grant_id", [2**63, 10**30])
 def test_a_grant_id_beyond_sqlite_integers_is_404_not_500(logged_in, grant_id):
     with logged_in.session_transaction() as session:
         session["csrf"] = "known-token"

@@ -2,6 +2,7 @@
 consent page, in the portal, in the CapabilityStatement, in search and in $everything's care-date range,
 with no edit outside the mapper (issue 11: "adding a type = one new mapper module + its test + demo rows").
 """
+
 import pytest
 from fhir.resources.R4B.goal import Goal
 
@@ -10,8 +11,18 @@ from gateway import records, store
 from gateway.fhir import capability
 from mappers import REGISTRY
 from mappers._common import (
-    BASE_PROFILE, Entry, Kind, RecordSection, ResourceType, Words, base_param, codeable, coding, compact,
-    reference, subject_params,
+    BASE_PROFILE,
+    Entry,
+    Kind,
+    RecordSection,
+    ResourceType,
+    Words,
+    base_param,
+    codeable,
+    coding,
+    compact,
+    reference,
+    subject_params,
 )
 from tests.portal_helpers import bearer as portal_bearer
 from tests.portal_helpers import fhir_ids, login, portal_client
@@ -25,15 +36,17 @@ PATIENT = uid("patients", "keala")
 def goal(row, ctx):
     """A toy mapper: one Goal per charted diagnosis (dietary for endocrine ICD-10 E codes, else behavioral)."""
     kind = "dietary" if (row["icd10_code"] or "").startswith("E") else "behavioral"
-    return compact({
-        "resourceType": "Goal",
-        "id": row["uid"],
-        "lifecycleStatus": "completed" if row["status"] == "resolved" else "active",
-        "category": [codeable(coding(GOAL_CATEGORY, kind, kind.capitalize()))],
-        "description": codeable(text=f"Manage {row['description']}"),
-        "subject": reference("Patient", ctx["patient"]),
-        "startDate": row["onset_date"],
-    })
+    return compact(
+        {
+            "resourceType": "Goal",
+            "id": row["uid"],
+            "lifecycleStatus": "completed" if row["status"] == "resolved" else "active",
+            "category": [codeable(coding(GOAL_CATEGORY, kind, kind.capitalize()))],
+            "description": codeable(text=f"Manage {row['description']}"),
+            "subject": reference("Patient", ctx["patient"]),
+            "startDate": row["onset_date"],
+        }
+    )
 
 
 GOAL = ResourceType(
@@ -50,8 +63,15 @@ GOAL = ResourceType(
     words=Words("Goals", "what you and your care team are working towards"),
     kinds=(Kind(GOAL_CATEGORY, "dietary", "Diet goals"), Kind(GOAL_CATEGORY, "behavioral", "Behaviour goals")),
     care_date="start-date",
-    section=RecordSection("goals", "Goals", 65, "61146-7", "Goals narrative", "No goals are on file.",
-                          entry=Entry(name="description", status="lifecycleStatus", date="startDate")),
+    section=RecordSection(
+        "goals",
+        "Goals",
+        65,
+        "61146-7",
+        "Goals narrative",
+        "No goals are on file.",
+        entry=Entry(name="description", status="lifecycleStatus", date="startDate"),
+    ),
 )
 
 
@@ -101,14 +121,19 @@ def test_the_consent_page_offers_goals_in_words_and_by_kind(web):
     assert '<label for="scope-1-1">Diet goals</label>' in page and "instead of all goals" in page
     _, boxes = form(page, "/oauth/authorize/decide")
     assert [value for _, value, _ in boxes] == [
-        "patient/Goal.rs", f"patient/Goal.rs?category={DIET}", f"patient/Goal.rs?category={GOAL_CATEGORY}|behavioral"]
+        "patient/Goal.rs",
+        f"patient/Goal.rs?category={DIET}",
+        f"patient/Goal.rs?category={GOAL_CATEGORY}|behavioral",
+    ]
 
 
 def test_a_consent_to_one_kind_gives_a_token_for_that_kind_only(web, goals):
     flow = Flow(web)
     flow.login(KEALA)
     page = flow.authorize(scope="launch/patient openid patient/Goal.rs").get_data(as_text=True)
-    body = flow.exchange(query(flow.decide(page, tick=[f"patient/Goal.rs?category={DIET}"]).headers["Location"])["code"])
+    body = flow.exchange(
+        query(flow.decide(page, tick=[f"patient/Goal.rs?category={DIET}"]).headers["Location"])["code"]
+    )
     token = body.get_json()
     assert token["scope"] == f"launch/patient openid patient/Goal.rs?category={DIET}"
     found = web.get(f"/fhir/Goal?patient={PATIENT}", headers=bearer(token["access_token"])).get_json()
@@ -124,7 +149,8 @@ def test_search_answers_the_registered_parameters(web, goal_db, goals):
     assert stored == {g["id"]: {**g, "meta": stored[g["id"]]["meta"]} for g in goals}
     by_subject = web.get(f"/fhir/Goal?subject=Patient/{PATIENT}&category=dietary", headers=headers).get_json()
     assert {e["resource"]["id"] for e in by_subject["entry"]} == {
-        g["id"] for g in goals if g["category"][0]["coding"][0]["code"] == "dietary"}
+        g["id"] for g in goals if g["category"][0]["coding"][0]["code"] == "dietary"
+    }
     first = min(g["startDate"] for g in goals)
     later = web.get(f"/fhir/Goal?patient={PATIENT}&start-date=gt{first}", headers=headers).get_json()
     assert later["total"] == sum(g["startDate"] > first for g in goals)
@@ -134,7 +160,12 @@ def test_the_capability_statement_lists_the_type(web):
     statement = web.get("/fhir/metadata").get_json()
     [entry] = [r for r in statement["rest"][0]["resource"] if r["type"] == "Goal"]
     assert [p["name"] for p in entry["searchParam"]][-5:] == [
-        "patient", "subject", "category", "lifecycle-status", "start-date"]
+        "patient",
+        "subject",
+        "category",
+        "lifecycle-status",
+        "start-date",
+    ]
     assert entry["supportedProfile"] == [BASE_PROFILE + "Goal"]
     assert "patient/Goal.rs" in web.get("/fhir/.well-known/smart-configuration").get_json()["scopes_supported"]
 

@@ -1,4 +1,5 @@
 """The OpenAPI description is served publicly, is valid OpenAPI 3.1, and lists exactly the JSON API routes."""
+
 import re
 
 import schemathesis
@@ -16,7 +17,7 @@ def flask_operations(app):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         methods = rule.methods - AUTOMATIC
-        if not rule.provide_automatic_options:   # the view answers OPTIONS itself (CORS preflight)
+        if not rule.provide_automatic_options:  # the view answers OPTIONS itself (CORS preflight)
             methods |= {"OPTIONS"}
         found |= {(path, method.lower()) for method in methods}
     return found
@@ -58,22 +59,35 @@ def test_success_answers_match_the_description(tmp_path):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     web, keys = app.test_client(), Keys()
     backend, _ = clients.register_client(db, "EHR back end", [], "backend", "system/Patient.rs", jwks=keys.jwks())
-    token = web.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "system/Patient.rs",
-                                           **assertion_form(backend.client_id, keys.rsa)})
+    token = web.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": "system/Patient.rs",
+            **assertion_form(backend.client_id, keys.rsa),
+        },
+    )
     assert token.status_code == 200 and token.headers["Cache-Control"] == "no-store"
     schema["/oauth/token"]["POST"].validate_response(token)
     app_client, secret = clients.register_client(db, "App", ["https://app.example/cb"], "confidential")
-    active = web.post("/oauth/introspect", data={"token": token.json["access_token"]},
-                      auth=(backend.client_id, "not-its-secret"))
+    active = web.post(
+        "/oauth/introspect", data={"token": token.json["access_token"]}, auth=(backend.client_id, "not-its-secret")
+    )
     assert active.status_code == 401
     schema["/oauth/introspect"]["POST"].validate_response(active)
-    own = web.post("/oauth/introspect", data={"token": token.json["access_token"],
-                                             **assertion_form(backend.client_id, keys.rsa)})
+    own = web.post(
+        "/oauth/introspect", data={"token": token.json["access_token"], **assertion_form(backend.client_id, keys.rsa)}
+    )
     assert own.status_code == 200 and own.json["active"] is True and own.json["scope"] == "system/Patient.rs"
     schema["/oauth/introspect"]["POST"].validate_response(own)
-    registered = web.post("/oauth/register", json={"client_name": "New app",
-                                                   "redirect_uris": ["https://new.example/cb"],
-                                                   "token_endpoint_auth_method": "client_secret_basic"})
+    registered = web.post(
+        "/oauth/register",
+        json={
+            "client_name": "New app",
+            "redirect_uris": ["https://new.example/cb"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        },
+    )
     assert registered.status_code == 201 and registered.json["client_secret"]
     schema["/oauth/register"]["POST"].validate_response(registered)
     revoked = web.post("/oauth/revoke", data={"token": "unknown"}, auth=(app_client.client_id, secret))

@@ -3,15 +3,20 @@ never get a 5xx and always get an answer the description allows (status, content
 
 Runs in-process through the WSGI app (no socket), on its own database, with bounded, derandomized examples.
 """
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
-from schemathesis.generation.meta import TestPhase
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                               response_headers_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.generation.meta import TestPhase
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from gateway import store
 from gateway.oauth.openapi import document
@@ -21,8 +26,14 @@ from smart_auth.tokens import issue_access_token
 from tests.enrollment_helpers import BASE, SECRET, build
 from tests.web_helpers import portal_login
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 CHECKS_WITHOUT_CREDENTIALS = [check for check in CHECKS if check is not negative_data_rejection]
 MAX_EXAMPLES = 25
 BODY_EXAMPLES = 50  # a body has more to get wrong: 25 missed the invite-row 500 that 50 finds
@@ -48,11 +59,17 @@ class Credentials:
 
     def _known_ids(self, api):
         """Ids that exist, so that generated requests also reach the handlers' success paths."""
-        made = api.post("/practice/api/patients/pat-1/invites", headers=self.practice,
-                        json={"people": [{"relation": "parent", "email": "parent@example.com"}]})
+        made = api.post(
+            "/practice/api/patients/pat-1/invites",
+            headers=self.practice,
+            json={"people": [{"relation": "parent", "email": "parent@example.com"}]},
+        )
         people = api.get("/practice/api/patients/pat-1/enrollment", headers=self.practice).json["people"]
-        return {"patient_uid": "pat-1", "invite_uid": made.json["invites"][0]["id"],
-                "link_uid": next(p["link"] for p in people if p["link"])}
+        return {
+            "patient_uid": "pat-1",
+            "invite_uid": made.json["invites"][0]["id"],
+            "link_uid": next(p["link"] for p in people if p["link"]),
+        }
 
     def for_operation(self, path):
         """(headers, cookies, transport kwargs) that reach the handler of ``path``."""
@@ -79,8 +96,12 @@ def api_schema(fuzz_app):
 
 DOCUMENT = document({"BASE_URL": BASE})
 # The operations, listed from the document itself (schemathesis leaves out the one that serves it).
-OPERATIONS = [f"{method.upper()} {path}" for path, item in DOCUMENT["paths"].items()
-              for method in item if method != "parameters" and path != "/openapi.json"]
+OPERATIONS = [
+    f"{method.upper()} {path}"
+    for path, item in DOCUMENT["paths"].items()
+    for method in item
+    if method != "parameters" and path != "/openapi.json"
+]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
@@ -93,8 +114,15 @@ def test_answers_match_the_description_with_and_without_credentials(api_schema, 
     seen = []
 
     @given(case=strategy(operation, mode, fuzz_app[1].known_ids, headers=headers or None, cookies=cookies or None))
-    @settings(max_examples=BODY_EXAMPLES if operation.body else MAX_EXAMPLES, deadline=None, derandomize=True,
-              database=None, phases=PHASES, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    @settings(
+        max_examples=BODY_EXAMPLES if operation.body else MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=PHASES,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     def call(case):
         seen.append(case.call_and_validate(checks=CHECKS, **transport).status_code)
         for name in headers:

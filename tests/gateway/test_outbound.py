@@ -1,5 +1,6 @@
 """Outbound calls: public addresses only (checked on the address connected to), no redirects, a size cap, an
 overall deadline and a bound on waiting threads; sending a record to a FHIR server goes through them."""
+
 import http.server
 import socket
 import threading
@@ -11,9 +12,24 @@ from gateway import outbound, transmit
 from gateway.exports import ExportError
 
 
-@pytest.mark.parametrize("ip", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254",
-                                "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fc00::1",
-                                "::ffff:127.0.0.1", "::ffff:10.0.0.1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+    ],
+)
 def test_internal_addresses_are_not_public(ip):
     assert not outbound.is_public(ip)
 
@@ -63,7 +79,9 @@ class Export:
 
 @pytest.fixture(autouse=True)
 def bundle(monkeypatch):
-    monkeypatch.setattr(transmit, "transaction_bundle", lambda export: {"resourceType": "Bundle", "type": "transaction"})
+    monkeypatch.setattr(
+        transmit, "transaction_bundle", lambda export: {"resourceType": "Bundle", "type": "transaction"}
+    )
 
 
 def test_outside_production_a_local_server_receives_the_record():
@@ -98,12 +116,15 @@ def test_a_name_that_turns_private_after_the_form_check_is_refused_at_connect(mo
     assert receiver.received == []
 
 
-@pytest.mark.parametrize("endpoint, message", [
-    ("https://localhost/fhir", "public internet"),
-    ("https://10.0.0.5/fhir", "public internet"),
-    ("https://[::1]:8443/fhir", "public internet"),
-    ("https://no-such-host.invalid/fhir", "could be found"),
-])
+@pytest.mark.parametrize(
+    "endpoint, message",
+    [
+        ("https://localhost/fhir", "public internet"),
+        ("https://10.0.0.5/fhir", "public internet"),
+        ("https://[::1]:8443/fhir", "public internet"),
+        ("https://no-such-host.invalid/fhir", "could be found"),
+    ],
+)
 def test_the_form_refuses_addresses_off_the_internet_in_production(endpoint, message, monkeypatch):
     real = socket.getaddrinfo
 
@@ -193,8 +214,14 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading():
 def test_only_so_many_threads_wait_on_outbound_calls_and_the_rest_fail_at_once():
     outbound.set_slots(2)
     peers = [Trickle(interval=0.05), Trickle(interval=0.05)]
-    waiting = [threading.Thread(target=lambda url=p.url: pytest.raises(
-        outbound.Timeout, outbound.request, "GET", url, public_only=False, deadline=1.0)) for p in peers]
+    waiting = [
+        threading.Thread(
+            target=lambda url=p.url: pytest.raises(
+                outbound.Timeout, outbound.request, "GET", url, public_only=False, deadline=1.0
+            )
+        )
+        for p in peers
+    ]
     try:
         for thread in waiting:
             thread.start()

@@ -1,5 +1,6 @@
 """`fhir-gateway outbox` lists what was queued or sent, `outbox send` delivers the queue, and the demo loader makes
 the demo logins work."""
+
 from gateway import store
 from gateway.cli import cli
 from smart_auth import accounts
@@ -26,6 +27,7 @@ def test_load_demo_creates_the_demo_logins(runner, tmp_path):
     db = str(tmp_path / "d.db")
     assert runner.invoke(cli, ["load-demo", "--db", db]).exit_code == 0
     from fixtures import demo_accounts
+
     database = store.connect(db)
     for email, password, *_ in demo_accounts.ACCOUNTS:
         assert accounts.authenticate(database, email, password, "127.0.0.1")
@@ -52,7 +54,8 @@ def test_outbox_send_delivers_the_queue_once_and_reports_what_is_left(runner, tm
 
 
 def test_outbox_send_without_a_sender_configured_says_so(runner, tmp_path):
-    result = runner.invoke(cli, ["outbox", "send", "--db", str(tmp_path / "n.db")],
-                           env={"GATEWAY_SMTP_HOST": "", "GATEWAY_SMS_URL": ""})
+    result = runner.invoke(
+        cli, ["outbox", "send", "--db", str(tmp_path / "n.db")], env={"GATEWAY_SMTP_HOST": "", "GATEWAY_SMS_URL": ""}
+    )
     assert result.exit_code == 1
     assert "No GATEWAY_SMTP_HOST or GATEWAY_SMS_URL is set" in result.output

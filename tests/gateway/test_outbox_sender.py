@@ -1,5 +1,6 @@
 """Messages leave from a queue after the response: pages that may send answer alike whether or not a message
 goes out (no timing oracle for "has an account" or "is the phone on file"), and a sender thread delivers them."""
+
 import contextlib
 import http.server
 import threading
@@ -41,8 +42,12 @@ class SlowSms:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.config = {"SMS_URL": f"http://127.0.0.1:{self.server.server_port}/Messages.json", "SMS_SID": "AC1",
-                       "SMS_TOKEN": "tok", "SMS_FROM": "+15550000000"}
+        self.config = {
+            "SMS_URL": f"http://127.0.0.1:{self.server.server_port}/Messages.json",
+            "SMS_SID": "AC1",
+            "SMS_TOKEN": "tok",
+            "SMS_FROM": "+15550000000",
+        }
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, count=1, timeout=5):
@@ -108,9 +113,12 @@ def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_ou
         [made] = enrollment.invite_people(context(db), store.chart_row(db, "patients", 2), [person], STAFF)
         with live(app) as (http, base):
             http.get(f"{base}/portal/invite/{last_link(db)}")
-            login, _ = form_post(http, f"{base}/portal/login", f"{base}/portal/login",
-                                 {"email": "mom@example.com", "password": "Secret-Pass1",
-                                  "next": "/portal/invite/claim"})
+            login, _ = form_post(
+                http,
+                f"{base}/portal/login",
+                f"{base}/portal/login",
+                {"email": "mom@example.com", "password": "Secret-Pass1", "next": "/portal/invite/claim"},
+            )
             assert login.status_code == 302
             http.get(f"{base}/portal/invite/claim")
             page, url = f"{base}/portal/verify/{made['uid']}", f"{base}/portal/verify/{made['uid']}/sms"

@@ -1,4 +1,5 @@
 """One record, many doors: $everything's care-date range, $summary (IPS), and the access check behind both."""
+
 import datetime as dt
 
 import pytest
@@ -22,8 +23,17 @@ def _bounds(value):
 
 def care_date(resource):
     """The care date of a resource, read straight from its JSON (not through the search index)."""
-    for key in ("onsetDateTime", "authoredOn", "effectivePeriod", "effectiveDateTime", "occurrenceDateTime",
-                "performedDateTime", "performedPeriod", "period", "start"):
+    for key in (
+        "onsetDateTime",
+        "authoredOn",
+        "effectivePeriod",
+        "effectiveDateTime",
+        "occurrenceDateTime",
+        "performedDateTime",
+        "performedPeriod",
+        "period",
+        "start",
+    ):
         if key in resource:
             return _bounds(resource[key])
     return None
@@ -32,12 +42,16 @@ def care_date(resource):
 def everything(client, headers, query=""):
     response = client.get(f"/fhir/Patient/{MARIA}/$everything{query}", headers=headers)
     assert response.status_code == 200, response.get_json(force=True)
-    return {f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
-            for e in response.get_json(force=True)["entry"]}
+    return {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
+        for e in response.get_json(force=True)["entry"]
+    }
 
 
-@pytest.mark.parametrize("start,end", [("2026-01-01", "2026-06-30"), ("2026-10-16", "2026-10-16"),
-                                       ("2020-01-01", None), (None, "2019-12-31")])
+@pytest.mark.parametrize(
+    "start,end",
+    [("2026-01-01", "2026-06-30"), ("2026-10-16", "2026-10-16"), ("2020-01-01", None), (None, "2019-12-31")],
+)
 def test_everything_date_range_keeps_exactly_the_care_in_the_range(client, auth, start, end):
     headers = auth("patient/*.rs", MARIA)
     whole = everything(client, headers)
@@ -90,8 +104,9 @@ def test_summary_of_someone_else_is_not_found(client, auth):
 
 
 def test_summary_holds_to_the_token_scopes(client, auth):
-    body = client.get(f"/fhir/Patient/{MARIA}/$summary",
-                      headers=auth("patient/Patient.rs patient/Condition.rs", MARIA)).get_json(force=True)
+    body = client.get(
+        f"/fhir/Patient/{MARIA}/$summary", headers=auth("patient/Patient.rs patient/Condition.rs", MARIA)
+    ).get_json(force=True)
     types = {e["resource"]["resourceType"] for e in body["entry"]}
     assert types == {"Composition", "Patient", "Condition"}
     sections = {s["title"]: s for s in body["entry"][0]["resource"]["section"]}

@@ -1,5 +1,6 @@
 """Connected apps in the portal: the app a person allowed is listed in plain words, its reads show up in the
 access history, and Revoke ends its grant, access token and refresh token at once."""
+
 import re
 
 import pytest
@@ -20,8 +21,9 @@ def csrf_of(html):
 
 
 def refresh(client, flow, token):
-    return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token,
-                                             "client_id": flow.client_id})
+    return client.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token, "client_id": flow.client_id}
+    )
 
 
 def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
@@ -44,7 +46,7 @@ def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
     assert client.get(f"/fhir/Patient/{patient}", headers=bearer(tokens["access_token"])).status_code == 401
     again = refresh(client, flow, tokens["refresh_token"])
     assert (again.status_code, again.get_json()) == (400, {"error": "invalid_grant"})
-    assert f'/portal/apps/{grant_id}/revoke' not in client.get("/portal/apps").get_data(as_text=True)
+    assert f"/portal/apps/{grant_id}/revoke" not in client.get("/portal/apps").get_data(as_text=True)
 
 
 def test_a_grant_of_another_record_cannot_be_revoked_from_this_one(app):
@@ -53,15 +55,20 @@ def test_a_grant_of_another_record_cannot_be_revoked_from_this_one(app):
     flow.tokens(who=MARIA, patient="Sofia")
     page = client.get("/portal/apps").get_data(as_text=True)  # Maria's own record is on screen
     assert "/revoke" not in page
-    row = store.connect(app.config["DB"]).execute(
-        "SELECT id FROM consent_grants WHERE revoked_at IS NULL ORDER BY id DESC LIMIT 1").fetchone()
+    row = (
+        store.connect(app.config["DB"])
+        .execute("SELECT id FROM consent_grants WHERE revoked_at IS NULL ORDER BY id DESC LIMIT 1")
+        .fetchone()
+    )
     response = client.post(f"/portal/apps/{row[0]}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 404
 
 
 LAB = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
-ALL_RESULTS = ("See results of all kinds: lab results, vital signs, social history (such as smoking), questionnaire "
-               "answers and social needs")
+ALL_RESULTS = (
+    "See results of all kinds: lab results, vital signs, social history (such as smoking), questionnaire "
+    "answers and social needs"
+)
 
 
 def _apps_lines(client):
@@ -70,10 +77,13 @@ def _apps_lines(client):
     return re.findall(r"<li>([^<]+)</li>", re.search(r'<ul class="scopes">(.*?)</ul>', page, re.S).group(1))
 
 
-@pytest.mark.parametrize("tick, lines", [
-    ([LAB], ["Know which record you chose", "See results of these kinds only: lab results"]),
-    ([], ["Know which record you chose", ALL_RESULTS]),
-])
+@pytest.mark.parametrize(
+    "tick, lines",
+    [
+        ([LAB], ["Know which record you chose", "See results of these kinds only: lab results"]),
+        ([], ["Know which record you chose", ALL_RESULTS]),
+    ],
+)
 def test_connected_apps_says_exactly_what_was_granted(app, tick, lines):
     client = app.test_client()
     flow = Flow(client)
@@ -88,6 +98,10 @@ def test_scope_words_are_plain():
     from smart_auth.scope_words import describe
 
     words = describe(f"launch/patient openid patient/Condition.rs {LAB} offline_access")
-    assert words == ["Know which record you chose", "Confirm to the app that you signed in here",
-                     "See health problems of all kinds: problem list, diagnoses made at visits and health concerns",
-                     "See results of these kinds only: lab results", "Keep access when you are not using the app"]
+    assert words == [
+        "Know which record you chose",
+        "Confirm to the app that you signed in here",
+        "See health problems of all kinds: problem list, diagnoses made at visits and health concerns",
+        "See results of these kinds only: lab results",
+        "Keep access when you are not using the app",
+    ]

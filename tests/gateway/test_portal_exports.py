@@ -1,5 +1,6 @@
 """Downloads: every format validates, matches what the FHIR API returns, is named after the person and the
 day, honours the date range exactly, and is logged in the access history."""
+
 import io
 import re
 
@@ -44,11 +45,15 @@ def test_fhir_download_is_the_everything_output(maria, portal):
     assert response.mimetype == "application/fhir+json"
     body = orjson.loads(response.data)
     Bundle.model_validate(body)
-    api = client.get(f"/fhir/Patient/{patient}/$everything?start=2026-01-01&end=2026-10-31",
-                     headers=bearer(db, patient)).get_json(force=True)
+    api = client.get(
+        f"/fhir/Patient/{patient}/$everything?start=2026-01-01&end=2026-10-31", headers=bearer(db, patient)
+    ).get_json(force=True)
     assert ids_of(body) == ids_of(api) and body["total"] == api["total"]
-    assert re.fullmatch(r'attachment; filename="Maria-Garcia_health-record_2026-01-01-to-2026-10-31_'
-                        r'\d{4}-\d{2}-\d{2}\.json"', response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="Maria-Garcia_health-record_2026-01-01-to-2026-10-31_'
+        r'\d{4}-\d{2}-\d{2}\.json"',
+        response.headers["Content-Disposition"],
+    )
 
 
 def test_ips_download_validates_and_has_a_section_per_record_section(maria):
@@ -94,11 +99,14 @@ def test_a_date_range_narrows_the_printable_summary_exactly(maria):
     assert "8.1" in part and "7.6" in whole and "7.6" not in part
 
 
-@pytest.mark.parametrize("fmt,start,end,message", [
-    ("zip", "", "", "Choose what to download"),
-    ("pdf", "2026-05-01", "2026-01-01", "start date is after the end date"),
-    ("pdf", "yesterday", "", "is not a date"),
-])
+@pytest.mark.parametrize(
+    "fmt,start,end,message",
+    [
+        ("zip", "", "", "Choose what to download"),
+        ("pdf", "2026-05-01", "2026-01-01", "start date is after the end date"),
+        ("pdf", "yesterday", "", "is not a date"),
+    ],
+)
 def test_bad_requests_are_explained_on_the_form(maria, fmt, start, end, message):
     client, token = maria
     response = download(client, token, fmt, start, end, status=400)

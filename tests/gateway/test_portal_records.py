@@ -1,12 +1,12 @@
 """The portal's record pages for every demo chart: each page shows exactly what the FHIR API returns for the
 same record (the same resources, and on the detail pages the same codes)."""
+
 import pytest
 
 from fixtures.demo_data import PATIENTS
+from gateway.record_sections import all_sections
 from smart_auth import accounts
 from tests.portal_helpers import EVERYONE, bearer, build_portal_db, fhir_ids, login, portal_client, show_record
-
-from gateway.record_sections import all_sections
 
 PAGES = ("/portal/records/", "/portal/download", "/portal/send", "/portal/apps", "/portal/people", "/portal/history")
 
@@ -83,9 +83,13 @@ def test_unshared_labs_are_not_shown(everyone, portal):
     _, db, _ = portal
     show_record(client, token, links["linh"]["id"])
     shown = set(fhir_ids(client.get("/portal/records/lab-results").get_data(as_text=True)))
-    unshared = {f"DiagnosticReport/{uid}" for (uid,) in db.execute(
-        "SELECT uid FROM lab_results WHERE shared_with_patient = 0 AND patient_id = ?",
-        (links["linh"]["patient_id"],))}
+    unshared = {
+        f"DiagnosticReport/{uid}"
+        for (uid,) in db.execute(
+            "SELECT uid FROM lab_results WHERE shared_with_patient = 0 AND patient_id = ?",
+            (links["linh"]["patient_id"],),
+        )
+    }
     assert unshared and not (unshared & shown)
 
 
@@ -94,8 +98,8 @@ def test_lab_results_show_value_unit_range_and_flag(everyone):
     show_record(client, token, links["maria"]["id"])
     html = client.get("/portal/records/lab-results").get_data(as_text=True)
     # Maria's glucose of 182 mg/dL against 70-99 is flagged high.
-    row = html[html.index(">Glucose<"):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(">Glucose<") :]
+    row = row[: row.index("</tr>")]
     assert "182" in row and "mg/dL" in row and "70–99 mg/dL" in row and "High" in row
 
 

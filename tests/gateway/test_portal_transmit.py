@@ -1,5 +1,6 @@
 """Sending a record on: email through a real SMTP server with the attachment intact, FHIR endpoints through a
 `responses` mock (accepted, refused, failing, timing out), a confirmation step, and a log of every attempt."""
+
 import io
 
 import orjson
@@ -29,8 +30,15 @@ def maria(path, **config):
 
 
 def choices(token, **changes):
-    return {"format": "pdf", "start": "", "end": "", "method": "email", "recipient": "dr.lee@clinic.example",
-            "csrf_token": token, **changes}
+    return {
+        "format": "pdf",
+        "start": "",
+        "end": "",
+        "method": "email",
+        "recipient": "dr.lee@clinic.example",
+        "csrf_token": token,
+        **changes,
+    }
 
 
 def history(client):
@@ -88,11 +96,19 @@ def test_without_a_mail_server_the_email_is_kept_in_the_outbox_and_says_so(porta
 
 @responses.activate
 def test_fhir_push_posts_a_transaction_bundle_and_reports_the_answer(portal_path):
-    responses.post(ENDPOINT, status=200, json={"resourceType": "Bundle", "type": "transaction-response",
-                                               "entry": [{"response": {"status": "201 Created"}}] * 3})
+    responses.post(
+        ENDPOINT,
+        status=200,
+        json={
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [{"response": {"status": "201 Created"}}] * 3,
+        },
+    )
     client, token = maria(portal_path)
-    response = client.post("/portal/send/confirm", data=choices(token, format="fhir", method="fhir",
-                                                                recipient=ENDPOINT))
+    response = client.post(
+        "/portal/send/confirm", data=choices(token, format="fhir", method="fhir", recipient=ENDPOINT)
+    )
     assert response.status_code == 200
     assert "accepted the record (HTTP 200). It saved 3 of 3 entries." in response.get_data(as_text=True)
     sent = orjson.loads(responses.calls[0].request.body)
@@ -102,20 +118,31 @@ def test_fhir_push_posts_a_transaction_bundle_and_reports_the_answer(portal_path
     assert responses.calls[0].request.headers["Content-Type"] == "application/fhir+json"
 
 
-@pytest.mark.parametrize("reply,words", [
-    ({"status": 400, "json": {"resourceType": "OperationOutcome", "issue": [
-        {"severity": "error", "code": "invalid", "diagnostics": "Bundle.type must be transaction"}]}},
-     "refused the record (HTTP 400). It said: Bundle.type must be transaction"),
-    ({"status": 503, "body": "down"}, "had a problem (HTTP 503). Please try again later."),
-    ({"body": requests.exceptions.ConnectTimeout()}, "did not answer within 8 seconds"),
-    ({"body": requests.exceptions.ConnectionError()}, "Could not reach https://fhir.example.org/r4"),
-])
+@pytest.mark.parametrize(
+    "reply,words",
+    [
+        (
+            {
+                "status": 400,
+                "json": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [
+                        {"severity": "error", "code": "invalid", "diagnostics": "Bundle.type must be transaction"}
+                    ],
+                },
+            },
+            "refused the record (HTTP 400). It said: Bundle.type must be transaction",
+        ),
+        ({"status": 503, "body": "down"}, "had a problem (HTTP 503). Please try again later."),
+        ({"body": requests.exceptions.ConnectTimeout()}, "did not answer within 8 seconds"),
+        ({"body": requests.exceptions.ConnectionError()}, "Could not reach https://fhir.example.org/r4"),
+    ],
+)
 @responses.activate
 def test_fhir_push_failures_are_said_in_plain_words_logged_and_retryable(portal_path, reply, words):
     responses.post(ENDPOINT, **reply)
     client, token = maria(portal_path)
-    response = client.post("/portal/send/confirm", data=choices(token, format="ips", method="fhir",
-                                                                recipient=ENDPOINT))
+    response = client.post("/portal/send/confirm", data=choices(token, format="ips", method="fhir", recipient=ENDPOINT))
     assert response.status_code == 502
     html = response.get_data(as_text=True)
     assert words in html and 'role="alert"' in html
@@ -123,12 +150,15 @@ def test_fhir_push_failures_are_said_in_plain_words_logged_and_retryable(portal_
     assert "Failed:" in history(client)
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"recipient": "not an address"}, "Enter the email address to send to"),
-    ({"method": "fhir", "recipient": ENDPOINT}, "A FHIR server takes FHIR data"),
-    ({"method": "fhir", "format": "fhir", "recipient": "ftp://x.example"}, "starting with https://"),
-    ({"method": "pigeon"}, "Choose how to send"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"recipient": "not an address"}, "Enter the email address to send to"),
+        ({"method": "fhir", "recipient": ENDPOINT}, "A FHIR server takes FHIR data"),
+        ({"method": "fhir", "format": "fhir", "recipient": "ftp://x.example"}, "starting with https://"),
+        ({"method": "pigeon"}, "Choose how to send"),
+    ],
+)
 def test_bad_choices_are_refused_before_anything_is_sent(portal_path, changes, message):
     client, token = maria(portal_path)
     for path in ("/portal/send", "/portal/send/confirm"):

@@ -1,4 +1,5 @@
 """The practice JSON API: bearer tokens with user/ or system/ scopes on Patient, JSON errors with statuses."""
+
 import pytest
 
 from gateway.store import accounts as account_store
@@ -46,6 +47,7 @@ def test_invite_status_resend_cancel_and_reinvite(api):
 def test_revoke_through_the_api(api):
     client, db, headers = api
     from smart_auth import accounts
+
     account = accounts.create_account(db, "cli@example.com", "Secret-Pass1", confirmed=True)
     accounts.link_account_to_chart(db, account["id"], 1)
     status = client.get("/practice/api/patients/pat-1/enrollment", headers=headers("system/Patient.read")).json
@@ -55,14 +57,25 @@ def test_revoke_through_the_api(api):
     assert accounts.linked_records(db, account["id"]) == []
 
 
-@pytest.mark.parametrize("scope, status", [
-    ("system/Patient.rs", 403), ("user/Patient.rs", 403), ("patient/Patient.cruds", 403),
-    ("user/Observation.cruds", 403), ("user/Patient.u", 201), ("system/*.cruds", 201), ("user/Patient.write", 201),
-])
+@pytest.mark.parametrize(
+    "scope, status",
+    [
+        ("system/Patient.rs", 403),
+        ("user/Patient.rs", 403),
+        ("patient/Patient.cruds", 403),
+        ("user/Observation.cruds", 403),
+        ("user/Patient.u", 201),
+        ("system/*.cruds", 201),
+        ("user/Patient.write", 201),
+    ],
+)
 def test_writing_needs_update_on_patient_with_user_or_system_scopes(api, scope, status):
     client, _, headers = api
-    response = client.post("/practice/api/patients/pat-1/invites", json=SELF,
-                           headers=headers(scope, patient="pat-1" if scope.startswith("patient/") else None))
+    response = client.post(
+        "/practice/api/patients/pat-1/invites",
+        json=SELF,
+        headers=headers(scope, patient="pat-1" if scope.startswith("patient/") else None),
+    )
     assert response.status_code == status
     if status == 403:
         assert response.json["error"] == "insufficient_scope"
@@ -99,28 +112,38 @@ def test_bad_bodies_are_400_with_each_problem(api):
     client, _, headers = api
     write = headers("user/Patient.cruds")
     assert client.post("/practice/api/patients/pat-1/invites", data="x", headers=write).status_code == 400
-    response = client.post("/practice/api/patients/pat-1/invites", headers=write,
-                           json={"people": [{"relation": "cousin", "email": "bad"}]})
+    response = client.post(
+        "/practice/api/patients/pat-1/invites", headers=write, json={"people": [{"relation": "cousin", "email": "bad"}]}
+    )
     assert response.status_code == 400 and len(response.json["problems"]) == 2
     assert client.post("/practice/api/invites/nope/cancel", headers=write).status_code == 404
     assert client.post("/practice/api/invites/nope/explode", headers=write).status_code == 404
 
 
-@pytest.mark.parametrize("people, problem", [
-    ([{"relation": 5, "email": "a@example.com"}], "Person 1: relation must be a string."),
-    ([{"relation": "self", "email": ["a@example.com"]}], "The patient: email must be a string."),
-    ([{"relation": "self", "phone": 5550100001}], "The patient: phone must be a string."),
-    ([{"relation": "self", "email": "a@example.com", "text_link": "yes"}],
-     "The patient: text_link must be true or false."),
-    (["a@example.com"], "Person 1: send an object with relation, email and phone."),
-    ([{"relation": "self", "email": "a" * 250 + "@example.com"}], "The patient: email is longer than 254 characters."),
-    ([], "Add at least one person to invite."),
-    ([{"relation": "other", "email": "a@example.com"}] * 21, "Invite at most 20 people at a time."),
-])
+@pytest.mark.parametrize(
+    "people, problem",
+    [
+        ([{"relation": 5, "email": "a@example.com"}], "Person 1: relation must be a string."),
+        ([{"relation": "self", "email": ["a@example.com"]}], "The patient: email must be a string."),
+        ([{"relation": "self", "phone": 5550100001}], "The patient: phone must be a string."),
+        (
+            [{"relation": "self", "email": "a@example.com", "text_link": "yes"}],
+            "The patient: text_link must be true or false.",
+        ),
+        (["a@example.com"], "Person 1: send an object with relation, email and phone."),
+        (
+            [{"relation": "self", "email": "a" * 250 + "@example.com"}],
+            "The patient: email is longer than 254 characters.",
+        ),
+        ([], "Add at least one person to invite."),
+        ([{"relation": "other", "email": "a@example.com"}] * 21, "Invite at most 20 people at a time."),
+    ],
+)
 def test_invite_rows_with_wrong_json_types_are_400_not_500(api, people, problem):
     client, _, headers = api
-    response = client.post("/practice/api/patients/pat-1/invites", json={"people": people},
-                           headers=headers("system/Patient.cruds"))
+    response = client.post(
+        "/practice/api/patients/pat-1/invites", json={"people": people}, headers=headers("system/Patient.cruds")
+    )
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request" and response.json["problems"] == [problem]
     assert response.json["message"] == problem
@@ -129,7 +152,11 @@ def test_invite_rows_with_wrong_json_types_are_400_not_500(api, people, problem)
 def test_json_nested_5000_deep_is_400_not_500(api):
     client, _, headers = api
     deep = '{"people": ' + "[" * 5000 + "]" * 5000 + "}"
-    response = client.post("/practice/api/patients/pat-1/invites", data=deep, content_type="application/json",
-                           headers=headers("system/Patient.cruds"))
+    response = client.post(
+        "/practice/api/patients/pat-1/invites",
+        data=deep,
+        content_type="application/json",
+        headers=headers("system/Patient.cruds"),
+    )
     assert response.status_code == 400 and response.json["error"] == "invalid_request"
     assert response.json["message"] == 'Send JSON like {"people": [{"relation": "self", "email": "..."}]}.'

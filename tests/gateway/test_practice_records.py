@@ -1,4 +1,5 @@
 """The console's record page shows staff what the patient sees, the connected apps and the access history."""
+
 import pytest
 
 from fixtures.demo_practice import uid
@@ -64,19 +65,28 @@ def test_the_chart_page_links_to_the_record_page(portal):
     assert f'href="/practice/records/{maria}"' in html
 
 
-CHART_ROUTES = [("GET", "/practice/records/{}"), ("GET", "/practice/patients/{}"),
-                ("GET", "/practice/patients/{}/invite"), ("POST", "/practice/patients/{}/invite"),
-                ("GET", "/practice/patients/{}/demographics"), ("POST", "/practice/patients/{}/demographics"),
-                ("GET", "/practice/launch/{}"), ("POST", "/practice/launch/{}")]
+CHART_ROUTES = [
+    ("GET", "/practice/records/{}"),
+    ("GET", "/practice/patients/{}"),
+    ("GET", "/practice/patients/{}/invite"),
+    ("POST", "/practice/patients/{}/invite"),
+    ("GET", "/practice/patients/{}/demographics"),
+    ("POST", "/practice/patients/{}/demographics"),
+    ("GET", "/practice/launch/{}"),
+    ("POST", "/practice/launch/{}"),
+]
 
 
 def test_every_console_chart_route_is_listed_here(portal):
     from gateway.app import create_app
 
     app = create_app({"DB": portal})
-    found = {(m, r.rule.replace("<patient_uid>", "{}")) for r in app.url_map.iter_rules()
-             if r.rule.startswith("/practice/") and not r.rule.startswith("/practice/api/")
-             and "<patient_uid>" in r.rule for m in r.methods - {"HEAD", "OPTIONS"}}
+    found = {
+        (m, r.rule.replace("<patient_uid>", "{}"))
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/practice/") and not r.rule.startswith("/practice/api/") and "<patient_uid>" in r.rule
+        for m in r.methods - {"HEAD", "OPTIONS"}
+    }
     assert found == set(CHART_ROUTES)
 
 
@@ -88,8 +98,11 @@ def test_another_practices_chart_is_not_found_on_every_console_chart_route(porta
     token = csrf(staff, "/practice/patients/" + uid("patients", "david"))
 
     def ask(patient_uid):
-        data = {"csrf_token": token, "first_name": "X", "last_name": "Y", "birth_date": "1990-01-01",
-                "client_id": "x"} if method == "POST" else None
+        data = (
+            {"csrf_token": token, "first_name": "X", "last_name": "Y", "birth_date": "1990-01-01", "client_id": "x"}
+            if method == "POST"
+            else None
+        )
         return staff.open(route.format(patient_uid), method=method, data=data)
 
     other, nothing = ask(uid("patients", "david_lakeside")), ask("no-such-chart")
@@ -100,8 +113,8 @@ def test_another_practices_chart_is_not_found_on_every_console_chart_route(porta
 def test_the_console_reads_with_a_token_held_to_the_one_chart(portal):
     """The practice check and the token are one decision: the token cannot read past the chart it was made for."""
     from gateway import records, store
-    from gateway.fhir.access import staff_chart, visibility
     from gateway.errors import NotFound
+    from gateway.fhir.access import staff_chart, visibility
     from gateway.store import accounts as account_store
 
     db = store.connect(portal)

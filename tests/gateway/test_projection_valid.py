@@ -1,4 +1,5 @@
 """Every projected resource of every demo patient validates against the FHIR R4 (R4B) models."""
+
 import orjson
 import pytest
 from fhir.resources.R4B import get_fhir_model_class

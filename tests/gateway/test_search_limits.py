@@ -1,5 +1,6 @@
 """An attacker's searches: repeated includes, huge numbers, long values and many values answer a bounded 200 or
 a 400 OperationOutcome naming the limit, never a 500 or an amplified response (issue 10)."""
+
 import orjson
 import pytest
 
@@ -14,8 +15,9 @@ def patient_id(demo_db_path):
     import sqlite3
 
     conn = sqlite3.connect(demo_db_path)
-    return conn.execute("SELECT patient_id FROM resources WHERE type = 'Observation' GROUP BY patient_id"
-                        " ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    return conn.execute(
+        "SELECT patient_id FROM resources WHERE type = 'Observation' GROUP BY patient_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
 
 
 @pytest.fixture
@@ -24,6 +26,7 @@ def as_patient(client, auth, patient_id):
 
     def get(path):
         return client.get(f"{FHIR}/{path}", headers=headers)
+
     return get
 
 
@@ -33,6 +36,7 @@ def as_system(client, auth):
 
     def get(path, **kwargs):
         return client.get(f"{FHIR}/{path}", headers=headers, **kwargs)
+
     return get
 
 
@@ -72,8 +76,10 @@ def test_repeated_revinclude_is_answered_once(as_patient, patient_id):
 
 
 def test_revinclude_through_two_parameters_lists_each_resource_once(as_patient, patient_id):
-    response = as_patient(f"Patient?_id={patient_id}&_revinclude=Observation:patient"
-                          "&_revinclude=DiagnosticReport:patient&_revinclude=Observation:patient")
+    response = as_patient(
+        f"Patient?_id={patient_id}&_revinclude=Observation:patient"
+        "&_revinclude=DiagnosticReport:patient&_revinclude=Observation:patient"
+    )
     urls = entry_urls(response)
     assert response.status_code == 200 and len(urls) == len(set(urls)) > 20
 
@@ -86,8 +92,11 @@ def test_an_include_already_matched_is_not_repeated(as_system):
 
 
 def test_many_distinct_includes_are_refused_naming_the_limit(as_patient, patient_id):
-    sources = [name for name, rt in search.REGISTRY.items()
-               if any(p.name == "patient" and "Patient" in p.targets for p in rt.search_params)]
+    sources = [
+        name
+        for name, rt in search.REGISTRY.items()
+        if any(p.name == "patient" and "Patient" in p.targets for p in rt.search_params)
+    ]
     query = f"Patient?_id={patient_id}&_include=Patient:organization&_include=Patient:general-practitioner"
     query += "".join(f"&_revinclude={s}:patient" for s in sources)
     assert len(sources) + 2 > search.MAX_INCLUDES
@@ -126,38 +135,48 @@ def test_include_within_the_budget_has_no_warning(as_patient, patient_id):
     assert "outcome" not in [e["search"]["mode"] for e in bundle["entry"]]
 
 
-@pytest.mark.parametrize("query, words", [
-    ("Condition?_count=\u00b2", ["_count", "whole number", "invalid"]),
-    ("Condition?_count=\u0661", ["_count", "whole number", "invalid"]),
-    (f"Condition?_cursor={2**64}", ["_cursor", f"at most {INT64_MAX}", "invalid"]),
-    (f"Condition?_snapshot={2**64}", ["_snapshot", f"at most {INT64_MAX}", "invalid"]),
-    ("Condition?code=" + ",".join(str(i) for i in range(1100)), [f"at most {search.MAX_VALUE_CHARS} characters"]),
-    ("Condition?code=" + ",".join("1" * (search.MAX_VALUES + 1)), [f"at most {search.MAX_VALUES} values"]),
-    ("Condition?" + "&".join(f"code={i}" for i in range(1100)), [f"at most {search.MAX_PARAMS} parameters"]),
-    ("Condition?" + "&".join(f"code={i},{i},{i},{i}" for i in range(search.MAX_VALUES // 4 + 1)),
-     [f"at most {search.MAX_VALUES} values"]),
-    ("Patient?name:contains=" + "a" * 60_000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
-    ("Patient?name=" + "a" * (search.MAX_TEXT + 1), [f"at most {search.MAX_TEXT} characters"]),
-    ("Condition?_id=" + "x" * 100_000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
-    ("Condition?" + "x" * 1000 + "=1", [f"at most {search.MAX_NAME} characters"]),
-    ("Condition?_elements=" + ",".join(f"e{i}" for i in range(search.MAX_ELEMENTS + 1)),
-     [f"at most {search.MAX_ELEMENTS} element"]),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("Condition?_count=\u00b2", ["_count", "whole number", "invalid"]),
+        ("Condition?_count=\u0661", ["_count", "whole number", "invalid"]),
+        (f"Condition?_cursor={2**64}", ["_cursor", f"at most {INT64_MAX}", "invalid"]),
+        (f"Condition?_snapshot={2**64}", ["_snapshot", f"at most {INT64_MAX}", "invalid"]),
+        ("Condition?code=" + ",".join(str(i) for i in range(1100)), [f"at most {search.MAX_VALUE_CHARS} characters"]),
+        ("Condition?code=" + ",".join("1" * (search.MAX_VALUES + 1)), [f"at most {search.MAX_VALUES} values"]),
+        ("Condition?" + "&".join(f"code={i}" for i in range(1100)), [f"at most {search.MAX_PARAMS} parameters"]),
+        (
+            "Condition?" + "&".join(f"code={i},{i},{i},{i}" for i in range(search.MAX_VALUES // 4 + 1)),
+            [f"at most {search.MAX_VALUES} values"],
+        ),
+        ("Patient?name:contains=" + "a" * 60_000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
+        ("Patient?name=" + "a" * (search.MAX_TEXT + 1), [f"at most {search.MAX_TEXT} characters"]),
+        ("Condition?_id=" + "x" * 100_000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
+        ("Condition?" + "x" * 1000 + "=1", [f"at most {search.MAX_NAME} characters"]),
+        (
+            "Condition?_elements=" + ",".join(f"e{i}" for i in range(search.MAX_ELEMENTS + 1)),
+            [f"at most {search.MAX_ELEMENTS} element"],
+        ),
+    ],
+)
 def test_oversized_searches_are_400_naming_the_limit(as_system, query, words):
     words, code = _words_and_code(words)
     limit_outcome(as_system(query), *words, code=code)
 
 
-@pytest.mark.parametrize("query, expected_total", [
-    ("Condition?onset-date=9999-12-31", 0),
-    ("Condition?onset-date=9999-12", 0),
-    ("Condition?onset-date=9999", 0),
-    ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", 38),
-    ("Condition?_lastUpdated=9999-12-31", 0),
-    ("Condition?onset-date=ap0001-01-01", 0),
-    ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", 38),
-    (f"Condition?_cursor={INT64_MAX}&_count=1", 38),
-])
+@pytest.mark.parametrize(
+    "query, expected_total",
+    [
+        ("Condition?onset-date=9999-12-31", 0),
+        ("Condition?onset-date=9999-12", 0),
+        ("Condition?onset-date=9999", 0),
+        ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", 38),
+        ("Condition?_lastUpdated=9999-12-31", 0),
+        ("Condition?onset-date=ap0001-01-01", 0),
+        ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", 38),
+        (f"Condition?_cursor={INT64_MAX}&_count=1", 38),
+    ],
+)
 def test_dates_and_numbers_at_the_edges_of_their_range_answer(as_system, query, expected_total):
     response = as_system(query)
     assert response.status_code == 200, response.data[:300]
@@ -172,18 +191,24 @@ def test_post_search_with_too_many_values_is_400(client, auth):
 
 def test_post_search_with_too_many_parameters_is_400(client, auth):
     body = "&".join(f"code={i}" for i in range(900))
-    response = client.post(f"{FHIR}/Condition/_search", data=body, headers={
-        **auth("system/*.rs"), "Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        f"{FHIR}/Condition/_search",
+        data=body,
+        headers={**auth("system/*.rs"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     limit_outcome(response, f"at most {search.MAX_PARAMS} parameters")
 
 
-@pytest.mark.parametrize("query, words", [
-    ("_type=" + ",".join(f"Type{i}" for i in range(3000)), [f"at most {search.MAX_VALUE_CHARS} characters"]),
-    ("_type=" + "x" * 200, ["_type", "unknown resource types", "invalid"]),
-    ("_since=" + "9" * 5000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
-    ("start=" + "2" * 300, [f"at most {search.MAX_TEXT} characters"]),
-    ("&".join(f"_type=Condition{i}" for i in range(200)), [f"at most {search.MAX_PARAMS} parameters"]),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("_type=" + ",".join(f"Type{i}" for i in range(3000)), [f"at most {search.MAX_VALUE_CHARS} characters"]),
+        ("_type=" + "x" * 200, ["_type", "unknown resource types", "invalid"]),
+        ("_since=" + "9" * 5000, [f"at most {search.MAX_VALUE_CHARS} characters"]),
+        ("start=" + "2" * 300, [f"at most {search.MAX_TEXT} characters"]),
+        ("&".join(f"_type=Condition{i}" for i in range(200)), [f"at most {search.MAX_PARAMS} parameters"]),
+    ],
+)
 def test_everything_parameters_are_bounded(as_system, patient_id, query, words):
     words, code = _words_and_code(words)
     limit_outcome(as_system(f"Patient/{patient_id}/$everything?{query}"), *words, code=code)
@@ -195,8 +220,9 @@ def test_everything_takes_dates_at_the_end_of_time(as_system, patient_id, query)
     assert response.status_code == 200, response.data[:300]
 
 
-@pytest.mark.parametrize("path", ["Patient/" + "x" * 5000, "Observation/" + "y" * 65,
-                                  "Patient/" + "x" * 5000 + "/$everything"])
+@pytest.mark.parametrize(
+    "path", ["Patient/" + "x" * 5000, "Observation/" + "y" * 65, "Patient/" + "x" * 5000 + "/$everything"]
+)
 def test_ids_longer_than_a_fhir_id_are_not_found_without_an_echo(as_system, path):
     response = as_system(path)
     assert response.status_code == 404

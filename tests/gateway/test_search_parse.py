@@ -11,16 +11,19 @@ def ms(*args, tz=dt.timezone.utc):
     return int(dt.datetime(*args, tzinfo=tz).timestamp() * 1000)
 
 
-@pytest.mark.parametrize("value, low, high", [
-    ("2023", ms(2023, 1, 1), ms(2024, 1, 1)),
-    ("2023-12", ms(2023, 12, 1), ms(2024, 1, 1)),
-    ("2023-02", ms(2023, 2, 1), ms(2023, 3, 1)),
-    ("2024-02-29", ms(2024, 2, 29), ms(2024, 3, 1)),
-    ("2023-05-06T10:20", ms(2023, 5, 6, 10, 20), ms(2023, 5, 6, 10, 21)),
-    ("2023-05-06T10:20:30Z", ms(2023, 5, 6, 10, 20, 30), ms(2023, 5, 6, 10, 20, 31)),
-    ("2023-05-06T10:20:30.5Z", ms(2023, 5, 6, 10, 20, 30) + 500, ms(2023, 5, 6, 10, 20, 30) + 600),
-    ("2023-05-06T10:20:30+02:00", ms(2023, 5, 6, 8, 20, 30), ms(2023, 5, 6, 8, 20, 31)),
-])
+@pytest.mark.parametrize(
+    "value, low, high",
+    [
+        ("2023", ms(2023, 1, 1), ms(2024, 1, 1)),
+        ("2023-12", ms(2023, 12, 1), ms(2024, 1, 1)),
+        ("2023-02", ms(2023, 2, 1), ms(2023, 3, 1)),
+        ("2024-02-29", ms(2024, 2, 29), ms(2024, 3, 1)),
+        ("2023-05-06T10:20", ms(2023, 5, 6, 10, 20), ms(2023, 5, 6, 10, 21)),
+        ("2023-05-06T10:20:30Z", ms(2023, 5, 6, 10, 20, 30), ms(2023, 5, 6, 10, 20, 31)),
+        ("2023-05-06T10:20:30.5Z", ms(2023, 5, 6, 10, 20, 30) + 500, ms(2023, 5, 6, 10, 20, 30) + 600),
+        ("2023-05-06T10:20:30+02:00", ms(2023, 5, 6, 8, 20, 30), ms(2023, 5, 6, 8, 20, 31)),
+    ],
+)
 def test_date_range_covers_the_precision_given(value, low, high):
     assert date_range(value) == (low, high)
 
@@ -74,21 +77,24 @@ def test_unknown_parameters_are_ignored_or_refused_when_strict():
         parse_search("Condition", [("colour", "blue")], strict=True)
 
 
-@pytest.mark.parametrize("pairs, message", [
-    ([("onset-date", "ge2020-13")], "not a valid date"),
-    ([("onset-date", "yesterday")], "not a valid date"),
-    ([("_count", "-1")], "whole number"),
-    ([("_count", "ten")], "whole number"),
-    ([("_summary", "true")], "not supported"),
-    ([("_elements", "code,<x>")], "element names"),
-    ([("code", "")], "needs a code"),
-    ([("code:above", "x")], "not supported"),
-    ([("patient", "Patient/")], "not a reference"),
-    ([("_include", "Observation:subject")], "must start with Condition"),
-    ([("_include", "Condition:code")], "not a reference parameter"),
-    ([("_revinclude", "Nope:x")], "ResourceType:parameter"),
-    ([("code:missing", "maybe")], "true or false"),
-])
+@pytest.mark.parametrize(
+    "pairs, message",
+    [
+        ([("onset-date", "ge2020-13")], "not a valid date"),
+        ([("onset-date", "yesterday")], "not a valid date"),
+        ([("_count", "-1")], "whole number"),
+        ([("_count", "ten")], "whole number"),
+        ([("_summary", "true")], "not supported"),
+        ([("_elements", "code,<x>")], "element names"),
+        ([("code", "")], "needs a code"),
+        ([("code:above", "x")], "not supported"),
+        ([("patient", "Patient/")], "not a reference"),
+        ([("_include", "Observation:subject")], "must start with Condition"),
+        ([("_include", "Condition:code")], "not a reference parameter"),
+        ([("_revinclude", "Nope:x")], "ResourceType:parameter"),
+        ([("code:missing", "maybe")], "true or false"),
+    ],
+)
 def test_malformed_values_are_400(pairs, message):
     with pytest.raises(InvalidSearch, match=message):
         parse_search("Condition", pairs)
@@ -99,16 +105,28 @@ def test_count_is_capped():
 
 
 def test_repeated_includes_are_kept_once():
-    query = parse_search("Patient", [("_revinclude", "Observation:patient")] * 50
-                         + [("_include", "Patient:organization")] * 3)
+    query = parse_search(
+        "Patient", [("_revinclude", "Observation:patient")] * 50 + [("_include", "Patient:organization")] * 3
+    )
     assert query.revincludes == [("Observation", "patient")]
     assert query.includes == [("Patient", "organization")]
 
 
 def test_too_many_distinct_includes_is_too_costly():
-    pairs = [("_revinclude", f"{t}:patient") for t in ("Condition", "Observation", "Procedure", "Immunization",
-                                                       "CarePlan", "AllergyIntolerance", "Appointment",
-                                                       "DiagnosticReport", "MedicationRequest")]
+    pairs = [
+        ("_revinclude", f"{t}:patient")
+        for t in (
+            "Condition",
+            "Observation",
+            "Procedure",
+            "Immunization",
+            "CarePlan",
+            "AllergyIntolerance",
+            "Appointment",
+            "DiagnosticReport",
+            "MedicationRequest",
+        )
+    ]
     pairs += [("_include", "Patient:organization"), ("_include", "Patient:general-practitioner")]
     assert len(pairs) > MAX_INCLUDES
     with pytest.raises(SearchTooCostly, match=f"at most {MAX_INCLUDES}"):

@@ -1,4 +1,5 @@
 """No published secret: only the demo signs with DEMO_SECRET; a served app keeps a random secret of its own."""
+
 import os
 import stat
 
@@ -59,7 +60,9 @@ def test_only_the_demo_flag_uses_the_demo_secret(tmp_path):
 
 def test_the_environment_secret_wins_and_no_file_is_written(tmp_path):
     path = str(tmp_path / "gateway.db")
-    assert load({"DB": path}, environ={"GATEWAY_SECRET_KEY": "from-env-" + "x" * 32})["SECRET_KEY"].startswith("from-env")
+    assert load({"DB": path}, environ={"GATEWAY_SECRET_KEY": "from-env-" + "x" * 32})["SECRET_KEY"].startswith(
+        "from-env"
+    )
     assert not os.path.exists(secret_path(path))
 
 

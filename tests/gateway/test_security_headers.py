@@ -1,4 +1,5 @@
 """Security headers on every page (Flask-Talisman), HSTS and Secure cookies only over HTTPS, no-store on pages."""
+
 import pathlib
 import re
 
@@ -7,8 +8,10 @@ import pytest
 from tests.web_helpers import enrollment_app
 
 TEMPLATES = pathlib.Path(__file__).parents[2] / "gateway" / "templates"
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-          "base-uri 'none'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 PAGES = ["/", "/portal/login", "/practice/login", "/portal/signup", "/portal/forgot", "/no/such/page"]
 
 

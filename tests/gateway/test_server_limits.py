@@ -1,5 +1,6 @@
 """A real gunicorn (the options ``serve`` uses) answers requests over its own limits with a FHIR
 OperationOutcome, not gunicorn's HTML page (issue 10)."""
+
 import socket
 import subprocess
 import sys
@@ -26,8 +27,11 @@ def _free_port():
 @pytest.fixture(scope="module")
 def address(demo_db_path):
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-c", SERVE, demo_db_path, f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, demo_db_path, f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(150):
             try:

@@ -1,11 +1,12 @@
 """Web sessions: a password reset logs the account out everywhere, and an ended session stays ended."""
+
 import time
 
 import pytest
 
 from gateway import store
-from gateway.web.sessions import DbSession, _hash
 from gateway.store import accounts as account_store
+from gateway.web.sessions import DbSession, _hash
 from smart_auth import accounts
 from tests.enrollment_helpers import last_link, outbox
 from tests.web_helpers import enrollment_app, portal_login, post, text

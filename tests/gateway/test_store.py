@@ -25,7 +25,9 @@ def test_insert_projects_each_row_with_version_1(db):
     condition, version = read(db, "Condition", "dx-1")
     assert version == 1
     assert condition["meta"]["versionId"] == "1"
-    assert condition["subject"] == {"reference": "Patient/pat-1"} or condition["subject"]["reference"] == "Patient/pat-1"
+    assert (
+        condition["subject"] == {"reference": "Patient/pat-1"} or condition["subject"]["reference"] == "Patient/pat-1"
+    )
     assert condition["meta"]["lastUpdated"].endswith("Z")
 
 
@@ -38,7 +40,8 @@ def test_update_bumps_version_and_lastupdated_and_refreshes_search_index(db):
     assert after["clinicalStatus"]["coding"][0]["code"] == "resolved"
     tokens = db.execute(
         "SELECT code FROM search_token t JOIN resources r ON r.pk = t.pk"
-        " WHERE r.id = 'dx-1' AND t.param = 'clinical-status'").fetchall()
+        " WHERE r.id = 'dx-1' AND t.param = 'clinical-status'"
+    ).fetchall()
     assert tokens == [("resolved",)]
 
 
@@ -52,8 +55,10 @@ def test_unshared_lab_results_are_never_projected(db):
 def test_sharing_and_unsharing_a_lab_result_follows_the_flag(db):
     store.update_row(db, "lab_results", 2, {"shared_with_patient": 1})
     assert read(db, "Observation", "obs-3")[0]["valueQuantity"]["value"] == 7.9
-    assert read(db, "DiagnosticReport", "lab-2")[0]["result"] == [{"reference": "Observation/obs-3"}] or \
-        read(db, "DiagnosticReport", "lab-2")[0]["result"][0]["reference"] == "Observation/obs-3"
+    assert (
+        read(db, "DiagnosticReport", "lab-2")[0]["result"] == [{"reference": "Observation/obs-3"}]
+        or read(db, "DiagnosticReport", "lab-2")[0]["result"][0]["reference"] == "Observation/obs-3"
+    )
     store.update_row(db, "lab_results", 1, {"shared_with_patient": 0})
     assert read(db, "Observation", "obs-1") == (None, None)
     assert read(db, "DiagnosticReport", "lab-1") == (None, None)
@@ -62,9 +67,21 @@ def test_sharing_and_unsharing_a_lab_result_follows_the_flag(db):
 
 
 def test_new_observation_refreshes_its_report(db):
-    store.insert_rows(db, "lab_observations", [
-        {"uid": "obs-4", "lab_result_id": 1, "patient_id": 1, "loinc_code": "2951-2", "name": "Sodium",
-         "value_num": 140, "unit": "mmol/L"}])
+    store.insert_rows(
+        db,
+        "lab_observations",
+        [
+            {
+                "uid": "obs-4",
+                "lab_result_id": 1,
+                "patient_id": 1,
+                "loinc_code": "2951-2",
+                "name": "Sodium",
+                "value_num": 140,
+                "unit": "mmol/L",
+            }
+        ],
+    )
     report, version = read(db, "DiagnosticReport", "lab-1")
     assert version == 3  # inserted, refreshed when its observations were added, refreshed again now
     assert report["result"][-1]["reference"] == "Observation/obs-4"
@@ -84,20 +101,36 @@ def test_chart_errors_are_named_and_lose_nothing(db):
 
 
 def test_ids_are_opaque_and_mrn_is_an_identifier(db):
-    store.insert_rows(db, "patients", [{"practice_id": 1, "mrn": "M003", "first_name": "Li", "last_name": "Wu",
-                                        "birth_date": "1990-01-01", "sex": "F"}])
+    store.insert_rows(
+        db,
+        "patients",
+        [
+            {
+                "practice_id": 1,
+                "mrn": "M003",
+                "first_name": "Li",
+                "last_name": "Wu",
+                "birth_date": "1990-01-01",
+                "sex": "F",
+            }
+        ],
+    )
     row = store.chart_rows(db, "patients", mrn="M003")[0]
     patient, _ = read(db, "Patient", row["uid"])
     assert len(row["uid"]) == 36 and row["uid"] != str(row["id"])
-    assert {"system": "urn:oid:2.16.840.1.113883.3.9999.42", "value": "M003"}.items() <= \
-        patient["identifier"][0].items()
+    assert {"system": "urn:oid:2.16.840.1.113883.3.9999.42", "value": "M003"}.items() <= patient["identifier"][
+        0
+    ].items()
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT r.pk FROM resources r WHERE r.type = 'Condition' AND r.deleted = 0 AND r.patient_id = 'pat-1'"
-    " ORDER BY r.pk",
-    "SELECT r.json FROM resources r WHERE r.type = 'Patient' AND r.id = 'pat-1'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT r.pk FROM resources r WHERE r.type = 'Condition' AND r.deleted = 0 AND r.patient_id = 'pat-1'"
+        " ORDER BY r.pk",
+        "SELECT r.json FROM resources r WHERE r.type = 'Patient' AND r.id = 'pat-1'",
+    ],
+)
 def test_hot_queries_use_indexes(db, sql):
     store.optimize(db)
     plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
@@ -129,7 +162,9 @@ def test_an_older_database_moves_its_access_log_out(tmp_path):
         for version, (_name, script) in enumerate(migrations.MIGRATIONS[:8], start=1):
             conn.executescript(script)
             conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("INSERT INTO disclosures (at, patient_id, kind, what, count) VALUES (5, 'p', 'read', 'Patient', 1)")
+        conn.execute(
+            "INSERT INTO disclosures (at, patient_id, kind, what, count) VALUES (5, 'p', 'read', 'Patient', 1)"
+        )
     db = store.connect(path)
     assert db.execute("SELECT at, patient_id FROM access_log.disclosures").fetchall() == [(5, "p")]
     assert not db.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()

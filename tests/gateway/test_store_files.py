@@ -1,4 +1,5 @@
 """Database files are owner-only (0600): the chart database, the access log, and their WAL and SHM files."""
+
 import os
 import stat
 

@@ -1,4 +1,5 @@
 """The one store handle: what connect() and current() return, its transactions, and the named migrations."""
+
 import threading
 
 import pytest

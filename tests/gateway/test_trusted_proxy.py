@@ -1,4 +1,5 @@
 """Behind a trusted proxy each client is counted by its own address; without one, forwarded headers mean nothing."""
+
 import pytest
 
 from gateway import config
@@ -70,8 +71,9 @@ def test_forgot_password_is_limited_per_email_from_any_address(tmp_path):
         data = {"email": "ana@example.com", "csrf_token": csrf(client, "/portal/forgot")}
         assert client.post("/portal/forgot", data=data).status_code == 200
     client = client_of(app, "198.51.100.50")
-    refused = client.post("/portal/forgot", data={"email": "ANA@example.com ",
-                                                  "csrf_token": csrf(client, "/portal/forgot")})
+    refused = client.post(
+        "/portal/forgot", data={"email": "ANA@example.com ", "csrf_token": csrf(client, "/portal/forgot")}
+    )
     assert refused.status_code == 429 and "Too many attempts" in text(refused)
     data = {"email": "bob@example.com", "csrf_token": csrf(client, "/portal/forgot")}
     assert client.post("/portal/forgot", data=data).status_code == 200

@@ -1,4 +1,5 @@
 """Sessions, CSRF and login pages without a browser: status codes and cookies."""
+
 import re
 
 import pytest
@@ -67,8 +68,15 @@ def test_pages_need_login_and_come_back_after(web):
 def test_next_cannot_leave_the_site(web):
     web.get("/portal/login")
     token = csrf(web, "/portal/login")
-    response = web.post("/portal/login", data={"email": "ana@example.com", "password": "Secret-Pass1",
-                                               "csrf_token": token, "next": "https://evil.example/"})
+    response = web.post(
+        "/portal/login",
+        data={
+            "email": "ana@example.com",
+            "password": "Secret-Pass1",
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/portal/"
 
 

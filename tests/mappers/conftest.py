@@ -1,4 +1,5 @@
 """Shared helpers for the mapper tests: schema-true chart rows, a ctx, R4B validation, search paths."""
+
 import sqlite3
 
 import pytest

@@ -9,10 +9,19 @@ VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 
 FULL = dict(
-    uid="dx-51", icd10_code="I10", snomed_code="59621000", description="Essential hypertension",
-    category="problem-list-item", status="resolved", verification="confirmed", onset_date="2015-06-01",
-    resolved_date="2020-01-01", recorded_at="2015-06-01T17:20:00Z", provider_id=2,
-    note="Resolved after weight loss.", updated_at="2020-01-01T00:00:00Z",
+    uid="dx-51",
+    icd10_code="I10",
+    snomed_code="59621000",
+    description="Essential hypertension",
+    category="problem-list-item",
+    status="resolved",
+    verification="confirmed",
+    onset_date="2015-06-01",
+    resolved_date="2020-01-01",
+    recorded_at="2015-06-01T17:20:00Z",
+    provider_id=2,
+    note="Resolved after weight loss.",
+    updated_at="2020-01-01T00:00:00Z",
 )
 SPARSE = dict(uid="dx-52", description="Knee pain")
 
@@ -21,17 +30,24 @@ def test_full_row(chart_row, ctx, validate, assert_searchable):
     condition = validate(to_fhir(chart_row("diagnoses", **FULL), ctx))
 
     assert condition["id"] == "dx-51"
-    assert condition["meta"]["profile"] == [US_CORE + "us-core-condition",
-                                            US_CORE + "us-core-condition-problems-health-concerns"]
+    assert condition["meta"]["profile"] == [
+        US_CORE + "us-core-condition",
+        US_CORE + "us-core-condition-problems-health-concerns",
+    ]
     assert condition["clinicalStatus"] == {"coding": [{"system": CLINICAL, "code": "resolved", "display": "Resolved"}]}
-    assert condition["verificationStatus"] == {"coding": [
-        {"system": VERIFICATION, "code": "confirmed", "display": "Confirmed"}]}
-    assert condition["category"] == [{"coding": [
-        {"system": CATEGORY, "code": "problem-list-item", "display": "Problem List Item"}]}]
-    assert condition["code"] == {"coding": [
-        {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"},
-        {"system": "http://snomed.info/sct", "code": "59621000"},
-    ], "text": "Essential hypertension"}
+    assert condition["verificationStatus"] == {
+        "coding": [{"system": VERIFICATION, "code": "confirmed", "display": "Confirmed"}]
+    }
+    assert condition["category"] == [
+        {"coding": [{"system": CATEGORY, "code": "problem-list-item", "display": "Problem List Item"}]}
+    ]
+    assert condition["code"] == {
+        "coding": [
+            {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"},
+            {"system": "http://snomed.info/sct", "code": "59621000"},
+        ],
+        "text": "Essential hypertension",
+    }
     assert condition["subject"] == {"reference": "Patient/pat-7f3a"}
     assert condition["onsetDateTime"] == "2015-06-01"
     assert condition["abatementDateTime"] == "2020-01-01"
@@ -65,12 +81,18 @@ def test_resolved_date_on_an_active_condition_is_not_an_abatement(chart_row, ctx
     assert "abatementDateTime" not in condition
 
 
-@pytest.mark.parametrize("category, system, profile", [
-    ("problem-list-item", CATEGORY, "us-core-condition-problems-health-concerns"),
-    ("encounter-diagnosis", CATEGORY, "us-core-condition-encounter-diagnosis"),
-    ("health-concern", "http://hl7.org/fhir/us/core/CodeSystem/condition-category",
-     "us-core-condition-problems-health-concerns"),
-])
+@pytest.mark.parametrize(
+    "category, system, profile",
+    [
+        ("problem-list-item", CATEGORY, "us-core-condition-problems-health-concerns"),
+        ("encounter-diagnosis", CATEGORY, "us-core-condition-encounter-diagnosis"),
+        (
+            "health-concern",
+            "http://hl7.org/fhir/us/core/CodeSystem/condition-category",
+            "us-core-condition-problems-health-concerns",
+        ),
+    ],
+)
 def test_category_picks_system_and_6_1_profile(chart_row, ctx, validate, category, system, profile):
     condition = validate(to_fhir(chart_row("diagnoses", **{**SPARSE, "category": category}), ctx))
     assert condition["category"][0]["coding"][0]["system"] == system
@@ -78,8 +100,9 @@ def test_category_picks_system_and_6_1_profile(chart_row, ctx, validate, categor
     assert condition["meta"]["profile"] == [US_CORE + "us-core-condition", US_CORE + profile]
 
 
-@pytest.mark.parametrize("charted, sent", [("E119", "E11.9"), ("e11.9", "E11.9"), ("I10", "I10"),
-                                           ("S93401A", "S93.401A")])
+@pytest.mark.parametrize(
+    "charted, sent", [("E119", "E11.9"), ("e11.9", "E11.9"), ("I10", "I10"), ("S93401A", "S93.401A")]
+)
 def test_icd10_codes_are_sent_dotted(chart_row, ctx, charted, sent):
     condition = to_fhir(chart_row("diagnoses", **{**SPARSE, "icd10_code": charted}), ctx)
     assert condition["code"]["coding"][0]["code"] == sent

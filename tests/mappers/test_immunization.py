@@ -3,10 +3,20 @@ import pytest
 from mappers.immunization import RESOURCE, to_fhir
 
 FULL = dict(
-    uid="imm-8", cvx_code="208", vaccine_name="COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose",
-    administered_at="2021-04-12T17:00:00Z", status="completed", lot_number="EW0182",
-    expiration_date="2021-08-31", manufacturer="PFR", route="IM", site="LD", dose_ml=0.3, primary_source=1,
-    provider_id=2, updated_at="2021-04-12T17:00:00Z",
+    uid="imm-8",
+    cvx_code="208",
+    vaccine_name="COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose",
+    administered_at="2021-04-12T17:00:00Z",
+    status="completed",
+    lot_number="EW0182",
+    expiration_date="2021-08-31",
+    manufacturer="PFR",
+    route="IM",
+    site="LD",
+    dose_ml=0.3,
+    primary_source=1,
+    provider_id=2,
+    updated_at="2021-04-12T17:00:00Z",
 )
 SPARSE = dict(uid="imm-9", cvx_code="03", vaccine_name="MMR", administered_at="1990-06-01")
 
@@ -18,28 +28,56 @@ def test_full_row(chart_row, ctx, validate, assert_searchable):
     assert immunization["meta"]["profile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"]
     assert immunization["status"] == "completed"
     assert "statusReason" not in immunization
-    assert immunization["vaccineCode"] == {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "208"}],
-                                           "text": "COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose"}
+    assert immunization["vaccineCode"] == {
+        "coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "208"}],
+        "text": "COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose",
+    }
     assert immunization["patient"] == {"reference": "Patient/pat-7f3a"}
     assert immunization["occurrenceDateTime"] == "2021-04-12T17:00:00Z"
     assert immunization["primarySource"] is True
     assert immunization["manufacturer"] == {
-        "type": "Organization", "identifier": {"system": "http://hl7.org/fhir/sid/mvx", "value": "PFR"},
-        "display": "Pfizer, Inc"}
+        "type": "Organization",
+        "identifier": {"system": "http://hl7.org/fhir/sid/mvx", "value": "PFR"},
+        "display": "Pfizer, Inc",
+    }
     assert immunization["lotNumber"] == "EW0182"
     assert immunization["expirationDate"] == "2021-08-31"
-    assert immunization["site"] == {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActSite",
-                                                "code": "LD", "display": "left deltoid"}], "text": "LD"}
-    assert immunization["route"] == {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": "IM",
-        "display": "Injection, intramuscular"}], "text": "IM"}
-    assert immunization["doseQuantity"] == {"value": 0.3, "unit": "mL", "system": "http://unitsofmeasure.org",
-                                            "code": "mL"}
-    assert immunization["performer"] == [{
-        "function": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0443", "code": "AP",
-                                 "display": "Administering Provider"}]},
-        "actor": {"reference": "Practitioner/prac-9d0e"},
-    }]
+    assert immunization["site"] == {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-ActSite", "code": "LD", "display": "left deltoid"}
+        ],
+        "text": "LD",
+    }
+    assert immunization["route"] == {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
+                "code": "IM",
+                "display": "Injection, intramuscular",
+            }
+        ],
+        "text": "IM",
+    }
+    assert immunization["doseQuantity"] == {
+        "value": 0.3,
+        "unit": "mL",
+        "system": "http://unitsofmeasure.org",
+        "code": "mL",
+    }
+    assert immunization["performer"] == [
+        {
+            "function": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0443",
+                        "code": "AP",
+                        "display": "Administering Provider",
+                    }
+                ]
+            },
+            "actor": {"reference": "Practitioner/prac-9d0e"},
+        }
+    ]
     assert_searchable(immunization, RESOURCE)
 
 
@@ -53,16 +91,22 @@ def test_sparse_historical_record(chart_row, validate):
         assert absent not in immunization
 
 
-@pytest.mark.parametrize("reason, code, display", [
-    ("PATOBJ", "PATOBJ", "patient objection"), ("IMMUNE", "IMMUNE", "immunity"),
-    ("MEDPREC", "MEDPREC", "medical precaution"), ("OSTOCK", "OSTOCK", "product out of stock"),
-])
+@pytest.mark.parametrize(
+    "reason, code, display",
+    [
+        ("PATOBJ", "PATOBJ", "patient objection"),
+        ("IMMUNE", "IMMUNE", "immunity"),
+        ("MEDPREC", "MEDPREC", "medical precaution"),
+        ("OSTOCK", "OSTOCK", "product out of stock"),
+    ],
+)
 def test_not_done_with_reason(chart_row, ctx, validate, reason, code, display):
     row = chart_row("immunizations", **{**SPARSE, "status": "not-done", "not_done_reason": reason})
     immunization = validate(to_fhir(row, ctx))
     assert immunization["status"] == "not-done"
     assert immunization["statusReason"]["coding"] == [
-        {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": code, "display": display}]
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": code, "display": display}
+    ]
 
 
 def test_not_done_reason_in_free_text(chart_row, ctx):

@@ -7,11 +7,25 @@ DAR = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 UCUM = "http://unitsofmeasure.org"
 
 PRESCRIBED = dict(
-    uid="med-31", rxnorm_code="314076", name="lisinopril 10 MG Oral Tablet",
-    sig="Take 1 tablet by mouth once daily", dose_value=10, dose_unit="mg", route="oral", status="active",
-    source="prescribed", start_date="2023-02-01", end_date=None, prescribed_at="2023-02-01T16:05:00Z",
-    provider_id=2, dispense_quantity=90, dispense_unit="{tablet}", refills=3, reason_icd10="I10",
-    reason_text="Essential hypertension", updated_at="2023-02-01T16:05:00Z",
+    uid="med-31",
+    rxnorm_code="314076",
+    name="lisinopril 10 MG Oral Tablet",
+    sig="Take 1 tablet by mouth once daily",
+    dose_value=10,
+    dose_unit="mg",
+    route="oral",
+    status="active",
+    source="prescribed",
+    start_date="2023-02-01",
+    end_date=None,
+    prescribed_at="2023-02-01T16:05:00Z",
+    provider_id=2,
+    dispense_quantity=90,
+    dispense_unit="{tablet}",
+    refills=3,
+    reason_icd10="I10",
+    reason_text="Essential hypertension",
+    updated_at="2023-02-01T16:05:00Z",
 )
 REPORTED = dict(uid="med-32", name="Fish oil", source="reported")
 
@@ -24,23 +38,37 @@ def test_prescribed_row(chart_row, ctx, validate, assert_searchable):
     assert request["status"] == "active"
     assert request["intent"] == "order"
     assert request["reportedBoolean"] is False
-    assert request["category"] == [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "community",
-        "display": "Community"}]}]
+    assert request["category"] == [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                    "code": "community",
+                    "display": "Community",
+                }
+            ]
+        }
+    ]
     assert request["medicationCodeableConcept"] == {
         "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "314076"}],
-        "text": "lisinopril 10 MG Oral Tablet"}
+        "text": "lisinopril 10 MG Oral Tablet",
+    }
     assert request["subject"] == {"reference": "Patient/pat-7f3a"}
     assert request["authoredOn"] == "2023-02-01T16:05:00Z"
     assert request["requester"] == {"reference": "Practitioner/prac-9d0e"}
-    assert request["reasonCode"] == [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}],
-                                      "text": "Essential hypertension"}]
-    assert request["dosageInstruction"] == [{
-        "text": "Take 1 tablet by mouth once daily",
-        "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral route"}],
-                  "text": "oral"},
-        "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg", "system": UCUM, "code": "mg"}}],
-    }]
+    assert request["reasonCode"] == [
+        {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}], "text": "Essential hypertension"}
+    ]
+    assert request["dosageInstruction"] == [
+        {
+            "text": "Take 1 tablet by mouth once daily",
+            "route": {
+                "coding": [{"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral route"}],
+                "text": "oral",
+            },
+            "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg", "system": UCUM, "code": "mg"}}],
+        }
+    ]
     assert request["dispenseRequest"] == {
         "quantity": {"value": 90, "unit": "{tablet}", "system": UCUM, "code": "{tablet}"},
         "numberOfRepeatsAllowed": 3,
@@ -75,10 +103,18 @@ def test_unknown_route_and_unit_stay_text(chart_row, ctx, validate):
     assert dosage["doseAndRate"] == [{"doseQuantity": {"value": 10, "unit": "tablet"}}]
 
 
-@pytest.mark.parametrize("charted, sent", [
-    ("active", "active"), ("completed", "completed"), ("stopped", "stopped"), ("discontinued", "stopped"),
-    ("on-hold", "on-hold"), ("entered-in-error", "entered-in-error"), ("intended", "draft"),
-])
+@pytest.mark.parametrize(
+    "charted, sent",
+    [
+        ("active", "active"),
+        ("completed", "completed"),
+        ("stopped", "stopped"),
+        ("discontinued", "stopped"),
+        ("on-hold", "on-hold"),
+        ("entered-in-error", "entered-in-error"),
+        ("intended", "draft"),
+    ],
+)
 def test_status(chart_row, ctx, charted, sent):
     assert to_fhir(chart_row("medications", **{**PRESCRIBED, "status": charted}), ctx)["status"] == sent
 

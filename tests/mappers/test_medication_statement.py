@@ -12,7 +12,8 @@ def test_prescribed_row(chart_row, ctx, validate, assert_searchable):
     assert statement["status"] == "active"
     assert statement["basedOn"] == [{"reference": "MedicationRequest/med-31"}]
     assert statement["medicationCodeableConcept"]["coding"] == [
-        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "314076"}]
+        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "314076"}
+    ]
     assert statement["subject"] == {"reference": "Patient/pat-7f3a"}
     assert statement["effectivePeriod"] == {"start": "2023-02-01", "end": "2024-02-01"}
     assert statement["dateAsserted"] == "2023-02-01T16:05:00Z"
@@ -38,9 +39,17 @@ def test_reported_row_comes_from_the_patient(chart_row, validate):
         assert absent not in statement
 
 
-@pytest.mark.parametrize("charted, sent", [
-    ("active", "active"), ("completed", "completed"), ("discontinued", "stopped"), ("intended", "intended"),
-    ("on-hold", "on-hold"), ("not-taken", "not-taken"), ("unknown", "unknown"),
-])
+@pytest.mark.parametrize(
+    "charted, sent",
+    [
+        ("active", "active"),
+        ("completed", "completed"),
+        ("discontinued", "stopped"),
+        ("intended", "intended"),
+        ("on-hold", "on-hold"),
+        ("not-taken", "not-taken"),
+        ("unknown", "unknown"),
+    ],
+)
 def test_status(chart_row, ctx, charted, sent):
     assert to_fhir(chart_row("medications", **{**REPORTED, "status": charted}), ctx)["status"] == sent

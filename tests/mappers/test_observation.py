@@ -4,13 +4,30 @@ from mappers.observation import RESOURCE, to_fhir
 
 UCUM = "http://unitsofmeasure.org"
 DAR_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
-REPORT = dict(uid="lab-1", panel_loinc="24323-8", panel_name="Comprehensive metabolic panel",
-              collected_at="2024-01-15T09:00:00Z", reported_at="2024-01-15T15:00:00Z",
-              performing_lab="Quest Diagnostics", shared_with_patient=1, provider_id=2)
+REPORT = dict(
+    uid="lab-1",
+    panel_loinc="24323-8",
+    panel_name="Comprehensive metabolic panel",
+    collected_at="2024-01-15T09:00:00Z",
+    reported_at="2024-01-15T15:00:00Z",
+    performing_lab="Quest Diagnostics",
+    shared_with_patient=1,
+    provider_id=2,
+)
 FULL = dict(
-    uid="obs-1", lab_result_id=1, loinc_code="2345-7", name="Glucose [Mass/volume] in Serum or Plasma",
-    value_num=130, unit="mg/dL", ref_low=70, ref_high=99, ref_text="70-99 mg/dL", interpretation="H",
-    status="final", note="Non-fasting specimen.", updated_at="2024-01-15T15:00:00Z",
+    uid="obs-1",
+    lab_result_id=1,
+    loinc_code="2345-7",
+    name="Glucose [Mass/volume] in Serum or Plasma",
+    value_num=130,
+    unit="mg/dL",
+    ref_low=70,
+    ref_high=99,
+    ref_text="70-99 mg/dL",
+    interpretation="H",
+    status="final",
+    note="Non-fasting specimen.",
+    updated_at="2024-01-15T15:00:00Z",
 )
 SPARSE = dict(uid="obs-2", lab_result_id=1, loinc_code="5778-6", name="Color of Urine")
 
@@ -26,27 +43,50 @@ def test_full_row(chart_row, lab_ctx, validate, assert_searchable):
     assert observation["id"] == "obs-1"
     assert observation["meta"]["profile"] == [
         "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
-        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result"]
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
+    ]
     assert observation["status"] == "final"
-    assert observation["category"] == [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory",
-        "display": "Laboratory"}]}]
-    assert observation["code"] == {"coding": [{"system": "http://loinc.org", "code": "2345-7"}],
-                                   "text": "Glucose [Mass/volume] in Serum or Plasma"}
+    assert observation["category"] == [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                    "code": "laboratory",
+                    "display": "Laboratory",
+                }
+            ]
+        }
+    ]
+    assert observation["code"] == {
+        "coding": [{"system": "http://loinc.org", "code": "2345-7"}],
+        "text": "Glucose [Mass/volume] in Serum or Plasma",
+    }
     assert observation["subject"] == {"reference": "Patient/pat-7f3a"}
     assert observation["effectiveDateTime"] == "2024-01-15T09:00:00Z"
     assert observation["issued"] == "2024-01-15T15:00:00Z"
-    assert observation["performer"] == [{"reference": "Practitioner/prac-9d0e"},
-                                        {"type": "Organization", "display": "Quest Diagnostics"}]
+    assert observation["performer"] == [
+        {"reference": "Practitioner/prac-9d0e"},
+        {"type": "Organization", "display": "Quest Diagnostics"},
+    ]
     assert observation["valueQuantity"] == {"value": 130, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}
-    assert observation["interpretation"] == [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "H",
-        "display": "High"}]}]
-    assert observation["referenceRange"] == [{
-        "low": {"value": 70, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"},
-        "high": {"value": 99, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"},
-        "text": "70-99 mg/dL",
-    }]
+    assert observation["interpretation"] == [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                    "code": "H",
+                    "display": "High",
+                }
+            ]
+        }
+    ]
+    assert observation["referenceRange"] == [
+        {
+            "low": {"value": 70, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"},
+            "high": {"value": 99, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"},
+            "text": "70-99 mg/dL",
+        }
+    ]
     assert observation["note"] == [{"text": "Non-fasting specimen."}]
     assert "dataAbsentReason" not in observation
     assert_searchable(observation, RESOURCE)
@@ -64,12 +104,12 @@ def test_text_value(chart_row, lab_ctx, validate):
         assert absent not in observation
 
 
-@pytest.mark.parametrize("status, reason, display", [("final", "unknown", "Unknown"),
-                                                     ("cancelled", "not-performed", "Not Performed")])
+@pytest.mark.parametrize(
+    "status, reason, display", [("final", "unknown", "Unknown"), ("cancelled", "not-performed", "Not Performed")]
+)
 def test_missing_value_has_a_data_absent_reason(chart_row, lab_ctx, validate, status, reason, display):
     observation = validate(to_fhir(chart_row("lab_observations", **{**SPARSE, "status": status}), lab_ctx))
-    assert observation["dataAbsentReason"] == {"coding": [{"system": DAR_SYSTEM, "code": reason,
-                                                           "display": display}]}
+    assert observation["dataAbsentReason"] == {"coding": [{"system": DAR_SYSTEM, "code": reason, "display": display}]}
 
 
 def test_zero_is_a_value(chart_row, lab_ctx):

@@ -1,9 +1,16 @@
 from mappers.organization import RESOURCE, to_fhir
 
 FULL = dict(
-    uid="org-11c2", name="Sunrise Family Health", npi="1518273645", phone="(916) 555-0100",
-    email="frontdesk@sunrise.example.org", address_line="1200 J St, Suite 300", city="Sacramento",
-    state="CA", postal_code="95814", mrn_system="urn:oid:2.16.840.1.113883.3.9999.1",
+    uid="org-11c2",
+    name="Sunrise Family Health",
+    npi="1518273645",
+    phone="(916) 555-0100",
+    email="frontdesk@sunrise.example.org",
+    address_line="1200 J St, Suite 300",
+    city="Sacramento",
+    state="CA",
+    postal_code="95814",
+    mrn_system="urn:oid:2.16.840.1.113883.3.9999.1",
     updated_at="2024-01-01T00:00:00Z",
 )
 
@@ -20,8 +27,16 @@ def test_full_row(chart_row, validate, assert_searchable):
         {"system": "phone", "value": "(916) 555-0100", "use": "work"},
         {"system": "email", "value": "frontdesk@sunrise.example.org", "use": "work"},
     ]
-    assert org["address"] == [{"use": "work", "line": ["1200 J St, Suite 300"], "city": "Sacramento",
-                               "state": "CA", "postalCode": "95814", "country": "US"}]
+    assert org["address"] == [
+        {
+            "use": "work",
+            "line": ["1200 J St, Suite 300"],
+            "city": "Sacramento",
+            "state": "CA",
+            "postalCode": "95814",
+            "country": "US",
+        }
+    ]
     assert_searchable(org, RESOURCE)
 
 

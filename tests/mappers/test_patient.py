@@ -10,12 +10,29 @@ OMB = "urn:oid:2.16.840.1.113883.6.238"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 
 FULL = dict(
-    uid="pat-7f3a", mrn="100231", first_name="Maria", middle_name="Elena", last_name="Garcia",
-    suffix="Jr.", previous_last_name="Lopez", birth_date="1979-05-01", sex="F", race_code="2106-3",
-    ethnicity_code="2135-2", preferred_language="es", email="maria.garcia@example.com",
-    phone="(916) 555-0142", home_phone="(916) 555-0147", address_line="2417 Alder Creek Way",
-    address_line2="Apt 3", city="Sacramento", state="CA", postal_code="95823",
-    deceased_at="2024-03-05T14:30:00Z", provider_id=3, updated_at="2024-03-05T14:30:00Z",
+    uid="pat-7f3a",
+    mrn="100231",
+    first_name="Maria",
+    middle_name="Elena",
+    last_name="Garcia",
+    suffix="Jr.",
+    previous_last_name="Lopez",
+    birth_date="1979-05-01",
+    sex="F",
+    race_code="2106-3",
+    ethnicity_code="2135-2",
+    preferred_language="es",
+    email="maria.garcia@example.com",
+    phone="(916) 555-0142",
+    home_phone="(916) 555-0147",
+    address_line="2417 Alder Creek Way",
+    address_line2="Apt 3",
+    city="Sacramento",
+    state="CA",
+    postal_code="95823",
+    deceased_at="2024-03-05T14:30:00Z",
+    provider_id=3,
+    updated_at="2024-03-05T14:30:00Z",
 )
 SPARSE = dict(uid="pat-0001", mrn="M-9", first_name="Sam", last_name="Lee", birth_date="2001-02-03", sex="U")
 
@@ -33,13 +50,22 @@ def test_full_row(chart_row, ctx, validate, assert_searchable):
 
     assert patient["id"] == "pat-7f3a"
     assert patient["meta"]["profile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]
-    assert patient["identifier"] == [{
-        "use": "usual",
-        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR",
-                             "display": "Medical record number"}]},
-        "system": "urn:oid:2.16.840.1.113883.3.4242.1",
-        "value": "100231",
-    }]
+    assert patient["identifier"] == [
+        {
+            "use": "usual",
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                        "code": "MR",
+                        "display": "Medical record number",
+                    }
+                ]
+            },
+            "system": "urn:oid:2.16.840.1.113883.3.4242.1",
+            "value": "100231",
+        }
+    ]
     assert patient["name"] == [
         {"use": "official", "family": "Garcia", "given": ["Maria", "Elena"], "suffix": ["Jr."]},
         {"use": "old", "family": "Lopez"},
@@ -52,10 +78,19 @@ def test_full_row(chart_row, ctx, validate, assert_searchable):
     assert patient["gender"] == "female"
     assert patient["birthDate"] == "1979-05-01"
     assert patient["deceasedDateTime"] == "2024-03-05T14:30:00Z"
-    assert patient["address"] == [{"use": "home", "line": ["2417 Alder Creek Way", "Apt 3"], "city": "Sacramento",
-                                   "state": "CA", "postalCode": "95823", "country": "US"}]
-    assert patient["communication"] == [{"language": {"coding": [
-        {"system": "urn:ietf:bcp:47", "code": "es", "display": "Spanish"}]}, "preferred": True}]
+    assert patient["address"] == [
+        {
+            "use": "home",
+            "line": ["2417 Alder Creek Way", "Apt 3"],
+            "city": "Sacramento",
+            "state": "CA",
+            "postalCode": "95823",
+            "country": "US",
+        }
+    ]
+    assert patient["communication"] == [
+        {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "es", "display": "Spanish"}]}, "preferred": True}
+    ]
     assert patient["managingOrganization"] == {"reference": "Organization/org-11c2"}
     assert patient["generalPractitioner"] == [{"reference": "Practitioner/prac-9d0e"}]
     assert_searchable(patient, RESOURCE)
@@ -69,7 +104,10 @@ def test_full_row_race_ethnicity_and_birth_sex(chart_row, ctx):
     assert sub(race, "text")["valueString"] == "White"
     ethnicity = extension(patient, ETHNICITY)
     assert sub(ethnicity, "ombCategory")["valueCoding"] == {
-        "system": OMB, "code": "2135-2", "display": "Hispanic or Latino"}
+        "system": OMB,
+        "code": "2135-2",
+        "display": "Hispanic or Latino",
+    }
     assert sub(ethnicity, "text")["valueString"] == "Hispanic or Latino"
     assert extension(patient, BIRTHSEX) == {"url": BIRTHSEX, "valueCode": "F"}
 
@@ -86,17 +124,24 @@ def test_sparse_row_omits_what_is_not_charted(chart_row, validate):
     assert patient["managingOrganization"] == {"reference": "Organization/org-1"}
 
 
-@pytest.mark.parametrize("sex, gender, birth_sex", [
-    ("F", "female", "F"), ("M", "male", "M"), ("O", "other", "UNK"), ("U", "unknown", "UNK"),
-])
+@pytest.mark.parametrize(
+    "sex, gender, birth_sex",
+    [
+        ("F", "female", "F"),
+        ("M", "male", "M"),
+        ("O", "other", "UNK"),
+        ("U", "unknown", "UNK"),
+    ],
+)
 def test_sex_maps_to_gender_and_birth_sex(chart_row, ctx, sex, gender, birth_sex):
     patient = to_fhir(chart_row("patients", **{**SPARSE, "sex": sex}), ctx)
     assert patient["gender"] == gender
     assert extension(patient, BIRTHSEX)["valueCode"] == birth_sex
 
 
-@pytest.mark.parametrize("code, display, text", [("UNK", "unknown", "Unknown"), ("ASKU", "asked but unknown",
-                                                                               "Asked but unknown")])
+@pytest.mark.parametrize(
+    "code, display, text", [("UNK", "unknown", "Unknown"), ("ASKU", "asked but unknown", "Asked but unknown")]
+)
 def test_unknown_race_and_ethnicity_use_null_flavor(chart_row, ctx, validate, code, display, text):
     patient = validate(to_fhir(chart_row("patients", **{**SPARSE, "race_code": code, "ethnicity_code": code}), ctx))
     for url in (RACE, ETHNICITY):

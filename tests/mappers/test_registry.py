@@ -6,14 +6,36 @@ from mappers import REGISTRY, UnknownResourceType, get
 TYPES = list(REGISTRY.values())
 PARAMS = [(rt, param) for rt in TYPES for param in rt.search_params]
 SEARCH_TYPES = {"token", "date", "string", "reference"}
-PROJECTED_TABLES = {"practices", "providers", "patients", "diagnoses", "medications", "allergies", "immunizations",
-                "procedures", "care_plans", "lab_results", "lab_observations", "appointments"}
+PROJECTED_TABLES = {
+    "practices",
+    "providers",
+    "patients",
+    "diagnoses",
+    "medications",
+    "allergies",
+    "immunizations",
+    "procedures",
+    "care_plans",
+    "lab_results",
+    "lab_observations",
+    "appointments",
+}
 
 
 def test_patient_comes_first_and_every_type_is_registered():
     assert list(REGISTRY) == [
-        "Patient", "Organization", "Practitioner", "Condition", "MedicationRequest", "MedicationStatement",
-        "AllergyIntolerance", "Immunization", "Procedure", "CarePlan", "Observation", "DiagnosticReport",
+        "Patient",
+        "Organization",
+        "Practitioner",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "AllergyIntolerance",
+        "Immunization",
+        "Procedure",
+        "CarePlan",
+        "Observation",
+        "DiagnosticReport",
         "Appointment",
     ]
 
@@ -35,8 +57,9 @@ def test_every_type_has_profiles_and_a_patient_link(rt):
 @pytest.mark.parametrize("rt, param", PARAMS, ids=lambda x: getattr(x, "name", ""))
 def test_search_params_are_well_formed(rt, param):
     assert param.type in SEARCH_TYPES
-    assert param.definition.startswith(("http://hl7.org/fhir/us/core/SearchParameter/us-core-",
-                                        "http://hl7.org/fhir/SearchParameter/"))
+    assert param.definition.startswith(
+        ("http://hl7.org/fhir/us/core/SearchParameter/us-core-", "http://hl7.org/fhir/SearchParameter/")
+    )
     assert param.paths and all(path and " " not in path for path in param.paths)
     assert not param.targets or param.type == "reference"
     assert set(param.targets) <= set(REGISTRY)
@@ -99,16 +122,29 @@ def test_care_date_is_a_date_search_param(rt):
 
 def test_care_dates():
     assert {rt.name: rt.care_date for rt in TYPES if rt.care_date} == {
-        "Condition": "onset-date", "MedicationRequest": "authoredon", "MedicationStatement": "effective",
-        "Immunization": "date", "Procedure": "date", "CarePlan": "date", "Observation": "date",
-        "DiagnosticReport": "date", "Appointment": "date",
+        "Condition": "onset-date",
+        "MedicationRequest": "authoredon",
+        "MedicationStatement": "effective",
+        "Immunization": "date",
+        "Procedure": "date",
+        "CarePlan": "date",
+        "Observation": "date",
+        "DiagnosticReport": "date",
+        "Appointment": "date",
     }
 
 
 def test_record_sections_are_distinct_and_show_registered_types():
     sections = [rt.section for rt in TYPES if rt.section]
     assert [s.slug for s in sorted(sections, key=lambda s: s.order)] == [
-        "diagnoses", "medications", "allergies", "immunizations", "procedures", "care-plans", "lab-results",
-        "appointments"]
+        "diagnoses",
+        "medications",
+        "allergies",
+        "immunizations",
+        "procedures",
+        "care-plans",
+        "lab-results",
+        "appointments",
+    ]
     assert len({s.order for s in sections}) == len(sections)
     assert all(t in REGISTRY for s in sections for t in s.also)

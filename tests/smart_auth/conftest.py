@@ -1,4 +1,5 @@
 """Fixtures for the authorization server tests: one database per module with the demo logins and apps."""
+
 import contextlib
 import shutil
 import sqlite3

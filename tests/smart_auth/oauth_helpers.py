@@ -1,6 +1,7 @@
 """Driving the SMART authorization server in tests: a database with the demo practice, its logins and
 apps (plus asymmetric and backend apps with freshly made keys), HTML form reading, PKCE and assertions.
 """
+
 import base64
 import datetime as dt
 import hashlib
@@ -26,8 +27,8 @@ FHIR = BASE + "/fhir"
 TOKEN_URL = BASE + "/oauth/token"
 REDIRECT = demo_clients.REDIRECT_URI
 PUBLIC, CONFIDENTIAL, SECRET = demo_clients.PUBLIC_ID, demo_clients.CONFIDENTIAL_ID, demo_clients.CONFIDENTIAL_SECRET
-MARIA = ("maria.garcia@example.com", "Portal-Demo-1")      # self, and parent of Sofia
-KEALA = ("keala.kahale@example.org", "Portal-Demo-3")      # one record: no picker
+MARIA = ("maria.garcia@example.com", "Portal-Demo-1")  # self, and parent of Sofia
+KEALA = ("keala.kahale@example.org", "Portal-Demo-3")  # one record: no picker
 STAFF = ("frontdesk@sunrisefamily.example.org", "Practice-Demo-1")
 SCOPE = "launch/patient openid fhirUser offline_access patient/*.rs"
 
@@ -66,14 +67,23 @@ def pkce():
 def assertion(client_id, key, alg, aud=TOKEN_URL, exp_in=240, jti=None, **claims):
     """A signed client assertion (RFC 7523) as SMART Backend Services describes it."""
     now = int(time.time())
-    payload = {"iss": client_id, "sub": client_id, "aud": aud, "exp": now + exp_in, "iat": now,
-               "jti": jti or str(uuid.uuid4()), **claims}
+    payload = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": aud,
+        "exp": now + exp_in,
+        "iat": now,
+        "jti": jti or str(uuid.uuid4()),
+        **claims,
+    }
     return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, payload, key, algorithms=[alg])
 
 
 def assertion_form(client_id, key, alg="RS384", **kwargs):
-    return {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion(client_id, key, alg, **kwargs)}
+    return {
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion(client_id, key, alg, **kwargs),
+    }
 
 
 class _Forms(HTMLParser):
@@ -100,8 +110,11 @@ def form(page, action):
     parser.feed(page)
     found = next(f for f in parser.forms if f["action"] == action)
     hidden = [(f["name"], html.unescape(f.get("value", ""))) for f in found["fields"] if f.get("type") == "hidden"]
-    boxes = [(f["name"], html.unescape(f["value"]), "checked" in f) for f in found["fields"]
-             if f.get("type") in ("checkbox", "radio")]
+    boxes = [
+        (f["name"], html.unescape(f["value"]), "checked" in f)
+        for f in found["fields"]
+        if f.get("type") in ("checkbox", "radio")
+    ]
     return hidden, boxes
 
 
@@ -146,8 +159,16 @@ class Flow:
         return response
 
     def params(self, **overrides):
-        params = {"response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT, "scope": SCOPE,
-                  "state": "st-1", "aud": FHIR, "code_challenge": self.challenge, "code_challenge_method": "S256"}
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": REDIRECT,
+            "scope": SCOPE,
+            "state": "st-1",
+            "aud": FHIR,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+        }
         params.update(overrides)
         return {k: v for k, v in params.items() if v is not None}
 
@@ -185,8 +206,13 @@ class Flow:
         return found["code"]
 
     def exchange(self, code, verifier=None, **extra):
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                "client_id": self.client_id, "code_verifier": verifier if verifier is not None else self.verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": self.client_id,
+            "code_verifier": verifier if verifier is not None else self.verifier,
+        }
         data.update(extra)
         headers = basic(self.client_id, self.secret) if self.secret else {}
         if self.secret:
@@ -213,5 +239,4 @@ _addresses = (f"2001:db8::{n:x}" for n in itertools.count(1))
 
 def register(web, body, address=None, **kwargs):
     """POST to /oauth/register from its own documentation address (so the rate limit stays out of the way)."""
-    return web.post("/oauth/register", json=body, environ_base={"REMOTE_ADDR": address or next(_addresses)},
-                    **kwargs)
+    return web.post("/oauth/register", json=body, environ_base={"REMOTE_ADDR": address or next(_addresses)}, **kwargs)

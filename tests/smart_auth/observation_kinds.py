@@ -1,5 +1,6 @@
 """Observations of kinds the demo chart does not hold (it has lab results only), put straight into the FHIR
 projection so a test can tell a grant of "lab results" from a grant of every result."""
+
 import uuid
 
 from gateway import store
@@ -12,10 +13,15 @@ KINDS = {"vital-signs": ("85354-9", "Blood pressure panel"), "social-history": (
 def observation(patient_uid, category):
     """A minimal Observation of ``category`` (observation-category code) in the patient's compartment."""
     code, text = KINDS[category]
-    return {"resourceType": "Observation", "id": str(uuid.uuid4()), "status": "final",
-            "category": [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": category}]}],
-            "code": {"coding": [{"system": codes.LOINC, "code": code}], "text": text},
-            "subject": {"reference": f"Patient/{patient_uid}"}, "effectiveDateTime": "2026-11-20T09:00:00Z"}
+    return {
+        "resourceType": "Observation",
+        "id": str(uuid.uuid4()),
+        "status": "final",
+        "category": [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": category}]}],
+        "code": {"coding": [{"system": codes.LOINC, "code": code}], "text": text},
+        "subject": {"reference": f"Patient/{patient_uid}"},
+        "effectiveDateTime": "2026-11-20T09:00:00Z",
+    }
 
 
 def add_observations(path, patient_uid, categories=tuple(KINDS)):
@@ -30,8 +36,9 @@ def add_observations(path, patient_uid, categories=tuple(KINDS)):
             body = projection._with_meta(resource, 1, now)
             entries = projection.index_entries(rt, resource, body)
             row, ctx = {"uid": resource["id"], "id": 0}, {"patient": patient_uid, "organization": None}
-            projection.collect(rt, "test_observations", row, ctx, pk + number, 1, now, 0, body, entries,
-                               inserts, index_rows)
+            projection.collect(
+                rt, "test_observations", row, ctx, pk + number, 1, now, 0, body, entries, inserts, index_rows
+            )
             ids.append(resource["id"])
         projection.write(db, inserts, [], [], index_rows)
     db.close()

@@ -13,15 +13,18 @@ def db(tmp_path):
     return database
 
 
-@pytest.mark.parametrize("password, problems", [
-    ("Short1!", ["at least 8 characters"]),
-    ("alllowercase1", ["an uppercase letter"]),
-    ("NoDigitsHere", ["a number or symbol"]),
-    ("short", ["at least 8 characters", "an uppercase letter", "a number or symbol"]),
-    ("", ["at least 8 characters", "an uppercase letter", "a number or symbol"]),
-    ("Longenough-", []),
-    ("Longenough7", []),
-])
+@pytest.mark.parametrize(
+    "password, problems",
+    [
+        ("Short1!", ["at least 8 characters"]),
+        ("alllowercase1", ["an uppercase letter"]),
+        ("NoDigitsHere", ["a number or symbol"]),
+        ("short", ["at least 8 characters", "an uppercase letter", "a number or symbol"]),
+        ("", ["at least 8 characters", "an uppercase letter", "a number or symbol"]),
+        ("Longenough-", []),
+        ("Longenough7", []),
+    ],
+)
 def test_password_policy_names_each_unmet_rule(password, problems):
     assert accounts.password_problems(password) == problems
 

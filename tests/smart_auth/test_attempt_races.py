@@ -1,4 +1,5 @@
 """Attempt limits under real concurrency: N parallel attempts against a file database check at most the limit."""
+
 import threading
 
 import pytest
@@ -59,8 +60,10 @@ def path(tmp_path):
 
 def test_parallel_wrong_passwords_check_at_most_the_account_limit(path, monkeypatch):
     checked = counting(monkeypatch, accounts, "verify_password")
-    outcomes = in_parallel(path, lambda db: accounts.authenticate(
-        db, "ana@example.com", "Wrong-Pass1", f"10.0.{threading.get_ident() % 250}.1"))
+    outcomes = in_parallel(
+        path,
+        lambda db: accounts.authenticate(db, "ana@example.com", "Wrong-Pass1", f"10.0.{threading.get_ident() % 250}.1"),
+    )
     assert len(checked) == accounts.ACCOUNT_LIMIT
     assert outcomes.count("LoginFailed") == accounts.ACCOUNT_LIMIT
     assert outcomes.count("TooManyAttempts") == PARALLEL - accounts.ACCOUNT_LIMIT
@@ -99,8 +102,9 @@ def claimed(path):
 def test_parallel_wrong_access_codes_check_at_most_five(path, claimed, monkeypatch):
     invite, holder = claimed
     checked = counting(monkeypatch, pins, "pin_matches")
-    outcomes = in_parallel(path, lambda db: verification.verify_access_code(
-        context(db), holder, invite["uid"], "WRONG123"))
+    outcomes = in_parallel(
+        path, lambda db: verification.verify_access_code(context(db), holder, invite["uid"], "WRONG123")
+    )
     assert len(checked) == verification.MAX_FAILURES
     assert outcomes.count("VerificationFailed") == verification.MAX_FAILURES - 1
     assert outcomes.count("InviteLocked") == PARALLEL - verification.MAX_FAILURES + 1
@@ -112,16 +116,16 @@ def test_parallel_wrong_sms_codes_check_at_most_five(path, claimed, monkeypatch)
     invite, holder = claimed
     verification.send_sms_code(context(store.connect(path)), holder, invite["uid"], "555-010-0001")
     checked = counting(monkeypatch, pins, "code_matches")
-    outcomes = in_parallel(path, lambda db: verification.verify_sms_code(
-        context(db), holder, invite["uid"], "000000"))
+    outcomes = in_parallel(path, lambda db: verification.verify_sms_code(context(db), holder, invite["uid"], "000000"))
     assert len(checked) == verification.MAX_FAILURES
     assert outcomes.count("InviteLocked") == PARALLEL - verification.MAX_FAILURES + 1
 
 
 def test_parallel_sms_sends_text_at_most_the_limit(path, claimed):
     invite, holder = claimed
-    outcomes = in_parallel(path, lambda db: verification.send_sms_code(
-        context(db), holder, invite["uid"], "555-010-0001"))
+    outcomes = in_parallel(
+        path, lambda db: verification.send_sms_code(context(db), holder, invite["uid"], "555-010-0001")
+    )
     sent = store.connect(path).execute("SELECT count(*) FROM outbox WHERE kind = 'security code'").fetchone()
     assert sent == (verification.SMS_LIMIT,)
     assert outcomes.count("TooManyAttempts") == PARALLEL - verification.SMS_LIMIT

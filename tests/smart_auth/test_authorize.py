@@ -1,5 +1,6 @@
 """The authorization endpoint: request checks, errors (redirected only to registered URIs), login,
 patient picker, consent, deny, remembered consent, GET and POST."""
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -14,18 +15,21 @@ def _error_of(response):
     return found
 
 
-@pytest.mark.parametrize("overrides, error", [
-    ({"aud": "http://evil.example/fhir"}, "invalid_request"),
-    ({"aud": None}, "invalid_request"),
-    ({"aud": FHIR + "/Patient"}, "invalid_request"),
-    ({"code_challenge_method": "plain"}, "invalid_request"),
-    ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),  # public client without PKCE
-    ({"code_challenge_method": None}, "invalid_request"),                           # method defaults to plain
-    ({"code_challenge": "too-short"}, "invalid_request"),
-    ({"scope": "patient/Condition.sr"}, "invalid_scope"),
-    ({"response_type": "token"}, "unsupported_response_type"),
-    ({"launch": "xyz", "scope": "openid patient/*.rs"}, "invalid_scope"),          # launch needs the launch scope
-])
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        ({"aud": "http://evil.example/fhir"}, "invalid_request"),
+        ({"aud": None}, "invalid_request"),
+        ({"aud": FHIR + "/Patient"}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),  # public client without PKCE
+        ({"code_challenge_method": None}, "invalid_request"),  # method defaults to plain
+        ({"code_challenge": "too-short"}, "invalid_request"),
+        ({"scope": "patient/Condition.sr"}, "invalid_scope"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"launch": "xyz", "scope": "openid patient/*.rs"}, "invalid_scope"),  # launch needs the launch scope
+    ],
+)
 def test_bad_requests_redirect_an_error_and_never_a_code(flow, overrides, error):
     flow.login(KEALA)
     found = _error_of(flow.authorize(**overrides))
@@ -33,13 +37,16 @@ def test_bad_requests_redirect_an_error_and_never_a_code(flow, overrides, error)
     assert found["state"] == "st-1"
 
 
-@pytest.mark.parametrize("overrides", [
-    {"client_id": "no-such-client"},
-    {"client_id": None},
-    {"redirect_uri": "http://evil.example/cb"},
-    {"redirect_uri": REDIRECT + "/extra"},        # exact match only
-    {"redirect_uri": None},                       # SMART requires it
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"client_id": "no-such-client"},
+        {"client_id": None},
+        {"redirect_uri": "http://evil.example/cb"},
+        {"redirect_uri": REDIRECT + "/extra"},  # exact match only
+        {"redirect_uri": None},  # SMART requires it
+    ],
+)
 def test_an_unverified_redirect_uri_gets_an_error_page_not_a_redirect(flow, overrides):
     response = flow.authorize(**overrides)
     assert response.status_code == 400
@@ -86,14 +93,29 @@ def test_a_record_not_linked_to_the_account_is_refused(flow):
 
 def test_consent_page_names_scopes_in_plain_words_and_discloses_offline_access(flow):
     flow.login(KEALA)
-    page = flow.authorize(scope="launch/patient openid fhirUser offline_access patient/Condition.rs "
-                                "patient/Observation.rs patient/Patient.rs").get_data(as_text=True)
-    for words in ("Health problems", "Results", "Personal details", "Keep access when you are not using the app",
-                  "Know who you are", "Problem list", "Lab results", "Vital signs"):
+    page = flow.authorize(
+        scope="launch/patient openid fhirUser offline_access patient/Condition.rs "
+        "patient/Observation.rs patient/Patient.rs"
+    ).get_data(as_text=True)
+    for words in (
+        "Health problems",
+        "Results",
+        "Personal details",
+        "Keep access when you are not using the app",
+        "Know who you are",
+        "Problem list",
+        "Lab results",
+        "Vital signs",
+    ):
         assert words in page
     _, boxes = form(page, "/oauth/authorize/decide")
     assert [v for _, v, checked in boxes if checked] == [
-        "fhirUser", "offline_access", "patient/Condition.rs", "patient/Observation.rs", "patient/Patient.rs"]
+        "fhirUser",
+        "offline_access",
+        "patient/Condition.rs",
+        "patient/Observation.rs",
+        "patient/Patient.rs",
+    ]
 
 
 def test_deny_returns_access_denied_with_state(flow):
@@ -129,8 +151,9 @@ def test_consent_is_remembered_for_the_same_app_record_and_scopes(flow):
 
 def test_unticked_scopes_are_not_granted(flow):
     flow.login(KEALA)
-    page = flow.authorize(scope="launch/patient openid patient/Patient.rs patient/Condition.rs "
-                                "patient/Immunization.rs").get_data(as_text=True)
+    page = flow.authorize(
+        scope="launch/patient openid patient/Patient.rs patient/Condition.rs patient/Immunization.rs"
+    ).get_data(as_text=True)
     code = query(flow.decide(page, untick=["patient/Immunization.rs"]).headers["Location"])["code"]
     body = flow.exchange(code).get_json()
     assert body["scope"] == "launch/patient openid patient/Patient.rs patient/Condition.rs"

@@ -1,5 +1,6 @@
 """SMART Backend Services: client_credentials with a private_key_jwt assertion; and private_key_jwt
 for a user-facing (asymmetric) app at the token endpoint and on refresh."""
+
 import uuid
 
 import pytest
@@ -38,7 +39,9 @@ def test_a_replayed_assertion_is_refused(web, summary):
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize("case", ["unknown key", "wrong audience", "expired", "too far ahead", "RS256 is not a SMART assertion alg"])
+@pytest.mark.parametrize(
+    "case", ["unknown key", "wrong audience", "expired", "too far ahead", "RS256 is not a SMART assertion alg"]
+)
 def test_bad_assertions_are_invalid_client(web, summary, case):
     key, kwargs, alg = summary["keys"].rsa, {}, "RS384"
     if case == "unknown key":
@@ -56,8 +59,11 @@ def test_bad_assertions_are_invalid_client(web, summary, case):
 
 
 def test_a_wrong_assertion_type_is_refused(web, summary):
-    data = {"grant_type": "client_credentials", "scope": "system/*.rs",
-            **assertion_form(summary["backend"], summary["keys"].rsa)}
+    data = {
+        "grant_type": "client_credentials",
+        "scope": "system/*.rs",
+        **assertion_form(summary["backend"], summary["keys"].rsa),
+    }
     data["client_assertion_type"] = "urn:example:not-jwt"
     response = web.post("/oauth/token", data=data)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_client"
@@ -79,12 +85,23 @@ def test_user_facing_clients_cannot_use_client_credentials(web, summary):
 def test_asymmetric_app_authenticates_with_private_key_jwt_at_token_and_refresh(web, summary):
     app = Flow(web, summary["asymmetric"])
     code = app.code(who=KEALA, patient="Keala")
-    response = web.post("/oauth/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": app.params()["redirect_uri"],
-        "code_verifier": app.verifier, **assertion_form(summary["asymmetric"], summary["keys"].ec, "ES384")})
+    response = web.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.params()["redirect_uri"],
+            "code_verifier": app.verifier,
+            **assertion_form(summary["asymmetric"], summary["keys"].ec, "ES384"),
+        },
+    )
     assert response.status_code == 200, response.get_json()
-    refresh = web.post("/oauth/token", data={
-        "grant_type": "refresh_token", "refresh_token": response.get_json()["refresh_token"],
-        **assertion_form(summary["asymmetric"], summary["keys"].rsa, "RS384")})
+    refresh = web.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": response.get_json()["refresh_token"],
+            **assertion_form(summary["asymmetric"], summary["keys"].rsa, "RS384"),
+        },
+    )
     assert refresh.status_code == 200, refresh.get_json()
-

@@ -1,5 +1,6 @@
 """private_key_jwt with a jwks_uri: fetched through the outbound client (no redirects, public addresses only in
 production, a size cap, a deadline), one neutral invalid_client whatever went wrong, and cached by Cache-Control."""
+
 import http.server
 import socket
 import threading
@@ -54,6 +55,7 @@ def serve():
     def start(*args, **kwargs):
         started.append(KeyServer(*args, **kwargs))
         return started[-1]
+
     yield start
     for server in started:
         server.close()
@@ -84,8 +86,10 @@ def closed_port_url():
 
 
 def token(web, client_id, key):
-    return web.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "system/*.rs",
-                                          **assertion_form(client_id, key)})
+    return web.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "system/*.rs", **assertion_form(client_id, key)},
+    )
 
 
 def test_keys_by_url_work(web, odb, summary, serve):
@@ -95,15 +99,18 @@ def test_keys_by_url_work(web, odb, summary, serve):
     assert server.hits == ["/jwks"]
 
 
-@pytest.mark.parametrize("answer", [
-    {"body": b"<html>hello</html>", "headers": {"Content-Type": "text/html"}},
-    {"body": b"{}", "status": 404},
-    {"body": b'{"keys": "none"}'},
-    {"body": b'{"keys": [{"kty": "nonsense"}]}'},
-    {"body": b"[1, 2, 3]"},
-    {"body": b'{"keys": []' + b" " * (65 * 1024) + b"}"},
-    {"body": b'{"keys": []}', "delay": 1.5},
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": b"<html>hello</html>", "headers": {"Content-Type": "text/html"}},
+        {"body": b"{}", "status": 404},
+        {"body": b'{"keys": "none"}'},
+        {"body": b'{"keys": [{"kty": "nonsense"}]}'},
+        {"body": b"[1, 2, 3]"},
+        {"body": b'{"keys": []' + b" " * (65 * 1024) + b"}"},
+        {"body": b'{"keys": []}', "delay": 1.5},
+    ],
+)
 def test_an_open_port_and_a_closed_one_give_the_same_token_error(web, odb, summary, serve, answer):
     closed = token(web, backend_at(odb, closed_port_url()), summary["keys"].rsa)
     server = serve(**answer)
@@ -130,10 +137,17 @@ def test_in_production_a_loopback_jwks_uri_is_never_contacted(make_app, oauth_db
     assert server.hits == []
 
 
-@pytest.mark.parametrize("cache_control, fetches", [
-    ("max-age=600", 1), (None, 1), ("public, max-age=60", 1),
-    ("max-age=0", 4), ("no-store", 4), ("no-cache", 4),
-])
+@pytest.mark.parametrize(
+    "cache_control, fetches",
+    [
+        ("max-age=600", 1),
+        (None, 1),
+        ("public, max-age=60", 1),
+        ("max-age=0", 4),
+        ("no-store", 4),
+        ("no-cache", 4),
+    ],
+)
 def test_fetched_keys_are_cached_by_cache_control(web, odb, summary, serve, cache_control, fetches):
     server = serve(jwks_body(summary), headers={"Cache-Control": cache_control} if cache_control else {})
     client_id = backend_at(odb, server.url)
@@ -165,6 +179,7 @@ def test_an_unknown_kid_refetches_at_most_once_per_interval():
     def fetcher(url, public_only):
         calls.append(url)
         return client_jwks.KeySet([served[0]]), 3600
+
     cache = client_jwks.JwksCache(clock=clock, fetcher=fetcher)
     assert cache.key_set("https://a.example/jwks", True, old.kid).keys == [old]
     served[0] = new
@@ -182,16 +197,32 @@ def test_the_cache_is_bounded_least_recently_used_first():
     def fetcher(url, public_only):
         calls.append(url)
         return client_jwks.KeySet([]), 3600
+
     cache = client_jwks.JwksCache(max_entries=2, clock=clock, fetcher=fetcher)
-    for url in ("https://a.example/", "https://b.example/", "https://a.example/", "https://c.example/",
-                "https://a.example/", "https://b.example/"):
+    for url in (
+        "https://a.example/",
+        "https://b.example/",
+        "https://a.example/",
+        "https://c.example/",
+        "https://a.example/",
+        "https://b.example/",
+    ):
         cache.key_set(url, True)
     assert calls == ["https://a.example/", "https://b.example/", "https://c.example/", "https://b.example/"]
 
 
-@pytest.mark.parametrize("header, seconds", [
-    ("", 300), ("max-age=120", 120), ("public, max-age=999999", 3600), ("max-age=0", 0), ("no-store", 0),
-    ("no-cache", 0), ("max-age=60, no-store", 0), ("max-age=banana", 300),
-])
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("", 300),
+        ("max-age=120", 120),
+        ("public, max-age=999999", 3600),
+        ("max-age=0", 0),
+        ("no-store", 0),
+        ("no-cache", 0),
+        ("max-age=60, no-store", 0),
+        ("max-age=banana", 300),
+    ],
+)
 def test_lifetime_follows_cache_control_within_bounds(header, seconds):
     assert client_jwks.lifetime(header) == seconds

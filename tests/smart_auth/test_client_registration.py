@@ -1,4 +1,5 @@
 """RFC 7591 dynamic registration, optionally waiting for an operator's approval."""
+
 import pytest
 
 from smart_auth import clients
@@ -25,14 +26,17 @@ def test_confidential_registration_gets_a_secret_stored_hashed(web, odb):
     assert row[0] == clients.secret_hash(body["client_secret"]) and body["client_secret"] not in row[0]
 
 
-@pytest.mark.parametrize("metadata", [
-    {"token_endpoint_auth_method": "private_key_jwt"},                          # no keys
-    {"token_endpoint_auth_method": "none", "redirect_uris": []},                # no redirect URI
-    {"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb#frag"]},
-    {"token_endpoint_auth_method": "none", "scope": "system/*.rs"},            # system scopes for a user app
-    {"token_endpoint_auth_method": "none", "scope": "patient/Condition.sr"},
-    {"token_endpoint_auth_method": "tls_client_auth"},
-])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"token_endpoint_auth_method": "private_key_jwt"},  # no keys
+        {"token_endpoint_auth_method": "none", "redirect_uris": []},  # no redirect URI
+        {"token_endpoint_auth_method": "none", "redirect_uris": ["https://a.example/cb#frag"]},
+        {"token_endpoint_auth_method": "none", "scope": "system/*.rs"},  # system scopes for a user app
+        {"token_endpoint_auth_method": "none", "scope": "patient/Condition.sr"},
+        {"token_endpoint_auth_method": "tls_client_auth"},
+    ],
+)
 def test_bad_metadata_is_invalid_client_metadata(web, metadata):
     response = _register(web, **metadata)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_client_metadata"
@@ -45,7 +49,9 @@ def test_not_json_is_invalid_request(web):
 
 def test_with_approval_required_a_new_client_waits(make_app, oauth_db, odb):
     web = make_app(oauth_db[0], REGISTRATION_APPROVAL="1").test_client()
-    body = _register(web, token_endpoint_auth_method="none", redirect_uris=["http://127.0.0.1:9000/callback"]).get_json()
+    body = _register(
+        web, token_endpoint_auth_method="none", redirect_uris=["http://127.0.0.1:9000/callback"]
+    ).get_json()
     assert body["status"] == "pending"
     app = Flow(web, body["client_id"])
     response = app.authorize()

@@ -1,4 +1,5 @@
 """The token endpoint for authorization codes: the response, PKCE, single use, redirect and client checks."""
+
 import pytest
 
 from .oauth_helpers import CONFIDENTIAL, KEALA, Flow, basic, bearer, pkce
@@ -27,16 +28,24 @@ def test_granted_scope_is_never_more_than_requested(flow):
     assert "refresh_token" not in body  # neither offline_access nor online_access was asked for
 
 
-@pytest.mark.parametrize("verifier, error", [(None, "invalid_request"), ("", "invalid_request"),
-                                             ("wrong-verifier-" + "x" * 40, "invalid_grant"), ("CHALLENGE", "invalid_grant")])
+@pytest.mark.parametrize(
+    "verifier, error",
+    [
+        (None, "invalid_request"),
+        ("", "invalid_request"),
+        ("wrong-verifier-" + "x" * 40, "invalid_grant"),
+        ("CHALLENGE", "invalid_grant"),
+    ],
+)
 def test_missing_blank_or_wrong_code_verifier_is_refused(flow, verifier, error):
     """A missing verifier is a malformed request; one that does not hash to the challenge fails the grant (RFC 7636
     section 4.6)."""
     code = flow.code(who=KEALA, patient="Keala")
     if verifier == "CHALLENGE":
         verifier = flow.challenge  # the verifier must hash to the challenge, not equal it
-    response = flow.exchange(code, code_verifier=verifier) if verifier is not None else flow.exchange(
-        code, code_verifier=None)
+    response = (
+        flow.exchange(code, code_verifier=verifier) if verifier is not None else flow.exchange(code, code_verifier=None)
+    )
     assert response.status_code == 400
     assert response.get_json()["error"] == error
 
@@ -49,8 +58,14 @@ def test_a_reused_code_is_refused_and_revokes_what_it_issued(flow):
     again = flow.exchange(code)
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
     assert flow.client.get("/fhir/Patient/x", headers=bearer(token)).status_code == 401
-    refresh = flow.client.post("/oauth/token", data={"grant_type": "refresh_token", "client_id": flow.client_id,
-                                                     "refresh_token": first.get_json()["refresh_token"]})
+    refresh = flow.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": flow.client_id,
+            "refresh_token": first.get_json()["refresh_token"],
+        },
+    )
     assert refresh.status_code == 400
 
 
@@ -77,9 +92,16 @@ def test_an_expired_code_is_refused(flow, odb):
 def test_a_code_works_only_for_the_client_it_was_issued_to(web):
     public = Flow(web)
     code = public.code(who=KEALA, patient="Keala")
-    response = web.post("/oauth/token", headers=basic(), data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": public.params()["redirect_uri"],
-        "code_verifier": public.verifier})
+    response = web.post(
+        "/oauth/token",
+        headers=basic(),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": public.params()["redirect_uri"],
+            "code_verifier": public.verifier,
+        },
+    )
     assert response.status_code == 400
 
 
@@ -94,18 +116,32 @@ def test_an_unknown_or_missing_client_is_invalid_client(flow, client_id, status)
 def test_a_bad_secret_is_401_invalid_client(web):
     app = Flow(web, CONFIDENTIAL)
     code = app.code(who=KEALA, patient="Keala")
-    response = web.post("/oauth/token", headers=basic(secret="wrong"), data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": app.params()["redirect_uri"],
-        "code_verifier": app.verifier})
+    response = web.post(
+        "/oauth/token",
+        headers=basic(secret="wrong"),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.params()["redirect_uri"],
+            "code_verifier": app.verifier,
+        },
+    )
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
 
 
 def test_confidential_client_may_use_pkce_too(web):
     app = Flow(web, CONFIDENTIAL)
     code = app.code(who=KEALA, patient="Keala")
-    response = web.post("/oauth/token", headers=basic(), data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": app.params()["redirect_uri"],
-        "code_verifier": pkce()[0]})
+    response = web.post(
+        "/oauth/token",
+        headers=basic(),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": app.params()["redirect_uri"],
+            "code_verifier": pkce()[0],
+        },
+    )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
 
 

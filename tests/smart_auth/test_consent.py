@@ -1,4 +1,5 @@
 """Consent choices in plain words, the granted scope they produce, and the portal's grants API."""
+
 import pytest
 
 from smart_auth import consent, scope_words
@@ -13,12 +14,15 @@ LAB = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/obs
 VITALS = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs"
 
 
-@pytest.mark.parametrize("requested, grantable", [
-    ("user/*.rs patient/*.read", ["patient/*.rs", "patient/*.read"]),
-    ("user/Condition.read patient/Condition.read", ["patient/Condition.read"]),
-    ("system/*.rs openid", ["openid"]),
-    ("launch/patient openid fhirUser", ["launch/patient", "openid", "fhirUser"]),
-])
+@pytest.mark.parametrize(
+    "requested, grantable",
+    [
+        ("user/*.rs patient/*.read", ["patient/*.rs", "patient/*.read"]),
+        ("user/Condition.read patient/Condition.read", ["patient/Condition.read"]),
+        ("system/*.rs openid", ["openid"]),
+        ("launch/patient openid fhirUser", ["launch/patient", "openid", "fhirUser"]),
+    ],
+)
 def test_user_scopes_become_the_records_patient_scopes_and_system_scopes_are_dropped(requested, grantable):
     assert consent.grantable(requested) == grantable
 
@@ -31,7 +35,10 @@ def test_offered_choices_in_words():
     assert by_value["patient/Condition.rs"].label == "Health problems"
     assert "read and search" in by_value["patient/Condition.rs"].detail
     assert [c.label for c in by_value["patient/Condition.rs"].children] == [
-        "Problem list", "Diagnoses made at visits", "Health concerns"]
+        "Problem list",
+        "Diagnoses made at visits",
+        "Health concerns",
+    ]
     assert by_value["patient/Patient.read"].children == ()
 
 
@@ -41,14 +48,17 @@ def test_a_representative_is_not_offered_fhir_user():
     assert consent.withheld("openid fhirUser", representative=True)[0][0] == "fhirUser"
 
 
-@pytest.mark.parametrize("ticked, granted", [
-    (["patient/Condition.rs", "patient/Patient.rs"], "openid patient/Condition.rs patient/Patient.rs"),
-    ([PROBLEMS, "patient/Patient.rs"], f"openid {PROBLEMS} patient/Patient.rs"),
-    (["patient/Condition.rs", PROBLEMS], f"openid {PROBLEMS}"),              # a kind ticked narrows the type
-    (["patient/Condition.rs", PROBLEMS, CONCERNS], f"openid {PROBLEMS} {CONCERNS}"),
-    ([], "openid"),
-    (["patient/Observation.rs", "system/*.rs"], "openid"),                  # only what was offered
-])
+@pytest.mark.parametrize(
+    "ticked, granted",
+    [
+        (["patient/Condition.rs", "patient/Patient.rs"], "openid patient/Condition.rs patient/Patient.rs"),
+        ([PROBLEMS, "patient/Patient.rs"], f"openid {PROBLEMS} patient/Patient.rs"),
+        (["patient/Condition.rs", PROBLEMS], f"openid {PROBLEMS}"),  # a kind ticked narrows the type
+        (["patient/Condition.rs", PROBLEMS, CONCERNS], f"openid {PROBLEMS} {CONCERNS}"),
+        ([], "openid"),
+        (["patient/Observation.rs", "system/*.rs"], "openid"),  # only what was offered
+    ],
+)
 def test_granted_from_ticks(ticked, granted):
     choices = consent.offered("openid patient/Condition.rs patient/Patient.rs")
     assert consent.granted(choices, ticked) == granted
@@ -79,26 +89,32 @@ def test_grants_api_needs_a_login(web):
     assert web.get("/portal/api/grants").status_code == 401
 
 
-@pytest.mark.parametrize("ticked, granted", [
-    (["patient/Observation.rs", LAB], LAB),               # the finding: "Results" left ticked, "Lab results" ticked
-    ([LAB], LAB),
-    (["patient/Observation.rs", LAB, VITALS], f"{LAB} {VITALS}"),
-    (["patient/Observation.rs"], "patient/Observation.rs"),   # nothing narrower ticked: every kind, as the page says
-    ([], ""),
-])
+@pytest.mark.parametrize(
+    "ticked, granted",
+    [
+        (["patient/Observation.rs", LAB], LAB),  # the finding: "Results" left ticked, "Lab results" ticked
+        ([LAB], LAB),
+        (["patient/Observation.rs", LAB, VITALS], f"{LAB} {VITALS}"),
+        (["patient/Observation.rs"], "patient/Observation.rs"),  # nothing narrower ticked: every kind, as the page says
+        ([], ""),
+    ],
+)
 def test_ticking_a_kind_of_result_grants_only_the_kinds_ticked(ticked, granted):
     choices = consent.offered("patient/Observation.rs")
     assert consent.granted(choices, ticked) == granted
 
 
-@pytest.mark.parametrize("requested, ticked, granted", [
-    # The app asked for lab results only: a form that also sends the whole type or another kind gets lab only.
-    (LAB, ["patient/Observation.rs", LAB, VITALS], LAB),
-    (LAB, ["patient/Observation.rs", VITALS], ""),
-    # The app asked to read (not search): the kinds offered read only, so a forged search kind is dropped.
-    ("patient/Observation.r", [LAB], ""),
-    ("patient/Observation.r", ["patient/Observation.r", LAB.replace(".rs?", ".r?")], LAB.replace(".rs?", ".r?")),
-])
+@pytest.mark.parametrize(
+    "requested, ticked, granted",
+    [
+        # The app asked for lab results only: a form that also sends the whole type or another kind gets lab only.
+        (LAB, ["patient/Observation.rs", LAB, VITALS], LAB),
+        (LAB, ["patient/Observation.rs", VITALS], ""),
+        # The app asked to read (not search): the kinds offered read only, so a forged search kind is dropped.
+        ("patient/Observation.r", [LAB], ""),
+        ("patient/Observation.r", ["patient/Observation.r", LAB.replace(".rs?", ".r?")], LAB.replace(".rs?", ".r?")),
+    ],
+)
 def test_never_more_than_the_app_asked_nor_the_person_ticked(requested, ticked, granted):
     assert consent.granted(consent.offered(requested), ticked) == granted
 
@@ -106,7 +122,10 @@ def test_never_more_than_the_app_asked_nor_the_person_ticked(requested, ticked, 
 def test_a_narrow_request_is_offered_as_only_that_kind():
     [choice] = consent.offered(LAB)
     assert (choice.label, choice.detail, choice.children) == (
-        "Results", "of these kinds only: lab results (read and search)", ())
+        "Results",
+        "of these kinds only: lab results (read and search)",
+        (),
+    )
 
 
 def test_ticking_lab_results_with_results_still_ticked_gives_a_token_for_lab_results_only(flow, oauth_db):
@@ -139,5 +158,8 @@ def test_type_words_and_kinds_come_from_the_registry():
     assert scope_words.words_of("*")[0] == "Everything in the record"
     assert scope_words.words_of("Encounter") == ("Encounter", "")  # a type the gateway does not serve
     assert [words for _, _, words in scope_words.kinds_of("Condition")] == [
-        "Problem list", "Diagnoses made at visits", "Health concerns"]
+        "Problem list",
+        "Diagnoses made at visits",
+        "Health concerns",
+    ]
     assert scope_words.kinds_of("Patient") == scope_words.kinds_of("Encounter") == []

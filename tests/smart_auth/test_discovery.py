@@ -1,12 +1,28 @@
 """Discovery: the SMART well-known document, OpenID configuration, JWKS and the CapabilityStatement agree."""
+
 import pytest
 
 from .oauth_helpers import BASE
 
-CAPABILITIES = {"launch-standalone", "launch-ehr", "client-public", "client-confidential-symmetric",
-                "client-confidential-asymmetric", "context-standalone-patient", "context-ehr-patient",
-                "permission-offline", "permission-online", "permission-patient", "permission-user", "permission-v1",
-                "permission-v2", "sso-openid-connect", "authorize-post", "context-banner", "context-style"}
+CAPABILITIES = {
+    "launch-standalone",
+    "launch-ehr",
+    "client-public",
+    "client-confidential-symmetric",
+    "client-confidential-asymmetric",
+    "context-standalone-patient",
+    "context-ehr-patient",
+    "permission-offline",
+    "permission-online",
+    "permission-patient",
+    "permission-user",
+    "permission-v1",
+    "permission-v2",
+    "sso-openid-connect",
+    "authorize-post",
+    "context-banner",
+    "context-style",
+}
 
 
 def test_smart_configuration_lists_every_field(web):
@@ -26,10 +42,12 @@ def test_smart_configuration_lists_every_field(web):
     assert body["response_types_supported"] == ["code"]
     assert set(body["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
     assert {"client_secret_basic", "client_secret_post", "private_key_jwt"} <= set(
-        body["token_endpoint_auth_methods_supported"])
+        body["token_endpoint_auth_methods_supported"]
+    )
     assert set(body["token_endpoint_auth_signing_alg_values_supported"]) == {"RS384", "ES384"}
     assert {"openid", "fhirUser", "launch/patient", "offline_access", "patient/*.rs", "system/*.rs"} <= set(
-        body["scopes_supported"])
+        body["scopes_supported"]
+    )
     assert CAPABILITIES <= set(body["capabilities"])
 
 
@@ -37,8 +55,14 @@ def test_openid_configuration(web):
     response = web.get("/.well-known/openid-configuration")
     assert response.status_code == 200
     body = response.get_json()
-    for field in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
-                  "subject_types_supported"):
+    for field in (
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "response_types_supported",
+        "subject_types_supported",
+    ):
         assert body[field]
     assert body["issuer"] == BASE
     assert "RS256" in body["id_token_signing_alg_values_supported"]
@@ -57,13 +81,24 @@ def test_capability_statement_oauth_uris_equal_the_well_known_values(web):
     assert extension["url"] == "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
     uris = {e["url"]: e["valueUri"] for e in extension["extension"]}
     well_known = web.get("/fhir/.well-known/smart-configuration").get_json()
-    assert uris == {"authorize": well_known["authorization_endpoint"], "token": well_known["token_endpoint"],
-                    "introspect": well_known["introspection_endpoint"], "revoke": well_known["revocation_endpoint"],
-                    "register": well_known["registration_endpoint"]}
+    assert uris == {
+        "authorize": well_known["authorization_endpoint"],
+        "token": well_known["token_endpoint"],
+        "introspect": well_known["introspection_endpoint"],
+        "revoke": well_known["revocation_endpoint"],
+        "register": well_known["registration_endpoint"],
+    }
 
 
-@pytest.mark.parametrize("path", ["/fhir/.well-known/smart-configuration", "/.well-known/openid-configuration",
-                                  "/oauth/jwks", "/oauth/smart-style.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fhir/.well-known/smart-configuration",
+        "/.well-known/openid-configuration",
+        "/oauth/jwks",
+        "/oauth/smart-style.json",
+    ],
+)
 def test_discovery_needs_no_token(web, path):
     assert web.get(path).status_code == 200
 
@@ -71,4 +106,3 @@ def test_discovery_needs_no_token(web, path):
 def test_smart_style_is_json(web):
     body = web.get("/oauth/smart-style.json").get_json()
     assert body["color_background"] and body["font_family_body"]
-

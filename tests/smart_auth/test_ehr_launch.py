@@ -1,4 +1,5 @@
 """EHR launch: staff open an app for a chart; the app's authorization carries that chart as its patient."""
+
 from urllib.parse import urlsplit
 
 from .oauth_helpers import CONFIDENTIAL, FHIR, STAFF, Flow, basic, bearer, csrf_of, query
@@ -10,8 +11,9 @@ def _launch(web, summary, patient="sofia"):
     uid = summary["patients"][patient]
     page = web.get(f"/practice/launch/{uid}")
     assert page.status_code == 200 and "Launch Demo practice app" in page.get_data(as_text=True)
-    response = web.post(f"/practice/launch/{uid}", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
-                                                         "client_id": CONFIDENTIAL})
+    response = web.post(
+        f"/practice/launch/{uid}", data={"csrf_token": csrf_of(page.get_data(as_text=True)), "client_id": CONFIDENTIAL}
+    )
     assert response.status_code == 302
     return flow, response.headers["Location"]
 
@@ -25,13 +27,21 @@ def test_launch_redirects_to_the_app_with_iss_and_launch(web, summary):
 
 def test_ehr_launch_token_has_the_chart_as_patient(web, summary):
     flow, location = _launch(web, summary)
-    response = flow.authorize(launch=query(location)["launch"],
-                              scope="launch openid fhirUser offline_access user/*.rs patient/*.rs")
+    response = flow.authorize(
+        launch=query(location)["launch"], scope="launch openid fhirUser offline_access user/*.rs patient/*.rs"
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     code = query(response.headers["Location"])["code"]
-    token = web.post("/oauth/token", headers=basic(), data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": flow.params()["redirect_uri"],
-        "code_verifier": flow.verifier})
+    token = web.post(
+        "/oauth/token",
+        headers=basic(),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": flow.params()["redirect_uri"],
+            "code_verifier": flow.verifier,
+        },
+    )
     body = token.get_json()
     assert token.status_code == 200, body
     assert body["patient"] == summary["patients"]["sofia"]

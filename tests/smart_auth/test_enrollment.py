@@ -1,11 +1,12 @@
 """Practice side of enrollment: inviting, resending, cancelling, re-inviting, revoking, and each party's status."""
+
 import pytest
 
 from gateway import store
 from gateway.store import enrollment as enrollment_store
 from smart_auth import accounts, enrollment, pins, verification
 from smart_auth.enrollment_status import chart_parties, patient_status, practice_parties
-from smart_auth.tokens import authenticate, issue_access_token, InvalidToken
+from smart_auth.tokens import InvalidToken, authenticate, issue_access_token
 from tests.enrollment_helpers import SECRET, STAFF, build, context, last_link, outbox
 
 
@@ -53,12 +54,15 @@ def test_invite_texts_the_link_when_asked_or_when_there_is_no_email(ctx):
     assert all("/portal/invite/" in m["body_text"] for m in sms)
 
 
-@pytest.mark.parametrize("person, problem", [
-    ({"relation": "self", "email": "", "phone": ""}, "email address or a phone number"),
-    ({"relation": "cousin", "email": "a@example.com"}, "choose the relation"),
-    ({"relation": "parent", "email": "not-an-email"}, "email address like"),
-    ({"relation": "parent", "phone": "555-0100"}, "area code"),
-])
+@pytest.mark.parametrize(
+    "person, problem",
+    [
+        ({"relation": "self", "email": "", "phone": ""}, "email address or a phone number"),
+        ({"relation": "cousin", "email": "a@example.com"}, "choose the relation"),
+        ({"relation": "parent", "email": "not-an-email"}, "email address like"),
+        ({"relation": "parent", "phone": "555-0100"}, "area code"),
+    ],
+)
 def test_invite_form_rows_are_checked(ctx, person, problem):
     with pytest.raises(enrollment.EnrollmentError) as caught:
         enrollment.invite_people(ctx, patient(ctx), [person], STAFF)

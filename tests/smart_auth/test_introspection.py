@@ -1,4 +1,5 @@
 """RFC 7662 introspection: active tokens describe themselves; expired, revoked and unknown ones are inactive."""
+
 import pytest
 
 from .oauth_helpers import BASE, CONFIDENTIAL, KEALA, SECRET, Flow, basic
@@ -38,8 +39,7 @@ def test_inactive_tokens_say_only_active_false(web, issued, odb, state):
         token = "no-such-token"
     elif state == "expired":
         with odb:
-            odb.execute("UPDATE access_tokens SET expires_at = 1 WHERE client_id = ? AND revoked = 0",
-                             (CONFIDENTIAL,))
+            odb.execute("UPDATE access_tokens SET expires_at = 1 WHERE client_id = ? AND revoked = 0", (CONFIDENTIAL,))
     else:
         assert web.post("/oauth/revoke", headers=basic(), data={"token": token}).status_code == 200
     response = _introspect(web, token)

@@ -1,6 +1,7 @@
 """The outbox as a queue: messages wait with their bodies, a sender delivers email through a real SMTP server
 (aiosmtpd) and SMS through a Twilio-style HTTP API (responses, or slow loopback peers), retries with backoff
 under a lease, fails finally for staff to see, forgets bodies once settled; with no sender, the demo outbox."""
+
 import base64
 import socket
 import threading
@@ -52,8 +53,14 @@ def test_an_email_waits_in_the_queue_with_its_body_and_leaves_it_behind_once_sen
 def test_an_attachment_is_queued_and_arrives_intact_then_is_forgotten(db):
     pdf = b"%PDF-1.7 \x00\xff binary"
     with SmtpServer() as smtp:
-        Notifier(db, smtp.config).email("dr@example.com", "Record", "text", "<p>html</p>", "record",
-                                        attachments=[("record.pdf", "application/pdf", pdf)])
+        Notifier(db, smtp.config).email(
+            "dr@example.com",
+            "Record",
+            "text",
+            "<p>html</p>",
+            "record",
+            attachments=[("record.pdf", "application/pdf", pdf)],
+        )
         deliver(db, **smtp.config)
         [message] = smtp.inbox.wait_for("dr@example.com")
     [attachment] = list(message.iter_attachments())
@@ -82,14 +89,26 @@ def test_a_refusal_by_the_mail_server_fails_at_once_without_retries(db, tmp_path
 
 def test_unset_smtp_and_sms_keep_whole_messages_and_attachments_in_the_outbox(db):
     notifier = Notifier(db, {})
-    assert notifier.email("a@example.com", "Subject", "text body", "<p>html</p>", "test",
-                          attachments=[("r.json", "application/fhir+json", b'{"a": 1}')]) == "outbox"
+    assert (
+        notifier.email(
+            "a@example.com",
+            "Subject",
+            "text body",
+            "<p>html</p>",
+            "test",
+            attachments=[("r.json", "application/fhir+json", b'{"a": 1}')],
+        )
+        == "outbox"
+    )
     assert notifier.sms("555-010-0001", "sms body", "test") == "outbox"
     rows = outbox(db)
     assert [(r["channel"], r["body_text"], r["status"]) for r in rows] == [
-        ("email", "text body", "outbox"), ("sms", "sms body", "outbox")]
+        ("email", "text body", "outbox"),
+        ("sms", "sms body", "outbox"),
+    ]
     assert orjson.loads(rows[0]["attachments"]) == [
-        {"filename": "r.json", "media_type": "application/fhir+json", "data": base64.b64encode(b'{"a": 1}').decode()}]
+        {"filename": "r.json", "media_type": "application/fhir+json", "data": base64.b64encode(b'{"a": 1}').decode()}
+    ]
     assert deliver(db) == 0 and outbox(db) == rows  # nothing in the demo outbox is ever sent
 
 
@@ -128,8 +147,9 @@ def test_server_errors_are_retried_after_an_exponential_backoff(db):
 def test_a_message_fails_finally_after_the_last_attempt_and_staff_see_it(db):
     responses.post(SMS_URL, status=500)
     ctx = context(db, **SMS, OUTBOX_ATTEMPTS=3)
-    enrollment.invite_people(ctx, store.chart_row(db, "patients", 2), [{"relation": "parent", "phone": "555-010-0009"}],
-                             STAFF)
+    enrollment.invite_people(
+        ctx, store.chart_row(db, "patients", 2), [{"relation": "parent", "phone": "555-010-0009"}], STAFF
+    )
     deliver(db, **SMS, OUTBOX_ATTEMPTS=3)
     assert len(responses.calls) == 3
     [failure] = undelivered_messages_of_patient(db, 2)
@@ -217,7 +237,10 @@ def test_a_mail_server_that_trickles_its_replies_is_cut_off_at_the_deadline(db):
     assert 0.9 < took < 2, took
     [row] = outbox(db)
     assert (row["status"], row["attempts"], row["error"]) == (
-        "queued", 1, "the mail server did not finish within 1 seconds")
+        "queued",
+        1,
+        "the mail server did not finish within 1 seconds",
+    )
 
 
 def test_an_sms_provider_that_trickles_its_answer_is_cut_off_at_the_deadline(db):
@@ -230,7 +253,10 @@ def test_an_sms_provider_that_trickles_its_answer_is_cut_off_at_the_deadline(db)
     assert 0.4 < took < 1.5, took
     [row] = outbox(db)
     assert (row["status"], row["attempts"], row["error"]) == (
-        "queued", 1, "the SMS provider did not answer within 0.5 seconds")
+        "queued",
+        1,
+        "the SMS provider did not answer within 0.5 seconds",
+    )
 
 
 def test_the_sender_gives_up_on_a_message_whose_senders_keep_crashing(db):
@@ -239,4 +265,3 @@ def test_the_sender_gives_up_on_a_message_whose_senders_keep_crashing(db):
     deliver(db, SMS_URL=SMS_URL, OUTBOX_ATTEMPTS=5)
     [row] = outbox(db)
     assert (row["status"], row["error"], row["body_text"]) == ("failed", "the sender stopped while sending it", None)
-

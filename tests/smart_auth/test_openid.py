@@ -1,4 +1,5 @@
 """OpenID Connect: the id_token (RS256, kid, claims, fhirUser) and signing-key rotation."""
+
 from joserfc import jwt
 from joserfc.jwk import KeySet
 

@@ -1,4 +1,5 @@
 """PINs and SMS codes: alphabet, sealing under the app secret, normalizing what people type, phone matching."""
+
 import pytest
 
 from smart_auth import pins
@@ -17,10 +18,16 @@ def test_a_sealed_pin_opens_only_under_the_same_secret():
     assert not pins.pin_matches("one", sealed, "")
 
 
-@pytest.mark.parametrize("on_file, typed, same", [
-    ("(916) 555-0142", "916-555-0142", True), ("(916) 555-0142", "+1 916 555 0142", True),
-    ("(916) 555-0142", "555-0142", False), ("", "", False), (None, "916-555-0142", False),
-])
+@pytest.mark.parametrize(
+    "on_file, typed, same",
+    [
+        ("(916) 555-0142", "916-555-0142", True),
+        ("(916) 555-0142", "+1 916 555 0142", True),
+        ("(916) 555-0142", "555-0142", False),
+        ("", "", False),
+        (None, "916-555-0142", False),
+    ],
+)
 def test_phone_numbers_compare_by_their_last_ten_digits(on_file, typed, same):
     assert pins.phones_match(on_file, typed) is same
 

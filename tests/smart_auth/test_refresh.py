@@ -1,4 +1,5 @@
 """Refresh tokens: rotation, family revocation on reuse, no widening, and the end of consent."""
+
 import pytest
 
 from smart_auth import consent
@@ -12,7 +13,9 @@ def _refresh(flow, token, **extra):
     return flow.client.post("/oauth/token", data=data)
 
 
-@pytest.mark.parametrize("scope", [None, "patient/*.rs openid", "launch/patient openid fhirUser offline_access patient/*.rs"])
+@pytest.mark.parametrize(
+    "scope", [None, "patient/*.rs openid", "launch/patient openid fhirUser offline_access patient/*.rs"]
+)
 def test_refresh_rotates_with_and_without_scope(flow, scope):
     first = flow.tokens(who=KEALA, patient="Keala")
     response = _refresh(flow, first["refresh_token"], **({"scope": scope} if scope else {}))
@@ -53,8 +56,14 @@ def test_a_bogus_refresh_token_is_refused(flow, token):
 
 def test_a_refresh_token_belongs_to_its_client(flow, web):
     first = flow.tokens(who=KEALA, patient="Keala")
-    response = web.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-                                              "client_id": "demo-confidential-app"})
+    response = web.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": "demo-confidential-app",
+        },
+    )
     # A confidential client that does not authenticate is refused before its refresh token is looked at.
     assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
 
@@ -63,7 +72,9 @@ def test_revoking_consent_ends_access_and_refresh(flow, odb):
     first = flow.tokens(who=KEALA, patient="Keala")
     [grant] = [g for g in consent.grants_of(odb, _uid(odb, KEALA[0])) if g["patient"] == first["patient"]]
     assert consent.revoke(odb, _uid(odb, KEALA[0]), grant["id"])
-    assert flow.client.get(f"/fhir/Patient/{first['patient']}", headers=bearer(first["access_token"])).status_code == 401
+    assert (
+        flow.client.get(f"/fhir/Patient/{first['patient']}", headers=bearer(first["access_token"])).status_code == 401
+    )
     assert _refresh(flow, first["refresh_token"]).status_code == 400
 
 
@@ -72,7 +83,9 @@ def test_revoke_account_access_ends_refresh_tokens_and_grants(flow, odb):
     uid = _uid(odb, KEALA[0])
     assert revoke_account_access(odb, first["patient"], uid) >= 2
     assert not [g for g in consent.grants_of(odb, uid) if g["patient"] == first["patient"]]
-    assert flow.client.get(f"/fhir/Patient/{first['patient']}", headers=bearer(first["access_token"])).status_code == 401
+    assert (
+        flow.client.get(f"/fhir/Patient/{first['patient']}", headers=bearer(first["access_token"])).status_code == 401
+    )
     assert _refresh(flow, first["refresh_token"]).status_code == 400
 
 

@@ -1,4 +1,5 @@
 """Sign-up, email confirmation, password reset and account settings: each rule and each no-enumeration promise."""
+
 import pytest
 
 from gateway import store
@@ -18,9 +19,11 @@ def ctx(tmp_path):
 def test_sign_up_names_each_unmet_password_rule(ctx):
     with pytest.raises(accounts.AccountError) as caught:
         registration.sign_up(ctx, "new@example.com", "short")
-    assert caught.value.problems == ["The password needs at least 8 characters.",
-                                     "The password needs an uppercase letter.",
-                                     "The password needs a number or symbol."]
+    assert caught.value.problems == [
+        "The password needs at least 8 characters.",
+        "The password needs an uppercase letter.",
+        "The password needs a number or symbol.",
+    ]
 
 
 def test_sign_up_sends_confirm_my_account_and_leaves_the_account_unconfirmed(ctx):
@@ -92,8 +95,9 @@ def test_settings_change_name_and_phone_and_reconfirm_a_new_email(ctx):
 
 
 def test_chart_edits_never_overwrite_the_accounts_own_fields(ctx):
-    account = accounts.create_account(ctx.db, "jose@example.com", "Secret-Pass1", name="Pepe", phone="555-1",
-                                      confirmed=True)
+    account = accounts.create_account(
+        ctx.db, "jose@example.com", "Secret-Pass1", name="Pepe", phone="555-1", confirmed=True
+    )
     accounts.link_account_to_chart(ctx.db, account["id"], 1)
     store.update_row(ctx.db, "patients", 1, {"first_name": "Josefa", "phone": "555-999-0000", "email": "x@example.com"})
     again = account_store.account_by_id(ctx.db, account["id"])

@@ -1,4 +1,5 @@
 """The id_token signing key at rest: sealed under the deployment's secret, useless in a copied database."""
+
 import json
 import shutil
 
@@ -34,13 +35,15 @@ def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(m
     path = str(tmp_path / "k.db")
     db = store.connect(path)
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
-    oauth_store.insert_key(db, key.kid, "RS256", json.dumps(key.as_dict(private=True)),
-                           json.dumps(key.as_dict(private=False)), 1)
+    oauth_store.insert_key(
+        db, key.kid, "RS256", json.dumps(key.as_dict(private=True)), json.dumps(key.as_dict(private=False)), 1
+    )
     app = make_app(path, SECRET_KEY=SECRET)
     row = stored(db)[key.kid]
     assert row["private_jwk"].startswith(keys.SEALED) and '"d"' not in row["private_jwk"]
-    assert keys.signing_key(db, app.config["SECRET_KEY"]).key.as_dict(private=True)["d"] == key.as_dict(
-        private=True)["d"]
+    assert (
+        keys.signing_key(db, app.config["SECRET_KEY"]).key.as_dict(private=True)["d"] == key.as_dict(private=True)["d"]
+    )
 
 
 def test_a_database_copied_without_the_secret_yields_no_private_key(tmp_path):

@@ -1,4 +1,5 @@
 """Invitee side: the invitation link, identity by PIN or SMS code, locking, finalizing, several practices."""
+
 import time
 
 import pytest
@@ -49,8 +50,15 @@ def test_an_expired_link_is_refused(ctx, monkeypatch):
         verification.open_invite_link(ctx, token)
 
 
-@pytest.mark.parametrize("token", ["", "garbage", links.make_token("other-secret", "invite", {"i": "x", "n": "y"}),
-                                   links.make_token("test-secret", "reset", {"i": "x", "n": "y"})])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "garbage",
+        links.make_token("other-secret", "invite", {"i": "x", "n": "y"}),
+        links.make_token("test-secret", "reset", {"i": "x", "n": "y"}),
+    ],
+)
 def test_forged_or_foreign_links_are_refused(ctx, token):
     with pytest.raises(links.LinkInvalid):
         verification.open_invite_link(ctx, token)
