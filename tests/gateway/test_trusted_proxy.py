@@ -86,5 +86,6 @@ def test_a_bad_trusted_proxy_count_is_refused_at_start(value, message):
 
 
 def test_trusted_proxies_default_to_none():
-    assert config.load(environ={})["TRUSTED_PROXIES"] == 0
-    assert config.load(environ={"GATEWAY_TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
+    secret = {"SECRET_KEY": "test-secret"}  # else load() keeps a generated secret beside var/gateway.db
+    assert config.load(secret, environ={})["TRUSTED_PROXIES"] == 0
+    assert config.load(secret, environ={"GATEWAY_TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
