@@ -25,7 +25,7 @@ from gateway.practice import demographics as practice_demographics
 from gateway.practice import enrollment as practice_enrollment
 from gateway.practice import home as practice_home
 from gateway.practice import records as practice_records
-from gateway.web import csrf, locale_dates
+from gateway.web import cors, csrf, locale_dates
 from gateway.web import headers as web_headers
 from gateway.web.sessions import DbSessionInterface
 from smart_auth import server as smart_server
@@ -63,6 +63,7 @@ def create_app(config=None):
     outbound.set_slots(app.config["OUTBOUND_SLOTS"])
     pruning.init_app(app)
     app.session_interface = DbSessionInterface()
+    cors.init_app(app)  # first: a preflight is answered before any other check
     errors.init_app(app)
     web_headers.init_app(app)
     init_outbox_sender(app)  # queued email and SMS leave after the response

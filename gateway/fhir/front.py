@@ -17,6 +17,7 @@ from werkzeug.wsgi import get_current_url
 from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
 from gateway.fhir.response import FHIR_JSON
+from gateway.web import cors
 from mappers import REGISTRY
 
 CONTENT_TYPE = ("Content-Type", FHIR_JSON + "; charset=utf-8")
@@ -39,7 +40,9 @@ class FhirFront:
         if response is None:
             return self.app(environ, start_response)
         body = response.body
-        start_response("200 OK", [CONTENT_TYPE, ("Content-Length", str(len(body))), *response.headers.items()])
+        start_response(
+            "200 OK", [CONTENT_TYPE, ("Content-Length", str(len(body))), *response.headers.items(), *cors.HEADERS]
+        )
         return [body]
 
     def _answer(self, environ, handler, *params):

@@ -11,30 +11,12 @@ from smart_auth import discovery, keys, limits, open_registration
 from smart_auth.clients import ClientError
 from smart_auth.server import current_server
 
-bp = Blueprint("oauth_api", __name__)
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-}
+bp = Blueprint("oauth_api", __name__)  # browser apps' CORS on these doors: gateway/web/cors.py
 
 
-@bp.after_request
-def allow_browser_apps(response):
-    """Browser-based (public) apps call these endpoints from their own origin (SMART: CORS on token)."""
-    response.headers.update(CORS_HEADERS)
-    return response
-
-
-def _options():
-    return "", 204
-
-
-@bp.route("/oauth/token", methods=["POST", "OPTIONS"])
+@bp.post("/oauth/token")
 @csrf.exempt
 def token():
-    if request.method == "OPTIONS":
-        return _options()
     return current_server().create_token_response()
 
 
@@ -44,11 +26,9 @@ def introspect():
     return current_server().create_endpoint_response("introspection")
 
 
-@bp.route("/oauth/revoke", methods=["POST", "OPTIONS"])
+@bp.post("/oauth/revoke")
 @csrf.exempt
 def revoke():
-    if request.method == "OPTIONS":
-        return _options()
     return current_server().create_endpoint_response("revocation")
 
 

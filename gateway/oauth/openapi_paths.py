@@ -153,11 +153,6 @@ SCHEMAS = {
     },
 }
 
-_CORS = {
-    "summary": "CORS preflight for browser-based apps",
-    "security": [],
-    "responses": {"204": {"description": "The Access-Control-Allow-* headers"}},
-}
 _NO_STORE = {"Cache-Control": "no-store (RFC 6749 5.1)"}
 _UNAUTHENTICATED = _error("The client did not authenticate (invalid_client)", **{"WWW-Authenticate": "Basic"})
 
@@ -181,7 +176,6 @@ PATHS = {
                 "401": _UNAUTHENTICATED,
             },
         },
-        "options": _CORS,
     },
     "/oauth/introspect": {
         "post": {
@@ -206,7 +200,6 @@ PATHS = {
                 "401": _UNAUTHENTICATED,
             },
         },
-        "options": _CORS,
     },
     "/oauth/register": {
         "post": {
