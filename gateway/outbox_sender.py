@@ -41,8 +41,10 @@ class Sender:
             return
         with self._lock:
             if not self.running:
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+                # Each thread waits on its own event: a thread inherited from before a fork (or a test's fake
+                # one) must not clear the wake-up that stop() meant for the live thread.
+                self._pid, self._wake = os.getpid(), threading.Event()
+                self._thread = threading.Thread(target=self._run, args=(self._wake,), name="outbox-sender", daemon=True)
                 self._thread.start()
 
     def wake(self):
@@ -61,15 +63,15 @@ class Sender:
         if self._thread is not None and self._pid == os.getpid():
             self._thread.join(timeout)
 
-    def _run(self):
+    def _run(self, wake):
         db = store.connect(self.config["DB"])
         while not self._stop.is_set():
             try:
                 notify.deliver_due(db, self.config)
             except Exception:  # noqa: BLE001 - a broken message or a locked database must not end the thread
                 log.exception("the outbox sender failed; it tries again at the next wake-up")
-            self._wake.wait(float(self.config.get("OUTBOX_POLL") or 5))
-            self._wake.clear()
+            wake.wait(float(self.config.get("OUTBOX_POLL") or 5))
+            wake.clear()
 
 
 def sender_of(app):
