@@ -236,14 +236,15 @@ def client():
     "kind",
     default="public",
     show_default=True,
-    type=click.Choice(["public", "confidential", "asymmetric", "backend"]),
+    type=click.Choice(["public", "confidential", "asymmetric", "backend", "resource-server"]),
+    help="resource-server: no redirect URI and no tokens of its own; it introspects any app's access token.",
 )
 @click.option("--jwks-url", default=None, help="JWKS URL of an asymmetric or backend client.")
 @click.option("--jwks-file", type=click.File(), default=None, help="A JWK Set file (public keys) instead of a URL.")
 @click.option("--scope", default="", help="Scopes the client may ask for (default: any of its kind).")
 @click.option("--launch-uri", default=None, help="Where the practice console opens the app (EHR launch).")
 def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch_uri):
-    """Register a client and print it as JSON on the last line (with client_secret for confidential ones).
+    """Register a client and print it as JSON on the last line (with client_secret for secret-holding kinds).
 
     Example: fhir-gateway client add --name "My app" --redirect-uri http://127.0.0.1:9000/callback
     """

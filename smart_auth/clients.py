@@ -2,8 +2,9 @@
 Authlib asks about redirect URIs, secrets, grant types and scopes.
 
 Kinds: ``public`` (no secret, PKCE), ``confidential`` (a secret, sent by HTTP Basic or in the form),
-``asymmetric`` (private_key_jwt with RS384/ES384 keys, JWKS inline or by URL) and ``backend`` (SMART
-Backend Services: client_credentials with private_key_jwt, system/ scopes only).
+``asymmetric`` (private_key_jwt with RS384/ES384 keys, JWKS inline or by URL), ``backend`` (SMART
+Backend Services: client_credentials with private_key_jwt, system/ scopes only) and ``resource-server`` (a
+secret, no grants: it only introspects tokens, see smart_auth.endpoints).
 """
 
 import hashlib
@@ -29,7 +30,9 @@ KINDS = {
     "confidential": "client_secret_basic",
     "asymmetric": "private_key_jwt",
     "backend": "private_key_jwt",
+    "resource-server": "client_secret_basic",
 }
+SECRET_KINDS = ("confidential", "resource-server")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 USER_GRANT_TYPES = ["authorization_code", "refresh_token"]
 BACKEND_SCOPE = "system/*.rs"
@@ -118,8 +121,13 @@ class Client(ClientMixin):
             return False
         return hmac.compare_digest(self.secret_hash, secret_hash(client_secret))
 
+    @property
+    def is_resource_server(self):
+        """Whether this client may introspect every token of this gateway (and can get none itself)."""
+        return self.kind == "resource-server"
+
     def check_endpoint_auth_method(self, method, endpoint):
-        if self.kind == "confidential":
+        if self.kind in SECRET_KINDS:
             return method in SECRET_METHODS
         return method == self.auth_method
 
@@ -158,6 +166,22 @@ def _check_redirect_uri(uri):
     parts = urlsplit(uri)
     if not parts.scheme or parts.fragment or (parts.scheme in ("http", "https") and not parts.netloc):
         raise ClientError(f"redirect URI '{uri}' must be an absolute URI without a fragment")
+
+
+def _check_signs_in(kind, redirect_uris, launch_uri, scope):
+    if kind == "resource-server":
+        if redirect_uris or launch_uri:
+            raise ClientError("a resource server signs no one in: it takes no redirect URI or launch URI")
+        if scope:
+            raise ClientError("a resource server gets no tokens, so it takes no scopes")
+    elif kind != "backend" and not redirect_uris:
+        raise ClientError("a client that signs users in needs at least one redirect URI")
+
+
+def _grant_types(kind):
+    if kind == "resource-server":
+        return []
+    return ["client_credentials"] if kind == "backend" else USER_GRANT_TYPES
 
 
 def _check_scope(kind, scope):
@@ -208,13 +232,12 @@ def register_client(
     if not (name or "").strip():
         raise ClientError("a client needs a name")
     redirect_uris = list(redirect_uris or [])
-    if kind != "backend" and not redirect_uris:
-        raise ClientError("a client that signs users in needs at least one redirect URI")
+    _check_signs_in(kind, redirect_uris, launch_uri, scope)
     for uri in redirect_uris + ([launch_uri] if launch_uri else []):
         _check_redirect_uri(uri)
     _check_scope(kind, scope)
     _check_keys(kind, jwks, jwks_uri)
-    secret = (client_secret or secrets.token_urlsafe(32)) if kind == "confidential" else None
+    secret = (client_secret or secrets.token_urlsafe(32)) if kind in SECRET_KINDS else None
     row = {
         "client_id": client_id or str(uuid.uuid4()),
         "secret_hash": secret_hash(secret) if secret else None,
@@ -224,7 +247,7 @@ def register_client(
         "redirect_uris": json.dumps(redirect_uris),
         "launch_uri": launch_uri,
         "scope": scope or (BACKEND_SCOPE if kind == "backend" else ""),
-        "grant_types": json.dumps(["client_credentials"] if kind == "backend" else USER_GRANT_TYPES),
+        "grant_types": json.dumps(_grant_types(kind)),
         "jwks": json.dumps(jwks) if jwks else None,
         "jwks_uri": jwks_uri,
         "metadata": json.dumps(metadata or {}),

@@ -41,6 +41,7 @@ def urls(config):
         "register": f"{base}/oauth/register",
         "jwks": f"{base}/oauth/jwks",
         "smart_style": f"{base}/oauth/smart-style.json",
+        "management": f"{base}/portal/apps",  # the portal's Connected apps page (gateway.portal.access)
     }
 
 
@@ -85,7 +86,12 @@ def _common(config):
 
 def smart_configuration(config):
     """``/fhir/.well-known/smart-configuration`` (SMART App Launch 2.0.0, section "Conformance")."""
-    return {**_common(config), "scopes_supported": scopes_supported(), "capabilities": CAPABILITIES}
+    return {
+        **_common(config),
+        "management_endpoint": urls(config)["management"],  # SMART App Launch 2.2
+        "scopes_supported": scopes_supported(),
+        "capabilities": CAPABILITIES,
+    }
 
 
 def openid_configuration(config):

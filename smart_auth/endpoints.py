@@ -95,7 +95,8 @@ def find_token(token_string, hint):
 
 
 class SmartIntrospectionEndpoint(IntrospectionEndpoint):
-    """RFC 7662: an authenticated client learns whether its own tokens are active and what they grant."""
+    """RFC 7662: an authenticated client learns whether its own tokens are active and what they grant; a
+    resource server (SMART App Launch 2.x, "Token Introspection") may ask about any access token."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
@@ -103,7 +104,8 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
-        return token.check_client(client)
+        # Every access token here is issued for this gateway's one FHIR base; refresh tokens stay the app's.
+        return token.check_client(client) or (client.is_resource_server and token.kind == "access_token")
 
     def introspect_token(self, token):
         row, config = token.row, current_app.config
@@ -117,6 +119,7 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):
             "iat": row["issued_at"],
             "sub": subject,
             "iss": discovery.urls(config)["issuer"],
+            "aud": config["FHIR_BASE"],
         }
         if token.kind == "refresh_token":
             payload["token_type"] = "refresh_token"

@@ -134,6 +134,7 @@ SCHEMAS = {
             "iat": {"type": "integer"},
             "sub": _TEXT,
             "iss": _TEXT,
+            "aud": _TEXT,
             "patient": _TEXT,
             "fhirUser": _TEXT,
         },
@@ -179,7 +180,8 @@ PATHS = {
     },
     "/oauth/introspect": {
         "post": {
-            "summary": "Whether one of the calling client's tokens is active, and what it grants (RFC 7662)",
+            "summary": "Whether a token is active, and what it grants (RFC 7662): an app asks about its own tokens, "
+            "a resource server about any access token",
             "security": CLIENT_AUTH,
             "requestBody": _form(ref("TokenQuery")),
             "responses": {

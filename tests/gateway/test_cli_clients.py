@@ -102,10 +102,30 @@ def test_add_backend_client_with_jwks_url_and_file(runner, db_path, tmp_path):
     assert _json_last_line(by_file)["jwks"]["keys"][0]["kty"] == "RSA"
 
 
+def test_add_resource_server(runner, db_path):
+    result = runner.invoke(cli, ["client", "add", "--db", db_path, "--name", "Proxy", "--type", "resource-server"])
+    assert result.output.splitlines()[0] == "# registered resource-server client Proxy"
+    created = _json_last_line(result)
+    secret = created.pop("client_secret")
+    assert created == {
+        "client_id": created["client_id"],
+        "client_name": "Proxy",
+        "client_type": "resource-server",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": [],
+        "redirect_uris": [],
+        "scope": "",
+        "status": "active",
+        "client_secret_expires_at": 0,
+    }
+    assert clients.query_client(store.connect(db_path), created["client_id"]).check_client_secret(secret)
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["--name", "No redirect"],
+        ["--name", "Proxy", "--type", "resource-server", "--redirect-uri", "https://a.example/cb"],
         ["--name", "Keyless", "--type", "asymmetric", "--redirect-uri", "https://a.example/cb"],
         ["--name", "Wrong scope", "--redirect-uri", "https://a.example/cb", "--scope", "system/*.rs"],
     ],

@@ -38,6 +38,7 @@ def test_smart_configuration_lists_every_field(web):
     assert body["registration_endpoint"] == f"{BASE}/oauth/register"
     assert body["introspection_endpoint"] == f"{BASE}/oauth/introspect"
     assert body["revocation_endpoint"] == f"{BASE}/oauth/revoke"
+    assert body["management_endpoint"] == f"{BASE}/portal/apps"
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert body["response_types_supported"] == ["code"]
     assert set(body["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
@@ -101,6 +102,13 @@ def test_capability_statement_oauth_uris_equal_the_well_known_values(web):
 )
 def test_discovery_needs_no_token(web, path):
     assert web.get(path).status_code == 200
+
+
+def test_management_endpoint_is_the_connected_apps_page(web):
+    """SMART 2.2 ``management_endpoint``: where a person reviews and revokes what apps may see."""
+    path = web.get("/fhir/.well-known/smart-configuration").get_json()["management_endpoint"].removeprefix(BASE)
+    response = web.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/portal/login")
 
 
 def test_smart_style_is_json(web):

@@ -45,13 +45,18 @@ def test_ehr_launch_token_has_the_chart_as_patient(web, summary):
     body = token.get_json()
     assert token.status_code == 200, body
     assert body["patient"] == summary["patients"]["sofia"]
-    assert body["need_patient_banner"] is False
+    assert body["need_patient_banner"] is False  # the EHR shows the patient already (SMART 2.2 launch context)
+    assert body["smart_style_url"] == "http://gateway.test/oauth/smart-style.json"
     assert web.get(urlsplit(body["smart_style_url"]).path).status_code == 200
     # user/ scopes are narrowed to the launched chart (see smart_auth.consent)
     assert body["scope"] == "launch openid fhirUser offline_access patient/*.rs"
     other = summary["patients"]["maria"]
     assert web.get(f"/fhir/Patient/{other}", headers=bearer(body["access_token"])).status_code == 404
     assert web.get(f"/fhir/Patient/{body['patient']}", headers=bearer(body["access_token"])).status_code == 200
+    refreshed = web.post(
+        "/oauth/token", headers=basic(), data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    ).get_json()
+    assert (refreshed["need_patient_banner"], refreshed["smart_style_url"]) == (False, body["smart_style_url"])
 
 
 def test_a_launch_needs_the_staff_user_who_made_it(web, summary):

@@ -22,7 +22,7 @@ def test_an_active_access_token(web, issued, summary):
     assert body["active"] is True
     assert body["scope"] == issued["scope"] and body["client_id"] == CONFIDENTIAL
     assert body["patient"] == summary["patients"]["keala"]
-    assert body["iss"] == BASE and body["sub"]
+    assert body["iss"] == BASE and body["sub"] and body["aud"] == f"{BASE}/fhir"
     assert body["fhirUser"] == f"{BASE}/fhir/Patient/{summary['patients']['keala']}"
     assert isinstance(body["exp"], int) and isinstance(body["iat"], int)
 

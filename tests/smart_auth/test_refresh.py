@@ -26,6 +26,10 @@ def test_refresh_rotates_with_and_without_scope(flow, scope):
     assert body["scope"] == (scope or first["scope"])
     assert body["refresh_token"] != first["refresh_token"]
     assert body["patient"] == first["patient"]
+    assert (body["need_patient_banner"], body["smart_style_url"]) == (
+        True,
+        "http://gateway.test/oauth/smart-style.json",
+    )
     assert flow.client.get(f"/fhir/Patient/{body['patient']}", headers=bearer(body["access_token"])).status_code == 200
     again = _refresh(flow, body["refresh_token"])  # the new refresh token works, with the full original scope
     assert again.status_code == 200 and again.get_json()["scope"] == first["scope"]
