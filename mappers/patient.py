@@ -97,27 +97,24 @@ def race(code):
 
 def ethnicity(code):
     """Return the us-core-ethnicity extension for an OMB ethnicity category or null flavor, or None."""
-    return _omb_extension(codes.EXT_ETHNICITY, code, codes.ETHNICITY)
+    # US Core 3.1.1's omb-ethnicity-category holds only the two OMB codes (6.1.0 adds UNK and ASKU), so an
+    # unknown ethnicity says so in the 1..1 text alone, which both versions accept.
+    return _omb_extension(codes.EXT_ETHNICITY, code, codes.ETHNICITY, null_flavor_coded=False)
 
 
-def _omb_extension(url, code, categories):
-    # US Core 3.1.1 binds ombCategory to the OMB categories plus v3-NullFlavor UNK/ASKU, and makes
+def _omb_extension(url, code, categories, null_flavor_coded=True):
+    # US Core 3.1.1 binds race's ombCategory to the OMB categories plus v3-NullFlavor UNK/ASKU, and makes
     # the 'text' sub-extension 1..1. Codes outside the OMB categories (detailed CDC codes) are not
     # mapped: without the CDC hierarchy we cannot name their OMB category.
     if code in categories:
         category, text = coding(codes.CDC_RACE_ETHNICITY, code, categories[code]), categories[code]
     elif code in codes.NULL_FLAVOR_DISPLAY:
-        category = coding(codes.NULL_FLAVOR, code, codes.NULL_FLAVOR_DISPLAY[code])
+        category = coding(codes.NULL_FLAVOR, code, codes.NULL_FLAVOR_DISPLAY[code]) if null_flavor_coded else None
         text = codes.NULL_FLAVOR_TEXT[code]
     else:
         return None
-    return {
-        "url": url,
-        "extension": [
-            {"url": "ombCategory", "valueCoding": category},
-            {"url": "text", "valueString": text},
-        ],
-    }
+    parts = [{"url": "ombCategory", "valueCoding": category}] if category else []
+    return {"url": url, "extension": [*parts, {"url": "text", "valueString": text}]}
 
 
 def birth_sex(sex):
