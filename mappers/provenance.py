@@ -7,7 +7,7 @@ facts in, resource out. Its id is ``{TargetType}-{target id}`` (at most 22 + 1 +
 ids), so a read finds the target without another table.
 """
 
-from ._common import BASE_SEARCH, US_CORE_PROFILE, SearchParam, compact, meta, reference
+from ._common import BASE_SEARCH, US_CORE_PROFILE, SearchParam, Words, compact, meta, reference
 
 PROFILE = US_CORE_PROFILE + "us-core-provenance"
 NAME = "Provenance"
@@ -24,6 +24,7 @@ TRANSMITTER = {
     "display": "Transmitter",
 }
 TARGET = "target"
+WORDS = Words("Record history", "who wrote each record and which practice sent it")
 
 
 def target_param(target_types):
