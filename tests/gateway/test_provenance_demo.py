@@ -23,8 +23,8 @@ def test_every_demo_record_has_one_valid_provenance(client, auth, demo, rtype):
         assert [p["target"][0]["reference"] for p in included] == [f"{rtype}/{m['id']}" for m in matches]
         for match, prov in zip(matches, included):
             Provenance.model_validate(prov)
+            # The author is the Practitioner the record references; of several (a care team), the first by id.
             practitioners = sorted(set(_references(match, "Practitioner/")))
-            assert len(practitioners) <= 1, match["id"]
             author = prov["agent"][0]["who"]["reference"]
             assert author == (practitioners[0] if practitioners else f"Organization/{_practice(demo, match)}")
             assert prov["recorded"] == prov["meta"]["lastUpdated"] == match["meta"]["lastUpdated"]
