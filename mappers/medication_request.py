@@ -101,8 +101,11 @@ RESOURCE = ResourceType(
         us_core_param("MedicationRequest", "authoredon", "date", "authoredOn"),
         base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
         base_param("MedicationRequest-requester", "requester", "reference", "requester", targets=("Practitioner",)),
+        # Every request codes its medication (medicationCodeableConcept), so _include=MedicationRequest:medication,
+        # which US Core 6.1.0 SHOULD support, is answered and adds nothing.
+        base_param("medications-medication", "medication", "reference", "medicationReference", targets=("Medication",)),
     ),
-    includes=("MedicationRequest:requester",),
+    includes=("MedicationRequest:requester", "MedicationRequest:medication"),
     words=Words("Prescriptions", "medicines prescribed"),
     care_date="authoredon",
 )

@@ -47,7 +47,7 @@ def urls(config):
 
 def scopes_supported():
     """The scopes an app can ask for (any v1 or v2 resource scope parses; these are the usual ones)."""
-    per_type = [f"patient/{name}.rs" for name in REGISTRY]
+    per_type = [f"patient/{name}.rs" for name in REGISTRY] + ["patient/Provenance.rs"]  # gateway.fhir.provenance
     return [
         "openid",
         "fhirUser",

@@ -4,7 +4,7 @@ A resource scope without a granular filter covers every kind of that resource (S
 and Launch Context": a ``?category=`` restriction is what narrows it), so it must never read as one kind.
 """
 
-from mappers import REGISTRY
+from mappers import REGISTRY, provenance
 
 from .scopes import InvalidScope, parse_scope
 
@@ -16,6 +16,8 @@ def words_of(resource_type):
     """(label, what it covers) for a resource type, ``*`` or one the registry does not know."""
     if resource_type == "*":
         return ALL_WORDS
+    if resource_type == provenance.NAME:  # served, though built from its targets rather than registered
+        return provenance.WORDS.label, provenance.WORDS.covers
     found = REGISTRY.get(resource_type)
     return (found.words.label, found.words.covers) if found and found.words else (resource_type, "")
 

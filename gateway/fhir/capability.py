@@ -4,8 +4,8 @@ import functools
 
 import orjson
 
-from gateway.fhir.search import COMMON_PARAMS
-from mappers import REGISTRY
+from gateway.fhir.search import COMMON_PARAMS, PROVENANCE_TARGET
+from mappers import REGISTRY, provenance
 from smart_auth import discovery
 
 US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"
@@ -40,6 +40,8 @@ def _resource(rt):
         for p in other.search_params
         if p.type == "reference" and rt.name in p.targets
     ]
+    if rt.name in PROVENANCE_TARGET.targets:
+        revincludes.append(f"{provenance.NAME}:{PROVENANCE_TARGET.name}")
     if revincludes:
         entry["searchRevInclude"] = revincludes
     if rt.name == "Patient":
@@ -48,6 +50,20 @@ def _resource(rt):
             {"name": "summary", "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"},
         ]
     return entry
+
+
+def _provenance():
+    """Provenance is read by id and revincluded; US Core 6.1.0 asks no search of it (search-type is MAY)."""
+    return {
+        "type": provenance.NAME,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{provenance.NAME}",
+        "supportedProfile": [provenance.PROFILE],
+        "interaction": [{"code": "read"}],
+        "versioning": "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalRead": "not-supported",
+    }
 
 
 def statement(config):
@@ -82,7 +98,7 @@ def statement(config):
                         }
                     ],
                 },
-                "resource": [_resource(rt) for rt in REGISTRY.values()],
+                "resource": [*(_resource(rt) for rt in REGISTRY.values()), _provenance()],
             }
         ],
     }

@@ -16,7 +16,7 @@ import orjson
 
 from gateway import disclosures, ips, records, store
 from gateway.errors import Forbidden, InvalidSearch, NotAcceptable, NotFound, operation_outcome
-from gateway.fhir import capability, search
+from gateway.fhir import capability, provenance, search
 from gateway.fhir.access import bearer_token, visibility
 from gateway.fhir.response import bundle, subset, wants_json
 from gateway.fhir.search import Clause, SearchQuery, check_bounds, parse_search
@@ -92,7 +92,9 @@ def _disclosed(patient_id, types, count):
 
 
 def resource_type(name):
-    """``name`` when this server serves that resource type, else NotFound."""
+    """``name`` when this server searches that resource type, else NotFound (InvalidSearch for Provenance)."""
+    if name == provenance.NAME:
+        raise InvalidSearch("Provenance is read by id or asked for with _revinclude=Provenance:target")
     if name not in REGISTRY:
         raise NotFound(f"'{name}' is not a resource type this server serves")
     return name
@@ -104,10 +106,15 @@ def metadata(call):
 
 
 def read(call, rtype, rid):
-    """A read: the stored JSON with its ETag, or 304 when the client has it."""
-    rtype = resource_type(rtype)
-    _check_id(rtype, rid)
-    found = store.read_resource(call.conn, rtype, rid, visibility(call.token, "read", rtype))
+    """A read: the stored JSON (or a Provenance built from its target's) with its ETag, or 304 when the client has
+    it."""
+    if rtype == provenance.NAME:
+        _check_id(rtype, rid)
+        found = provenance.read(call.conn, call.token, rid)
+    else:
+        rtype = resource_type(rtype)
+        _check_id(rtype, rid)
+        found = store.read_resource(call.conn, rtype, rid, visibility(call.token, "read", rtype))
     if found is None:
         raise NotFound(f"{rtype}/{rid} is not known")
     body, version, last_updated = found
@@ -228,6 +235,10 @@ def _included(conn, token, base, query, page, shown):
                 found.add(f"{base}/{rtype}/{rid}", body)
     targets = [f"{query.type}/{rid}" for _, rid, _ in page]
     for source, param_name in query.revincludes:
+        if source == provenance.NAME:
+            for rid, body in provenance.of_page(conn, token, [pk for pk, _, _ in page]):
+                found.add(f"{base}/{source}/{rid}", body)
+            continue
         clause = Clause(next(p for p in REGISTRY[source].search_params if p.name == param_name), None, targets)
         try:
             seen = visibility(token, "search", source)

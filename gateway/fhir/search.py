@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 
 from gateway.errors import InvalidSearch, SearchTooCostly
 from gateway.store.values import date_range, normalize
-from mappers import REGISTRY
+from mappers import REGISTRY, provenance
 from mappers._common import SearchParam
 
 ID_PARAM = SearchParam("_id", "token", (), "http://hl7.org/fhir/SearchParameter/Resource-id")
 LAST_UPDATED = SearchParam("_lastUpdated", "date", (), "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated")
 COMMON_PARAMS = (ID_PARAM, LAST_UPDATED)
+# Provenance is built from its target, not stored (gateway.fhir.provenance); it is asked for by
+# _revinclude=Provenance:target on the patient's own records, as US Core 6.1.0's CapabilityStatement lists it.
+PROVENANCE_TARGET = provenance.target_param(name for name, rt in REGISTRY.items() if rt.compartment)
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -141,7 +144,7 @@ def _parse_reference(param, type_modifier, raw, base_url):
     if base_url and raw.startswith(base_url.rstrip("/") + "/"):
         raw = raw[len(base_url.rstrip("/")) + 1 :]
     parts = raw.split("/")
-    if len(parts) == 2 and parts[0] in REGISTRY and parts[1]:
+    if len(parts) == 2 and (parts[0] in REGISTRY or parts[0] in param.targets) and parts[1]:
         return [raw]
     targets = [type_modifier] if type_modifier else list(param.targets)
     if len(parts) == 1 and parts[0] and targets:
@@ -154,7 +157,8 @@ def find_param(resource_type, name):
     for param in COMMON_PARAMS:
         if param.name == name:
             return param
-    for param in REGISTRY[resource_type].search_params:
+    registered = REGISTRY.get(resource_type)  # None for Provenance, which is built rather than searched
+    for param in registered.search_params if registered else ():
         if param.name == name:
             return param
     return None
@@ -256,9 +260,12 @@ def _add_include(query, key, value):
     """Accept ``Type:param[:Target]`` where ``param`` is a reference parameter of ``Type``."""
     parts = value.split(":")
     source = parts[0]
-    if len(parts) not in (2, 3) or source not in REGISTRY:
+    if key == "_revinclude" and parts[:2] == [provenance.NAME, provenance.TARGET] and len(parts) < 4:
+        param = PROVENANCE_TARGET
+    elif len(parts) not in (2, 3) or source not in REGISTRY:
         raise InvalidSearch(f"{key}={value}: use ResourceType:parameter")
-    param = find_param(source, parts[1])
+    else:
+        param = find_param(source, parts[1])
     if param is None or param.type != "reference":
         raise InvalidSearch(f"{key}={value}: {parts[1]} is not a reference parameter of {source}")
     if key == "_include":

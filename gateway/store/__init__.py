@@ -20,6 +20,7 @@ ones that do not are left as they are (no data migrations).
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
 from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
+from .provenance import provenance_facts, provenance_target
 from .read import read_resource, read_resources
 from .search import compartment_rows, references_from, search
 from .tokens import find_token, revoke_token, save_token
@@ -40,6 +41,8 @@ __all__ = [
     "insert_rows",
     "next_ids",
     "optimize",
+    "provenance_facts",
+    "provenance_target",
     "read_resource",
     "read_resources",
     "references_from",

@@ -2,7 +2,7 @@
 
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
-from mappers import REGISTRY
+from mappers import REGISTRY, provenance
 
 
 def test_capability_statement_validates_and_lists_every_type(client):
@@ -12,7 +12,7 @@ def test_capability_statement_validates_and_lists_every_type(client):
     assert "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server" in body["instantiates"]
     rest = body["rest"][0]
     assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
-    assert [r["type"] for r in rest["resource"]] == list(REGISTRY)
+    assert [r["type"] for r in rest["resource"]] == [*REGISTRY, "Provenance"]
 
 
 def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
@@ -20,7 +20,7 @@ def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
     body = client.get("/fhir/metadata").get_json(force=True)
     samples = {"token": "x", "date": "ge2020", "string": "a", "reference": "Patient/x"}
     for resource in body["rest"][0]["resource"]:
-        for param in resource["searchParam"]:
+        for param in resource.get("searchParam", []):
             response = client.get(
                 f"/fhir/{resource['type']}",
                 query_string={param["name"]: samples[param["type"]]},
@@ -38,4 +38,19 @@ def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
 def test_supported_profiles_come_from_the_registry(client):
     body = client.get("/fhir/metadata").get_json(force=True)
     for resource in body["rest"][0]["resource"]:
-        assert resource["supportedProfile"] == list(REGISTRY[resource["type"]].profiles)
+        declared = REGISTRY[resource["type"]].profiles if resource["type"] in REGISTRY else (provenance.PROFILE,)
+        assert resource["supportedProfile"] == list(declared)
+
+
+def test_provenance_is_read_and_revincluded_on_every_compartment_type(client):
+    resources = {r["type"]: r for r in client.get("/fhir/metadata").get_json(force=True)["rest"][0]["resource"]}
+    assert resources["Provenance"]["interaction"] == [{"code": "read"}]
+    assert "searchParam" not in resources["Provenance"]
+    with_provenance = sorted(t for t, r in resources.items() if "Provenance:target" in r.get("searchRevInclude", []))
+    assert with_provenance == sorted(name for name, rt in REGISTRY.items() if rt.compartment)
+    assert resources["MedicationRequest"]["searchInclude"] == [
+        "MedicationRequest:patient",
+        "MedicationRequest:subject",
+        "MedicationRequest:requester",
+        "MedicationRequest:medication",
+    ]

@@ -73,7 +73,9 @@ def test_prescribed_row(chart_row, ctx, validate, assert_searchable):
         "quantity": {"value": 90, "unit": "{tablet}", "system": UCUM, "code": "{tablet}"},
         "numberOfRepeatsAllowed": 3,
     }
-    assert_searchable(request, RESOURCE)
+    # medication: every request codes its medication inline, so nothing is indexed for it (the include adds none).
+    assert_searchable(request, RESOURCE, unindexed=("medication",))
+    assert "medicationReference" not in request
 
 
 def test_reported_row_is_a_plan_with_absent_author_and_date(chart_row, validate):

@@ -62,7 +62,9 @@ def test_search_params_are_well_formed(rt, param):
     )
     assert param.paths and all(path and " " not in path for path in param.paths)
     assert not param.targets or param.type == "reference"
-    assert set(param.targets) <= set(REGISTRY)
+    # Medication is never served (requests code it inline), yet MedicationRequest?medication=Medication/x is a
+    # valid search that finds nothing, so that one target may name it.
+    assert set(param.targets) <= set(REGISTRY) | ({"Medication"} if param.name == "medication" else set())
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)

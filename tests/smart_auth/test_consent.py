@@ -157,6 +157,10 @@ def test_type_words_and_kinds_come_from_the_registry():
     assert scope_words.words_of("Condition") == ("Health problems", "conditions and diagnoses")
     assert scope_words.words_of("*")[0] == "Everything in the record"
     assert scope_words.words_of("Encounter") == ("Encounter", "")  # a type the gateway does not serve
+    assert scope_words.words_of("Provenance") == (
+        "Record history",
+        "who wrote each record and which practice sent it",
+    )
     assert [words for _, _, words in scope_words.kinds_of("Condition")] == [
         "Problem list",
         "Diagnoses made at visits",
