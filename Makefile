@@ -14,9 +14,17 @@ $(VENV)/.installed: pyproject.toml uv.lock
 demo: install
 	$(VENV)/bin/fhir-gateway demo --reset
 
-# Browser tests drive Debian's Chromium (Playwright's own browser download does not work offline).
-browser:
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work offline) and the
+# locked npm fhirclient in tests/browser/js (npm ci again only when its lock changes; no install scripts).
+JS_DIR := tests/browser/js
+
+browser: $(JS_DIR)/node_modules/.installed
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd $(JS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # ruff: the formatting and the lint rules configured in pyproject.toml.
 lint: install
@@ -35,4 +43,4 @@ bench: install
 	$(VENV)/bin/python -m bench.oauth
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(JS_DIR)/node_modules

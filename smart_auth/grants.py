@@ -130,6 +130,27 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = USER_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    def authenticate_token_endpoint_client(self):
+        """A public app may refresh without naming itself: SMART App Launch 2.x, "Refresh access token": "For
+        public apps, authentication is not possible (and thus not required)" (fhirclient 2.x sends no client_id).
+        The refresh token then names its client; any other client still authenticates as its kind requires."""
+        client = self._public_client_of_token()
+        if client is None:
+            return super().authenticate_token_endpoint_client()
+        self.server.send_signal("after_authenticate_client", client=client, grant=self)
+        return client
+
+    def _public_client_of_token(self):
+        """The public client a refresh token was issued to, when the request carries no client identity at all."""
+        data = self.request.payload.data
+        if self.request.headers.get("Authorization") or any(
+            data.get(key) for key in ("client_id", "client_secret", "client_assertion")
+        ):
+            return None
+        row = oauth_store.find_refresh_token(store.current(), data.get("refresh_token") or "")
+        client = self.server.query_client(row["client_id"]) if row else None
+        return client if client is not None and client.auth_method == "none" else None
+
     def authenticate_refresh_token(self, refresh_token):
         """Check the token and use it up; presenting a used one revokes its family (OAuth 2.0 BCP 4.14.2)."""
         conn, now = store.current(), int(time.time())

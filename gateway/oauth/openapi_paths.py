@@ -91,7 +91,15 @@ SCHEMAS = {
                 redirect_uri=_TEXT,
                 code_verifier={"type": "string", "description": "PKCE (RFC 7636), S256"},
             ),
-            _grant("refresh_token", ["refresh_token"], refresh_token=_TEXT, scope=_TEXT),
+            _grant(
+                "refresh_token",
+                ["refresh_token"],
+                refresh_token={
+                    "type": "string",
+                    "description": "A public app may send no client_id: the refresh token names it (SMART 2.x)",
+                },
+                scope=_TEXT,
+            ),
             _grant("client_credentials", ["scope"], scope=_TEXT),
         ]
     },

@@ -5,7 +5,7 @@ import pytest
 from smart_auth import consent
 from smart_auth.tokens import revoke_account_access
 
-from .oauth_helpers import KEALA, bearer
+from .oauth_helpers import CONFIDENTIAL, KEALA, SECRET, Flow, basic, bearer
 
 
 def _refresh(flow, token, **extra):
@@ -69,6 +69,36 @@ def test_a_refresh_token_belongs_to_its_client(flow, web):
         },
     )
     # A confidential client that does not authenticate is refused before its refresh token is looked at.
+    assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
+
+
+def test_a_public_app_refreshes_without_naming_itself(flow):
+    # SMART App Launch 2.x, "Refresh access token": "For public apps, authentication is not possible (and thus
+    # not required)". fhirclient 2.x sends only grant_type and refresh_token; the token names its client.
+    first = flow.tokens(who=KEALA, patient="Keala")
+    data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    response = flow.client.post("/oauth/token", data=data)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["patient"], body["scope"]) == (first["patient"], first["scope"])
+    assert body["refresh_token"] != first["refresh_token"]
+    assert flow.client.get(f"/fhir/Patient/{body['patient']}", headers=bearer(body["access_token"])).status_code == 200
+    reused = flow.client.post("/oauth/token", data=data)  # rotation holds without a client_id too
+    assert (reused.status_code, reused.get_json()) == (400, {"error": "invalid_grant"})
+
+
+def test_a_confidential_apps_refresh_token_without_its_secret_is_refused(web):
+    confidential = Flow(web, CONFIDENTIAL, SECRET)
+    first = confidential.tokens(who=KEALA, patient="Keala")
+    data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    response = web.post("/oauth/token", data=data)
+    assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
+    assert confidential.client.post("/oauth/token", data=data, headers=basic()).status_code == 200  # not used up
+
+
+@pytest.mark.parametrize("token", ["bogus", ""])
+def test_an_unknown_refresh_token_naming_no_client_is_an_unknown_client(web, token):
+    response = web.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token})
     assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
 
 
