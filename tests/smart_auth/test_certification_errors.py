@@ -13,7 +13,20 @@ from urllib.parse import urlencode
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from .oauth_helpers import BASE, CONFIDENTIAL, FHIR, KEALA, REDIRECT, SECRET, STAFF, Flow, basic, bearer
+from .oauth_helpers import (
+    BASE,
+    CONFIDENTIAL,
+    FHIR,
+    KEALA,
+    REDIRECT,
+    SECRET,
+    STAFF,
+    Flow,
+    basic,
+    bearer,
+    csrf_of,
+    query,
+)
 
 INFERNO_BAD_AUD = "https://inferno.healthit.gov/invalid_aud"  # what the test kit sends (g10_smart_invalid_aud)
 
@@ -57,6 +70,29 @@ def test_an_invalid_launch_redirects_invalid_request(web):
     assert response.headers["Location"] == _redirected(
         "invalid_request", "The launch is unknown, expired or someone else's."
     )
+
+
+def test_an_expired_launch_redirects_invalid_request(web, summary, odb):
+    flow = _confidential(web)
+    flow.login(STAFF, path="/practice/login")
+    page = web.get(f"/practice/launch/{summary['patients']['sofia']}").get_data(as_text=True)
+    launched = web.post(
+        f"/practice/launch/{summary['patients']['sofia']}",
+        data={"csrf_token": csrf_of(page), "client_id": CONFIDENTIAL},
+    )
+    with odb:
+        odb.execute("UPDATE launch_contexts SET expires_at = ?", (int(time.time()) - 1,))
+    response = flow.authorize(launch=query(launched.headers["Location"])["launch"], scope="launch patient/*.rs")
+    assert response.status_code == 302
+    assert response.headers["Location"] == _redirected(
+        "invalid_request", "The launch is unknown, expired or someone else's."
+    )
+
+
+def test_a_bad_aud_with_an_unregistered_redirect_uri_shows_a_page_and_never_redirects(flow):
+    flow.login(KEALA)
+    response = flow.authorize(method="POST", aud=INFERNO_BAD_AUD, redirect_uri="https://evil.example/cb")
+    assert (response.status_code, response.headers.get("Location")) == (400, None)
 
 
 def test_an_unregistered_redirect_uri_shows_a_page_and_never_redirects(flow):
