@@ -247,3 +247,15 @@ def test_the_test_kits_random_refresh_token_is_invalid_grant(web):
     """g10_invalid_token_refresh: a random UUID as refresh token, with the app's credentials."""
     response = _refresh(web, "8d3f2c1e-0000-4000-8000-000000000000")
     assert (response.status_code, response.get_json()) == (400, {"error": "invalid_grant"})
+
+
+def test_a_reused_code_also_revokes_tokens_refreshed_from_it(web):
+    """Everything descending from the code shares its family, so a replay ends the refreshed tokens too."""
+    flow = _confidential(web)
+    code = flow.code(who=KEALA, patient="Keala")
+    first = flow.exchange(code).get_json()
+    refreshed = _refresh(web, first["refresh_token"]).get_json()
+    assert _introspect(web, refreshed["access_token"])["active"] is True
+    assert flow.exchange(code).status_code == 400
+    assert _introspect(web, refreshed["access_token"]) == {"active": False}
+    assert _introspect(web, refreshed["refresh_token"]) == {"active": False}
