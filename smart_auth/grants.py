@@ -12,7 +12,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from flask import current_app
 
 from gateway import store
@@ -207,11 +207,8 @@ def _signing_key():
     return keys.signing_key(store.current(), current_app.config["SECRET_KEY"])
 
 
-class SmartOpenIDCode(OpenIDCode):
+class _SmartIdToken:
     """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
-
-    def exists_nonce(self, nonce, request):
-        return oauth_store.nonce_used(store.current(), request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client):
         return _signing_key().key
@@ -236,3 +233,24 @@ class SmartOpenIDCode(OpenIDCode):
         if user.fhir_user and "fhirUser" in scope.split():
             info["fhirUser"] = f"{current_app.config['FHIR_BASE']}/{user.fhir_user}"
         return info
+
+
+class SmartOpenIDCode(_SmartIdToken, OpenIDCode):
+    """The id_token of the authorization code grant (with the request's nonce and the login's auth_time)."""
+
+    def exists_nonce(self, nonce, request):
+        return oauth_store.nonce_used(store.current(), request.payload.client_id, nonce)
+
+
+class SmartOpenIDRefresh(_SmartIdToken, OpenIDToken):
+    """A fresh id_token on refresh when the refreshed scope still has ``openid``.
+
+    OpenID Connect Core 1.0 section 12.2: the same ``iss``, ``sub`` and ``aud`` as the first id_token, a new
+    ``iat``, ``auth_time`` still the original login's, and no ``nonce``. ``fhirUser`` follows the refreshed scope.
+    """
+
+    def get_compatible_claims(self, request):
+        claims = super().get_compatible_claims(request)
+        if request.user is not None and request.user.auth_time:
+            claims["auth_time"] = request.user.auth_time
+        return claims

@@ -17,7 +17,14 @@ from gateway.store import oauth as oauth_store
 
 from . import clients, discovery, keys
 from .endpoints import PrivateKeyJWT, SmartIntrospectionEndpoint, SmartRegistrationEndpoint, SmartRevocationEndpoint
-from .grants import AuthorizationCodeGrant, BackendServicesGrant, RefreshTokenGrant, SmartCodeChallenge, SmartOpenIDCode
+from .grants import (
+    AuthorizationCodeGrant,
+    BackendServicesGrant,
+    RefreshTokenGrant,
+    SmartCodeChallenge,
+    SmartOpenIDCode,
+    SmartOpenIDRefresh,
+)
 from .scopes import InvalidScope, parse_scopes
 
 ACCESS_TTL = 3600  # Inferno runs for an hour on one token (checklist section 6)
@@ -115,7 +122,7 @@ def init_app(app):
     server.register_token_generator("default", generate_token)
     server.register_client_auth_method("private_key_jwt", PrivateKeyJWT())
     server.register_grant(AuthorizationCodeGrant, [SmartCodeChallenge(required=True), SmartOpenIDCode()])
-    server.register_grant(RefreshTokenGrant)
+    server.register_grant(RefreshTokenGrant, [SmartOpenIDRefresh()])
     server.register_grant(BackendServicesGrant)
     server.register_endpoint(SmartIntrospectionEndpoint)
     server.register_endpoint(SmartRevocationEndpoint)
