@@ -78,6 +78,40 @@ class DbSource:
         """(id, uid) by id."""
         return _by_id(self.conn, "SELECT id, uid FROM providers WHERE id IN ({})", ids)
 
+    def uids(self, table, ids):
+        """(id, uid) by id of rows a row links to (see LINKS)."""
+        return _by_id(self.conn, f"SELECT id, uid FROM {table} WHERE id IN ({{}})", ids)
+
+
+# Columns linking a chart row to another chart row whose FHIR id its mapper references: column -> table.
+# ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter).
+LINKS = {"encounter_id": "encounters", "appointment_id": "appointments", "reason_diagnosis_id": "diagnoses"}
+
+
+def links(source, rows, reports):
+    """Each row's LINKS columns resolved to FHIR ids: ``{row id: {column: uid}}``."""
+    wanted = {}
+    for row in rows:
+        for column, table in LINKS.items():
+            value = row.get(column) or (
+                column == "encounter_id" and reports.get(row.get("lab_result_id"), {}).get(column)
+            )
+            if value:
+                wanted.setdefault(table, set()).add(value)
+    found = {table: source.uids(table, ids) for table, ids in wanted.items()}
+    resolved = {}
+    for row in rows:
+        mine = {}
+        for column, table in LINKS.items():
+            value = row.get(column) or (
+                column == "encounter_id" and reports.get(row.get("lab_result_id"), {}).get(column)
+            )
+            hit = found.get(table, {}).get(value) if value else None
+            if hit:
+                mine[column] = hit[1]
+        resolved[row["id"]] = mine
+    return resolved
+
 
 def contexts(source, table, rows):
     """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
@@ -95,6 +129,7 @@ def contexts(source, table, rows):
         r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id") for r in rows
     }
     providers = source.providers({p for p in provider_of.values() if p})
+    linked = links(source, rows, reports)
     found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
@@ -109,6 +144,7 @@ def contexts(source, table, rows):
                 "provider": provider[1] if provider else None,
                 "report": reports.get(row.get("lab_result_id")),
                 "result_ids": results.get(row["id"], []),
+                "links": linked[row["id"]],
             }
         )
     return found
