@@ -77,6 +77,7 @@ class Section:
     loinc_display: str
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
+    ips: bool = True  # the section is one of the IPS document's
 
 
 def all_sections():
@@ -95,6 +96,7 @@ def _section(name, declared):
         declared.loinc_display,
         declared.empty,
         declared.entry,
+        declared.ips,
     )
 
 

@@ -88,6 +88,7 @@ class RecordSection:
     empty: str
     also: tuple[str, ...] = ()
     entry: "Entry | None" = None
+    ips: bool = True  # False: a section the IPS does not define, left out of $summary (shown everywhere else)
 
 
 @dataclass(frozen=True)

@@ -118,5 +118,7 @@ RESOURCE = ResourceType(
         "46240-8",
         "History of Hospitalizations+Outpatient visits Narrative",
         "No visits are on file.",
+        # IPS 1.1 defines no section for encounters (https://hl7.org/fhir/uv/ips/ Composition slices).
+        ips=False,
     ),
 )

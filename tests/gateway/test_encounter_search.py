@@ -164,3 +164,13 @@ def test_service_provider_resolves_to_the_practice(client, auth, visits):
     encounter = client.get(f"{FHIR}/Encounter/{stay(visits)}", headers=headers).get_json()
     organization = client.get(f"{FHIR}/{encounter['serviceProvider']['reference']}", headers=headers)
     assert organization.status_code == 200 and organization.get_json()["name"] == "Sunrise Family Medicine"
+
+
+def test_capability_statement_declares_the_us_core_encounter_searches(client):
+    body = client.get(f"{FHIR}/metadata").get_json()
+    encounter = next(r for r in body["rest"][0]["resource"] if r["type"] == "Encounter")
+    assert encounter["supportedProfile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"]
+    us_core = "http://hl7.org/fhir/us/core/SearchParameter/us-core-encounter-"
+    declared = {p["name"]: p["definition"] for p in encounter["searchParam"]}
+    for name in ("patient", "identifier", "date", "class", "type", "status", "discharge-disposition", "location"):
+        assert declared[name] == us_core + name
