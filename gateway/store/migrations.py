@@ -626,6 +626,7 @@ CREATE TABLE encounters (
     updated_at TEXT
 );
 CREATE INDEX encounters_patient ON encounters(patient_id);
+CREATE INDEX encounters_reason ON encounters(reason_diagnosis_id) WHERE reason_diagnosis_id IS NOT NULL;
 ALTER TABLE diagnoses ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
 ALTER TABLE medications ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
 ALTER TABLE procedures ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);

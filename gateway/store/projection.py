@@ -18,6 +18,8 @@ DEPENDENTS = {
     "lab_observations": [("lab_results", "id", "lab_result_id")],
     "lab_results": [("lab_observations", "lab_result_id", "id")],
     "practices": [("patients", "practice_id", "id")],
+    # A visit's reasonReference names the diagnosis (charted after the visit is opened).
+    "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
 }
 
 

@@ -174,3 +174,32 @@ def test_capability_statement_declares_the_us_core_encounter_searches(client):
     declared = {p["name"]: p["definition"] for p in encounter["searchParam"]}
     for name in ("patient", "identifier", "date", "class", "type", "status", "discharge-disposition", "location"):
         assert declared[name] == us_core + name
+
+
+def test_a_visit_for_a_charted_problem_names_it_and_the_reference_resolves(client, auth):
+    maria = uid("patients", "maria")
+    headers = auth("patient/*.rs", patient=maria)
+    bundle = client.get(f"{FHIR}/Encounter?patient={maria}", headers=headers).get_json()
+    reasons = {
+        e["resource"]["reasonCode"][0]["text"]: e["resource"]["reasonReference"]
+        for e in bundle["entry"]
+        if "reasonReference" in e["resource"]
+    }
+    assert list(reasons) == ["Diabetes follow-up"]
+    condition = client.get(f"{FHIR}/{reasons['Diabetes follow-up'][0]['reference']}", headers=headers).get_json()
+    assert condition["code"]["coding"][0]["code"] == "E11.9"
+
+
+def test_a_diagnosis_written_after_its_visit_reprojects_the_visit(fresh_demo_db_path):
+    db = store.connect(fresh_demo_db_path)
+    patient = store.chart_rows(db, "patients", uid=KEALA)[0]
+    [visit_id] = store.insert_rows(db, "encounters", [{"patient_id": patient["id"], "reason_diagnosis_id": 10_000}])
+    [diagnosis_id] = store.insert_rows(
+        db, "diagnoses", [{"id": 10_000, "patient_id": patient["id"], "description": "Sprained ankle"}]
+    )
+    visit, diagnosis = store.chart_row(db, "encounters", visit_id), store.chart_row(db, "diagnoses", diagnosis_id)
+    body = db.execute(
+        "SELECT version, json FROM resources WHERE type = 'Encounter' AND id = ?", (visit["uid"],)
+    ).fetchone()
+    assert body[0] == 2
+    assert '"reasonReference":[{"reference":"Condition/' + diagnosis["uid"] + '"}]' in bytes(body[1]).decode()
