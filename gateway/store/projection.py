@@ -92,26 +92,22 @@ LINKS = {"encounter_id": "encounters", "appointment_id": "appointments", "reason
 
 def links(source, rows, reports):
     """Each row's LINKS columns resolved to FHIR ids: ``{row id: {column: uid}}``."""
-    wanted = {}
+    values = {}
     for row in rows:
-        for column, table in LINKS.items():
-            value = row.get(column) or (
-                column == "encounter_id" and reports.get(row.get("lab_result_id"), {}).get(column)
-            )
+        report = reports.get(row.get("lab_result_id")) or {}
+        values[row["id"]] = {
+            column: row.get(column) or (report.get(column) if column == "encounter_id" else None) for column in LINKS
+        }
+    wanted = {}
+    for mine in values.values():
+        for column, value in mine.items():
             if value:
-                wanted.setdefault(table, set()).add(value)
+                wanted.setdefault(LINKS[column], set()).add(value)
     found = {table: source.uids(table, ids) for table, ids in wanted.items()}
     resolved = {}
-    for row in rows:
-        mine = {}
-        for column, table in LINKS.items():
-            value = row.get(column) or (
-                column == "encounter_id" and reports.get(row.get("lab_result_id"), {}).get(column)
-            )
-            hit = found.get(table, {}).get(value) if value else None
-            if hit:
-                mine[column] = hit[1]
-        resolved[row["id"]] = mine
+    for row_id, mine in values.items():
+        hits = {column: found.get(LINKS[column], {}).get(value) for column, value in mine.items() if value}
+        resolved[row_id] = {column: hit[1] for column, hit in hits.items() if hit}
     return resolved
 
 
