@@ -69,7 +69,7 @@ def summary_bundle(record, base, now_iso, start=None, end=None):
         "author": [organization or {"display": "fhir-gateway"}],
         "title": "International Patient Summary",
         "confidentiality": "N",
-        "section": [_section(s, record, now_iso) for s in all_sections()],
+        "section": [_section(s, record, now_iso) for s in all_sections() if s.ips],
     }
     if organization:
         composition["custodian"] = organization

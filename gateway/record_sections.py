@@ -77,6 +77,7 @@ class Section:
     loinc_display: str
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
+    ips: bool = True  # the section is one of the IPS document's
 
 
 def all_sections():
@@ -95,6 +96,7 @@ def _section(name, declared):
         declared.loinc_display,
         declared.empty,
         declared.entry,
+        declared.ips,
     )
 
 
@@ -275,6 +277,25 @@ def entry_item(entry, r, refs):
     return _item(r, words, status, _at(r, entry.date), concepts=[name] if coded else ())
 
 
+def encounter(r, refs):
+    """A visit: its type, when, with whom, where, why and (after a stay) where the patient went."""
+    people = [p.get("individual", {}) for p in r.get("participant", ())]
+    provider = next((who(p, refs) for p in people if p.get("reference")), "")
+    place = next((loc.get("location", {}).get("display", "") for loc in r.get("location", ())), "")
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    discharge = text_of(r.get("hospitalization", {}).get("dischargeDisposition"))
+    period = r.get("period", {})
+    return _item(
+        r,
+        text_of((r.get("type") or [None])[0]) or "Visit",
+        r.get("status"),
+        period.get("start"),
+        period.get("end"),
+        [("With", provider), ("Where", place), ("Reason", reasons), ("Discharged", discharge)],
+        [*r.get("type", ()), *r.get("reasonCode", ())],
+    )
+
+
 ITEM_BUILDERS = {
     "Condition": condition,
     "MedicationStatement": medication,
@@ -282,6 +303,7 @@ ITEM_BUILDERS = {
     "Immunization": immunization,
     "Procedure": procedure,
     "CarePlan": care_plan,
+    "Encounter": encounter,
 }
 
 

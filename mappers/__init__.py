@@ -12,6 +12,7 @@ from . import (
     care_plan,
     condition,
     diagnostic_report,
+    encounter,
     immunization,
     medication_request,
     medication_statement,
@@ -36,6 +37,7 @@ _MODULES = (
     care_plan,
     observation,
     diagnostic_report,
+    encounter,
     appointment,
 )
 

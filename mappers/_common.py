@@ -13,6 +13,8 @@ resource (a plain dict) out, or ``None`` when the row must not be projected for 
 - ``report``: for ``lab_observations`` rows, the parent ``lab_results`` row (its ``uid`` is the
   DiagnosticReport id, ``shared_with_patient`` decides projection).
 - ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
+- ``links``: the FHIR ids of rows the row links to, by column (``encounter_id``, ``appointment_id``,
+  ``reason_diagnosis_id``); a lab observation carries its report's encounter.
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table
@@ -86,6 +88,7 @@ class RecordSection:
     empty: str
     also: tuple[str, ...] = ()
     entry: "Entry | None" = None
+    ips: bool = True  # False: a section the IPS does not define, left out of $summary (shown everywhere else)
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,11 @@ def reference(resource_type, resource_id, display=None):
     if not resource_id:
         return None
     return {"reference": f"{resource_type}/{resource_id}", "display": display}
+
+
+def encounter_reference(ctx):
+    """Return the Reference to the Encounter (visit) a row was charted at, or None."""
+    return reference("Encounter", ctx.get("links", {}).get("encounter_id"))
 
 
 def display_reference(resource_type, display):

@@ -28,6 +28,9 @@ DIAGNOSTIC_SERVICE = THO + "v2-0074"
 APPOINTMENT_REASON = THO + "v2-0276"
 PERFORMER_FUNCTION = THO + "v2-0443"
 CONDITION_CATEGORY = THO + "condition-category"
+ACT_CODE = THO + "v3-ActCode"
+PARTICIPATION_TYPE = THO + "v3-ParticipationType"
+NUBC_DISCHARGE = "http://www.nubc.org/patient-discharge"
 CONDITION_CLINICAL = THO + "condition-clinical"
 CONDITION_VERIFICATION = THO + "condition-ver-status"
 ALLERGY_CLINICAL = THO + "allergyintolerance-clinical"
@@ -452,6 +455,43 @@ APPOINTMENT_STATUS = {
     "no-show": "noshow",
     "entered-in-error": "entered-in-error",
     "waitlist": "waitlist",
+}
+
+# Encounter.status (R4 encounter-status, required) from the chart's visit status.
+ENCOUNTER_STATUS = {
+    "planned": "planned",
+    "arrived": "arrived",
+    "triaged": "triaged",
+    "in-progress": "in-progress",
+    "in progress": "in-progress",
+    "onleave": "onleave",
+    "finished": "finished",
+    "completed": "finished",
+    "closed": "finished",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "entered-in-error": "entered-in-error",
+    "unknown": "unknown",
+}
+# Encounter.class: v3 ActEncounterCode (extensible), display as the code system gives it.
+ENCOUNTER_CLASS = {
+    "amb": ("AMB", "ambulatory"),
+    "imp": ("IMP", "inpatient encounter"),
+    "emer": ("EMER", "emergency"),
+    "vr": ("VR", "virtual"),
+    "hh": ("HH", "home health"),
+    "obsenc": ("OBSENC", "observation encounter"),
+}
+# Encounter.type: US Core's us-core-encounter-type is SNOMED CT (308335008 and below) or CPT.
+ENCOUNTER_TYPE_SYSTEM = {"cpt": CPT, "snomed": SNOMED}
+# hospitalization.dischargeDisposition: NUBC UB-04 FL17 patient status codes (us-core-discharge-disposition).
+DISCHARGE_DISPOSITION = {
+    "01": "Discharged to home or self care (routine discharge)",
+    "02": "Discharged/transferred to a short-term general hospital for inpatient care",
+    "03": "Discharged/transferred to a skilled nursing facility (SNF)",
+    "06": "Discharged/transferred to home under care of organized home health service organization",
+    "07": "Left against medical advice or discontinued care",
+    "20": "Expired",
 }
 
 

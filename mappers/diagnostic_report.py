@@ -12,6 +12,7 @@ from ._common import (
     compact,
     data_absent,
     display_reference,
+    encounter_reference,
     lookup,
     meta,
     reference,
@@ -35,6 +36,7 @@ def to_fhir(row, ctx):
             "category": [codeable(coding(codes.DIAGNOSTIC_SERVICE, "LAB", "Laboratory"))],
             "code": codeable(coding(codes.LOINC, row["panel_loinc"]), text=row["panel_name"]),
             "subject": reference("Patient", ctx["patient"]),
+            "encounter": encounter_reference(ctx),
             "effectiveDateTime": row["collected_at"],
             # US Core 3.1.1 makes issued 1..1 (6.1: Must Support); Missing Data asks for an absent reason.
             "issued": row["reported_at"],

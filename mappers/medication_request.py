@@ -10,6 +10,7 @@ from ._common import (
     coding,
     compact,
     data_absent,
+    encounter_reference,
     lookup,
     lookup_optional,
     meta,
@@ -38,6 +39,7 @@ def to_fhir(row, ctx):
             "reportedBoolean": intent == "plan",
             "medicationCodeableConcept": medication_code(row),
             "subject": reference("Patient", ctx["patient"]),
+            "encounter": encounter_reference(ctx),
             # US Core 3.1.1 makes authoredOn and requester 1..1 (6.1 relaxes both to Must Support);
             # when the chart lacks them, its Missing Data rule asks for a data-absent-reason instead.
             "authoredOn": row["prescribed_at"],
@@ -99,6 +101,7 @@ RESOURCE = ResourceType(
         us_core_param("MedicationRequest", "intent", "token", "intent"),
         us_core_param("MedicationRequest", "status", "token", "status"),
         us_core_param("MedicationRequest", "authoredon", "date", "authoredOn"),
+        us_core_param("MedicationRequest", "encounter", "reference", "encounter", targets=("Encounter",)),
         base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
         base_param("MedicationRequest-requester", "requester", "reference", "requester", targets=("Practitioner",)),
         # Every request codes its medication (medicationCodeableConcept), so _include=MedicationRequest:medication,

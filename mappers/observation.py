@@ -10,6 +10,7 @@ from ._common import (
     coding,
     compact,
     display_reference,
+    encounter_reference,
     lookup,
     meta,
     notes,
@@ -46,6 +47,7 @@ def to_fhir(row, ctx):
             "category": [codeable(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
             "code": codeable(coding(codes.LOINC, row["loinc_code"]), text=row["name"]),
             "subject": reference("Patient", ctx["patient"]),
+            "encounter": encounter_reference(ctx),
             "effectiveDateTime": report["collected_at"],
             "issued": report.get("reported_at"),
             "performer": [

@@ -33,6 +33,9 @@ _FOREIGN = {
     "practice_id": "practices",
     "provider_id": "providers",
     "lab_result_id": "lab_results",
+    "encounter_id": "encounters",
+    "appointment_id": "appointments",
+    "reason_diagnosis_id": "diagnoses",
 }
 
 
@@ -120,6 +123,8 @@ def _outside(conn, chunk):
         "providers": source.providers(wanted.get("providers", ())),
         "lab_results": source.lab_results(wanted.get("lab_results", ())),
     }
+    for table in ("encounters", "appointments", "diagnoses"):
+        outside[table] = source.uids(table, wanted.get(table, ()))
     practices = wanted.get("practices", set()) | {p[2] for p in outside["patients"].values()}
     outside["practices"] = source.practices(practices - inside.get("practices", set()))
     return outside
@@ -161,6 +166,9 @@ class ChunkSource:
 
     def providers(self, ids):
         return self._find("providers", ids, lambda r: (r["id"], r["uid"]))
+
+    def uids(self, table, ids):
+        return self._find(table, ids, lambda r: (r["id"], r["uid"]))
 
 
 def _prepare(chunk, outside, now):

@@ -12,6 +12,9 @@ CHART_TABLES = (
     "practices",
     "providers",
     "patients",
+    # Before the tables whose rows point at them: a visit fulfils an appointment, diagnoses point at visits.
+    "appointments",
+    "encounters",
     "diagnoses",
     "medications",
     "allergies",
@@ -20,7 +23,6 @@ CHART_TABLES = (
     "care_plans",
     "lab_results",
     "lab_observations",
-    "appointments",
 )
 _columns_cache = {}
 

@@ -600,6 +600,40 @@ ALTER TABLE outbox ADD COLUMN sent_at TEXT;
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
 """
 
+# Visits (issue 13: US Core Encounter). Kept as an EHR keeps them: the visit number, the class (AMB, IMP,
+# EMER, VR), a coded visit type, the practice and room, the discharge disposition code, and the appointment
+# the visit fulfilled. The clinical rows charted during a visit point at it with a nullable encounter_id.
+ENCOUNTERS = """
+CREATE TABLE encounters (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    appointment_id INTEGER REFERENCES appointments(id),
+    visit_number TEXT,
+    class_code TEXT NOT NULL DEFAULT 'AMB',
+    type_system TEXT,
+    type_code TEXT,
+    type_text TEXT,
+    status TEXT NOT NULL DEFAULT 'finished',
+    start_at TEXT,
+    end_at TEXT,
+    reason_icd10 TEXT,
+    reason_text TEXT,
+    reason_diagnosis_id INTEGER,
+    location TEXT,
+    discharge_disposition TEXT,
+    updated_at TEXT
+);
+CREATE INDEX encounters_patient ON encounters(patient_id);
+CREATE INDEX encounters_reason ON encounters(reason_diagnosis_id) WHERE reason_diagnosis_id IS NOT NULL;
+ALTER TABLE diagnoses ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
+ALTER TABLE medications ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
+ALTER TABLE procedures ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
+ALTER TABLE lab_results ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
+ALTER TABLE lab_observations ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -618,6 +652,7 @@ MIGRATIONS = [
     ("indexes for pruning", PRUNE_INDEXES),
     ("web sessions by account", WEB_SESSIONS_BY_ACCOUNT),
     ("outbox queue", OUTBOX_QUEUE),
+    ("encounters and the rows charted at them", ENCOUNTERS),
 ]
 
 

@@ -18,6 +18,8 @@ DEPENDENTS = {
     "lab_observations": [("lab_results", "id", "lab_result_id")],
     "lab_results": [("lab_observations", "lab_result_id", "id")],
     "practices": [("patients", "practice_id", "id")],
+    # A visit's reasonReference names the diagnosis (charted after the visit is opened).
+    "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
 }
 
 
@@ -78,6 +80,36 @@ class DbSource:
         """(id, uid) by id."""
         return _by_id(self.conn, "SELECT id, uid FROM providers WHERE id IN ({})", ids)
 
+    def uids(self, table, ids):
+        """(id, uid) by id of rows a row links to (see LINKS)."""
+        return _by_id(self.conn, f"SELECT id, uid FROM {table} WHERE id IN ({{}})", ids)
+
+
+# Columns linking a chart row to another chart row whose FHIR id its mapper references: column -> table.
+# ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter).
+LINKS = {"encounter_id": "encounters", "appointment_id": "appointments", "reason_diagnosis_id": "diagnoses"}
+
+
+def links(source, rows, reports):
+    """Each row's LINKS columns resolved to FHIR ids: ``{row id: {column: uid}}``."""
+    values = {}
+    for row in rows:
+        report = reports.get(row.get("lab_result_id")) or {}
+        values[row["id"]] = {
+            column: row.get(column) or (report.get(column) if column == "encounter_id" else None) for column in LINKS
+        }
+    wanted = {}
+    for mine in values.values():
+        for column, value in mine.items():
+            if value:
+                wanted.setdefault(LINKS[column], set()).add(value)
+    found = {table: source.uids(table, ids) for table, ids in wanted.items()}
+    resolved = {}
+    for row_id, mine in values.items():
+        hits = {column: found.get(LINKS[column], {}).get(value) for column, value in mine.items() if value}
+        resolved[row_id] = {column: hit[1] for column, hit in hits.items() if hit}
+    return resolved
+
 
 def contexts(source, table, rows):
     """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
@@ -95,6 +127,7 @@ def contexts(source, table, rows):
         r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id") for r in rows
     }
     providers = source.providers({p for p in provider_of.values() if p})
+    linked = links(source, rows, reports)
     found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
@@ -109,6 +142,7 @@ def contexts(source, table, rows):
                 "provider": provider[1] if provider else None,
                 "report": reports.get(row.get("lab_result_id")),
                 "result_ids": results.get(row["id"], []),
+                "links": linked[row["id"]],
             }
         )
     return found

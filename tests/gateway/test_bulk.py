@@ -140,3 +140,15 @@ def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, messa
         store.insert_chunks(db, [good, chunk])
     assert db.execute("SELECT count(*) FROM diagnoses").fetchone()[0] == before + 1
     assert db.execute("SELECT count(*) FROM resources WHERE id = 'd-500'").fetchone()[0] == 1
+
+
+def test_a_bulk_load_links_results_to_the_visit_they_were_drawn_at(tmp_path):
+    db = store.connect(str(tmp_path / "visits.db"))
+    synthetic.generate(db, 5, 1, today=TODAY)
+    visits = dict(db.execute("SELECT id, patient_id FROM resources WHERE type = 'Encounter'").fetchall())
+    linked = db.execute(
+        "SELECT patient_id, json_extract(json, '$.encounter.reference') FROM resources"
+        " WHERE type IN ('Observation', 'DiagnosticReport')"
+    ).fetchall()
+    assert linked and all(ref is not None for _, ref in linked)  # every draw was at a visit of the last 3 years
+    assert all(visits[ref.removeprefix("Encounter/")] == patient for patient, ref in linked)

@@ -88,6 +88,7 @@ def test_summary_is_a_valid_ips_document(client, auth):
     assert composition["subject"] == {"reference": f"Patient/{MARIA}"}
     codes = [s["code"]["coding"][0]["code"] for s in composition["section"]]
     assert {"11450-4", "10160-0", "48765-2", "11369-6", "47519-4", "18776-5", "30954-2"} <= set(codes)
+    assert "46240-8" not in codes  # Visits: the IPS defines no encounters section
     present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in body["entry"]}
     for section in composition["section"]:
         assert section["text"]["div"].startswith('<div xmlns="http://www.w3.org/1999/xhtml">')

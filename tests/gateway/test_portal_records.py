@@ -137,3 +137,15 @@ def test_pages_need_a_login(portal):
     client = portal_client(portal[0])
     response = client.get("/portal/records/diagnoses")
     assert response.status_code == 302 and "/portal/login" in response.headers["Location"]
+
+
+def test_visits_list_each_visit_with_provider_place_and_discharge(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["james"]["id"])
+    html = client.get("/portal/records/visits").get_data(as_text=True)
+    stay = html[html.index(">Hospital admission<") :]
+    stay = stay[: stay.index("</dl>")]
+    assert "Mercy General Hospital, cardiac unit" in stay
+    assert "Discharged to home or self care (routine discharge)" in stay
+    assert "<dt>With</dt>" in stay
+    assert html.count(">Office visit<") == 3 and html.count(">Follow-up visit<") == 1

@@ -19,6 +19,7 @@ PROJECTED_TABLES = {
     "lab_results",
     "lab_observations",
     "appointments",
+    "encounters",
 }
 
 
@@ -36,6 +37,7 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "DiagnosticReport",
+        "Encounter",
         "Appointment",
     ]
 
@@ -82,7 +84,7 @@ def test_only_directory_resources_are_outside_the_patient_compartment():
 def test_get():
     assert get("Condition") is mappers.condition.RESOURCE
     with pytest.raises(UnknownResourceType):
-        get("Encounter")
+        get("Location")
     with pytest.raises(KeyError):  # UnknownResourceType is a KeyError for callers that expect one
         get("patient")
 
@@ -101,7 +103,7 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
     assert found["Condition"] == ("patient", "subject")
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
-    assert len(found) == 10
+    assert len(found) == 11
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -132,6 +134,7 @@ def test_care_dates():
         "CarePlan": "date",
         "Observation": "date",
         "DiagnosticReport": "date",
+        "Encounter": "date",
         "Appointment": "date",
     }
 
@@ -146,6 +149,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "procedures",
         "care-plans",
         "lab-results",
+        "visits",
         "appointments",
     ]
     assert len({s.order for s in sections}) == len(sections)

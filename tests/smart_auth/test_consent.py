@@ -156,11 +156,12 @@ def test_the_consent_page_and_connected_apps_use_the_same_words(requested):
 def test_type_words_and_kinds_come_from_the_registry():
     assert scope_words.words_of("Condition") == ("Health problems", "conditions and diagnoses")
     assert scope_words.words_of("*")[0] == "Everything in the record"
-    assert scope_words.words_of("Encounter") == ("Encounter", "")  # a type the gateway does not serve
+    assert scope_words.words_of("Encounter") == ("Visits", "your visits to the practice: when, with whom and why")
     assert scope_words.words_of("Provenance") == (
         "Record history",
         "who wrote each record and which practice sent it",
     )
+    assert scope_words.words_of("Specimen") == ("Specimen", "")  # a type the gateway does not serve
     assert [words for _, _, words in scope_words.kinds_of("Condition")] == [
         "Problem list",
         "Diagnoses made at visits",
