@@ -51,6 +51,7 @@ def test_provenance_is_read_and_revincluded_on_every_compartment_type(client):
     assert resources["MedicationRequest"]["searchInclude"] == [
         "MedicationRequest:patient",
         "MedicationRequest:subject",
+        "MedicationRequest:encounter",
         "MedicationRequest:requester",
         "MedicationRequest:medication",
     ]
