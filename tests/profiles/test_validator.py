@@ -168,6 +168,18 @@ def test_invariants_are_evaluated_with_fhirpath_in_the_context_of_their_element(
     assert issues == ["Observation.component[0]: invariant t-1 failed: value or reason"]
 
 
+@fhirpath
+def test_resolve_in_an_invariant_names_the_type_of_a_relative_reference():
+    rule = {"key": "t-2", "severity": "error", "human": "about a patient", "expression": "subject.resolve() is Patient"}
+    root = {"resourceType": "Observation", "subject": {"reference": "Patient/1"}}
+    tiny = profile("Observation")
+    tiny["snapshot"]["element"][0]["constraint"] = [rule]
+    checker = Validator(Package([tiny]))
+    assert checker.validate(root, URL) == []
+    issues = [str(i) for i in checker.validate(dict(root, subject={"reference": "Group/1"}), URL)]
+    assert issues == ["Observation: invariant t-2 failed: about a patient"]
+
+
 def test_without_fhirpathpy_invariants_are_reported_not_checked(monkeypatch):
     monkeypatch.setattr(validator, "fhirpathpy", None)
     rule = {"key": "t-1", "severity": "error", "expression": "false"}

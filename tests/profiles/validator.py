@@ -62,8 +62,25 @@ KNOWN_VALUE_SETS = {
     "document-reference-status": "current superseded entered-in-error",
 }
 KNOWN_VALUE_SETS = {f"http://hl7.org/fhir/ValueSet/{name}": codes.split() for name, codes in KNOWN_VALUE_SETS.items()}
+
+
+def _resolve_reference(references):
+    """FHIRPath resolve() without a server (fhirpathpy has none): a relative reference resolves to a stub of
+    its type, enough for the ``resolve() is Practitioner`` tests that invariants such as provenance-1 make."""
+    found = []
+    for reference in references:
+        kind, _, ident = (reference.get("reference") or "").partition("/") if isinstance(reference, dict) else ("",) * 3
+        if kind.isalpha() and ident and "/" not in ident:
+            found.append(ResourceNode.create_node({"resourceType": kind, "id": ident}, kind))
+    return found
+
+
 # fhirpathpy's model and options (trace() in an invariant prints unless given a trace function).
-_FHIRPATH = (_fhirpath_models["r4"], {"traceFn": lambda *args: None}) if fhirpathpy else ()
+_OPTIONS = {
+    "traceFn": lambda *args: None,
+    "userInvocationTable": {"resolve": {"fn": _resolve_reference, "arity": {0: []}}},
+}
+_FHIRPATH = (_fhirpath_models["r4"], _OPTIONS) if fhirpathpy else ()
 # Element types whose FHIRPath context is the type itself (anything else is named by its element path).
 _PRIMITIVE_OR_BACKBONE = {"BackboneElement", "Element"}
 
