@@ -180,6 +180,16 @@ def test_resolve_in_an_invariant_names_the_type_of_a_relative_reference():
     assert issues == ["Observation: invariant t-2 failed: about a patient"]
 
 
+@fhirpath
+def test_ele_1_rejects_an_element_with_neither_value_nor_children():
+    rule = {"key": "ele-1", "severity": "error", "human": "value or children"}
+    rule["expression"] = "hasValue() or (children().count() > id.count())"
+    elements = (el("Patient.name", 0, "*", type=[{"code": "HumanName"}], constraint=[rule]),)
+    assert check({"resourceType": "Patient", "name": [{"family": "A"}]}, *elements)[0] == []
+    issues, _ = check({"resourceType": "Patient", "name": [{"family": "A"}, {"id": "n2"}]}, *elements)
+    assert issues == ["Patient.name[1]: invariant ele-1 failed: value or children"]
+
+
 def test_without_fhirpathpy_invariants_are_reported_not_checked(monkeypatch):
     monkeypatch.setattr(validator, "fhirpathpy", None)
     rule = {"key": "t-1", "severity": "error", "expression": "false"}

@@ -60,6 +60,8 @@ KNOWN_VALUE_SETS = {
     "care-team-status": "proposed active suspended inactive entered-in-error",
     "encounter-status": "planned arrived triaged in-progress onleave finished cancelled entered-in-error unknown",
     "document-reference-status": "current superseded entered-in-error",
+    "allergy-intolerance-type": "allergy intolerance",
+    "medicationrequest-category": "inpatient outpatient community discharge",
 }
 KNOWN_VALUE_SETS = {f"http://hl7.org/fhir/ValueSet/{name}": codes.split() for name, codes in KNOWN_VALUE_SETS.items()}
 
@@ -76,9 +78,17 @@ def _resolve_reference(references):
 
 
 # fhirpathpy's model and options (trace() in an invariant prints unless given a trace function).
+def _has_value(values):
+    """FHIRPath hasValue() (fhirpathpy has none): a single primitive with a value (ele-1 uses it)."""
+    return [len(values) == 1 and values[0] is not None and not isinstance(values[0], (dict, list))]
+
+
 _OPTIONS = {
     "traceFn": lambda *args: None,
-    "userInvocationTable": {"resolve": {"fn": _resolve_reference, "arity": {0: []}}},
+    "userInvocationTable": {
+        "resolve": {"fn": _resolve_reference, "arity": {0: []}},
+        "hasValue": {"fn": _has_value, "arity": {0: []}},
+    },
 }
 _FHIRPATH = (_fhirpath_models["r4"], _OPTIONS) if fhirpathpy else ()
 # Element types whose FHIRPath context is the type itself (anything else is named by its element path).
