@@ -14,7 +14,7 @@ import pytest
 
 from fixtures import synthetic
 from gateway import store
-from mappers import provenance
+from mappers import REGISTRY, provenance
 from tests.profiles.validator import CORE, US_CORE, Package, Validator
 
 VERSIONS = ("3.1.1", "6.1.0")
@@ -77,6 +77,18 @@ def test_every_resource_the_demo_serves_conforms_to_every_profile_it_claims(demo
     failures, checked = demo_result
     assert failures == []
     assert sum(checked.values()) > 800
+
+
+def test_every_served_instance_claims_a_us_core_profile_its_type_declares(demo_served, synthetic_served):
+    """So no type escapes the check above by claiming nothing (a base definition is not claimed in meta)."""
+    declared = {name: {url for url in rt.profiles if not url.startswith(CORE)} for name, rt in REGISTRY.items()}
+    declared[provenance.NAME] = {provenance.PROFILE}
+    unclaimed = collections.Counter(
+        r["resourceType"]
+        for r in demo_served + synthetic_served
+        if declared[r["resourceType"]] and not declared[r["resourceType"]] & set(r.get("meta", {}).get("profile", []))
+    )
+    assert unclaimed == {}
 
 
 def test_a_sample_of_generated_charts_conforms_too(synthetic_result):
