@@ -195,7 +195,7 @@ def _all_codes(concepts):
 
 
 class Validator:
-    """Validates instances against the profiles of one or more packages; collects what it could not check."""
+    """Validates instances against the profiles of one package; collects in ``not_checked`` what it could not check."""
 
     def __init__(self, package):
         self.package = package
