@@ -6,11 +6,9 @@ import re
 
 import pytest
 
-from tests.profiles import validator
 from tests.profiles.validator import US_CORE, Package, Validator
 
 URL = "http://example.org/StructureDefinition/tiny"
-fhirpath = pytest.mark.skipif(validator.fhirpathpy is None, reason="fhirpathpy is not installed")
 
 
 def el(element_id, low=0, high="*", **more):
@@ -153,7 +151,6 @@ def test_a_value_set_it_cannot_expand_is_reported_not_checked_never_passed_silen
     }
 
 
-@fhirpath
 def test_invariants_are_evaluated_with_fhirpath_in_the_context_of_their_element():
     rule = {
         "key": "t-1",
@@ -168,7 +165,6 @@ def test_invariants_are_evaluated_with_fhirpath_in_the_context_of_their_element(
     assert issues == ["Observation.component[0]: invariant t-1 failed: value or reason"]
 
 
-@fhirpath
 def test_resolve_in_an_invariant_names_the_type_of_a_relative_reference():
     rule = {"key": "t-2", "severity": "error", "human": "about a patient", "expression": "subject.resolve() is Patient"}
     root = {"resourceType": "Observation", "subject": {"reference": "Patient/1"}}
@@ -180,7 +176,6 @@ def test_resolve_in_an_invariant_names_the_type_of_a_relative_reference():
     assert issues == ["Observation: invariant t-2 failed: about a patient"]
 
 
-@fhirpath
 def test_ele_1_rejects_an_element_with_neither_value_nor_children():
     rule = {"key": "ele-1", "severity": "error", "human": "value or children"}
     rule["expression"] = "hasValue() or (children().count() > id.count())"
@@ -188,13 +183,6 @@ def test_ele_1_rejects_an_element_with_neither_value_nor_children():
     assert check({"resourceType": "Patient", "name": [{"family": "A"}]}, *elements)[0] == []
     issues, _ = check({"resourceType": "Patient", "name": [{"family": "A"}, {"id": "n2"}]}, *elements)
     assert issues == ["Patient.name[1]: invariant ele-1 failed: value or children"]
-
-
-def test_without_fhirpathpy_invariants_are_reported_not_checked(monkeypatch):
-    monkeypatch.setattr(validator, "fhirpathpy", None)
-    rule = {"key": "t-1", "severity": "error", "expression": "false"}
-    issues, checker = check({"resourceType": "Patient", "active": True}, el("Patient.active", constraint=[rule]))
-    assert (issues, checker.not_checked) == ([], {"invariant t-1: fhirpathpy is not installed"})
 
 
 def test_an_extension_is_validated_against_its_own_definition_when_the_package_has_it():
@@ -317,7 +305,6 @@ def test_a_blood_pressure_without_its_systolic_component_fails_the_slice():
     ]
 
 
-@fhirpath
 def test_a_component_with_neither_value_nor_reason_fails_vs_3():
     bp = example("6.1.0", "Observation-blood-pressure")
     del bp["component"][0]["valueQuantity"]

@@ -11,24 +11,39 @@ against their own StructureDefinition, and Reference target types (targetProfile
 What it does not: must-support (a server obligation, not an instance rule), base datatype structure (the
 fhir.resources models check that), primitive formats, extensible/preferred bindings. Anything it was asked
 to check but could not (a value set it cannot expand, an extension it has no definition of, an invariant
-fhirpathpy cannot evaluate, fhirpathpy missing) goes to ``not_checked``, never silently passed.
+fhirpathpy cannot evaluate) goes to ``not_checked``, never silently passed.
 """
 
 import copy
 import dataclasses
+import hashlib
 import json
 import pathlib
+import tarfile
+import tempfile
 
-try:
-    import fhirpathpy
-    from fhirpathpy.engine.nodes import ResourceNode
-    from fhirpathpy.models import models as _fhirpath_models
-except ImportError:  # invariants are then reported "not checked"
-    fhirpathpy = None
+import fhirpathpy
+from fhirpathpy.engine.nodes import ResourceNode
+from fhirpathpy.models import models as _fhirpath_models
 
 CORE = "http://hl7.org/fhir/StructureDefinition/"
-# The official US Core packages (3.1.1 and 6.1.0) live in the project's shared folder, beside the work tree.
-US_CORE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "us-core"
+# The official US Core packages 3.1.1 and 6.1.0 (CC0-1.0), their package/*.json and package/example/*.json members
+# unchanged, one folder per version (tests/profiles/README.md says where they come from).
+ARCHIVE = pathlib.Path(__file__).with_name("us-core.tar.xz")
+
+
+def _unpacked(archive):
+    """The archive unpacked once into a temp folder named by its checksum (so a changed archive unpacks anew)."""
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    folder = pathlib.Path(tempfile.gettempdir()) / f"fhir-gateway-us-core-{digest}"
+    if not (folder / "done").exists():
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+        (folder / "done").touch()
+    return folder
+
+
+US_CORE = _unpacked(ARCHIVE)
 
 # Small well-known R4 value sets that profiles bind required and the US Core packages do not ship, each the
 # whole of one R4 code system (FHIR R4 terminology pages, https://hl7.org/fhir/R4/terminologies-valuesets.html).
@@ -90,7 +105,7 @@ _OPTIONS = {
         "hasValue": {"fn": _has_value, "arity": {0: []}},
     },
 }
-_FHIRPATH = (_fhirpath_models["r4"], _OPTIONS) if fhirpathpy else ()
+_FHIRPATH = (_fhirpath_models["r4"], _OPTIONS)
 # Element types whose FHIRPath context is the type itself (anything else is named by its element path).
 _PRIMITIVE_OR_BACKBONE = {"BackboneElement", "Element"}
 
@@ -361,9 +376,6 @@ class Validator:
             if constraint.get("severity") != "error" or not constraint.get("expression"):
                 continue
             key = constraint["key"]
-            if fhirpathpy is None:
-                self.not_checked.add(f"invariant {key}: fhirpathpy is not installed")
-                continue
             try:
                 node = ResourceNode.create_node(copy.deepcopy(item.value), _context(element, item))
                 result = fhirpathpy.apply_parsed_path(node, self._parse(constraint["expression"]), {}, *_FHIRPATH)
