@@ -10,8 +10,11 @@ from . import (
     allergy_intolerance,
     appointment,
     care_plan,
+    care_team,
     condition,
+    coverage,
     diagnostic_report,
+    goal,
     immunization,
     medication_request,
     medication_statement,
@@ -20,6 +23,7 @@ from . import (
     patient,
     practitioner,
     procedure,
+    related_person,
 )
 from ._common import ResourceType, SearchParam, UnmappableValue
 
@@ -37,6 +41,10 @@ _MODULES = (
     observation,
     diagnostic_report,
     appointment,
+    care_team,
+    related_person,
+    goal,
+    coverage,
 )
 
 REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}

@@ -21,6 +21,11 @@ CHART_TABLES = (
     "lab_results",
     "lab_observations",
     "appointments",
+    "patient_contacts",
+    "care_teams",
+    "care_team_members",
+    "goals",
+    "insurance_policies",
 )
 _columns_cache = {}
 

@@ -19,6 +19,10 @@ PROJECTED_TABLES = {
     "lab_results",
     "lab_observations",
     "appointments",
+    "patient_contacts",
+    "care_teams",
+    "goals",
+    "insurance_policies",
 }
 
 
@@ -37,6 +41,10 @@ def test_patient_comes_first_and_every_type_is_registered():
         "Observation",
         "DiagnosticReport",
         "Appointment",
+        "CareTeam",
+        "RelatedPerson",
+        "Goal",
+        "Coverage",
     ]
 
 
@@ -101,7 +109,9 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
     assert found["Condition"] == ("patient", "subject")
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
-    assert len(found) == 10
+    assert found["RelatedPerson"] == found["Coverage"] == ("patient",)
+    assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
+    assert len(found) == 14
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -133,6 +143,7 @@ def test_care_dates():
         "Observation": "date",
         "DiagnosticReport": "date",
         "Appointment": "date",
+        "Goal": "target-date",
     }
 
 
@@ -145,8 +156,11 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "immunizations",
         "procedures",
         "care-plans",
+        "goals",
+        "care-team",
         "lab-results",
         "appointments",
+        "insurance",
     ]
     assert len({s.order for s in sections}) == len(sections)
     assert all(t in REGISTRY for s in sections for t in s.also)
