@@ -61,7 +61,11 @@ def goal(handle):
         (f"RelatedPerson?_id={uid('patient_contacts', 'sofia_mother')}", [uid("patient_contacts", "sofia_mother")]),
         # Coverage: patient (SHALL)
         (f"Coverage?patient={pat('sofia')}", [uid("insurance_policies", "sofia:0")]),
-        (f"Coverage?patient={pat('linh')}", []),
+        (f"Coverage?patient={pat('linh')}", [uid("insurance_policies", "linh:0")]),
+        (
+            f"Coverage?patient=Patient/{pat('david_lakeside')}",
+            [uid("insurance_policies", "david_lakeside:0"), uid("insurance_policies", "david_lakeside:1")],
+        ),
     ],
 )
 def test_demo_searches(find, query, expected):
@@ -97,4 +101,4 @@ def test_every_new_demo_resource_validates_and_claims_its_profile(demo):
             get_fhir_model_class(rtype).model_validate(resource)
             assert resource["meta"]["profile"] == [f"http://hl7.org/fhir/us/core/StructureDefinition/{profile}"]
         counts[rtype] = len(rows)
-    assert counts == {"RelatedPerson": 6, "CareTeam": 10, "Goal": 7, "Coverage": 6}
+    assert counts == {"RelatedPerson": 6, "CareTeam": 10, "Goal": 12, "Coverage": 11}

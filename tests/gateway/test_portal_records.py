@@ -137,3 +137,17 @@ def test_pages_need_a_login(portal):
     client = portal_client(portal[0])
     response = client.get("/portal/records/diagnoses")
     assert response.status_code == 302 and "/portal/login" in response.headers["Location"]
+
+
+def test_care_team_names_each_member_and_role_and_lists_contacts(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["sofia"]["id"])
+    html = client.get("/portal/records/care-team").get_data(as_text=True)
+    team = html[html.index("Care team</") :]
+    for role, member in [
+        ("Primary care physician", "Rosa Delgado, FNP-C"),
+        ("Family Medicine", "Dr. Anita Patel, MD"),
+        ("Caregiver", "Maria Garcia (mother)"),
+    ]:
+        assert f"<dt>{role}</dt>" in team and member in team, (role, member)
+    assert "<dt>Relationship</dt>" in html and "(916) 555-0142, maria.garcia@example.com" in html
