@@ -259,6 +259,33 @@ def care_plan(r, refs):
     )
 
 
+def person_name(resource):
+    """A Patient's or RelatedPerson's first name in full: given names then family name."""
+    name = (resource.get("name") or [{}])[0]
+    return " ".join(p for p in (*name.get("given", ()), name.get("family", "")) if p)
+
+
+def member_name(reference, refs):
+    """A care team member in words: a clinician's name, or a person's name and relationship."""
+    target = refs.get((reference or {}).get("reference", ""))
+    if not target or target.get("resourceType") == "Practitioner":
+        return who(reference, refs)
+    relationship = text_of((target.get("relationship") or [None])[0])
+    return person_name(target) + (f" ({relationship})" if relationship else "")
+
+
+def care_team(r, refs):
+    members = [(text_of((p.get("role") or [None])[0]), member_name(p.get("member"), refs)) for p in r["participant"]]
+    return _item(r, r.get("name"), r.get("status"), (r.get("period") or {}).get("start"), details=members)
+
+
+def related_person(r, refs):
+    telecom = ", ".join(t["value"] for t in r.get("telecom", ()))
+    relationship = text_of((r.get("relationship") or [None])[0])
+    status = "active" if r.get("active") else "inactive"
+    return _item(r, person_name(r), status, None, details=[("Relationship", relationship), ("Phone or email", telecom)])
+
+
 def _at(resource, path):
     """The first value at a dotted element path (a list along the way gives its first element)."""
     value = resource
@@ -304,6 +331,8 @@ ITEM_BUILDERS = {
     "Procedure": procedure,
     "CarePlan": care_plan,
     "Encounter": encounter,
+    "CareTeam": care_team,
+    "RelatedPerson": related_person,
 }
 
 
@@ -450,9 +479,11 @@ def section_items(section, by_type, refs, now_iso):
         items = [appointment(r, refs) for r in by_type.get("Appointment", ())]
         upcoming = sorted((i for i in items if (i["date"] or "") >= now_iso), key=lambda i: i["date"])
         return {"upcoming": upcoming, "past": _newest_first(i for i in items if (i["date"] or "") < now_iso)}
-    rtype = section.types[0]
-    build = ITEM_BUILDERS.get(rtype) or functools.partial(entry_item, section.entry)
-    return _newest_first(build(r, refs) for r in by_type.get(rtype, ()))
+    items = []
+    for rtype in section.types:  # a section's own type and those shown inside it (Care team: RelatedPerson)
+        build = ITEM_BUILDERS.get(rtype) or functools.partial(entry_item, section.entry)
+        items += [build(r, refs) for r in by_type.get(rtype, ())]
+    return _newest_first(items)
 
 
 def find_item(section, by_type, refs, rid, now_iso):

@@ -10,9 +10,12 @@ from . import (
     allergy_intolerance,
     appointment,
     care_plan,
+    care_team,
     condition,
+    coverage,
     diagnostic_report,
     encounter,
+    goal,
     immunization,
     medication_request,
     medication_statement,
@@ -21,6 +24,7 @@ from . import (
     patient,
     practitioner,
     procedure,
+    related_person,
 )
 from ._common import ResourceType, SearchParam, UnmappableValue
 
@@ -39,6 +43,10 @@ _MODULES = (
     diagnostic_report,
     encounter,
     appointment,
+    care_team,
+    related_person,
+    goal,
+    coverage,
 )
 
 REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}

@@ -514,3 +514,37 @@ def ucum(unit):
     if unit in UCUM_CODES or (unit.startswith("{") and unit.endswith("}") and len(unit) > 2):
         return unit
     return UCUM_ALIASES.get(unit.lower())
+
+
+# --- Contacts, care teams, goals, insurance (US Core RelatedPerson, CareTeam, Goal, Coverage) ---
+V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+# HL7 v3 RoleCode personal relationships a chart keeps for contacts (RelatedPerson.relationship).
+CONTACT_RELATIONSHIP = {
+    "mth": ("MTH", "mother"),
+    "fth": ("FTH", "father"),
+    "prn": ("PRN", "parent"),
+    "guard": ("GUARD", "guardian"),
+    "sps": ("SPS", "spouse"),
+    "dompart": ("DOMPART", "domestic partner"),
+    "chld": ("CHILD", "child"),
+    "child": ("CHILD", "child"),
+    "dau": ("DAU", "natural daughter"),
+    "son": ("SON", "natural son"),
+    "sib": ("SIB", "sibling"),
+    "grprn": ("GRPRN", "grandparent"),
+    "frnd": ("FRND", "unrelated friend"),
+    "nbor": ("NBOR", "neighbor"),
+}
+CARE_TEAM_STATUS = {s: s for s in ("proposed", "active", "suspended", "inactive", "entered-in-error")}
+GOAL_LIFECYCLE_STATUS = {
+    s: s for s in ("proposed", "planned", "accepted", "active", "on-hold", "completed", "cancelled", "entered-in-error")
+} | {"rejected": "rejected"}
+COVERAGE_STATUS = {s: s for s in ("active", "cancelled", "draft", "entered-in-error")}
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+COVERAGE_RELATIONSHIP = {s: s for s in ("self", "spouse", "child", "parent", "common", "injured", "other")}
+# PHDSC Source of Payment Typology, the code system of Coverage.type's binding (US Core 6.1.0,
+# VSAC 2.16.840.1.114222.4.11.3591 "Payer").
+PAYMENT_TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
+COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
+V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+NUCC_TAXONOMY = "http://nucc.org/provider-taxonomy"

@@ -142,3 +142,16 @@ def link_account_to_chart(db, account_id, patient_id, relation="self"):
 def linked_records(db, account_id):
     """The active chart links of an account, own record first."""
     return account_store.links_of_account(db, account_id)
+
+
+def fhir_user(db, account, link):
+    """The FHIR resource of the person acting on a linked record (the id_token's ``fhirUser``), or None.
+
+    SMART App Launch 2.x (§ Scopes for requesting identity data) lets ``fhirUser`` be a Patient or a
+    RelatedPerson: the patient themself, or a representative the chart keeps as a contact with the
+    account's email. A representative the chart does not know gets none, rather than the patient's.
+    """
+    if link["relation"] == "self":
+        return f"Patient/{link['patient_uid']}"
+    contact = account_store.contact_of_chart(db, link["patient_id"], account["email"])
+    return f"RelatedPerson/{contact}" if contact else None

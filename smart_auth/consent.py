@@ -68,8 +68,8 @@ def _resource_choice(scope, parsed):
 def offered(requested, representative=False):
     """The consent page's choices for a requested scope string.
 
-    A representative is not offered ``fhirUser``: this server does not serve RelatedPerson, and naming
-    the child's Patient as the user would tell the app the wrong person is signed in.
+    A representative the chart does not keep as a contact is not offered ``fhirUser``: naming the child's
+    Patient as the user would tell the app the wrong person is signed in (see accounts.fhir_user).
     """
     choices = []
     for scope in grantable(requested):

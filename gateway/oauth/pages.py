@@ -83,14 +83,14 @@ def authorize():
     )
     if remembered:
         return _issue(server, grant, _for_account(account, link, remembered["scope"], remembered["id"]))
-    representative = link["relation"] != "self"
+    unknown_user = accounts.fhir_user(store.current(), account, link) is None
     return render_template(
         "oauth/consent.html",
         client=grant.client,
         link=link,
         params=params,
-        choices=consent.offered(requested, representative),
-        withheld=consent.withheld(params.get("scope"), representative),
+        choices=consent.offered(requested, unknown_user),
+        withheld=consent.withheld(params.get("scope"), unknown_user),
     )
 
 
@@ -110,7 +110,7 @@ def decide():
     if link is None:
         return _error(server, InvalidRequestError("Choose one of the records linked to your account."), grant)
     requested = grant.request.scope or ""
-    choices = consent.offered(requested, link["relation"] != "self")
+    choices = consent.offered(requested, accounts.fhir_user(store.current(), account, link) is None)
     scope = consent.granted(choices, request.form.getlist("grant_scope"))
     grant_id = consent.remember(
         store.current(), account["uid"], grant.client.client_id, link["patient_uid"], requested, scope
@@ -126,12 +126,10 @@ def _chosen(links, wanted):
 
 
 def _for_account(account, link, scope, grant_id):
-    # A representative gets no fhirUser (see smart_auth.consent.offered): RelatedPerson is not served here.
-    fhir_user = f"Patient/{link['patient_uid']}" if link["relation"] == "self" else None
     return Authorization(
         account["uid"],
         link["patient_uid"],
-        fhir_user,
+        accounts.fhir_user(store.current(), account, link),
         scope,
         str(uuid.uuid4()),
         grant_id,

@@ -151,3 +151,14 @@ def attempts_since(conn, key, since):
 
 def clear_attempts(conn, key):
     conn.execute("DELETE FROM attempts WHERE key = ?", (key,))
+
+
+def contact_of_chart(conn, patient_id, email):
+    """The FHIR id of the chart's active contact (patient_contacts) with this email, or None."""
+    row = _one(
+        conn,
+        "SELECT uid FROM patient_contacts WHERE patient_id = ? AND active = 1 AND email = ? COLLATE NOCASE"
+        " ORDER BY id LIMIT 1",
+        (patient_id, email),
+    )
+    return row["uid"] if row else None

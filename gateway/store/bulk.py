@@ -20,7 +20,7 @@ import sqlite3
 from .chart import CHART_TABLES, grouped_values, insert_values, table_columns, utc_now
 from .connection import transaction
 from .errors import ChartError
-from .projection import DEPENDENTS, DbSource, collect, contexts, project, render, types_of, write
+from .projection import DEPENDENTS, DbSource, collect, contexts, member, project, render, types_of, write
 from .values import date_range
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
@@ -156,6 +156,22 @@ class ChunkSource:
         for row in sorted(self.rows.get("lab_observations", {}).values(), key=lambda r: r["id"]):
             if row["lab_result_id"] in wanted:
                 found.setdefault(row["lab_result_id"], []).append(row["uid"])
+        return found
+
+    def care_team_members(self, team_ids):
+        # A chunk's care teams are new, so all their members are in the chunk too.
+        wanted, found = set(team_ids), {}
+        uids = {t: {i: r["uid"] for i, r in self.rows.get(t, {}).items()} for t in ("providers", "patient_contacts")}
+        outside = self.outside.get("providers", {})
+        for row in sorted(self.rows.get("care_team_members", {}).values(), key=lambda r: r["id"]):
+            if row["care_team_id"] in wanted:
+                provider = (
+                    uids["providers"].get(row["provider_id"]) or (outside.get(row["provider_id"]) or (None, None))[1]
+                )
+                contact = uids["patient_contacts"].get(row["contact_id"])
+                found.setdefault(row["care_team_id"], []).append(
+                    member(row["role_code"], row["role_name"], row["is_patient"], provider, contact)
+                )
         return found
 
     def patients(self, ids):

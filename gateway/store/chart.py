@@ -23,6 +23,11 @@ CHART_TABLES = (
     "care_plans",
     "lab_results",
     "lab_observations",
+    "patient_contacts",
+    "care_teams",
+    "care_team_members",
+    "goals",
+    "insurance_policies",
 )
 _columns_cache = {}
 

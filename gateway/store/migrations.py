@@ -634,6 +634,85 @@ ALTER TABLE lab_results ADD COLUMN encounter_id INTEGER REFERENCES encounters(id
 ALTER TABLE lab_observations ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
 """
 
+# The patient's people and plans as an EHR keeps them (issue 13 item 6): contacts (guardians, next of
+# kin, caregivers), the care team and its members, goals under care plans, and insurance on file.
+CARE_TEAM_GOALS_COVERAGE = """
+CREATE TABLE patient_contacts (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    first_name TEXT,
+    last_name TEXT NOT NULL,
+    relationship_code TEXT NOT NULL,
+    phone TEXT,
+    email TEXT,
+    address_line TEXT,
+    city TEXT,
+    state TEXT,
+    postal_code TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT
+);
+CREATE INDEX patient_contacts_patient ON patient_contacts(patient_id);
+CREATE TABLE care_teams (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    updated_at TEXT
+);
+CREATE INDEX care_teams_patient ON care_teams(patient_id);
+CREATE TABLE care_team_members (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    care_team_id INTEGER NOT NULL REFERENCES care_teams(id),
+    provider_id INTEGER REFERENCES providers(id),
+    contact_id INTEGER REFERENCES patient_contacts(id),
+    is_patient INTEGER NOT NULL DEFAULT 0,
+    role_code TEXT NOT NULL,
+    role_name TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE INDEX care_team_members_team ON care_team_members(care_team_id);
+CREATE TABLE goals (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    care_plan_id INTEGER REFERENCES care_plans(id),
+    snomed_code TEXT,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    start_date TEXT,
+    due_date TEXT,
+    expressed_by TEXT,
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE INDEX goals_patient ON goals(patient_id);
+CREATE TABLE insurance_policies (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    payer_name TEXT NOT NULL,
+    payer_id TEXT,
+    member_id TEXT,
+    subscriber_id TEXT,
+    group_number TEXT,
+    group_name TEXT,
+    plan_code TEXT,
+    plan_name TEXT,
+    relationship TEXT NOT NULL DEFAULT 'self',
+    payment_type_code TEXT,
+    payment_type_name TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    period_start TEXT,
+    period_end TEXT,
+    updated_at TEXT
+);
+CREATE INDEX insurance_policies_patient ON insurance_policies(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -653,6 +732,7 @@ MIGRATIONS = [
     ("web sessions by account", WEB_SESSIONS_BY_ACCOUNT),
     ("outbox queue", OUTBOX_QUEUE),
     ("encounters and the rows charted at them", ENCOUNTERS),
+    ("contacts, care teams, goals and insurance", CARE_TEAM_GOALS_COVERAGE),
 ]
 
 

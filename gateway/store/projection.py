@@ -20,7 +20,14 @@ DEPENDENTS = {
     "practices": [("patients", "practice_id", "id")],
     # A visit's reasonReference names the diagnosis (charted after the visit is opened).
     "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
+    "care_team_members": [("care_teams", "id", "care_team_id")],
 }
+# The FHIR id and type a care team member's row points at, in the order CareTeam lists them.
+MEMBERS_SQL = (
+    "SELECT m.care_team_id, m.role_code, m.role_name, m.is_patient, p.uid, c.uid FROM care_team_members m"
+    " LEFT JOIN providers p ON p.id = m.provider_id LEFT JOIN patient_contacts c ON c.id = m.contact_id"
+    " WHERE m.care_team_id IN ({}) ORDER BY m.id"
+)
 
 
 def _chunks(items):
@@ -68,6 +75,16 @@ class DbSource:
                 found.setdefault(parent, []).append(uid)
         return found
 
+    def care_team_members(self, team_ids):
+        """Each care team's members (see mappers.care_team), in chart order."""
+        found = {}
+        for chunk in _chunks(team_ids):
+            for team, code, name, is_patient, provider, contact in self.conn.execute(
+                MEMBERS_SQL.format(",".join("?" * len(chunk))), chunk
+            ):
+                found.setdefault(team, []).append(member(code, name, is_patient, provider, contact))
+        return found
+
     def patients(self, ids):
         """(id, uid, practice_id) by id."""
         return _by_id(self.conn, "SELECT id, uid, practice_id FROM patients WHERE id IN ({})", ids)
@@ -111,10 +128,17 @@ def links(source, rows, reports):
     return resolved
 
 
+def member(role_code, role_name, is_patient, provider_uid, contact_uid):
+    """One care team member as mappers.care_team reads it; the patient's own id is filled in later."""
+    kind = "Patient" if is_patient else "Practitioner" if provider_uid else "RelatedPerson"
+    return {"type": kind, "id": provider_uid or contact_uid, "role_code": role_code, "role_name": role_name}
+
+
 def contexts(source, table, rows):
     """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
     reports = source.lab_results({r["lab_result_id"] for r in rows}) if table == "lab_observations" else {}
     results = source.observation_uids([r["id"] for r in rows]) if table == "lab_results" else {}
+    members = source.care_team_members([r["id"] for r in rows]) if table == "care_teams" else {}
     patient_ids = {r["patient_id"] for r in rows if r.get("patient_id")}
     if table == "patients":
         patient_ids = {r["id"] for r in rows}
@@ -134,8 +158,10 @@ def contexts(source, table, rows):
         practice_id = patient[2] if patient else (row["id"] if table == "practices" else row.get("practice_id"))
         practice = practices.get(practice_id)
         provider = providers.get(provider_of[row["id"]])
+        team = [{**m, "id": m["id"] or (patient[1] if patient else None)} for m in members.get(row["id"], ())]
         found.append(
             {
+                "members": team,
                 "patient": patient[1] if patient else None,
                 "organization": practice[1] if practice else None,
                 "mrn_system": practice[2] if practice else None,

@@ -23,6 +23,9 @@ def _bounds(value):
 
 def care_date(resource):
     """The care date of a resource, read straight from its JSON (not through the search index)."""
+    if resource["resourceType"] == "Goal":  # care_date "target-date": the goal's due date
+        due = [t["dueDate"] for t in resource.get("target", ()) if "dueDate" in t]
+        return _bounds(due[0]) if due else None
     for key in (
         "onsetDateTime",
         "authoredOn",

@@ -149,3 +149,17 @@ def test_visits_list_each_visit_with_provider_place_and_discharge(everyone):
     assert "Discharged to home or self care (routine discharge)" in stay
     assert "<dt>With</dt>" in stay
     assert html.count(">Office visit<") == 3 and html.count(">Follow-up visit<") == 1
+
+
+def test_care_team_names_each_member_and_role_and_lists_contacts(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["sofia"]["id"])
+    html = client.get("/portal/records/care-team").get_data(as_text=True)
+    team = html[html.index("Care team</") :]
+    for role, member in [
+        ("Primary care physician", "Rosa Delgado, FNP-C"),
+        ("Family Medicine", "Dr. Anita Patel, MD"),
+        ("Caregiver", "Maria Garcia (mother)"),
+    ]:
+        assert f"<dt>{role}</dt>" in team and member in team, (role, member)
+    assert "<dt>Relationship</dt>" in html and "(916) 555-0142, maria.garcia@example.com" in html

@@ -20,6 +20,10 @@ PROJECTED_TABLES = {
     "lab_observations",
     "appointments",
     "encounters",
+    "patient_contacts",
+    "care_teams",
+    "goals",
+    "insurance_policies",
 }
 
 
@@ -39,6 +43,10 @@ def test_patient_comes_first_and_every_type_is_registered():
         "DiagnosticReport",
         "Encounter",
         "Appointment",
+        "CareTeam",
+        "RelatedPerson",
+        "Goal",
+        "Coverage",
     ]
 
 
@@ -103,7 +111,9 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
     assert found["Condition"] == ("patient", "subject")
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
-    assert len(found) == 11
+    assert found["RelatedPerson"] == found["Coverage"] == ("patient",)
+    assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
+    assert len(found) == 15
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -136,6 +146,7 @@ def test_care_dates():
         "DiagnosticReport": "date",
         "Encounter": "date",
         "Appointment": "date",
+        "Goal": "target-date",
     }
 
 
@@ -148,9 +159,12 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "immunizations",
         "procedures",
         "care-plans",
+        "goals",
+        "care-team",
         "lab-results",
         "visits",
         "appointments",
+        "insurance",
     ]
     assert len({s.order for s in sections}) == len(sections)
     assert all(t in REGISTRY for s in sections for t in s.also)

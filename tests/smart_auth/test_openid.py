@@ -52,3 +52,29 @@ def test_retired_keys_leave_the_jwks_once_their_tokens_expired(odb, oauth_app):
     old = keys.signing_key(odb, secret).kid
     keys.rotate_signing_key(odb, secret, keep_published=0)
     assert old not in {k["kid"] for k in keys.jwks(odb)["keys"]}
+
+
+def test_a_representative_on_file_as_a_contact_is_their_related_person(flow, summary):
+    # Maria acts for her daughter Sofia, and Sofia's chart keeps her (same email) as contact "sofia_mother".
+    from fixtures.demo_practice import uid
+
+    body = flow.tokens(patient="Sofia")
+    claims = _decode(flow.client, body["id_token"])[1]
+    assert body["patient"] == summary["patients"]["sofia"]
+    assert claims["fhirUser"] == f"{BASE}/fhir/RelatedPerson/{uid('patient_contacts', 'sofia_mother')}"
+    relative = claims["fhirUser"].split("/fhir/", 1)[1]
+    person = flow.client.get(f"/fhir/{relative}", headers=bearer(body["access_token"])).get_json()
+    assert person["patient"] == {"reference": f"Patient/{summary['patients']['sofia']}"}
+    assert person["relationship"][0]["coding"][0]["code"] == "MTH"
+
+
+def test_a_representative_not_on_file_as_a_contact_gets_no_fhir_user(flow, odb):
+    moved = "UPDATE patient_contacts SET email = ? WHERE email = ?"
+    odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
+    odb.commit()
+    try:
+        body = flow.tokens(patient="Sofia")
+        assert "fhirUser" not in _decode(flow.client, body["id_token"])[1]
+    finally:
+        odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))
+        odb.commit()

@@ -16,7 +16,8 @@ def sofia_token(flow):
 
 def test_the_token_is_for_the_child(sofia_token, summary):
     assert sofia_token["patient"] == summary["patients"]["sofia"]
-    assert "fhirUser" not in sofia_token["scope"].split()  # RelatedPerson is not served: no false identity
+    # Sofia's chart keeps Maria as a contact, so fhirUser is granted and names her RelatedPerson (test_openid).
+    assert sofia_token["scope"].split() == ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.rs"]
 
 
 @pytest.mark.parametrize(
