@@ -21,7 +21,9 @@ from ._common import (
     us_core_param,
 )
 
-PROFILE = US_CORE_PROFILE + "us-core-careteam"
+# Versioned: US Core 6.1.0 lets a care team name RelatedPerson members (the patient's representatives), which
+# 3.1.1's us-core-careteam does not (member: Patient, Practitioner, Organization), so the claim says which it meets.
+PROFILE = US_CORE_PROFILE + "us-core-careteam|6.1.0"
 
 
 def to_fhir(row, ctx):

@@ -91,7 +91,7 @@ def test_every_new_demo_resource_validates_and_claims_its_profile(demo):
     counts = {}
     for rtype, profile in [
         ("RelatedPerson", "us-core-relatedperson"),
-        ("CareTeam", "us-core-careteam"),
+        ("CareTeam", "us-core-careteam|6.1.0"),
         ("Goal", "us-core-goal"),
         ("Coverage", "us-core-coverage"),
     ]:

@@ -12,7 +12,7 @@ def test_full_team(chart_row, ctx, validate, assert_searchable):
     row = chart_row("care_teams", uid="ct-1", name="Primary care team", status="active")
     team = validate(to_fhir(row, {**ctx, "members": MEMBERS}))
 
-    assert team["meta"] == {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"]}
+    assert team["meta"] == {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam|6.1.0"]}
     assert team["status"] == "active"
     assert team["name"] == "Primary care team"
     assert team["subject"] == {"reference": "Patient/pat-7f3a"}

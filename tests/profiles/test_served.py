@@ -34,15 +34,18 @@ def served(db):
 
 
 def check(resources, validators):
-    """(failure lines, {(type, profile): instances checked}) for every profile every resource claims."""
+    """(failure lines, {(type, profile): instances checked}) for every profile every resource claims.
+
+    A claim with a version (``url|6.1.0``) is checked against that version's package only."""
     failures, checked = [], collections.Counter()
     for resource in resources:
         for url in resource.get("meta", {}).get("profile", []):
-            defined = [v for v in validators.values() if v.package.profile(url)]
+            wanted = {url.partition("|")[2]} if "|" in url else set(validators)
+            checking = {version: v for version, v in validators.items() if version in wanted and v.package.profile(url)}
             checked[resource["resourceType"], url] += 1
-            if not defined:
+            if not checking:
                 failures.append(f"{resource['resourceType']}/{resource['id']} {url}: no US Core package defines it")
-            for version, checker in validators.items():
+            for version, checker in checking.items():
                 if checker.package.profile(url):
                     failures += [
                         f"{resource['resourceType']}/{resource['id']} {url} (US Core {version}) {issue}"
