@@ -21,7 +21,7 @@ from . import (
     practitioner,
     procedure,
 )
-from ._common import ResourceType, SearchParam, UnmappableValue
+from ._common import ResourceType, SearchParam, Source, UnmappableValue
 
 _MODULES = (
     patient,
@@ -41,7 +41,7 @@ _MODULES = (
 
 REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}
 
-__all__ = ["REGISTRY", "ResourceType", "SearchParam", "UnknownResourceType", "UnmappableValue", "get"]
+__all__ = ["REGISTRY", "ResourceType", "SearchParam", "Source", "UnknownResourceType", "UnmappableValue", "get"]
 
 
 class UnknownResourceType(KeyError):

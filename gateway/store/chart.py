@@ -21,6 +21,7 @@ CHART_TABLES = (
     "lab_results",
     "lab_observations",
     "appointments",
+    "vital_signs",
 )
 _columns_cache = {}
 

@@ -19,6 +19,7 @@ PROJECTED_TABLES = {
     "lab_results",
     "lab_observations",
     "appointments",
+    "vital_signs",
 }
 
 
@@ -41,7 +42,7 @@ def test_patient_comes_first_and_every_type_is_registered():
 
 
 def test_every_chart_table_is_projected():
-    assert {rt.table for rt in TYPES} == PROJECTED_TABLES
+    assert {table for rt in TYPES for table in rt.tables} == PROJECTED_TABLES
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -144,6 +145,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "procedures",
         "care-plans",
         "lab-results",
+        "vitals",
         "appointments",
     ]
     assert len({s.order for s in sections}) == len(sections)
