@@ -136,3 +136,12 @@ def test_the_patient_summary_has_a_vital_signs_section(client, demo):
 
 def _keala_rows():
     return [uid("vital_signs", f"keala:{n}") for n in range(len(CHARTS["keala"]["vital_signs"]))]
+
+
+def test_a_token_for_vital_signs_only_sees_vitals_and_not_labs(client, auth):
+    patient = uid("patients", "maria")
+    headers = auth(f"patient/Observation.rs?category={VITAL_SIGNS}", patient=patient)
+    bundle = client.get(f"{FHIR}/Observation?patient={patient}&_count=500", headers=headers).get_json()
+    assert sorted(e["resource"]["id"] for e in bundle["entry"]) == vital_ids("maria")
+    labs = client.get(f"{FHIR}/Observation?patient={patient}&category=laboratory", headers=headers).get_json()
+    assert labs["total"] == 0
