@@ -42,7 +42,8 @@ def _narrative(section, items):
 
 def _section(section, record, now_iso):
     items = record_sections.section_items(section, record.by_type, record.refs, now_iso)
-    entries = [{"reference": f"{t}/{r['id']}"} for t in section.types for r in record.by_type.get(t, ())]
+    shown = record_sections.section_resources(section, record.by_type)
+    entries = [{"reference": f"{t}/{r['id']}"} for t in section.types for r in shown[t]]
     found = {
         "title": section.title,
         "code": {"coding": [{"system": LOINC, "code": section.loinc, "display": section.loinc_display}]},

@@ -78,6 +78,7 @@ class Section:
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
     ips: bool = True  # the section is one of the IPS document's
+    category: str = ""  # only resources with this category code (and other sections leave them out)
 
 
 def all_sections():
@@ -97,7 +98,35 @@ def _section(name, declared):
         declared.empty,
         declared.entry,
         declared.ips,
+        declared.category,
     )
+
+
+def _category_codes(resource):
+    return {c.get("code") for concept in resource.get("category", ()) for c in concept.get("coding", ())}
+
+
+def section_resources(section, by_type):
+    """The resources a section shows, by type (``by_type``: type -> [resource]).
+
+    A section with a category shows only its types' resources in that category; the other sections
+    showing a type leave those out (vital signs are not lab results, though both are Observations).
+    """
+    claimed = {}
+    for other in all_sections():
+        if other.category:
+            for rtype in other.types:
+                claimed.setdefault(rtype, set()).add(other.category)
+    found = {}
+    for rtype in section.types:
+        resources = by_type.get(rtype, ())
+        if section.category:
+            found[rtype] = [r for r in resources if section.category in _category_codes(r)]
+        elif rtype in claimed:
+            found[rtype] = [r for r in resources if not claimed[rtype] & _category_codes(r)]
+        else:
+            found[rtype] = list(resources)
+    return found
 
 
 def section_by_slug(slug):
@@ -323,6 +352,50 @@ def encounter(r, refs):
     )
 
 
+BLOOD_PRESSURE_PANELS = {"85354-9", "96607-7"}  # blood pressure and its average: systolic/diastolic components
+
+
+def vital_value(obs):
+    """A vital sign's value and unit as charted: "128/82" mmHg for blood pressure, else the quantity."""
+    quantity = obs.get("valueQuantity")
+    if quantity:
+        return _number(quantity.get("value")), quantity.get("unit", "")
+    if {c.get("code") for c in obs.get("code", {}).get("coding", ())} & BLOOD_PRESSURE_PANELS:
+        values = [(c.get("valueQuantity") or {}).get("value") for c in obs.get("component", ())]
+        if any(v is not None for v in values):
+            return "/".join("–" if v is None else _number(v) for v in values), "mmHg"
+    return "Not taken", ""
+
+
+def vital_sign(r, refs):
+    value, unit = vital_value(r)
+    span = r.get("effectivePeriod") or {}
+    oxygen = [
+        f"{_number(c['valueQuantity']['value'])} {c['valueQuantity']['unit']}"
+        for c in r.get("component", ())
+        if c.get("valueQuantity") and c["valueQuantity"].get("code") in ("L/min", "%")
+    ]
+    reasons = [text_of(r.get("dataAbsentReason"))] + [
+        text_of(c.get("dataAbsentReason")) for c in r.get("component", ())
+    ]
+    item = _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("effectiveDateTime") or span.get("start"),
+        span.get("end"),
+        [
+            ("Oxygen given", ", ".join(oxygen)),
+            ("Why not taken", ", ".join(w for w in reasons if w)),
+            ("Taken by", who((r.get("performer") or [None])[0], refs)),
+            ("Note", "; ".join(n["text"] for n in r.get("note", ()))),
+        ],
+        [r.get("code")],
+    )
+    item.update(value=value, unit=unit)
+    return item
+
+
 ITEM_BUILDERS = {
     "Condition": condition,
     "MedicationStatement": medication,
@@ -333,6 +406,7 @@ ITEM_BUILDERS = {
     "Encounter": encounter,
     "CareTeam": care_team,
     "RelatedPerson": related_person,
+    "Observation": vital_sign,  # lab results come as panels (lab_panels); the Observations left are vitals
 }
 
 
@@ -470,6 +544,7 @@ def section_items(section, by_type, refs, now_iso):
     Lab results come as panels; appointments as ``{"upcoming": [...], "past": [...]}`` (soonest first,
     then newest first); everything else newest first.
     """
+    by_type = section_resources(section, by_type)
     if section.slug == "lab-results":
         reports = sorted(
             by_type.get("DiagnosticReport", ()), key=lambda r: r.get("effectiveDateTime") or "", reverse=True

@@ -26,7 +26,7 @@ from . import (
     procedure,
     related_person,
 )
-from ._common import ResourceType, SearchParam, UnmappableValue
+from ._common import ResourceType, SearchParam, Source, UnmappableValue
 
 _MODULES = (
     patient,
@@ -51,7 +51,7 @@ _MODULES = (
 
 REGISTRY: dict[str, ResourceType] = {module.RESOURCE.name: module.RESOURCE for module in _MODULES}
 
-__all__ = ["REGISTRY", "ResourceType", "SearchParam", "UnknownResourceType", "UnmappableValue", "get"]
+__all__ = ["REGISTRY", "ResourceType", "SearchParam", "Source", "UnknownResourceType", "UnmappableValue", "get"]
 
 
 class UnknownResourceType(KeyError):

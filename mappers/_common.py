@@ -2,7 +2,9 @@
 
 Every mapper module exposes ``RESOURCE``, a :class:`ResourceType`, whose ``to_fhir(row, ctx)`` is a
 pure function: one chart row (a plain dict, as stored in the chart table ``table``) in, one FHIR R4
-resource (a plain dict) out, or ``None`` when the row must not be projected for patient access.
+resource (a plain dict) out, or ``None`` when the row must not be projected for patient access. A type
+kept in more than one chart table lists the others in ``sources``, each a :class:`Source` with its own
+pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vital_signs``).
 
 ``ctx`` carries what the row alone cannot say, already resolved to FHIR ids by the store:
 
@@ -77,7 +79,9 @@ class RecordSection:
     """The type's section of a patient's record (portal page, chart, printable summary, IPS).
 
     ``order`` places it among the sections; ``also`` lists types shown inside it (a report's results);
-    ``entry`` says how to summarise one resource when the section has no layout of its own.
+    ``entry`` says how to summarise one resource when the section has no layout of its own; ``category``
+    narrows the section to resources with that category code (vital-sign Observations), and leaves
+    them out of the other sections that show the type.
     """
 
     slug: str
@@ -89,6 +93,19 @@ class RecordSection:
     also: tuple[str, ...] = ()
     entry: "Entry | None" = None
     ips: bool = True  # False: a section the IPS does not define, left out of $summary (shown everywhere else)
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One more chart table a resource type is projected from, with the mapper for its rows.
+
+    An EHR keeps one FHIR type in several places (Observations: lab results and the vitals flowsheet),
+    so a type has its main ``table``/``to_fhir`` and any number of further sources.
+    """
+
+    table: str
+    to_fhir: Callable[[dict, dict], "dict | None"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,21 @@ class ResourceType:
     kinds: tuple[Kind, ...] = ()  # the categories a consent may narrow the type to (SMART granular scopes)
     care_date: "str | None" = None  # the date search parameter $everything's start/end filter on
     section: "RecordSection | None" = None
+    sources: tuple[Source, ...] = ()  # further (table, mapper) pairs the type is also projected from
+
+    @property
+    def tables(self):
+        """Every chart table the type is projected from: ``table`` first, then the sources'."""
+        return (self.table, *(source.table for source in self.sources))
+
+    def mapper(self, table):
+        """The ``to_fhir`` for rows of one of the type's chart tables."""
+        if table == self.table:
+            return self.to_fhir
+        for source in self.sources:
+            if source.table == table:
+                return source.to_fhir
+        raise KeyError(f"{self.name} is not projected from {table}")
 
     @property
     def compartment_params(self):

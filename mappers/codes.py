@@ -378,6 +378,12 @@ UCUM_ALIASES = {
     "lb": "[lb_av]",
     "lbs": "[lb_av]",
     "in": "[in_i]",
+    "degf": "[degF]",
+    "bpm": "/min",
+    "beats/min": "/min",
+    "breaths/min": "/min",
+    "l/min": "L/min",
+    "lpm": "L/min",
 }
 UCUM_CODES = frozenset(
     {
@@ -429,6 +435,7 @@ UCUM_CODES = frozenset(
         "[lb_av]",
         "kg/m2",
         "/min",
+        "L/min",
         "{ratio}",
         "{score}",
     }

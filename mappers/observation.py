@@ -1,10 +1,16 @@
-"""Chart ``lab_observations`` row -> US Core Laboratory Result Observation."""
+"""Chart ``lab_observations`` row -> US Core Laboratory Result Observation; vitals come from a second source.
 
-from . import codes
+Observation is kept in two chart tables: lab results here, and the vitals flowsheet (``vital_signs``,
+mapped by mappers.vital_signs), the type's second ``Source``.
+"""
+
+from . import codes, vital_signs
 from ._common import (
     US_CORE_PROFILE,
     Kind,
+    RecordSection,
     ResourceType,
+    Source,
     Words,
     codeable,
     coding,
@@ -22,7 +28,7 @@ from ._common import (
 
 PROFILE_LAB = US_CORE_PROFILE + "us-core-observation-lab"
 PROFILE_CLINICAL_RESULT = US_CORE_PROFILE + "us-core-observation-clinical-result"
-# The kinds a consent may narrow Observations to, by category (the chart holds lab results only today).
+# The kinds a consent may narrow Observations to, by category.
 OBSERVATION_KINDS = (
     Kind(codes.OBSERVATION_CATEGORY, "laboratory", "Lab results"),
     Kind(codes.OBSERVATION_CATEGORY, "vital-signs", "Vital signs"),
@@ -97,7 +103,8 @@ RESOURCE = ResourceType(
     name="Observation",
     table="lab_observations",
     to_fhir=to_fhir,
-    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
+    sources=(Source("vital_signs", vital_signs.to_fhir),),
+    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES),
     search_params=(
         *subject_params("Observation"),
         us_core_param("Observation", "category", "token", "category"),
@@ -108,4 +115,14 @@ RESOURCE = ResourceType(
     words=Words("Results", "lab results and other measurements"),
     kinds=OBSERVATION_KINDS,
     care_date="date",
+    # Lab results show inside the DiagnosticReport section; vital signs have one of their own (IPS 8716-3).
+    section=RecordSection(
+        "vitals",
+        "Vitals",
+        72,
+        "8716-3",
+        "Vital signs",
+        "No vital signs are on file.",
+        category="vital-signs",
+    ),
 )

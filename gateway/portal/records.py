@@ -7,7 +7,7 @@ logged-in account, the same store search and access check an app's token goes th
 from flask import Blueprint, abort, current_app, g, render_template
 
 from gateway import disclosures, records, store
-from gateway.record_sections import all_sections, find_item, section_by_slug, section_items
+from gateway.record_sections import all_sections, find_item, section_by_slug, section_items, section_resources
 from gateway.store.chart import utc_now
 from gateway.web.auth import current_account, record_required
 from smart_auth.accounts import linked_records
@@ -41,7 +41,7 @@ def sections_context():
 @record_required
 def overview():
     record = load()
-    counts = {s.slug: record.count(*s.types[:1]) for s in all_sections()}
+    counts = {s.slug: len(section_resources(s, record.by_type)[s.types[0]]) for s in all_sections()}
     return render_template("portal/records/overview.html", counts=counts, patient=record.patient)
 
 

@@ -212,7 +212,7 @@ def _prepare(chunk, outside, now):
         found = contexts(source, table, rows)
         for rt in types:
             for row, ctx in zip(rows, found):
-                result = render(rt, row, ctx, 1, now)
+                result = render(rt, table, row, ctx, 1, now)
                 if result is not None:
                     collect(rt, table, row, ctx, len(inserts), 1, now, now_ms, *result, inserts, index_rows)
     return groups, inserts, index_rows

@@ -28,6 +28,7 @@ CHART_TABLES = (
     "care_team_members",
     "goals",
     "insurance_policies",
+    "vital_signs",
 )
 _columns_cache = {}
 

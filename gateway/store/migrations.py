@@ -713,6 +713,33 @@ CREATE TABLE insurance_policies (
 CREATE INDEX insurance_policies_patient ON insurance_policies(patient_id);
 """
 
+# The vitals flowsheet: one row per measurement taken at a visit, as an EHR's flowsheet keeps them
+# (projected as vital-sign Observations by mappers.vital_signs). Blood pressure keeps systolic and
+# diastolic in their own columns; pulse oximetry its inhaled oxygen flow rate and concentration;
+# an average blood pressure the end of the span it averages (taken_until).
+VITAL_SIGNS = """
+CREATE TABLE vital_signs (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    taken_at TEXT NOT NULL,
+    taken_until TEXT,
+    loinc_code TEXT NOT NULL,
+    value_num REAL,
+    unit TEXT,
+    systolic REAL,
+    diastolic REAL,
+    o2_flow_rate REAL,
+    o2_concentration REAL,
+    status TEXT NOT NULL DEFAULT 'final',
+    not_taken_reason TEXT,
+    note TEXT,
+    updated_at TEXT
+);
+CREATE INDEX vital_signs_patient ON vital_signs(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -733,6 +760,7 @@ MIGRATIONS = [
     ("outbox queue", OUTBOX_QUEUE),
     ("encounters and the rows charted at them", ENCOUNTERS),
     ("contacts, care teams, goals and insurance", CARE_TEAM_GOALS_COVERAGE),
+    ("vital signs flowsheet", VITAL_SIGNS),
 ]
 
 

@@ -175,8 +175,8 @@ def contexts(source, table, rows):
 
 
 def types_of(table):
-    """The resource types projected from rows of a chart table (medications give two)."""
-    return [rt for rt in REGISTRY.values() if rt.table == table]
+    """The resource types projected from rows of a chart table (medications give two; see ResourceType.sources)."""
+    return [rt for rt in REGISTRY.values() if table in rt.tables]
 
 
 def project(conn, table, ids, now, cascade=True):
@@ -195,16 +195,16 @@ def project(conn, table, ids, now, cascade=True):
                 project(conn, other, list(linked), now, cascade=False)
 
 
-def _map(rt, row, ctx):
+def _map(rt, table, row, ctx):
     try:
-        return rt.to_fhir(row, ctx)
+        return rt.mapper(table)(row, ctx)
     except UnmappableValue as exc:
-        raise ChartError(f"{rt.table} row {row.get('id')} cannot become a {rt.name}: {exc}") from exc
+        raise ChartError(f"{table} row {row.get('id')} cannot become a {rt.name}: {exc}") from exc
 
 
-def render(rt, row, ctx, version, now):
-    """Map one row: None (not projected for patient access) or (JSON body, index entries)."""
-    resource = _map(rt, row, ctx)
+def render(rt, table, row, ctx, version, now):
+    """Map one row of ``table``: None (not projected for patient access) or (JSON body, index entries)."""
+    resource = _map(rt, table, row, ctx)
     if resource is None:
         return None
     body = _with_meta(resource, version, now)
@@ -233,7 +233,7 @@ def _store(conn, rt, table, pairs, now):
     for row, ctx in pairs:
         old = existing.get(row["uid"])
         version = old[2] + 1 if old else 1
-        result = render(rt, row, ctx, version, now)
+        result = render(rt, table, row, ctx, version, now)
         if result is None:
             if old and not old[3]:
                 updates.append((version, now, now_ms, 1, b"{}", old[1]))

@@ -24,6 +24,7 @@ PROJECTED_TABLES = {
     "care_teams",
     "goals",
     "insurance_policies",
+    "vital_signs",
 }
 
 
@@ -51,7 +52,7 @@ def test_patient_comes_first_and_every_type_is_registered():
 
 
 def test_every_chart_table_is_projected():
-    assert {rt.table for rt in TYPES} == PROJECTED_TABLES
+    assert {table for rt in TYPES for table in rt.tables} == PROJECTED_TABLES
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -162,6 +163,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "goals",
         "care-team",
         "lab-results",
+        "vitals",
         "visits",
         "appointments",
         "insurance",
