@@ -19,6 +19,7 @@ from ._common import (
     codeable,
     coding,
     compact,
+    encounter_reference,
     lookup,
     notes,
     number,
@@ -46,9 +47,10 @@ class Vital:
 # value set for the measure (bodyweight kg|g|[lb_av], bodyheight and headcircum cm|[in_i], bodytemp Cel|[degF]).
 VITALS = {
     "85354-9": Vital("us-core-blood-pressure", "Blood pressure panel with all children optional", "bp", (MM_HG,)),
-    # US Core 7.0.0 (not in 6.1.0): mean systolic and diastolic over a span (effectivePeriod).
+    # US Core 7.0.0 (not in 6.1.0): mean systolic and diastolic over a span (effectivePeriod); the claim names
+    # its version, as the profile is not one of the 6.1.0 (or 3.1.1) ones the rest of the record meets.
     "96607-7": Vital(
-        "us-core-average-blood-pressure", "Blood pressure panel mean systolic and mean diastolic", None, (MM_HG,)
+        "us-core-average-blood-pressure|7.0.0", "Blood pressure panel mean systolic and mean diastolic", None, (MM_HG,)
     ),
     "39156-5": Vital("us-core-bmi", "Body mass index (BMI) [Ratio]", "bmi", ("kg/m2",)),
     "8302-2": Vital("us-core-body-height", "Body height", "bodyheight", ("cm", "[in_i]")),
@@ -128,6 +130,7 @@ def to_fhir(row, ctx):
                 text=vital.display,
             ),
             "subject": reference("Patient", ctx["patient"]),
+            "encounter": encounter_reference(ctx),
             "effectiveDateTime": None if taken else row["taken_at"],
             "effectivePeriod": taken,
             "performer": [reference("Practitioner", ctx.get("provider"))],
@@ -156,7 +159,7 @@ def _absent(row):
 
 def _value(row, vital):
     """valueQuantity in one of the profile's units; a panel (blood pressure) has components instead."""
-    if vital.profile in ("us-core-blood-pressure", "us-core-average-blood-pressure"):
+    if vital.profile.startswith(("us-core-blood-pressure", "us-core-average-blood-pressure")):
         return {}
     if row["value_num"] is None:
         return {"dataAbsentReason": _absent(row)}

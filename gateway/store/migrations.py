@@ -723,6 +723,7 @@ CREATE TABLE vital_signs (
     uid TEXT NOT NULL UNIQUE,
     patient_id INTEGER NOT NULL REFERENCES patients(id),
     provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
     taken_at TEXT NOT NULL,
     taken_until TEXT,
     loinc_code TEXT NOT NULL,

@@ -150,5 +150,6 @@ def test_a_bulk_load_links_results_to_the_visit_they_were_drawn_at(tmp_path):
         "SELECT patient_id, json_extract(json, '$.encounter.reference') FROM resources"
         " WHERE type IN ('Observation', 'DiagnosticReport')"
     ).fetchall()
-    assert linked and all(ref is not None for _, ref in linked)  # every draw was at a visit of the last 3 years
+    # every draw was at a visit of the last 3 years, and every vital sign taken at one
+    assert linked and all(ref is not None for _, ref in linked)
     assert all(visits[ref.removeprefix("Encounter/")] == patient for patient, ref in linked)

