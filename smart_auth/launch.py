@@ -80,3 +80,14 @@ def approve(db, staff_uid, client_id, scope):
     """Remember that the staff user approved this app for ``scope``."""
     with store.transaction(db):
         oauth_store.save_staff_approval(db, staff_uid, client_id, scope, int(time.time()))
+
+
+def approvals_of(conn, staff_uid):
+    """The apps the staff user approved, for the practice console."""
+    return oauth_store.staff_approvals(conn, staff_uid)
+
+
+def withdraw(db, staff_uid, client_id):
+    """Take back the staff user's approval of an app (it asks again next launch); False when there was none."""
+    with store.transaction(db):
+        return oauth_store.delete_staff_approval(db, staff_uid, client_id)

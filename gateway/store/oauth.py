@@ -260,6 +260,23 @@ def staff_approval(conn, staff_uid, client_id):
     return _one(conn, "SELECT * FROM staff_app_approvals WHERE staff_uid = ? AND client_id = ?", (staff_uid, client_id))
 
 
+def staff_approvals(conn, staff_uid):
+    """The staff user's approved apps with the app's name, newest first."""
+    return _all(
+        conn,
+        "SELECT a.client_id, a.scope, a.approved_at, c.name FROM staff_app_approvals a"
+        " JOIN oauth_clients c ON c.client_id = a.client_id WHERE a.staff_uid = ? ORDER BY a.approved_at DESC, c.name",
+        (staff_uid,),
+    )
+
+
+def delete_staff_approval(conn, staff_uid, client_id):
+    cursor = conn.execute(
+        "DELETE FROM staff_app_approvals WHERE staff_uid = ? AND client_id = ?", (staff_uid, client_id)
+    )
+    return cursor.rowcount == 1
+
+
 def save_staff_approval(conn, staff_uid, client_id, scope, now):
     conn.execute(
         "INSERT INTO staff_app_approvals (staff_uid, client_id, scope, approved_at) VALUES (?,?,?,?)"

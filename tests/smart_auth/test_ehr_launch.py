@@ -177,3 +177,26 @@ def test_a_used_launch_with_an_untrusted_redirect_uri_gets_an_error_page(web, su
     _approved(flow, handle)
     response = flow.authorize(launch=handle, scope=LAUNCH_SCOPE, redirect_uri=redirect_uri)
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_staff_see_the_apps_they_approved_and_can_take_an_approval_back(web, summary):
+    flow, location = _launch(web, summary)
+    assert _approved(flow, query(location)["launch"]).status_code == 302
+    page = web.get("/practice/launch/approved")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert re.findall(r'<li class="item"><strong>(.*?)</strong>', text) == ["Demo practice app"]
+    response = web.post(f"/practice/launch/approved/{CONFIDENTIAL}/revoke", data={"csrf_token": csrf_of(text)})
+    assert (response.status_code, response.headers["Location"]) == (302, "/practice/launch/approved")
+    after = web.get("/practice/launch/approved").get_data(as_text=True)
+    assert re.findall(r'<li class="item"><strong>(.*?)</strong>', after) == []
+    assert "You have not approved any app yet." in after
+    _, again = _launch(web, summary)
+    assert flow.authorize(launch=query(again)["launch"], scope=LAUNCH_SCOPE).status_code == 200
+    gone = web.post(f"/practice/launch/approved/{CONFIDENTIAL}/revoke", data={"csrf_token": csrf_of(after)})
+    assert gone.status_code == 404
+
+
+def test_the_approved_apps_page_needs_a_staff_login(web):
+    response = web.get("/practice/launch/approved")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/practice/login")
