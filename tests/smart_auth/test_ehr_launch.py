@@ -200,3 +200,14 @@ def test_staff_see_the_apps_they_approved_and_can_take_an_approval_back(web, sum
 def test_the_approved_apps_page_needs_a_staff_login(web):
     response = web.get("/practice/launch/approved")
     assert response.status_code == 302 and response.headers["Location"].startswith("/practice/login")
+
+
+def test_another_site_cannot_approve_an_app_for_the_staff_user(web, summary):
+    """The decision is a CSRF-checked form: a forged Allow is refused and leaves the launch unused."""
+    flow, location = _launch(web, summary)
+    page = flow.authorize(launch=query(location)["launch"], scope=LAUNCH_SCOPE)
+    hidden = {name: value for name, value in form(page.get_data(as_text=True), "/oauth/authorize/launch-decide")[0]}
+    forged = web.post("/oauth/authorize/launch-decide", data={**hidden, "csrf_token": "forged", "decision": "allow"})
+    assert forged.status_code == 400 and "Location" not in forged.headers
+    assert web.get("/practice/launch/approved").get_data(as_text=True).count('<li class="item">') == 0
+    assert "code" in query(_decide(flow, page, "allow").headers["Location"])
