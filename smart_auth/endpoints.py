@@ -24,6 +24,7 @@ from .models import TokenRecord
 MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five minutes ahead
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 KEYS_UNAVAILABLE = "The client's keys could not be loaded from its jwks_uri."
+JKU_NOT_REGISTERED = "The client assertion's jku is not the client's registered jwks_uri."
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -38,14 +39,24 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [discovery.urls(current_app.config)["token"]]
 
     def resolve_client_public_key(self, client):
-        """The client's keys: inline, or fetched from its jwks_uri (one neutral error whatever went wrong)."""
+        """The client's keys: inline, or fetched from its jwks_uri (one neutral error whatever went wrong).
+
+        A ``jku`` header is honoured only as the registered jwks_uri, compared exactly and never fetched
+        otherwise (SMART App Launch 2.x, client-confidential-asymmetric, "Authentication JWT Header Values":
+        jku, when present, "SHALL match the JWKS URL value that the client supplied ... at client registration").
+        """
+        header = _assertion_header(request.form.get("client_assertion"))
+        jku = header.get("jku")
+        if jku is not None and (not client.jwks_uri or jku != client.jwks_uri):
+            raise InvalidClientError(description=JKU_NOT_REGISTERED)
         if not client.jwks_uri:
             return client.public_keys()
+        kid = header.get("kid")
         try:
             return client_jwks.cache.key_set(
                 client.jwks_uri,
                 current_app.config["ENV"] == "production",
-                _assertion_kid(request.form.get("client_assertion")),
+                kid if isinstance(kid, str) else None,
             )
         except client_jwks.KeysUnavailable:
             raise InvalidClientError(description=KEYS_UNAVAILABLE)
@@ -72,13 +83,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             )
 
 
-def _assertion_kid(assertion):
-    """The ``kid`` a client assertion's header names, or None (the signature is checked later)."""
+def _assertion_header(assertion):
+    """A client assertion's JOSE header, unverified (the signature is checked later); {} when unreadable."""
     try:
-        kid = jws.extract_compact((assertion or "").encode()).headers().get("kid")
+        return jws.extract_compact((assertion or "").encode()).headers()
     except (JoseError, ValueError, UnicodeError):
-        return None
-    return kid if isinstance(kid, str) else None
+        return {}
 
 
 def find_token(token_string, hint):

@@ -1,5 +1,9 @@
 """EHR launch: a staff user opens an app for a chart; the launch handle carries that context to the
 app's authorization request (SMART App Launch 2.0.0, "EHR Launch").
+
+A handle is short-lived and used once: the first authorization that ends (approved or denied) uses it up, and
+a reused or expired one is refused with ``invalid_request`` (what the SMART certification tests expect for an
+invalid launch). The staff user approves each app once; the approval is kept per (staff user, app).
 """
 
 import secrets
@@ -10,7 +14,18 @@ from urllib.parse import urlencode
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-LAUNCH_TTL = 3600
+LAUNCH_TTL = 300  # long enough for the app to start and redirect, short enough that a leaked URL goes stale
+UNKNOWN = "The launch is unknown, or was made for another app or user."
+USED = "This launch has already been used: launch the app again from the chart."
+EXPIRED = "This launch has expired: launch the app again from the chart."
+
+
+class LaunchRefused(Exception):
+    """A launch handle that cannot be used; ``description`` says why, for the app's error redirect."""
+
+    def __init__(self, description):
+        super().__init__(description)
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -33,9 +48,46 @@ def launch_app(db, client, staff_uid, patient_id, fhir_base):
     return client.launch_uri + joiner + urlencode({"iss": fhir_base, "launch": handle})
 
 
-def resolve_launch(conn, handle, client_id):
-    """The launch a handle stands for, if it is this client's and has not expired; else None."""
+def resolve_launch(conn, handle, client_id, staff_uid):
+    """The launch a handle stands for, if it is this client's and this staff user's, unused and unexpired.
+
+    Raise LaunchRefused otherwise.
+    """
     row = oauth_store.find_launch(conn, handle) if handle else None
-    if row is None or row["client_id"] != client_id or row["expires_at"] <= time.time():
-        return None
+    if row is None or row["client_id"] != client_id or row["staff_uid"] != staff_uid:
+        raise LaunchRefused(UNKNOWN)
+    if row["used_at"] is not None:
+        raise LaunchRefused(USED)
+    if row["expires_at"] <= time.time():
+        raise LaunchRefused(EXPIRED)
     return Launch(row["client_id"], row["staff_uid"], row["patient_id"])
+
+
+def use_launch(db, handle):
+    """Use a launch up; raise LaunchRefused when another request used it first."""
+    with store.transaction(db):
+        if not oauth_store.use_launch(db, handle, int(time.time())):
+            raise LaunchRefused(USED)
+
+
+def approved(conn, staff_uid, client_id, scope):
+    """Whether the staff user already approved this app for at least ``scope``."""
+    row = oauth_store.staff_approval(conn, staff_uid, client_id)
+    return row is not None and set(scope.split()) <= set(row["scope"].split())
+
+
+def approve(db, staff_uid, client_id, scope):
+    """Remember that the staff user approved this app for ``scope``."""
+    with store.transaction(db):
+        oauth_store.save_staff_approval(db, staff_uid, client_id, scope, int(time.time()))
+
+
+def approvals_of(conn, staff_uid):
+    """The apps the staff user approved, for the practice console."""
+    return oauth_store.staff_approvals(conn, staff_uid)
+
+
+def withdraw(db, staff_uid, client_id):
+    """Take back the staff user's approval of an app (it asks again next launch); False when there was none."""
+    with store.transaction(db):
+        return oauth_store.delete_staff_approval(db, staff_uid, client_id)

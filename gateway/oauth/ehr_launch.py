@@ -1,11 +1,12 @@
 """EHR launch from the practice console: staff open a registered app for one of their practice's charts."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gateway import store
 from gateway.practice.enrollment import patient_of_practice
 from gateway.web.auth import current_staff, staff_required
 from smart_auth import clients
+from smart_auth import launch as launches
 from smart_auth.launch import launch_app
 
 bp = Blueprint("oauth_ehr_launch", __name__, url_prefix="/practice/launch")
@@ -29,3 +30,19 @@ def launch(patient_uid):
     return redirect(
         launch_app(store.current(), client, current_staff()["uid"], patient["uid"], current_app.config["FHIR_BASE"])
     )
+
+
+@bp.get("/approved")
+@staff_required
+def approved():
+    """The apps this staff user approved on first launch; each can be taken back (it asks again next time)."""
+    return render_template("ehr/approved.html", apps=launches.approvals_of(store.current(), current_staff()["uid"]))
+
+
+@bp.post("/approved/<client_id>/revoke")
+@staff_required
+def revoke(client_id):
+    if not launches.withdraw(store.current(), current_staff()["uid"], client_id):
+        abort(404)
+    flash("Approval taken back: the app will ask again the next time you launch it.", "info")
+    return redirect(url_for("oauth_ehr_launch.approved"))

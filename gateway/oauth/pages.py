@@ -17,7 +17,7 @@ from gateway import store
 from gateway.web import csrf
 from gateway.web.auth import current_account, current_staff
 from smart_auth import accounts, consent
-from smart_auth.launch import resolve_launch
+from smart_auth import launch as launches
 from smart_auth.models import Authorization
 from smart_auth.server import current_server
 
@@ -143,15 +143,66 @@ def _issue(server, grant, authorization):
 
 
 def _ehr_launch(server, grant, params):
-    """EHR launch: the staff user who opened the app from a chart authorizes it for that chart."""
+    """EHR launch: the staff user who opened the app from a chart authorizes it for that chart.
+
+    The first time a staff user opens an app they see what it will get and approve or deny it; later launches
+    of the same app (for no more than was approved) go straight through. The launch handle is used up either way.
+    """
     staff = current_staff()
     if staff is None:
         return redirect(url_for("practice_home.login", next=_here(params)))
-    launch = resolve_launch(store.current(), params["launch"], grant.client.client_id)
-    if launch is None or launch.staff_uid != staff["uid"]:
-        return _error(server, InvalidRequestError("The launch is unknown, expired or someone else's."), grant)
+    db = store.current()
+    try:
+        launch = launches.resolve_launch(db, params["launch"], grant.client.client_id, staff["uid"])
+    except launches.LaunchRefused as refused:
+        return _error(server, InvalidRequestError(refused.description), grant)
+    choices = consent.offered(grant.request.scope or "")
+    scope = consent.everything(choices)
+    if params.get("prompt") != "consent" and launches.approved(db, staff["uid"], grant.client.client_id, scope):
+        return _issue_launch(server, grant, staff, launch, params["launch"], scope)
+    patient = store.chart_rows(db, "patients", uid=launch.patient_id)
+    return render_template(
+        "oauth/ehr_consent.html",
+        client=grant.client,
+        patient=patient[0] if patient else None,
+        params=params,
+        choices=choices,
+    )
+
+
+@bp.post("/authorize/launch-decide")
+def launch_decide():
+    """The staff consent page's answer: Allow (remembered for this app) or Deny (``access_denied``)."""
+    server, staff, params = current_server(), current_staff(), _params()
+    if staff is None:
+        abort(403, description="Your session has ended. Please launch the app again from the chart.")
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _error(server, error)
+    db = store.current()
+    try:
+        launch = launches.resolve_launch(db, params.get("launch"), grant.client.client_id, staff["uid"])
+    except launches.LaunchRefused as refused:
+        return _error(server, InvalidRequestError(refused.description), grant)
+    if request.form.get("decision") != "allow":
+        try:
+            launches.use_launch(db, params["launch"])
+        except launches.LaunchRefused:
+            pass  # used meanwhile by another request: denied all the same
+        return server.create_authorization_response(grant_user=None, grant=grant)
     scope = consent.everything(consent.offered(grant.request.scope or ""))
-    provider = store.chart_row(store.current(), "providers", staff["provider_id"]) if staff["provider_id"] else None
+    launches.approve(db, staff["uid"], grant.client.client_id, scope)
+    return _issue_launch(server, grant, staff, launch, params["launch"], scope)
+
+
+def _issue_launch(server, grant, staff, launch, handle, scope):
+    db = store.current()
+    try:
+        launches.use_launch(db, handle)
+    except launches.LaunchRefused as refused:
+        return _error(server, InvalidRequestError(refused.description), grant)
+    provider = store.chart_row(db, "providers", staff["provider_id"]) if staff["provider_id"] else None
     authorization = Authorization(
         staff["uid"],
         launch.patient_id,

@@ -741,6 +741,19 @@ CREATE TABLE vital_signs (
 CREATE INDEX vital_signs_patient ON vital_signs(patient_id);
 """
 
+# EHR launch: a launch handle is used once (used_at), and a staff user approves an app once (SMART App Launch
+# "EHR Launch": the EHR authorizes the app, here by asking its user the first time).
+EHR_LAUNCH_APPROVALS = """
+ALTER TABLE launch_contexts ADD COLUMN used_at INTEGER;
+CREATE TABLE staff_app_approvals (
+    staff_uid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    approved_at INTEGER NOT NULL,
+    PRIMARY KEY (staff_uid, client_id)
+) WITHOUT ROWID;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -762,6 +775,7 @@ MIGRATIONS = [
     ("encounters and the rows charted at them", ENCOUNTERS),
     ("contacts, care teams, goals and insurance", CARE_TEAM_GOALS_COVERAGE),
     ("vital signs flowsheet", VITAL_SIGNS),
+    ("EHR launch single use and staff app approvals", EHR_LAUNCH_APPROVALS),
 ]
 
 

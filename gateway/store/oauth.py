@@ -238,13 +238,51 @@ def revoke_grants_for(conn, patient_id, account_uid, now):
 
 def save_launch(conn, handle, client_id, staff_uid, patient_id, now, expires_at):
     conn.execute(
-        "INSERT INTO launch_contexts VALUES (?,?,?,?,?,?)",
+        "INSERT INTO launch_contexts (launch_hash, client_id, staff_uid, patient_id, created_at, expires_at)"
+        " VALUES (?,?,?,?,?,?)",
         (token_hash(handle), client_id, staff_uid, patient_id, now, expires_at),
     )
 
 
 def find_launch(conn, handle):
     return _one(conn, "SELECT * FROM launch_contexts WHERE launch_hash = ?", (token_hash(handle),))
+
+
+def use_launch(conn, handle, now):
+    """Mark a launch used; False when it already was (one statement, so two requests cannot both use it)."""
+    cursor = conn.execute(
+        "UPDATE launch_contexts SET used_at = ? WHERE launch_hash = ? AND used_at IS NULL", (now, token_hash(handle))
+    )
+    return cursor.rowcount == 1
+
+
+def staff_approval(conn, staff_uid, client_id):
+    return _one(conn, "SELECT * FROM staff_app_approvals WHERE staff_uid = ? AND client_id = ?", (staff_uid, client_id))
+
+
+def staff_approvals(conn, staff_uid):
+    """The staff user's approved apps with the app's name, newest first."""
+    return _all(
+        conn,
+        "SELECT a.client_id, a.scope, a.approved_at, c.name FROM staff_app_approvals a"
+        " JOIN oauth_clients c ON c.client_id = a.client_id WHERE a.staff_uid = ? ORDER BY a.approved_at DESC, c.name",
+        (staff_uid,),
+    )
+
+
+def delete_staff_approval(conn, staff_uid, client_id):
+    cursor = conn.execute(
+        "DELETE FROM staff_app_approvals WHERE staff_uid = ? AND client_id = ?", (staff_uid, client_id)
+    )
+    return cursor.rowcount == 1
+
+
+def save_staff_approval(conn, staff_uid, client_id, scope, now):
+    conn.execute(
+        "INSERT INTO staff_app_approvals (staff_uid, client_id, scope, approved_at) VALUES (?,?,?,?)"
+        " ON CONFLICT (staff_uid, client_id) DO UPDATE SET scope = excluded.scope, approved_at = excluded.approved_at",
+        (staff_uid, client_id, scope, now),
+    )
 
 
 # -- signing keys ----------------------------------------------------------------------------------

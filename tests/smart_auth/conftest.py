@@ -57,9 +57,10 @@ def odb(oauth_db):
 
 @pytest.fixture(autouse=True)
 def forget_consent(request):
-    """Each test starts with no remembered consent, so it sees the consent page (tests share a database)."""
+    """Each test starts with no remembered consent (a person's or a staff user's), so it sees the consent page."""
     if "oauth_db" in request.fixturenames:
         db = store.connect(request.getfixturevalue("oauth_db")[0])
         with store.transaction(db):
             db.execute("UPDATE consent_grants SET revoked_at = 0 WHERE revoked_at IS NULL")
+            db.execute("DELETE FROM staff_app_approvals")
         db.close()

@@ -64,7 +64,7 @@ def pkce():
     return verifier, challenge
 
 
-def assertion(client_id, key, alg, aud=TOKEN_URL, exp_in=240, jti=None, **claims):
+def assertion(client_id, key, alg, aud=TOKEN_URL, exp_in=240, jti=None, header=None, **claims):
     """A signed client assertion (RFC 7523) as SMART Backend Services describes it."""
     now = int(time.time())
     payload = {
@@ -76,7 +76,7 @@ def assertion(client_id, key, alg, aud=TOKEN_URL, exp_in=240, jti=None, **claims
         "jti": jti or str(uuid.uuid4()),
         **claims,
     }
-    return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, payload, key, algorithms=[alg])
+    return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT", **(header or {})}, payload, key, algorithms=[alg])
 
 
 def assertion_form(client_id, key, alg="RS384", **kwargs):

@@ -2,11 +2,13 @@
 production, a size cap, a deadline), one neutral invalid_client whatever went wrong, and cached by Cache-Control."""
 
 import http.server
+import json
 import socket
 import threading
 import time
 
 import pytest
+import responses
 from joserfc.jwk import RSAKey
 
 from smart_auth import client_jwks, clients
@@ -226,3 +228,65 @@ def test_the_cache_is_bounded_least_recently_used_first():
 )
 def test_lifetime_follows_cache_control_within_bounds(header, seconds):
     assert client_jwks.lifetime(header) == seconds
+
+
+# -- jku (SMART Backend Services: only the registered JWK Set URL) and client key rotation ----------------------
+
+REGISTERED, ATTACKER = "https://keys.app.example/jwks", "https://attacker.example/jwks"
+NOT_REGISTERED = {
+    "error": "invalid_client",
+    "error_description": "The client assertion's jku is not the client's registered jwks_uri.",
+}
+
+
+@pytest.fixture
+def mocked():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def jku_token(web, client_id, key, jku):
+    form = assertion_form(client_id, key, header={"jku": jku})
+    return web.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "system/*.rs", **form})
+
+
+def test_a_jku_equal_to_the_registered_jwks_uri_is_used(web, odb, summary, mocked):
+    mocked.get(REGISTERED, body=jwks_body(summary), content_type="application/json")
+    response = jku_token(web, backend_at(odb, REGISTERED), summary["keys"].rsa, REGISTERED)
+    assert response.status_code == 200, response.get_json()
+    assert [call.request.url for call in mocked.calls] == [REGISTERED]
+
+
+@pytest.mark.parametrize(
+    "jku",
+    [ATTACKER, REGISTERED + "?", "https://KEYS.app.example/jwks", "https://keys.app.example/jwks/", REGISTERED + "#x"],
+)
+def test_any_other_jku_is_invalid_client_and_is_never_fetched(web, odb, summary, mocked, jku):
+    """The attacker signs with its own key and points jku at its own set: nothing is fetched at all."""
+    attacker = RSAKey.generate_key(2048, auto_kid=True)
+    for url in (ATTACKER, REGISTERED):
+        mocked.get(url, body=json.dumps({"keys": [attacker.as_dict(private=False)]}), content_type="application/json")
+    response = jku_token(web, backend_at(odb, REGISTERED), attacker, jku)
+    assert (response.status_code, response.get_json()) == (400, NOT_REGISTERED)
+    assert list(mocked.calls) == []
+
+
+def test_a_jku_for_a_client_with_inline_keys_is_invalid_client(web, summary, mocked):
+    response = jku_token(web, summary["backend"], summary["keys"].rsa, ATTACKER)
+    assert (response.status_code, response.get_json()) == (400, NOT_REGISTERED)
+    assert list(mocked.calls) == []
+
+
+def test_a_client_that_adds_a_key_and_signs_with_it_is_accepted_without_downtime(web, odb, summary, serve, monkeypatch):
+    """Rotation as SMART describes it: publish the new key beside the old, then sign with the new kid."""
+    clock = Clock()
+    monkeypatch.setattr(client_jwks, "cache", client_jwks.JwksCache(clock=clock))
+    old, new = summary["keys"].rsa, RSAKey.generate_key(2048, parameters={"alg": "RS384"}, auto_kid=True)
+    server = serve(jwks_body(summary), headers={"Cache-Control": "max-age=3600"})
+    client_id = backend_at(odb, server.url)
+    assert token(web, client_id, old).status_code == 200
+    keys = json.loads(jwks_body(summary))["keys"] + [new.as_dict(private=False)]
+    server.body = json.dumps({"keys": keys}).encode()
+    clock.now += client_jwks.REFETCH_INTERVAL
+    answers = [token(web, client_id, new).status_code, token(web, client_id, old).status_code]
+    assert answers == [200, 200] and server.hits == ["/jwks", "/jwks"]

@@ -11,7 +11,7 @@ from gateway import store
 from gateway.store import oauth as oauth_store
 from smart_auth import keys
 
-from .oauth_helpers import KEALA
+from .oauth_helpers import KEALA, bearer
 
 SECRET = "signing-key-test-secret-" + "s" * 24
 
@@ -69,3 +69,31 @@ def test_a_server_with_another_secret_signs_with_a_new_key_and_still_publishes_t
     assert keys.signing_key(db, "changed-" + SECRET).kid == new
     assert {k["kid"] for k in keys.jwks(db)["keys"]} == {old, new}
     assert keys.ensure_signing_key(db, "changed-" + SECRET) == new
+
+
+def test_fhir_gateway_keys_rotate_keeps_tokens_signed_before_it_verifiable(
+    oauth_app, oauth_db, flow, runner, monkeypatch
+):
+    """Rotation without downtime: an id_token from before ``keys rotate`` still verifies against /oauth/jwks,
+    its access token still works, and the next id_token is signed with the new key."""
+    from joserfc.jws import extract_compact
+
+    from gateway.cli import cli
+
+    before = flow.tokens(who=KEALA, patient="Keala")
+    old_kid = extract_compact(before["id_token"].encode()).headers()["kid"]
+    monkeypatch.setenv("GATEWAY_SECRET_KEY", oauth_app.config["SECRET_KEY"])
+    result = runner.invoke(cli, ["keys", "rotate", "--db", oauth_db[0]])
+    assert result.exit_code == 0, result.output
+    new_kid = result.output.strip().removeprefix("Signing with new key ")
+    assert result.output == f"Signing with new key {new_kid}\n" and new_kid != old_kid
+    published = flow.client.get("/oauth/jwks").get_json()
+    assert sorted(key["kid"] for key in published["keys"]) == sorted([new_kid, old_kid])
+    jwks = KeySet.import_key_set(published)
+    assert jwt.decode(before["id_token"], jwks, algorithms=["RS256"]).claims["sub"]
+    assert (
+        flow.client.get(f"/fhir/Patient/{before['patient']}", headers=bearer(before["access_token"])).status_code == 200
+    )
+    after = flow.tokens(who=KEALA, patient="Keala")
+    assert extract_compact(after["id_token"].encode()).headers()["kid"] == new_kid
+    assert jwt.decode(after["id_token"], jwks, algorithms=["RS256"]).claims["sub"]
