@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from smart_auth import launch
+
 from .oauth_helpers import (
     BASE,
     CONFIDENTIAL,
@@ -67,9 +69,7 @@ def test_an_invalid_launch_redirects_invalid_request(web):
     flow.login(STAFF, path="/practice/login")
     response = flow.authorize(launch="not-a-launch", scope="launch openid fhirUser patient/*.rs")
     assert response.status_code == 302
-    assert response.headers["Location"] == _redirected(
-        "invalid_request", "The launch is unknown, expired or someone else's."
-    )
+    assert response.headers["Location"] == _redirected("invalid_request", launch.UNKNOWN)
 
 
 def test_an_expired_launch_redirects_invalid_request(web, summary, odb):
@@ -84,9 +84,7 @@ def test_an_expired_launch_redirects_invalid_request(web, summary, odb):
         odb.execute("UPDATE launch_contexts SET expires_at = ?", (int(time.time()) - 1,))
     response = flow.authorize(launch=query(launched.headers["Location"])["launch"], scope="launch patient/*.rs")
     assert response.status_code == 302
-    assert response.headers["Location"] == _redirected(
-        "invalid_request", "The launch is unknown, expired or someone else's."
-    )
+    assert response.headers["Location"] == _redirected("invalid_request", launch.EXPIRED)
 
 
 def test_a_bad_aud_with_an_unregistered_redirect_uri_shows_a_page_and_never_redirects(flow):
