@@ -634,6 +634,23 @@ ALTER TABLE lab_results ADD COLUMN encounter_id INTEGER REFERENCES encounters(id
 ALTER TABLE lab_observations ADD COLUMN encounter_id INTEGER REFERENCES encounters(id);
 """
 
+# Patient demographics US Core 6.1.0 asks for (issue 13 item 7), kept as a registration screen keeps them:
+# birth sex and the sex recorded for care as their own columns (no longer read off administrative sex),
+# the tribe (a v3-TribalEntityUS code) with an enrolled flag, and the address the patient moved out of
+# with the dates they lived there. Existing rows are not backfilled: nobody charted these.
+PATIENT_DEMOGRAPHICS = """
+ALTER TABLE patients ADD COLUMN birth_sex TEXT;
+ALTER TABLE patients ADD COLUMN sex_for_clinical_use TEXT;
+ALTER TABLE patients ADD COLUMN tribal_affiliation_code TEXT;
+ALTER TABLE patients ADD COLUMN tribal_enrolled INTEGER;
+ALTER TABLE patients ADD COLUMN previous_address_line TEXT;
+ALTER TABLE patients ADD COLUMN previous_city TEXT;
+ALTER TABLE patients ADD COLUMN previous_state TEXT;
+ALTER TABLE patients ADD COLUMN previous_postal_code TEXT;
+ALTER TABLE patients ADD COLUMN previous_address_from TEXT;
+ALTER TABLE patients ADD COLUMN moved_out_on TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -653,6 +670,7 @@ MIGRATIONS = [
     ("web sessions by account", WEB_SESSIONS_BY_ACCOUNT),
     ("outbox queue", OUTBOX_QUEUE),
     ("encounters and the rows charted at them", ENCOUNTERS),
+    ("patient birth sex, sex, tribe and previous address", PATIENT_DEMOGRAPHICS),
 ]
 
 

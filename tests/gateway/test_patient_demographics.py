@@ -1,0 +1,54 @@
+"""The demo charts serve the US Core 6.1.0 demographics: tribe, recorded sex, birth sex, previous address."""
+
+from fixtures.demo_practice import uid
+
+THOMAS, MARIA = uid("patients", "thomas"), uid("patients", "maria")
+TRIBAL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation"
+
+
+def read_patient(client, auth, patient):
+    response = client.get(f"/fhir/Patient/{patient}", headers=auth("patient/Patient.rs", patient))
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_thomas_is_served_with_his_tribe_and_recorded_sex(client, auth):
+    patient = read_patient(client, auth, THOMAS)
+    extensions = {ext["url"].rsplit("/", 1)[1]: ext for ext in patient["extension"]}
+    assert sorted(extensions) == [
+        "us-core-birthsex",
+        "us-core-ethnicity",
+        "us-core-race",
+        "us-core-sex",
+        "us-core-tribal-affiliation",
+    ]
+    assert extensions["us-core-tribal-affiliation"] == {
+        "url": TRIBAL,
+        "extension": [
+            {
+                "url": "tribalAffiliation",
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-TribalEntityUS",
+                            "code": "170",
+                            "display": "Navajo Nation, Arizona, New Mexico & Utah",
+                        }
+                    ],
+                    "text": "Navajo Nation, Arizona, New Mexico & Utah",
+                },
+            },
+            {"url": "isEnrolled", "valueBoolean": True},
+        ],
+    }
+    assert extensions["us-core-sex"]["valueCode"] == "248153007"
+    assert extensions["us-core-birthsex"]["valueCode"] == "M"
+
+
+def test_maria_is_served_with_her_previous_address(client, auth):
+    patient = read_patient(client, auth, MARIA)
+    assert [address["use"] for address in patient["address"]] == ["home", "old"]
+    old = patient["address"][1]
+    assert (old["line"], old["city"], old["postalCode"]) == (["1180 Florin Rd"], "Sacramento", "95831")
+    assert sorted(old["period"]) == ["end", "start"]
+    assert old["period"]["start"] < old["period"]["end"]
