@@ -651,6 +651,11 @@ ALTER TABLE patients ADD COLUMN previous_address_from TEXT;
 ALTER TABLE patients ADD COLUMN moved_out_on TEXT;
 """
 
+# Qualitative lab results as a lab interface delivers them: a SNOMED CT answer code beside the printed text.
+LAB_CODED_VALUES = """
+ALTER TABLE lab_observations ADD COLUMN value_code TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -671,6 +676,7 @@ MIGRATIONS = [
     ("outbox queue", OUTBOX_QUEUE),
     ("encounters and the rows charted at them", ENCOUNTERS),
     ("patient birth sex, sex, tribe and previous address", PATIENT_DEMOGRAPHICS),
+    ("coded lab results", LAB_CODED_VALUES),
 ]
 
 

@@ -1,8 +1,8 @@
-"""The demo charts serve the US Core 6.1.0 demographics: tribe, recorded sex, birth sex, previous address."""
+"""The demo charts serve US Core 6.1.0 must-support elements: demographics, coded and unknown lab values."""
 
 from fixtures.demo_practice import uid
 
-THOMAS, MARIA = uid("patients", "thomas"), uid("patients", "maria")
+THOMAS, MARIA, JAMES = uid("patients", "thomas"), uid("patients", "maria"), uid("patients", "james")
 TRIBAL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation"
 
 
@@ -52,3 +52,35 @@ def test_maria_is_served_with_her_previous_address(client, auth):
     assert (old["line"], old["city"], old["postalCode"]) == (["1180 Florin Rd"], "Sacramento", "95831")
     assert sorted(old["period"]) == ["end", "start"]
     assert old["period"]["start"] < old["period"]["end"]
+
+
+def lab_value(client, auth, loinc):
+    url = f"/fhir/Observation?patient={JAMES}&code=http://loinc.org|{loinc}"
+    response = client.get(url, headers=auth("patient/Observation.rs", JAMES))
+    assert response.status_code == 200
+    (entry,) = response.get_json()["entry"]
+    resource = entry["resource"]
+    return {key: resource[key] for key in ("valueCodeableConcept", "dataAbsentReason") if key in resource}
+
+
+def test_a_coded_lab_value_is_served_as_snomed(client, auth):
+    assert lab_value(client, auth, "20454-5") == {
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive"}],
+            "text": "Positive",
+        }
+    }
+
+
+def test_a_lab_value_not_read_is_served_as_unknown(client, auth):
+    assert lab_value(client, auth, "5794-3") == {
+        "dataAbsentReason": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                    "code": "unknown",
+                    "display": "Unknown",
+                }
+            ]
+        }
+    }
