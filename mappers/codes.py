@@ -53,6 +53,20 @@ EXT_BIRTHSEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex
 EXT_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
 EXT_TRIBAL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation"
 TRIBAL_ENTITY = THO + "v3-TribalEntityUS"
+GTS_ABBREVIATION = THO + "v3-GTSAbbreviation"
+# Coded SIG frequencies -> Timing.repeat; the codes are R4's TimingAbbreviation (v3 GTSAbbreviation) and
+# 'when' uses R4 EventTiming (MORN, HS).
+SIG_TIMING = {
+    "qd": {"frequency": 1, "period": 1, "periodUnit": "d"},
+    "bid": {"frequency": 2, "period": 1, "periodUnit": "d"},
+    "tid": {"frequency": 3, "period": 1, "periodUnit": "d"},
+    "qid": {"frequency": 4, "period": 1, "periodUnit": "d"},
+    "q4h": {"frequency": 1, "period": 4, "periodUnit": "h"},
+    "q6h": {"frequency": 1, "period": 6, "periodUnit": "h"},
+    "q8h": {"frequency": 1, "period": 8, "periodUnit": "h"},
+    "am": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]},
+    "bed": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
+}
 EXT_DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 # --- Patient demographics -----------------------------------------------------------------------

@@ -656,6 +656,11 @@ LAB_CODED_VALUES = """
 ALTER TABLE lab_observations ADD COLUMN value_code TEXT;
 """
 
+# The coded frequency of a prescription's SIG as order entry picks it (BID, TID, Q6H, ...), beside the sig text.
+SIG_FREQUENCY = """
+ALTER TABLE medications ADD COLUMN sig_frequency TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -677,6 +682,7 @@ MIGRATIONS = [
     ("encounters and the rows charted at them", ENCOUNTERS),
     ("patient birth sex, sex, tribe and previous address", PATIENT_DEMOGRAPHICS),
     ("coded lab results", LAB_CODED_VALUES),
+    ("coded SIG frequency", SIG_FREQUENCY),
 ]
 
 

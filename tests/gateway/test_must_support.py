@@ -84,3 +84,23 @@ def test_a_lab_value_not_read_is_served_as_unknown(client, auth):
             ]
         }
     }
+
+
+def test_prescriptions_are_served_with_their_timing(client, auth):
+    url = f"/fhir/MedicationRequest?patient={MARIA}&intent=order"
+    response = client.get(url, headers=auth("patient/MedicationRequest.rs", MARIA))
+    assert response.status_code == 200
+    served = {
+        entry["resource"]["medicationCodeableConcept"]["coding"][0]["code"]: entry["resource"]["dosageInstruction"][0][
+            "timing"
+        ]
+        for entry in response.get_json()["entry"]
+        if entry["resource"]["resourceType"] == "MedicationRequest"
+        and entry["resource"]["medicationCodeableConcept"]["text"].startswith("simvastatin")
+    }
+    assert list(served.values()) == [
+        {
+            "repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
+            "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BED"}]},
+        }
+    ]
