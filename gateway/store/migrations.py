@@ -661,6 +661,13 @@ SIG_FREQUENCY = """
 ALTER TABLE medications ADD COLUMN sig_frequency TEXT;
 """
 
+# Whether the practice's own lab ran a report, and whether a dose was given at the practice: then the
+# practice is the performing Organization a client can read (not only a name).
+IN_HOUSE = """
+ALTER TABLE lab_results ADD COLUMN performed_in_house INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE immunizations ADD COLUMN administered_in_house INTEGER NOT NULL DEFAULT 0;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -683,6 +690,7 @@ MIGRATIONS = [
     ("patient birth sex, sex, tribe and previous address", PATIENT_DEMOGRAPHICS),
     ("coded lab results", LAB_CODED_VALUES),
     ("coded SIG frequency", SIG_FREQUENCY),
+    ("labs run and doses given in house", IN_HOUSE),
 ]
 
 

@@ -104,3 +104,25 @@ def test_prescriptions_are_served_with_their_timing(client, auth):
             "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BED"}]},
         }
     ]
+
+
+def test_report_and_dose_performers_resolve_to_a_readable_organization(client, auth):
+    headers = auth("patient/DiagnosticReport.rs patient/Immunization.rs patient/Organization.rs", MARIA)
+    reports = client.get(f"/fhir/DiagnosticReport?patient={MARIA}", headers=headers).get_json()["entry"]
+    doses = client.get(f"/fhir/Immunization?patient={MARIA}", headers=headers).get_json()["entry"]
+    found = {
+        performer["reference"]
+        for entry in reports
+        for performer in entry["resource"].get("performer", [])
+        if performer.get("reference", "").startswith("Organization/")
+    } | {
+        performer["actor"]["reference"]
+        for entry in doses
+        for performer in entry["resource"].get("performer", [])
+        if performer["actor"]["reference"].startswith("Organization/")
+    }
+    assert found == {f"Organization/{uid('practices', 'sunrise')}"}
+    (organization,) = found
+    response = client.get(f"/fhir/{organization}", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "Sunrise Family Medicine"

@@ -5,7 +5,14 @@ import sqlite3
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from gateway.store.migrations import CHART_SCHEMA, ENCOUNTERS, LAB_CODED_VALUES, PATIENT_DEMOGRAPHICS, SIG_FREQUENCY
+from gateway.store.migrations import (
+    CHART_SCHEMA,
+    ENCOUNTERS,
+    IN_HOUSE,
+    LAB_CODED_VALUES,
+    PATIENT_DEMOGRAPHICS,
+    SIG_FREQUENCY,
+)
 
 CTX = {
     "patient": "pat-7f3a",
@@ -30,7 +37,7 @@ def chart_row(table, **values):
     """
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
-    db.executescript(CHART_SCHEMA + ENCOUNTERS + PATIENT_DEMOGRAPHICS + LAB_CODED_VALUES + SIG_FREQUENCY)
+    db.executescript(CHART_SCHEMA + ENCOUNTERS + PATIENT_DEMOGRAPHICS + LAB_CODED_VALUES + SIG_FREQUENCY + IN_HOUSE)
     columns = {column["name"]: column for column in db.execute(f"PRAGMA table_info({table})")}
     unknown = set(values) - set(columns)
     assert not unknown, f"{table} has no column(s) {sorted(unknown)}"
