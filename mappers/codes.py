@@ -50,12 +50,37 @@ US_CORE_CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-cat
 EXT_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 EXT_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 EXT_BIRTHSEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+EXT_SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
+EXT_TRIBAL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation"
+TRIBAL_ENTITY = THO + "v3-TribalEntityUS"
+GTS_ABBREVIATION = THO + "v3-GTSAbbreviation"
+# Coded SIG frequencies -> Timing.repeat; the codes are R4's TimingAbbreviation (v3 GTSAbbreviation) and
+# 'when' uses R4 EventTiming (MORN, HS).
+SIG_TIMING = {
+    "qd": {"frequency": 1, "period": 1, "periodUnit": "d"},
+    "bid": {"frequency": 2, "period": 1, "periodUnit": "d"},
+    "tid": {"frequency": 3, "period": 1, "periodUnit": "d"},
+    "qid": {"frequency": 4, "period": 1, "periodUnit": "d"},
+    "q4h": {"frequency": 1, "period": 4, "periodUnit": "h"},
+    "q6h": {"frequency": 1, "period": 6, "periodUnit": "h"},
+    "q8h": {"frequency": 1, "period": 8, "periodUnit": "h"},
+    "am": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]},
+    "bed": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
+}
 EXT_DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 # --- Patient demographics -----------------------------------------------------------------------
 GENDER = {"f": "female", "m": "male", "o": "other", "u": "unknown"}
 # us-core-birthsex allows only F, M and UNK.
 BIRTH_SEX = {"f": "F", "m": "M", "o": "UNK", "u": "UNK"}
+# us-core-sex (6.1.0) binds valueCode to VSAC 2.16.840.1.113762.1.4.1240.3: SNOMED female, male and
+# indeterminate sex, and v3 NullFlavor UNK (the codes of the package's Patient-example).
+SEX_RECORDED = {"f": "248152002", "m": "248153007", "i": "32570681000036106", "u": "UNK"}
+# v3-TribalEntityUS displays for the tribes our charts hold; other codes are sent without a display.
+TRIBE = {
+    "170": "Navajo Nation, Arizona, New Mexico & Utah",
+    "187": "Paiute-Shoshone Tribe of the Fallon Reservation and Colony, Nevada",
+}
 RACE = {
     "1002-5": "American Indian or Alaska Native",
     "2028-9": "Asian",

@@ -43,12 +43,20 @@ def to_fhir(row, ctx):
             "_issued": None if row["reported_at"] else data_absent(),
             "performer": [
                 reference("Practitioner", ctx.get("provider")),
-                display_reference("Organization", row["performing_lab"]),
+                performing_lab(row, ctx),
             ],
             "result": [reference("Observation", result_id) for result_id in ctx.get("result_ids") or ()],
             "conclusion": row["conclusion"],
         }
     )
+
+
+def performing_lab(row, ctx):
+    """Return the performing lab: the practice's Organization when its own lab ran it, else a name only."""
+    practice = reference("Organization", ctx.get("organization"))
+    if row["performed_in_house"] and practice:
+        return {**practice, "display": row["performing_lab"]}
+    return display_reference("Organization", row["performing_lab"])
 
 
 RESOURCE = ResourceType(

@@ -43,7 +43,10 @@ def to_fhir(row, ctx):
             "site": coded_or_text(codes.IMMUNIZATION_SITE, codes.ACT_SITE, row["site"]),
             "route": coded_or_text(codes.IMMUNIZATION_ROUTE, codes.ROUTE_OF_ADMINISTRATION, row["route"]),
             "doseQuantity": quantity(row["dose_ml"], "mL"),
-            "performer": [performer(ctx.get("provider"))],
+            "performer": [
+                performer(ctx.get("provider")),
+                {"actor": reference("Organization", ctx.get("organization"))} if row["administered_in_house"] else None,
+            ],
         }
     )
 

@@ -62,10 +62,19 @@ def dosage(row):
     dose = quantity(row["dose_value"], row["dose_unit"])
     found = {
         "text": row["sig"],
+        "timing": timing(row["sig_frequency"]),
         "route": route(row["route"]),
         "doseAndRate": [{"doseQuantity": dose}] if dose else None,
     }
     return found if compact(found) else None
+
+
+def timing(frequency):
+    """Return the Timing for a coded SIG frequency (repeat and its TimingAbbreviation code), or None."""
+    if not frequency:
+        return None
+    repeat = {**lookup(codes.SIG_TIMING, frequency, "dosageInstruction.timing")}
+    return {"repeat": repeat, "code": codeable(coding(codes.GTS_ABBREVIATION, frequency.strip().upper()))}
 
 
 def route(text):

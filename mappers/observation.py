@@ -69,9 +69,12 @@ def to_fhir(row, ctx):
 
 
 def value(row, status):
-    """Return value[x] (a Quantity or a string), or a dataAbsentReason when no result is charted."""
+    """Return value[x] (a Quantity, a SNOMED CT answer or a string), or a dataAbsentReason when none is charted."""
     if row["value_num"] is not None:
         return {"valueQuantity": quantity(row["value_num"], row["unit"])}
+    if row["value_code"]:
+        answer = coding(codes.SNOMED, row["value_code"], row["value_text"])
+        return {"valueCodeableConcept": codeable(answer, text=row["value_text"])}
     if row["value_text"]:
         return {"valueString": row["value_text"]}
     # US Core us-core-2: without a value (and no components or members) a dataAbsentReason SHALL be

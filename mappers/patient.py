@@ -26,14 +26,20 @@ def to_fhir(row, ctx):
             "resourceType": "Patient",
             "id": row["uid"],
             "meta": meta(PROFILE),
-            "extension": [race(row["race_code"]), ethnicity(row["ethnicity_code"]), birth_sex(row["sex"])],
+            "extension": [
+                race(row["race_code"]),
+                ethnicity(row["ethnicity_code"]),
+                tribal_affiliation(row["tribal_affiliation_code"], row["tribal_enrolled"]),
+                birth_sex(row["birth_sex"]),
+                recorded_sex(row["sex_for_clinical_use"]),
+            ],
             "identifier": [mrn(row["mrn"], ctx["mrn_system"])],
             "name": names(row),
             "telecom": telecom(row),
             "gender": lookup(codes.GENDER, row["sex"], "Patient.gender"),
             "birthDate": row["birth_date"],
             "deceasedDateTime": row["deceased_at"],
-            "address": [address(row)],
+            "address": [address(row), previous_address(row)],
             "communication": [communication(row["preferred_language"])],
             "generalPractitioner": [reference("Practitioner", ctx.get("provider"))],
             "managingOrganization": reference("Organization", ctx.get("organization")),
@@ -82,6 +88,20 @@ def address(row):
     return {"use": "home", **parts, "country": "US"}
 
 
+def previous_address(row):
+    """Return the address the patient moved out of as an 'old' Address with the dates lived there, or None."""
+    parts = {
+        "line": [row["previous_address_line"]],
+        "city": row["previous_city"],
+        "state": row["previous_state"],
+        "postalCode": row["previous_postal_code"],
+    }
+    if not compact(parts):
+        return None
+    period = {"start": row["previous_address_from"], "end": row["moved_out_on"]}
+    return {"use": "old", **parts, "country": "US", "period": period}
+
+
 def communication(language):
     """Return the preferred-language communication entry (BCP-47), or None."""
     if not language:
@@ -117,9 +137,30 @@ def _omb_extension(url, code, categories, null_flavor_coded=True):
     return {"url": url, "extension": [*parts, {"url": "text", "valueString": text}]}
 
 
-def birth_sex(sex):
-    """Return the us-core-birthsex extension derived from the charted sex (F, M, else UNK)."""
-    return {"url": codes.EXT_BIRTHSEX, "valueCode": lookup(codes.BIRTH_SEX, sex, "birthsex")}
+def birth_sex(value):
+    """Return the us-core-birthsex extension for the charted birth sex (F, M, else UNK), or None."""
+    if not value:
+        return None
+    return {"url": codes.EXT_BIRTHSEX, "valueCode": lookup(codes.BIRTH_SEX, value, "birthsex")}
+
+
+def recorded_sex(value):
+    """Return the us-core-sex extension (6.1.0) for the sex charted for care, or None."""
+    if not value:
+        return None
+    return {"url": codes.EXT_SEX, "valueCode": lookup(codes.SEX_RECORDED, value, "us-core-sex")}
+
+
+def tribal_affiliation(code, enrolled):
+    """Return the us-core-tribal-affiliation extension for a v3-TribalEntityUS code, or None."""
+    if not code:
+        return None
+    display = codes.TRIBE.get(code)
+    tribe = {"coding": [coding(codes.TRIBAL_ENTITY, code, display)], "text": display}
+    parts = [{"url": "tribalAffiliation", "valueCodeableConcept": tribe}]
+    if enrolled is not None:
+        parts.append({"url": "isEnrolled", "valueBoolean": bool(enrolled)})
+    return {"url": codes.EXT_TRIBAL, "extension": parts}
 
 
 RESOURCE = ResourceType(

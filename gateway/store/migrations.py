@@ -754,6 +754,40 @@ CREATE TABLE staff_app_approvals (
 ) WITHOUT ROWID;
 """
 
+# Patient demographics US Core 6.1.0 asks for (issue 13 item 7), kept as a registration screen keeps them:
+# birth sex and the sex recorded for care as their own columns (no longer read off administrative sex),
+# the tribe (a v3-TribalEntityUS code) with an enrolled flag, and the address the patient moved out of
+# with the dates they lived there. Existing rows are not backfilled: nobody charted these.
+PATIENT_DEMOGRAPHICS = """
+ALTER TABLE patients ADD COLUMN birth_sex TEXT;
+ALTER TABLE patients ADD COLUMN sex_for_clinical_use TEXT;
+ALTER TABLE patients ADD COLUMN tribal_affiliation_code TEXT;
+ALTER TABLE patients ADD COLUMN tribal_enrolled INTEGER;
+ALTER TABLE patients ADD COLUMN previous_address_line TEXT;
+ALTER TABLE patients ADD COLUMN previous_city TEXT;
+ALTER TABLE patients ADD COLUMN previous_state TEXT;
+ALTER TABLE patients ADD COLUMN previous_postal_code TEXT;
+ALTER TABLE patients ADD COLUMN previous_address_from TEXT;
+ALTER TABLE patients ADD COLUMN moved_out_on TEXT;
+"""
+
+# Qualitative lab results as a lab interface delivers them: a SNOMED CT answer code beside the printed text.
+LAB_CODED_VALUES = """
+ALTER TABLE lab_observations ADD COLUMN value_code TEXT;
+"""
+
+# The coded frequency of a prescription's SIG as order entry picks it (BID, TID, Q6H, ...), beside the sig text.
+SIG_FREQUENCY = """
+ALTER TABLE medications ADD COLUMN sig_frequency TEXT;
+"""
+
+# Whether the practice's own lab ran a report, and whether a dose was given at the practice: then the
+# practice is the performing Organization a client can read (not only a name).
+IN_HOUSE = """
+ALTER TABLE lab_results ADD COLUMN performed_in_house INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE immunizations ADD COLUMN administered_in_house INTEGER NOT NULL DEFAULT 0;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -776,6 +810,10 @@ MIGRATIONS = [
     ("contacts, care teams, goals and insurance", CARE_TEAM_GOALS_COVERAGE),
     ("vital signs flowsheet", VITAL_SIGNS),
     ("EHR launch single use and staff app approvals", EHR_LAUNCH_APPROVALS),
+    ("patient birth sex, sex, tribe and previous address", PATIENT_DEMOGRAPHICS),
+    ("coded lab results", LAB_CODED_VALUES),
+    ("coded SIG frequency", SIG_FREQUENCY),
+    ("labs run and doses given in house", IN_HOUSE),
 ]
 
 

@@ -69,3 +69,13 @@ def test_sparse_row_marks_the_required_release_time_absent(chart_row, validate):
     }
     for absent in ("issued", "performer", "result", "conclusion"):
         assert absent not in report
+
+
+def test_in_house_lab_is_the_practice_organization(chart_row, ctx, validate):
+    # A client follows DiagnosticReport.performer to the Organization the practice's own lab belongs to.
+    row = chart_row("lab_results", **{**FULL, "performing_lab": "Sunrise in-house laboratory", "performed_in_house": 1})
+    report = validate(to_fhir(row, {**ctx, "result_ids": ["obs-1"]}))
+    assert report["performer"] == [
+        {"reference": "Practitioner/prac-9d0e"},
+        {"reference": "Organization/org-11c2", "display": "Sunrise in-house laboratory"},
+    ]

@@ -129,3 +129,10 @@ def test_manufacturer_name_is_display_only(chart_row, ctx, validate):
 def test_routes(chart_row, ctx, route, code):
     row = chart_row("immunizations", **{**SPARSE, "route": route})
     assert to_fhir(row, ctx)["route"]["coding"][0]["code"] == code
+
+
+def test_dose_given_at_the_practice_names_it_as_performer(chart_row, ctx, validate):
+    # Immunization.performer.actor may be an Organization; ours is the practice the dose was given at.
+    row = chart_row("immunizations", **{**SPARSE, "administered_in_house": 1})
+    immunization = validate(to_fhir(row, {**ctx, "provider": None}))
+    assert immunization["performer"] == [{"actor": {"reference": "Organization/org-11c2"}}]

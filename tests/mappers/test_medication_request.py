@@ -125,3 +125,27 @@ def test_status(chart_row, ctx, charted, sent):
 def test_unknown_source_is_refused(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="intent"):
         to_fhir(chart_row("medications", **{**PRESCRIBED, "source": "imported"}), ctx)
+
+
+GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+
+
+@pytest.mark.parametrize(
+    "charted, repeat",
+    [
+        ("BID", {"frequency": 2, "period": 1, "periodUnit": "d"}),
+        ("q6h", {"frequency": 1, "period": 6, "periodUnit": "h"}),
+        ("AM", {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]}),
+        ("BED", {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]}),
+    ],
+)
+def test_coded_sig_frequency_is_the_dosage_timing(chart_row, ctx, validate, charted, repeat):
+    # US Core 6.1.0 must-support dosageInstruction.timing; the code from R4's TimingAbbreviation (v3 GTS).
+    row = chart_row("medications", **{**PRESCRIBED, "sig_frequency": charted})
+    dosage = validate(to_fhir(row, ctx))["dosageInstruction"][0]
+    assert dosage["timing"] == {"repeat": repeat, "code": {"coding": [{"system": GTS, "code": charted.upper()}]}}
+
+
+def test_unknown_sig_frequency_is_refused(chart_row, ctx):
+    with pytest.raises(UnmappableValue, match="'Q5X'"):
+        to_fhir(chart_row("medications", **{**PRESCRIBED, "sig_frequency": "Q5X"}), ctx)

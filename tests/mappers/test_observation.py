@@ -112,6 +112,18 @@ def test_missing_value_has_a_data_absent_reason(chart_row, lab_ctx, validate, st
     assert observation["dataAbsentReason"] == {"coding": [{"system": DAR_SYSTEM, "code": reason, "display": display}]}
 
 
+def test_coded_value_is_a_snomed_codeable_concept(chart_row, lab_ctx, validate):
+    # US Core 6.1.0 us-core-observation-lab value[x]: Quantity, CodeableConcept (SNOMED CT preferred) or string.
+    row = chart_row("lab_observations", **{**SPARSE, "value_code": "260385009", "value_text": "Negative"})
+    observation = validate(to_fhir(row, lab_ctx))
+    assert observation["valueCodeableConcept"] == {
+        "coding": [{"system": "http://snomed.info/sct", "code": "260385009", "display": "Negative"}],
+        "text": "Negative",
+    }
+    for absent in ("valueQuantity", "valueString", "dataAbsentReason"):
+        assert absent not in observation
+
+
 def test_zero_is_a_value(chart_row, lab_ctx):
     observation = to_fhir(chart_row("lab_observations", **{**FULL, "value_num": 0, "ref_low": 0}), lab_ctx)
     assert observation["valueQuantity"]["value"] == 0

@@ -6,6 +6,8 @@ from mappers.patient import RESOURCE, to_fhir
 RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity"
 BIRTHSEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+SEX = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
+TRIBAL = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation"
 OMB = "urn:oid:2.16.840.1.113883.6.238"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 
@@ -19,6 +21,8 @@ FULL = dict(
     previous_last_name="Lopez",
     birth_date="1979-05-01",
     sex="F",
+    birth_sex="F",
+    sex_for_clinical_use="F",
     race_code="2106-3",
     ethnicity_code="2135-2",
     preferred_language="es",
@@ -30,6 +34,14 @@ FULL = dict(
     city="Sacramento",
     state="CA",
     postal_code="95823",
+    previous_address_line="49 Meadow St",
+    previous_city="Davis",
+    previous_state="CA",
+    previous_postal_code="95616",
+    previous_address_from="2016-12-06",
+    moved_out_on="2020-07-22",
+    tribal_affiliation_code="187",
+    tribal_enrolled=0,
     deceased_at="2024-03-05T14:30:00Z",
     provider_id=3,
     updated_at="2024-03-05T14:30:00Z",
@@ -86,7 +98,16 @@ def test_full_row(chart_row, ctx, validate, assert_searchable):
             "state": "CA",
             "postalCode": "95823",
             "country": "US",
-        }
+        },
+        {
+            "use": "old",
+            "line": ["49 Meadow St"],
+            "city": "Davis",
+            "state": "CA",
+            "postalCode": "95616",
+            "country": "US",
+            "period": {"start": "2016-12-06", "end": "2020-07-22"},
+        },
     ]
     assert patient["communication"] == [
         {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "es", "display": "Spanish"}]}, "preferred": True}
@@ -110,6 +131,8 @@ def test_full_row_race_ethnicity_and_birth_sex(chart_row, ctx):
     }
     assert sub(ethnicity, "text")["valueString"] == "Hispanic or Latino"
     assert extension(patient, BIRTHSEX) == {"url": BIRTHSEX, "valueCode": "F"}
+    assert extension(patient, SEX) == {"url": SEX, "valueCode": "248152002"}
+    assert [ext["url"] for ext in patient["extension"]] == [RACE, ETHNICITY, TRIBAL, BIRTHSEX, SEX]
 
 
 def test_sparse_row_omits_what_is_not_charted(chart_row, validate):
@@ -118,25 +141,87 @@ def test_sparse_row_omits_what_is_not_charted(chart_row, validate):
 
     assert patient["name"] == [{"use": "official", "family": "Lee", "given": ["Sam"]}]
     assert patient["gender"] == "unknown"
-    assert patient["extension"] == [{"url": BIRTHSEX, "valueCode": "UNK"}]
+    assert "extension" not in patient
     for absent in ("telecom", "address", "communication", "deceasedDateTime", "generalPractitioner"):
         assert absent not in patient
     assert patient["managingOrganization"] == {"reference": "Organization/org-1"}
 
 
-@pytest.mark.parametrize(
-    "sex, gender, birth_sex",
-    [
-        ("F", "female", "F"),
-        ("M", "male", "M"),
-        ("O", "other", "UNK"),
-        ("U", "unknown", "UNK"),
-    ],
-)
-def test_sex_maps_to_gender_and_birth_sex(chart_row, ctx, sex, gender, birth_sex):
+@pytest.mark.parametrize("sex, gender", [("F", "female"), ("M", "male"), ("O", "other"), ("U", "unknown")])
+def test_sex_maps_to_gender_only(chart_row, ctx, sex, gender):
+    # Birth sex and the sex recorded for care are their own columns: administrative sex no longer implies them.
     patient = to_fhir(chart_row("patients", **{**SPARSE, "sex": sex}), ctx)
     assert patient["gender"] == gender
-    assert extension(patient, BIRTHSEX)["valueCode"] == birth_sex
+    assert extension(patient, BIRTHSEX) is None
+    assert extension(patient, SEX) is None
+
+
+@pytest.mark.parametrize("birth_sex, code", [("F", "F"), ("M", "M"), ("U", "UNK"), ("O", "UNK")])
+def test_birth_sex_comes_from_its_own_column(chart_row, ctx, validate, birth_sex, code):
+    patient = validate(to_fhir(chart_row("patients", **{**SPARSE, "sex": "M", "birth_sex": birth_sex}), ctx))
+    assert patient["extension"] == [{"url": BIRTHSEX, "valueCode": code}]
+
+
+@pytest.mark.parametrize(
+    "recorded, code", [("F", "248152002"), ("M", "248153007"), ("I", "32570681000036106"), ("U", "UNK")]
+)
+def test_sex_extension_uses_the_vsac_sex_codes(chart_row, ctx, validate, recorded, code):
+    # US Core 6.1.0 us-core-sex: valueCode bound to VSAC 2.16.840.1.113762.1.4.1240.3 (SNOMED female,
+    # male, indeterminate sex; v3 UNK), as in the package's Patient-example.
+    patient = validate(to_fhir(chart_row("patients", **{**SPARSE, "sex_for_clinical_use": recorded}), ctx))
+    assert patient["extension"] == [{"url": SEX, "valueCode": code}]
+
+
+def test_unknown_recorded_sex_is_refused(chart_row, ctx):
+    with pytest.raises(UnmappableValue, match="'Q'"):
+        to_fhir(chart_row("patients", **{**SPARSE, "sex_for_clinical_use": "Q"}), ctx)
+
+
+def test_tribal_affiliation_with_enrollment(chart_row, ctx, validate):
+    patient = validate(to_fhir(chart_row("patients", **FULL), ctx))
+    assert extension(patient, TRIBAL) == {
+        "url": TRIBAL,
+        "extension": [
+            {
+                "url": "tribalAffiliation",
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-TribalEntityUS",
+                            "code": "187",
+                            "display": "Paiute-Shoshone Tribe of the Fallon Reservation and Colony, Nevada",
+                        }
+                    ],
+                    "text": "Paiute-Shoshone Tribe of the Fallon Reservation and Colony, Nevada",
+                },
+            },
+            {"url": "isEnrolled", "valueBoolean": False},
+        ],
+    }
+
+
+def test_tribe_without_enrollment_answer_or_display(chart_row, ctx, validate):
+    row = chart_row("patients", **{**SPARSE, "tribal_affiliation_code": "999"})
+    patient = validate(to_fhir(row, ctx))
+    assert patient["extension"] == [
+        {
+            "url": TRIBAL,
+            "extension": [
+                {
+                    "url": "tribalAffiliation",
+                    "valueCodeableConcept": {
+                        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-TribalEntityUS", "code": "999"}]
+                    },
+                }
+            ],
+        }
+    ]
+
+
+def test_previous_address_open_start(chart_row, ctx, validate):
+    row = chart_row("patients", **{**SPARSE, "previous_city": "Fresno", "moved_out_on": "2019-01-31"})
+    patient = validate(to_fhir(row, ctx))
+    assert patient["address"] == [{"use": "old", "city": "Fresno", "country": "US", "period": {"end": "2019-01-31"}}]
 
 
 @pytest.mark.parametrize(
