@@ -259,6 +259,25 @@ def care_plan(r, refs):
     )
 
 
+def service_request(r, refs):
+    """An order or referral: what, its state, when it was signed, by whom, what kind, when it is due and why."""
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    return _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("authoredOn"),
+        details=[
+            ("Kind", text_of((r.get("category") or [None])[0])),
+            ("Ordered by", who(r.get("requester"), refs)),
+            ("Due", (r.get("occurrenceDateTime") or "")[:10]),
+            ("Priority", (r.get("priority") or "").capitalize()),
+            ("For", reasons),
+        ],
+        concepts=[r.get("code")],
+    )
+
+
 def _at(resource, path):
     """The first value at a dotted element path (a list along the way gives its first element)."""
     value = resource
@@ -304,6 +323,7 @@ ITEM_BUILDERS = {
     "Procedure": procedure,
     "CarePlan": care_plan,
     "Encounter": encounter,
+    "ServiceRequest": service_request,
 }
 
 

@@ -21,6 +21,8 @@ from . import (
     patient,
     practitioner,
     procedure,
+    service_request,
+    specimen,
 )
 from ._common import ResourceType, SearchParam, UnmappableValue
 
@@ -37,6 +39,8 @@ _MODULES = (
     care_plan,
     observation,
     diagnostic_report,
+    service_request,
+    specimen,
     encounter,
     appointment,
 )

@@ -69,3 +69,11 @@ def test_sparse_row_marks_the_required_release_time_absent(chart_row, validate):
     }
     for absent in ("issued", "performer", "result", "conclusion"):
         assert absent not in report
+
+
+def test_a_report_is_based_on_its_order_and_names_its_specimen(chart_row, ctx, validate):
+    links = {"order_id": "ord-1", "specimen_id": "spec-1"}
+    report = validate(to_fhir(chart_row("lab_results", **FULL), {**ctx, "links": links}))
+
+    assert report["basedOn"] == [{"reference": "ServiceRequest/ord-1"}]
+    assert report["specimen"] == [{"reference": "Specimen/spec-1"}]

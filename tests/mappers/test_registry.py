@@ -20,6 +20,8 @@ PROJECTED_TABLES = {
     "lab_observations",
     "appointments",
     "encounters",
+    "orders",
+    "specimens",
 }
 
 
@@ -37,6 +39,8 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "DiagnosticReport",
+        "ServiceRequest",
+        "Specimen",
         "Encounter",
         "Appointment",
     ]
@@ -103,7 +107,7 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
     assert found["Condition"] == ("patient", "subject")
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
-    assert len(found) == 11
+    assert len(found) == 13
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -134,6 +138,8 @@ def test_care_dates():
         "CarePlan": "date",
         "Observation": "date",
         "DiagnosticReport": "date",
+        "ServiceRequest": "authored",
+        "Specimen": "collected",
         "Encounter": "date",
         "Appointment": "date",
     }
@@ -149,6 +155,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "procedures",
         "care-plans",
         "lab-results",
+        "orders",
         "visits",
         "appointments",
     ]
