@@ -149,3 +149,16 @@ def test_visits_list_each_visit_with_provider_place_and_discharge(everyone):
     assert "Discharged to home or self care (routine discharge)" in stay
     assert "<dt>With</dt>" in stay
     assert html.count(">Office visit<") == 3 and html.count(">Follow-up visit<") == 1
+
+
+def test_referrals_and_orders_list_each_order_with_its_kind_who_signed_it_and_why(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    html = client.get("/portal/records/orders").get_data(as_text=True)
+    assert "<h1>Referrals and orders</h1>" in html
+    referral = html[html.index(">Assistance with application for food pantry program<") :]
+    referral = referral[: referral.index("</dl>")]
+    assert "<dd>SDOH</dd>" in referral
+    assert "<dd>Food insecurity</dd>" in referral
+    assert "<dt>Ordered by</dt>" in referral
+    assert html.count(">Hemoglobin A1c/Hemoglobin.total in Blood<") == 3
