@@ -7,6 +7,7 @@ import pytest
 from fixtures.demo_data import PATIENTS
 from fixtures.demo_practice import uid
 from gateway import store
+from gateway.store.errors import ChartError
 
 FHIR = "/fhir"
 MARIA = uid("patients", "maria")
@@ -225,3 +226,25 @@ def test_capability_statement_declares_the_us_core_searches(client):
         assert declared[name] == f"{us_core}SearchParameter/us-core-servicerequest-{name}"
     declared = {p["name"]: p["definition"] for p in resources["Specimen"]["searchParam"]}
     assert declared["patient"] == f"{us_core}SearchParameter/us-core-specimen-patient"
+
+
+def test_a_result_names_only_an_order_on_file_and_naming_one_later_reprojects_its_results(fresh_demo_db_path):
+    db = store.connect(fresh_demo_db_path)
+    patient = store.chart_rows(db, "patients", uid=KEALA)[0]["id"]
+    report = {"patient_id": patient, "panel_loinc": "4548-4", "panel_name": "Hemoglobin A1c", "shared_with_patient": 1}
+    report |= {"collected_at": "2026-11-01T16:00:00Z"}
+    with pytest.raises(ChartError) as refused:
+        store.insert_rows(db, "lab_results", [{**report, "order_id": 10_000}])
+    assert str(refused.value) == "lab_results: FOREIGN KEY constraint failed"
+    [report_id] = store.insert_rows(db, "lab_results", [report])
+    result = {"lab_result_id": report_id, "patient_id": patient, "loinc_code": "4548-4", "name": "A1c"}
+    [result_id] = store.insert_rows(db, "lab_observations", [result])
+    order = {"patient_id": patient, "code_system": "loinc", "code": "4548-4", "description": "A1c", "category": "lab"}
+    [order_id] = store.insert_rows(db, "orders", [order])
+    store.update_row(db, "lab_results", report_id, {"order_id": order_id})
+    based_on = '"basedOn":[{"reference":"ServiceRequest/' + store.chart_row(db, "orders", order_id)["uid"] + '"}]'
+    # The report was projected on insert, again when its result was added, and again now; its result once more.
+    for table, row_id, expected in (("lab_results", report_id, 3), ("lab_observations", result_id, 2)):
+        uid_ = store.chart_row(db, table, row_id)["uid"]
+        version, body = db.execute("SELECT version, json FROM resources WHERE id = ?", (uid_,)).fetchone()
+        assert (version, based_on in bytes(body).decode()) == (expected, True), table
