@@ -57,7 +57,7 @@ def _load_demo(db):
 @click.option("--patients", default=1000, show_default=True, help="How many patients to generate.")
 @click.option("--seed", default=1, show_default=True, help="Random seed; the same seed gives the same charts.")
 def generate(db, patients, seed):
-    """Generate synthetic charts for scale tests (about 57 chart rows a patient, 7 of them visits).
+    """Generate synthetic charts for scale tests (about 64 chart rows a patient: 7 visits, 4 orders, 3 specimens).
 
     Example: fhir-gateway generate --db var/bench.db --patients 10000 --seed 7
     """

@@ -315,6 +315,25 @@ def related_person(r, refs):
     return _item(r, person_name(r), status, None, details=[("Relationship", relationship), ("Phone or email", telecom)])
 
 
+def service_request(r, refs):
+    """An order or referral: what, its state, when it was signed, by whom, what kind, when it is due and why."""
+    reasons = ", ".join(text_of(c) for c in r.get("reasonCode", ()))
+    return _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("authoredOn"),
+        details=[
+            ("Kind", text_of((r.get("category") or [None])[0])),
+            ("Ordered by", who(r.get("requester"), refs)),
+            ("Due", (r.get("occurrenceDateTime") or "")[:10]),
+            ("Priority", (r.get("priority") or "").capitalize()),
+            ("For", reasons),
+        ],
+        concepts=[r.get("code")],
+    )
+
+
 def _at(resource, path):
     """The first value at a dotted element path (a list along the way gives its first element)."""
     value = resource
@@ -407,6 +426,7 @@ ITEM_BUILDERS = {
     "CareTeam": care_team,
     "RelatedPerson": related_person,
     "Observation": vital_sign,  # lab results come as panels (lab_panels); the Observations left are vitals
+    "ServiceRequest": service_request,
 }
 
 

@@ -25,6 +25,8 @@ from . import (
     practitioner,
     procedure,
     related_person,
+    service_request,
+    specimen,
 )
 from ._common import ResourceType, SearchParam, Source, UnmappableValue
 
@@ -41,6 +43,8 @@ _MODULES = (
     care_plan,
     observation,
     diagnostic_report,
+    service_request,
+    specimen,
     encounter,
     appointment,
     care_team,

@@ -16,7 +16,8 @@ pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vit
   DiagnosticReport id, ``shared_with_patient`` decides projection).
 - ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
 - ``links``: the FHIR ids of rows the row links to, by column (``encounter_id``, ``appointment_id``,
-  ``reason_diagnosis_id``); a lab observation carries its report's encounter.
+  ``reason_diagnosis_id``, ``order_id``, ``specimen_id``); a lab observation carries its report's encounter,
+  order and specimen.
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table
@@ -237,6 +238,17 @@ def reference(resource_type, resource_id, display=None):
 def encounter_reference(ctx):
     """Return the Reference to the Encounter (visit) a row was charted at, or None."""
     return reference("Encounter", ctx.get("links", {}).get("encounter_id"))
+
+
+def order_reference(ctx):
+    """Return ``basedOn``: the ServiceRequest (order) a row fulfils, as a one-Reference list, or None."""
+    order = reference("ServiceRequest", ctx.get("links", {}).get("order_id"))
+    return [order] if order else None
+
+
+def specimen_reference(ctx):
+    """Return the Reference to the Specimen a lab result was run on, or None."""
+    return reference("Specimen", ctx.get("links", {}).get("specimen_id"))
 
 
 def display_reference(resource_type, display):

@@ -527,6 +527,75 @@ DISCHARGE_DISPOSITION = {
 }
 
 
+# --- Orders (ServiceRequest) and specimens ------------------------------------------------------
+SPECIMEN_CONDITION_SYSTEM = THO + "v2-0493"
+# ServiceRequest.code: the procedure code systems (us-core-procedure-code, extensible) and LOINC for lab orders.
+ORDER_CODE_SYSTEM = {"loinc": LOINC, **PROCEDURE_CODE_SYSTEM}
+# ServiceRequest.category:us-core (required): us-core-servicerequest-category = the us-core-category codes, two
+# SNOMED CT codes of its own and the base servicerequest-category (SNOMED CT) codes.
+ORDER_CATEGORY = {
+    "lab": (SNOMED, "108252007", "Laboratory procedure"),
+    "imaging": (SNOMED, "363679005", "Imaging"),
+    "counselling": (SNOMED, "409063005", "Counselling"),
+    "counseling": (SNOMED, "409063005", "Counselling"),
+    "education": (SNOMED, "409073007", "Education"),
+    "surgical": (SNOMED, "387713003", "Surgical procedure"),
+    "evaluation": (SNOMED, "386053000", "Evaluation procedure (procedure)"),
+    "social-service": (SNOMED, "410606002", "Social service procedure (procedure)"),
+    "sdoh": (US_CORE_CATEGORY, "sdoh", "SDOH"),
+    "functional-status": (US_CORE_CATEGORY, "functional-status", "Functional Status"),
+    "disability-status": (US_CORE_CATEGORY, "disability-status", "Disability Status"),
+    "cognitive-status": (US_CORE_CATEGORY, "cognitive-status", "Cognitive Status"),
+}
+# ServiceRequest.status (R4 request-status, required) from the order entry's status.
+ORDER_STATUS = {
+    "draft": "draft",
+    "active": "active",
+    "pending": "active",
+    "scheduled": "active",
+    "on-hold": "on-hold",
+    "held": "on-hold",
+    "revoked": "revoked",
+    "cancelled": "revoked",
+    "canceled": "revoked",
+    "discontinued": "revoked",
+    "completed": "completed",
+    "resulted": "completed",
+    "entered-in-error": "entered-in-error",
+    "unknown": "unknown",
+}
+# ServiceRequest.intent (R4 request-intent, required).
+ORDER_INTENT = {
+    code: code
+    for code in (
+        "proposal",
+        "plan",
+        "directive",
+        "order",
+        "original-order",
+        "reflex-order",
+        "filler-order",
+        "instance-order",
+        "option",
+    )
+}
+# ServiceRequest.priority (R4 request-priority, required).
+ORDER_PRIORITY = {"routine": "routine", "urgent": "urgent", "asap": "asap", "stat": "stat"}
+# Specimen.condition: HL7 v2 table 0493 (the R4 binding, extensible).
+SPECIMEN_CONDITION = {
+    "aut": ("AUT", "Autolyzed"),
+    "cfu": ("CFU", "Centrifuged"),
+    "clot": ("CLOT", "Clotted"),
+    "con": ("CON", "Contaminated"),
+    "cool": ("COOL", "Cool"),
+    "froz": ("FROZ", "Frozen"),
+    "hem": ("HEM", "Hemolyzed"),
+    "live": ("LIVE", "Live"),
+    "room": ("ROOM", "Room temperature"),
+    "snr": ("SNR", "Sample not received"),
+}
+
+
 def icd10cm(code):
     """Return an ICD-10-CM code in its dotted FHIR form ('E119' -> 'E11.9'), or None."""
     if not code:

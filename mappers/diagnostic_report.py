@@ -15,7 +15,9 @@ from ._common import (
     encounter_reference,
     lookup,
     meta,
+    order_reference,
     reference,
+    specimen_reference,
     subject_params,
     us_core_param,
 )
@@ -32,6 +34,7 @@ def to_fhir(row, ctx):
             "resourceType": "DiagnosticReport",
             "id": row["uid"],
             "meta": meta(PROFILE),
+            "basedOn": order_reference(ctx),
             "status": lookup(codes.REPORT_STATUS, row["status"], "DiagnosticReport.status"),
             "category": [codeable(coding(codes.DIAGNOSTIC_SERVICE, "LAB", "Laboratory"))],
             "code": codeable(coding(codes.LOINC, row["panel_loinc"]), text=row["panel_name"]),
@@ -45,6 +48,7 @@ def to_fhir(row, ctx):
                 reference("Practitioner", ctx.get("provider")),
                 performing_lab(row, ctx),
             ],
+            "specimen": [specimen_reference(ctx)],
             "result": [reference("Observation", result_id) for result_id in ctx.get("result_ids") or ()],
             "conclusion": row["conclusion"],
         }

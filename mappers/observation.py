@@ -20,8 +20,10 @@ from ._common import (
     lookup,
     meta,
     notes,
+    order_reference,
     quantity,
     reference,
+    specimen_reference,
     subject_params,
     us_core_param,
 )
@@ -49,6 +51,7 @@ def to_fhir(row, ctx):
             "resourceType": "Observation",
             "id": row["uid"],
             "meta": meta(PROFILE_LAB, PROFILE_CLINICAL_RESULT),
+            "basedOn": order_reference(ctx),
             "status": status,
             "category": [codeable(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))],
             "code": codeable(coding(codes.LOINC, row["loinc_code"]), text=row["name"]),
@@ -63,6 +66,7 @@ def to_fhir(row, ctx):
             **value(row, status),
             "interpretation": [interpretation(row["interpretation"])],
             "note": notes(row["note"]),
+            "specimen": specimen_reference(ctx),
             "referenceRange": [reference_range(row)],
         }
     )

@@ -36,6 +36,8 @@ _FOREIGN = {
     "encounter_id": "encounters",
     "appointment_id": "appointments",
     "reason_diagnosis_id": "diagnoses",
+    "order_id": "orders",
+    "specimen_id": "specimens",
 }
 
 
@@ -123,7 +125,7 @@ def _outside(conn, chunk):
         "providers": source.providers(wanted.get("providers", ())),
         "lab_results": source.lab_results(wanted.get("lab_results", ())),
     }
-    for table in ("encounters", "appointments", "diagnoses"):
+    for table in ("encounters", "appointments", "diagnoses", "orders", "specimens"):
         outside[table] = source.uids(table, wanted.get(table, ()))
     practices = wanted.get("practices", set()) | {p[2] for p in outside["patients"].values()}
     outside["practices"] = source.practices(practices - inside.get("practices", set()))

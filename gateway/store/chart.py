@@ -15,6 +15,9 @@ CHART_TABLES = (
     # Before the tables whose rows point at them: a visit fulfils an appointment, diagnoses point at visits.
     "appointments",
     "encounters",
+    # Orders and specimens before the lab results and procedures that name them.
+    "orders",
+    "specimens",
     "diagnoses",
     "medications",
     "allergies",

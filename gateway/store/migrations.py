@@ -788,6 +788,54 @@ ALTER TABLE lab_results ADD COLUMN performed_in_house INTEGER NOT NULL DEFAULT 0
 ALTER TABLE immunizations ADD COLUMN administered_in_house INTEGER NOT NULL DEFAULT 0;
 """
 
+# Orders and specimens (issue 13: US Core ServiceRequest and Specimen). An order as an EHR's order entry keeps
+# it: who ordered what (LOINC for labs, CPT/HCPCS/SNOMED CT for procedures and referrals), its category code
+# (us-core-servicerequest-category), status, intent, priority, when it was signed, when it is to happen and
+# why. A specimen as a lab's accessioning keeps it: accession number, SNOMED CT type, collection time and body
+# site, condition on receipt. Lab results and procedures name the order they fulfil; a lab result names the
+# specimen it was run on (its observations inherit both).
+ORDERS_AND_SPECIMENS = """
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
+    order_number TEXT,
+    code_system TEXT NOT NULL,
+    code TEXT NOT NULL,
+    description TEXT NOT NULL,
+    category TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    intent TEXT NOT NULL DEFAULT 'order',
+    priority TEXT,
+    ordered_at TEXT,
+    occurrence_at TEXT,
+    reason_icd10 TEXT,
+    reason_text TEXT,
+    updated_at TEXT
+);
+CREATE INDEX orders_patient ON orders(patient_id);
+CREATE TABLE specimens (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    accession_number TEXT,
+    type_code TEXT,
+    type_text TEXT NOT NULL,
+    collected_at TEXT,
+    received_at TEXT,
+    body_site_code TEXT,
+    body_site_text TEXT,
+    condition TEXT,
+    updated_at TEXT
+);
+CREATE INDEX specimens_patient ON specimens(patient_id);
+ALTER TABLE lab_results ADD COLUMN order_id INTEGER REFERENCES orders(id);
+ALTER TABLE lab_results ADD COLUMN specimen_id INTEGER REFERENCES specimens(id);
+ALTER TABLE procedures ADD COLUMN order_id INTEGER REFERENCES orders(id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -814,6 +862,7 @@ MIGRATIONS = [
     ("coded lab results", LAB_CODED_VALUES),
     ("coded SIG frequency", SIG_FREQUENCY),
     ("labs run and doses given in house", IN_HOUSE),
+    ("orders and specimens, and the results that point at them", ORDERS_AND_SPECIMENS),
 ]
 
 

@@ -103,8 +103,15 @@ class DbSource:
 
 
 # Columns linking a chart row to another chart row whose FHIR id its mapper references: column -> table.
-# ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter).
-LINKS = {"encounter_id": "encounters", "appointment_id": "appointments", "reason_diagnosis_id": "diagnoses"}
+# ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter, order and specimen).
+LINKS = {
+    "encounter_id": "encounters",
+    "appointment_id": "appointments",
+    "reason_diagnosis_id": "diagnoses",
+    "order_id": "orders",
+    "specimen_id": "specimens",
+}
+INHERITED = ("encounter_id", "order_id", "specimen_id")
 
 
 def links(source, rows, reports):
@@ -113,7 +120,7 @@ def links(source, rows, reports):
     for row in rows:
         report = reports.get(row.get("lab_result_id")) or {}
         values[row["id"]] = {
-            column: row.get(column) or (report.get(column) if column == "encounter_id" else None) for column in LINKS
+            column: row.get(column) or (report.get(column) if column in INHERITED else None) for column in LINKS
         }
     wanted = {}
     for mine in values.values():

@@ -153,3 +153,19 @@ def test_a_bulk_load_links_results_to_the_visit_they_were_drawn_at(tmp_path):
     # every draw was at a visit of the last 3 years, and every vital sign taken at one
     assert linked and all(ref is not None for _, ref in linked)
     assert all(visits[ref.removeprefix("Encounter/")] == patient for patient, ref in linked)
+
+
+def test_a_bulk_load_bases_results_on_their_order_and_names_their_specimen(tmp_path):
+    db = store.connect(str(tmp_path / "orders.db"))
+    synthetic.generate(db, 5, 1, today=TODAY, chunk_size=2)  # orders in several chunks: links resolve across them
+    owners = dict(db.execute("SELECT type || '/' || id, patient_id FROM resources").fetchall())
+    linked = db.execute(
+        "SELECT type, patient_id, json_extract(json, '$.basedOn[0].reference'),"
+        " coalesce(json_extract(json, '$.specimen.reference'), json_extract(json, '$.specimen[0].reference'))"
+        " FROM resources WHERE type IN ('Observation', 'DiagnosticReport')"
+    ).fetchall()
+    assert linked
+    assert all(owners[order] == patient and order.startswith("ServiceRequest/") for _, patient, order, _ in linked)
+    assert all(owners[found] == patient and found.startswith("Specimen/") for _, patient, _, found in linked)
+    reports = db.execute("SELECT count(*) FROM lab_results").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM specimens").fetchone()[0] == reports

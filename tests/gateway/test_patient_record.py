@@ -39,6 +39,8 @@ def care_date(resource):
     ):
         if key in resource:
             return _bounds(resource[key])
+    if "collectedDateTime" in resource.get("collection", {}):  # a Specimen's
+        return _bounds(resource["collection"]["collectedDateTime"])
     return None
 
 

@@ -167,3 +167,16 @@ def test_care_team_names_each_member_and_role_and_lists_contacts(everyone):
     ]:
         assert f"<dt>{role}</dt>" in team and member in team, (role, member)
     assert "<dt>Relationship</dt>" in html and "(916) 555-0142, maria.garcia@example.com" in html
+
+
+def test_referrals_and_orders_list_each_order_with_its_kind_who_signed_it_and_why(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    html = client.get("/portal/records/orders").get_data(as_text=True)
+    assert "<h1>Referrals and orders</h1>" in html
+    referral = html[html.index(">Assistance with application for food pantry program<") :]
+    referral = referral[: referral.index("</dl>")]
+    assert "<dd>SDOH</dd>" in referral
+    assert "<dd>Food insecurity</dd>" in referral
+    assert "<dt>Ordered by</dt>" in referral
+    assert html.count(">Hemoglobin A1c/Hemoglobin.total in Blood<") == 3

@@ -79,3 +79,11 @@ def test_in_house_lab_is_the_practice_organization(chart_row, ctx, validate):
         {"reference": "Practitioner/prac-9d0e"},
         {"reference": "Organization/org-11c2", "display": "Sunrise in-house laboratory"},
     ]
+
+
+def test_a_report_is_based_on_its_order_and_names_its_specimen(chart_row, ctx, validate):
+    links = {"order_id": "ord-1", "specimen_id": "spec-1"}
+    report = validate(to_fhir(chart_row("lab_results", **FULL), {**ctx, "links": links}))
+
+    assert report["basedOn"] == [{"reference": "ServiceRequest/ord-1"}]
+    assert report["specimen"] == [{"reference": "Specimen/spec-1"}]

@@ -145,3 +145,17 @@ def test_report_without_lab_or_release_time(chart_row, validate):
     report = chart_row("lab_results", **{**REPORT, "reported_at": None, "performing_lab": None, "provider_id": None})
     observation = validate(to_fhir(chart_row("lab_observations", **FULL), {"patient": "pat-1", "report": report}))
     assert "issued" not in observation and "performer" not in observation
+
+
+def test_a_result_is_based_on_its_order_and_names_its_specimen(chart_row, lab_ctx, validate):
+    links = {"order_id": "ord-1", "specimen_id": "spec-1"}
+    observation = validate(to_fhir(chart_row("lab_observations", **FULL), {**lab_ctx, "links": links}))
+
+    assert observation["basedOn"] == [{"reference": "ServiceRequest/ord-1"}]
+    assert observation["specimen"] == {"reference": "Specimen/spec-1"}
+
+
+def test_without_an_order_or_specimen_neither_is_sent(chart_row, lab_ctx):
+    observation = to_fhir(chart_row("lab_observations", **FULL), {**lab_ctx, "links": {}})
+
+    assert ("basedOn" in observation, "specimen" in observation) == (False, False)

@@ -80,3 +80,10 @@ def test_icd10pcs_codes_are_not_dotted(chart_row, ctx):
 def test_unknown_code_system_is_refused(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="Procedure.code"):
         to_fhir(chart_row("procedures", **{**SPARSE, "code_system": "loinc"}), ctx)
+
+
+def test_a_procedure_is_based_on_its_order(chart_row, ctx, validate):
+    procedure = validate(to_fhir(chart_row("procedures", **FULL), {**ctx, "links": {"order_id": "ord-9"}}))
+
+    assert procedure["basedOn"] == [{"reference": "ServiceRequest/ord-9"}]
+    assert "basedOn" not in to_fhir(chart_row("procedures", **FULL), ctx)

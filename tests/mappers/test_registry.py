@@ -25,6 +25,8 @@ PROJECTED_TABLES = {
     "goals",
     "insurance_policies",
     "vital_signs",
+    "orders",
+    "specimens",
 }
 
 
@@ -42,6 +44,8 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "DiagnosticReport",
+        "ServiceRequest",
+        "Specimen",
         "Encounter",
         "Appointment",
         "CareTeam",
@@ -114,7 +118,7 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
     assert found["RelatedPerson"] == found["Coverage"] == ("patient",)
     assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
-    assert len(found) == 15
+    assert len(found) == 17
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -145,6 +149,8 @@ def test_care_dates():
         "CarePlan": "date",
         "Observation": "date",
         "DiagnosticReport": "date",
+        "ServiceRequest": "authored",
+        "Specimen": "collected",
         "Encounter": "date",
         "Appointment": "date",
         "Goal": "target-date",
@@ -165,6 +171,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "lab-results",
         "vitals",
         "visits",
+        "orders",
         "appointments",
         "insurance",
     ]

@@ -161,7 +161,12 @@ def test_type_words_and_kinds_come_from_the_registry():
         "Record history",
         "who wrote each record and which practice sent it",
     )
-    assert scope_words.words_of("Specimen") == ("Specimen", "")  # a type the gateway does not serve
+    assert scope_words.words_of("ServiceRequest") == (
+        "Orders and referrals",
+        "tests, procedures and referrals your providers ordered",
+    )
+    assert scope_words.words_of("Specimen") == ("Specimens", "the samples your lab tests were run on")
+    assert scope_words.words_of("NutritionOrder") == ("NutritionOrder", "")  # a type the gateway does not serve
     assert [words for _, _, words in scope_words.kinds_of("Condition")] == [
         "Problem list",
         "Diagnoses made at visits",
