@@ -13,6 +13,8 @@ resource (a plain dict) out, or ``None`` when the row must not be projected for 
 - ``report``: for ``lab_observations`` rows, the parent ``lab_results`` row (its ``uid`` is the
   DiagnosticReport id, ``shared_with_patient`` decides projection).
 - ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
+- ``location``: the FHIR id of the Location in the row's ``location_id`` column, or ``None``.
+- ``prescription``: for ``dispenses`` rows, the filled ``medications`` row (its ``uid`` is the MedicationRequest).
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table

@@ -21,6 +21,10 @@ CHART_TABLES = (
     "lab_results",
     "lab_observations",
     "appointments",
+    "locations",
+    "provider_roles",
+    "implants",
+    "dispenses",
 )
 _columns_cache = {}
 

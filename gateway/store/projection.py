@@ -78,6 +78,14 @@ class DbSource:
         """(id, uid) by id."""
         return _by_id(self.conn, "SELECT id, uid FROM providers WHERE id IN ({})", ids)
 
+    def locations(self, ids):
+        """(id, uid) by id."""
+        return _by_id(self.conn, "SELECT id, uid FROM locations WHERE id IN ({})", ids)
+
+    def prescriptions(self, ids):
+        """Full ``medications`` rows by id (what a pharmacy fill dispensed)."""
+        return {r["id"]: r for r in _fetch(self.conn, "medications", ids)}
+
 
 def contexts(source, table, rows):
     """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
@@ -95,6 +103,8 @@ def contexts(source, table, rows):
         r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id") for r in rows
     }
     providers = source.providers({p for p in provider_of.values() if p})
+    locations = source.locations({r["location_id"] for r in rows if r.get("location_id")})
+    prescriptions = source.prescriptions({r["medication_id"] for r in rows}) if table == "dispenses" else {}
     found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
@@ -109,6 +119,8 @@ def contexts(source, table, rows):
                 "provider": provider[1] if provider else None,
                 "report": reports.get(row.get("lab_result_id")),
                 "result_ids": results.get(row["id"], []),
+                "location": locations[row["location_id"]][1] if row.get("location_id") in locations else None,
+                "prescription": prescriptions.get(row.get("medication_id")),
             }
         )
     return found

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
-from gateway.store.migrations import CHART_SCHEMA
+from gateway.store.migrations import CHART_SCHEMA, SITES_ROLES_IMPLANTS_FILLS
 
 CTX = {
     "patient": "pat-7f3a",
@@ -30,7 +30,7 @@ def chart_row(table, **values):
     """
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
-    db.executescript(CHART_SCHEMA)
+    db.executescript(CHART_SCHEMA + SITES_ROLES_IMPLANTS_FILLS)
     columns = {column["name"]: column for column in db.execute(f"PRAGMA table_info({table})")}
     unknown = set(values) - set(columns)
     assert not unknown, f"{table} has no column(s) {sorted(unknown)}"

@@ -19,6 +19,10 @@ PROJECTED_TABLES = {
     "lab_results",
     "lab_observations",
     "appointments",
+    "locations",
+    "provider_roles",
+    "implants",
+    "dispenses",
 }
 
 
@@ -27,12 +31,16 @@ def test_patient_comes_first_and_every_type_is_registered():
         "Patient",
         "Organization",
         "Practitioner",
+        "Location",
+        "PractitionerRole",
         "Condition",
         "MedicationRequest",
         "MedicationStatement",
+        "MedicationDispense",
         "AllergyIntolerance",
         "Immunization",
         "Procedure",
+        "Device",
         "CarePlan",
         "Observation",
         "DiagnosticReport",
@@ -63,8 +71,9 @@ def test_search_params_are_well_formed(rt, param):
     assert param.paths and all(path and " " not in path for path in param.paths)
     assert not param.targets or param.type == "reference"
     # Medication is never served (requests code it inline), yet MedicationRequest?medication=Medication/x is a
-    # valid search that finds nothing, so that one target may name it.
-    assert set(param.targets) <= set(REGISTRY) | ({"Medication"} if param.name == "medication" else set())
+    # valid search that finds nothing, so that one target may name it; likewise Endpoint for PractitionerRole.
+    unserved = {"medication": {"Medication"}, "endpoint": {"Endpoint"}}.get(param.name, set())
+    assert set(param.targets) <= set(REGISTRY) | unserved
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -76,7 +85,12 @@ def test_includes_name_reference_params(rt):
 
 
 def test_only_directory_resources_are_outside_the_patient_compartment():
-    assert {rt.name for rt in TYPES if not rt.compartment} == {"Organization", "Practitioner"}
+    assert {rt.name for rt in TYPES if not rt.compartment} == {
+        "Organization",
+        "Practitioner",
+        "Location",
+        "PractitionerRole",
+    }
 
 
 def test_get():
@@ -101,7 +115,9 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     found = {rt.name: rt.compartment_params for rt in TYPES if rt.compartment_params}
     assert found["Condition"] == ("patient", "subject")
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
-    assert len(found) == 10
+    assert found["Device"] == ("patient",)
+    assert found["MedicationDispense"] == ("patient", "subject")
+    assert len(found) == 12
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -133,6 +149,7 @@ def test_care_dates():
         "Observation": "date",
         "DiagnosticReport": "date",
         "Appointment": "date",
+        "MedicationDispense": "whenhandedover",
     }
 
 
@@ -144,6 +161,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "allergies",
         "immunizations",
         "procedures",
+        "implants",
         "care-plans",
         "lab-results",
         "appointments",
