@@ -10,6 +10,7 @@ from ._common import (
     codeable,
     coding,
     compact,
+    data_absent,
     lookup,
     meta,
     patient_param,
@@ -49,9 +50,13 @@ def to_fhir(row, ctx):
 
 
 def udi_carrier(carrier, device_identifier):
-    """Return the udiCarrier: its deviceIdentifier is 1..1, so a carrier that gives none is left out."""
+    """Return the udiCarrier, or None when neither a carrier nor a device identifier is charted.
+
+    A carrier that does not read as GS1 is still served as scanned; its deviceIdentifier, 1..1 in US Core,
+    is then marked absent (US Core 6.1.0 "Missing Data": a data-absent-reason for a required element).
+    """
     if not device_identifier:
-        return None
+        return {"_deviceIdentifier": data_absent(), "carrierHRF": carrier} if carrier else None
     return {
         "deviceIdentifier": device_identifier,
         "issuer": codes.GS1_DI,

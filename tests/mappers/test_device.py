@@ -56,10 +56,19 @@ def test_charted_parts_win_over_the_carrier(chart_row, ctx):
     assert device["udiCarrier"][0]["deviceIdentifier"] == "00643169007239"
 
 
-def test_malformed_carrier_is_kept_only_when_a_device_identifier_is_charted(chart_row, ctx, validate):
+def test_malformed_carrier_is_kept_with_its_device_identifier_marked_absent(chart_row, ctx, validate):
     scanned = chart_row("implants", uid="dev-2", device_name="Knee prosthesis", udi_carrier="(01)123(10)X")
     device = validate(to_fhir(scanned, ctx))
-    assert "udiCarrier" not in device
+    assert device["udiCarrier"] == [
+        {
+            "_deviceIdentifier": {
+                "extension": [
+                    {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}
+                ]
+            },
+            "carrierHRF": "(01)123(10)X",
+        }
+    ]
     assert [k for k in ("lotNumber", "serialNumber", "manufactureDate", "expirationDate") if k in device] == []
     assert device["type"] == {"text": "Knee prosthesis"}
 
@@ -77,3 +86,15 @@ def test_malformed_carrier_is_kept_only_when_a_device_identifier_is_charted(char
 def test_unknown_status_is_unmappable(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="Device.status"):
         to_fhir(chart_row("implants", **{**FULL, "status": "misplaced"}), ctx)
+
+
+def test_no_carrier_no_udi(chart_row, ctx, validate):
+    device = validate(to_fhir(chart_row("implants", uid="dev-4", device_name="Stent", status="inactive"), ctx))
+    assert device == {
+        "resourceType": "Device",
+        "id": "dev-4",
+        "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device"]},
+        "status": "inactive",
+        "type": {"text": "Stent"},
+        "patient": {"reference": "Patient/pat-7f3a"},
+    }
