@@ -104,6 +104,9 @@ class ResourceType:
     profiles: tuple[str, ...]
     search_params: tuple[SearchParam, ...]
     compartment: bool = True
+    # Outside the compartment: the practice's own directory (its sites, its clinicians' roles), which anyone
+    # who may read a patient of the practice may read, whether or not their records reference it yet.
+    practice_directory: bool = False
     includes: tuple[str, ...] = ()
     revincludes: tuple[str, ...] = field(default=())
     words: "Words | None" = None

@@ -65,5 +65,6 @@ RESOURCE = ResourceType(
         us_core_param("Location", "address-postalcode", "string", "address.postalCode"),
     ),
     compartment=False,
+    practice_directory=True,
     words=Words("Practice sites", "names, addresses and phone numbers of clinic sites"),
 )

@@ -63,5 +63,6 @@ RESOURCE = ResourceType(
     ),
     includes=("PractitionerRole:practitioner", "PractitionerRole:endpoint", "PractitionerRole:location"),
     compartment=False,
+    practice_directory=True,
     words=Words("Clinician roles", "clinicians' specialties, sites and contact details"),
 )

@@ -58,7 +58,14 @@ def visible_to(patient_id, everything):
         and REGISTRY[key[0]].compartment
     }
     referenced = {tuple(ref.split("/", 1)) for key in own for ref in references(everything[key])}
-    return own | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
+    # The practice's directory (its sites, its clinicians' roles): whatever references the patient's practice.
+    practices = {ref for ref in references(everything[("Patient", patient_id)]) if ref.startswith("Organization/")}
+    directory = {
+        key
+        for key, res in everything.items()
+        if REGISTRY[key[0]].practice_directory and practices & set(references(res))
+    }
+    return own | directory | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))

@@ -198,4 +198,4 @@ def test_the_patient_summary_has_a_goals_section(web, goal_db, goals):
     [section] = [s for s in composition["section"] if s["title"] == "Goals"]
     assert section["code"]["coding"][0]["code"] == "61146-7"
     assert sorted(e["reference"] for e in section["entry"]) == sorted(f"Goal/{g['id']}" for g in goals)
-    assert [s["title"] for s in composition["section"]].index("Goals") == 6  # order 65: after care plans
+    assert [s["title"] for s in composition["section"]].index("Goals") == 7  # order 65: after implants, care plans

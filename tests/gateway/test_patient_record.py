@@ -32,6 +32,7 @@ def care_date(resource):
         "performedDateTime",
         "performedPeriod",
         "period",
+        "whenHandedOver",
         "start",
     ):
         if key in resource:
