@@ -126,3 +126,14 @@ def test_a_fill_reads_as_its_profile_with_its_prescription(get):
     role = get(f"PractitionerRole/{uid('provider_roles', 'patel_midtown')}")
     assert role["location"] == [{"reference": f"Location/{uid('locations', 'sunrise_midtown')}"}]
     assert role["telecom"] == [{"system": "phone", "value": "(916) 555-0111", "use": "work"}]
+
+
+def test_every_demo_device_keeps_us_core_3_1_1_udi_rules(get):
+    # us-core-12: a UDI has its carrier; us-core-9: a UDI has at least one production identifier.
+    production = ("manufactureDate", "expirationDate", "lotNumber", "serialNumber", "distinctIdentifier")
+    devices = [e["resource"] for e in get("Device?_count=100")["entry"]]
+    assert len(devices) == 5
+    for device in devices:
+        if "udiCarrier" in device:
+            assert device["udiCarrier"][0]["carrierHRF"]
+            assert any(key in device for key in production), device["id"]
