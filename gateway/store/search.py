@@ -126,7 +126,7 @@ def where_sql(resource_type, clauses, visibility):
                 f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
                 f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')"
             )
-            if REGISTRY[resource_type].practice_directory:
+            if REGISTRY[resource_type].practice_directory and visibility.directory:
                 # The patient's practice is the practice_id of their Patient resource (the Organization id).
                 conds.append(
                     f"({referenced} OR r.practice_id ="
