@@ -3,7 +3,6 @@
 from . import codes
 from ._common import (
     US_CORE_PROFILE,
-    Entry,
     RecordSection,
     ResourceType,
     Words,
@@ -83,6 +82,5 @@ RESOURCE = ResourceType(
         "46264-8",
         "History of medical device use",
         "No implants are on file.",
-        entry=Entry("type.text", "status", "manufactureDate"),
     ),
 )

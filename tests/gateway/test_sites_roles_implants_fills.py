@@ -137,3 +137,30 @@ def test_every_demo_device_keeps_us_core_3_1_1_udi_rules(get):
         if "udiCarrier" in device:
             assert device["udiCarrier"][0]["carrierHRF"]
             assert any(key in device for key in production), device["id"]
+
+
+def test_the_patient_summary_lists_implants_as_the_ips_devices_section(get):
+    james = pat("james")
+    bundle = get(f"Patient/{james}/$summary", "patient/*.rs", james)
+    [section] = [s for s in bundle["entry"][0]["resource"]["section"] if s["title"] == "Implants"]
+    assert section["code"]["coding"][0]["code"] == "46264-8"
+    assert sorted(e["reference"] for e in section["entry"]) == [
+        f"Device/{i}" for i in rows("implants", "james:0", "james:1")
+    ]
+
+
+def test_the_implants_section_shows_what_another_clinic_needs(get):
+    from gateway.record_sections import device
+
+    item = device(get(f"Device/{uid('implants', 'james:0')}"), {})
+    assert (item["name"], item["status"], item["date"]) == ("Knee joint prosthesis", "Active", None)
+    assert item["details"] == [
+        ("Made by", "Zimmer Biomet"),
+        ("Model", "NexGen LPS-Flex"),
+        ("UDI", "(01)00889024236109(11)190615(17)290500(10)KN4471(21)SN88214"),
+        ("Lot", "KN4471"),
+        ("Serial number", "SN88214"),
+        ("Made on", "2019-06-15"),
+        ("Use by", "2029-05-31"),
+    ]
+    assert item["codes"] == [("SNOMED CT", "109228008", "")]
