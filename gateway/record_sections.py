@@ -415,6 +415,27 @@ def vital_sign(r, refs):
     return item
 
 
+def device(r, refs):
+    """An implant: its kind, and what a patient needs to tell another clinic (the UDI as on the card, the lot)."""
+    udi = (r.get("udiCarrier") or [{}])[0]
+    return _item(
+        r,
+        text_of(r.get("type")),
+        r.get("status"),
+        None,  # FHIR R4 Device has no implant date (US Core puts it on the Procedure that placed it)
+        details=[
+            ("Made by", r.get("manufacturer")),
+            ("Model", r.get("modelNumber")),
+            ("UDI", udi.get("carrierHRF")),
+            ("Lot", r.get("lotNumber")),
+            ("Serial number", r.get("serialNumber")),
+            ("Made on", r.get("manufactureDate")),
+            ("Use by", r.get("expirationDate")),
+        ],
+        concepts=[r.get("type")],
+    )
+
+
 ITEM_BUILDERS = {
     "Condition": condition,
     "MedicationStatement": medication,
@@ -427,6 +448,7 @@ ITEM_BUILDERS = {
     "RelatedPerson": related_person,
     "Observation": vital_sign,  # lab results come as panels (lab_panels); the Observations left are vitals
     "ServiceRequest": service_request,
+    "Device": device,
 }
 
 

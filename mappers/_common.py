@@ -18,6 +18,8 @@ pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vit
 - ``links``: the FHIR ids of rows the row links to, by column (``encounter_id``, ``appointment_id``,
   ``reason_diagnosis_id``, ``order_id``, ``specimen_id``); a lab observation carries its report's encounter,
   order and specimen.
+- ``location``: the FHIR id of the Location in the row's ``location_id`` column, or ``None``.
+- ``prescription``: for ``dispenses`` rows, the filled ``medications`` row (its ``uid`` is the MedicationRequest).
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table
@@ -123,6 +125,9 @@ class ResourceType:
     profiles: tuple[str, ...]
     search_params: tuple[SearchParam, ...]
     compartment: bool = True
+    # Outside the compartment: the practice's own directory (its sites, its clinicians' roles), which anyone
+    # who may read a patient of the practice may read, whether or not their records reference it yet.
+    practice_directory: bool = False
     includes: tuple[str, ...] = ()
     revincludes: tuple[str, ...] = field(default=())
     words: "Words | None" = None

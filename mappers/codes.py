@@ -649,3 +649,46 @@ PAYMENT_TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 NUCC_TAXONOMY = "http://nucc.org/provider-taxonomy"
+# --- Device, MedicationDispense, Location, PractitionerRole (US Core 6.1.0) ---------------------------
+ROLE_CODE = THO + "v3-RoleCode"
+ACT_CODE = THO + "v3-ActCode"
+# FHIR R4 Device, "Handling the UDI": GS1 carriers name the GS1 issuer and the FDA jurisdiction.
+GS1_DI = "http://hl7.org/fhir/NamingSystem/gs1-di"
+FDA_UDI = "http://hl7.org/fhir/NamingSystem/fda-udi"
+
+# implants.status -> Device.status (FHIR R4 device-status).
+DEVICE_STATUS = {
+    "active": "active",
+    "implanted": "active",
+    "inactive": "inactive",
+    "explanted": "inactive",
+    "removed": "inactive",
+    "entered in error": "entered-in-error",
+    "entered-in-error": "entered-in-error",
+    "unknown": "unknown",
+}
+# dispenses.status (the pharmacy's words) -> MedicationDispense.status (medicationdispense-status, required).
+DISPENSE_STATUS = {
+    "filled": "completed",
+    "picked up": "completed",
+    "completed": "completed",
+    "preparing": "preparation",
+    "in progress": "in-progress",
+    "on hold": "on-hold",
+    "cancelled": "cancelled",
+    "declined": "declined",
+    "stopped": "stopped",
+    "returned": "stopped",
+    "entered in error": "entered-in-error",
+    "unknown": "unknown",
+}
+# dispenses.fill_type -> MedicationDispense.type (v3 ActPharmacySupplyType, extensible), code and display.
+DISPENSE_TYPE = {
+    "first fill": ("FF", "First Fill"),
+    "refill": ("RF", "Refill"),
+    "trial fill": ("TF", "Trial Fill"),
+    "partial fill": ("FFP", "First Fill - Part Fill"),
+    "emergency supply": ("EM", "Emergency Supply"),
+}
+# locations.status -> Location.status (location-status, required).
+LOCATION_STATUS = {"active": "active", "suspended": "suspended", "closed": "inactive", "inactive": "inactive"}

@@ -287,3 +287,7 @@ class Visibility:
 
     patient: str | None = None
     filters: list[list[Clause]] | None = None
+    # Whether the patient's practice directory (mappers' practice_directory types) is visible beyond what the
+    # patient's records reference: yes for reads and searches, no for $everything and the record pages, which
+    # are the compartment plus what it references.
+    directory: bool = True

@@ -188,6 +188,13 @@ class ChunkSource:
     def uids(self, table, ids):
         return self._find(table, ids, lambda r: (r["id"], r["uid"]))
 
+    def locations(self, ids):
+        return self._find("locations", ids, lambda r: (r["id"], r["uid"]))
+
+    def prescriptions(self, ids):
+        # A chunk's fills are of the chunk's own prescriptions (whole charts go together).
+        return self._find("medications", ids, lambda r: r)
+
 
 def _prepare(chunk, outside, now):
     """In a worker: the chunk's chart INSERT groups and its projection rows (pks counted from 0)."""

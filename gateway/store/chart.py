@@ -32,6 +32,10 @@ CHART_TABLES = (
     "goals",
     "insurance_policies",
     "vital_signs",
+    "locations",
+    "provider_roles",
+    "implants",
+    "dispenses",
 )
 _columns_cache = {}
 

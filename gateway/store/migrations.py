@@ -836,6 +836,82 @@ ALTER TABLE lab_results ADD COLUMN specimen_id INTEGER REFERENCES specimens(id);
 ALTER TABLE procedures ADD COLUMN order_id INTEGER REFERENCES orders(id);
 """
 
+# US Core 6.1.0 Device, MedicationDispense, Location and PractitionerRole (issue 13). Shaped as an EHR keeps
+# them: a practice's sites, a clinician's role at one site, implants as scanned at surgery (the UDI carrier's
+# human-readable form and the parts read from it), and the pharmacy's fills of a prescription.
+SITES_ROLES_IMPLANTS_FILLS = """
+CREATE TABLE locations (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    site_type_code TEXT,
+    site_type TEXT,
+    phone TEXT,
+    email TEXT,
+    address_line TEXT,
+    city TEXT,
+    state TEXT,
+    postal_code TEXT,
+    updated_at TEXT
+);
+CREATE INDEX locations_practice ON locations(practice_id);
+CREATE TABLE provider_roles (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    provider_id INTEGER NOT NULL REFERENCES providers(id),
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    location_id INTEGER REFERENCES locations(id),
+    role_code TEXT,
+    role_name TEXT,
+    specialty_code TEXT,
+    specialty_name TEXT,
+    phone TEXT,
+    email TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT
+);
+CREATE INDEX provider_roles_provider ON provider_roles(provider_id);
+CREATE TABLE implants (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    device_code TEXT,
+    device_name TEXT NOT NULL,
+    udi_carrier TEXT,
+    udi_device_identifier TEXT,
+    manufacturer TEXT,
+    model TEXT,
+    lot_number TEXT,
+    serial_number TEXT,
+    manufacture_date TEXT,
+    expiration_date TEXT,
+    distinct_identifier TEXT,
+    implanted_on TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    provider_id INTEGER REFERENCES providers(id),
+    updated_at TEXT
+);
+CREATE INDEX implants_patient ON implants(patient_id);
+CREATE TABLE dispenses (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    medication_id INTEGER NOT NULL REFERENCES medications(id),
+    status TEXT NOT NULL DEFAULT 'filled',
+    fill_type TEXT,
+    quantity REAL,
+    quantity_unit TEXT,
+    days_supply INTEGER,
+    handed_over_at TEXT,
+    pharmacy_name TEXT,
+    updated_at TEXT
+);
+CREATE INDEX dispenses_patient ON dispenses(patient_id);
+CREATE INDEX dispenses_medication ON dispenses(medication_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -863,6 +939,7 @@ MIGRATIONS = [
     ("coded SIG frequency", SIG_FREQUENCY),
     ("labs run and doses given in house", IN_HOUSE),
     ("orders and specimens, and the results that point at them", ORDERS_AND_SPECIMENS),
+    ("sites, clinician roles, implants and pharmacy fills", SITES_ROLES_IMPLANTS_FILLS),
 ]
 
 

@@ -101,6 +101,14 @@ class DbSource:
         """(id, uid) by id of rows a row links to (see LINKS)."""
         return _by_id(self.conn, f"SELECT id, uid FROM {table} WHERE id IN ({{}})", ids)
 
+    def locations(self, ids):
+        """(id, uid) by id."""
+        return _by_id(self.conn, "SELECT id, uid FROM locations WHERE id IN ({})", ids)
+
+    def prescriptions(self, ids):
+        """Full ``medications`` rows by id (what a pharmacy fill dispensed)."""
+        return {r["id"]: r for r in _fetch(self.conn, "medications", ids)}
+
 
 # Columns linking a chart row to another chart row whose FHIR id its mapper references: column -> table.
 # ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter, order and specimen).
@@ -159,6 +167,8 @@ def contexts(source, table, rows):
     }
     providers = source.providers({p for p in provider_of.values() if p})
     linked = links(source, rows, reports)
+    locations = source.locations({r["location_id"] for r in rows if r.get("location_id")})
+    prescriptions = source.prescriptions({r["medication_id"] for r in rows}) if table == "dispenses" else {}
     found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
@@ -176,6 +186,8 @@ def contexts(source, table, rows):
                 "report": reports.get(row.get("lab_result_id")),
                 "result_ids": results.get(row["id"], []),
                 "links": linked[row["id"]],
+                "location": locations[row["location_id"]][1] if row.get("location_id") in locations else None,
+                "prescription": prescriptions.get(row.get("medication_id")),
             }
         )
     return found

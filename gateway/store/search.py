@@ -121,11 +121,20 @@ def where_sql(resource_type, clauses, visibility):
             # patient's resources (resources_patient index) to their references (search_ref primary key):
             # the EXISTS form let SQLite scan every resource (1 s a request at 10,000 patients).
             types = ",".join(f"'{name}'" for name, rt in REGISTRY.items() if rt.compartment)
-            conds.append(
+            referenced = (
                 f"r.id IN (SELECT substr(x.target, {len(resource_type) + 2}) FROM resources s"
                 f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
                 f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')"
             )
+            if REGISTRY[resource_type].practice_directory and visibility.directory:
+                # The patient's practice is the practice_id of their Patient resource (the Organization id).
+                conds.append(
+                    f"({referenced} OR r.practice_id ="
+                    " (SELECT p.practice_id FROM resources p WHERE p.type = 'Patient' AND p.id = ?))"
+                )
+                params.append(visibility.patient)
+            else:
+                conds.append(referenced)
         params.append(visibility.patient)
     if visibility.filters is not None:
         alternatives = []

@@ -48,8 +48,9 @@ def references(resource):
             yield from references(item)
 
 
-def visible_to(patient_id, everything):
-    """The (type, id) keys a token for ``patient_id`` may see: its compartment and what that references."""
+def visible_to(patient_id, everything, directory=True):
+    """The (type, id) keys a token for ``patient_id`` may see: its compartment and what that references, and
+    (``directory``) the practice's directory, which $everything leaves out unless referenced."""
     own = {
         key
         for key, res in everything.items()
@@ -58,7 +59,14 @@ def visible_to(patient_id, everything):
         and REGISTRY[key[0]].compartment
     }
     referenced = {tuple(ref.split("/", 1)) for key in own for ref in references(everything[key])}
-    return own | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
+    # The practice's directory (its sites, its clinicians' roles): whatever references the patient's practice.
+    practices = {ref for ref in references(everything[("Patient", patient_id)]) if ref.startswith("Organization/")}
+    listed = {
+        key
+        for key, res in everything.items()
+        if directory and REGISTRY[key[0]].practice_directory and practices & set(references(res))
+    }
+    return own | listed | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))
@@ -104,7 +112,7 @@ def test_everything_is_the_compartment_plus_what_it_references(client, auth, eve
         assert response.status_code == 200
         bundle = response.get_json(force=True)
         got = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]}
-        assert got == visible_to(patient, everything_by_system)
+        assert got == visible_to(patient, everything_by_system, directory=False)
         assert bundle["total"] == len(got)
         assert bundle["entry"][0]["resource"]["resourceType"] == "Patient"
 

@@ -35,6 +35,7 @@ def care_date(resource):
         "performedDateTime",
         "performedPeriod",
         "period",
+        "whenHandedOver",
         "start",
     ):
         if key in resource:

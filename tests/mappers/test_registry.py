@@ -27,6 +27,10 @@ PROJECTED_TABLES = {
     "vital_signs",
     "orders",
     "specimens",
+    "locations",
+    "provider_roles",
+    "implants",
+    "dispenses",
 }
 
 
@@ -35,12 +39,16 @@ def test_patient_comes_first_and_every_type_is_registered():
         "Patient",
         "Organization",
         "Practitioner",
+        "Location",
+        "PractitionerRole",
         "Condition",
         "MedicationRequest",
         "MedicationStatement",
+        "MedicationDispense",
         "AllergyIntolerance",
         "Immunization",
         "Procedure",
+        "Device",
         "CarePlan",
         "Observation",
         "DiagnosticReport",
@@ -78,8 +86,9 @@ def test_search_params_are_well_formed(rt, param):
     assert param.paths and all(path and " " not in path for path in param.paths)
     assert not param.targets or param.type == "reference"
     # Medication is never served (requests code it inline), yet MedicationRequest?medication=Medication/x is a
-    # valid search that finds nothing, so that one target may name it.
-    assert set(param.targets) <= set(REGISTRY) | ({"Medication"} if param.name == "medication" else set())
+    # valid search that finds nothing, so that one target may name it; likewise Endpoint for PractitionerRole.
+    unserved = {"medication": {"Medication"}, "endpoint": {"Endpoint"}}.get(param.name, set())
+    assert set(param.targets) <= set(REGISTRY) | unserved
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -91,13 +100,18 @@ def test_includes_name_reference_params(rt):
 
 
 def test_only_directory_resources_are_outside_the_patient_compartment():
-    assert {rt.name for rt in TYPES if not rt.compartment} == {"Organization", "Practitioner"}
+    assert {rt.name for rt in TYPES if not rt.compartment} == {
+        "Organization",
+        "Practitioner",
+        "Location",
+        "PractitionerRole",
+    }
 
 
 def test_get():
     assert get("Condition") is mappers.condition.RESOURCE
     with pytest.raises(UnknownResourceType):
-        get("Location")
+        get("NutritionOrder")
     with pytest.raises(KeyError):  # UnknownResourceType is a KeyError for callers that expect one
         get("patient")
 
@@ -118,7 +132,9 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     assert found["Immunization"] == found["AllergyIntolerance"] == found["Appointment"] == ("patient",)
     assert found["RelatedPerson"] == found["Coverage"] == ("patient",)
     assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
-    assert len(found) == 17
+    assert found["Device"] == ("patient",)
+    assert found["MedicationDispense"] == ("patient", "subject")
+    assert len(found) == 19
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -154,6 +170,7 @@ def test_care_dates():
         "Encounter": "date",
         "Appointment": "date",
         "Goal": "target-date",
+        "MedicationDispense": "whenhandedover",
     }
 
 
@@ -165,6 +182,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "allergies",
         "immunizations",
         "procedures",
+        "implants",
         "care-plans",
         "goals",
         "care-team",
