@@ -46,10 +46,17 @@ def to_fhir(row, ctx):
             ],
             "reasonReference": [reference("Condition", links.get("reason_diagnosis_id"))],
             "hospitalization": {"dischargeDisposition": discharge_disposition(row["discharge_disposition"])},
-            "location": [{"location": display_reference("Location", row["location"])}],
+            "location": [{"location": site(ctx.get("location"), row["location"])}],
             "serviceProvider": reference("Organization", ctx.get("organization")),
         }
     )
+
+
+def site(location, words):
+    """Encounter.location.location: the practice's site (a Location a client can read) named as the visit was,
+    or only the words when the visit was elsewhere (a hospital, a video call)."""
+    found = reference("Location", location)
+    return {**found, "display": words} if found and words else found or display_reference("Location", words)
 
 
 def visit_number(value, mrn_system):

@@ -12,6 +12,9 @@ CHART_TABLES = (
     "practices",
     "providers",
     "patients",
+    # A practice's sites and roles before the visits held at them.
+    "locations",
+    "provider_roles",
     # Before the tables whose rows point at them: a visit fulfils an appointment, diagnoses point at visits.
     "appointments",
     "encounters",
@@ -32,8 +35,6 @@ CHART_TABLES = (
     "goals",
     "insurance_policies",
     "vital_signs",
-    "locations",
-    "provider_roles",
     "implants",
     "dispenses",
 )

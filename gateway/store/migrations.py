@@ -857,6 +857,7 @@ CREATE TABLE locations (
     updated_at TEXT
 );
 CREATE INDEX locations_practice ON locations(practice_id);
+ALTER TABLE encounters ADD COLUMN location_id INTEGER REFERENCES locations(id);
 CREATE TABLE provider_roles (
     id INTEGER PRIMARY KEY,
     uid TEXT NOT NULL UNIQUE,

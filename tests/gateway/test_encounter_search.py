@@ -106,15 +106,18 @@ def test_should_searches(find, visits):
     assert find(f"Encounter?patient={JAMES}&discharge-disposition=http://www.nubc.org/patient-discharge|01") == [one]
 
 
-def test_location_is_refused_clearly_until_locations_are_served(client, auth):
-    # Encounter.location.location is a display-only reference until Location is a served type (issue 13 item 6).
-    response = client.get(
-        f"{FHIR}/Encounter?patient={JAMES}&location=Location/1", headers=auth("patient/*.rs", patient=JAMES)
-    )
-    assert response.status_code == 400
-    assert response.get_json()["issue"][0]["diagnostics"] == (
-        "location: 'Location/1' is not a reference (use Patient/123 or 123)"
-    )
+def test_a_clinic_visit_points_at_the_practice_site_and_is_found_by_it(client, auth, find, demo_db_path):
+    db = store.connect(demo_db_path)
+    sites = {r["id"]: r["uid"] for r in store.chart_rows(db, "locations")}
+    held = store.chart_rows(db, "encounters", location="Main clinic")
+    james = store.chart_rows(db, "patients", uid=JAMES)[0]["id"]
+    at_clinic = sorted(row["uid"] for row in held if row["patient_id"] == james)
+    site = sites[next(row["location_id"] for row in held if row["patient_id"] == james)]
+    assert at_clinic and find(f"Encounter?patient={JAMES}&location=Location/{site}") == at_clinic
+    visit = client.get(f"{FHIR}/Encounter/{at_clinic[0]}", headers=auth("patient/*.rs", patient=JAMES)).get_json()
+    assert visit["location"] == [{"location": {"reference": f"Location/{site}", "display": "Main clinic"}}]
+    read = client.get(f"{FHIR}/Location/{site}", headers=auth("patient/*.rs", patient=JAMES))
+    assert read.status_code == 200 and read.get_json()["status"] == "active"
 
 
 def test_another_patients_visits_are_not_found(find, demo_db_path):
