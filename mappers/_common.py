@@ -18,6 +18,8 @@ pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vit
 - ``links``: the FHIR ids of rows the row links to, by column (``encounter_id``, ``appointment_id``,
   ``reason_diagnosis_id``, ``order_id``, ``specimen_id``); a lab observation carries its report's encounter,
   order and specimen.
+- ``withheld``: for ``orders`` and ``specimens`` rows, True when every lab result naming the row is withheld
+  from the patient (the order or specimen is then withheld too).
 - ``location``: the FHIR id of the Location in the row's ``location_id`` column, or ``None``.
 - ``prescription``: for ``dispenses`` rows, the filled ``medications`` row (its ``uid`` is the MedicationRequest).
 

@@ -22,7 +22,9 @@ PROFILE = US_CORE_PROFILE + "us-core-servicerequest"
 
 
 def to_fhir(row, ctx):
-    """Return the ServiceRequest resource for one ``orders`` row."""
+    """Return the ServiceRequest resource for one ``orders`` row, or None when its results are withheld."""
+    if ctx.get("withheld"):
+        return None
     system = lookup(codes.ORDER_CODE_SYSTEM, row["code_system"], "ServiceRequest.code")
     category = lookup(codes.ORDER_CATEGORY, row["category"], "ServiceRequest.category")
     reason = codeable(coding(codes.ICD10CM, codes.icd10cm(row["reason_icd10"])), text=row["reason_text"])

@@ -19,7 +19,9 @@ PROFILE = US_CORE_PROFILE + "us-core-specimen"
 
 
 def to_fhir(row, ctx):
-    """Return the Specimen resource for one ``specimens`` row."""
+    """Return the Specimen resource for one ``specimens`` row, or None when its results are withheld."""
+    if ctx.get("withheld"):
+        return None
     return compact(
         {
             "resourceType": "Specimen",

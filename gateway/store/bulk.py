@@ -188,6 +188,14 @@ class ChunkSource:
     def uids(self, table, ids):
         return self._find(table, ids, lambda r: (r["id"], r["uid"]))
 
+    def withheld(self, column, ids):
+        # A chunk's orders and specimens are named by the chunk's own lab results (whole charts go together).
+        shared = {}
+        for row in self.rows.get("lab_results", {}).values():
+            if row.get(column) in ids:
+                shared[row[column]] = shared.get(row[column], False) or bool(row["shared_with_patient"])
+        return {key for key, any_shared in shared.items() if not any_shared}
+
     def locations(self, ids):
         return self._find("locations", ids, lambda r: (r["id"], r["uid"]))
 

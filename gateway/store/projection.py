@@ -16,7 +16,12 @@ CHUNK = 500  # ids per IN (...) list
 # (table, column of that table that points here, or None when this table points there via `via`).
 DEPENDENTS = {
     "lab_observations": [("lab_results", "id", "lab_result_id")],
-    "lab_results": [("lab_observations", "lab_result_id", "id")],
+    # Orders and specimens of results withheld from the patient are withheld too (DbSource.withheld).
+    "lab_results": [
+        ("lab_observations", "lab_result_id", "id"),
+        ("orders", "id", "order_id"),
+        ("specimens", "id", "specimen_id"),
+    ],
     "practices": [("patients", "practice_id", "id")],
     # A visit's reasonReference names the diagnosis (charted after the visit is opened).
     "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
@@ -101,6 +106,19 @@ class DbSource:
         """(id, uid) by id of rows a row links to (see LINKS)."""
         return _by_id(self.conn, f"SELECT id, uid FROM {table} WHERE id IN ({{}})", ids)
 
+    def withheld(self, column, ids):
+        """The orders or specimens (``column`` of lab_results naming them) whose every lab result is withheld from
+        the patient: an order or a specimen would tell what the practice has not yet shared."""
+        found = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT {column} FROM lab_results WHERE {column} IN ({marks})"
+                f" GROUP BY {column} HAVING max(shared_with_patient) = 0"
+            )
+            found.update(row[0] for row in self.conn.execute(sql, chunk))
+        return found
+
     def locations(self, ids):
         """(id, uid) by id."""
         return _by_id(self.conn, "SELECT id, uid FROM locations WHERE id IN ({})", ids)
@@ -168,6 +186,8 @@ def contexts(source, table, rows):
     providers = source.providers({p for p in provider_of.values() if p})
     linked = links(source, rows, reports)
     locations = source.locations({r["location_id"] for r in rows if r.get("location_id")})
+    naming = {"orders": "order_id", "specimens": "specimen_id"}.get(table)
+    withheld = source.withheld(naming, {r["id"] for r in rows}) if naming else set()
     prescriptions = source.prescriptions({r["medication_id"] for r in rows}) if table == "dispenses" else {}
     found = []
     for row in rows:
@@ -186,6 +206,7 @@ def contexts(source, table, rows):
                 "report": reports.get(row.get("lab_result_id")),
                 "result_ids": results.get(row["id"], []),
                 "links": linked[row["id"]],
+                "withheld": row["id"] in withheld,
                 "location": locations[row["location_id"]][1] if row.get("location_id") in locations else None,
                 "prescription": prescriptions.get(row.get("medication_id")),
             }

@@ -18,11 +18,27 @@ SNOMED = "http://snomed.info/sct"
 
 @pytest.fixture(scope="module")
 def chart(demo_db_path):
-    """Maria's orders and specimens as the chart keeps them: ({uid: order row}, {uid: specimen row})."""
+    """Maria's served orders and specimens as the chart keeps them: ({uid: order row}, {uid: specimen row}); those
+    whose every lab result is withheld from her are withheld too (test_the_order_and_specimen_of_a_withheld_...)."""
     db = store.connect(demo_db_path)
     patient = store.chart_rows(db, "patients", uid=MARIA)[0]
-    orders = {row["uid"]: row for row in store.chart_rows(db, "orders", patient_id=patient["id"])}
-    specimens = {row["uid"]: row for row in store.chart_rows(db, "specimens", patient_id=patient["id"])}
+    withheld = {
+        column: {
+            r[0] for r in db.execute(f"SELECT {column} FROM lab_results GROUP BY 1 HAVING max(shared_with_patient) = 0")
+        }
+        for column in ("order_id", "specimen_id")
+    }
+    orders = {
+        r["uid"]: r
+        for r in store.chart_rows(db, "orders", patient_id=patient["id"])
+        if r["id"] not in withheld["order_id"]
+    }
+    specimens = {
+        r["uid"]: r
+        for r in store.chart_rows(db, "specimens", patient_id=patient["id"])
+        if r["id"] not in withheld["specimen_id"]
+    }
+    assert withheld["order_id"] and withheld["specimen_id"]  # the demo withholds one of Maria's results
     return orders, specimens
 
 
@@ -48,10 +64,10 @@ def _where(rows, **wanted):
     return sorted(u for u, row in rows.items() if all(row[k] == v for k, v in wanted.items()))
 
 
-def test_maria_has_five_lab_orders_a_screening_and_a_food_pantry_referral(orders):
+def test_maria_is_served_four_lab_orders_a_screening_and_a_food_pantry_referral(orders):
     assert sorted((row["category"], row["status"], row["code"]) for row in orders.values()) == [
         ("evaluation", "completed", "G0444"),
-        ("lab", "active", "4548-4"),  # the A1c not yet shared with her: resulted, not yet released
+        # not ("lab", "active", "4548-4"): the A1c not yet shared with her is withheld, and so is its order
         ("lab", "completed", "24323-8"),
         ("lab", "completed", "4548-4"),
         ("lab", "completed", "4548-4"),
@@ -68,7 +84,7 @@ def test_patient_finds_every_order_and_specimen_get_and_post(find, client, auth,
         assert find(f"{rtype}?patient={patient}") == sorted(expected)
         response = client.post(f"{FHIR}/{rtype}/_search", data={"patient": patient}, headers=headers)
         assert sorted(e["resource"]["id"] for e in response.get_json()["entry"]) == sorted(expected)
-    assert len(specimens) == 5
+    assert len(specimens) == 4
 
 
 def test_id_finds_one_order_and_one_specimen(find, chart):
@@ -81,7 +97,7 @@ def test_id_finds_one_order_and_one_specimen(find, chart):
 
 def test_patient_and_category(find, orders):
     labs = _where(orders, category="lab")
-    assert len(labs) == 5
+    assert len(labs) == 4
     assert find(f"ServiceRequest?patient={MARIA}&category={SNOMED}|108252007") == labs
     assert find(f"ServiceRequest?patient={MARIA}&category=108252007") == labs
     assert find(f"ServiceRequest?patient={MARIA}&category=sdoh") == _where(orders, category="sdoh")
@@ -90,7 +106,7 @@ def test_patient_and_category(find, orders):
 
 def test_patient_and_code_as_system_and_code_and_as_code(find, orders):
     a1c = _where(orders, code="4548-4")
-    assert len(a1c) == 3
+    assert len(a1c) == 2
     assert find(f"ServiceRequest?patient={MARIA}&code={LOINC}|4548-4") == a1c
     assert find(f"ServiceRequest?patient={MARIA}&code=4548-4") == a1c
     assert find(f"ServiceRequest?patient={MARIA}&code={SNOMED}|4548-4") == []
@@ -98,14 +114,16 @@ def test_patient_and_code_as_system_and_code_and_as_code(find, orders):
 
 def test_patient_and_status_one_or_several(find, orders):
     active = _where(orders, status="active")
-    assert len(active) == 2
+    assert len(active) == 1
     assert find(f"ServiceRequest?patient={MARIA}&status=active") == active
     assert find(f"ServiceRequest?patient={MARIA}&status=active,on-hold,revoked") == active
     assert find(f"ServiceRequest?patient={MARIA}&status=completed") == _where(orders, status="completed")
 
 
-def _day_of_her_diabetes_follow_up(orders):
-    return next(row["ordered_at"][:10] for row in orders.values() if row["code"] == "57698-3")
+def _day_of_her_lab_orders(orders, comparator):
+    """Her first lab-order day, or her last for the comparators that look before it: each then finds some."""
+    days = sorted({row["ordered_at"][:10] for row in orders.values() if row["category"] == "lab"})
+    return days[-1] if comparator in ("lt", "le", "eb") else days[0]
 
 
 # authoredOn is an instant, so it lies inside one day: eq finds that day, gt/sa the days after, lt/eb the days
@@ -125,7 +143,7 @@ def _day_of_her_diabetes_follow_up(orders):
     ],
 )
 def test_patient_category_and_authored_with_every_comparator(find, orders, comparator, keep):
-    value = _day_of_her_diabetes_follow_up(orders)
+    value = _day_of_her_lab_orders(orders, comparator)
     labs = {u: row for u, row in orders.items() if row["category"] == "lab"}
     expected = sorted(u for u, row in labs.items() if keep(row["ordered_at"][:10], value))
     assert expected  # each comparator finds some of her lab orders
@@ -248,3 +266,34 @@ def test_a_result_names_only_an_order_on_file_and_naming_one_later_reprojects_it
         uid_ = store.chart_row(db, table, row_id)["uid"]
         version, body = db.execute("SELECT version, json FROM resources WHERE id = ?", (uid_,)).fetchone()
         assert (version, based_on in bytes(body).decode()) == (expected, True), table
+
+
+def test_the_order_and_specimen_of_a_withheld_result_are_withheld_too(fresh_demo_db_path):
+    """An order or specimen tells what was tested: while the practice withholds the result, neither is served."""
+    db = store.connect(fresh_demo_db_path)
+    patient = store.chart_rows(db, "patients", uid=KEALA)[0]["id"]
+    order = {
+        "patient_id": patient,
+        "code_system": "loinc",
+        "code": "7917-8",
+        "description": "HIV 1 Ab",
+        "category": "lab",
+    }
+    [order_id] = store.insert_rows(db, "orders", [order])
+    [specimen_id] = store.insert_rows(
+        db, "specimens", [{"patient_id": patient, "accession_number": "W-1", "type_text": "Serum"}]
+    )
+    report = {"patient_id": patient, "panel_loinc": "7917-8", "panel_name": "HIV 1 Ab", "shared_with_patient": 0}
+    report |= {"collected_at": "2026-11-01T16:00:00Z", "order_id": order_id, "specimen_id": specimen_id}
+    [report_id] = store.insert_rows(db, "lab_results", [report])
+    uids = {t: store.chart_row(db, t, i)["uid"] for t, i in (("orders", order_id), ("specimens", specimen_id))}
+
+    def served():
+        sql = "SELECT id FROM resources WHERE id IN (?, ?) AND deleted = 0"
+        return sorted(row[0] for row in db.execute(sql, tuple(uids.values())))
+
+    assert served() == []
+    store.update_row(db, "lab_results", report_id, {"shared_with_patient": 1})
+    assert served() == sorted(uids.values())
+    store.update_row(db, "lab_results", report_id, {"shared_with_patient": 0})
+    assert served() == []
