@@ -16,9 +16,11 @@ INDEX_TABLES = ("search_token", "search_date", "search_string", "search_ref")
 
 def projected(db):
     # Versions differ by design: row by row, a DiagnosticReport is written again when its observations
-    # arrive (version 2); a bulk chunk writes both at once (version 1).
+    # arrive (version 2); a bulk chunk writes both at once (version 1). Row by row, an order is served until
+    # its withheld result arrives and then tombstoned; a bulk chunk never writes it: live rows are compared.
     rows = db.execute(
-        "SELECT type, id, patient_id, practice_id, source_table, source_id, json FROM resources ORDER BY type, id"
+        "SELECT type, id, patient_id, practice_id, source_table, source_id, json FROM resources WHERE deleted = 0"
+        " ORDER BY type, id"
     ).fetchall()
     out = []
     for *columns, body in rows:
@@ -26,7 +28,11 @@ def projected(db):
         del resource["meta"]["lastUpdated"], resource["meta"]["versionId"]
         out.append((*columns, resource))
     index = {
-        t: sorted(db.execute(f"SELECT r.type, r.id, i.* FROM {t} i JOIN resources r USING (pk)").fetchall())
+        t: sorted(
+            db.execute(
+                f"SELECT r.type, r.id, i.* FROM {t} i JOIN resources r USING (pk) WHERE r.deleted = 0"
+            ).fetchall()
+        )
         for t in INDEX_TABLES
     }
     for t in index:
