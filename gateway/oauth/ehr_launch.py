@@ -21,6 +21,7 @@ def choose(patient_uid):
         patient=patient,
         apps=clients.launchable_clients(store.current()),
         visits=store.chart_rows(store.current(), "encounters", patient_id=patient["id"]),
+        chosen=request.args.get("encounter"),  # a link from the chart's visit: that visit is preselected
     )
 
 

@@ -147,3 +147,10 @@ def test_the_standalone_consent_page_says_why_no_visit_is_told(flow):
         page = flow.pick(page, "Maria").get_data(as_text=True)
     assert "The app is not told of a visit when you open it yourself." in page
     assert "Know which visit the app was opened from" not in page
+
+
+def test_a_link_from_a_visit_opens_the_launch_page_with_that_visit_chosen(web, summary, odb):
+    Flow(web).login(STAFF, path="/practice/login")
+    visit = _visits(odb, summary, "sofia")[-1]
+    page = web.get(f"/practice/launch/{summary['patients']['sofia']}?encounter={visit}").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)" selected>', page) == [visit]
