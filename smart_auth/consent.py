@@ -65,15 +65,19 @@ def _resource_choice(scope, parsed):
     return Choice(scope, label, detail, children=children)
 
 
-def offered(requested, representative=False):
+def offered(requested, representative=False, ehr=False):
     """The consent page's choices for a requested scope string.
 
     A representative the chart does not keep as a contact is not offered ``fhirUser``: naming the child's
     Patient as the user would tell the app the wrong person is signed in (see accounts.fhir_user).
+    ``launch/encounter`` is offered only in an EHR launch (``ehr``), where staff may launch from a visit: a
+    standalone launch has no encounter picker, so it is not granted there (see ``withheld``).
     """
     choices = []
     for scope in grantable(requested):
         parsed = parse_scope(scope)
+        if scope == "launch/encounter" and not ehr:
+            continue
         if parsed is not None:
             choices.append(_resource_choice(scope, parsed))
         elif scope in OPTIONAL_WORDS and not (representative and scope == "fhirUser"):
@@ -89,6 +93,8 @@ def withheld(requested, representative=False):
     for scope in (requested or "").split():
         if as_patient_scope(scope) is None:
             reasons.append((scope, "System access is only for practice back-end systems."))
+        elif scope == "launch/encounter":
+            reasons.append((scope, "The app is not told of a visit when you open it yourself."))
         elif representative and scope == "fhirUser":
             reasons.append((scope, "You are using someone else's record, so the app is not told who you are."))
     return reasons

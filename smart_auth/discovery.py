@@ -13,6 +13,7 @@ CAPABILITIES = [
     "client-confidential-asymmetric",
     "context-standalone-patient",
     "context-ehr-patient",
+    "context-ehr-encounter",  # from a visit chosen on the launch page; no standalone encounter picker
     "context-banner",
     "context-style",
     "permission-offline",
@@ -53,6 +54,7 @@ def scopes_supported():
         "fhirUser",
         "launch",
         "launch/patient",
+        "launch/encounter",
         "offline_access",
         "online_access",
         "patient/*.rs",

@@ -135,6 +135,9 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):
             payload["token_type"] = "refresh_token"
         if row.get("patient_id"):
             payload["patient"] = row["patient_id"]
+        encounter = row.get("encounter_id") or (token.authorization.encounter_id if token.authorization else None)
+        if encounter and "launch/encounter" in row["scope"].split():
+            payload["encounter"] = encounter
         fhir_user = row.get("fhir_user") or (token.authorization.fhir_user if token.authorization else None)
         if fhir_user and "fhirUser" in row["scope"].split():
             payload["fhirUser"] = f"{config['FHIR_BASE']}/{fhir_user}"

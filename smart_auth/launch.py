@@ -18,6 +18,7 @@ LAUNCH_TTL = 300  # long enough for the app to start and redirect, short enough 
 UNKNOWN = "The launch is unknown, or was made for another app or user."
 USED = "This launch has already been used: launch the app again from the chart."
 EXPIRED = "This launch has expired: launch the app again from the chart."
+NOT_THIS_CHART = "That visit is not on this chart."
 
 
 class LaunchRefused(Exception):
@@ -30,20 +31,29 @@ class LaunchRefused(Exception):
 
 @dataclass(frozen=True)
 class Launch:
-    """What a launch handle stands for: the app, the staff user and the chart (FHIR Patient id)."""
+    """What a launch handle stands for: the app, the staff user, the chart (FHIR Patient id) and, for a launch
+    from a visit, the encounter (FHIR Encounter id)."""
 
     client_id: str
     staff_uid: str
     patient_id: str
+    encounter_id: str | None = None
 
 
-def launch_app(db, client, staff_uid, patient_id, fhir_base):
-    """Create a launch context and return the URL that opens the app with ``iss`` and ``launch``."""
+def launch_app(db, client, staff_uid, patient_id, fhir_base, encounter_id=None):
+    """Create a launch context and return the URL that opens the app with ``iss`` and ``launch``.
+
+    A launch from a visit names the encounter; one that is not the chart's raises LaunchRefused (nothing is saved).
+    """
     if not client.launch_uri:
         raise ValueError(f"{client.name} has no launch URL")
+    if encounter_id is not None and not oauth_store.encounter_of_patient(db, encounter_id, patient_id):
+        raise LaunchRefused(NOT_THIS_CHART)
     handle, now = secrets.token_urlsafe(24), int(time.time())
     with store.transaction(db):
-        oauth_store.save_launch(db, handle, client.client_id, staff_uid, patient_id, now, now + LAUNCH_TTL)
+        oauth_store.save_launch(
+            db, handle, client.client_id, staff_uid, patient_id, now, now + LAUNCH_TTL, encounter_id
+        )
     joiner = "&" if "?" in client.launch_uri else "?"
     return client.launch_uri + joiner + urlencode({"iss": fhir_base, "launch": handle})
 
@@ -60,7 +70,7 @@ def resolve_launch(conn, handle, client_id, staff_uid):
         raise LaunchRefused(USED)
     if row["expires_at"] <= time.time():
         raise LaunchRefused(EXPIRED)
-    return Launch(row["client_id"], row["staff_uid"], row["patient_id"])
+    return Launch(row["client_id"], row["staff_uid"], row["patient_id"], row["encounter_id"])
 
 
 def use_launch(db, handle):

@@ -28,6 +28,7 @@ class Authorization:
     grant_id: int | None = None
     need_patient_banner: bool = True
     auth_time: int = 0
+    encounter_id: str | None = None  # an EHR launch from a visit, when ``launch/encounter`` was granted
 
     def to_json(self):
         return json.dumps(asdict(self))

@@ -33,6 +33,7 @@ FIXED_WORDS = {
     "openid": "Confirm to the app that you signed in here",
     "launch": "Open with the record chosen in the practice console",
     "launch/patient": "Know which record you chose",
+    "launch/encounter": "Know which visit the app was opened from",
     "profile": "See the name on your account",
 }
 OPTIONAL_WORDS = {

@@ -58,8 +58,18 @@ def refresh_lifetime(granted_scope):
     return ONLINE_REFRESH_TTL if "online_access" in granted else None
 
 
+def encounter_of(user, scope):
+    """The launch's encounter, while ``launch/encounter`` stays in the (possibly refreshed, narrower) scope."""
+    return user.encounter_id if user.encounter_id and "launch/encounter" in (scope or "").split() else None
+
+
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
-    """The token response: the OAuth fields plus SMART's launch context (patient, banner, style)."""
+    """The token response: the OAuth fields plus SMART's launch context (patient, encounter, banner, style).
+
+    An EHR launch from a visit gives ``encounter`` (SMART App Launch 2.2, "Launch context arrives with your
+    access_token"), never an Encounter in ``fhirContext``: section "fhirContext" does not permit Patient or
+    Encounter there unless with a ``role`` other than ``launch``, and the visit is the launch context itself.
+    """
     if grant_type == "client_credentials":
         scope = scope or client.scope
     token = {
@@ -71,6 +81,8 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     if user is not None:
         if user.patient_id:
             token["patient"] = user.patient_id
+        if encounter_of(user, token["scope"]):
+            token["encounter"] = user.encounter_id
         token["need_patient_banner"] = user.need_patient_banner
         token["smart_style_url"] = discovery.urls(current_app.config)["smart_style"]
         if include_refresh_token and refresh_lifetime(user.scope):
@@ -96,6 +108,7 @@ def save_token(token, request):
             family,
             user.grant_id if user else None,
             user.fhir_user if user else None,
+            encounter_of(user, token["scope"]) if user else None,
         )
         if "refresh_token" in token:
             oauth_store.save_refresh_token(

@@ -15,8 +15,13 @@ bp = Blueprint("oauth_ehr_launch", __name__, url_prefix="/practice/launch")
 @bp.get("/<patient_uid>")
 @staff_required
 def choose(patient_uid):
+    patient = patient_of_practice(patient_uid)
     return render_template(
-        "ehr/launch.html", patient=patient_of_practice(patient_uid), apps=clients.launchable_clients(store.current())
+        "ehr/launch.html",
+        patient=patient,
+        apps=clients.launchable_clients(store.current()),
+        visits=store.chart_rows(store.current(), "encounters", patient_id=patient["id"]),
+        chosen=request.args.get("encounter"),  # a link from the chart's visit: that visit is preselected
     )
 
 
@@ -27,9 +32,18 @@ def launch(patient_uid):
     client = clients.query_client(store.current(), request.form.get("client_id"))
     if client is None or not client.launch_uri:
         abort(404)
-    return redirect(
-        launch_app(store.current(), client, current_staff()["uid"], patient["uid"], current_app.config["FHIR_BASE"])
-    )
+    try:
+        url = launch_app(
+            store.current(),
+            client,
+            current_staff()["uid"],
+            patient["uid"],
+            current_app.config["FHIR_BASE"],
+            request.form.get("encounter") or None,
+        )
+    except launches.LaunchRefused as refused:
+        abort(400, description=refused.description)
+    return redirect(url)
 
 
 @bp.get("/approved")

@@ -156,7 +156,7 @@ def _ehr_launch(server, grant, params):
         launch = launches.resolve_launch(db, params["launch"], grant.client.client_id, staff["uid"])
     except launches.LaunchRefused as refused:
         return _error(server, InvalidRequestError(refused.description), grant)
-    choices = consent.offered(grant.request.scope or "")
+    choices = consent.offered(grant.request.scope or "", ehr=True)
     scope = consent.everything(choices)
     if params.get("prompt") != "consent" and launches.approved(db, staff["uid"], grant.client.client_id, scope):
         return _issue_launch(server, grant, staff, launch, params["launch"], scope)
@@ -191,7 +191,7 @@ def launch_decide():
         except launches.LaunchRefused:
             pass  # used meanwhile by another request: denied all the same
         return server.create_authorization_response(grant_user=None, grant=grant)
-    scope = consent.everything(consent.offered(grant.request.scope or ""))
+    scope = consent.everything(consent.offered(grant.request.scope or "", ehr=True))
     launches.approve(db, staff["uid"], grant.client.client_id, scope)
     return _issue_launch(server, grant, staff, launch, params["launch"], scope)
 
@@ -203,14 +203,20 @@ def _issue_launch(server, grant, staff, launch, handle, scope):
     except launches.LaunchRefused as refused:
         return _error(server, InvalidRequestError(refused.description), grant)
     provider = store.chart_row(db, "providers", staff["provider_id"]) if staff["provider_id"] else None
+    # launch/encounter is a hint in an EHR launch (SMART App Launch 2.2, "Apps that launch from the EHR": the EHR
+    # MAY ignore it): granted, and the visit told, only when the launch was made from a visit.
+    granted = scope.split()
+    if launch.encounter_id is None and "launch/encounter" in granted:
+        granted.remove("launch/encounter")
     authorization = Authorization(
         staff["uid"],
         launch.patient_id,
         f"Practitioner/{provider['uid']}" if provider else None,
-        scope,
+        " ".join(granted),
         str(uuid.uuid4()),
         None,
         need_patient_banner=False,
         auth_time=int(time.time()),
+        encounter_id=launch.encounter_id if "launch/encounter" in granted else None,
     )
     return _issue(server, grant, authorization)

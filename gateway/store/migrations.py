@@ -913,6 +913,13 @@ CREATE INDEX dispenses_patient ON dispenses(patient_id);
 CREATE INDEX dispenses_medication ON dispenses(medication_id);
 """
 
+# EHR launch from a visit: the launch context may name an encounter (its FHIR id), and an access token keeps the
+# encounter it was granted for, so introspection can say it (SMART App Launch 2.2, "encounter" launch context).
+EHR_LAUNCH_ENCOUNTER = """
+ALTER TABLE launch_contexts ADD COLUMN encounter_id TEXT;
+ALTER TABLE access_tokens ADD COLUMN encounter_id TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -941,6 +948,7 @@ MIGRATIONS = [
     ("labs run and doses given in house", IN_HOUSE),
     ("orders and specimens, and the results that point at them", ORDERS_AND_SPECIMENS),
     ("sites, clinician roles, implants and pharmacy fills", SITES_ROLES_IMPLANTS_FILLS),
+    ("EHR launch from a visit", EHR_LAUNCH_ENCOUNTER),
 ]
 
 

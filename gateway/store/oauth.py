@@ -236,12 +236,21 @@ def revoke_grants_for(conn, patient_id, account_uid, now):
 # -- EHR launch contexts ---------------------------------------------------------------------------
 
 
-def save_launch(conn, handle, client_id, staff_uid, patient_id, now, expires_at):
+def save_launch(conn, handle, client_id, staff_uid, patient_id, now, expires_at, encounter_id=None):
     conn.execute(
-        "INSERT INTO launch_contexts (launch_hash, client_id, staff_uid, patient_id, created_at, expires_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (token_hash(handle), client_id, staff_uid, patient_id, now, expires_at),
+        "INSERT INTO launch_contexts (launch_hash, client_id, staff_uid, patient_id, created_at, expires_at,"
+        " encounter_id) VALUES (?,?,?,?,?,?,?)",
+        (token_hash(handle), client_id, staff_uid, patient_id, now, expires_at, encounter_id),
     )
+
+
+def encounter_of_patient(conn, encounter_uid, patient_uid):
+    """Whether the encounter (by FHIR id) is one of the patient's (by FHIR id)."""
+    row = conn.execute(
+        "SELECT 1 FROM encounters e JOIN patients p ON p.id = e.patient_id WHERE e.uid = ? AND p.uid = ?",
+        (encounter_uid, patient_uid),
+    ).fetchone()
+    return row is not None
 
 
 def find_launch(conn, handle):

@@ -20,16 +20,29 @@ def save_token(
     family=None,
     grant_id=None,
     fhir_user=None,
+    encounter_id=None,
 ):
     """Record a newly issued access token (only its hash is kept).
 
     ``family`` names the authorization it descends from (revoked together on code or refresh reuse),
-    ``grant_id`` the consent grant behind it (revoked with the grant).
+    ``grant_id`` the consent grant behind it (revoked with the grant), ``encounter_id`` the launch's encounter.
     """
     conn.execute(
         "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at,"
-        " family, grant_id, fhir_user) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (token_hash(token), client_id, scope, patient_id, subject, issued_at, expires_at, family, grant_id, fhir_user),
+        " family, grant_id, fhir_user, encounter_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            token_hash(token),
+            client_id,
+            scope,
+            patient_id,
+            subject,
+            issued_at,
+            expires_at,
+            family,
+            grant_id,
+            fhir_user,
+            encounter_id,
+        ),
     )
 
 
