@@ -79,6 +79,14 @@ def test_queries_cover_both_patient_forms_every_comparator_and_the_bare_code():
     ]
 
 
+# The patient's record: the pulse, a second pulse the same day, a laboratory result.
+RECORD = [
+    PULSE,
+    {**PULSE, "id": "o4"},
+    {**PULSE, "id": "o5", "category": [{"coding": [{"system": CATEGORY, "code": "laboratory"}]}]},
+]
+
+
 def _answering(*resources, status=200, next_link=False):
     bundle = {"entry": [{"resource": r, "search": {"mode": "match"}} for r in resources]}
     if next_link:
@@ -92,15 +100,18 @@ def test_the_check_reports_a_wrong_match_a_missing_resource_paging_and_an_error(
     lab = {**PULSE, "id": "o2", "category": [{"coding": [{"system": CATEGORY, "code": "laboratory"}]}]}
     other = {**PULSE, "id": "o3", "subject": {"reference": "Patient/p2"}, "effectiveDateTime": "2023-12-31"}
     where = "GET Observation?patient=p1&category=vital-signs&date=ge2024-01-15"
-    assert _check(_answering(PULSE), "p1", "Observation", search, PULSE, pairs, "GET") == []
-    assert _check(_answering(lab, other), "p1", "Observation", search, PULSE, pairs, "GET") == [
+    both = (PULSE, RECORD[1])
+    assert _check(_answering(*both), "p1", search, PULSE, RECORD, pairs, "GET") == []
+    assert _check(_answering(lab, other), "p1", search, PULSE, RECORD, pairs, "GET") == [
         f"{where}: Observation/o2 does not match ['category']",
         f"{where}: Observation/o3 does not match ['patient', 'date']",
         f"{where}: Observation/o1 not found",
+        f"{where}: also matching but missing ['o4']",
     ]
-    assert _check(_answering(PULSE, next_link=True), "p1", "Observation", search, PULSE, pairs, "GET") == [
-        f"{where}: paged"
+    assert _check(_answering(PULSE), "p1", search, PULSE, RECORD, pairs, "GET") == [
+        f"{where}: also matching but missing ['o4']"
     ]
-    assert _check(_answering(status=400), "p1", "Observation", search, PULSE, pairs, "GET") == [
+    assert _check(_answering(*both, next_link=True), "p1", search, PULSE, RECORD, pairs, "GET") == [f"{where}: paged"]
+    assert _check(_answering(status=400), "p1", search, PULSE, RECORD, pairs, "GET") == [
         f"{where}: 400 {{'entry': []}}"
     ]

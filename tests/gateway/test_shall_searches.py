@@ -205,12 +205,15 @@ def test_shall_search_finds_the_resource_and_only_matches(record, fhir, rtype, s
             exercised.add(patient)
             for pairs in _queries(patient, resource, search):
                 for method in ("GET", "POST"):
-                    problems += _check(fhir, patient, rtype, search, resource, pairs, method)
+                    problems += _check(fhir, patient, search, resource, by_type[rtype], pairs, method)
     assert problems == []
     assert exercised, f"no demo patient has a {rtype} to run {_case_id((rtype, search))} with"
 
 
-def _check(fhir, patient, rtype, search, resource, pairs, method):
+def _check(fhir, patient, search, resource, record, pairs, method):
+    """What is wrong with one search's answer: its status, paging, a result that does not match, the resource the
+    values came from missing, or any other matching resource of the patient's record missing."""
+    rtype = resource["resourceType"]
     status, bundle = fhir(patient, rtype, pairs, method)
     where = f"{method} {rtype}?{'&'.join(f'{k}={v}' for k, v in pairs)}"
     if status != 200:
@@ -218,10 +221,17 @@ def _check(fhir, patient, rtype, search, resource, pairs, method):
     problems = [f"{where}: paged" for link in bundle.get("link", []) if link["relation"] == "next"]
     matches = [e["resource"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"]
     by_name = {name: (ptype, expression) for name, ptype, expression in search}
-    for found in matches:
-        wrong = [k for k, v in pairs if k in by_name and not _matches(found, k, *by_name[k], v)]
-        if wrong:
-            problems.append(f"{where}: {found['resourceType']}/{found['id']} does not match {wrong}")
-    if resource["id"] not in {found["id"] for found in matches}:
+
+    def matching(found):
+        return [k for k, v in pairs if k in by_name and not _matches(found, k, *by_name[k], v)]
+
+    problems += [
+        f"{where}: {rtype}/{found['id']} does not match {matching(found)}" for found in matches if matching(found)
+    ]
+    found_ids = {found["id"] for found in matches}
+    if resource["id"] not in found_ids:
         problems.append(f"{where}: {rtype}/{resource['id']} not found")
+    missing = sorted({r["id"] for r in record if not matching(r)} - found_ids - {resource["id"]})
+    if missing:
+        problems.append(f"{where}: also matching but missing {missing}")
     return problems
