@@ -13,7 +13,6 @@ import unicodedata
 
 from tests.profiles.validator import US_CORE
 
-PACKAGE = US_CORE / "6.1.0"
 EXPECTATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation"
 COMBINATION = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination"
 
@@ -22,19 +21,21 @@ def _shall(extensions):
     return any(e["url"] == EXPECTATION and e["valueCode"] == "SHALL" for e in extensions)
 
 
-def _expression(definition):
+def _expression(package, definition):
     """The SearchParameter's FHIRPath expression, from the package."""
     name = definition.rsplit("/", 1)[1]
-    return json.loads((PACKAGE / f"SearchParameter-{name}.json").read_text())["expression"]
+    return json.loads((package / f"SearchParameter-{name}.json").read_text())["expression"]
 
 
-def shall_searches():
+def shall_searches(version="6.1.0"):
     """{resource type: [search, ...]}, each search a tuple of (name, type, expression), single and combined."""
-    statement = json.loads((PACKAGE / "CapabilityStatement-us-core-server.json").read_text())
+    package = US_CORE / version
+    statement = json.loads((package / "CapabilityStatement-us-core-server.json").read_text())
     found = {}
     for resource in statement["rest"][0]["resource"]:
         params = {
-            p["name"]: (p["name"], p["type"], _expression(p["definition"])) for p in resource.get("searchParam", [])
+            p["name"]: (p["name"], p["type"], _expression(package, p["definition"]))
+            for p in resource.get("searchParam", [])
         }
         searches = [(params[p["name"]],) for p in resource.get("searchParam", []) if _shall(p.get("extension", []))]
         for ext in resource.get("extension", []):

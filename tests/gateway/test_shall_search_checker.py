@@ -39,6 +39,18 @@ def test_searches_and_paths_come_from_the_package():
     ]
 
 
+def test_the_us_core_3_1_1_shall_searches_are_among_the_6_1_0_ones_run():
+    """So the 6.1.0 test covers a 3.1.1 client too; only a name's path grew (6.1.0 also searches ``alias``)."""
+    newer = {(rtype, tuple(n for n, _, _ in s)): s for rtype, searches in SEARCHES.items() for s in searches}
+    differ = {}
+    for rtype, searches in spec.shall_searches("3.1.1").items():
+        for search in searches:
+            assert (rtype, tuple(n for n, _, _ in search)) in newer
+            if search != newer[rtype, tuple(n for n, _, _ in search)]:
+                differ[rtype] = [expression for _, _, expression in search]
+    assert differ == {"Location": ["Location.name"], "Organization": ["Organization.name"]}
+
+
 def test_values_at_follows_choices_unions_and_casts():
     assert spec.values_at(PULSE, "Observation.effective") == ["2024-01-15T09:00:00Z"]
     assert spec.values_at(PULSE, "Observation.subject.where(resolve() is Patient)") == [{"reference": "Patient/p1"}]
