@@ -111,7 +111,23 @@ RESOURCE = ResourceType(
     name="Observation",
     table="lab_observations",
     to_fhir=to_fhir,
-    sources=(Source("vital_signs", vital_signs.to_fhir), Source("social_history", social_history.to_fhir)),
+    sources=(
+        Source("vital_signs", vital_signs.to_fhir),
+        # IPS "Social History" section: LOINC 29762-2 (https://hl7.org/fhir/uv/ips/, sectionSocialHistory).
+        Source(
+            "social_history",
+            social_history.to_fhir,
+            RecordSection(
+                "social-history",
+                "Social history",
+                73,
+                "29762-2",
+                "Social history Narrative",
+                "No social history is on file.",
+                category="social-history",
+            ),
+        ),
+    ),
     profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES, *social_history.PROFILES),
     search_params=(
         *subject_params("Observation"),

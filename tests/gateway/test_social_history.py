@@ -7,7 +7,11 @@ import pytest
 
 from fixtures.demo_charts import CHARTS
 from fixtures.demo_practice import uid
+from gateway.record_sections import all_sections
 from tests.conftest import TODAY
+from tests.portal_helpers import bearer as portal_bearer
+from tests.portal_helpers import fhir_ids, login, portal_client
+from tests.smart_auth.oauth_helpers import KEALA
 
 FHIR = "/fhir"
 SOCIAL_HISTORY = "http://terminology.hl7.org/CodeSystem/observation-category|social-history"
@@ -88,5 +92,60 @@ def test_a_token_for_social_history_only_sees_social_history(find):
     assert find(f"patient={patient}&category=vital-signs", "maria", scope) == []
 
 
+@pytest.fixture
+def keala_web(fresh_demo_db_path):
+    web = portal_client(fresh_demo_db_path, TESTING=True)
+    login(web, *KEALA)
+    return web
+
+
+def test_the_portal_lists_social_history_in_its_own_section_and_nowhere_else(keala_web):
+    expected = [f"Observation/{i}" for i in social_ids("keala")]
+    overview = keala_web.get("/portal/records/").get_data(as_text=True)
+    assert '<span class="tile-title">Social history</span> <span class="tile-count">3 entries</span>' in overview
+    page = keala_web.get("/portal/records/social-history").get_data(as_text=True)
+    assert sorted(fhir_ids(page)) == sorted(expected)
+    assert "<dt>Answer</dt><dd>Never smoker</dd>" in page
+    assert "<dt>Answer</dt><dd>Not pregnant</dd>" in page
+    assert "<dt>Answer</dt><dd>Asked But Declined</dd>" in page  # her sexual orientation
+    for other in ("vitals", "lab-results"):
+        shown = set(fhir_ids(keala_web.get(f"/portal/records/{other}").get_data(as_text=True)))
+        assert not shown & set(expected), other
+
+
+def test_the_summary_has_a_social_history_section_naming_each_answer(client, demo):
+    patient = uid("patients", "wei")
+    bundle = client.get(f"/fhir/Patient/{patient}/$summary", headers=portal_bearer(demo, patient)).get_json()
+    sections = {s["code"]["coding"][0]["code"]: s for s in bundle["entry"][0]["resource"]["section"]}
+    social = sections["29762-2"]
+    assert social["title"] == "Social history"
+    assert sorted(e["reference"] for e in social["entry"]) == [f"Observation/{i}" for i in social_ids("wei")]
+    div = social["text"]["div"]
+    assert "<td>Tobacco smoking status Never smoker</td>" in div
+    assert "<td>History of Occupation Farm Worker [Farmworkers and Laborers, Crop]</td>" in div
+    vitals = {e["reference"] for e in sections["8716-3"].get("entry", ())}
+    assert not vitals & {e["reference"] for e in social["entry"]}
+
+
+def test_a_chart_without_social_history_has_an_empty_section(client, demo):
+    patient = uid("patients", "sofia")
+    bundle = client.get(f"/fhir/Patient/{patient}/$summary", headers=portal_bearer(demo, patient)).get_json()
+    [social] = [s for s in bundle["entry"][0]["resource"]["section"] if s["code"]["coding"][0]["code"] == "29762-2"]
+    assert "entry" not in social
+    assert "No social history is on file." in social["text"]["div"]
+
+
 def _date(day):
     return (TODAY + dt.timedelta(days=day)).isoformat()
+
+
+def test_social_history_is_a_record_section_of_its_own_after_vitals():
+    slugs = [s.slug for s in all_sections()]
+    assert slugs[slugs.index("vitals") + 1] == "social-history"
+    [social] = [s for s in all_sections() if s.slug == "social-history"]
+    assert (social.types, social.category, social.loinc, social.ips) == (
+        ("Observation",),
+        "social-history",
+        "29762-2",
+        True,
+    )
