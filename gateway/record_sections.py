@@ -84,8 +84,9 @@ class Section:
 def all_sections():
     """The record's sections in their declared order, read from the registry at each call (so a type
     added to the registry, even by a test, shows without edits here)."""
-    owners = sorted((rt for rt in REGISTRY.values() if rt.section), key=lambda rt: rt.section.order)
-    return tuple(_section(rt.name, rt.section) for rt in owners)
+    declared = [(rt.name, rt.section) for rt in REGISTRY.values() if rt.section]
+    declared += [(rt.name, src.section) for rt in REGISTRY.values() for src in rt.sources if src.section]
+    return tuple(_section(name, section) for name, section in sorted(declared, key=lambda pair: pair[1].order))
 
 
 def _section(name, declared):
@@ -436,6 +437,32 @@ def device(r, refs):
     )
 
 
+def social_history(r, refs):
+    """One answer on the social history form: the question, the answer, and an occupation's industry."""
+    answer = text_of(r.get("valueCodeableConcept")) or text_of(r.get("dataAbsentReason"))
+    industry = [text_of(c.get("valueCodeableConcept")) for c in r.get("component", ())]
+    span = r.get("effectivePeriod") or {}
+    item = _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("effectiveDateTime") or span.get("start"),
+        span.get("end"),
+        [
+            ("Answer", answer),
+            ("Industry", ", ".join(industry)),
+            ("Recorded by", who((r.get("performer") or [None])[0], refs)),
+            ("Note", "; ".join(n["text"] for n in r.get("note", ()))),
+        ],
+        [r.get("code"), r.get("valueCodeableConcept")],
+    )
+    item.update(value=answer, unit="")
+    return item
+
+
+# Sections whose items are built their own way, whatever their types' builders below.
+SECTION_BUILDERS = {"social-history": social_history}
+
 ITEM_BUILDERS = {
     "Condition": condition,
     "MedicationStatement": medication,
@@ -598,7 +625,11 @@ def section_items(section, by_type, refs, now_iso):
         return {"upcoming": upcoming, "past": _newest_first(i for i in items if (i["date"] or "") < now_iso)}
     items = []
     for rtype in section.types:  # a section's own type and those shown inside it (Care team: RelatedPerson)
-        build = ITEM_BUILDERS.get(rtype) or functools.partial(entry_item, section.entry)
+        build = (
+            SECTION_BUILDERS.get(section.slug)
+            or ITEM_BUILDERS.get(rtype)
+            or functools.partial(entry_item, section.entry)
+        )
         items += [build(r, refs) for r in by_type.get(rtype, ())]
     return _newest_first(items)
 

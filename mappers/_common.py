@@ -106,11 +106,13 @@ class Source:
     """One more chart table a resource type is projected from, with the mapper for its rows.
 
     An EHR keeps one FHIR type in several places (Observations: lab results and the vitals flowsheet),
-    so a type has its main ``table``/``to_fhir`` and any number of further sources.
+    so a type has its main ``table``/``to_fhir`` and any number of further sources. A source may declare
+    a record ``section`` of its own (narrowed by category), as social history does.
     """
 
     table: str
     to_fhir: Callable[[dict, dict], "dict | None"]
+    section: "RecordSection | None" = None
 
 
 @dataclass(frozen=True)

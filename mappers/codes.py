@@ -23,6 +23,8 @@ BCP47 = "urn:ietf:bcp:47"
 CDC_RACE_ETHNICITY = "urn:oid:2.16.840.1.113883.6.238"
 THO = "http://terminology.hl7.org/CodeSystem/"
 NULL_FLAVOR = THO + "v3-NullFlavor"
+# Occupational Data for Health (CDC PHIN VADS): the code system of US Core occupation and industry answers.
+ODH = "urn:oid:2.16.840.1.114222.4.5.327"
 IDENTIFIER_TYPE = THO + "v2-0203"
 DIAGNOSTIC_SERVICE = THO + "v2-0074"
 APPOINTMENT_REASON = THO + "v2-0276"

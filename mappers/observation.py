@@ -1,10 +1,11 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation; vitals come from a second source.
 
-Observation is kept in two chart tables: lab results here, and the vitals flowsheet (``vital_signs``,
-mapped by mappers.vital_signs), the type's second ``Source``.
+Observation is kept in three chart tables: lab results here, the vitals flowsheet (``vital_signs``,
+mapped by mappers.vital_signs) and the social history form (``social_history``, mapped by
+mappers.social_history), the type's further ``Source``s.
 """
 
-from . import codes, vital_signs
+from . import codes, social_history, vital_signs
 from ._common import (
     US_CORE_PROFILE,
     Kind,
@@ -110,8 +111,24 @@ RESOURCE = ResourceType(
     name="Observation",
     table="lab_observations",
     to_fhir=to_fhir,
-    sources=(Source("vital_signs", vital_signs.to_fhir),),
-    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES),
+    sources=(
+        Source("vital_signs", vital_signs.to_fhir),
+        # IPS "Social History" section: LOINC 29762-2 (https://hl7.org/fhir/uv/ips/, sectionSocialHistory).
+        Source(
+            "social_history",
+            social_history.to_fhir,
+            RecordSection(
+                "social-history",
+                "Social history",
+                73,
+                "29762-2",
+                "Social history Narrative",
+                "No social history is on file.",
+                category="social-history",
+            ),
+        ),
+    ),
+    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES, *social_history.PROFILES),
     search_params=(
         *subject_params("Observation"),
         us_core_param("Observation", "category", "token", "category"),

@@ -37,6 +37,7 @@ CHART_TABLES = (
     "vital_signs",
     "implants",
     "dispenses",
+    "social_history",
 )
 _columns_cache = {}
 

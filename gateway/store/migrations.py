@@ -920,6 +920,34 @@ ALTER TABLE launch_contexts ADD COLUMN encounter_id TEXT;
 ALTER TABLE access_tokens ADD COLUMN encounter_id TEXT;
 """
 
+# The social history an EHR keeps on its own form (not the problem list): one row per answer charted,
+# projected as US Core social-history Observations by mappers.social_history. ``kind`` says which question
+# (tobacco, pregnancy_status, pregnancy_intent, occupation, sexual_orientation); ``answer_code`` is the
+# SNOMED CT answer (an ODH occupation code for occupation, a v3 NullFlavor for "unknown"/"other"), and
+# ``absent_reason`` says why there is none (a patient who declined to answer). Occupation adds its
+# ODH industry and the span the job was held.
+SOCIAL_HISTORY = """
+CREATE TABLE social_history (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    recorded_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    answer_code TEXT,
+    answer_text TEXT,
+    absent_reason TEXT,
+    industry_code TEXT,
+    industry_text TEXT,
+    period_start TEXT,
+    period_end TEXT,
+    status TEXT NOT NULL DEFAULT 'final',
+    note TEXT,
+    updated_at TEXT
+);
+CREATE INDEX social_history_patient ON social_history(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -949,6 +977,7 @@ MIGRATIONS = [
     ("orders and specimens, and the results that point at them", ORDERS_AND_SPECIMENS),
     ("sites, clinician roles, implants and pharmacy fills", SITES_ROLES_IMPLANTS_FILLS),
     ("EHR launch from a visit", EHR_LAUNCH_ENCOUNTER),
+    ("social history", SOCIAL_HISTORY),
 ]
 
 

@@ -60,10 +60,11 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
         assert len(shown) == len(set(shown)), section.slug
         expected = {}
         for rtype in section.types:
-            # Vital signs have a section of their own; the lab results section shows the other Observations.
-            query = "&category=vital-signs" if section.category else ""
+            # Vital signs and social history have sections of their own; the lab results section shows the other
+            # Observations.
+            query = f"&category={section.category}" if section.category else ""
             if rtype == "Observation" and not section.category:
-                query = "&category:not=vital-signs"
+                query = "&category:not=vital-signs&category:not=social-history"
             expected.update(api_resources(client, db, uid, rtype, query))
         assert set(shown) == set(expected), section.slug
         for ref, resource in expected.items():
@@ -74,8 +75,10 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
                     assert f"<code>{coding['code']}</code>" in detail, (ref, coding)
 
 
-# Sections only some demo patients have something in (few people carry an implant).
-SOME_HAVE = {"implants": {"james", "thomas"}}
+# Sections only some demo patients have something in (few people carry an implant; the children's charts have
+# no social history form).
+ADULTS = {"maria", "james", "linh", "david", "david_lakeside", "wei", "keala", "thomas"}
+SOME_HAVE = {"implants": {"james", "thomas"}, "social-history": ADULTS}
 
 
 def test_every_demo_patient_has_something_in_every_section(everyone):

@@ -79,7 +79,8 @@ def test_category_date_comparators_split_the_visits(find):
 def test_labs_and_vitals_share_the_type_but_not_the_category(find, demo):
     patient = uid("patients", "maria")
     assert find(f"patient={patient}&category=laboratory") == lab_ids(demo, "maria")
-    assert find(f"patient={patient}") == sorted(lab_ids(demo, "maria") + vital_ids("maria"))
+    social = [uid("social_history", f"maria:{n}") for n in range(len(CHARTS["maria"]["social_history"]))]
+    assert find(f"patient={patient}") == sorted(lab_ids(demo, "maria") + vital_ids("maria") + social)
 
 
 def test_stored_vitals_claim_their_profiles(client, auth):

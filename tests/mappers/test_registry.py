@@ -31,6 +31,7 @@ PROJECTED_TABLES = {
     "provider_roles",
     "implants",
     "dispenses",
+    "social_history",
 }
 
 
