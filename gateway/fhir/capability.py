@@ -74,7 +74,7 @@ def statement(config):
         "date": "2026-11-25",
         "publisher": "fhir-gateway",
         "kind": "instance",
-        "instantiates": [US_CORE_SERVER],
+        "instantiates": [f"{US_CORE_SERVER}|6.1.0"],  # the version whose profiles and searches it serves
         "software": {"name": "fhir-gateway", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Patient-access FHIR gateway", "url": config["FHIR_BASE"]},
         "fhirVersion": "4.0.1",

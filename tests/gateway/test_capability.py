@@ -9,7 +9,7 @@ def test_capability_statement_validates_and_lists_every_type(client):
     body = client.get("/fhir/metadata").get_json(force=True)
     CapabilityStatement.model_validate(body)
     assert body["fhirVersion"] == "4.0.1" and body["kind"] == "instance"
-    assert "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server" in body["instantiates"]
+    assert body["instantiates"] == ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"]
     rest = body["rest"][0]
     assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
     assert [r["type"] for r in rest["resource"]] == [*REGISTRY, "Provenance"]
