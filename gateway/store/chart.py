@@ -37,6 +37,7 @@ CHART_TABLES = (
     "vital_signs",
     "implants",
     "dispenses",
+    "clinical_notes",
 )
 _columns_cache = {}
 

@@ -31,6 +31,7 @@ PROJECTED_TABLES = {
     "provider_roles",
     "implants",
     "dispenses",
+    "clinical_notes",
 }
 
 
@@ -52,6 +53,7 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "DiagnosticReport",
+        "DocumentReference",
         "ServiceRequest",
         "Specimen",
         "Encounter",
@@ -134,7 +136,8 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
     assert found["Device"] == ("patient",)
     assert found["MedicationDispense"] == ("patient", "subject")
-    assert len(found) == 19
+    assert found["DocumentReference"] == ("patient", "subject")
+    assert len(found) == 20
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -165,6 +168,7 @@ def test_care_dates():
         "CarePlan": "date",
         "Observation": "date",
         "DiagnosticReport": "date",
+        "DocumentReference": "date",
         "ServiceRequest": "authored",
         "Specimen": "collected",
         "Encounter": "date",
@@ -189,6 +193,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "lab-results",
         "vitals",
         "visits",
+        "notes",
         "orders",
         "appointments",
         "insurance",
