@@ -463,6 +463,25 @@ def social_history(r, refs):
 # Sections whose items are built their own way, whatever their types' builders below.
 SECTION_BUILDERS = {"social-history": social_history}
 
+
+def clinical_note(r, refs):
+    """A note: its title, who wrote it and when; ``document`` names its attachment (the text is the store's)."""
+    attachment = ((r.get("content") or [{}])[0]).get("attachment", {})
+    item = _item(
+        r,
+        r.get("description") or text_of(r.get("type")),
+        r.get("docStatus") or r.get("status"),
+        r.get("date"),
+        details=[
+            ("Kind", text_of({"coding": r.get("type", {}).get("coding", ())})),
+            ("Written by", ", ".join(who(a, refs) for a in r.get("author", ()))),
+        ],
+        concepts=[r.get("type")],
+    )
+    item["document"] = {"content_type": attachment.get("contentType", ""), "url": attachment.get("url", "")}
+    return item
+
+
 ITEM_BUILDERS = {
     "Condition": condition,
     "MedicationStatement": medication,
@@ -476,6 +495,7 @@ ITEM_BUILDERS = {
     "Observation": vital_sign,  # lab results come as panels (lab_panels); the Observations left are vitals
     "ServiceRequest": service_request,
     "Device": device,
+    "DocumentReference": clinical_note,
 }
 
 
@@ -615,9 +635,9 @@ def section_items(section, by_type, refs, now_iso):
     """
     by_type = section_resources(section, by_type)
     if section.slug == "lab-results":
-        reports = sorted(
-            by_type.get("DiagnosticReport", ()), key=lambda r: r.get("effectiveDateTime") or "", reverse=True
-        )
+        # Narrative reports (radiology, pathology, cardiology) are read among the visit notes, as documents.
+        labs = [r for r in by_type.get("DiagnosticReport", ()) if "LAB" in _category_codes(r)]
+        reports = sorted(labs, key=lambda r: r.get("effectiveDateTime") or "", reverse=True)
         return lab_panels(reports, by_type.get("Observation", ()), refs)
     if section.slug == "appointments":
         items = [appointment(r, refs) for r in by_type.get("Appointment", ())]

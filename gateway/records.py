@@ -3,6 +3,7 @@ downloads all read, through the same access check and the same store search, so 
 """
 
 import time
+from html.parser import HTMLParser
 
 import orjson
 
@@ -107,3 +108,58 @@ def load_record(conn, token, patient_id, **filters):
     """The patient's record as ``token`` may see it (see patient_record for ``filters``), parsed."""
     require_patient(conn, token, patient_id)
     return Record(patient_id, patient_record(conn, token, patient_id, **filters))
+
+
+class _NoteText(HTMLParser):
+    """An HTML note as plain text: its words only, script and style dropped, paragraphs and breaks as new lines."""
+
+    SKIP = {"script", "style"}
+    BREAKS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.skipping = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_text(markup):
+    """The words of an HTML note, never its markup: the portal shows them escaped, as any text."""
+    parser = _NoteText()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def note_document(conn, record, note_id):
+    """(content type, bytes) of a note's document when its DocumentReference is in ``record``, else None."""
+    if f"DocumentReference/{note_id}" not in record.refs:
+        return None
+    return store.note_document(conn, note_id)
+
+
+def attach_note_texts(conn, record, items):
+    """Give each note item of the record its document's words (``text``); a PDF keeps only its link."""
+    for item in items:
+        found = note_document(conn, record, item["id"])
+        if found is None:
+            continue
+        content_type, data = found
+        if content_type == "text/html":
+            item["text"] = html_text(data.decode("utf-8", "replace"))
+        elif content_type.startswith("text/"):
+            item["text"] = data.decode("utf-8", "replace")
+    return items

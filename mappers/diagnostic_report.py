@@ -1,10 +1,11 @@
 """Chart ``lab_results`` row -> US Core DiagnosticReport for Laboratory Results Reporting."""
 
-from . import codes
+from . import codes, report_note
 from ._common import (
     US_CORE_PROFILE,
     RecordSection,
     ResourceType,
+    Source,
     Words,
     base_param,
     codeable,
@@ -67,7 +68,8 @@ RESOURCE = ResourceType(
     name="DiagnosticReport",
     table="lab_results",
     to_fhir=to_fhir,
-    profiles=(PROFILE,),
+    sources=(Source("clinical_notes", report_note.to_fhir),),
+    profiles=(PROFILE, report_note.PROFILE),
     search_params=(
         *subject_params("DiagnosticReport"),
         us_core_param("DiagnosticReport", "category", "token", "category"),

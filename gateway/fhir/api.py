@@ -4,7 +4,7 @@ Each route turns Flask's request into a FhirRequest, admitted before the view (4
 method Flask answers on these paths is checked, and renders the handler's FhirResponse.
 """
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
@@ -17,7 +17,8 @@ PUBLIC = {"fhir_api.metadata"}
 @bp.before_request
 def admit():
     """Refuse non-JSON formats (406) and requests without a valid token (401), before any work."""
-    g.fhir_call = handlers.admit(current_app.config, _fhir_request(), public=request.endpoint in PUBLIC)
+    config, negotiate = current_app.config, request.endpoint != "fhir_api.binary"  # Binary negotiates itself
+    g.fhir_call = handlers.admit(config, _fhir_request(), public=request.endpoint in PUBLIC, negotiate=negotiate)
 
 
 def _fhir_request():
@@ -41,6 +42,14 @@ def _answer(handler, *params):
 @bp.get("/metadata")
 def metadata():
     return _answer(handlers.metadata)
+
+
+@bp.get("/Binary/<rid>")
+def binary(rid):
+    response = handlers.answer(g.fhir_call, handlers.binary, rid)
+    if "Content-Type" not in response.headers:
+        return fhir_json(response.body, response.status, response.headers)
+    return Response(response.body, response.status, response.headers)
 
 
 @bp.get("/<rtype>/<rid>")

@@ -66,6 +66,17 @@ def _provenance():
     }
 
 
+def _binary():
+    """A clinical note's document, read by id (``DocumentReference.content.attachment.url``); never searched."""
+    return {
+        "type": "Binary",
+        "profile": "http://hl7.org/fhir/StructureDefinition/Binary",
+        "interaction": [{"code": "read"}],
+        "documentation": "The document of a DocumentReference (and DiagnosticReport.presentedForm), read with the "
+        "same token and scope as the DocumentReference: in its own content type, or as FHIR JSON.",
+    }
+
+
 def statement(config):
     """Build the CapabilityStatement for this deployment as a dict."""
     return {
@@ -98,7 +109,7 @@ def statement(config):
                         }
                     ],
                 },
-                "resource": [*(_resource(rt) for rt in REGISTRY.values()), _provenance()],
+                "resource": [*(_resource(rt) for rt in REGISTRY.values()), _provenance(), _binary()],
             }
         ],
     }

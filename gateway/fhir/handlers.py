@@ -7,6 +7,7 @@ stored JSON into the response; no mapper and no model runs here. They raise the 
 gateway.errors, which the Flask app renders as OperationOutcomes.
 """
 
+import base64
 import datetime as dt
 import functools
 from email.utils import format_datetime
@@ -69,10 +70,11 @@ class FhirCall:
         self.base = config["FHIR_BASE"]
 
 
-def admit(config, request, public=False):
+def admit(config, request, public=False, negotiate=True):
     """The FhirCall of a request this server will answer, else NotAcceptable (406) for a format other than
-    JSON, or Unauthorized (401) without a valid bearer token unless the route is ``public``."""
-    if not wants_json(request.arg("_format"), request.header("Accept")):
+    JSON (unless the handler negotiates itself: ``negotiate`` False, as Binary does), or Unauthorized (401)
+    without a valid bearer token unless the route is ``public``."""
+    if negotiate and not wants_json(request.arg("_format"), request.header("Accept")):
         raise NotAcceptable("This server speaks FHIR JSON only (application/fhir+json)")
     conn = store.current(config["DB"])
     return FhirCall(request, None if public else bearer_token(conn, request.header("Authorization")), conn, config)
@@ -124,6 +126,57 @@ def read(call, rtype, rid):
     if etag in [t.strip() for t in call.request.header("If-None-Match").split(",")]:
         return FhirResponse(304, headers, b"", disclosed)
     return FhirResponse(200, headers, body, disclosed)
+
+
+def binary(call, rid):
+    """Binary/<id>: a clinical note's document, read with the token that reads its DocumentReference.
+
+    The document is served in its own content type when the client asks for that (or ``*/*``, or sends no
+    Accept), and as a FHIR Binary resource (``data`` in base64) when it asks for FHIR JSON (R4 http.html#binary:
+    "a FHIR format is requested, the Binary resource is returned"; otherwise "its native form"). No scope
+    names Binary in US Core's notes guidance, so the DocumentReference read scope decides; another patient's
+    document and no document at all are both 404.
+    """
+    _check_id("Binary", rid)
+    seen = visibility(call.token, "read", "DocumentReference")
+    document = store.read_resource(call.conn, "DocumentReference", rid, seen) and store.note_document(call.conn, rid)
+    if not document:
+        raise NotFound(f"Binary/{rid} is not known")
+    content_type, data = document
+    disclosed = _disclosed(call.token.patient_id, {"DocumentReference"}, 1)
+    if _wants_fhir_binary(call.request, content_type):
+        resource = {
+            "resourceType": "Binary",
+            "id": rid,
+            "contentType": content_type,
+            "securityContext": {"reference": f"DocumentReference/{rid}"},
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+        return FhirResponse(200, {}, orjson.dumps(resource), disclosed)
+    headers = {
+        "Content-Type": content_type + ("; charset=utf-8" if content_type.startswith("text/") else ""),
+        # A note's HTML is the EHR's, not ours: never let it run script or load anything on this origin.
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return FhirResponse(200, headers, data, disclosed)
+
+
+def _wants_fhir_binary(request, content_type):
+    """True for FHIR JSON, False for the document itself; NotAcceptable when the client wants neither."""
+    fmt = request.arg("_format")
+    if fmt:
+        if wants_json(fmt, ""):
+            return True
+        raise NotAcceptable("Binary is served as FHIR JSON (_format=json) or in its own content type")
+    offered = [part.split(";")[0].strip().lower() for part in request.header("Accept").split(",")]
+    offered = [t for t in offered if t]
+    major = content_type.split("/")[0] + "/*"
+    if not offered or any(t in (content_type, major, "*/*") for t in offered):
+        return any(t in ("application/fhir+json", "application/json+fhir") for t in offered)
+    if wants_json(None, request.header("Accept")):
+        return True
+    raise NotAcceptable(f"This document is {content_type}; ask for it (or */*) or for application/fhir+json")
 
 
 def _check_id(rtype, rid):

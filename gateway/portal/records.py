@@ -4,7 +4,7 @@ Every page reads the record on screen through ``records.load_record`` with a pat
 logged-in account, the same store search and access check an app's token goes through (DESIGN.md).
 """
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, Response, abort, current_app, g, render_template
 
 from gateway import disclosures, records, store
 from gateway.record_sections import all_sections, find_item, section_by_slug, section_items, section_resources
@@ -13,6 +13,7 @@ from gateway.web.auth import current_account, record_required
 from smart_auth.accounts import linked_records
 
 bp = Blueprint("portal_records", __name__, url_prefix="/portal/records")
+NOTES = "notes"  # the Visit notes section (mappers.document_reference)
 
 
 def load(**filters):
@@ -51,6 +52,8 @@ def section(slug):
     chosen = section_by_slug(slug) or abort(404)
     record = load()
     items = section_items(chosen, record.by_type, record.refs, utc_now())
+    if chosen.slug == NOTES:
+        records.attach_note_texts(store.current(), record, items)
     return render_template("portal/records/section.html", section=chosen, items=items, practice=practice_label(record))
 
 
@@ -62,7 +65,24 @@ def item(slug, rid):
     found = find_item(chosen, record.by_type, record.refs, rid, utc_now())
     if found is None:
         abort(404)
+    if chosen.slug == NOTES:
+        records.attach_note_texts(store.current(), record, [found])
     return render_template("portal/records/item.html", section=chosen, item=found, practice=practice_label(record))
+
+
+@bp.get("/notes/<rid>/document")
+@record_required
+def note_document(rid):
+    """A note's document as a download (the PDFs), read through the same record and access check as the page."""
+    found = records.note_document(store.current(), load(), rid) or abort(404)
+    content_type, data = found
+    extension = {"application/pdf": "pdf", "text/html": "html"}.get(content_type, "txt")
+    headers = {
+        "Content-Disposition": f'attachment; filename="note-{rid}.{extension}"',
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, 200, headers, content_type=content_type)
 
 
 def practice_label(record):

@@ -21,7 +21,7 @@ from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
 from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
 from .provenance import provenance_facts, provenance_target
-from .read import read_resource, read_resources
+from .read import note_document, read_resource, read_resources
 from .search import compartment_rows, references_from, search
 from .tokens import find_token, revoke_token, save_token
 
@@ -40,6 +40,7 @@ __all__ = [
     "insert_chunks",
     "insert_rows",
     "next_ids",
+    "note_document",
     "optimize",
     "provenance_facts",
     "provenance_target",

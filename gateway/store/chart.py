@@ -38,6 +38,7 @@ CHART_TABLES = (
     "implants",
     "dispenses",
     "social_history",
+    "clinical_notes",
 )
 _columns_cache = {}
 

@@ -948,6 +948,33 @@ CREATE TABLE social_history (
 CREATE INDEX social_history_patient ON social_history(patient_id);
 """
 
+# Clinical notes as an EHR keeps them: one row per signed note or narrative report, with its document (text,
+# HTML or a PDF's bytes). Projected as a US Core DocumentReference (mappers.document_reference) and, for the
+# report kinds (cardiology, pathology, radiology), also as a DiagnosticReport note (mappers.report_note) whose
+# presentedForm is the same Binary.
+CLINICAL_NOTES = """
+CREATE TABLE clinical_notes (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
+    note_loinc TEXT NOT NULL,
+    report_kind TEXT,
+    report_loinc TEXT,
+    status TEXT NOT NULL DEFAULT 'signed',
+    signed_at TEXT,
+    service_start TEXT,
+    service_end TEXT,
+    title TEXT NOT NULL,
+    content_type TEXT NOT NULL DEFAULT 'text/plain',
+    body BLOB NOT NULL,
+    shared_with_patient INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT
+);
+CREATE INDEX clinical_notes_patient ON clinical_notes(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -978,6 +1005,7 @@ MIGRATIONS = [
     ("sites, clinician roles, implants and pharmacy fills", SITES_ROLES_IMPLANTS_FILLS),
     ("EHR launch from a visit", EHR_LAUNCH_ENCOUNTER),
     ("social history", SOCIAL_HISTORY),
+    ("clinical notes", CLINICAL_NOTES),
 ]
 
 

@@ -23,3 +23,15 @@ def read_resources(conn, resource_type, ids, visibility):
     return conn.execute(
         f"SELECT r.pk, r.id, r.json FROM resources r WHERE {where} AND r.id IN ({marks}) ORDER BY r.pk", [*params, *ids]
     ).fetchall()
+
+
+def note_document(conn, note_uid):
+    """Return (content type, body bytes) of the document of the clinical note ``note_uid``, or None.
+
+    The caller checks first that the note's DocumentReference is visible to it (gateway.fhir.handlers.binary).
+    """
+    row = conn.execute("SELECT content_type, body FROM clinical_notes WHERE uid = ?", (note_uid,)).fetchone()
+    if row is None:
+        return None
+    body = row[1]
+    return row[0], body.encode("utf-8") if isinstance(body, str) else bytes(body)

@@ -26,6 +26,8 @@ def care_date(resource):
     if resource["resourceType"] == "Goal":  # care_date "target-date": the goal's due date
         due = [t["dueDate"] for t in resource.get("target", ()) if "dueDate" in t]
         return _bounds(due[0]) if due else None
+    if resource["resourceType"] == "DocumentReference":  # care_date "date": when the note was signed
+        return _bounds(resource["date"]) if "date" in resource else None
     for key in (
         "onsetDateTime",
         "authoredOn",

@@ -32,6 +32,7 @@ PROJECTED_TABLES = {
     "implants",
     "dispenses",
     "social_history",
+    "clinical_notes",
 }
 
 
@@ -53,6 +54,7 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "DiagnosticReport",
+        "DocumentReference",
         "ServiceRequest",
         "Specimen",
         "Encounter",
@@ -135,7 +137,8 @@ def test_compartment_params_are_the_patient_subject_pair_or_patient_alone():
     assert found["Goal"] == found["CareTeam"] == ("patient", "subject")
     assert found["Device"] == ("patient",)
     assert found["MedicationDispense"] == ("patient", "subject")
-    assert len(found) == 19
+    assert found["DocumentReference"] == ("patient", "subject")
+    assert len(found) == 20
 
 
 @pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
@@ -166,6 +169,7 @@ def test_care_dates():
         "CarePlan": "date",
         "Observation": "date",
         "DiagnosticReport": "date",
+        "DocumentReference": "date",
         "ServiceRequest": "authored",
         "Specimen": "collected",
         "Encounter": "date",
@@ -190,6 +194,7 @@ def test_record_sections_are_distinct_and_show_registered_types():
         "lab-results",
         "vitals",
         "visits",
+        "notes",
         "orders",
         "appointments",
         "insurance",
