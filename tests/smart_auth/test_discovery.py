@@ -67,6 +67,16 @@ def test_openid_configuration(web):
         assert body[field]
     assert body["issuer"] == BASE
     assert "RS256" in body["id_token_signing_alg_values_supported"]
+    # The launch context scopes agree with SMART discovery's (launch/encounter from an EHR launch at a visit).
+    assert body["scopes_supported"] == [
+        "openid",
+        "fhirUser",
+        "launch",
+        "launch/patient",
+        "launch/encounter",
+        "offline_access",
+        "online_access",
+    ]
 
 
 def test_jwks_publishes_an_rsa_signing_key(web):
