@@ -37,7 +37,10 @@ FIXED_WORDS = {
     "profile": "See the name on your account",
 }
 OPTIONAL_WORDS = {
-    "fhirUser": ("Know who you are", "a link to your own record"),
+    "fhirUser": (
+        "Know who you are",
+        "a link to you in the practice's records",
+    ),
     "offline_access": (
         "Keep access when you are not using the app",
         "until you take the access back; without this, access ends soon after you leave the app",
