@@ -14,6 +14,8 @@ pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vit
 - ``provider``: the FHIR id of the Practitioner in the row's ``provider_id`` column, or ``None``.
 - ``report``: for ``lab_observations`` rows, the parent ``lab_results`` row (its ``uid`` is the
   DiagnosticReport id, ``shared_with_patient`` decides projection).
+- ``races``: for ``patients`` rows, the self-reported ``patient_races`` answers by kind (``race``,
+  ``ethnicity``), each a list of ``(code, display)`` in chart order; a kind with none uses the row's column.
 - ``result_ids``: for ``lab_results`` rows, the FHIR ids of the report's Observations, in order.
 - ``links``: the FHIR ids of rows the row links to, by column (``encounter_id``, ``appointment_id``,
   ``reason_diagnosis_id``, ``order_id``, ``specimen_id``); a lab observation carries its report's encounter,

@@ -27,8 +27,8 @@ def to_fhir(row, ctx):
             "id": row["uid"],
             "meta": meta(PROFILE),
             "extension": [
-                race(row["race_code"]),
-                ethnicity(row["ethnicity_code"]),
+                race(row["race_code"], ctx.get("races", {}).get("race")),
+                ethnicity(row["ethnicity_code"], ctx.get("races", {}).get("ethnicity")),
                 tribal_affiliation(row["tribal_affiliation_code"], row["tribal_enrolled"]),
                 birth_sex(row["birth_sex"]),
                 recorded_sex(row["sex_for_clinical_use"]),
@@ -110,31 +110,55 @@ def communication(language):
     return {"language": codeable(coding(codes.BCP47, language, display)), "preferred": True}
 
 
-def race(code):
-    """Return the us-core-race extension for an OMB race category or null flavor, or None."""
-    return _omb_extension(codes.EXT_RACE, code, codes.RACE)
+def race(code, answers=None):
+    """Return the us-core-race extension for the self-reported answers (``[(code, display)]`` in order), or, when
+    there are none, for the single ``race_code`` column (an OMB category or null flavor); else None."""
+    return _omb_extension(codes.EXT_RACE, _answers(code, answers, codes.RACE), codes.RACE, max_categories=5)
 
 
-def ethnicity(code):
-    """Return the us-core-ethnicity extension for an OMB ethnicity category or null flavor, or None."""
+def ethnicity(code, answers=None):
+    """Return the us-core-ethnicity extension for the self-reported answers, or the single ``ethnicity_code``."""
     # US Core 3.1.1's omb-ethnicity-category holds only the two OMB codes (6.1.0 adds UNK and ASKU), so an
     # unknown ethnicity says so in the 1..1 text alone, which both versions accept.
-    return _omb_extension(codes.EXT_ETHNICITY, code, codes.ETHNICITY, null_flavor_coded=False)
+    return _omb_extension(
+        codes.EXT_ETHNICITY,
+        _answers(code, answers, codes.ETHNICITY),
+        codes.ETHNICITY,
+        null_flavor_coded=False,
+        max_categories=1,
+    )
 
 
-def _omb_extension(url, code, categories, null_flavor_coded=True):
-    # US Core 3.1.1 binds race's ombCategory to the OMB categories plus v3-NullFlavor UNK/ASKU, and makes
-    # the 'text' sub-extension 1..1. Codes outside the OMB categories (detailed CDC codes) are not
-    # mapped: without the CDC hierarchy we cannot name their OMB category.
-    if code in categories:
-        category, text = coding(codes.CDC_RACE_ETHNICITY, code, categories[code]), categories[code]
-    elif code in codes.NULL_FLAVOR_DISPLAY:
-        category = coding(codes.NULL_FLAVOR, code, codes.NULL_FLAVOR_DISPLAY[code]) if null_flavor_coded else None
-        text = codes.NULL_FLAVOR_TEXT[code]
-    else:
+def _answers(code, answers, categories):
+    # The single column of old charts: only an OMB category or a null flavor maps (as before the answers table).
+    if answers:
+        return list(answers)
+    return [(code, None)] if code in categories or code in codes.NULL_FLAVOR_DISPLAY else []
+
+
+def _omb_extension(url, answers, categories, null_flavor_coded=True, max_categories=5):
+    # US Core 3.1.1 and 6.1.0 us-core-race: ombCategory 0..5, detailed 0..*, text 1..1 (us-core-ethnicity:
+    # ombCategory 0..1). 3.1.1 binds race's ombCategory to the OMB categories plus v3-NullFlavor UNK/ASKU;
+    # ethnicity's to the two OMB codes only. Any other CDC code goes to 'detailed': without the CDC hierarchy
+    # we cannot name its OMB category, so none is derived.
+    omb, detailed, texts = [], [], []
+    for code, display in answers:
+        if code in categories:
+            if len(omb) < max_categories and code not in [c["code"] for c in omb]:
+                omb.append(coding(codes.CDC_RACE_ETHNICITY, code, categories[code]))
+            texts.append(display or categories[code])
+        elif code in codes.NULL_FLAVOR_DISPLAY:
+            if null_flavor_coded and not omb:
+                omb.append(coding(codes.NULL_FLAVOR, code, codes.NULL_FLAVOR_DISPLAY[code]))
+            texts.append(codes.NULL_FLAVOR_TEXT[code])
+        elif code:
+            detailed.append(coding(codes.CDC_RACE_ETHNICITY, code, display))
+            texts.append(display or code)
+    if not texts:
         return None
-    parts = [{"url": "ombCategory", "valueCoding": category}] if category else []
-    return {"url": url, "extension": [*parts, {"url": "text", "valueString": text}]}
+    parts = [{"url": "ombCategory", "valueCoding": c} for c in omb]
+    parts += [{"url": "detailed", "valueCoding": c} for c in detailed]
+    return {"url": url, "extension": [*parts, {"url": "text", "valueString": ", ".join(texts)}]}
 
 
 def birth_sex(value):

@@ -176,6 +176,17 @@ class ChunkSource:
                 )
         return found
 
+    def patient_races(self, patient_ids):
+        # A chunk's patients are new, so all their race and ethnicity answers are in the chunk too.
+        wanted, found = set(patient_ids), {}
+        answers = sorted(self.rows.get("patient_races", {}).values(), key=lambda r: (r.get("position") or 0, r["id"]))
+        for row in answers:
+            if row["patient_id"] in wanted:
+                found.setdefault(row["patient_id"], {}).setdefault(row["kind"], []).append(
+                    (row["code"], row["display"])
+                )
+        return found
+
     def patients(self, ids):
         return self._find("patients", ids, lambda r: (r["id"], r["uid"], r["practice_id"]))
 

@@ -12,6 +12,7 @@ CHART_TABLES = (
     "practices",
     "providers",
     "patients",
+    "patient_races",
     # A practice's sites and roles before the visits held at them.
     "locations",
     "provider_roles",

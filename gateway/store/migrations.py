@@ -975,6 +975,23 @@ CREATE TABLE clinical_notes (
 CREATE INDEX clinical_notes_patient ON clinical_notes(patient_id);
 """
 
+# Self-reported race and ethnicity answers, several per patient, in the order given (US Core us-core-race
+# ombCategory 0..5 and detailed 0..*; us-core-ethnicity ombCategory 0..1). A patient with none keeps the
+# single race_code / ethnicity_code columns.
+PATIENT_RACES = """
+CREATE TABLE patient_races (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    kind TEXT NOT NULL CHECK (kind IN ('race', 'ethnicity')),
+    code TEXT NOT NULL,
+    display TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT
+);
+CREATE INDEX patient_races_patient ON patient_races(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1006,6 +1023,7 @@ MIGRATIONS = [
     ("EHR launch from a visit", EHR_LAUNCH_ENCOUNTER),
     ("social history", SOCIAL_HISTORY),
     ("clinical notes", CLINICAL_NOTES),
+    ("several races and ethnicities per patient", PATIENT_RACES),
 ]
 
 

@@ -26,6 +26,7 @@ DEPENDENTS = {
     # A visit's reasonReference names the diagnosis (charted after the visit is opened).
     "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
     "care_team_members": [("care_teams", "id", "care_team_id")],
+    "patient_races": [("patients", "id", "patient_id")],
 }
 # The FHIR id and type a care team member's row points at, in the order CareTeam lists them.
 MEMBERS_SQL = (
@@ -88,6 +89,19 @@ class DbSource:
                 MEMBERS_SQL.format(",".join("?" * len(chunk))), chunk
             ):
                 found.setdefault(team, []).append(member(code, name, is_patient, provider, contact))
+        return found
+
+    def patient_races(self, patient_ids):
+        """Each patient's self-reported answers: ``{patient id: {kind: [(code, display)]}}`` in chart order."""
+        found = {}
+        for chunk in _chunks(patient_ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT patient_id, kind, code, display FROM patient_races"
+                f" WHERE patient_id IN ({marks}) ORDER BY position, id"
+            )
+            for patient, kind, code, display in self.conn.execute(sql, chunk):
+                found.setdefault(patient, {}).setdefault(kind, []).append((code, display))
         return found
 
     def patients(self, ids):
@@ -172,6 +186,7 @@ def contexts(source, table, rows):
     reports = source.lab_results({r["lab_result_id"] for r in rows}) if table == "lab_observations" else {}
     results = source.observation_uids([r["id"] for r in rows]) if table == "lab_results" else {}
     members = source.care_team_members([r["id"] for r in rows]) if table == "care_teams" else {}
+    races = source.patient_races([r["id"] for r in rows]) if table == "patients" else {}
     patient_ids = {r["patient_id"] for r in rows if r.get("patient_id")}
     if table == "patients":
         patient_ids = {r["id"] for r in rows}
@@ -199,6 +214,7 @@ def contexts(source, table, rows):
         found.append(
             {
                 "members": team,
+                "races": races.get(row["id"], {}) if table == "patients" else {},
                 "patient": patient[1] if patient else None,
                 "organization": practice[1] if practice else None,
                 "mrn_system": practice[2] if practice else None,

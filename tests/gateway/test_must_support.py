@@ -126,3 +126,28 @@ def test_report_and_dose_performers_resolve_to_a_readable_organization(client, a
     response = client.get(f"/fhir/{organization}", headers=headers)
     assert response.status_code == 200
     assert response.get_json()["name"] == "Sunrise Family Medicine"
+
+
+def test_keala_is_served_with_two_races_and_a_detailed_one(client, auth):
+    keala = uid("patients", "keala")
+    patient = read_patient(client, auth, keala)
+    race = [e for e in patient["extension"] if e["url"].endswith("/us-core-race")]
+    cdc = "urn:oid:2.16.840.1.113883.6.238"
+    assert race == [
+        {
+            "url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+            "extension": [
+                {
+                    "url": "ombCategory",
+                    "valueCoding": {
+                        "system": cdc,
+                        "code": "2076-8",
+                        "display": "Native Hawaiian or Other Pacific Islander",
+                    },
+                },
+                {"url": "ombCategory", "valueCoding": {"system": cdc, "code": "2028-9", "display": "Asian"}},
+                {"url": "detailed", "valueCoding": {"system": cdc, "code": "2079-3", "display": "Native Hawaiian"}},
+                {"url": "text", "valueString": "Native Hawaiian or Other Pacific Islander, Asian, Native Hawaiian"},
+            ],
+        }
+    ]

@@ -192,3 +192,30 @@ def test_an_access_log_write_waits_out_another_writer_and_gives_up_at_the_timeou
         disclosure_store.insert_read(store.access_log(path), 2, "pat-1", "app", None, "Patient", 1)
     holder.execute("ROLLBACK")
     assert db.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1
+
+
+def race_extension(db, patient):
+    resource, version = read(db, "Patient", patient)
+    found = [e for e in resource["extension"] if e["url"].endswith("/us-core-race")]
+    return [
+        (p["url"], p.get("valueCoding", {}).get("code") or p.get("valueString")) for p in found[0]["extension"]
+    ], version
+
+
+def test_race_answers_reproject_their_patient_and_override_the_single_column(db):
+    assert race_extension(db, "pat-1") == ([("ombCategory", "2106-3"), ("text", "White")], 1)
+    answers = [
+        {"patient_id": 1, "kind": "race", "code": "2106-3", "display": "White", "position": 1},
+        {"patient_id": 1, "kind": "race", "code": "2054-5", "display": "Black or African American", "position": 0},
+    ]
+    ids = store.insert_rows(db, "patient_races", answers)
+    assert race_extension(db, "pat-1") == (
+        [("ombCategory", "2054-5"), ("ombCategory", "2106-3"), ("text", "Black or African American, White")],
+        2,  # one insert, one re-projection
+    )
+    store.update_row(db, "patient_races", ids[0], {"code": "2108-9", "display": "European"})
+    assert race_extension(db, "pat-1") == (
+        [("ombCategory", "2054-5"), ("detailed", "2108-9"), ("text", "Black or African American, European")],
+        3,
+    )
+    assert race_extension(db, "pat-2") == ([("ombCategory", "2054-5"), ("text", "Black or African American")], 1)

@@ -260,3 +260,89 @@ def test_address_with_only_a_city_still_says_us(chart_row, ctx):
 def test_unknown_sex_is_refused(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="'X'"):
         to_fhir(chart_row("patients", **{**SPARSE, "sex": "X"}), ctx)
+
+
+def test_several_races_and_a_detailed_code_from_the_self_reported_answers(chart_row, ctx, validate):
+    # US Core us-core-race: ombCategory 0..5 and detailed 0..*, one text; a CDC code that is not one of the
+    # five OMB categories stays detailed (its category needs the CDC hierarchy, which we do not keep).
+    answers = {
+        "race": [
+            ("2076-8", "Native Hawaiian or Other Pacific Islander"),
+            ("2028-9", "Asian"),
+            ("2079-3", "Native Hawaiian"),
+        ],
+        "ethnicity": [("2186-5", "Not Hispanic or Latino"), ("2148-5", "Mexican")],
+    }
+    row = chart_row("patients", **{**SPARSE, "race_code": "2106-3", "ethnicity_code": "2135-2"})
+    patient = validate(to_fhir(row, {**ctx, "races": answers}))
+    assert extension(patient, RACE) == {
+        "url": RACE,
+        "extension": [
+            {
+                "url": "ombCategory",
+                "valueCoding": {
+                    "system": OMB,
+                    "code": "2076-8",
+                    "display": "Native Hawaiian or Other Pacific Islander",
+                },
+            },
+            {"url": "ombCategory", "valueCoding": {"system": OMB, "code": "2028-9", "display": "Asian"}},
+            {"url": "detailed", "valueCoding": {"system": OMB, "code": "2079-3", "display": "Native Hawaiian"}},
+            {"url": "text", "valueString": "Native Hawaiian or Other Pacific Islander, Asian, Native Hawaiian"},
+        ],
+    }
+    assert extension(patient, ETHNICITY) == {
+        "url": ETHNICITY,
+        "extension": [
+            {
+                "url": "ombCategory",
+                "valueCoding": {"system": OMB, "code": "2186-5", "display": "Not Hispanic or Latino"},
+            },
+            {"url": "detailed", "valueCoding": {"system": OMB, "code": "2148-5", "display": "Mexican"}},
+            {"url": "text", "valueString": "Not Hispanic or Latino, Mexican"},
+        ],
+    }
+
+
+def test_answers_of_one_kind_leave_the_other_kind_to_its_column(chart_row, ctx, validate):
+    row = chart_row("patients", **{**SPARSE, "race_code": "2106-3", "ethnicity_code": "2135-2"})
+    patient = validate(to_fhir(row, {**ctx, "races": {"race": [("2054-5", "Black or African American")]}}))
+    assert extension(patient, RACE) == {
+        "url": RACE,
+        "extension": [
+            {
+                "url": "ombCategory",
+                "valueCoding": {"system": OMB, "code": "2054-5", "display": "Black or African American"},
+            },
+            {"url": "text", "valueString": "Black or African American"},
+        ],
+    }
+    assert sub(extension(patient, ETHNICITY), "ombCategory")["valueCoding"]["code"] == "2135-2"
+
+
+def test_unknown_answers_keep_the_null_flavor_rules(chart_row, ctx, validate):
+    # Race: v3-NullFlavor in ombCategory (3.1.1's omb-race-category lists UNK and ASKU); ethnicity: text only.
+    answers = {"race": [("ASKU", None)], "ethnicity": [("UNK", None)]}
+    patient = validate(to_fhir(chart_row("patients", **SPARSE), {**ctx, "races": answers}))
+    assert extension(patient, RACE) == {
+        "url": RACE,
+        "extension": [
+            {
+                "url": "ombCategory",
+                "valueCoding": {"system": NULL_FLAVOR, "code": "ASKU", "display": "asked but unknown"},
+            },
+            {"url": "text", "valueString": "Asked but unknown"},
+        ],
+    }
+    assert extension(patient, ETHNICITY) == {"url": ETHNICITY, "extension": [{"url": "text", "valueString": "Unknown"}]}
+
+
+def test_a_detailed_answer_without_display_names_its_code(chart_row, ctx, validate):
+    patient = validate(to_fhir(chart_row("patients", **SPARSE), {**ctx, "races": {"race": [("2108-9", None)]}}))
+    assert extension(patient, RACE) == {
+        "url": RACE,
+        "extension": [
+            {"url": "detailed", "valueCoding": {"system": OMB, "code": "2108-9"}},
+            {"url": "text", "valueString": "2108-9"},
+        ],
+    }
