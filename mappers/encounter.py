@@ -110,7 +110,7 @@ RESOURCE = ResourceType(
         us_core_param("Encounter", "type", "token", "type"),
         us_core_param("Encounter", "status", "token", "status"),
         us_core_param("Encounter", "discharge-disposition", "token", "hospitalization.dischargeDisposition"),
-        us_core_param("Encounter", "location", "reference", "location.location"),
+        us_core_param("Encounter", "location", "reference", "location.location", targets=("Location",)),
         base_param(
             "Encounter-practitioner", "practitioner", "reference", "participant.individual", targets=("Practitioner",)
         ),

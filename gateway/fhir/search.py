@@ -149,7 +149,8 @@ def _parse_reference(param, type_modifier, raw, base_url):
     targets = [type_modifier] if type_modifier else list(param.targets)
     if len(parts) == 1 and parts[0] and targets:
         return [f"{t}/{raw}" for t in targets]
-    raise InvalidSearch(f"{param.name}: '{raw}' is not a reference (use Patient/123 or 123)")
+    example = (targets or ["Patient"])[0]
+    raise InvalidSearch(f"{param.name}: '{raw}' is not a reference (use {example}/123 or 123)")
 
 
 def find_param(resource_type, name):

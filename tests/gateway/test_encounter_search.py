@@ -114,6 +114,7 @@ def test_a_clinic_visit_points_at_the_practice_site_and_is_found_by_it(client, a
     at_clinic = sorted(row["uid"] for row in held if row["patient_id"] == james)
     site = sites[next(row["location_id"] for row in held if row["patient_id"] == james)]
     assert at_clinic and find(f"Encounter?patient={JAMES}&location=Location/{site}") == at_clinic
+    assert find(f"Encounter?patient={JAMES}&location={site}") == at_clinic  # a bare id: the one target type
     visit = client.get(f"{FHIR}/Encounter/{at_clinic[0]}", headers=auth("patient/*.rs", patient=JAMES)).get_json()
     assert visit["location"] == [{"location": {"reference": f"Location/{site}", "display": "Main clinic"}}]
     read = client.get(f"{FHIR}/Location/{site}", headers=auth("patient/*.rs", patient=JAMES))
@@ -206,3 +207,13 @@ def test_a_diagnosis_written_after_its_visit_reprojects_the_visit(fresh_demo_db_
     ).fetchone()
     assert body[0] == 2
     assert '"reasonReference":[{"reference":"Condition/' + diagnosis["uid"] + '"}]' in bytes(body[1]).decode()
+
+
+def test_a_malformed_location_names_the_form_it_takes(client, auth):
+    response = client.get(
+        f"{FHIR}/Encounter?patient={JAMES}&location=a/b/c", headers=auth("patient/*.rs", patient=JAMES)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["diagnostics"] == (
+        "location: 'a/b/c' is not a reference (use Location/123 or 123)"
+    )
