@@ -183,3 +183,25 @@ def test_granular_system_scopes_still_filter_within_the_practice(web, auth, demo
     assert (ids_of(get(web, token, "Observation?_count=1000")), len(labs) > 0) == (labs, True)
     assert get(web, token, f"Observation/{labs[0]}")["id"] == labs[0]
     assert get(web, token, f"Observation/{others[0]}", expect=404)["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("reach, expected", [("org-a", "org-a"), (ALL_PRACTICES, None)])
+def test_practice_reach_is_the_one_line_an_export_asks(reach, expected):
+    """gateway.fhir.access.practice_reach: the Organization id a system/ token is held to, None for every one."""
+    from gateway.fhir.access import practice_reach
+    from smart_auth.scopes import parse_scopes
+    from smart_auth.tokens import AccessToken
+
+    token = AccessToken("ehr", "system/*.rs", parse_scopes("system/*.rs"), None, None, 0, reach)
+    assert practice_reach(token) == expected
+
+
+def test_practice_reach_of_an_unbound_token_is_forbidden():
+    from gateway.errors import Forbidden
+    from gateway.fhir.access import practice_reach
+    from smart_auth.scopes import parse_scopes
+    from smart_auth.tokens import AccessToken
+
+    with pytest.raises(Forbidden) as caught:
+        practice_reach(AccessToken("ehr", "system/*.rs", parse_scopes("system/*.rs"), None, None, 0))
+    assert str(caught.value).startswith("This system token is bound to no practice")
