@@ -134,7 +134,9 @@ def token():
 @click.option("--patient", default=None, help="Patient FHIR id for patient/ scopes.")
 @click.option("--ttl", default=3600, show_default=True, help="Lifetime in seconds.")
 @click.option("--client", "client_id", default="cli", show_default=True, help="Client id recorded with the token.")
-def token_issue(db, scope, patient, ttl, client_id):
+@click.option("--practice", default=None, help="For system/ scopes: the practice (id or Organization id) it sees.")
+@click.option("--all-practices", is_flag=True, help="For system/ scopes: see every practice's charts.")
+def token_issue(db, scope, patient, ttl, client_id, practice, all_practices):
     """Issue a bearer token and print it alone on the last line.
 
     Example: fhir-gateway token issue --scope "patient/*.rs" --patient 6f1c...
@@ -145,12 +147,28 @@ def token_issue(db, scope, patient, ttl, client_id):
     database = store.connect(db)
     if patient and not store.chart_rows(database, "patients", uid=patient):
         raise click.BadParameter(f"no patient has the FHIR id '{patient}'", param_hint="--patient")
+    reach = _practice_reach(database, practice, all_practices)
     try:
-        issued = issue_access_token(database, client_id, scope, patient, ttl=ttl)
+        issued = issue_access_token(database, client_id, scope, patient, ttl=ttl, practice_reach=reach)
     except (InvalidScope, ValueError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--scope/--patient")
-    click.echo(f"# scope: {scope}; patient: {patient or '-'}; expires in {ttl} s")
+        raise click.BadParameter(str(exc), param_hint="--scope/--patient/--practice")
+    click.echo(f"# scope: {scope}; patient: {patient or '-'}; practice: {reach or '-'}; expires in {ttl} s")
     click.echo(issued)
+
+
+def _practice_reach(database, practice, all_practices):
+    """The practice reach ``--practice``/``--all-practices`` name for a token, or None."""
+    from smart_auth import clients
+    from smart_auth.tokens import ALL_PRACTICES
+
+    if practice and all_practices:
+        raise click.BadParameter("--practice or --all-practices, not both", param_hint="--practice")
+    if all_practices:
+        return ALL_PRACTICES
+    try:
+        return clients.practice_id(database, practice) if practice else None
+    except clients.ClientError as exc:
+        raise click.BadParameter(str(exc), param_hint="--practice")
 
 
 @cli.group()
@@ -243,8 +261,12 @@ def client():
 @click.option("--jwks-file", type=click.File(), default=None, help="A JWK Set file (public keys) instead of a URL.")
 @click.option("--scope", default="", help="Scopes the client may ask for (default: any of its kind).")
 @click.option("--launch-uri", default=None, help="Where the practice console opens the app (EHR launch).")
-def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch_uri):
+@click.option("--practice", default=None, help="Backend: the one practice (id or Organization id) it may see.")
+@click.option("--all-practices", is_flag=True, help="Backend: it may see every practice on this gateway.")
+def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch_uri, practice, all_practices):
     """Register a client and print it as JSON on the last line (with client_secret for secret-holding kinds).
+
+    A backend client needs --practice ID (it sees that practice's charts only) or --all-practices.
 
     Example: fhir-gateway client add --name "My app" --redirect-uri http://127.0.0.1:9000/callback
     """
@@ -255,7 +277,16 @@ def client_add(db, name, redirect_uris, kind, jwks_url, jwks_file, scope, launch
     jwks = json.load(jwks_file) if jwks_file else None
     try:
         created, secret = clients.register_client(
-            store.connect(db), name, redirect_uris, kind, scope, jwks, jwks_url, launch_uri
+            store.connect(db),
+            name,
+            redirect_uris,
+            kind,
+            scope,
+            jwks,
+            jwks_url,
+            launch_uri,
+            practice=practice,
+            all_practices=all_practices,
         )
     except clients.ClientError as exc:
         raise click.BadParameter(str(exc))
@@ -276,6 +307,49 @@ def client_list(db):
 
     for found in clients.list_clients(store.connect(db)):
         click.echo(json.dumps(clients.client_info(found)))
+
+
+@client.command("show")
+@db_option
+@click.argument("client_id")
+def client_show(db, client_id):
+    """Show one registered client as JSON (a backend client's practice, or all_practices, included).
+
+    Example: fhir-gateway client show 3f2c...
+    """
+    import json
+
+    from smart_auth import clients
+
+    found = [c for c in clients.list_clients(store.connect(db)) if c.client_id == client_id]
+    if not found:
+        raise click.BadParameter(f"no client has the id '{client_id}'", param_hint="CLIENT_ID")
+    click.echo(json.dumps(clients.client_info(found[0])))
+
+
+@client.command("bind")
+@db_option
+@click.argument("client_id")
+@click.option("--practice", default=None, help="The one practice (id or Organization id) it may see.")
+@click.option("--all-practices", is_flag=True, help="It may see every practice on this gateway.")
+def client_bind(db, client_id, practice, all_practices):
+    """Bind a backend client to one practice or to all; the tokens it holds stop working.
+
+    Example: fhir-gateway client bind 3f2c... --practice 1
+    """
+    import json
+
+    from smart_auth import clients
+
+    try:
+        bound = clients.bind_client(store.connect(db), client_id, practice, all_practices)
+    except clients.ClientError as exc:
+        raise click.BadParameter(str(exc))
+    info = clients.client_info(bound)
+    click.echo(
+        f"Bound client {client_id} to " + (f"practice {info['practice']}" if info["practice"] else "all practices")
+    )
+    click.echo(json.dumps(info))
 
 
 @client.command("remove")

@@ -1,7 +1,7 @@
 """What `fhir-gateway demo` prints: where to go, whom to look at, and ready-to-paste requests."""
 
 from gateway import store
-from smart_auth.tokens import issue_access_token
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 
 DEMO_TTL = 12 * 3600
 
@@ -12,7 +12,7 @@ def guide(db, base_url):
     practices = {p["id"]: p["name"] for p in store.chart_rows(db, "practices")}
     first = patients[0]
     patient_token = issue_access_token(db, "demo", "patient/*.rs", first["uid"], ttl=DEMO_TTL)
-    system_token = issue_access_token(db, "demo", "system/*.rs", ttl=DEMO_TTL)
+    system_token = issue_access_token(db, "demo", "system/*.rs", ttl=DEMO_TTL, practice_reach=ALL_PRACTICES)
     fhir = f"{base_url}/fhir"
     lines = [
         "",
@@ -29,7 +29,7 @@ def guide(db, base_url):
         "",
         f"A patient token for {first['first_name']} {first['last_name']} (patient/*.rs, 12 h):",
         f"  export TOKEN={patient_token}",
-        "A system token that sees every chart (system/*.rs, 12 h):",
+        "A system token that sees every practice's charts (system/*.rs, all practices, 12 h):",
         f"  export SYSTEM_TOKEN={system_token}",
         "",
         "Try:",
@@ -40,6 +40,7 @@ def guide(db, base_url):
         f'  curl -s -H "Authorization: Bearer $TOKEN" {fhir}/Patient/{first["uid"]}/\\$everything',
         f'  curl -s -H "Authorization: Bearer $SYSTEM_TOKEN" "{fhir}/Patient?name=gar&_count=2"',
         "More tokens: .venv/bin/fhir-gateway token issue --db var/demo.db --scope 'patient/*.rs' --patient ID",
+        "  one practice's back end: ... token issue --db var/demo.db --scope 'system/*.rs' --practice 1",
         "",
         *enrollment_lines(base_url),
         "",

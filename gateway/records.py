@@ -78,7 +78,9 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
             plain.append(rtype)  # the whole compartment type: one query below serves them all
             continue
         query = SearchQuery(rtype, clauses, count=RECORD_LIMIT)
-        _, rows, _, _ = store.search(conn, query, Visibility(patient_id, seen.filters, directory=False))
+        _, rows, _, _ = store.search(
+            conn, query, Visibility(patient_id, seen.filters, directory=False, practice=seen.practice)
+        )
         found[rtype] = [(rtype, rid, body) for _, rid, body in rows]
     for rtype, rid, body in store.compartment_rows(conn, patient_id, plain):
         found.setdefault(rtype, []).append((rtype, rid, body))

@@ -24,6 +24,7 @@ from gateway import store
 from gateway.store import oauth as oauth_store
 
 from .scopes import InvalidScope, parse_scope
+from .tokens import ALL_PRACTICES
 
 KINDS = {
     "public": "none",
@@ -69,6 +70,9 @@ class Client(ClientMixin):
     jwks_uri: str | None = None
     secret_hash: str | None = None
     status: str = "active"
+    # A backend client's practice (its Organization id) or ALL_PRACTICES; None for other kinds, and for a backend
+    # client from before backend clients were bound, in a database of several practices (it gets no token).
+    practice_reach: str | None = None
 
     @classmethod
     def from_row(cls, row):
@@ -85,6 +89,7 @@ class Client(ClientMixin):
             row["jwks_uri"],
             row["secret_hash"],
             row["status"],
+            row.get("practice_reach"),
         )
 
     @property
@@ -212,6 +217,30 @@ def _check_keys(kind, jwks, jwks_uri):
             raise ClientError("jwks must hold public keys only")
 
 
+BOUND = "a backend client is registered for one practice (--practice ID) or, by the operator, for all (--all-practices)"
+
+
+def _practice_reach(db, kind, practice, all_practices):
+    """What a new client's system/ tokens reach: a practice's Organization id, ALL_PRACTICES, or None (not backend)."""
+    if kind != "backend":
+        if practice or all_practices:
+            raise ClientError("only backend clients are bound to a practice")
+        return None
+    if bool(practice) == bool(all_practices):
+        raise ClientError(BOUND)
+    return ALL_PRACTICES if all_practices else practice_id(db, practice)
+
+
+def practice_id(db, practice):
+    """The Organization id of a practice named by that id or by its row number; ClientError when none has it."""
+    found = store.chart_rows(db, "practices", uid=str(practice))
+    if not found and str(practice).isascii() and str(practice).isdigit():
+        found = store.chart_rows(db, "practices", id=int(practice))
+    if not found:
+        raise ClientError(f"no practice has the id '{practice}'")
+    return found[0]["uid"]
+
+
 def register_client(
     db,
     name,
@@ -225,8 +254,13 @@ def register_client(
     metadata=None,
     client_id=None,
     client_secret=None,
+    practice=None,
+    all_practices=False,
 ):
-    """Register an app; return ``(Client, client_secret or None)``. Raise ClientError for bad metadata."""
+    """Register an app; return ``(Client, client_secret or None)``. Raise ClientError for bad metadata.
+
+    A backend client names exactly one of ``practice`` (its Organization id or row id) and ``all_practices``.
+    """
     if kind not in KINDS:
         raise ClientError(f"client type must be one of {', '.join(KINDS)}")
     if not (name or "").strip():
@@ -237,6 +271,7 @@ def register_client(
         _check_redirect_uri(uri)
     _check_scope(kind, scope)
     _check_keys(kind, jwks, jwks_uri)
+    reach = _practice_reach(db, kind, practice, all_practices)
     secret = (client_secret or secrets.token_urlsafe(32)) if kind in SECRET_KINDS else None
     row = {
         "client_id": client_id or str(uuid.uuid4()),
@@ -253,6 +288,7 @@ def register_client(
         "metadata": json.dumps(metadata or {}),
         "status": status,
         "created_at": int(time.time()),
+        "practice_reach": reach,
     }
     with store.transaction(db):
         oauth_store.insert_client(db, row)
@@ -277,6 +313,9 @@ def client_info(client, secret=None):
         info["jwks_uri"] = client.jwks_uri
     if client.jwks:
         info["jwks"] = client.jwks
+    if client.kind == "backend":
+        info["practice"] = None if client.practice_reach == ALL_PRACTICES else client.practice_reach
+        info["all_practices"] = client.practice_reach == ALL_PRACTICES
     if secret:
         info["client_secret"] = secret
         info["client_secret_expires_at"] = 0
@@ -305,6 +344,20 @@ def remove_client(db, client_id):
         if found:
             oauth_store.revoke_client_tokens(db, client_id)
     return found
+
+
+def bind_client(db, client_id, practice=None, all_practices=False):
+    """Bind a backend client to one practice or to all, ending the tokens it holds (they carry the old reach)."""
+    row = oauth_store.client_by_id(db, client_id)
+    if row is None or row["status"] == "removed":
+        raise ClientError(f"no client has the id '{client_id}'")
+    if row["kind"] != "backend":
+        raise ClientError("only backend clients are bound to a practice")
+    reach = _practice_reach(db, "backend", practice, all_practices)
+    with store.transaction(db):
+        oauth_store.set_client_practice_reach(db, client_id, reach)
+        oauth_store.revoke_client_tokens(db, client_id)
+    return Client.from_row(oauth_store.client_by_id(db, client_id))
 
 
 def approve_client(db, client_id):

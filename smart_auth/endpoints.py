@@ -20,6 +20,7 @@ from gateway.store import oauth as oauth_store
 from . import client_jwks, clients, discovery, open_registration
 from .grants import revoke_family
 from .models import TokenRecord
+from .tokens import ALL_PRACTICES
 
 MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five minutes ahead
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -135,6 +136,10 @@ class SmartIntrospectionEndpoint(IntrospectionEndpoint):
             payload["token_type"] = "refresh_token"
         if row.get("patient_id"):
             payload["patient"] = row["patient_id"]
+        if token.kind == "access_token" and row.get("practice_reach") == ALL_PRACTICES:
+            payload["all_practices"] = True
+        elif token.kind == "access_token" and row.get("practice_reach"):
+            payload["practice"] = row["practice_reach"]
         encounter = row.get("encounter_id") or (token.authorization.encounter_id if token.authorization else None)
         if encounter and "launch/encounter" in row["scope"].split():
             payload["encounter"] = encounter

@@ -9,7 +9,7 @@
 import time
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, UnauthorizedClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
@@ -197,6 +197,11 @@ class BackendServicesGrant(grants.ClientCredentialsGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
+        if self.request.client.practice_reach is None:
+            raise UnauthorizedClientError(
+                "This backend client is bound to no practice: an operator binds it with "
+                "`fhir-gateway client bind CLIENT_ID --practice ID` (or --all-practices)"
+            )
         requested = (self.request.payload.scope or "").split()
         refused = [s for s in requested if not self.request.client.may_request(s)]
         if refused:

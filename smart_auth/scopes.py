@@ -115,6 +115,6 @@ def _decide(scopes, letter, resource_type, has_patient):
 
 
 def _widest(scopes):
-    """The widest context among ``scopes``: a system/ scope reaches every practice, a user/ one its user's."""
+    """The widest context among ``scopes``: system/ reaches its client's practice (or all), user/ its user's."""
     contexts = {s.context for s in scopes}
     return next(c for c in ("system", "user", "patient") if c in contexts)

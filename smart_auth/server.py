@@ -109,6 +109,7 @@ def save_token(token, request):
             user.grant_id if user else None,
             user.fhir_user if user else None,
             encounter_of(user, token["scope"]) if user else None,
+            practice_reach=None if user else client.practice_reach,
         )
         if "refresh_token" in token:
             oauth_store.save_refresh_token(

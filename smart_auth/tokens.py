@@ -9,10 +9,17 @@ from gateway import store
 from .scopes import parse_scopes
 
 DEFAULT_TTL = 3600
+# A system/ token's practice reach: one practice's Organization id, or this for every practice (an operator's
+# choice: `fhir-gateway client add --all-practices`). A system/ token without a reach sees nothing.
+ALL_PRACTICES = "*"
 
 
 class InvalidToken(Exception):
     """A bearer token that is unknown, expired or revoked (RFC 6750 ``invalid_token``)."""
+
+
+class NoPractice(Exception):
+    """A system/ token bound to no practice: one from before backend clients were bound, with several practices."""
 
 
 class MissingToken(Exception):
@@ -29,17 +36,40 @@ class AccessToken:
     patient_id: str | None
     subject: str | None
     expires_at: int
+    practice_reach: str | None = None
 
 
-def issue_access_token(db, client_id, scope, patient_id=None, subject=None, ttl=DEFAULT_TTL):
-    """Create a token for ``scope`` (validated) and return it; only its hash is stored."""
+UNBOUND = (
+    "This system token is bound to no practice: an operator binds its client with "
+    "`fhir-gateway client bind CLIENT_ID --practice ID` (or --all-practices)"
+)
+
+
+def practice_reach(token):
+    """The practice (Organization id) whose charts a system/ token sees, None for every practice; else NoPractice."""
+    if token.practice_reach == ALL_PRACTICES:
+        return None
+    if not token.practice_reach:
+        raise NoPractice(UNBOUND)
+    return token.practice_reach
+
+
+def issue_access_token(db, client_id, scope, patient_id=None, subject=None, ttl=DEFAULT_TTL, practice_reach=None):
+    """Create a token for ``scope`` (validated) and return it; only its hash is stored.
+
+    ``practice_reach`` (an Organization id or ALL_PRACTICES) is what system/ scopes reach; they need one.
+    """
     scopes = parse_scopes(scope)
     if any(s.context == "patient" for s in scopes) and not patient_id:
         raise ValueError("patient/ scopes need a patient context")
+    if any(s.context == "system" for s in scopes) and not practice_reach:
+        raise ValueError("system/ scopes need a practice (or all practices)")
     token = secrets.token_urlsafe(32)
     now = int(time.time())
     with store.transaction(db):
-        store.save_token(db, token, client_id, scope, patient_id, subject, now, now + int(ttl))
+        store.save_token(
+            db, token, client_id, scope, patient_id, subject, now, now + int(ttl), practice_reach=practice_reach
+        )
     return token
 
 
@@ -55,6 +85,7 @@ def authenticate(conn, token):
         record["patient_id"],
         record["subject"],
         record["expires_at"],
+        record["practice_reach"],
     )
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from gateway import store
 from smart_auth import accounts
-from smart_auth.tokens import issue_access_token
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 from tests.apps import build_app
 
 TODAY = dt.date(2026, 11, 25)
@@ -103,8 +103,10 @@ class Tokens:
     def __init__(self, db):
         self.db = db
 
-    def __call__(self, scope, patient=None, ttl=3600):
-        token = issue_access_token(self.db, "test-client", scope, patient, ttl=ttl)
+    def __call__(self, scope, patient=None, ttl=3600, practice=ALL_PRACTICES):
+        """A token for ``scope``; system/ scopes reach ``practice`` (an Organization id), by default every one."""
+        reach = practice if "system/" in scope else None
+        token = issue_access_token(self.db, "test-client", scope, patient, ttl=ttl, practice_reach=reach)
         return {"Authorization": f"Bearer {token}"}
 
 

@@ -7,6 +7,7 @@ from gateway import store
 from gateway.errors import Forbidden, InvalidSearch, Unauthorized
 from gateway.fhir.search import Visibility, parse_clause
 from smart_auth import scopes as smart_scopes
+from smart_auth import tokens
 from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
 
 CONSOLE_CLIENT = "practice-console"
@@ -30,13 +31,26 @@ def visibility(token, interaction, resource_type):
     decision = smart_scopes.decide(token.scopes, interaction, resource_type, token.patient_id)
     if decision is None:
         raise Forbidden(f"The token's scopes do not allow {interaction} on {resource_type}")
-    return to_visibility(resource_type, decision)
+    practice = practice_reach(token) if decision.context == "system" else None
+    return to_visibility(resource_type, decision, practice)
 
 
-def to_visibility(resource_type, decision):
+def practice_reach(token):
+    """The practice (Organization id) whose charts and directory a system/ token sees, or None for every practice.
+
+    A backend client is registered for one practice, or for all by the operator (issue 14); a token from before
+    that, in a database of several practices, is bound to none and sees nothing (Forbidden).
+    """
+    try:
+        return tokens.practice_reach(token)
+    except tokens.NoPractice as exc:
+        raise Forbidden(str(exc)) from None
+
+
+def to_visibility(resource_type, decision, practice=None):
     """Turn a scope Decision into a store Visibility (granular queries become search clauses)."""
     if decision.filters is None:
-        return Visibility(decision.patient, None)
+        return Visibility(decision.patient, None, practice=practice)
     groups = []
     for query in decision.filters:
         # A granular scope this server cannot evaluate grants nothing, rather than everything.
@@ -46,7 +60,7 @@ def to_visibility(resource_type, decision):
             continue
         if all(c is not None for c in clauses):
             groups.append(clauses)
-    return Visibility(decision.patient, groups)
+    return Visibility(decision.patient, groups, practice=practice)
 
 
 class StaffChart(NamedTuple):

@@ -292,3 +292,5 @@ class Visibility:
     # patient's records reference: yes for reads and searches, no for $everything and the record pages, which
     # are the compartment plus what it references.
     directory: bool = True
+    # The practice (Organization id) a system/ token is held to: resources of any other practice are not there.
+    practice: str | None = None

@@ -63,7 +63,8 @@ SECURITY = {
         "type": "http",
         "scheme": "bearer",
         "description": "An access token with user/Patient or system/Patient scopes: r to read, "
-        "u to change who may see a chart (patient/ scopes never qualify).",
+        "u to change who may see a chart (patient/ scopes never qualify). A user/ token acts for its staff user's "
+        "practice, a system/ token for its backend client's practice (or every one, for an all-practices client).",
     },
     "portalSession": {
         "type": "apiKey",
@@ -176,7 +177,9 @@ def _practice(summary, ok, *errors, body=None, example=None, **extra):
             **practice_error("No, an unknown or an expired bearer token."),
             "headers": {"WWW-Authenticate": {"schema": _TEXT}},
         },
-        "403": practice_error("The token lacks the Patient scope, or is not a staff user's."),
+        "403": practice_error(
+            "The token lacks the Patient scope, is not a staff user's, or is a system/ token bound to no practice."
+        ),
     }
     responses.update({status: practice_error(text) for status, text in errors})
     operation = {"summary": summary, "security": [{"practiceToken": []}], "responses": responses, **extra}

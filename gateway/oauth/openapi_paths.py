@@ -147,6 +147,8 @@ SCHEMAS = {
             "patient": _TEXT,
             "encounter": _TEXT,
             "fhirUser": _TEXT,
+            "practice": {**_TEXT, "description": "The practice (Organization id) a backend token is held to"},
+            "all_practices": {"type": "boolean", "description": "A backend token of an all-practices client"},
         },
     },
     "ClientMetadata": _client_metadata(),

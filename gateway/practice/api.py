@@ -3,8 +3,9 @@
 Authorized by a bearer token asking ``decide`` about the Patient resource: reading status needs ``r`` on
 Patient and changing who may see a chart needs ``u`` (``user/Patient.u``, ``user/Patient.cruds``,
 ``system/Patient.write`` ...). ``patient/`` scopes never qualify. A ``user/`` token acts for the practice of
-the staff user it was issued to (its subject); a ``system/`` token is the EHR's back end and may act for any
-practice on this gateway. Errors are JSON: ``{"error": ..., "message": ...}`` with the HTTP status.
+the staff user it was issued to (its subject); a ``system/`` token is the EHR's back end and acts for the practice
+its client is registered for (or for any, when the operator registered it for all practices). Errors are JSON:
+``{"error": ..., "message": ...}`` with the HTTP status.
 """
 
 from flask import Blueprint, current_app, jsonify, request
@@ -57,11 +58,23 @@ def caller(interaction):
         need = "Patient.r" if interaction == "read" else "Patient.u"
         raise ApiError(403, "insufficient_scope", f"This needs user/{need} or system/{need} (or wider).")
     if decision.context == "system":
-        return None, f"api client {token.client_id}"
+        return _system_practice(token), f"api client {token.client_id}"
     staff = enrollment_store.staff_by_uid(store.current(), token.subject or "")
     if staff is None:
         raise ApiError(403, "insufficient_scope", "A user/ token must be issued to a practice staff user.")
     return staff["practice_id"], f"api client {token.client_id} for staff {staff['email']}"
+
+
+def _system_practice(token):
+    """The practice row id a system/ token acts for (None: every practice), or ApiError 403 when bound to none."""
+    try:
+        reach = tokens.practice_reach(token)
+    except tokens.NoPractice as exc:
+        raise ApiError(403, "insufficient_scope", str(exc))
+    if reach is None:
+        return None
+    found = store.chart_rows(store.current(), "practices", uid=reach)
+    return found[0]["id"] if found else -1  # a practice since removed: it reaches no chart
 
 
 def _patient(practice_id, patient_uid):

@@ -992,6 +992,19 @@ CREATE TABLE patient_races (
 CREATE INDEX patient_races_patient ON patient_races(patient_id);
 """
 
+# Backend clients are bound to one practice (or, by the operator's choice, to all: practice_reach '*'), and so
+# are their tokens (issue 14). Backend clients and system/ tokens that exist already: in a database of one
+# practice they are bound to it (what they saw is what they see); with several practices they stay unbound and
+# get nothing until an operator runs `fhir-gateway client bind`, rather than keep a reach nobody chose.
+BACKEND_PRACTICE = """
+ALTER TABLE oauth_clients ADD COLUMN practice_reach TEXT;
+ALTER TABLE access_tokens ADD COLUMN practice_reach TEXT;
+UPDATE oauth_clients SET practice_reach = (SELECT uid FROM practices)
+    WHERE kind = 'backend' AND (SELECT count(*) FROM practices) = 1;
+UPDATE access_tokens SET practice_reach = (SELECT uid FROM practices)
+    WHERE ' ' || scope LIKE '% system/%' AND (SELECT count(*) FROM practices) = 1;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1024,6 +1037,7 @@ MIGRATIONS = [
     ("social history", SOCIAL_HISTORY),
     ("clinical notes", CLINICAL_NOTES),
     ("several races and ethnicities per patient", PATIENT_RACES),
+    ("backend clients bound to a practice", BACKEND_PRACTICE),
 ]
 
 

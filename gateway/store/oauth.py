@@ -24,6 +24,7 @@ CLIENT_COLUMNS = (
     "metadata",
     "status",
     "created_at",
+    "practice_reach",
 )
 
 
@@ -46,6 +47,11 @@ def list_clients(conn):
 def set_client_status(conn, client_id, status):
     """Change a client's status (active, pending, removed); return whether it existed."""
     return conn.execute("UPDATE oauth_clients SET status = ? WHERE client_id = ?", (status, client_id)).rowcount > 0
+
+
+def set_client_practice_reach(conn, client_id, reach):
+    """Bind a backend client to a practice (its Organization id) or to all (``*``)."""
+    conn.execute("UPDATE oauth_clients SET practice_reach = ? WHERE client_id = ?", (reach, client_id))
 
 
 def clients_with_launch_uri(conn):

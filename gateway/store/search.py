@@ -136,6 +136,9 @@ def where_sql(resource_type, clauses, visibility):
             else:
                 conds.append(referenced)
         params.append(visibility.patient)
+    if visibility.practice is not None:
+        conds.append("r.practice_id = ?")
+        params.append(visibility.practice)
     if visibility.filters is not None:
         alternatives = []
         for group in visibility.filters:

@@ -21,15 +21,17 @@ def save_token(
     grant_id=None,
     fhir_user=None,
     encounter_id=None,
+    practice_reach=None,
 ):
     """Record a newly issued access token (only its hash is kept).
 
     ``family`` names the authorization it descends from (revoked together on code or refresh reuse),
-    ``grant_id`` the consent grant behind it (revoked with the grant), ``encounter_id`` the launch's encounter.
+    ``grant_id`` the consent grant behind it (revoked with the grant), ``encounter_id`` the launch's encounter,
+    ``practice_reach`` the practice a system/ token is held to (an Organization id, or ``*`` for all).
     """
     conn.execute(
         "INSERT INTO access_tokens (token_hash, client_id, scope, patient_id, subject, issued_at, expires_at,"
-        " family, grant_id, fhir_user, encounter_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " family, grant_id, fhir_user, encounter_id, practice_reach) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             token_hash(token),
             client_id,
@@ -42,6 +44,7 @@ def save_token(
             grant_id,
             fhir_user,
             encounter_id,
+            practice_reach,
         ),
     )
 
@@ -49,13 +52,13 @@ def save_token(
 def find_token(conn, token):
     """Return the token's record as a dict, or None; expiry and revocation are the caller's to judge."""
     row = conn.execute(
-        "SELECT client_id, scope, patient_id, subject, issued_at, expires_at, revoked"
+        "SELECT client_id, scope, patient_id, subject, issued_at, expires_at, revoked, practice_reach"
         " FROM access_tokens WHERE token_hash = ?",
         (token_hash(token),),
     ).fetchone()
     if row is None:
         return None
-    keys = ("client_id", "scope", "patient_id", "subject", "issued_at", "expires_at", "revoked")
+    keys = ("client_id", "scope", "patient_id", "subject", "issued_at", "expires_at", "revoked", "practice_reach")
     return dict(zip(keys, row))
 
 

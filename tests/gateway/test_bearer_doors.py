@@ -13,7 +13,7 @@ REFUSED = ["", "Bearer", "Bearer    ", "Basic {t}", "Token {t}", "{t}", "Bearer{
 @pytest.fixture(scope="module")
 def door(tmp_path_factory):
     app, db = enrollment_app(tmp_path_factory.mktemp("bearer"))
-    return app.test_client(), issue_access_token(db, "ehr", "system/Patient.rs")
+    return app.test_client(), issue_access_token(db, "ehr", "system/Patient.rs", practice_reach="org-1")
 
 
 def _get(door, name, header):

@@ -30,6 +30,8 @@ def _json_last_line(result):
         ["client", "list", "--help"],
         ["client", "remove", "--help"],
         ["client", "approve", "--help"],
+        ["client", "show", "--help"],
+        ["client", "bind", "--help"],
         ["keys", "rotate", "--help"],
     ],
 )
@@ -89,15 +91,29 @@ def test_add_backend_client_with_jwks_url_and_file(runner, db_path, tmp_path):
                 "backend",
                 "--jwks-url",
                 "https://svc.example/jwks.json",
+                "--all-practices",
             ],
         )
     )
     assert by_url["grant_types"] == ["client_credentials"] and by_url["scope"] == "system/*.rs"
+    assert (by_url["practice"], by_url["all_practices"]) == (None, True)
     keyfile = tmp_path / "jwks.json"
     keyfile.write_text(json.dumps({"keys": [RSAKey.generate_key(2048).as_dict(private=False)]}))
     by_file = runner.invoke(
         cli,
-        ["client", "add", "--db", db_path, "--name", "Exporter 2", "--type", "backend", "--jwks-file", str(keyfile)],
+        [
+            "client",
+            "add",
+            "--db",
+            db_path,
+            "--name",
+            "Exporter 2",
+            "--type",
+            "backend",
+            "--jwks-file",
+            str(keyfile),
+            "--all-practices",
+        ],
     )
     assert _json_last_line(by_file)["jwks"]["keys"][0]["kty"] == "RSA"
 

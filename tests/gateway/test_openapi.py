@@ -58,7 +58,9 @@ def test_success_answers_match_the_description(tmp_path):
     app, db = enrollment_app(tmp_path)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     web, keys = app.test_client(), Keys()
-    backend, _ = clients.register_client(db, "EHR back end", [], "backend", "system/Patient.rs", jwks=keys.jwks())
+    backend, _ = clients.register_client(
+        db, "EHR back end", [], "backend", "system/Patient.rs", jwks=keys.jwks(), all_practices=True
+    )
     token = web.post(
         "/oauth/token",
         data={

@@ -44,7 +44,9 @@ class Credentials:
     """Valid credentials of each kind the description names, on a fresh database."""
 
     def __init__(self, app, db):
-        self.practice = {"Authorization": f"Bearer {issue_access_token(db, 'ehr', 'system/Patient.cruds', None)}"}
+        self.practice = {
+            "Authorization": f"Bearer {issue_access_token(db, 'ehr', 'system/Patient.cruds', None, practice_reach='*')}"
+        }
         client, secret = clients.register_client(db, "Fuzz app", ["https://app.example/cb"], "confidential")
         self.basic = (client.client_id, secret)
         account = accounts.create_account(db, "fuzz@example.com", "Secret-Pass1", confirmed=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from gateway.store import accounts as account_store
-from smart_auth.tokens import issue_access_token
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 from tests.enrollment_helpers import outbox
 from tests.web_helpers import enrollment_app
 
@@ -13,8 +13,10 @@ def api(tmp_path):
     app, db = enrollment_app(tmp_path)
     staff = account_store.staff_by_email(db, "desk@example.com")
 
-    def headers(scope, subject=staff["uid"], patient=None):
-        return {"Authorization": f"Bearer {issue_access_token(db, 'ehr', scope, patient, subject=subject)}"}
+    def headers(scope, subject=staff["uid"], patient=None, practice=ALL_PRACTICES):
+        reach = practice if "system/" in scope else None
+        token = issue_access_token(db, "ehr", scope, patient, subject=subject, practice_reach=reach)
+        return {"Authorization": f"Bearer {token}"}
 
     return app.test_client(), db, headers
 
@@ -98,6 +100,44 @@ def test_user_tokens_act_only_for_their_staff_users_practice(api):
     assert client.get("/practice/api/patients/pat-1/enrollment", headers=nobody).status_code == 403
     system = headers("system/Patient.cruds", subject=None)
     assert client.post("/practice/api/patients/pat-3/invites", json=SELF, headers=system).status_code == 201
+
+
+def test_a_system_token_of_one_practice_cannot_act_for_another(api):
+    """pat-1 is the first practice's (org-1), pat-3 the second's (org-2): a back end of org-1 cannot reach pat-3."""
+    client, db, headers = api
+    ours = headers("system/Patient.cruds", subject=None, practice="org-1")
+    theirs = headers("system/Patient.cruds", subject=None, practice="org-2")
+    made = client.post("/practice/api/patients/pat-3/invites", json=SELF, headers=theirs)
+    assert made.status_code == 201
+    invite = made.json["invites"][0]["id"]
+    not_found = {"error": "not_found", "message": "No such patient."}
+    assert client.post("/practice/api/patients/pat-3/invites", json=SELF, headers=ours).json == not_found
+    assert client.get("/practice/api/patients/pat-3/enrollment", headers=ours).status_code == 404
+    for method, path in (
+        ("get", f"/practice/api/invites/{invite}"),
+        ("post", f"/practice/api/invites/{invite}/cancel"),
+    ):
+        response = getattr(client, method)(path, headers=ours)
+        assert (response.status_code, response.json["error"]) == (404, "not_found"), path
+    assert client.get(f"/practice/api/invites/{invite}", headers=theirs).json["status"] == "invited"
+    assert client.post("/practice/api/patients/pat-1/invites", json=SELF, headers=ours).status_code == 201
+
+
+def test_a_system_token_bound_to_no_practice_is_refused(api):
+    client, db, _ = api
+    import secrets
+    import time
+
+    from gateway import store
+
+    token = secrets.token_urlsafe(16)
+    with store.transaction(db):
+        store.save_token(
+            db, token, "legacy", "system/Patient.cruds", None, None, int(time.time()), int(time.time()) + 60
+        )
+    response = client.get("/practice/api/patients/pat-1/enrollment", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.json["error"] == "insufficient_scope" and "bound to no practice" in response.json["message"]
 
 
 def test_the_context_that_granted_access_decides_the_practice(api):

@@ -52,9 +52,19 @@ def build(path):
     demo_clients.load(db)
     keys = Keys()
     asymmetric, _ = clients.register_client(db, "Asymmetric app", [REDIRECT], "asymmetric", jwks=keys.jwks())
-    backend, _ = clients.register_client(db, "Backend service", [], "backend", jwks=keys.jwks())
+    practices = [p["uid"] for p in store.chart_rows(db, "practices")]
+    backend, _ = clients.register_client(db, "Backend service", [], "backend", jwks=keys.jwks(), practice=practices[0])
+    everywhere, _ = clients.register_client(
+        db, "Backend for every practice", [], "backend", jwks=keys.jwks(), all_practices=True
+    )
     store.optimize(db)
-    summary.update(keys=keys, asymmetric=asymmetric.client_id, backend=backend.client_id)
+    summary.update(
+        keys=keys,
+        asymmetric=asymmetric.client_id,
+        backend=backend.client_id,
+        all_backend=everywhere.client_id,
+        practices=practices,
+    )
     return summary
 
 

@@ -78,7 +78,7 @@ def jwks_body(summary):
 
 
 def backend_at(odb, url):
-    return clients.register_client(odb, "Keys by URL", [], "backend", jwks_uri=url)[0].client_id
+    return clients.register_client(odb, "Keys by URL", [], "backend", jwks_uri=url, all_practices=True)[0].client_id
 
 
 def closed_port_url():
