@@ -31,7 +31,12 @@ def visibility(token, interaction, resource_type):
     decision = smart_scopes.decide(token.scopes, interaction, resource_type, token.patient_id)
     if decision is None:
         raise Forbidden(f"The token's scopes do not allow {interaction} on {resource_type}")
-    practice = practice_reach(token) if decision.context == "system" else None
+    if decision.context == "system":
+        practice = practice_reach(token)
+    elif decision.context == "user":
+        practice = staff_practice(token)
+    else:
+        practice = None  # patient/ scopes are held to the token's patient, which is of one practice
     return to_visibility(resource_type, decision, practice)
 
 
@@ -45,6 +50,22 @@ def practice_reach(token):
         return tokens.practice_reach(token)
     except tokens.NoPractice as exc:
         raise Forbidden(str(exc)) from None
+
+
+def staff_practice(token):
+    """The practice (Organization id) a user/ token's staff user works for: a user/ scope reaches that practice's
+    charts only, as on the practice API. A user/ token whose subject is no staff user reaches nothing (Forbidden)."""
+    rows = (
+        store.current()
+        .execute(
+            "SELECT p.uid FROM staff_users s JOIN practices p ON p.id = s.practice_id WHERE s.uid = ?",
+            (token.subject or "",),
+        )
+        .fetchall()
+    )
+    if not rows:
+        raise Forbidden("A user/ token must be issued to a practice staff user")
+    return rows[0][0]
 
 
 def to_visibility(resource_type, decision, practice=None):

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from gateway import store
-from smart_auth.tokens import ALL_PRACTICES
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 
 FHIR = "/fhir"
 BASE = "http://gateway.test/fhir"
@@ -205,3 +205,36 @@ def test_practice_reach_of_an_unbound_token_is_forbidden():
     with pytest.raises(Forbidden) as caught:
         practice_reach(AccessToken("ehr", "system/*.rs", parse_scopes("system/*.rs"), None, None, 0))
     assert str(caught.value).startswith("This system token is bound to no practice")
+
+
+@pytest.fixture
+def staff_of(demo, demo_db_path):
+    """Authorization headers of a user/*.rs token issued to a staff user of the practice with Organization id."""
+
+    def make(practice_uid, subject=None):
+        if subject is None:
+            with sqlite3.connect(demo_db_path) as conn:
+                (subject,) = conn.execute(
+                    "SELECT s.uid FROM staff_users s JOIN practices p ON p.id = s.practice_id WHERE p.uid = ?"
+                    " ORDER BY s.id LIMIT 1",
+                    (practice_uid,),
+                ).fetchone()
+        token = issue_access_token(demo, "test-client", "user/*.rs", subject=subject)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+def test_a_user_token_sees_its_staff_users_practice_only(web, staff_of, demo_ids):
+    """A user/ scope reaches the charts of its staff user's practice, as on the practice API, not every practice."""
+    a_staff = staff_of(demo_ids["A"][0])
+    theirs, ours = demo_ids["B"][1]["Patient"][0], demo_ids["A"][1]["Patient"][0]
+    assert get(web, a_staff, f"Patient/{theirs}", expect=404) == missing(web, a_staff, "Patient", theirs)
+    assert get(web, a_staff, f"Patient/{ours}")["id"] == ours
+    assert sorted(ids_of(get(web, a_staff, "Patient?_count=100"))) == sorted(demo_ids["A"][1]["Patient"])
+
+
+def test_a_user_token_of_no_staff_user_reaches_nothing(web, staff_of, demo_ids):
+    nobody = staff_of(demo_ids["A"][0], subject="not-a-staff-user")
+    body = get(web, nobody, "Patient", expect=403)
+    assert body["issue"][0]["diagnostics"] == "A user/ token must be issued to a practice staff user"
