@@ -98,7 +98,12 @@ def send():
     if choices["method"] == "email":
         account = current_account()
         result = sending.send_email(
-            notifier(), export, recipient, _person_of(g.record), account.get("name") or account["email"]
+            notifier(),
+            export,
+            recipient,
+            _person_of(g.record),
+            account.get("name") or account["email"],
+            g.record["relation"],
         )
     else:
         result = sending.push_fhir(recipient, export, public_only=_production())
