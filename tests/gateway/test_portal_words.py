@@ -129,3 +129,15 @@ def test_lab_tests_have_everyday_names_and_the_detail_page_gives_the_loinc_name(
     _, detail = page(everyone, "james", bilirubin)
     assert "<h1>Total bilirubin</h1>" in detail
     assert "<dt>LOINC name</dt><dd>Bilirubin.total [Mass/volume] in Serum or Plasma</dd>" in detail
+
+
+def test_the_download_is_named_with_the_date_it_says_it_was_made(portal, monkeypatch):
+    # 04:25 UTC on Nov 29 is 8:25 PM on Nov 28 in the practice's time zone (America/Los_Angeles by default).
+    monkeypatch.setattr("gateway.portal.exports.utc_now", lambda: "2026-11-29T04:25:00Z")
+    client = portal_client(portal[0])
+    token = login(client, *MARIA)
+    response = client.post("/portal/download", data={"format": "html", "start": "", "end": "", "csrf_token": token})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'filename="Maria-Garcia_summary_2026-11-28.html"' in response.headers["Content-Disposition"]
+    assert 'Made <time datetime="2026-11-29T04:25:00Z">Nov 28, 2026, 8:25\u202fPM</time>' in html
