@@ -547,7 +547,25 @@ def lab_range(obs):
         text = f"{_number(low)} or more"
     else:
         return found.get("text", "")
-    return f"{text} {unit}".strip()
+    whom = range_whom(found)
+    return f"{text} {unit}".strip() + (f" ({whom})" if whom else "")
+
+
+def range_whom(found):
+    """Whom a reference range is for, in words: "ages 6–11", "males 18 and over", "females"."""
+    age = found.get("age") or {}
+    low, high = (age.get("low") or {}).get("value"), (age.get("high") or {}).get("value")
+    sex = next((c.get("display", "") for a in found.get("appliesTo", ()) for c in a.get("coding", ())), "")
+    people = {"Female": "females", "Male": "males"}.get(sex, "")
+    if low is not None and high is not None:
+        ages = f"{_number(low)}–{_number(high)}"
+    elif low is not None:
+        ages = f"{_number(low)} and over"
+    elif high is not None:
+        ages = f"up to {_number(high)}"
+    else:
+        return people
+    return f"{people} {ages}" if people else f"ages {ages}"
 
 
 def lab_flag(obs):

@@ -141,3 +141,23 @@ def test_the_download_is_named_with_the_date_it_says_it_was_made(portal, monkeyp
     html = response.get_data(as_text=True)
     assert 'filename="Maria-Garcia_summary_2026-11-28.html"' in response.headers["Content-Disposition"]
     assert 'Made <time datetime="2026-11-29T04:25:00Z">Nov 28, 2026, 8:25\u202fPM</time>' in html
+
+
+def lab_row(html, name):
+    row = html[html.index(f">{name}</a></th>") + 1 :]
+    return text(row[: row.index("</tr>")])
+
+
+def test_a_childs_lab_range_and_flag_are_a_childs(everyone):
+    # Sofia was 6 at her blood count: hemoglobin 11.9 g/dL is normal for her age (11.5-15.5), though below an
+    # adult woman's 12.0; her MCV of 78 fL is normal for 6-11 (77-95), though below an adult's 80.
+    _, html = page(everyone, "sofia", "/portal/records/lab-results")
+    assert lab_row(html, "Hemoglobin") == "Hemoglobin 11.9 g/dL 11.5–15.5 g/dL (ages 6–11)"
+    assert lab_row(html, "Average red cell size (MCV)") == "Average red cell size (MCV) 78 fL 77–95 fL (ages 6–11)"
+    assert lab_row(html, "Platelets") == "Platelets 260 10*3/uL 150–400 10*3/uL"
+
+
+def test_an_adults_range_names_the_sex_it_is_for_when_it_depends_on_it(everyone):
+    _, html = page(everyone, "james", "/portal/records/lab-results")
+    row = lab_row(html, "Hemoglobin")
+    assert row.startswith("Hemoglobin 12.9 g/dL 13.5–17.5 g/dL (males 18 and over) Low")
