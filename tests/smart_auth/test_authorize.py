@@ -1,6 +1,8 @@
 """The authorization endpoint: request checks, errors (redirected only to registered URIs), login,
 patient picker, consent, deny, remembered consent, GET and POST."""
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -80,6 +82,10 @@ def test_the_picker_lists_each_linked_record_with_practice_and_relation(flow):
     assert response.status_code == 200 and "Which record should Demo patient app see?" in page
     assert "Maria" in page and "Sofia" in page and "Sunrise Family Medicine" in page
     assert "your own record" in page and "you are their parent" in page
+    born = re.findall(r"\(born (.*?)\) at", page)  # in the reader's date format, as every other date
+    assert len(born) == 2 and all(
+        re.fullmatch(r'<time datetime="[0-9-]{10}">[A-Z][a-z]{2} \d{1,2}, \d{4}</time>', b) for b in born
+    )
     consent = flow.pick(page, "Sofia").get_data(as_text=True)
     assert "Allow Demo patient app to see Sofia&#39;s record?" in consent
 
