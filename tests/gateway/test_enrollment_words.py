@@ -1,5 +1,7 @@
 """What an invitee reads must be true (issue 20): an older link after a resend, finalizing after a correction."""
 
+import re
+
 import pytest
 
 from gateway import store
@@ -93,3 +95,12 @@ def test_the_reinvite_email_to_a_linked_patient_asks_to_confirm_the_changed_reco
         "confirm them: log in and enter your date of birth and the new access code the practice gave you."
     )
     assert "create your portal account" not in email["body_text"]
+
+
+def test_the_demo_outbox_dates_its_messages_as_every_other_page(tmp_path):
+    app, db = enrollment_app(tmp_path, DEMO=True)
+    invite(db)
+    page = text(app.test_client().get("/portal/outbox"))
+    assert re.search(
+        r'<p class="hint"><time datetime="[0-9T:.-]+Z">[A-Z][a-z]{2} \d{1,2}, \d{4}, [^<]+</time> · invite', page
+    )
