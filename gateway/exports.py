@@ -97,7 +97,7 @@ def build(conn, token, patient_id, fmt, start, end, base, now_iso, context):
                 )
     except InvalidSearch as exc:
         raise ExportError(exc.message) from None
-    today = now_iso[:10]
+    today = context.get("today") or now_iso[:10]  # the caller's local date, so the name matches "Made ..."
     return Export(filename(patient, kind, ext, today, start, end), mimetype, body, fmt, start, end)
 
 

@@ -9,6 +9,7 @@ chart, the printable summary, the PDF and the IPS narrative. Each item is a dict
 import functools
 from dataclasses import dataclass
 
+from gateway.portal.words import LAB_NAMES, VACCINE_GROUPS
 from mappers import REGISTRY, codes
 
 SYSTEM_NAMES = {
@@ -246,20 +247,42 @@ def allergy(r, refs):
 
 
 def immunization(r, refs):
-    performer = (r.get("performer") or [{}])[0].get("actor")
-    return _item(
+    given = r.get("status") != "not-done"  # a dose not given has no one who gave it
+    performer = (r.get("performer") or [{}])[0].get("actor") if given else None
+    item = _item(
         r,
         text_of(r.get("vaccineCode")),
         r.get("status"),
         r.get("occurrenceDateTime"),
         details=[
-            ("Why not given", text_of(r.get("statusReason"))),
+            ("Why not given", "" if given else reason_words(r.get("statusReason"))),
             ("Given by", who(performer, refs)),
             ("Lot", r.get("lotNumber")),
             ("Source", "" if r.get("primarySource", True) else "Copied from another record"),
         ],
         concepts=[r.get("vaccineCode")],
     )
+    cvx = next(
+        (c.get("code") for c in r.get("vaccineCode", {}).get("coding", ()) if c.get("system") == codes.CVX), None
+    )
+    item["group"] = VACCINE_GROUPS.get(cvx) or item["name"]
+    return item
+
+
+def reason_words(concept):
+    """A coded reason in words: its coding's display, sentence case, when the text is only the bare code."""
+    words = text_of(concept)
+    codes = {c.get("code") for c in (concept or {}).get("coding", ())}
+    display = next((c.get("display") for c in (concept or {}).get("coding", ()) if c.get("display")), None)
+    return display[0].upper() + display[1:] if display and (words in codes or not words) else words
+
+
+def vaccine_groups(items):
+    """Doses grouped by vaccine (plain name), groups by name and doses oldest first: ``[(name, [item])]``."""
+    groups = {}
+    for item in items:
+        groups.setdefault(item["group"], []).append(item)
+    return [(name, sorted(doses, key=lambda i: i["date"] or "")) for name, doses in sorted(groups.items())]
 
 
 def procedure(r, refs):
@@ -524,7 +547,25 @@ def lab_range(obs):
         text = f"{_number(low)} or more"
     else:
         return found.get("text", "")
-    return f"{text} {unit}".strip()
+    whom = range_whom(found)
+    return f"{text} {unit}".strip() + (f" ({whom})" if whom else "")
+
+
+def range_whom(found):
+    """Whom a reference range is for, in words: "ages 6–11", "males 18 and over", "females"."""
+    age = found.get("age") or {}
+    low, high = (age.get("low") or {}).get("value"), (age.get("high") or {}).get("value")
+    sex = next((c.get("display", "") for a in found.get("appliesTo", ()) for c in a.get("coding", ())), "")
+    people = {"Female": "females", "Male": "males"}.get(sex, "")
+    if low is not None and high is not None:
+        ages = f"{_number(low)}–{_number(high)}"
+    elif low is not None:
+        ages = f"{_number(low)} and over"
+    elif high is not None:
+        ages = f"up to {_number(high)}"
+    else:
+        return people
+    return f"{people} {ages}" if people else f"ages {ages}"
 
 
 def lab_flag(obs):
@@ -544,20 +585,32 @@ def lab_flag(obs):
     return ""
 
 
-def plain_lab_name(text):
-    """A lab test's everyday name from its LOINC long name: "Glucose [Mass/volume] in Serum" -> "Glucose"."""
+def lab_name(concept):
+    """A lab test's everyday name: the consumer-name table by LOINC code (gateway/portal/words.py), else the
+    LOINC long name cut before its property and system ("Glucose [Mass/volume] in Serum" -> "Glucose")."""
+    for c in (concept or {}).get("coding", ()):
+        if c.get("system") == codes.LOINC and c.get("code") in LAB_NAMES:
+            return LAB_NAMES[c["code"]]
+    text = text_of(concept)
     for cut in (" [", " - ", "/"):
         text = text.split(cut)[0]
     return text.strip()
+
+
+def loinc_name(concept):
+    """The LOINC name of a test, shown on its detail page beside the everyday one."""
+    found = next((c for c in (concept or {}).get("coding", ()) if c.get("system") == codes.LOINC), {})
+    return found.get("display") or text_of(concept)
 
 
 def lab_result(obs):
     value, unit = lab_value(obs)
     item = _item(
         obs,
-        plain_lab_name(text_of(obs.get("code"))),
+        lab_name(obs.get("code")),
         obs.get("status"),
         obs.get("effectiveDateTime"),
+        details=[("LOINC name", loinc_name(obs.get("code")))],
         concepts=[obs.get("code")],
     )
     item.update(value=value, unit=unit, range=lab_range(obs), flag=lab_flag(obs))
@@ -574,11 +627,11 @@ def lab_panels(reports, observations, refs):
         performers = [who(p, refs) for p in report.get("performer", ())]
         item = _item(
             report,
-            plain_lab_name(text_of(report.get("code"))),
+            lab_name(report.get("code")),
             report.get("status"),
             report.get("effectiveDateTime"),
             details=[
-                ("Full name", text_of(report.get("code"))),
+                ("LOINC name", loinc_name(report.get("code"))),
                 ("Ordered by", performers[0] if performers else ""),
                 ("Lab", ", ".join(performers[1:])),
                 ("Conclusion", report.get("conclusion")),
@@ -623,6 +676,9 @@ def appointment(r, refs):
     return item
 
 
+NOT_HAPPENING = {"cancelled", "noshow", "entered-in-error"}
+
+
 def _newest_first(items):
     return sorted(items, key=lambda i: i["date"] or "", reverse=True)
 
@@ -641,8 +697,10 @@ def section_items(section, by_type, refs, now_iso):
         return lab_panels(reports, by_type.get("Observation", ()), refs)
     if section.slug == "appointments":
         items = [appointment(r, refs) for r in by_type.get("Appointment", ())]
-        upcoming = sorted((i for i in items if (i["date"] or "") >= now_iso), key=lambda i: i["date"])
-        return {"upcoming": upcoming, "past": _newest_first(i for i in items if (i["date"] or "") < now_iso)}
+        # A cancelled or missed visit is not upcoming: it is listed among the past ones ("Past and cancelled").
+        ahead = [i for i in items if (i["date"] or "") >= now_iso and i["status_code"] not in NOT_HAPPENING]
+        upcoming = sorted(ahead, key=lambda i: i["date"])
+        return {"upcoming": upcoming, "past": _newest_first(i for i in items if i not in ahead)}
     items = []
     for rtype in section.types:  # a section's own type and those shown inside it (Care team: RelatedPerson)
         build = (

@@ -61,22 +61,26 @@ def check_recipient(method, recipient, fmt, allow_http, public_only=False):
     return recipient.rstrip("/")
 
 
-def send_email(notifier, export, to, person, sender):
-    """Queue the export as an email attachment; ``person`` is whose record it is, ``sender`` who sends it."""
+def send_email(notifier, export, to, person, sender, relation="self"):
+    """Queue the export as an email attachment; ``person`` is whose record it is, ``sender`` who sends it, as
+    ``relation`` (self, parent, guardian, caregiver)."""
     subject = f"Health record of {person}"
-    text = (
-        f"{sender} sent you the health record of {person} from their patient portal.\n\n"
-        f"The file {export.filename} is attached.\n"
-    )
-    html = (
-        f"<p>{escape(sender)} sent you the health record of {escape(person)} from their patient portal.</p>"
-        f"<p>The file <strong>{escape(export.filename)}</strong> is attached.</p>"
-    )
+    opening = email_opening(sender, person, relation)
+    text = f"{opening}\n\nThe file {export.filename} is attached.\n"
+    html = f"<p>{escape(opening)}</p><p>The file <strong>{escape(export.filename)}</strong> is attached.</p>"
     attachment = (export.filename, export.mimetype.split(";")[0], export.body)
     status = notifier.email(to, subject, text, html, "record", attachments=[attachment])
     if status == "queued":
         return Result("queued", f"The email to {to} is queued to be sent in the next few minutes.")
     return Result("kept", f"No mail server is set up here, so the email to {to} was kept in the outbox, not sent.")
+
+
+def email_opening(sender, person, relation):
+    """The email's first sentence as a person would write it: whose record, and who sends it in what role."""
+    if relation == "self":
+        return f"{sender} sent you a copy of their health record from the patient portal."
+    first = person.split(" ")[0]
+    return f"{sender} sent you the health record of {person} from the patient portal, as {first}'s {relation}."
 
 
 def push_fhir(endpoint, export, public_only=False):

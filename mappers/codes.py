@@ -258,6 +258,8 @@ IMMUNIZATION_STATUS = {
     "declined": "not-done",
     "entered-in-error": "entered-in-error",
 }
+# Charted sex of a lab reference range -> SNOMED CT code of the R4 referencerange-appliesto value set.
+REFERENCE_RANGE_SEX = {"F": ("248152002", "Female"), "M": ("248153007", "Male")}
 IMMUNIZATION_NOT_DONE_REASON = {
     "immune": ("IMMUNE", "immunity"),
     "immunity": ("IMMUNE", "immunity"),

@@ -46,14 +46,19 @@ def to_fhir(row, ctx):
             "performer": [
                 performer(ctx.get("provider")),
                 {"actor": reference("Organization", ctx.get("organization"))} if row["administered_in_house"] else None,
-            ],
+            ]
+            if status != "not-done"  # no one administered a dose that was not given
+            else None,
         }
     )
 
 
 def status_reason(reason):
     """Return why a vaccine was not given, as a v3-ActReason code when recognised, else as text."""
-    return coded_or_text(codes.IMMUNIZATION_NOT_DONE_REASON, codes.ACT_REASON, reason)
+    known = lookup_optional(codes.IMMUNIZATION_NOT_DONE_REASON, reason)
+    if known:  # the text is what a person reads (the charted value may be the bare code, "PATOBJ")
+        return codeable(coding(codes.ACT_REASON, *known), text=known[1].capitalize())
+    return codeable(None, text=reason)
 
 
 def coded_or_text(table, system, value):

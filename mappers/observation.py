@@ -21,6 +21,7 @@ from ._common import (
     lookup,
     meta,
     notes,
+    number,
     order_reference,
     quantity,
     reference,
@@ -104,7 +105,17 @@ def reference_range(row):
         "text": row["ref_text"],
     }
     # R4 obs-3: a reference range needs at least a low, a high or a text.
-    return found if compact(found) else None
+    if not compact(found):
+        return None
+    # The lab's range is for an age band and sometimes one sex (R4 Observation.referenceRange.age, a Range in
+    # UCUM years, and .appliesTo from the referencerange-appliesto value set): say for whom it holds.
+    age = {"low": _years(row.get("ref_age_low")), "high": _years(row.get("ref_age_high"))}
+    sex = codes.REFERENCE_RANGE_SEX.get(row.get("ref_sex") or "")
+    return {**found, "age": age, "appliesTo": [codeable(coding(codes.SNOMED, *sex), text=sex[1])] if sex else None}
+
+
+def _years(value):
+    return None if value is None else {"value": number(value), "unit": "years", "system": codes.UCUM, "code": "a"}
 
 
 RESOURCE = ResourceType(

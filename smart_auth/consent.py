@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from gateway import store
 from gateway.store import oauth as oauth_store
 
-from .scope_words import FIXED_WORDS, OPTIONAL_WORDS, actions, filter_words, kinds_of, type_words
+from .scope_words import FIXED_WORDS, OPTIONAL_WORDS, REPRESENTATIVE_WORDS, actions, filter_words, kinds_of, type_words
 from .scopes import InvalidScope, parse_scope
 
 
@@ -83,7 +83,8 @@ def offered(requested, representative=False, ehr=False):
         elif scope in OPTIONAL_WORDS and not (representative and scope == "fhirUser"):
             choices.append(Choice(scope, *OPTIONAL_WORDS[scope]))
         elif scope in FIXED_WORDS:
-            choices.append(Choice(scope, FIXED_WORDS[scope], fixed=True))
+            words = REPRESENTATIVE_WORDS.get(scope) if representative else None
+            choices.append(Choice(scope, words or FIXED_WORDS[scope], fixed=True))
     return choices
 
 

@@ -136,11 +136,17 @@ def _deliver(ctx, invite):
     url = links.url(
         ctx.base_url, "invite", links.make_token(ctx.secret, "invite", {"i": invite["uid"], "n": invite["link_nonce"]})
     )
+    # A re-invitation of a linked patient asks them to confirm a changed record, not to make an account.
+    email, sms = (
+        (messages.finalize_email, messages.finalize_sms)
+        if invite["finalize"]
+        else (messages.invite_email, messages.invite_sms)
+    )
     if invite["email"]:
-        subject, text, html = messages.invite_email(invite["practice_name"], url)
+        subject, text, html = email(invite["practice_name"], url)
         ctx.notifier.email(invite["email"], subject, text, html, "invite", invite["id"])
     if invite["phone"] and invite["text_link"]:
-        ctx.notifier.sms(invite["phone"], messages.invite_sms(invite["practice_name"], url), "invite", invite["id"])
+        ctx.notifier.sms(invite["phone"], sms(invite["practice_name"], url), "invite", invite["id"])
     with store.transaction(ctx.db):
         enrollment_store.update_invite(ctx.db, invite["id"], {"sent_at": utc_now()}, utc_now())
 

@@ -34,6 +34,24 @@ def invite_email(practice_name, url):
     )
 
 
+def finalize_email(practice_name, url):
+    """(subject, text, html) to a patient already linked whose record the practice changed: confirm it to go on."""
+    lines = [
+        f"{practice_name} changed details in your record. To keep seeing it in the patient portal, confirm them: "
+        "log in and enter your date of birth and the new access code the practice gave you.",
+    ]
+    after = [
+        "For your security the access code is never sent by email.",
+        "If you were not expecting this, call the practice.",
+    ]
+    text = "\n\n".join([*lines, f"Confirm your record: {url}", *after])
+    return f"Your record at {practice_name} was updated", text, _html(lines, url, "Confirm your record", after)
+
+
+def finalize_sms(practice_name, url):
+    return f"{practice_name} changed your record. Log in to confirm it with your new access code: {url}"
+
+
 def invite_sms(practice_name, url):
     return f"{practice_name} invited you to the patient portal. Access your records: {url}"
 

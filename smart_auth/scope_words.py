@@ -36,6 +36,9 @@ FIXED_WORDS = {
     "launch/encounter": "Know which visit the app was opened from",
     "profile": "See the name on your account",
 }
+# A representative's sign-in is not named to the app (no fhirUser, see consent.offered): the id_token's subject
+# is an opaque id, so the page says only what is true of it.
+REPRESENTATIVE_WORDS = {"openid": "Confirm to the app that someone signed in here, without telling it who you are"}
 OPTIONAL_WORDS = {
     "fhirUser": (
         "Know who you are",

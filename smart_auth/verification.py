@@ -54,13 +54,26 @@ def open_invite_link(ctx, token):
     """The open invitation an 'Access your records' link names, or LinkExpired / LinkInvalid."""
     payload = links.read_token(ctx.secret, "invite", token)
     invite = enrollment_store.invite_by_uid(ctx.db, str(payload.get("i")))
-    if (
-        invite is None
-        or invite["status"] != "invited"
-        or not hmac.compare_digest(str(payload.get("n")).encode(), invite["link_nonce"].encode())
-    ):
-        raise links.LinkInvalid("This link has already been used or is no longer valid.")
-    return invite
+    if invite is None:
+        raise links.LinkInvalid(NO_LONGER_VALID)
+    current = hmac.compare_digest(str(payload.get("n")).encode(), invite["link_nonce"].encode())
+    if invite["status"] == "invited" and current:
+        return invite
+    raise links.LinkInvalid(_why_not_open(invite, current))
+
+
+NO_LONGER_VALID = "This link is no longer valid. Ask your practice for a new invitation."
+NEWER_SENT = "A newer invitation was sent after this one. Use the link in the latest email or text message."
+USED = "This link has already been used. Log in to continue."
+
+
+def _why_not_open(invite, current):
+    """Why a link no longer opens its invitation, truly: used, replaced by a newer one, or closed."""
+    if invite["status"] == "linked" or (invite["status"] == "invited" and invite["claimed_at"]):
+        return USED
+    if invite["status"] == "superseded" or (invite["status"] == "invited" and not current):
+        return NEWER_SENT  # a resend (new link, same PIN) or a re-invitation (new link and PIN)
+    return NO_LONGER_VALID
 
 
 def claim_invite(ctx, token, account, new_account=False):

@@ -72,8 +72,13 @@ def authorize():
         return _error(server, AccessDeniedError("No health record is linked to this account yet."), grant)
     link = _chosen(links, request.values.get("record"))
     if link is None:
+        # Nothing is pre-selected: Continue without a choice comes back here saying so (``choose`` marks the form).
         return render_template(
-            "oauth/picker.html", client=grant.client, links=links, params=params, problem="record" in request.values
+            "oauth/picker.html",
+            client=grant.client,
+            links=links,
+            params=params,
+            problem="record" in request.values or "choose" in request.values,
         )
     requested = grant.request.scope or ""
     remembered = (

@@ -12,7 +12,7 @@ from gateway.store.chart import utc_now
 from gateway.web.auth import current_account, record_required
 from gateway.web.enrollment_context import notifier
 from gateway.web.headers import PRINT_POLICY, talisman
-from gateway.web.locale_dates import request_locale
+from gateway.web.locale_dates import local_today, request_locale
 
 bp = Blueprint("portal_exports", __name__, url_prefix="/portal")
 
@@ -35,6 +35,8 @@ def _build(choices):
         "practice": record["practice_name"],
         "lang": request_locale().language,
     }
+    now = utc_now()
+    context["today"] = local_today(now)  # the file is named with the date the summary says it was made
     return exports.build(
         store.current(),
         g.token,
@@ -43,7 +45,7 @@ def _build(choices):
         choices["start"] or None,
         choices["end"] or None,
         current_app.config["FHIR_BASE"],
-        utc_now(),
+        now,
         context,
     )
 
@@ -98,7 +100,12 @@ def send():
     if choices["method"] == "email":
         account = current_account()
         result = sending.send_email(
-            notifier(), export, recipient, _person_of(g.record), account.get("name") or account["email"]
+            notifier(),
+            export,
+            recipient,
+            _person_of(g.record),
+            account.get("name") or account["email"],
+            g.record["relation"],
         )
     else:
         result = sending.push_fhir(recipient, export, public_only=_production())

@@ -7,7 +7,14 @@ logged-in account, the same store search and access check an app's token goes th
 from flask import Blueprint, Response, abort, current_app, g, render_template
 
 from gateway import disclosures, records, store
-from gateway.record_sections import all_sections, find_item, section_by_slug, section_items, section_resources
+from gateway.record_sections import (
+    all_sections,
+    find_item,
+    section_by_slug,
+    section_items,
+    section_resources,
+    vaccine_groups,
+)
 from gateway.store.chart import utc_now
 from gateway.web.auth import current_account, record_required
 from smart_auth.accounts import linked_records
@@ -35,7 +42,7 @@ def sections_context():
         ),
         None,
     )
-    return {"record_sections": all_sections(), "profile_endpoint": profile}
+    return {"record_sections": all_sections(), "profile_endpoint": profile, "vaccine_groups": vaccine_groups}
 
 
 @bp.get("/")
@@ -49,7 +56,9 @@ def overview():
 @bp.get("/<slug>")
 @record_required
 def section(slug):
-    chosen = section_by_slug(slug) or abort(404)
+    chosen = section_by_slug(slug)
+    if chosen is None:
+        return not_in_record(None)
     record = load()
     items = section_items(chosen, record.by_type, record.refs, utc_now())
     if chosen.slug == NOTES:
@@ -60,11 +69,13 @@ def section(slug):
 @bp.get("/<slug>/<rid>")
 @record_required
 def item(slug, rid):
-    chosen = section_by_slug(slug) or abort(404)
+    chosen = section_by_slug(slug)
+    if chosen is None:
+        return not_in_record(None)
     record = load()
     found = find_item(chosen, record.by_type, record.refs, rid, utc_now())
     if found is None:
-        abort(404)
+        return not_in_record(chosen)
     if chosen.slug == NOTES:
         records.attach_note_texts(store.current(), record, [found])
     return render_template("portal/records/item.html", section=chosen, item=found, practice=practice_label(record))
@@ -83,6 +94,12 @@ def note_document(rid):
         "X-Content-Type-Options": "nosniff",
     }
     return Response(data, 200, headers, content_type=content_type)
+
+
+def not_in_record(section):
+    """A page that is not in the record on screen (a bookmark of another record): a portal page with the
+    banner and switcher, saying so (not there and not yours read alike)."""
+    return render_template("portal/records/not_found.html", section=section), 404
 
 
 def practice_label(record):

@@ -29,7 +29,7 @@ def _invite(invite_uid):
         abort(404)
 
 
-def _page(invite, errors=(), status=200, code_sent=None):
+def _page(invite, errors=(), status=200, code_sent=None, typed_pin=""):
     code_sent = session.get("sms_code_for") == invite["uid"] if code_sent is None else code_sent
     return render_template(
         "portal/enroll/verify.html",
@@ -37,6 +37,7 @@ def _page(invite, errors=(), status=200, code_sent=None):
         errors=list(errors),
         code_sent=code_sent,
         minutes=verification.CODE_MINUTES,
+        typed_pin=typed_pin,
     ), status
 
 
@@ -62,7 +63,8 @@ def _attempt(invite, check):
         return _page(invite, [str(exc)], 429)
     except EnrollmentError as exc:
         fresh = verification.invite_for_account(store.current(), current_account(), invite["uid"])
-        return _page(fresh, [str(exc)], getattr(exc, "status", 400))
+        # The typed code stays in the form, so a mistyped date of birth is corrected without retyping it.
+        return _page(fresh, [str(exc)], getattr(exc, "status", 400), typed_pin=request.form.get("pin", ""))
     return _linked(invite, link_id)
 
 

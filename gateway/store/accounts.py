@@ -66,7 +66,11 @@ def links_of_account(conn, account_id, active_only=True):
         (
             "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
             " p.first_name, p.last_name, p.birth_date, pr.id AS practice_id, pr.uid AS practice_uid,"
-            " pr.name AS practice_name FROM account_links l JOIN patients p ON p.id = l.patient_id"
+            " pr.name AS practice_name,"
+            # A re-invitation to finalize is open: the chart changed since the link was made (see the portal banner).
+            " EXISTS (SELECT 1 FROM invites i WHERE i.link_id = l.id AND i.finalize = 1"
+            " AND i.status IN ('invited', 'locked')) AS awaiting_finalize"
+            " FROM account_links l JOIN patients p ON p.id = l.patient_id"
             " JOIN practices pr ON pr.id = p.practice_id WHERE l.account_id = ?"
             + (" AND l.status = 'active'" if active_only else "")
             + " ORDER BY l.relation != 'self', l.id"

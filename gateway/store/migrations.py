@@ -1005,6 +1005,14 @@ UPDATE access_tokens SET practice_reach = (SELECT uid FROM practices)
     WHERE ' ' || scope LIKE '% system/%' AND (SELECT count(*) FROM practices) = 1;
 """
 
+# A lab result's reference range is the one the lab used for this patient: for an age band (years, either end
+# open) and sometimes one sex ('F'/'M'), as a lab report prints it (issue 20). No band means it holds for anyone.
+LAB_RANGE_AGE_SEX = """
+ALTER TABLE lab_observations ADD COLUMN ref_age_low REAL;
+ALTER TABLE lab_observations ADD COLUMN ref_age_high REAL;
+ALTER TABLE lab_observations ADD COLUMN ref_sex TEXT CHECK (ref_sex IN ('F', 'M'));
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1038,6 +1046,7 @@ MIGRATIONS = [
     ("clinical notes", CLINICAL_NOTES),
     ("several races and ethnicities per patient", PATIENT_RACES),
     ("backend clients bound to a practice", BACKEND_PRACTICE),
+    ("lab reference ranges by age and sex", LAB_RANGE_AGE_SEX),
 ]
 
 

@@ -62,6 +62,26 @@ def when(value):
     return Markup('<time datetime="{}">{}</time>').format(escape(value), when_text(value))
 
 
+def until(end, start):
+    """The end of a span that began at ``start``: the time alone when both fall on one local day."""
+    if not end or len(end) <= 10 or not start or len(start) <= 10 or _local_day(end) != _local_day(start):
+        return when(end)
+    moment = dt.datetime.fromisoformat(end.replace("Z", "+00:00")).astimezone(timezone())
+    return Markup('<time datetime="{}">{}</time>').format(
+        escape(end), format_time(moment, "short", locale=request_locale())
+    )
+
+
+def _local_day(instant):
+    return dt.datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(timezone()).date()
+
+
+def local_today(now_iso):
+    """The calendar date of a UTC instant in the practice's time zone (file names match the dates inside)."""
+    return _local_day(now_iso).isoformat()
+
+
 def init_app(app):
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["until"] = until
     app.jinja_env.filters["when_text"] = when_text

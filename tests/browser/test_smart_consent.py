@@ -71,6 +71,19 @@ def test_pick_a_childs_record_untick_and_allow(page, live):
     assert page.url.startswith(REDIRECT) and found["state"] == ["b-1"] and found["code"]
 
 
+def test_continue_needs_a_record_chosen_first(page, live):
+    # A parent must not authorize an app for the wrong person by pressing Continue: nothing is pre-selected.
+    _to_consent(page, live)
+    expect(page.get_by_label("Maria", exact=False)).not_to_be_checked()
+    expect(page.get_by_label("Sofia", exact=False)).not_to_be_checked()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Which record should Demo patient app see?").wait_for()
+    assert "Allow" not in page.title()
+    page.get_by_label("Maria", exact=False).check()  # (Sofia's consent may be remembered from another test)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Allow Demo patient app to see your record?").wait_for()
+
+
 def test_deny_from_the_consent_page(page, live):
     _to_consent(page, live)
     page.get_by_label("Maria", exact=False).check()
@@ -83,6 +96,7 @@ def test_deny_from_the_consent_page(page, live):
 
 def test_consent_page_on_a_phone(phone, live):
     _to_consent(phone, live)
+    phone.get_by_label("Maria", exact=False).check()
     phone.get_by_role("button", name="Continue").click()
     phone.get_by_role("button", name="Allow").wait_for()
     shot(phone, "smart-consent-phone")

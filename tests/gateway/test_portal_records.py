@@ -112,7 +112,7 @@ def test_lab_results_show_value_unit_range_and_flag(everyone):
     show_record(client, token, links["maria"]["id"])
     html = client.get("/portal/records/lab-results").get_data(as_text=True)
     # Maria's glucose of 182 mg/dL against 70-99 is flagged high.
-    row = html[html.index(">Glucose<") :]
+    row = html[html.index(">Glucose (blood sugar)<") :]
     row = row[: row.index("</tr>")]
     assert "182" in row and "mg/dL" in row and "70–99 mg/dL" in row and "High" in row
 

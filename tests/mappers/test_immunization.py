@@ -107,6 +107,16 @@ def test_not_done_with_reason(chart_row, ctx, validate, reason, code, display):
     assert immunization["statusReason"]["coding"] == [
         {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": code, "display": display}
     ]
+    assert immunization["statusReason"]["text"] == display.capitalize()  # words, not the charted code
+
+
+def test_a_dose_not_given_names_no_one_who_gave_it(chart_row, ctx, validate):
+    # performer is who "performed the vaccination event"; a not-done dose had none (R4 Immunization.performer).
+    row = chart_row(
+        "immunizations", **{**SPARSE, "status": "not-done", "not_done_reason": "PATOBJ", "administered_in_house": 1}
+    )
+    immunization = validate(to_fhir(row, ctx))
+    assert "performer" not in immunization
 
 
 def test_not_done_reason_in_free_text(chart_row, ctx):

@@ -159,3 +159,27 @@ def test_without_an_order_or_specimen_neither_is_sent(chart_row, lab_ctx):
     observation = to_fhir(chart_row("lab_observations", **FULL), {**lab_ctx, "links": {}})
 
     assert ("basedOn" in observation, "specimen" in observation) == (False, False)
+
+
+def test_a_range_for_an_age_band_and_sex_says_whom_it_applies_to(chart_row, lab_ctx, validate):
+    # R4 Observation.referenceRange.age (a Range of ages, UCUM "a") and appliesTo (referencerange-appliesto:
+    # SNOMED CT 248152002 Female, 248153007 Male): the range the lab used for this patient, and for whom.
+    row = {**FULL, "loinc_code": "718-7", "unit": "g/dL", "ref_low": 12.0, "ref_high": 16.0, "ref_text": None}
+    row.update(ref_age_low=12, ref_age_high=17, ref_sex="F")
+    [found] = validate(to_fhir(chart_row("lab_observations", **row), lab_ctx))["referenceRange"]
+    assert found["age"] == {
+        "low": {"value": 12, "unit": "years", "system": UCUM, "code": "a"},
+        "high": {"value": 17, "unit": "years", "system": UCUM, "code": "a"},
+    }
+    assert found["appliesTo"] == [
+        {"coding": [{"system": "http://snomed.info/sct", "code": "248152002", "display": "Female"}], "text": "Female"}
+    ]
+
+
+def test_an_open_ended_adult_band_has_only_a_low_age_and_no_band_means_everyone(chart_row, lab_ctx):
+    adult = {**FULL, "ref_age_low": 18, "ref_age_high": None, "ref_sex": "M"}
+    [found] = to_fhir(chart_row("lab_observations", **adult), lab_ctx)["referenceRange"]
+    assert found["age"] == {"low": {"value": 18, "unit": "years", "system": UCUM, "code": "a"}}
+    assert found["appliesTo"][0]["coding"][0]["code"] == "248153007"
+    [anyone] = to_fhir(chart_row("lab_observations", **FULL), lab_ctx)["referenceRange"]
+    assert "age" not in anyone and "appliesTo" not in anyone

@@ -1,6 +1,8 @@
 """The authorization endpoint: request checks, errors (redirected only to registered URIs), login,
 patient picker, consent, deny, remembered consent, GET and POST."""
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -80,8 +82,41 @@ def test_the_picker_lists_each_linked_record_with_practice_and_relation(flow):
     assert response.status_code == 200 and "Which record should Demo patient app see?" in page
     assert "Maria" in page and "Sofia" in page and "Sunrise Family Medicine" in page
     assert "your own record" in page and "you are their parent" in page
+    born = re.findall(r"\(born (.*?)\) at", page)  # in the reader's date format, as every other date
+    assert len(born) == 2 and all(
+        re.fullmatch(r'<time datetime="[0-9-]{10}">[A-Z][a-z]{2} \d{1,2}, \d{4}</time>', b) for b in born
+    )
     consent = flow.pick(page, "Sofia").get_data(as_text=True)
     assert "Allow Demo patient app to see Sofia&#39;s record?" in consent
+
+
+def test_the_picker_chooses_nothing_for_the_person_and_continue_needs_a_choice(flow):
+    # A parent authorizing an app for a child must not slip through with their own record pre-selected.
+    flow.login()
+    page = flow.authorize().get_data(as_text=True)
+    hidden, radios = form(page, "/oauth/authorize")
+    assert [checked for _, _, checked in radios] == [False, False]
+    assert page.count('type="radio"') == page.count(" required") == 2
+    response = flow.client.get("/oauth/authorize", query_string=hidden)  # Continue with nothing chosen
+    again = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Choose one of the records below." in again
+    assert "Allow Demo patient app" not in again
+
+
+def test_a_representative_not_on_file_is_told_one_thing_the_app_does_not_learn_who_signed_in(flow, odb):
+    moved = "UPDATE patient_contacts SET email = ? WHERE email = ?"
+    odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
+    odb.commit()
+    try:
+        flow.login()
+        picker = flow.authorize(scope="openid fhirUser launch/patient patient/*.rs").get_data(as_text=True)
+        consent = flow.pick(picker, "Sofia").get_data(as_text=True)
+    finally:
+        odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))
+        odb.commit()
+    assert "Confirm to the app that you signed in here" not in consent
+    assert "<li>Confirm to the app that someone signed in here, without telling it who you are</li>" in consent
+    assert "You are using someone else&#39;s record, so the app is not told who you are." in consent
 
 
 def test_a_record_not_linked_to_the_account_is_refused(flow):
