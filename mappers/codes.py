@@ -224,6 +224,13 @@ MEDICATION_STATEMENT_STATUS = {
     "not-taken": "not-taken",
     "unknown": "unknown",
 }
+# A formulary item's status -> R4 medication-status (required binding).
+FORMULARY_STATUS = {
+    "active": "active",
+    "inactive": "inactive",
+    "retired": "inactive",
+    "entered-in-error": "entered-in-error",
+}
 MEDICATION_INTENT = {"prescribed": "order", "reported": "plan"}
 # SNOMED CT route of administration concepts (FHIR R4 "SNOMED CT Route Codes").
 ROUTE = {

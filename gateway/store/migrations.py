@@ -992,6 +992,26 @@ CREATE TABLE patient_races (
 CREATE INDEX patient_races_patient ON patient_races(patient_id);
 """
 
+# A practice's formulary: the medicines it prescribes that an RxNorm clinical drug does not name alone (a
+# compounded cream, a flavoured suspension), kept once and named by the prescriptions that order them. Projected
+# as US Core Medication (mappers.medication), which MedicationRequest.medicationReference points at.
+FORMULARY = """
+CREATE TABLE formulary (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    name TEXT NOT NULL,
+    rxnorm_code TEXT,
+    dose_form_code TEXT,
+    dose_form TEXT,
+    ingredients TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    updated_at TEXT
+);
+ALTER TABLE medications ADD COLUMN formulary_id INTEGER REFERENCES formulary(id);
+CREATE INDEX medications_formulary ON medications(formulary_id) WHERE formulary_id IS NOT NULL;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1024,6 +1044,7 @@ MIGRATIONS = [
     ("social history", SOCIAL_HISTORY),
     ("clinical notes", CLINICAL_NOTES),
     ("several races and ethnicities per patient", PATIENT_RACES),
+    ("formulary medicines that prescriptions name", FORMULARY),
 ]
 
 
