@@ -42,6 +42,7 @@ CHART_TABLES = (
     "dispenses",
     "social_history",
     "clinical_notes",
+    "clinical_findings",
 )
 _columns_cache = {}
 

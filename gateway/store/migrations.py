@@ -1012,6 +1012,32 @@ ALTER TABLE medications ADD COLUMN formulary_id INTEGER REFERENCES formulary(id)
 CREATE INDEX medications_formulary ON medications(formulary_id) WHERE formulary_id IS NOT NULL;
 """
 
+# Findings an EHR charts that are neither labs, vitals, social history nor screenings: clinical test results
+# (ECG, spirometry), exam findings, activity, functional and cognitive status. Projected as US Core 6.1.0 simple
+# observations (mappers.simple_observation), a further source of Observation.
+CLINICAL_FINDINGS = """
+CREATE TABLE clinical_findings (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
+    observed_at TEXT NOT NULL,
+    category TEXT NOT NULL,
+    loinc_code TEXT,
+    snomed_code TEXT,
+    name TEXT NOT NULL,
+    value_num REAL,
+    unit TEXT,
+    value_code TEXT,
+    value_text TEXT,
+    status TEXT NOT NULL DEFAULT 'final',
+    note TEXT,
+    updated_at TEXT
+);
+CREATE INDEX clinical_findings_patient ON clinical_findings(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1045,6 +1071,7 @@ MIGRATIONS = [
     ("clinical notes", CLINICAL_NOTES),
     ("several races and ethnicities per patient", PATIENT_RACES),
     ("formulary medicines that prescriptions name", FORMULARY),
+    ("clinical findings (simple observations)", CLINICAL_FINDINGS),
 ]
 
 

@@ -34,6 +34,7 @@ PROJECTED_TABLES = {
     "social_history",
     "clinical_notes",
     "formulary",
+    "clinical_findings",
 }
 
 
