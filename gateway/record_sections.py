@@ -228,6 +228,61 @@ def medication(r, refs):
     )
 
 
+# A fill's status in words (MedicationDispense.status); a fill handed over reads "Filled <day>".
+FILL_WORDS = {
+    "completed": "Filled",
+    "preparation": "Being prepared",
+    "in-progress": "Being prepared",
+    "on-hold": "On hold at the pharmacy",
+    "cancelled": "Not filled (cancelled)",
+    "declined": "Not filled (declined)",
+    "stopped": "Not filled (stopped)",
+}
+
+
+def fills_by_prescription(refs):
+    """Every pharmacy fill of the record in words, by the FHIR id of the MedicationRequest it fills (which the
+    MedicationStatement of the same chart row shares), oldest first: ``{id: [{verb, date, place, amount}]}``."""
+    found = {}
+    for key, fill in refs.items():
+        if not key.startswith("MedicationDispense/") or fill.get("status") == "entered-in-error":
+            continue
+        pharmacy = ((fill.get("performer") or [{}])[0].get("actor") or {}).get("display", "")
+        amount = [quantity_words(fill.get("quantity")), days_words(fill.get("daysSupply"))]
+        words = {
+            "id": fill["id"],
+            "verb": FILL_WORDS.get(fill.get("status"), status_word(fill.get("status") or "unknown")),
+            "date": fill.get("whenHandedOver"),
+            "place": pharmacy,
+            "amount": ", ".join(a for a in amount if a),
+        }
+        for prescription in fill.get("authorizingPrescription", ()):
+            rtype, _, rid = prescription.get("reference", "").partition("/")
+            if rtype == "MedicationRequest":
+                found.setdefault(rid, []).append(words)
+    for fills in found.values():
+        fills.sort(key=lambda f: (f["date"] or "9999", f["id"]))
+    return found
+
+
+def quantity_words(quantity):
+    """A dispensed quantity in words: "30 tablets", "1 inhaler", "30 g" (UCUM annotations lose their braces)."""
+    if not quantity or quantity.get("value") is None:
+        return ""
+    value, unit = _number(quantity["value"]), (quantity.get("unit") or "").strip("{}")
+    if unit.isalpha() and len(unit) > 2 and value != "1" and not unit.endswith("s"):
+        unit += "s"
+    return f"{value} {unit}".strip()
+
+
+def days_words(days):
+    """A days supply in words: "30 days", "1 day"."""
+    if not days or days.get("value") is None:
+        return ""
+    value = _number(days["value"])
+    return f"{value} day" if value == "1" else f"{value} days"
+
+
 def allergy(r, refs):
     reaction = (r.get("reaction") or [{}])[0]
     manifestations = ", ".join(text_of(m) for m in reaction.get("manifestation", ()))
@@ -709,6 +764,10 @@ def section_items(section, by_type, refs, now_iso):
             or functools.partial(entry_item, section.entry)
         )
         items += [build(r, refs) for r in by_type.get(rtype, ())]
+    if section.slug == "medications":
+        fills = fills_by_prescription(refs)
+        for item in items:
+            item["fills"] = fills.get(item["id"], [])
     return _newest_first(items)
 
 

@@ -24,6 +24,8 @@ pure ``to_fhir`` (a module of its own that registers nothing, e.g. ``mappers.vit
   from the patient (the order or specimen is then withheld too).
 - ``location``: the FHIR id of the Location in the row's ``location_id`` column, or ``None``.
 - ``prescription``: for ``dispenses`` rows, the filled ``medications`` row (its ``uid`` is the MedicationRequest).
+- ``formulary``: for ``medications`` rows (and ``dispenses`` rows, through their prescription), the ``formulary``
+  row the prescription orders (its ``uid`` is the Medication), or ``None``.
 
 Mappers leave ``meta.versionId`` and ``meta.lastUpdated`` to the store; they set ``meta.profile``.
 A chart value that FHIR needs as a code (a status, gender, intent, code system) but that no table

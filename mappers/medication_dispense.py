@@ -22,7 +22,7 @@ from ._common import (
     subject_params,
     us_core_param,
 )
-from .medication_request import dosage, medication_code
+from .medication_request import dosage, medication
 
 PROFILE = US_CORE_PROFILE + "us-core-medicationdispense"
 
@@ -37,7 +37,7 @@ def to_fhir(row, ctx):
             "id": row["uid"],
             "meta": meta(PROFILE),
             "status": lookup(codes.DISPENSE_STATUS, row["status"], "MedicationDispense.status"),
-            "medicationCodeableConcept": medication_code(prescription),
+            **medication(prescription, ctx),
             "subject": reference("Patient", ctx["patient"]),
             # The pharmacy is charted by name only: a display reference, as Appointment does for its place.
             "performer": [{"actor": display_reference("Organization", row["pharmacy_name"])}],
@@ -76,7 +76,7 @@ RESOURCE = ResourceType(
             "authorizingPrescription",
             targets=("MedicationRequest",),
         ),
-        # Every fill codes its medication, so _include=MedicationDispense:medication (SHOULD) adds nothing.
+        # A fill of a formulary item references its Medication, as its prescription does.
         base_param("medications-medication", "medication", "reference", "medicationReference", targets=("Medication",)),
     ),
     includes=("MedicationDispense:medication", "MedicationDispense:prescription"),

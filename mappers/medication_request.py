@@ -37,7 +37,7 @@ def to_fhir(row, ctx):
             "intent": intent,
             "category": [codeable(coding(codes.MEDREQUEST_CATEGORY, "community", "Community"))],
             "reportedBoolean": intent == "plan",
-            "medicationCodeableConcept": medication_code(row),
+            **medication(row, ctx),
             "subject": reference("Patient", ctx["patient"]),
             "encounter": encounter_reference(ctx),
             # US Core 3.1.1 makes authoredOn and requester 1..1 (6.1 relaxes both to Must Support);
@@ -52,9 +52,18 @@ def to_fhir(row, ctx):
     )
 
 
-def medication_code(row):
-    """Return the medication as a CodeableConcept: the RxNorm coding and the charted name."""
-    return codeable(coding(codes.RXNORM, row["rxnorm_code"]), text=row["name"])
+def medication(row, ctx):
+    """Return medication[x]: a Reference to the formulary item the row orders, else the coded medication."""
+    item = ctx.get("formulary")
+    if item:
+        return {"medicationReference": reference("Medication", item["uid"], item["name"])}
+    return {"medicationCodeableConcept": medication_code(row, ctx)}
+
+
+def medication_code(row, ctx=None):
+    """Return the medication as a CodeableConcept: the RxNorm coding and the name (the formulary item's, if any)."""
+    item = (ctx or {}).get("formulary") or row
+    return codeable(coding(codes.RXNORM, item["rxnorm_code"]), text=item["name"])
 
 
 def dosage(row):
@@ -113,8 +122,8 @@ RESOURCE = ResourceType(
         us_core_param("MedicationRequest", "encounter", "reference", "encounter", targets=("Encounter",)),
         base_param("clinical-code", "code", "token", "medicationCodeableConcept"),
         base_param("MedicationRequest-requester", "requester", "reference", "requester", targets=("Practitioner",)),
-        # Every request codes its medication (medicationCodeableConcept), so _include=MedicationRequest:medication,
-        # which US Core 6.1.0 SHOULD support, is answered and adds nothing.
+        # A request for a formulary item references its Medication (_include=MedicationRequest:medication,
+        # SHOULD in US Core 6.1.0); the others code their medication inline and include nothing.
         base_param("medications-medication", "medication", "reference", "medicationReference", targets=("Medication",)),
     ),
     includes=("MedicationRequest:requester", "MedicationRequest:medication"),

@@ -30,7 +30,7 @@ def to_fhir(row, ctx):
             # The MedicationRequest projected from the same row shares its id.
             "basedOn": [reference("MedicationRequest", row["uid"])] if prescribed else None,
             "status": lookup(codes.MEDICATION_STATEMENT_STATUS, row["status"], "MedicationStatement.status"),
-            "medicationCodeableConcept": medication_code(row),
+            "medicationCodeableConcept": medication_code(row, ctx),
             "subject": reference("Patient", ctx["patient"]),
             # A statement covers a span of use; a start date alone opens a period rather than naming
             # the one moment the medication was taken (which effectiveDateTime would claim).

@@ -1,11 +1,12 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation; vitals come from a second source.
 
-Observation is kept in three chart tables: lab results here, the vitals flowsheet (``vital_signs``,
-mapped by mappers.vital_signs) and the social history form (``social_history``, mapped by
-mappers.social_history), the type's further ``Source``s.
+Observation is kept in four chart tables: lab results here, the vitals flowsheet (``vital_signs``,
+mapped by mappers.vital_signs), the social history form (``social_history``, mapped by
+mappers.social_history) and other findings (``clinical_findings``, mapped by mappers.simple_observation),
+the type's further ``Source``s.
 """
 
-from . import codes, social_history, vital_signs
+from . import codes, simple_observation, social_history, vital_signs
 from ._common import (
     US_CORE_PROFILE,
     Kind,
@@ -138,8 +139,15 @@ RESOURCE = ResourceType(
                 category="social-history",
             ),
         ),
+        Source("clinical_findings", simple_observation.to_fhir),
     ),
-    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES, *social_history.PROFILES),
+    profiles=(
+        PROFILE_LAB,
+        PROFILE_CLINICAL_RESULT,
+        *vital_signs.PROFILES,
+        *social_history.PROFILES,
+        *simple_observation.PROFILES,
+    ),
     search_params=(
         *subject_params("Observation"),
         us_core_param("Observation", "category", "token", "category"),

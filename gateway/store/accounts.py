@@ -65,7 +65,7 @@ def links_of_account(conn, account_id, active_only=True):
         conn,
         (
             "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
-            " p.first_name, p.last_name, p.birth_date, pr.id AS practice_id, pr.uid AS practice_uid,"
+            " p.first_name, p.last_name, p.birth_date, p.deceased_at, pr.id AS practice_id, pr.uid AS practice_uid,"
             " pr.name AS practice_name,"
             # A re-invitation to finalize is open: the chart changed since the link was made (see the portal banner).
             " EXISTS (SELECT 1 FROM invites i WHERE i.link_id = l.id AND i.finalize = 1"

@@ -38,6 +38,8 @@ _FOREIGN = {
     "reason_diagnosis_id": "diagnoses",
     "order_id": "orders",
     "specimen_id": "specimens",
+    "location_id": "locations",
+    "formulary_id": "formulary",
 }
 
 
@@ -125,7 +127,8 @@ def _outside(conn, chunk):
         "providers": source.providers(wanted.get("providers", ())),
         "lab_results": source.lab_results(wanted.get("lab_results", ())),
     }
-    for table in ("encounters", "appointments", "diagnoses", "orders", "specimens"):
+    outside["formulary"] = source.formulary(wanted.get("formulary", ()))
+    for table in ("encounters", "appointments", "diagnoses", "orders", "specimens", "locations"):
         outside[table] = source.uids(table, wanted.get(table, ()))
     practices = wanted.get("practices", set()) | {p[2] for p in outside["patients"].values()}
     outside["practices"] = source.practices(practices - inside.get("practices", set()))
@@ -213,6 +216,9 @@ class ChunkSource:
     def prescriptions(self, ids):
         # A chunk's fills are of the chunk's own prescriptions (whole charts go together).
         return self._find("medications", ids, lambda r: r)
+
+    def formulary(self, ids):
+        return self._find("formulary", ids, lambda r: r)
 
 
 def _prepare(chunk, outside, now):

@@ -16,6 +16,8 @@ CHART_TABLES = (
     # A practice's sites and roles before the visits held at them.
     "locations",
     "provider_roles",
+    # The practice's formulary before the prescriptions that order from it.
+    "formulary",
     # Before the tables whose rows point at them: a visit fulfils an appointment, diagnoses point at visits.
     "appointments",
     "encounters",
@@ -40,6 +42,7 @@ CHART_TABLES = (
     "dispenses",
     "social_history",
     "clinical_notes",
+    "clinical_findings",
 )
 _columns_cache = {}
 

@@ -1013,6 +1013,52 @@ ALTER TABLE lab_observations ADD COLUMN ref_age_high REAL;
 ALTER TABLE lab_observations ADD COLUMN ref_sex TEXT CHECK (ref_sex IN ('F', 'M'));
 """
 
+# A practice's formulary: the medicines it prescribes that an RxNorm clinical drug does not name alone (a
+# compounded cream, a flavoured suspension), kept once and named by the prescriptions that order them. Projected
+# as US Core Medication (mappers.medication), which MedicationRequest.medicationReference points at.
+FORMULARY = """
+CREATE TABLE formulary (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    practice_id INTEGER NOT NULL REFERENCES practices(id),
+    name TEXT NOT NULL,
+    rxnorm_code TEXT,
+    dose_form_code TEXT,
+    dose_form TEXT,
+    ingredients TEXT,
+    status TEXT NOT NULL DEFAULT 'active',
+    updated_at TEXT
+);
+ALTER TABLE medications ADD COLUMN formulary_id INTEGER REFERENCES formulary(id);
+CREATE INDEX medications_formulary ON medications(formulary_id) WHERE formulary_id IS NOT NULL;
+"""
+
+# Findings an EHR charts that are neither labs, vitals, social history nor screenings: clinical test results
+# (ECG, spirometry), exam findings, activity, functional and cognitive status. Projected as US Core 6.1.0 simple
+# observations (mappers.simple_observation), a further source of Observation.
+CLINICAL_FINDINGS = """
+CREATE TABLE clinical_findings (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
+    observed_at TEXT NOT NULL,
+    category TEXT NOT NULL,
+    loinc_code TEXT,
+    snomed_code TEXT,
+    name TEXT NOT NULL,
+    value_num REAL,
+    unit TEXT,
+    value_code TEXT,
+    value_text TEXT,
+    status TEXT NOT NULL DEFAULT 'final',
+    note TEXT,
+    updated_at TEXT
+);
+CREATE INDEX clinical_findings_patient ON clinical_findings(patient_id);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1047,6 +1093,8 @@ MIGRATIONS = [
     ("several races and ethnicities per patient", PATIENT_RACES),
     ("backend clients bound to a practice", BACKEND_PRACTICE),
     ("lab reference ranges by age and sex", LAB_RANGE_AGE_SEX),
+    ("formulary medicines that prescriptions name", FORMULARY),
+    ("clinical findings (simple observations)", CLINICAL_FINDINGS),
 ]
 
 

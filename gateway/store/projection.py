@@ -27,6 +27,8 @@ DEPENDENTS = {
     "diagnoses": [("encounters", "reason_diagnosis_id", "id")],
     "care_team_members": [("care_teams", "id", "care_team_id")],
     "patient_races": [("patients", "id", "patient_id")],
+    # A prescription's medicationReference shows the formulary item's name.
+    "formulary": [("medications", "formulary_id", "id")],
 }
 # The FHIR id and type a care team member's row points at, in the order CareTeam lists them.
 MEMBERS_SQL = (
@@ -141,6 +143,10 @@ class DbSource:
         """Full ``medications`` rows by id (what a pharmacy fill dispensed)."""
         return {r["id"]: r for r in _fetch(self.conn, "medications", ids)}
 
+    def formulary(self, ids):
+        """Full ``formulary`` rows by id (the medicines prescriptions order from the practice's formulary)."""
+        return {r["id"]: r for r in _fetch(self.conn, "formulary", ids)}
+
 
 # Columns linking a chart row to another chart row whose FHIR id its mapper references: column -> table.
 # ctx["links"][column] is that FHIR id (a lab observation inherits its report's encounter, order and specimen).
@@ -204,6 +210,8 @@ def contexts(source, table, rows):
     naming = {"orders": "order_id", "specimens": "specimen_id"}.get(table)
     withheld = source.withheld(naming, {r["id"] for r in rows}) if naming else set()
     prescriptions = source.prescriptions({r["medication_id"] for r in rows}) if table == "dispenses" else {}
+    ordering = {r["id"]: (prescriptions.get(r.get("medication_id")) or r).get("formulary_id") for r in rows}
+    items = source.formulary({i for i in ordering.values() if i}) if table in ("medications", "dispenses") else {}
     found = []
     for row in rows:
         patient = patients.get(row["id"] if table == "patients" else row.get("patient_id"))
@@ -225,6 +233,7 @@ def contexts(source, table, rows):
                 "withheld": row["id"] in withheld,
                 "location": locations[row["location_id"]][1] if row.get("location_id") in locations else None,
                 "prescription": prescriptions.get(row.get("medication_id")),
+                "formulary": items.get(ordering[row["id"]]),
             }
         )
     return found

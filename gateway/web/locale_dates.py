@@ -55,6 +55,14 @@ def when_text(value, locale=None):
     return f"{format_date(moment.date(), 'medium', locale=locale)}, {format_time(moment, 'short', locale=locale)}"
 
 
+def day_text(value, locale=None):
+    """The calendar day of a date or instant in the reader's words ("Mar 3, 2026"), in the practice's time zone."""
+    if not value or len(value) <= 10:
+        return when_text(value, locale)
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone())
+    return format_date(moment.date(), "medium", locale=locale or request_locale())
+
+
 def when(value):
     """A ``<time>`` element: the ISO value in ``datetime`` and the reader's words inside."""
     if not value:
@@ -85,3 +93,4 @@ def init_app(app):
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["until"] = until
     app.jinja_env.filters["when_text"] = when_text
+    app.jinja_env.filters["day_text"] = day_text

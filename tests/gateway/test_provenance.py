@@ -5,6 +5,8 @@ Against the hand-made chart (tests/chart.py): dx-1 and dx-2 reference Practition
 
 import pytest
 
+from fixtures.demo_practice import uid
+
 FHIR = "/fhir"
 BASE = "http://gateway.test/fhir"
 AUTHOR = {
@@ -143,11 +145,15 @@ def test_unknown_includes_are_400_naming_them(chart_client, chart_auth, query, m
     assert message in body["issue"][0]["diagnostics"]
 
 
-def test_medication_include_is_answered_and_adds_nothing(client, auth):
+def test_medication_include_adds_only_the_formulary_medication(client, auth):
     headers = auth("system/*.rs")
     plain = get(client, headers, "MedicationRequest?_count=1000")
     included = get(client, headers, "MedicationRequest?_count=1000&_include=MedicationRequest:medication")
     assert plain["total"] > 0
-    assert [e["fullUrl"] for e in included["entry"]] == [e["fullUrl"] for e in plain["entry"]]
-    assert {e["search"]["mode"] for e in included["entry"]} == {"match"}
+    matches = [e["fullUrl"] for e in included["entry"] if e["search"]["mode"] == "match"]
+    assert matches == [e["fullUrl"] for e in plain["entry"]]
+    # Only Noah's compounded cream is ordered from the formulary; every other request codes its medication.
+    cream = uid("formulary", "hc_keto_cream")
+    assert [e["resource"]["id"] for e in included["entry"] if e["search"]["mode"] == "include"] == [cream]
     assert get(client, headers, "MedicationRequest?medication=Medication/x")["total"] == 0
+    assert get(client, headers, f"MedicationRequest?medication=Medication/{cream}")["total"] == 1

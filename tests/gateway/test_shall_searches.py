@@ -26,7 +26,6 @@ NOT_SERVED = {
     "Endpoint",
     "HealthcareService",
     "Media",
-    "Medication",
     "Provenance",
     "Questionnaire",
     "QuestionnaireResponse",

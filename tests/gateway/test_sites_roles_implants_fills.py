@@ -114,8 +114,11 @@ def test_includes(get):
         f"MedicationDispense?patient={pat('noah')}&_include=MedicationDispense:medication"
         "&_include=MedicationDispense:prescription"
     )
-    assert ids(bundle) == rows("dispenses", "noah:0")
-    assert ids(bundle, "include") == [uid("medications", "noah:0")]
+    assert ids(bundle) == rows("dispenses", "noah:0", "noah:1")
+    # The compounded cream's fill references its formulary Medication, as its prescription does.
+    assert ids(bundle, "include") == sorted(
+        [uid("medications", "noah:0"), uid("medications", "noah:2"), uid("formulary", "hc_keto_cream")]
+    )
 
 
 def test_a_fill_reads_as_its_profile_with_its_prescription(get):

@@ -149,3 +149,21 @@ def test_coded_sig_frequency_is_the_dosage_timing(chart_row, ctx, validate, char
 def test_unknown_sig_frequency_is_refused(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="'Q5X'"):
         to_fhir(chart_row("medications", **{**PRESCRIBED, "sig_frequency": "Q5X"}), ctx)
+
+
+FORMULARY_ITEM = dict(uid="form-1", name="Hydrocortisone 1% / ketoconazole 2% compounded cream", status="active")
+
+
+def test_formulary_prescription_references_its_medication(chart_row, ctx, validate):
+    ctx["formulary"] = chart_row("formulary", **FORMULARY_ITEM)
+    row = chart_row("medications", **{**PRESCRIBED, "formulary_id": 1, "rxnorm_code": None, "name": "HC/keto cream"})
+    request = validate(to_fhir(row, ctx))
+
+    # medication[x] is a choice: the reference replaces the inline code (US Core 6.1.0 MedicationRequest
+    # "medication[x]": CodeableConcept or Reference(US Core Medication), both Must Support for a server).
+    assert "medicationCodeableConcept" not in request
+    assert request["medicationReference"] == {
+        "reference": "Medication/form-1",
+        "display": "Hydrocortisone 1% / ketoconazole 2% compounded cream",
+    }
+    assert RESOURCE.search_params[-1].paths == ("medicationReference",)

@@ -33,6 +33,8 @@ PROJECTED_TABLES = {
     "dispenses",
     "social_history",
     "clinical_notes",
+    "formulary",
+    "clinical_findings",
 }
 
 
@@ -47,6 +49,7 @@ def test_patient_comes_first_and_every_type_is_registered():
         "MedicationRequest",
         "MedicationStatement",
         "MedicationDispense",
+        "Medication",
         "AllergyIntolerance",
         "Immunization",
         "Procedure",
@@ -103,7 +106,9 @@ def test_includes_name_reference_params(rt):
 
 
 def test_only_directory_resources_are_outside_the_patient_compartment():
+    # Medication: the practice's formulary, reached through the prescriptions that reference it.
     assert {rt.name for rt in TYPES if not rt.compartment} == {
+        "Medication",
         "Organization",
         "Practitioner",
         "Location",
