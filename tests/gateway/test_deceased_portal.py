@@ -1,6 +1,8 @@
 """The portal for a deceased patient's representative: every page's banner, and the home page's list of records,
 say plainly that Thomas has died, and his guardian still sees his whole record."""
 
+import datetime as dt
+
 import pytest
 
 from tests.portal_helpers import bearer, build_portal_db, login, portal_client
@@ -31,7 +33,8 @@ def test_every_page_says_he_has_died_and_that_the_guardian_may_still_see_it(rose
     client, db, summary = rose
     born = db.execute("SELECT birth_date FROM patients WHERE id = ?", (summary["patient_ids"]["thomas"],)).fetchone()[0]
     html = client.get(path).get_data(as_text=True)
-    assert f"(born {born}; died {DIED}" in html
+    day = dt.date.fromisoformat(born)
+    assert f'(born <time datetime="{born}">{day:%b} {day.day}, {day.year}</time>; died {DIED}' in html
     assert "Thomas Begay has died.\n  As their guardian, you can still see this record and share it with apps." in html
 
 
