@@ -126,7 +126,7 @@ def run_job(db, config, job, worker, progress=None):
             if not jobs_store.beat(db, job["id"], worker, files.written, int(time.time())):
                 raise Cancelled()
         files.close()
-        files.write_errors([operation_outcome(w, "informational", "warning") for w in job["spec"]["warnings"]])
+        files.write_errors([operation_outcome(w, "not-supported", "warning") for w in job["spec"]["warnings"]])
     except Cancelled:
         files.abandon()
         clear_folder(folder, own)
