@@ -144,3 +144,20 @@ def test_manifest_expires_header_follows_the_ttl(bulk_app, system_token, bulk_db
     assert expires == finished + 3600
 
     assert web.get(status, headers=headers).headers["Expires"] == formatdate(expires, usegmt=True)
+
+
+def test_the_capability_statement_declares_the_export_operations(web):
+    body = web.get("/fhir/metadata").get_json()
+    assert body["instantiates"][1] == "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
+    rest = body["rest"][0]
+    assert rest["operation"] == [
+        {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
+    ]
+    resources = {r["type"]: r for r in rest["resource"]}
+    assert resources["Group"]["operation"] == [
+        {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}
+    ]
+    assert resources["Patient"]["operation"][-1] == {
+        "name": "export",
+        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+    }
