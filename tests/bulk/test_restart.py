@@ -95,3 +95,15 @@ def test_a_job_interrupted_too_often_is_failed(bulk_app, bulk_db, system_token):
     response = web.get(status, headers=headers)
     assert response.status_code == 500
     assert response.get_json()["issue"][0]["diagnostics"] == "The export failed: the export was interrupted 1 times"
+
+
+def test_the_gateways_worker_threads_run_a_queued_job(bulk_app, system_token):
+    app = bulk_app(EXPORT_WORKERS="thread", EXPORT_POLL=0.05)
+    web, headers = app.test_client(), system_token()
+    try:
+        status = web.get("/fhir/$export?_type=Patient", headers={**KICKOFF, **headers}).headers["Content-Location"]
+        path = status[len("http://gateway.test") :]
+        assert _wait_for(lambda: web.get(path, headers=headers).status_code == 200)
+        assert manifest(web, headers, path)["output"][0]["count"] == 10
+    finally:
+        workers.workers_of(app).stop()
