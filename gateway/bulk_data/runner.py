@@ -113,18 +113,7 @@ def run_job(db, config, job, worker, progress=None):
         where, params, total = _plan(db, config, job)
         upto = jobs_store.snapshot_pk(db)
         jobs_store.start_job(db, job["id"], worker, utc_now(), total)
-        after, chunk = 0, int(config["EXPORT_CHUNK"])
-        while True:
-            rows = jobs_store.export_chunk(db, where, params, after, upto, chunk)
-            for _, rtype, body in rows:
-                files.write(rtype, body)
-            if progress:
-                progress(files.written, total)
-            if not rows:
-                break
-            after = rows[-1][0]
-            if not jobs_store.beat(db, job["id"], worker, files.written, int(time.time())):
-                raise Cancelled()
+        _stream(db, job, worker, (where, params, upto, total), files, int(config["EXPORT_CHUNK"]), progress)
         files.close()
         files.write_errors([operation_outcome(w, "not-supported", "warning") for w in job["spec"]["warnings"]])
     except Cancelled:
@@ -138,6 +127,24 @@ def run_job(db, config, job, worker, progress=None):
         clear_folder(folder, own)
         return "cancelled"
     return "done"
+
+
+def _stream(db, job, worker, plan, files, chunk, progress):
+    """Write the rows of ``plan`` chunk by chunk, beating after each; Cancelled when the job is gone."""
+    where, params, upto, total = plan
+    after = 0
+    with jobs_store.export_reader(db) as reader:
+        while True:
+            rows = jobs_store.export_chunk(reader, where, params, after, upto, chunk)
+            for _, rtype, body in rows:
+                files.write(rtype, body)
+            if progress:
+                progress(files.written, total)
+            if not rows:
+                return
+            after = rows[-1][0]
+            if not jobs_store.beat(db, job["id"], worker, files.written, int(time.time())):
+                raise Cancelled()
 
 
 def _plan(db, config, job):

@@ -5,6 +5,9 @@ worker stopped beating) in one transaction, so a restart or a killed worker neve
 recorded only after it is written whole and renamed into place; manifests are built from these rows alone.
 """
 
+import contextlib
+import sqlite3
+
 import orjson
 
 from mappers import REGISTRY
@@ -160,6 +163,26 @@ def delete_job(db, job_id):
 def expired_jobs(db, now):
     """Ids of finished jobs whose files have expired."""
     return [r[0] for r in db.execute("SELECT id FROM export_jobs WHERE expires_at <= ?", (now,)).fetchall()]
+
+
+@contextlib.contextmanager
+def export_reader(db):
+    """A read-only handle for streaming an export's rows, without memory-mapped I/O.
+
+    The store's handles map up to 256 MiB of the database (fast random reads); a pass over every row would
+    fault all of it into the worker's resident memory, so the export reads with plain read() calls instead,
+    and memory stays flat however large the database is. An in-memory database is read through ``db``.
+    """
+    if db.path in (None, ":memory:"):
+        yield db
+        return
+    reader = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        reader.execute("PRAGMA mmap_size = 0")
+        reader.execute("PRAGMA busy_timeout = 10000")
+        yield reader
+    finally:
+        reader.close()
 
 
 def snapshot_pk(db):
