@@ -50,7 +50,7 @@ class NdjsonFiles:
         if entry is None:
             number = self.numbers[rtype] = self.numbers.get(rtype, 0) + 1
             name = f"{rtype}-{number}.ndjson"
-            entry = self.open[rtype] = [name, open(os.path.join(self.folder, name + PART), "wb"), 0, 0]
+            entry = self.open[rtype] = [name, _private_file(os.path.join(self.folder, name + PART)), 0, 0]
         entry[1].write(body)
         entry[1].write(b"\n")
         entry[2] += 1
@@ -81,11 +81,16 @@ class NdjsonFiles:
             return
         name = "OperationOutcome-1.ndjson"
         lines = b"".join(orjson.dumps(o) + b"\n" for o in outcomes)
-        with open(os.path.join(self.folder, name + PART), "wb") as f:
+        with _private_file(os.path.join(self.folder, name + PART)) as f:
             f.write(lines)
         os.replace(os.path.join(self.folder, name + PART), os.path.join(self.folder, name))
         if not self.record(name, "error", "OperationOutcome", len(outcomes), len(lines)):
             raise Cancelled()
+
+
+def _private_file(path):
+    """A new file only its owner reads: exports hold whole charts, like the database (DESIGN.md)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def clear_folder(folder, own):
@@ -103,7 +108,7 @@ def run_job(db, config, job, worker, progress=None):
     is called after each chunk (the CLI's progress bar)."""
     folder, own = job_folder(config, job), not job["spec"].get("folder")
     clear_folder(folder, own)  # a resumed job starts afresh
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     files = NdjsonFiles(
         folder,
         int(config["EXPORT_FILE_BYTES"]),

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import time
 from email.utils import formatdate
 
 import orjson
@@ -161,3 +162,27 @@ def test_the_capability_statement_declares_the_export_operations(web):
         "name": "export",
         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
     }
+
+
+def test_export_files_are_owner_only(web, system_token, tmp_path):
+    headers = system_token()
+    job_id = kickoff(web, headers, _type="Patient").rsplit("/", 1)[1]
+    folder = tmp_path / "exports" / job_id
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert oct((folder / "Patient-1.ndjson").stat().st_mode & 0o777) == "0o600"
+
+
+def test_delete_cancels_a_running_job(bulk_app, bulk_db, system_token, tmp_path):
+    from gateway.bulk_data import runner
+    from gateway.store import export_jobs as jobs_store
+
+    app = bulk_app(EXPORT_WORKERS="off", EXPORT_CHUNK=10)
+    web, headers = app.test_client(), system_token()
+    status = kickoff(web, headers)
+    job_id = status.rsplit("/", 1)[1]
+    now = int(time.time())
+    job = jobs_store.claim_job(bulk_db, "worker-1", now, now - 60, 3)
+    assert web.delete(status, headers=headers).status_code == 202
+    assert runner.run_job(bulk_db, app.config, job, "worker-1") == "cancelled"
+    assert not (tmp_path / "exports" / job_id).exists()
+    assert web.get(status, headers=headers).status_code == 404
