@@ -115,10 +115,12 @@ def run_job(db, config, job, worker, progress=None):
         lambda *f: jobs_store.add_file(db, job["id"], worker, *f),
     )
     try:
-        where, params, total = _plan(db, config, job)
-        upto = jobs_store.snapshot_pk(db)
-        jobs_store.start_job(db, job["id"], worker, utc_now(), total)
-        _stream(db, job, worker, (where, params, upto, total), files, int(config["EXPORT_CHUNK"]), progress)
+        with jobs_store.export_reader(db) as reader:
+            where, params, total = _plan(db, reader, config, job)
+            upto = jobs_store.snapshot_pk(db)
+            jobs_store.start_job(db, job["id"], worker, utc_now(), total)
+            plan = (where, params, upto, total)
+            _stream(db, reader, job, worker, plan, files, int(config["EXPORT_CHUNK"]), progress)
         files.close()
         files.write_errors([operation_outcome(w, "not-supported", "warning") for w in job["spec"]["warnings"]])
     except Cancelled:
@@ -134,25 +136,25 @@ def run_job(db, config, job, worker, progress=None):
     return "done"
 
 
-def _stream(db, job, worker, plan, files, chunk, progress):
-    """Write the rows of ``plan`` chunk by chunk, beating after each; Cancelled when the job is gone."""
+def _stream(db, reader, job, worker, plan, files, chunk, progress):
+    """Write the rows of ``plan`` chunk by chunk (read through ``reader``), beating after each (through ``db``);
+    Cancelled when the job is gone."""
     where, params, upto, total = plan
     after = 0
-    with jobs_store.export_reader(db) as reader:
-        while True:
-            rows = jobs_store.export_chunk(reader, where, params, after, upto, chunk)
-            for _, rtype, body in rows:
-                files.write(rtype, body)
-            if progress:
-                progress(files.written, total)
-            if not rows:
-                return
-            after = rows[-1][0]
-            if not jobs_store.beat(db, job["id"], worker, files.written, int(time.time())):
-                raise Cancelled()
+    while True:
+        rows = jobs_store.export_chunk(reader, where, params, after, upto, chunk)
+        for _, rtype, body in rows:
+            files.write(rtype, body)
+        if progress:
+            progress(files.written, total)
+        if not rows:
+            return
+        after = rows[-1][0]
+        if not jobs_store.beat(db, job["id"], worker, files.written, int(time.time())):
+            raise Cancelled()
 
 
-def _plan(db, config, job):
+def _plan(db, reader, config, job):
     """(where, params, estimated total) of a job's rows."""
     spec, token = job["spec"], job_token(job)
     types = spec["types"]
@@ -163,4 +165,4 @@ def _plan(db, config, job):
     }
     patients = spec["patients"] or export_patients(db, token, spec["group"])
     where, params = jobs_store.export_where(types, spec["since_ms"], patients, filters, visibilities)
-    return where, params, jobs_store.export_estimate(db, types, patients)
+    return where, params, jobs_store.export_estimate(reader, types, patients)

@@ -140,8 +140,10 @@ def finish_job(db, job_id, worker, status, now, expires_at, error=None, written=
     with transaction(db):
         cursor = db.execute(
             "UPDATE export_jobs SET status = ?, finished_at = ?, expires_at = ?, error = ?,"
-            " written = coalesce(?, written), claimed_by = NULL WHERE id = ? AND claimed_by = ? AND status = 'running'",
-            (status, now, expires_at, error, written, job_id, worker),
+            " written = coalesce(?, written), claimed_by = NULL,"
+            " total = CASE WHEN ? = 'done' THEN coalesce(?, written) ELSE total END"  # the estimate, made exact
+            " WHERE id = ? AND claimed_by = ? AND status = 'running'",
+            (status, now, expires_at, error, written, status, written, job_id, worker),
         )
     return cursor.rowcount == 1
 
@@ -233,11 +235,15 @@ def export_chunk(db, where, params, after_pk, upto_pk, limit):
 
 
 def export_estimate(db, types, patients):
-    """How many live resources of ``types`` (of ``patients`` when given) there are: the progress bar's total."""
+    """About how many resources of ``types`` (of ``patients`` when given) an export reads: the progress bar's total.
+
+    Counted from the resources_patient index alone (tombstones included): filtering on ``deleted`` would read
+    every row of the table, as long as the export itself.
+    """
     if not types:
         return 0
     marks = ",".join("?" * len(types))
-    sql = f"SELECT count(*) FROM resources WHERE type IN ({marks}) AND deleted = 0"
+    sql = f"SELECT count(*) FROM resources WHERE type IN ({marks})"
     params = list(types)
     if patients is not None:
         sql += " AND patient_id IN (SELECT value FROM json_each(?))"
