@@ -64,7 +64,10 @@ def test_a_killed_worker_leaves_no_partial_file_in_any_manifest(
     assert jobs_store.export_job(bulk_db, job_id)["status"] == "running"
     assert any(name.endswith(".part") for name in os.listdir(folder))  # it died inside a file
     stalled = web.get(status, headers=headers)
-    assert stalled.status_code == 202 and "X-Progress" in stalled.headers
+    job = jobs_store.export_job(bulk_db, job_id)
+    assert 0 < job["written"] < job["total"]
+    progress = f"{100 * job['written'] // job['total']}% ({job['written']} of about {job['total']} resources)"
+    assert stalled.status_code == 202 and stalled.headers["X-Progress"] == progress
 
     time.sleep(1.1)  # the dead worker's last beat is now older than EXPORT_STALE (0 s)
     assert workers.run_next(bulk_db, app.config) == (job_id, "done")
