@@ -4,8 +4,10 @@ import datetime as dt
 import time
 
 import orjson
+import pytest
 
 from gateway import store
+from gateway.store import export_jobs as jobs_store
 from smart_auth.tokens import issue_access_token
 
 from .helpers import KICKOFF, exported, ids, kickoff, manifest, searched
@@ -105,7 +107,9 @@ def test_groups_are_not_for_patient_tokens(web, bulk_db, bulk_summary):
     assert response.status_code == 403 and response.get_json()["resourceType"] == "OperationOutcome"
 
 
-def test_group_export_is_its_members_compartments(web, system_token, bulk_summary):
+@pytest.mark.parametrize("few", [0, 100], ids=["table scan", "by index"])
+def test_group_export_is_its_members_compartments(web, system_token, bulk_summary, monkeypatch, few):
+    monkeypatch.setattr(jobs_store, "FEW_PATIENTS", few)
     headers = system_token()
     practice = bulk_summary["practices"]["lakeside"]
     members = [
