@@ -112,10 +112,9 @@ class ExportWorkers:
 
 
 def init_app(app):
-    """Create the app's ExportWorkers; in ``thread`` mode they start at this process's first request."""
-    workers = app.extensions["export_workers"] = ExportWorkers(app.config)
-    if app.config["EXPORT_WORKERS"] == "thread":
-        app.before_request(workers.ensure_running)
+    """Create the app's ExportWorkers; in ``thread`` mode they start at this process's first Bulk Data request
+    (gateway.fhir.bulk): a kick-off, or a client polling a job that a restart interrupted."""
+    app.extensions["export_workers"] = ExportWorkers(app.config)
 
 
 def workers_of(app):

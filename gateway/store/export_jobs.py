@@ -75,6 +75,12 @@ def export_jobs(db, limit=50):
 def claim_job(db, worker, now, stale_before, max_attempts, job_id=None):
     """Claim the oldest queued job (or ``job_id``), or a running one whose heartbeat is older than
     ``stale_before``; return it, or None. A job claimed ``max_attempts`` times already is failed instead."""
+    waiting = db.execute(
+        "SELECT 1 FROM export_jobs WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < ?) LIMIT 1",
+        (stale_before,),
+    ).fetchone()
+    if waiting is None:  # the usual answer of an idle worker's poll, without taking the write lock
+        return None
     with transaction(db):
         sql = (
             "SELECT id, attempts FROM export_jobs WHERE (status = 'queued' OR (status = 'running'"
