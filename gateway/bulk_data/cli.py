@@ -103,6 +103,17 @@ def export_run(db, out, group_id, types, since):
     click.echo(f"Exported {job['written']} resources in {len(files)} files to {out}")
 
 
+@export.command("prune")
+@db_option
+def export_prune(db):
+    """Delete the exports (rows and files) whose GATEWAY_EXPORT_TTL has passed; the server's workers do it too.
+
+    Example: fhir-gateway export prune --db var/gateway.db
+    """
+    config = config_module.load({"DB": db})
+    click.echo(f"Deleted {workers.expire(store.connect(db), config)} expired export(s).")
+
+
 @click.group()
 def group():
     """Groups of patients for Group-level Bulk Data export (a Group per practice needs none)."""

@@ -7,6 +7,8 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.store import export_jobs as jobs_store
+from smart_auth.tokens import issue_access_token
+from tests.bulk.helpers import KICKOFF
 
 
 def run(*args):
@@ -81,3 +83,18 @@ def test_group_add_then_export_that_group(bulk_db_path, bulk_db, tmp_path):
 def test_group_add_refuses_unknown_patients(bulk_db_path):
     result = CliRunner().invoke(cli, ["group", "add", "--db", bulk_db_path, "--name", "X", "--patients", "nobody"])
     assert result.exit_code == 1 and "Error: no such patients: nobody" in result.output
+
+
+def test_export_prune_deletes_expired_exports(bulk_app, bulk_db_path, bulk_db, tmp_path, monkeypatch):
+    web = bulk_app(EXPORT_TTL=0).test_client()
+    token = issue_access_token(bulk_db, "backend-x", "system/*.rs")
+    assert (
+        web.get("/fhir/$export?_type=Patient", headers={**KICKOFF, "Authorization": f"Bearer {token}"}).status_code
+        == 202
+    )
+    (job_id,) = [r[0] for r in bulk_db.execute("SELECT id FROM export_jobs")]
+    monkeypatch.setenv("GATEWAY_EXPORT_DIR", str(tmp_path / "exports"))
+    assert (tmp_path / "exports" / job_id).exists()
+    assert run("export", "prune", "--db", bulk_db_path) == (0, "Deleted 1 expired export(s).\n")
+    assert not (tmp_path / "exports" / job_id).exists()
+    assert bulk_db.execute("SELECT count(*) FROM export_jobs").fetchone()[0] == 0
