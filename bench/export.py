@@ -5,7 +5,7 @@ its own, so its peak RSS is the worker's. The floor, in another process, is a ba
 ``SELECT json`` of the same rows (every live resource, in pk order) to one file. Each runs twice, alternating,
 and the faster run of each counts. The source database is copied first and never written.
 
-Example: python -m bench.export --patients 10000 --source /work/benchdb/bench13-10000.db
+Example: python -m bench.export --patients 10000   (copies var/bench-10000.db, generating it first if missing)
 """
 
 import argparse
@@ -67,28 +67,32 @@ def measure(script, *args):
 
 
 def prepare(source, patients, folder):
-    """A writable copy of ``source``, or a database generated with ``patients`` patients."""
+    """A writable copy of ``source`` (default var/bench-PATIENTS.db, generated first if missing, as bench.run
+    does)."""
+    if source is None:
+        source = os.path.join("var", f"bench-{patients}.db")
+        if not os.path.exists(source):
+            subprocess.run(
+                [
+                    os.path.join(os.path.dirname(sys.executable), "fhir-gateway"),
+                    "generate",
+                    "--db",
+                    source,
+                    "--patients",
+                    str(patients),
+                    "--seed",
+                    "1",
+                ],
+                check=True,
+            )
     path = os.path.join(folder, "export-bench.db")
-    if source:
-        shutil.copyfile(source, path)
-    else:
-        subprocess.run(
-            [
-                os.path.join(os.path.dirname(sys.executable), "fhir-gateway"),
-                "generate",
-                "--db",
-                path,
-                "--patients",
-                str(patients),
-            ],
-            check=True,
-        )
+    shutil.copyfile(source, path)
     return path
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=10_000, help="generated patients (ignored with --source)")
+    parser.add_argument("--patients", type=int, default=10_000, help="patients of var/bench-PATIENTS.db")
     parser.add_argument("--source", default=None, help="a generated database to copy (never written)")
     parser.add_argument("--work", default=None, help="folder for the copy and the files (default: a temp folder)")
     args = parser.parse_args(argv)
