@@ -41,6 +41,7 @@ test-fast: lint
 bench: install
 	$(VENV)/bin/python -m bench.run
 	$(VENV)/bin/python -m bench.oauth
+	$(VENV)/bin/python -m bench.export --patients 10000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(JS_DIR)/node_modules

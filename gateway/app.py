@@ -5,7 +5,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import config as config_module
 from gateway import errors, outbound, pruning, store
+from gateway.bulk_data import workers as export_workers
 from gateway.fhir import api as fhir_api
+from gateway.fhir import bulk as fhir_bulk
 from gateway.fhir.front import FhirFront
 from gateway.oauth import api as oauth_api
 from gateway.oauth import ehr_launch as oauth_ehr_launch
@@ -33,6 +35,7 @@ from smart_auth import server as smart_server
 # Every door's blueprint, each named after its module (gateway/<package>/<module>.py -> "<package>_<module>").
 BLUEPRINTS = (
     fhir_api,
+    fhir_bulk,
     portal_home,
     portal_signup,
     portal_verify,
@@ -67,6 +70,7 @@ def create_app(config=None):
     errors.init_app(app)
     web_headers.init_app(app)
     init_outbox_sender(app)  # queued email and SMS leave after the response
+    export_workers.init_app(app)  # Bulk Data export jobs run in this process's worker threads
     csrf.init_app(app)
     locale_dates.init_app(app)
     smart_server.init_app(app)

@@ -487,3 +487,13 @@ def outbox_send(db):
         f"Handled {handled} message(s); now {counts.get('sent', 0)} sent, {counts.get('queued', 0)} queued,"
         f" {counts.get('sending', 0)} sending, {counts.get('failed', 0)} failed."
     )
+
+
+def _add_bulk_commands():
+    from gateway.bulk_data.cli import export, group
+
+    cli.add_command(export)
+    cli.add_command(group)
+
+
+_add_bulk_commands()

@@ -32,6 +32,21 @@ DEFAULTS = {
     "OUTBOX_BACKOFF": 30,  # seconds before the second attempt, doubling each time
     "SMTP_DEADLINE": 15,  # seconds for a whole SMTP conversation
     "SMS_DEADLINE": 10,  # seconds for a whole SMS provider call
+    # Bulk Data export (gateway/bulk_data): files under EXPORT_DIR (default: "exports" beside the database),
+    # NDJSON files split at EXPORT_FILE_BYTES, deleted EXPORT_TTL seconds after the job ends.
+    "EXPORT_DIR": None,
+    "EXPORT_FILE_BYTES": 64 * 1024 * 1024,
+    "EXPORT_TTL": 24 * 3600,
+    # Who runs jobs: "thread" (EXPORT_THREADS daemon threads in each server process, started at its first
+    # request), "inline" (in the kick-off request, after the job is queued: tests) or "off" (only the CLI).
+    "EXPORT_WORKERS": "thread",
+    "EXPORT_THREADS": 1,
+    "EXPORT_MAX_PER_CLIENT": 2,  # queued or running jobs of one client; beyond, 429 with Retry-After
+    "EXPORT_MAX_ACTIVE": 8,  # queued or running jobs of all clients
+    "EXPORT_CHUNK": 5000,  # resources read a statement (keyset chunks: no read transaction spans the job)
+    "EXPORT_STALE": 120,  # seconds without a heartbeat before another worker takes a running job over
+    "EXPORT_ATTEMPTS": 3,  # claims of one job before it is failed
+    "EXPORT_POLL": 5,  # seconds between a worker's looks for queued jobs and expired files
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
@@ -53,6 +68,17 @@ ENV_KEYS = (
     "OUTBOX_BACKOFF",
     "SMTP_DEADLINE",
     "SMS_DEADLINE",
+    "EXPORT_DIR",
+    "EXPORT_FILE_BYTES",
+    "EXPORT_TTL",
+    "EXPORT_WORKERS",
+    "EXPORT_THREADS",
+    "EXPORT_MAX_PER_CLIENT",
+    "EXPORT_MAX_ACTIVE",
+    "EXPORT_CHUNK",
+    "EXPORT_STALE",
+    "EXPORT_ATTEMPTS",
+    "EXPORT_POLL",
 )
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = (
@@ -81,6 +107,15 @@ INT_KEYS = {
     "OUTBOX_BACKOFF",
     "SMTP_DEADLINE",
     "SMS_DEADLINE",
+    "EXPORT_FILE_BYTES",
+    "EXPORT_TTL",
+    "EXPORT_THREADS",
+    "EXPORT_MAX_PER_CLIENT",
+    "EXPORT_MAX_ACTIVE",
+    "EXPORT_CHUNK",
+    "EXPORT_STALE",
+    "EXPORT_ATTEMPTS",
+    "EXPORT_POLL",
 }
 SENDER_MODES = ("thread", "inline", "off")
 
@@ -108,7 +143,18 @@ def load(overrides=None, environ=None):
         raise ConfigError("GATEWAY_SECRET_KEY must be set to a real secret when GATEWAY_ENV=production")
     if config["OUTBOX_SENDER"] not in SENDER_MODES:
         raise ConfigError(f"GATEWAY_OUTBOX_SENDER must be one of {', '.join(SENDER_MODES)}")
+    if config["EXPORT_WORKERS"] not in SENDER_MODES:
+        raise ConfigError(f"GATEWAY_EXPORT_WORKERS must be one of {', '.join(SENDER_MODES)}")
+    if not config["EXPORT_DIR"]:
+        config["EXPORT_DIR"] = export_dir(config["DB"])
     return config
+
+
+def export_dir(db_path):
+    """Where exports are written by default: ``var/gateway.db`` -> ``var/exports``."""
+    if db_path == ":memory:":
+        return os.path.join(tempfile.gettempdir(), "fhir-gateway-exports")
+    return os.path.join(os.path.dirname(os.path.abspath(db_path)), "exports")
 
 
 def secret_path(db_path):

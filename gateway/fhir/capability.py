@@ -9,6 +9,7 @@ from mappers import REGISTRY, provenance
 from smart_auth import discovery
 
 US_CORE_SERVER = "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server"
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"  # Bulk Data Access 2.0.0 canonicals
 SOFTWARE_VERSION = "0.1.0"
 
 
@@ -48,6 +49,7 @@ def _resource(rt):
         entry["operation"] = [
             {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
             {"name": "summary", "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"},
+            {"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/patient-export"},
         ]
     return entry
 
@@ -77,6 +79,22 @@ def _binary():
     }
 
 
+def _group():
+    """A Group per practice (its patients) and the operator's own: read and searched by backend services, and
+    exported with Group/[id]/$export (Bulk Data Access 2.0.0, export.html#endpoint---group-of-patients)."""
+    return {
+        "type": "Group",
+        "profile": "http://hl7.org/fhir/StructureDefinition/Group",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            _search_param(COMMON_PARAMS[0]),
+            {"name": "name", "definition": "http://hl7.org/fhir/SearchParameter/Group-name", "type": "string"},
+        ],
+        "operation": [{"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/group-export"}],
+        "documentation": "Groups list patients across charts: only system/ tokens read them.",
+    }
+
+
 def statement(config):
     """Build the CapabilityStatement for this deployment as a dict."""
     return {
@@ -85,7 +103,8 @@ def statement(config):
         "date": "2026-11-25",
         "publisher": "fhir-gateway",
         "kind": "instance",
-        "instantiates": [f"{US_CORE_SERVER}|6.1.0"],  # the version whose profiles and searches it serves
+        # The US Core version whose profiles and searches it serves, and the Bulk Data server it is.
+        "instantiates": [f"{US_CORE_SERVER}|6.1.0", f"{BULK_DATA}/CapabilityStatement/bulk-data"],
         "software": {"name": "fhir-gateway", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Patient-access FHIR gateway", "url": config["FHIR_BASE"]},
         "fhirVersion": "4.0.1",
@@ -109,7 +128,8 @@ def statement(config):
                         }
                     ],
                 },
-                "resource": [*(_resource(rt) for rt in REGISTRY.values()), _provenance(), _binary()],
+                "resource": [*(_resource(rt) for rt in REGISTRY.values()), _provenance(), _binary(), _group()],
+                "operation": [{"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/export"}],
             }
         ],
     }

@@ -1059,6 +1059,53 @@ CREATE TABLE clinical_findings (
 CREATE INDEX clinical_findings_patient ON clinical_findings(patient_id);
 """
 
+# Bulk Data exports (gateway/bulk_data): one row a job, its state shared by every process (any worker claims a
+# queued job, or a running one whose heartbeat stopped), and the finished files of each job. A file is recorded
+# only once it is written whole and renamed into place, so a manifest built from export_files never lists a
+# partial file. Operator-defined Groups (a Group per practice is not stored: its members are the practice's
+# patients) and their members, by Patient FHIR id.
+EXPORT_JOBS = """
+CREATE TABLE export_jobs (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    request_url TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    transaction_time TEXT,
+    created_at INTEGER NOT NULL,
+    claimed_by TEXT,
+    heartbeat_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    written INTEGER NOT NULL DEFAULT 0,
+    total INTEGER,
+    finished_at INTEGER,
+    expires_at INTEGER,
+    error TEXT
+);
+CREATE INDEX export_jobs_status ON export_jobs(status, created_at);
+CREATE INDEX export_jobs_client ON export_jobs(client_id, status);
+CREATE TABLE export_files (
+    job_id TEXT NOT NULL REFERENCES export_jobs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('output', 'error')),
+    type TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (job_id, name)
+);
+CREATE TABLE patient_groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE patient_group_members (
+    group_id TEXT NOT NULL REFERENCES patient_groups(id) ON DELETE CASCADE,
+    patient_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, patient_id)
+) WITHOUT ROWID;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1095,6 +1142,7 @@ MIGRATIONS = [
     ("lab reference ranges by age and sex", LAB_RANGE_AGE_SEX),
     ("formulary medicines that prescriptions name", FORMULARY),
     ("clinical findings (simple observations)", CLINICAL_FINDINGS),
+    ("bulk data export jobs and patient groups", EXPORT_JOBS),
 ]
 
 

@@ -9,11 +9,14 @@ def test_capability_statement_validates_and_lists_every_type(client):
     body = client.get("/fhir/metadata").get_json(force=True)
     CapabilityStatement.model_validate(body)
     assert body["fhirVersion"] == "4.0.1" and body["kind"] == "instance"
-    assert body["instantiates"] == ["http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0"]
+    assert body["instantiates"] == [
+        "http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server|6.1.0",
+        "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data",
+    ]
     rest = body["rest"][0]
     assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
-    assert [r["type"] for r in rest["resource"]] == [*REGISTRY, "Provenance", "Binary"]
-    assert rest["resource"][-1]["interaction"] == [{"code": "read"}] and "searchParam" not in rest["resource"][-1]
+    assert [r["type"] for r in rest["resource"]] == [*REGISTRY, "Provenance", "Binary", "Group"]
+    assert rest["resource"][-2]["interaction"] == [{"code": "read"}] and "searchParam" not in rest["resource"][-2]
 
 
 def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
@@ -39,8 +42,9 @@ def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
 def test_supported_profiles_come_from_the_registry(client):
     body = client.get("/fhir/metadata").get_json(force=True)
     for resource in body["rest"][0]["resource"]:
-        if resource["type"] == "Binary":
-            assert "supportedProfile" not in resource  # the bytes of a document: no profile constrains them
+        if resource["type"] in ("Binary", "Group"):
+            # The bytes of a document, and the Bulk Data Groups: no profile constrains them.
+            assert "supportedProfile" not in resource
             continue
         declared = REGISTRY[resource["type"]].profiles if resource["type"] in REGISTRY else (provenance.PROFILE,)
         assert resource["supportedProfile"] == list(declared)
