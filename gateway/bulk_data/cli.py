@@ -14,7 +14,7 @@ from gateway.bulk_data import groups, kickoff, workers
 from gateway.errors import GatewayError
 from gateway.store import export_jobs as jobs_store
 from smart_auth.scopes import parse_scopes
-from smart_auth.tokens import AccessToken
+from smart_auth.tokens import ALL_PRACTICES, AccessToken
 
 OPERATOR = "operator-cli"  # the client id an operator's exports are recorded under
 OPERATOR_SCOPE = "system/*.rs"
@@ -74,7 +74,8 @@ def export_run(db, out, group_id, types, since):
         raise click.ClickException(f"{out} is not empty: choose a new or empty folder")
     config = config_module.load({"DB": db, "EXPORT_WORKERS": "off"})
     conn = store.connect(db)
-    token = AccessToken(OPERATOR, OPERATOR_SCOPE, parse_scopes(OPERATOR_SCOPE), None, None, 0)
+    # The operator exports every practice (a practice's patients: --group with its Organization id).
+    token = AccessToken(OPERATOR, OPERATOR_SCOPE, parse_scopes(OPERATOR_SCOPE), None, None, 0, ALL_PRACTICES)
     pairs = [("_type", t) for t in types] + ([("_since", since)] if since else [])
     try:
         spec = kickoff.export_spec(

@@ -5,6 +5,7 @@ import datetime as dt
 import secrets
 
 from gateway.errors import Forbidden, NotFound
+from gateway.fhir.access import practice_reach
 from gateway.store import export_jobs as jobs_store
 from smart_auth import scopes as smart_scopes
 
@@ -34,40 +35,56 @@ def _instant(seconds):
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def all_groups(conn):
-    """Every Group: a practice's (id = its Organization id) and then the operator's, as resources."""
+def all_groups(conn, practice=None):
+    """Every Group a caller reaching ``practice`` (an Organization id; None: every practice) may see, as resources.
+
+    A practice's Group (id = its Organization id) is seen by that practice's backends; an operator's Group by
+    each practice's backends with only that practice's members, and not at all when it has none of them, so a
+    backend bound to one practice learns no other practice's patient ids (issue 14, "Who may export").
+    """
     found = [
         _group(org, f"{name}: all patients", updated, jobs_store.live_patients(conn, org), org)
         for org, name, updated in jobs_store.practices(conn)
+        if practice is None or org == practice
     ]
-    found += [
-        _group(gid, name, _instant(created), members)
-        for gid, name, created, members in jobs_store.operator_groups(conn)
-    ]
+    mine = None if practice is None else set(jobs_store.live_patients(conn, practice))
+    for gid, name, created, members in jobs_store.operator_groups(conn):
+        if mine is not None:
+            members = [m for m in members if m in mine]
+            if not members:
+                continue
+        found.append(_group(gid, name, _instant(created), members))
     return found
 
 
-def find_group(conn, group_id):
-    """The Group ``group_id`` as a resource, or None."""
-    return next((g for g in all_groups(conn) if g["id"] == group_id), None)
+def find_group(conn, group_id, practice=None):
+    """The Group ``group_id`` as a caller reaching ``practice`` sees it (see all_groups), or None."""
+    return next((g for g in all_groups(conn, practice) if g["id"] == group_id), None)
 
 
 def require_group_reader(token):
-    """Groups list patients across charts: only system/ tokens that may read Group see them (else 403)."""
+    """Groups list patients across charts: only system/ tokens that may read Group see them (else 403).
+
+    Returns the practice the token reaches (None: every practice), which bounds the Groups it sees.
+    """
     decision = smart_scopes.decide(token.scopes, "read", "Group", token.patient_id)
     if decision is None or decision.context != "system":
         raise Forbidden("Groups are read with a backend service's system/ token (system/Group.rs)")
+    return practice_reach(token)
 
 
 def export_patients(conn, token, group_id=None):
     """The FHIR ids of the patients an export by ``token`` covers, or None for every patient.
 
     The one place that decides it: every patient for a system or Patient-level export, the Group's members for
-    a Group export (NotFound for an unknown Group). A backend bound to one practice is restricted here.
+    a Group export (NotFound for an unknown Group, or one of another practice). A backend bound to one practice
+    sees its own practice's Group and its own patients of an operator's Group; the rows themselves are held to
+    its practice by the same Visibility that holds its searches (gateway.store.search.where_sql).
     """
+    practice = practice_reach(token)
     if group_id is None:
         return None
-    found = find_group(conn, group_id)
+    found = find_group(conn, group_id, practice)
     if found is None:
         raise NotFound(f"Group/{group_id} is not known")
     return [m["entity"]["reference"].split("/", 1)[1] for m in found["member"]]

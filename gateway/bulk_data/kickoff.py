@@ -171,7 +171,8 @@ def queue_export(conn, config, token, request_url, spec):
         "client_id": token.client_id,
         "scope": token.scope,
         "request_url": request_url,
-        "spec": spec,
+        # The job outlives the kick-off token: it exports with the client's scopes and practice as they were.
+        "spec": {**spec, "practice_reach": token.practice_reach},
         "created_at": int(time.time()),
     }
     limit = jobs_store.create_job(conn, job, config["EXPORT_MAX_PER_CLIENT"], config["EXPORT_MAX_ACTIVE"])

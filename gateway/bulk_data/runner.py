@@ -29,8 +29,9 @@ class Cancelled(Exception):
 
 
 def job_token(job):
-    """The token a job exports with: the kick-off token's client and scopes (the job outlives the token)."""
-    return AccessToken(job["client_id"], job["scope"], parse_scopes(job["scope"]), None, None, 0)
+    """The token a job exports with: the kick-off token's client, scopes and practice (the job outlives the token)."""
+    reach = job["spec"].get("practice_reach")
+    return AccessToken(job["client_id"], job["scope"], parse_scopes(job["scope"]), None, None, 0, reach)
 
 
 def job_folder(config, job):

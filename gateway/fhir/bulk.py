@@ -85,9 +85,13 @@ def group_export(group_id):
 
 
 def _own_job(conn, token, job_id):
-    """The caller's job, unexpired; another client's job and no job answer alike (404)."""
+    """The caller's job, unexpired; another client's job and no job answer alike (404).
+
+    So does a job started while the client reached another practice (an operator rebound it since): its files
+    hold that practice's charts, which the client's tokens no longer see.
+    """
     job = jobs_store.export_job(conn, job_id)
-    if job is None or job["client_id"] != token.client_id:
+    if job is None or job["client_id"] != token.client_id or job["spec"].get("practice_reach") != token.practice_reach:
         raise NotFound("No such export job")
     if job["expires_at"] is not None and job["expires_at"] <= time.time():
         workers.remove_job(conn, current_app.config, job)
@@ -182,8 +186,8 @@ def _gzipped(path):
 @bp.get("/Group/<group_id>")
 def group_read(group_id):
     conn, token = _caller()
-    groups.require_group_reader(token)
-    found = groups.find_group(conn, group_id)
+    practice = groups.require_group_reader(token)
+    found = groups.find_group(conn, group_id, practice)
     if found is None:
         raise NotFound(f"Group/{group_id} is not known")
     return fhir_json(found)
@@ -193,7 +197,7 @@ def group_read(group_id):
 def group_search():
     """Group?[_id=][&name=]: every Group matching (name: starts with, case-insensitive, as a string search)."""
     conn, token = _caller()
-    groups.require_group_reader(token)
+    practice = groups.require_group_reader(token)
     unknown = {k for k in request.args if k not in ("_id", "name", "_format")}
     if unknown:
         raise InvalidSearch(f"Group is searched by _id and name, not {', '.join(sorted(unknown))}")
@@ -201,7 +205,7 @@ def group_search():
     names = [n.lower() for value in request.args.getlist("name") for n in value.split(",")]
     found = [
         g
-        for g in groups.all_groups(conn)
+        for g in groups.all_groups(conn, practice)
         if (not ids or g["id"] in ids) and (not names or any(g["name"].lower().startswith(n) for n in names))
     ]
     base = current_app.config["FHIR_BASE"]

@@ -10,7 +10,7 @@ import pytest
 from fixtures import demo_practice
 from gateway import store
 from smart_auth import clients
-from smart_auth.tokens import issue_access_token
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 from tests.apps import build_app
 from tests.smart_auth.oauth_helpers import Keys
 
@@ -21,12 +21,20 @@ def bulk_template(tmp_path_factory):
     db = store.connect(path)
     summary = demo_practice.load(db, dt.date(2026, 11, 25))
     keys = Keys()
-    backend, _ = clients.register_client(db, "Registry backend", [], "backend", jwks=keys.jwks())
-    other, _ = clients.register_client(db, "Another backend", [], "backend", jwks=keys.jwks())
+    backend, _ = clients.register_client(db, "Registry backend", [], "backend", jwks=keys.jwks(), all_practices=True)
+    other, _ = clients.register_client(db, "Another backend", [], "backend", jwks=keys.jwks(), all_practices=True)
+    first, second = (uid for (uid,) in db.execute("SELECT uid FROM practices ORDER BY id"))
+    sunrise, _ = clients.register_client(db, "Sunrise's backend", [], "backend", jwks=keys.jwks(), practice=first)
     store.optimize(db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
-    summary.update(keys=keys, backend=backend.client_id, other=other.client_id)
+    summary.update(
+        keys=keys,
+        backend=backend.client_id,
+        other=other.client_id,
+        sunrise=sunrise.client_id,
+        practices={"sunrise": first, "lakeside": second},
+    )
     return path, summary
 
 
@@ -71,10 +79,13 @@ def web(bulk_app):
 
 @pytest.fixture
 def system_token(bulk_db, bulk_summary):
-    """``system_token(scope="system/*.rs", client=None)``: an Authorization header of a backend's token."""
+    """``system_token(scope="system/*.rs", client=None)``: an Authorization header of a backend's token, reaching
+    what its client was registered for (the all-practices backends unless ``client`` names Sunrise's)."""
 
     def issue(scope="system/*.rs", client=None):
-        token = issue_access_token(bulk_db, client or bulk_summary["backend"], scope)
+        client = client or bulk_summary["backend"]
+        reach = bulk_summary["practices"]["sunrise"] if client == bulk_summary["sunrise"] else ALL_PRACTICES
+        token = issue_access_token(bulk_db, client, scope, practice_reach=reach)
         return {"Authorization": f"Bearer {token}"}
 
     return issue

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.store import export_jobs as jobs_store
-from smart_auth.tokens import issue_access_token
+from smart_auth.tokens import ALL_PRACTICES, issue_access_token
 from tests.bulk.helpers import KICKOFF
 
 
@@ -87,7 +87,7 @@ def test_group_add_refuses_unknown_patients(bulk_db_path):
 
 def test_export_prune_deletes_expired_exports(bulk_app, bulk_db_path, bulk_db, tmp_path, monkeypatch):
     web = bulk_app(EXPORT_TTL=0).test_client()
-    token = issue_access_token(bulk_db, "backend-x", "system/*.rs")
+    token = issue_access_token(bulk_db, "backend-x", "system/*.rs", practice_reach=ALL_PRACTICES)
     assert (
         web.get("/fhir/$export?_type=Patient", headers={**KICKOFF, "Authorization": f"Bearer {token}"}).status_code
         == 202
