@@ -26,10 +26,10 @@ from gateway import config, store
 from gateway.store import export_jobs
 from gateway.bulk_data import kickoff, workers
 from smart_auth.scopes import parse_scopes
-from smart_auth.tokens import AccessToken
+from smart_auth.tokens import ALL_PRACTICES, AccessToken
 settings = config.load({"DB": sys.argv[1], "EXPORT_DIR": sys.argv[2], "EXPORT_WORKERS": "off"})
 conn = store.connect(sys.argv[1])
-token = AccessToken("bench", "system/*.rs", parse_scopes("system/*.rs"), None, None, 0)
+token = AccessToken("bench", "system/*.rs", parse_scopes("system/*.rs"), None, None, 0, ALL_PRACTICES)
 spec = kickoff.export_spec(conn, token, settings["FHIR_BASE"], "system", None, [], False)
 job_id = kickoff.queue_export(conn, settings, token, "bench", spec)
 started = time.perf_counter()
