@@ -9,6 +9,7 @@ from gateway import store
 from .scopes import parse_scopes
 
 DEFAULT_TTL = 3600
+CLI_CLIENT = "cli"  # the client id of a token the operator issues with `fhir-gateway token issue`
 
 
 class InvalidToken(Exception):

@@ -39,7 +39,7 @@ def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
     assert "Keep access when you are not using the app" in page
     assert "Last used" in page and "Not yet" not in page  # the search above used it
     history = client.get("/portal/history").get_data(as_text=True)
-    assert name in history and "Condition" in history
+    assert name in history and "Health problems" in history
     grant_id = re.search(r'action="/portal/apps/(\d+)/revoke"', page).group(1)
     response = client.post(f"/portal/apps/{grant_id}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 302
