@@ -10,6 +10,7 @@ import datetime as dt
 from html import escape
 
 PAD = 4  # room for a point's dot at the edges
+LABEL_ROOM = 18  # above the highest point, for its value written over it
 
 
 def _n(number):
@@ -43,8 +44,11 @@ def _scale(points, band):
     return low - margin, high + margin
 
 
-def trend_svg(points, label, unit="", band=(None, None), range_text="", width=240, height=64, day_words=None):
-    """An inline ``<svg>`` of ``points`` (sorted here by date) with the normal range ``band`` (low, high) shaded."""
+def trend_svg(
+    points, label, unit="", band=(None, None), range_text="", width=240, height=64, day_words=None, labels=False
+):
+    """An inline ``<svg>`` of ``points`` (sorted here by date) with the normal range ``band`` (low, high) shaded;
+    with ``labels`` each reading is written over its highest dot."""
     points = sorted(points, key=lambda p: p[0])
     alt = escape(words(points, label, unit, range_text, day_words))
     low, high = _scale(points, band)
@@ -55,8 +59,10 @@ def trend_svg(points, label, unit="", band=(None, None), range_text="", width=24
             return width / 2
         return PAD + (_days(iso) - first) / (last - first) * (width - 2 * PAD)
 
+    top_pad = LABEL_ROOM if labels else PAD
+
     def y(value):
-        return height - PAD - (value - low) / (high - low) * (height - 2 * PAD)
+        return height - PAD - (value - low) / (high - low) * (height - PAD - top_pad)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" aria-label="{alt}"'
@@ -73,5 +79,11 @@ def trend_svg(points, label, unit="", band=(None, None), range_text="", width=24
         coords = " ".join(f"{_n(px)},{_n(py)}" for px, py in drawn)
         parts.append(f'<polyline class="trend-line" fill="none" stroke="currentColor" points="{coords}"/>')
         parts += [f'<circle class="trend-point" cx="{_n(px)}" cy="{_n(py)}" r="2.5"/>' for px, py in drawn]
+    if labels:
+        for n, (iso, values) in enumerate(points):
+            anchor = "start" if n == 0 and len(points) > 1 else "end" if n == len(points) - 1 and n else "middle"
+            text = escape("/".join(_value(v) for v in values))
+            where = f'x="{_n(x(iso))}" y="{_n(y(max(values)) - 7)}" text-anchor="{anchor}"'
+            parts.append(f'<text class="trend-value" {where} font-size="14" fill="currentColor">{text}</text>')
     parts.append("</svg>")
     return "".join(parts)

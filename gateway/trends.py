@@ -24,6 +24,7 @@ class Trend:
 
     name: str
     newest_id: str
+    range_text: str  # the newest result's normal range in words, shaded on the chart ("" when none)
     readings: list  # [{"date": ISO, "day": words, "text": "8.1 %"}], newest first
     sparkline: Markup
     chart: Markup
@@ -87,9 +88,10 @@ def trends_by_id(observations, lab=True):
         trend = Trend(
             name,
             newest["id"],
+            range_text if any(v is not None for v in band) else "",
             readings,
             Markup(trend_svg(points, name, width=SPARKLINE[0], height=SPARKLINE[1], **draw)),
-            Markup(trend_svg(points, name, width=CHART[0], height=CHART[1], **draw)),
+            Markup(trend_svg(points, name, width=CHART[0], height=CHART[1], labels=True, **draw)),
         )
         found.update((obs["id"], trend) for _, _, obs in members)
     return found

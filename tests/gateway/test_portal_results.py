@@ -66,6 +66,7 @@ def test_a_repeated_tests_page_has_the_chart_and_its_history(everyone):
     rid = re.search(r'<th scope="row"><a href="/portal/records/lab-results/([^"]+)">Hemoglobin A1c<', labs).group(1)
     page = everyone("maria", f"/portal/records/lab-results/{rid}")
     assert f'role="img" aria-label="{A1C_WORDS}" width="480" height="160"' in page
+    assert "Shaded: the normal range, up to 5.6 %." in page
     history = re.search(r'<table class="list trend-history stack">(.*?)</table>', page, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", history)
     assert [re.sub(r"<[^>]+>", "", c) for c in cells] == ["Oct 16, 2026", "8.1 %", "Apr 19, 2026", "7.6 %"]

@@ -43,3 +43,17 @@ def test_every_text_is_escaped():
 def test_words_with_the_readers_dates():
     said = words(A1C[::-1], "HbA1c", "%", "up to 5.6 %", day_words=lambda iso: iso[5:10])
     assert said == "HbA1c: 7.6 % on 04-20, 8.1 % on 10-16. Normal range: up to 5.6 %."
+
+
+def test_a_labelled_chart_writes_each_reading_over_its_dot_inside_the_picture():
+    svg = trend_svg(A1C, "HbA1c", "%", width=100, height=60, labels=True)
+    # Scale 7.55–8.15 drawn from y 56 up to 18 (room for the words): 7.6 at y 52.8, 8.1 at 21.2.
+    assert 'points="4,52.8 96,21.2"' in svg
+    assert (
+        '<text class="trend-value" x="4" y="45.8" text-anchor="start" font-size="14" fill="currentColor">7.6</text>'
+        in svg
+    )
+    assert (
+        '<text class="trend-value" x="96" y="14.2" text-anchor="end" font-size="14" fill="currentColor">8.1</text>'
+        in svg
+    )
