@@ -125,8 +125,7 @@ def kinds_read(types):
     """The kinds of information read, in the registry's order and plain words: "Health problems, results"."""
     labels = [REGISTRY[t].words.label if t in REGISTRY and REGISTRY[t].words else t for t in REGISTRY if t in types]
     labels += sorted(t for t in types if t not in REGISTRY)
-    text = ", ".join(label if n == 0 else label[0].lower() + label[1:] for n, label in enumerate(labels))
-    return text
+    return ", ".join(label if n == 0 else label[0].lower() + label[1:] for n, label in enumerate(labels))
 
 
 # How a transmission ended, in the words of the access history (gateway/transmit.py's Result outcomes).
