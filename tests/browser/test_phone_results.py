@@ -3,16 +3,19 @@ cards of "Column: value" lines under the breakpoint (CSS only), and a result's f
 on screen. Pages with results are photographed into docs/screenshots/ at both widths for the README."""
 
 import pathlib
+import time
 
 import pytest
 
 from gateway.record_sections import all_sections
+from gateway.store import disclosures as disclosure_store
 from tests.browser.conftest import LiveServer, assert_accessible, shot
 from tests.browser.test_portal import log_in
 from tests.portal_helpers import build_portal_db
 
 DOCS = pathlib.Path(__file__).parents[2] / "docs" / "screenshots"
 WIDTHS = {"phone": 390, "desktop": 1280}
+PORTAL_PAGES = ["/portal/history", "/portal/apps", "/portal/people", "/portal/download", "/portal/send"]
 
 # Boxes wider than the window, and boxes that scroll sideways, anywhere on the page: [] when it reads.
 OVERFLOW = """() => Array.from(document.querySelectorAll('body *')).filter(e => {
@@ -25,7 +28,10 @@ OVERFLOW = """() => Array.from(document.querySelectorAll('body *')).filter(e => 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("results-live") / "live.db")
-    build_portal_db(path)
+    db, summary = build_portal_db(path)
+    # An operator's command-line token read four of Maria's items: the Access history has a row to lay out.
+    maria = summary["patients"]["maria"]
+    disclosure_store.insert_read(db, int(time.time() * 1000), maria, "cli", None, "Condition,Observation", 4)
     with LiveServer(path) as server:
         yield server
 
@@ -48,15 +54,21 @@ def assert_reads_without_sideways_scrolling(page, where):
 
 def test_every_record_page_fits_the_screen(screen, live):
     log_in(screen, live)
-    for path in ["/portal/records/"] + [f"/portal/records/{s.slug}" for s in all_sections()] + ["/portal/history"]:
+    for path in ["/portal/records/"] + [f"/portal/records/{s.slug}" for s in all_sections()] + PORTAL_PAGES:
         screen.goto(live.url + path)
         assert screen.locator("h1").count() == 1, path
         assert_reads_without_sideways_scrolling(screen, path)
+    screen.goto(f"{live.url}/portal/history")
+    row = screen.locator("table.history tbody tr").first.inner_text()
+    assert "Sunrise Family Medicine's system" in row and "read 4 items" in row
+    photograph(screen, "access-history")
     screen.goto(f"{live.url}/portal/records/lab-results")
     screen.locator("table.labs th a", has_text="Hemoglobin A1c").first.click()
+    screen.wait_for_url("**/lab-results/*")
     assert_reads_without_sideways_scrolling(screen, "a result with a trend")
     screen.goto(f"{live.url}/portal/records/vitals")
     screen.locator("ul.trends a").first.click()
+    screen.wait_for_url("**/vitals/*")
     assert_reads_without_sideways_scrolling(screen, "a vital sign with a trend")
 
 
@@ -70,6 +82,7 @@ def test_the_flag_is_a_word_and_an_icon_on_screen(screen, live):
     assert_accessible(screen)
     photograph(screen, "lab-results")
     screen.locator("table.labs th a", has_text="Hemoglobin A1c").first.click()
+    screen.wait_for_url("**/lab-results/*")
     assert screen.locator(".trend-chart svg[role=img]").is_visible()
     assert_accessible(screen)
     photograph(screen, "result-trend")
