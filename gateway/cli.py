@@ -7,6 +7,7 @@ import time
 import click
 
 from gateway import store
+from smart_auth.tokens import CLI_CLIENT
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
 db_option = click.option(
@@ -133,7 +134,7 @@ def token():
 @click.option("--scope", required=True, help='SMART scopes, e.g. "patient/*.rs" or "system/*.read".')
 @click.option("--patient", default=None, help="Patient FHIR id for patient/ scopes.")
 @click.option("--ttl", default=3600, show_default=True, help="Lifetime in seconds.")
-@click.option("--client", "client_id", default="cli", show_default=True, help="Client id recorded with the token.")
+@click.option("--client", "client_id", default=CLI_CLIENT, show_default=True, help="Client id recorded with the token.")
 @click.option("--practice", default=None, help="For system/ scopes: the practice (id or Organization id) it sees.")
 @click.option("--all-practices", is_flag=True, help="For system/ scopes: see every practice's charts.")
 def token_issue(db, scope, patient, ttl, client_id, practice, all_practices):

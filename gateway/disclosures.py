@@ -9,6 +9,8 @@ from gateway import store
 from gateway.store import disclosures as disclosure_store
 from gateway.store import oauth as oauth_store
 from gateway.web.locale_dates import when_text
+from mappers import REGISTRY
+from smart_auth.tokens import CLI_CLIENT
 
 PATIENT_KINDS = ("read", "download", "transmit", "view")
 STAFF_KINDS = (*PATIENT_KINDS, "staff")
@@ -90,17 +92,40 @@ def history(patient_id, people, staff=False, client_id=None, start=None, end=Non
         _ms(start) if start else None,
         _ms(end, next_day=True) if end else None,
     )
-    apps = app_names({r["client_id"] for r in rows if r["client_id"]})
+    practice = disclosure_store.practice_name_of_patient(store.current(), patient_id)
+    apps = app_names({r["client_id"] for r in rows if r["client_id"]}, practice)
     return [describe(row, apps, people) for row in rows]
 
 
-def app_names(client_ids):
-    """Registered app names by client id (an id the server does not know is shown as itself)."""
+def app_names(client_ids, practice=None):
+    """Registered app names by client id.
+
+    A client id the server has no registration for is a token the operator issued from the command line
+    (``fhir-gateway token issue``): the practice's own system, named so, with the id only when it is not
+    the command's default.
+    """
     names = {}
     for client_id in client_ids:
         client = oauth_store.client_by_id(store.current(), client_id)
-        names[client_id] = client["name"] if client else client_id
+        if client:
+            names[client_id] = client["name"]
+        elif practice:
+            names[client_id] = f"{practice}'s system" + ("" if client_id == CLI_CLIENT else f" ({client_id})")
+        else:
+            names[client_id] = client_id
     return names
+
+
+def items_read(count):
+    """ "read 1 item", "read 4 items"."""
+    return f"read {count} item" if count == 1 else f"read {count:,} items"
+
+
+def kinds_read(types):
+    """The kinds of information read, in the registry's order and plain words: "Health problems, results"."""
+    labels = [REGISTRY[t].words.label if t in REGISTRY and REGISTRY[t].words else t for t in REGISTRY if t in types]
+    labels += sorted(t for t in types if t not in REGISTRY)
+    return ", ".join(label if n == 0 else label[0].lower() + label[1:] for n, label in enumerate(labels))
 
 
 # How a transmission ended, in the words of the access history (gateway/transmit.py's Result outcomes).
@@ -113,9 +138,8 @@ def describe(row, apps, people):
     person = people.get(row["actor"]) or detail.get("name") or "Someone"
     kind = row["kind"]
     if kind == "read":
-        types = sorted(set(row["what"].split(",")) - {""})
-        who, action = apps.get(row["client_id"], row["client_id"]), f"read {row['count']} item(s)"
-        text = ", ".join(types)
+        who, action = apps.get(row["client_id"], row["client_id"]), items_read(row["count"])
+        text = kinds_read(set(row["what"].split(",")) - {""})
     elif kind == "download":
         who, action, text = person, "downloaded " + FORMAT_NAMES.get(row["what"], row["what"]), _range(detail)
     elif kind == "transmit":

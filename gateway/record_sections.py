@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass
 
 from gateway.portal.words import LAB_NAMES, VACCINE_GROUPS
+from gateway.unit_words import unit_words
 from mappers import REGISTRY, codes
 
 SYSTEM_NAMES = {
@@ -457,11 +458,11 @@ def vital_value(obs):
     """A vital sign's value and unit as charted: "128/82" mmHg for blood pressure, else the quantity."""
     quantity = obs.get("valueQuantity")
     if quantity:
-        return _number(quantity.get("value")), quantity.get("unit", "")
+        return _number(quantity.get("value")), unit_of(quantity)
     if {c.get("code") for c in obs.get("code", {}).get("coding", ())} & BLOOD_PRESSURE_PANELS:
         values = [(c.get("valueQuantity") or {}).get("value") for c in obs.get("component", ())]
         if any(v is not None for v in values):
-            return "/".join("–" if v is None else _number(v) for v in values), "mmHg"
+            return "/".join("–" if v is None else _number(v) for v in values), unit_words("mm[Hg]")
     return "Not taken", ""
 
 
@@ -469,7 +470,7 @@ def vital_sign(r, refs):
     value, unit = vital_value(r)
     span = r.get("effectivePeriod") or {}
     oxygen = [
-        f"{_number(c['valueQuantity']['value'])} {c['valueQuantity']['unit']}"
+        f"{_number(c['valueQuantity']['value'])} {unit_of(c['valueQuantity'])}"
         for c in r.get("component", ())
         if c.get("valueQuantity") and c["valueQuantity"].get("code") in ("L/min", "%")
     ]
@@ -581,11 +582,18 @@ def _number(value):
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def unit_of(quantity):
+    """A quantity's unit in words (gateway/unit_words.py) from its UCUM code, else its unit as charted."""
+    if quantity.get("system") == codes.UCUM and quantity.get("code"):
+        return unit_words(quantity["code"])
+    return quantity.get("unit") or ""
+
+
 def lab_value(obs):
     """The result as text with its unit, and the unit alone."""
     quantity = obs.get("valueQuantity")
     if quantity:
-        return _number(quantity.get("value")), quantity.get("unit", "")
+        return _number(quantity.get("value")), unit_of(quantity)
     return obs.get("valueString") or text_of(obs.get("valueCodeableConcept")) or "No value", ""
 
 
@@ -593,7 +601,7 @@ def lab_range(obs):
     """The reference range as text ("70–99 mg/dL", "below 5.7 %", or the lab's own text)."""
     found = (obs.get("referenceRange") or [{}])[0]
     low, high = (found.get("low") or {}).get("value"), (found.get("high") or {}).get("value")
-    unit = ((found.get("low") or found.get("high") or {}).get("unit") or "").strip()
+    unit = unit_of(found.get("low") or found.get("high") or {}).strip()
     if low is not None and high is not None:
         text = f"{_number(low)}–{_number(high)}"
     elif high is not None:

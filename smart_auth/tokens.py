@@ -12,6 +12,7 @@ DEFAULT_TTL = 3600
 # A system/ token's practice reach: one practice's Organization id, or this for every practice (an operator's
 # choice: `fhir-gateway client add --all-practices`). A system/ token without a reach sees nothing.
 ALL_PRACTICES = "*"
+CLI_CLIENT = "cli"  # the client id of a token the operator issues with `fhir-gateway token issue`
 
 
 class InvalidToken(Exception):

@@ -93,7 +93,8 @@ def history():
         errors.append("Dates must look like 2026-01-31.")
     rows = disclosures.history(g.record["patient_uid"], _people(), client_id=client_id, start=start, end=end)
     seen = disclosures.app_names(
-        c["client_id"] for c in disclosure_store.clients_seen(store.current(), g.record["patient_uid"])
+        (c["client_id"] for c in disclosure_store.clients_seen(store.current(), g.record["patient_uid"])),
+        g.record["practice_name"],
     )
     return render_template(
         "portal/history.html",

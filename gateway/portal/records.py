@@ -16,11 +16,13 @@ from gateway.record_sections import (
     vaccine_groups,
 )
 from gateway.store.chart import utc_now
+from gateway.trends import trends_by_id
 from gateway.web.auth import current_account, record_required
 from smart_auth.accounts import linked_records
 
 bp = Blueprint("portal_records", __name__, url_prefix="/portal/records")
 NOTES = "notes"  # the Visit notes section (mappers.document_reference)
+CHARTED = {"lab-results": True, "vitals": False}  # sections with trends: slug -> whether its results are labs
 
 
 def load(**filters):
@@ -63,7 +65,16 @@ def section(slug):
     items = section_items(chosen, record.by_type, record.refs, utc_now())
     if chosen.slug == NOTES:
         records.attach_note_texts(store.current(), record, items)
-    return render_template("portal/records/section.html", section=chosen, items=items, practice=practice_label(record))
+    trends = trends_of(chosen, record)
+    charted = sorted({id(t): t for t in trends.values()}.values(), key=lambda t: t.name)
+    return render_template(
+        "portal/records/section.html",
+        section=chosen,
+        items=items,
+        practice=practice_label(record),
+        trends=trends,
+        charted=charted,
+    )
 
 
 @bp.get("/<slug>/<rid>")
@@ -78,7 +89,18 @@ def item(slug, rid):
         return not_in_record(chosen)
     if chosen.slug == NOTES:
         records.attach_note_texts(store.current(), record, [found])
-    return render_template("portal/records/item.html", section=chosen, item=found, practice=practice_label(record))
+    trend = trends_of(chosen, record).get(rid)
+    return render_template(
+        "portal/records/item.html", section=chosen, item=found, practice=practice_label(record), trend=trend
+    )
+
+
+def trends_of(chosen, record):
+    """``{Observation id: Trend}`` for a section with trends (lab results, vitals), else nothing."""
+    if chosen.slug not in CHARTED:
+        return {}
+    observations = section_resources(chosen, record.by_type).get("Observation", [])
+    return trends_by_id(observations, lab=CHARTED[chosen.slug])
 
 
 @bp.get("/notes/<rid>/document")

@@ -1,5 +1,7 @@
 """The apps connected to one record, as its Connected apps page lists them: each active consent grant with
-the app's name, who granted it, when it was last used and when its sign-in runs out."""
+the app's name, who granted it, when it was last used and when its sign-in runs out.
+
+"Last used" counts only reads since this grant began: an app revoked and allowed again starts afresh."""
 
 from .accounts import _all
 
@@ -7,7 +9,7 @@ _GRANTS = (
     "SELECT g.id, g.account_uid, g.client_id, g.patient_id, g.scope, g.created_at, g.updated_at,"
     " c.name AS client_name, a.name AS account_name, a.email AS account_email,"
     " (SELECT max(d.at) FROM disclosures d WHERE d.patient_id = g.patient_id AND d.kind = 'read'"
-    "   AND d.client_id = g.client_id AND d.actor = g.account_uid) AS last_used_ms,"
+    "   AND d.client_id = g.client_id AND d.actor = g.account_uid AND d.at >= g.created_at * 1000) AS last_used_ms,"
     " (SELECT max(expires_at) FROM (SELECT expires_at FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked = 0"
     "   UNION ALL SELECT expires_at FROM access_tokens t WHERE t.grant_id = g.id AND t.revoked = 0)) AS expires_at"
     " FROM consent_grants g LEFT JOIN oauth_clients c ON c.client_id = g.client_id"

@@ -3,7 +3,7 @@
 import sqlite3
 import time
 
-from .accounts import _all
+from .accounts import _all, _one
 from .connection import BUSY_TIMEOUT_S
 
 COLUMNS = ("at", "patient_id", "kind", "client_id", "actor", "what", "count", "recipient", "outcome", "detail")
@@ -70,3 +70,13 @@ def clients_seen(conn, patient_id):
         " GROUP BY client_id ORDER BY client_id",
         (patient_id,),
     )
+
+
+def practice_name_of_patient(conn, patient_id):
+    """The name of the practice whose chart ``patient_id`` (a FHIR id) is, or None."""
+    row = _one(
+        conn,
+        "SELECT pr.name FROM patients p JOIN practices pr ON pr.id = p.practice_id WHERE p.uid = ?",
+        (patient_id,),
+    )
+    return row["name"] if row else None

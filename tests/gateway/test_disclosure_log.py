@@ -77,4 +77,21 @@ def test_history_filters_by_app_and_day_exactly(portal):
     with client.application.test_request_context():
         # 2026-11-25 alone: b's read at midnight, not a's a millisecond before it.
         found = disclosures.history(maria, {}, start=dt.date(2026, 11, 25), end=dt.date(2026, 11, 25))
-    assert [(r["who"], r["at"]) for r in found] == [("a", "2026-11-25T23:59:59Z"), ("b", "2026-11-25T00:00:00Z")]
+    assert [(r["who"], r["at"]) for r in found] == [
+        ("Sunrise Family Medicine's system (a)", "2026-11-25T23:59:59Z"),
+        ("Sunrise Family Medicine's system (b)", "2026-11-25T00:00:00Z"),
+    ]
+
+
+def test_reads_are_told_in_plain_words_and_an_operator_token_as_the_practices_system(portal):
+    client, db, maria = portal
+    disclosure_store.insert_read(db, NOV_25, maria, "cli", None, "Patient", 1)
+    disclosure_store.insert_read(db, NOV_25 + 120_000, maria, "cli", None, "Observation,Condition", 4)
+    with client.application.test_request_context():
+        found = disclosures.history(maria, {})
+        names = disclosures.app_names(["cli"], "Sunrise Family Medicine")
+    assert [(r["who"], r["action"], r["detail"]) for r in found] == [
+        ("Sunrise Family Medicine's system", "read 4 items", "Health problems, results"),
+        ("Sunrise Family Medicine's system", "read 1 item", "Personal details"),
+    ]
+    assert names == {"cli": "Sunrise Family Medicine's system"}

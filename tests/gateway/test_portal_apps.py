@@ -1,6 +1,7 @@
 """Connected apps in the portal: the app a person allowed is listed in plain words, its reads show up in the
 access history, and Revoke ends its grant, access token and refresh token at once."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -38,7 +39,7 @@ def test_revoke_ends_the_apps_next_call_and_next_refresh(app):
     assert "Keep access when you are not using the app" in page
     assert "Last used" in page and "Not yet" not in page  # the search above used it
     history = client.get("/portal/history").get_data(as_text=True)
-    assert name in history and "Condition" in history
+    assert name in history and "Health problems" in history
     grant_id = re.search(r'action="/portal/apps/(\d+)/revoke"', page).group(1)
     response = client.post(f"/portal/apps/{grant_id}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 302
@@ -62,6 +63,35 @@ def test_a_grant_of_another_record_cannot_be_revoked_from_this_one(app):
     )
     response = client.post(f"/portal/apps/{row[0]}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 404
+
+
+def _last_used(client):
+    """The "Last used" words of the first app listed on Connected apps."""
+    page = client.get("/portal/apps").get_data(as_text=True)
+    return re.search(r"<dt>Last used</dt><dd>(.*?)</dd>", page).group(1)
+
+
+def test_a_re_granted_app_shows_use_of_its_current_grant_only(app):
+    client = app.test_client()
+    flow = Flow(client)
+    old = flow.tokens(who=MARIA, patient="Maria")
+    assert (
+        client.get(f"/fhir/Condition?patient={old['patient']}", headers=bearer(old["access_token"])).status_code == 200
+    )
+    db = store.connect(app.config["DB"])
+    with db:  # the old grant's read happened two minutes ago, before the grant below exists
+        db.execute("UPDATE access_log.disclosures SET at = at - 120000")
+    page = client.get("/portal/apps").get_data(as_text=True)
+    grant_id = re.search(r'action="/portal/apps/(\d+)/revoke"', page).group(1)
+    assert client.post(f"/portal/apps/{grant_id}/revoke", data={"csrf_token": csrf_of(page)}).status_code == 302
+    new = Flow(client).tokens(who=MARIA, patient="Maria")
+    assert _last_used(client) == "Not yet"
+    assert (
+        client.get(f"/fhir/Condition?patient={new['patient']}", headers=bearer(new["access_token"])).status_code == 200
+    )
+    newest = db.execute("SELECT max(at) FROM access_log.disclosures").fetchone()[0] // 1000
+    used = dt.datetime.fromtimestamp(newest, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    assert _last_used(client).startswith(f'<time datetime="{used}">')
 
 
 LAB = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"

@@ -114,8 +114,10 @@ def test_the_portal_shows_vitals_in_their_own_table_and_not_among_lab_results(ke
     assert f'<span class="tile-title">Vitals</span> <span class="tile-count">{len(expected)} entries</span>' in overview
     page = keala_web.get("/portal/records/vitals").get_data(as_text=True)
     assert sorted(fhir_ids(page)) == [f"Observation/{i}" for i in expected]
-    assert '<td class="value">108/68</td><td>mmHg</td>' in page  # her last visit's blood pressure
-    assert '<td class="value">Not taken</td>' in page  # the weight she declined
+    assert (
+        '<td class="value" data-label="Value">108/68</td><td data-label="Unit">mmHg</td>' in page
+    )  # her last visit's blood pressure
+    assert '<td class="value" data-label="Value">Not taken</td>' in page  # the weight she declined
     labs = keala_web.get("/portal/records/lab-results").get_data(as_text=True)
     assert not {f"Observation/{i}" for i in expected} & set(fhir_ids(labs))
     [declined] = [i for n, i in enumerate(_keala_rows()) if CHARTS["keala"]["vital_signs"][n].get("not_taken_reason")]
