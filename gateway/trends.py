@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from gateway.record_sections import BLOOD_PRESSURE_PANELS, lab_range, plain_lab_name, text_of, unit_of, vital_value
+from gateway.record_sections import BLOOD_PRESSURE_PANELS, lab_name, lab_range, text_of, unit_of, vital_value
 from gateway.trend_chart import trend_svg
 from gateway.web.locale_dates import timezone, when_text
 
@@ -76,7 +76,7 @@ def trends_by_id(observations, lab=True):
             continue
         members.sort(key=lambda m: m[0])
         newest = members[-1][2]
-        name = plain_lab_name(text_of(newest.get("code"))) if lab else text_of(newest.get("code"))
+        name = lab_name(newest.get("code")) if lab else text_of(newest.get("code"))
         unit = unit_of(newest.get("valueQuantity") or {}) if newest.get("valueQuantity") else vital_value(newest)[1]
         points = [(date, values) for date, values, _ in members]
         band, range_text = (_band(newest), lab_range(newest)) if lab else ((None, None), "")

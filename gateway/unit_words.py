@@ -39,6 +39,7 @@ UNIT_WORDS = {
     # Vital signs.
     "mm[Hg]": "mmHg",
     "/min": "per minute",
+    "/d": "per day",
     "{beats}/min": "beats per minute",
     "{breaths}/min": "breaths per minute",
     "L/min": "liters per minute",

@@ -37,7 +37,7 @@ def row_of(html, name):
 
 def test_units_are_words_a_person_knows(everyone):
     labs = everyone("linh", "/portal/records/lab-results")
-    assert "mIU/L" in row_of(labs, "Thyrotropin") and "m[IU]/L" not in labs
+    assert "mIU/L" in row_of(labs, "Thyroid-stimulating hormone (TSH)") and "m[IU]/L" not in labs
     vitals = everyone("wei", "/portal/records/vitals")  # charted in pounds, inches and degrees Fahrenheit
     assert "[lb_av]" not in vitals and "mm[Hg]" not in vitals and "[degF]" not in vitals and "[in_i]" not in vitals
     for unit in ("lb", "inches", "°F", "mmHg", "per minute"):
@@ -47,23 +47,27 @@ def test_units_are_words_a_person_knows(everyone):
 
 
 def test_a_flag_is_a_word_with_an_icon_not_a_colour(everyone):
-    row = row_of(everyone("maria", "/portal/records/lab-results"), "Glucose")
+    row = row_of(everyone("maria", "/portal/records/lab-results"), "Glucose (blood sugar)")
     assert '<td data-label="Flag"><span class="flag flag-high"><span aria-hidden="true">▲</span> High' in row
 
 
-A1C_WORDS = "Hemoglobin A1c: 7.6 % on Apr 19, 2026, 8.1 % on Oct 16, 2026. Normal range: up to 5.6 %."
+A1C_WORDS = (
+    "Hemoglobin A1c (average blood sugar): 7.6 % on Apr 19, 2026, 8.1 % on Oct 16, 2026. Normal range: up to 5.6 %."
+)
 
 
 def test_a_repeated_test_has_a_sparkline_in_the_list_that_says_its_values(everyone):
     labs = everyone("maria", "/portal/records/lab-results")
     assert labs.count(f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" aria-label="{A1C_WORDS}"') == 2
-    assert 'width="96" height="28"' in row_of(labs, "Hemoglobin A1c")
-    assert "<svg" not in row_of(labs, "Glucose")  # once only: no trend
+    assert 'width="96" height="28"' in row_of(labs, "Hemoglobin A1c (average blood sugar)")
+    assert "<svg" not in row_of(labs, "Glucose (blood sugar)")  # once only: no trend
 
 
 def test_a_repeated_tests_page_has_the_chart_and_its_history(everyone):
     labs = everyone("maria", "/portal/records/lab-results")
-    rid = re.search(r'<th scope="row"><a href="/portal/records/lab-results/([^"]+)">Hemoglobin A1c<', labs).group(1)
+    rid = re.search(
+        r'<th scope="row"><a href="/portal/records/lab-results/([^"]+)">Hemoglobin A1c \(average blood sugar\)<', labs
+    ).group(1)
     page = everyone("maria", f"/portal/records/lab-results/{rid}")
     assert f'role="img" aria-label="{A1C_WORDS}" width="480" height="160"' in page
     assert "Shaded: the normal range, up to 5.6 %." in page

@@ -154,10 +154,10 @@ def test_a_childs_lab_range_and_flag_are_a_childs(everyone):
     _, html = page(everyone, "sofia", "/portal/records/lab-results")
     assert lab_row(html, "Hemoglobin") == "Hemoglobin 11.9 g/dL 11.5–15.5 g/dL (ages 6–11)"
     assert lab_row(html, "Average red cell size (MCV)") == "Average red cell size (MCV) 78 fL 77–95 fL (ages 6–11)"
-    assert lab_row(html, "Platelets") == "Platelets 260 10*3/uL 150–400 10*3/uL"
+    assert lab_row(html, "Platelets") == "Platelets 260 thousand per µL 150–400 thousand per µL"
 
 
 def test_an_adults_range_names_the_sex_it_is_for_when_it_depends_on_it(everyone):
     _, html = page(everyone, "james", "/portal/records/lab-results")
     row = lab_row(html, "Hemoglobin")
-    assert row.startswith("Hemoglobin 12.9 g/dL 13.5–17.5 g/dL (males 18 and over) Low")
+    assert row == "Hemoglobin 12.9 g/dL 13.5–17.5 g/dL (males 18 and over) ▼ Low (outside the normal range)"

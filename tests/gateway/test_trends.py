@@ -49,7 +49,8 @@ def test_a_test_taken_twice_is_a_trend_and_one_taken_once_is_not(app_context):
         {"date": "2026-10-16T16:30:00Z", "day": "Oct 16, 2026", "text": "139 mg/dL"},
         {"date": "2026-04-19T16:30:00Z", "day": "Apr 19, 2026", "text": "154 mg/dL"},
     ]
-    words = "LDL Cholesterol: 154 mg/dL on Apr 19, 2026, 139 mg/dL on Oct 16, 2026. Normal range: up to 99 mg/dL."
+    # The name is the everyday one of gateway/portal/words.py (LOINC 13457-7), not the chart's display.
+    words = "LDL (bad) cholesterol: 154 mg/dL on Apr 19, 2026, 139 mg/dL on Oct 16, 2026. Normal range: up to 99 mg/dL."
     assert f'aria-label="{words}" width="96" height="28"' in trend.sparkline
     assert f'aria-label="{words}" width="480" height="160"' in trend.chart
 
