@@ -17,6 +17,7 @@ from gateway.portal import access as portal_access
 from gateway.portal import account as portal_account
 from gateway.portal import exports as portal_exports
 from gateway.portal import home as portal_home
+from gateway.portal import outbox_html as portal_outbox_html
 from gateway.portal import records as portal_records
 from gateway.portal import signup as portal_signup
 from gateway.portal import verify as portal_verify
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     fhir_api,
     portal_home,
     portal_signup,
+    portal_outbox_html,
     portal_verify,
     portal_account,
     portal_records,
