@@ -167,7 +167,10 @@ def _asking(action, found):
                 "the current code and link stop working."
             ]
             + (
-                ["Their account stays linked until then; they finalize access with the date of birth and the new code."]
+                [
+                    "Their account keeps its access meanwhile; at their next login they finalize access with the "
+                    "patient’s date of birth and the new code."
+                ]
                 if found["link_id"]
                 else []
             ),

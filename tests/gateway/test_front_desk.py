@@ -71,6 +71,19 @@ def test_reinvite_asks_first_and_says_what_will_happen(web):
     assert status_of(db, made["uid"]) == "superseded" and len(enrollment_store.invites_of_patient(db, 1)) == 2
 
 
+def test_reinvite_of_a_linked_account_says_it_keeps_access_until_it_finalizes(web):
+    client, db = web
+    made = invited(db)
+    account = accounts.create_account(db, "jose.r@example.com", "Secret-Pass1", confirmed=True)
+    verification.claim_invite(context(db), last_link(db), account)
+    verification.verify_access_code(context(db), account, made["uid"], made["pin"])
+    page = text(client.get(f"/practice/invites/{made['uid']}/reinvite"))
+    assert (
+        "Their account keeps its access meanwhile; at their next login they finalize access with the "
+        "patient’s date of birth and the new code." in page
+    )
+
+
 def test_resend_needs_no_confirmation_and_has_no_confirmation_page(web):
     client, db = web
     made = invited(db)
