@@ -19,6 +19,7 @@ from gateway.portal import access as portal_access
 from gateway.portal import account as portal_account
 from gateway.portal import exports as portal_exports
 from gateway.portal import home as portal_home
+from gateway.portal import outbox_html as portal_outbox_html
 from gateway.portal import records as portal_records
 from gateway.portal import signup as portal_signup
 from gateway.portal import verify as portal_verify
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     fhir_bulk,
     portal_home,
     portal_signup,
+    portal_outbox_html,
     portal_verify,
     portal_account,
     portal_records,

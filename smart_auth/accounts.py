@@ -26,11 +26,13 @@ PASSWORD_RULES = (
 
 
 class AccountError(Exception):
-    """A refused account operation; ``problems`` lists each reason for the form to show."""
+    """A refused account operation; ``problems`` lists each reason for the form to show, and ``fields``
+    the same reasons by the form field they belong to ({"email": [...], "password": [...]}), when known."""
 
-    def __init__(self, message, problems=()):
+    def __init__(self, message, problems=(), fields=None):
         super().__init__(message)
         self.problems = list(problems) or [message]
+        self.fields = dict(fields or {})
 
 
 class LoginFailed(AccountError):
@@ -67,11 +69,20 @@ def verify_password(password_hash, password):
         return False
 
 
+EMAIL_PROBLEM = "Enter an email address like name@example.com."
+
+
+def weak_password_error(problems):
+    """The AccountError for a password that misses ``problems`` (a sentence per unmet rule)."""
+    sentences = [f"The password needs {p}." for p in problems]
+    return AccountError("The password needs " + ", ".join(problems) + ".", sentences, {"password": sentences})
+
+
 def normalize_email(email):
     """Trim an email and check its shape; raise AccountError if it is not an address."""
     email = (email or "").strip()
     if not _EMAIL.match(email) or len(email) > 254:
-        raise AccountError("Enter an email address like name@example.com.")
+        raise AccountError(EMAIL_PROBLEM, fields={"email": [EMAIL_PROBLEM]})
     return email
 
 
@@ -80,9 +91,7 @@ def create_account(db, email, password, name=None, phone=None, confirmed=False):
     email = normalize_email(email)
     problems = password_problems(password)
     if problems:
-        raise AccountError(
-            "The password needs " + ", ".join(problems) + ".", [f"The password needs {p}." for p in problems]
-        )
+        raise weak_password_error(problems)
     now = utc_now()
     try:
         with store.transaction(db):

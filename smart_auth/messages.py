@@ -8,11 +8,25 @@ _BUTTON = (
 )
 
 
-def _html(paragraphs, url, label, after=()):
+# A phone's mail app (or the demo outbox at 320 px) lays it out at its own width; a long word or URL wraps.
+_SHELL = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+    '<body style="font-family:sans-serif;color:#1b1f24;max-width:36rem;margin:0 auto;padding:8px;'
+    'line-height:1.45;overflow-wrap:anywhere">{body}</body></html>'
+)
+
+
+def _html(paragraphs, url, label, after=(), link=None):
+    """The HTML part: paragraphs, the button the text part names, more paragraphs, and an optional
+    ``(lead, words, url)`` line whose link shows its words rather than its URL."""
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     body += _BUTTON.format(url=escape(url, quote=True), label=escape(label))
     body += "".join(f"<p>{escape(p)}</p>" for p in after)
-    return f'<!doctype html><html><body style="font-family:sans-serif;color:#1b1f24">{body}</body></html>'
+    if link:
+        lead, words, target = link
+        body += f'<p>{escape(lead)} <a href="{escape(target, quote=True)}">{escape(words)}</a></p>'
+    return _SHELL.format(body=body)
 
 
 def invite_email(practice_name, url):
@@ -83,7 +97,7 @@ def already_registered(login_url, forgot_url):
     return (
         "You already have a patient portal account",
         text,
-        _html(lines, login_url, "Log in", [f"Forgot your password? {forgot_url}"]),
+        _html(lines, login_url, "Log in", link=("Forgot your password?", "Reset your password", forgot_url)),
     )
 
 

@@ -13,10 +13,33 @@ from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
 
 from . import audit, links, messages
-from .accounts import AccountError, create_account, hash_password, normalize_email, password_problems
+from .accounts import (
+    AccountError,
+    create_account,
+    hash_password,
+    normalize_email,
+    password_problems,
+    weak_password_error,
+)
 from .verification import claim_invite, pending_invites
 
 RESET_MINUTES = links.LIFETIMES["reset"] // 60
+
+
+def _checked(email, password):
+    """The trimmed email, else one AccountError naming every failed field at once (email and password)."""
+    fields = {}
+    try:
+        email = normalize_email(email)
+    except AccountError as exc:
+        fields.update(exc.fields)
+    problems = password_problems(password)
+    if problems:
+        fields.update(weak_password_error(problems).fields)
+    if fields:
+        every = [problem for field in fields.values() for problem in field]
+        raise AccountError(" ".join(every), every, fields)
+    return email
 
 
 def sign_up(ctx, email, password, name=None, invite_token=None):
@@ -25,12 +48,7 @@ def sign_up(ctx, email, password, name=None, invite_token=None):
     Raises AccountError for a malformed email or a weak password (a message per unmet rule). For an email
     that already has an account it sends that address a note instead and returns None, like success.
     """
-    email = normalize_email(email)
-    problems = password_problems(password)
-    if problems:
-        raise AccountError(
-            "The password needs " + ", ".join(problems) + ".", [f"The password needs {p}." for p in problems]
-        )
+    email = _checked(email, password)
     try:
         account = create_account(ctx.db, email, password, name=(name or "").strip() or None)
     except AccountError:

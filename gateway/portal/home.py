@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from gateway import store
 from gateway.web.auth import account_required, current_account, current_record, login_page, safe_next
-from smart_auth import accounts
+from smart_auth import accounts, verification
 
 bp = Blueprint("portal_home", __name__, url_prefix="/portal")
 
@@ -40,6 +40,15 @@ def logout():
 @bp.get("/")
 @account_required
 def home():
+    """The account's home; before any record is linked, an open invitation goes straight to verification.
+
+    The seed article's order: sign up, confirm the email, log in, and verify identity right away.
+    """
+    account = current_account()
+    if not accounts.linked_records(store.current(), account["id"]):
+        waiting = [i for i in verification.pending_invites(store.current(), account) if i["status"] == "invited"]
+        if waiting:
+            return redirect(url_for("portal_verify.page", invite_uid=waiting[0]["uid"]))
     return render_template("portal/home.html")
 
 

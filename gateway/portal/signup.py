@@ -66,6 +66,12 @@ def claim():
     return redirect(url_for("portal_verify.page", invite_uid=claimed["uid"]))
 
 
+def _tied(exc):
+    """Each problem with the id of the field it belongs to, so the summary can link to the field."""
+    field_of = {problem: field for field, problems in exc.fields.items() for problem in problems}
+    return [{"text": problem, "field": field_of.get(problem)} for problem in exc.problems]
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     if request.method == "GET":
@@ -83,7 +89,7 @@ def signup():
     except limits.TooManyAttempts as exc:
         return render_template("portal/enroll/signup.html", errors=[str(exc)], form=form), 429
     except AccountError as exc:
-        return render_template("portal/enroll/signup.html", errors=exc.problems, form=form), 400
+        return render_template("portal/enroll/signup.html", errors=_tied(exc), fields=exc.fields, form=form), 400
     if account is not None:
         session.pop("invite_token", None)
     return render_template("portal/enroll/signup_done.html", email=form["email"].strip())

@@ -53,7 +53,7 @@ def _linked(invite, link_id):
     session["record_link_id"] = link_id
     rotate_session(session)
     flash(f"Your account is now linked to the record at {invite['practice_name']}.", "info")
-    return redirect(url_for("portal_home.home"))
+    return redirect(url_for("portal_records.overview"))
 
 
 def _attempt(invite, check):

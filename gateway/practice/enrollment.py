@@ -146,12 +146,72 @@ _ACTIONS = {
 }
 
 
+def _who(party):
+    return party["email"] or party["phone"] or "this person"
+
+
+def _asking(action, found):
+    """The second page of Cancel invite and Re-invite: what will happen, and a button that does it."""
+    by = "email" if found["email"] else "text message"
+    words = {
+        "cancel": (
+            f"Cancel the invitation of {_who(found)}?",
+            [f"Their access code and the link in their {by} stop working at once."],
+            "Cancel the invitation",
+            "Keep the invitation",
+        ),
+        "reinvite": (
+            f"Re-invite {_who(found)}?",
+            [
+                f"They get a new invitation {by}. You give them a new access code; "
+                "the current code and link stop working."
+            ]
+            + (
+                [
+                    "Their account keeps its access meanwhile; at their next login they finalize access with the "
+                    "patient’s date of birth and the new code."
+                ]
+                if found["link_id"]
+                else []
+            ),
+            "Re-invite",
+            "Keep the current invitation",
+        ),
+    }[action]
+    return _confirm_page(
+        *words, url_for("practice_enrollment.invite_action", invite_uid=found["uid"], action=action), found
+    )
+
+
+def _confirm_page(heading, what, button, keep, action_url, party):
+    return render_template(
+        "practice/enroll/confirm.html",
+        heading=heading,
+        what=what,
+        button=button,
+        keep=keep,
+        action_url=action_url,
+        chart_url=url_for("practice_enrollment.chart", patient_uid=party["patient_uid"]) + "#portal-access",
+    )
+
+
+@bp.get("/invites/<invite_uid>/<action>")
+@staff_required
+def confirm_invite_action(invite_uid, action):
+    """Cancel invite and Re-invite ask first, on a page of their own (no JavaScript needed)."""
+    if action not in ("cancel", "reinvite"):
+        abort(404)
+    return _asking(action, _staff_invite(invite_uid))
+
+
 @bp.post("/invites/<invite_uid>/<action>")
 @staff_required
 def invite_action(invite_uid, action):
     if action not in _ACTIONS:
         abort(404)
     found = _staff_invite(invite_uid)
+    if action != "resend" and request.form.get("confirm") != "yes":
+        return _asking(action, found)
     rule, done = _ACTIONS[action]
     try:
         rule(enrollment_context(), found, audit.staff_actor(current_staff()))
@@ -178,13 +238,40 @@ def print_code(invite_uid):
     )
 
 
+def _staff_link(link_uid):
+    try:
+        return enrollment.link_in_practice(store.current(), current_staff()["practice_id"], link_uid)
+    except enrollment.InviteNotFound:
+        abort(404)
+
+
+def _asking_revoke(link):
+    patient = patient_of_practice(link["patient_uid"])
+    return _confirm_page(
+        f"Revoke the access of {link['email']} to {patient['first_name']} {patient['last_name']}’s record?",
+        [
+            "They will no longer see this record in the patient portal, and every app they connected to it loses "
+            "access at once. To give access again, invite them again."
+        ],
+        "Revoke access",
+        "Keep their access",
+        url_for("practice_enrollment.revoke", link_uid=link["uid"]),
+        link,
+    )
+
+
+@bp.get("/links/<link_uid>/revoke")
+@staff_required
+def confirm_revoke(link_uid):
+    return _asking_revoke(_staff_link(link_uid))
+
+
 @bp.post("/links/<link_uid>/revoke")
 @staff_required
 def revoke(link_uid):
-    try:
-        link = enrollment.link_in_practice(store.current(), current_staff()["practice_id"], link_uid)
-    except enrollment.InviteNotFound:
-        abort(404)
+    link = _staff_link(link_uid)
+    if request.form.get("confirm") != "yes":
+        return _asking_revoke(link)
     try:
         enrollment.revoke_link(enrollment_context(), link, audit.staff_actor(current_staff()))
     except enrollment.EnrollmentError as exc:

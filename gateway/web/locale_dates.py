@@ -41,7 +41,7 @@ def timezone():
 
 
 def when_text(value, locale=None):
-    """A FHIR date, partial date or instant in the reader's words ("Jan 5, 2026", "5 ene 2026, 8:00")."""
+    """A FHIR date, partial date or instant in the reader's words ("Jan 5, 2026", "5 ene 2026, 8:00 PST")."""
     if not value:
         return ""
     locale = locale or request_locale()
@@ -52,7 +52,11 @@ def when_text(value, locale=None):
     if len(value) == 10:
         return format_date(dt.date.fromisoformat(value), "medium", locale=locale)
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone())
-    return f"{format_date(moment.date(), 'medium', locale=locale)}, {format_time(moment, 'short', locale=locale)}"
+    # The zone's abbreviation ("PST", "PDT") so staff and patient, wherever they read, know the clock meant.
+    return (
+        f"{format_date(moment.date(), 'medium', locale=locale)}, {format_time(moment, 'short', locale=locale)}"
+        f" {moment.tzname()}"
+    )
 
 
 def day_text(value, locale=None):

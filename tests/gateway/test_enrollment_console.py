@@ -92,11 +92,11 @@ def test_resend_cancel_reinvite_and_print(web):
     assert code in printed and "Access your records" in printed
     post(client, f"/practice/invites/{invite['uid']}/resend", page=page)
     assert len(outbox(db)) == 2 and code in text(client.get(page))
-    post(client, f"/practice/invites/{invite['uid']}/reinvite", page=page)
+    post(client, f"/practice/invites/{invite['uid']}/reinvite", {"confirm": "yes"}, page=page)
     new_code = re.search(r'<code class="pin">([A-Z0-9-]+)</code>', text(client.get(page))).group(1)
     assert new_code != code
     latest = enrollment_store.invites_of_patient(db, 1)[-1]
-    post(client, f"/practice/invites/{latest['uid']}/cancel", page=page)
+    post(client, f"/practice/invites/{latest['uid']}/cancel", {"confirm": "yes"}, page=page)
     html = text(client.get(page))
     assert '<code class="pin">' not in html and "Not invited (invitation cancelled" in html
     assert client.get(f"/practice/invites/{latest['uid']}/print").status_code == 404
@@ -131,7 +131,7 @@ def test_revoke_from_the_console(web):
     accounts.link_account_to_chart(db, account["id"], 1, "self")
     html = text(client.get("/practice/patients/pat-1"))
     link_uid = re.search(r"/practice/links/([0-9a-f]+)/revoke", html).group(1)
-    post(client, f"/practice/links/{link_uid}/revoke", page="/practice/")
+    post(client, f"/practice/links/{link_uid}/revoke", {"confirm": "yes"}, page="/practice/")
     html = text(client.get("/practice/patients/pat-1"))
     assert "Revoked" in html and "revoked" in html and "Revoke access" not in html
 

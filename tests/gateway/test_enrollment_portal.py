@@ -36,14 +36,16 @@ def test_new_patient_signs_up_confirms_and_verifies_by_pin(web):
     done = sign_up(client, "jose.r@example.com")
     assert done.status_code == 200 and "Confirm my account" in text(done)
     portal_login(client, "jose.r@example.com")
-    home = text(client.get("/portal/"))
-    assert "Finish linking your records" in home and "First confirm your email" in home
+    home = client.get("/portal/")
+    assert home.headers["Location"] == f"/portal/verify/{made['uid']}"
+    assert "First confirm your email" in text(client.get(home.headers["Location"]))
     refused = post(client, f"/portal/verify/{made['uid']}/pin", {"pin": made["pin"]})
     assert refused.status_code == 403 and "Confirm your email" in text(refused)
     client.get(f"/portal/confirm/{last_link(db, '/portal/confirm/')}")
     before = client.get_cookie("gateway_session").value
     response = post(client, f"/portal/verify/{made['uid']}/pin", {"pin": made["pin"]})
     assert response.status_code == 302 and client.get_cookie("gateway_session").value != before
+    assert response.headers["Location"] == "/portal/records/"
     home = text(client.get("/portal/"))
     assert "Viewing the record of" in home and "José Ramírez" in home and "Finish linking" not in home
 
