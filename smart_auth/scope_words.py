@@ -34,7 +34,8 @@ FIXED_WORDS = {
     "launch": "Open with the record chosen in the practice console",
     "launch/patient": "Know which record you chose",
     "launch/encounter": "Know which visit the app was opened from",
-    "profile": "See the name on your account",
+    # Older (SMART v1) apps ask for it; the id_token has no name claims, so it grants nothing.
+    "profile": "Nothing more: older apps ask for this, and it tells the app nothing",
 }
 # A representative's sign-in is not named to the app (no fhirUser, see consent.offered): the id_token's subject
 # is an opaque id, so the page says only what is true of it.

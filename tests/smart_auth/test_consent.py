@@ -42,6 +42,13 @@ def test_offered_choices_in_words():
     assert by_value["patient/Patient.read"].children == ()
 
 
+def test_the_profile_scope_says_the_app_learns_nothing_from_it():
+    """The id_token carries no name claims (smart_auth.endpoints: sub and fhirUser only), so ``profile``, which
+    SMART v1 apps still ask for, must not promise the app a name."""
+    (choice,) = consent.offered("profile")
+    assert choice.fixed and choice.label == "Nothing more: older apps ask for this, and it tells the app nothing"
+
+
 def test_a_representative_is_not_offered_fhir_user():
     values = [c.value for c in consent.offered("openid fhirUser patient/*.rs", representative=True)]
     assert "fhirUser" not in values
