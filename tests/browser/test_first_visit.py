@@ -3,10 +3,9 @@ the demo outbox, its button, sign-up with mistakes, confirmation, login straight
 record's Overview; a lock; and the front desk's confirmation pages, email box and printable code.
 
 Each key page is checked with axe-core and photographed at phone (390 px) and desktop width into
-docs/screenshots/ (the README shows them).
+docs/screenshots/ (the README shows them) when UPDATE_SCREENSHOTS=1, else tests/browser/screenshots/.
 """
 
-import pathlib
 import re
 
 import pytest
@@ -16,10 +15,10 @@ from gateway.store import enrollment as enrollment_store
 from smart_auth import accounts, enrollment, verification
 from smart_auth.enrollment import Context
 from smart_auth.notify import Notifier
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import DOCS_SHOTS, LiveServer, assert_accessible
 from tests.enrollment_helpers import build, last_link
 
-DOCS = pathlib.Path(__file__).parents[2] / "docs" / "screenshots"
+DOCS = DOCS_SHOTS
 JOSE = "jose.r@example.com"
 
 

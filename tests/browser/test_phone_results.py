@@ -1,19 +1,19 @@
 """Every record page reads on a phone (390 px) and on a desktop without sideways scrolling: tables become
 cards of "Column: value" lines under the breakpoint (CSS only), and a result's flag is a word beside an icon,
-on screen. Pages with results are photographed into docs/screenshots/ at both widths for the README."""
+on screen. Pages with results are photographed at both widths for the README
+(into docs/screenshots/ when UPDATE_SCREENSHOTS=1, else tests/browser/screenshots/)."""
 
-import pathlib
 import time
 
 import pytest
 
 from gateway.record_sections import all_sections
 from gateway.store import disclosures as disclosure_store
-from tests.browser.conftest import LiveServer, assert_accessible, shot
+from tests.browser.conftest import DOCS_SHOTS, LiveServer, assert_accessible, shot
 from tests.browser.test_portal import log_in
 from tests.portal_helpers import build_portal_db
 
-DOCS = pathlib.Path(__file__).parents[2] / "docs" / "screenshots"
+DOCS = DOCS_SHOTS
 WIDTHS = {"phone": 390, "desktop": 1280}
 PORTAL_PAGES = ["/portal/history", "/portal/apps", "/portal/people", "/portal/download", "/portal/send"]
 
@@ -92,7 +92,7 @@ def test_the_flag_is_a_word_and_an_icon_on_screen(screen, live):
 
 
 def photograph(page, name):
-    """Save the page's first screen into docs/screenshots/ (for the README) and the whole page beside the other
+    """Save the page's first screen for the README (DOCS_SHOTS) and the whole page beside the other
     browser-test shots."""
     DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / f"{page.size_name}-{name}.png"))
