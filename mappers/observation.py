@@ -1,11 +1,12 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation; vitals come from a second source.
 
-Observation is kept in three chart tables: lab results here, the vitals flowsheet (``vital_signs``,
-mapped by mappers.vital_signs) and the social history form (``social_history``, mapped by
-mappers.social_history), the type's further ``Source``s.
+Observation is kept in five chart tables: lab results here, the vitals flowsheet (``vital_signs``,
+mapped by mappers.vital_signs), the social history form (``social_history``, mapped by
+mappers.social_history) and screening instruments with their answers (``screenings`` and
+``screening_answers``, mapped by mappers.screening), the type's further ``Source``s.
 """
 
-from . import codes, social_history, vital_signs
+from . import codes, screening, social_history, vital_signs
 from ._common import (
     US_CORE_PROFILE,
     Kind,
@@ -127,8 +128,33 @@ RESOURCE = ResourceType(
                 category="social-history",
             ),
         ),
+        # Screening instruments: the administration as a panel, each answer as its member (see mappers.screening).
+        Source(
+            "screenings",
+            screening.panel_to_fhir,
+            # One entry per administration (its QuestionnaireResponse); the survey Observations stay out of the
+            # other sections (lab results). The IPS has no section for screenings.
+            RecordSection(
+                "screenings",
+                "Screenings",
+                74,
+                "47420-5",
+                "Functional status assessment note",
+                "No screenings are on file.",
+                also=("QuestionnaireResponse",),
+                ips=False,
+                category="survey",
+            ),
+        ),
+        Source("screening_answers", screening.answer_to_fhir),
     ),
-    profiles=(PROFILE_LAB, PROFILE_CLINICAL_RESULT, *vital_signs.PROFILES, *social_history.PROFILES),
+    profiles=(
+        PROFILE_LAB,
+        PROFILE_CLINICAL_RESULT,
+        *vital_signs.PROFILES,
+        *social_history.PROFILES,
+        screening.PROFILE,
+    ),
     search_params=(
         *subject_params("Observation"),
         us_core_param("Observation", "category", "token", "category"),
