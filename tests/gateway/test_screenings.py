@@ -159,6 +159,30 @@ def test_a_corrected_answer_updates_the_response_and_a_status_change_reaches_eve
     assert _stored(db, "Observation", screening_uid)["status"] == "entered-in-error"
 
 
+def test_a_bulk_load_projects_screenings_as_row_by_row_writes_do(empty_db_path, tmp_path):
+    from fixtures import synthetic
+    from gateway import store
+
+    bulk, single = store.connect(empty_db_path), store.connect(str(tmp_path / "single.db"))
+    synthetic.generate(bulk, 12, seed=3)
+    for table in store.CHART_TABLES:
+        rows = store.chart_rows(bulk, table)
+        if rows:
+            store.insert_rows(single, table, rows)
+    query = "SELECT type, id, json FROM resources WHERE source_table LIKE 'screening%' ORDER BY type, id"
+    found = [(t, i, _without_meta(j)) for t, i, j in bulk.execute(query)]
+    assert found and found == [(t, i, _without_meta(j)) for t, i, j in single.execute(query)]
+    assert {t for t, _, _ in found} == {"Observation", "QuestionnaireResponse"}
+
+
+def _without_meta(body):
+    import json
+
+    resource = json.loads(body)
+    resource.pop("meta")
+    return resource
+
+
 def test_the_summary_leaves_screenings_out_of_the_lab_results(client, demo):
     from tests.portal_helpers import bearer
 
