@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gateway.portal.words import LAB_NAMES, VACCINE_GROUPS
 from gateway.unit_words import unit_words
 from mappers import REGISTRY, codes
+from mappers.screening import INSTRUMENTS
 
 SYSTEM_NAMES = {
     codes.ICD10CM: "ICD-10-CM",
@@ -80,7 +81,7 @@ class Section:
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
     ips: bool = True  # the section is one of the IPS document's
-    category: str = ""  # only resources with this category code (and other sections leave them out)
+    category: str = ""  # only its own type's resources with this category code (and other sections leave them out)
 
 
 def all_sections():
@@ -112,18 +113,18 @@ def _category_codes(resource):
 def section_resources(section, by_type):
     """The resources a section shows, by type (``by_type``: type -> [resource]).
 
-    A section with a category shows only its types' resources in that category; the other sections
-    showing a type leave those out (vital signs are not lab results, though both are Observations).
+    A section with a category shows only its own type's resources in that category; the other sections
+    showing that type leave those out (vital signs are not lab results, though both are Observations).
     """
     claimed = {}
     for other in all_sections():
         if other.category:
-            for rtype in other.types:
-                claimed.setdefault(rtype, set()).add(other.category)
+            claimed.setdefault(other.types[0], set()).add(other.category)
     found = {}
     for rtype in section.types:
         resources = by_type.get(rtype, ())
-        if section.category:
+        # The category narrows the section's own type; the types shown inside it (``also``) come whole.
+        if section.category and rtype == section.types[0]:
             found[rtype] = [r for r in resources if section.category in _category_codes(r)]
         elif rtype in claimed:
             found[rtype] = [r for r in resources if not claimed[rtype] & _category_codes(r)]
@@ -539,6 +540,42 @@ def social_history(r, refs):
     return item
 
 
+def _answer_words(item):
+    """An answered question's answer in words: the coded answer's display, the number or the text."""
+    answer = (item.get("answer") or [{}])[0]
+    coded = answer.get("valueCoding")
+    if coded:
+        return coded.get("display") or coded.get("code", "")
+    for key in ("valueInteger", "valueDecimal", "valueString"):
+        if key in answer:
+            return _number(answer[key])
+    return ""
+
+
+def screening(r, refs):
+    """One screening: the instrument, when and by whom, its total score, and each question answered in words."""
+    canonical = r.get("questionnaire", "")
+    names = [e.get("valueString") for e in r.get("_questionnaire", {}).get("extension", ())]
+    found = INSTRUMENTS.get(canonical.rpartition("/")[2])
+    score_link = "/" + found.score_loinc if found and found.score_loinc else None
+    answers = [(i.get("text") or i["linkId"], _answer_words(i)) for i in r.get("item", ()) if i["linkId"] != score_link]
+    score = next((_answer_words(i) for i in r.get("item", ()) if i["linkId"] == score_link), "")
+    item = _item(
+        r,
+        found.short if found else (names[0] if names else canonical),
+        r.get("status"),
+        r.get("authored"),
+        details=[
+            ("Instrument", names[0] if names else ""),
+            ("Score", score),
+            ("Given by", who(r.get("author"), refs)),
+            *answers,
+        ],
+    )
+    item.update(value=score, unit="")
+    return item
+
+
 # Sections whose items are built their own way, whatever their types' builders below.
 SECTION_BUILDERS = {"social-history": social_history}
 
@@ -575,6 +612,7 @@ ITEM_BUILDERS = {
     "ServiceRequest": service_request,
     "Device": device,
     "DocumentReference": clinical_note,
+    "QuestionnaireResponse": screening,
 }
 
 
@@ -758,6 +796,9 @@ def section_items(section, by_type, refs, now_iso):
         labs = [r for r in by_type.get("DiagnosticReport", ()) if "LAB" in _category_codes(r)]
         reports = sorted(labs, key=lambda r: r.get("effectiveDateTime") or "", reverse=True)
         return lab_panels(reports, by_type.get("Observation", ()), refs)
+    if section.slug == "screenings":
+        # One entry per administration: its QuestionnaireResponse holds every answer (the Observations repeat them).
+        return _newest_first(screening(r, refs) for r in by_type.get("QuestionnaireResponse", ()))
     if section.slug == "appointments":
         items = [appointment(r, refs) for r in by_type.get("Appointment", ())]
         # A cancelled or missed visit is not upcoming: it is listed among the past ones ("Past and cancelled").

@@ -55,6 +55,9 @@ class SearchParam:
     documentation: str = ""
     # Names the compartment's patient: answered from the stored patient id, not from the search index.
     compartment: bool = False
+    # A reference parameter on a canonical element (QuestionnaireResponse.questionnaire): its values are
+    # absolute URLs, searched as they are written (R4 search.html#reference, "canonical references").
+    canonical: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,8 @@ class RecordSection:
 
     ``order`` places it among the sections; ``also`` lists types shown inside it (a report's results);
     ``entry`` says how to summarise one resource when the section has no layout of its own; ``category``
-    narrows the section to resources with that category code (vital-sign Observations), and leaves
-    them out of the other sections that show the type.
+    narrows the section's own type (not its ``also``) to resources with that category code (vital-sign
+    Observations), and leaves them out of the other sections that show the type.
     """
 
     slug: str
@@ -303,10 +306,10 @@ def data_absent(reason="unknown"):
     return {"extension": [{"url": codes.EXT_DATA_ABSENT_REASON, "valueCode": reason}]}
 
 
-def us_core_param(resource_type, name, type_, *paths, targets=()):
+def us_core_param(resource_type, name, type_, *paths, targets=(), canonical=False):
     """Return a SearchParam whose canonical is US Core's ``us-core-{resource}-{name}``."""
     url = f"{US_CORE_SEARCH}us-core-{resource_type.lower()}-{name}"
-    return SearchParam(name, type_, paths, url, targets)
+    return SearchParam(name, type_, paths, url, targets, canonical=canonical)
 
 
 def patient_param(resource_type, path, definition_id=None):

@@ -724,3 +724,33 @@ DISPENSE_TYPE = {
 }
 # locations.status -> Location.status (location-status, required).
 LOCATION_STATUS = {"active": "active", "suspended": "suspended", "closed": "inactive", "inactive": "inactive"}
+
+
+# --- Screening instruments (US Core screening assessment, QuestionnaireResponse) ---------------
+EXT_DISPLAY = "http://hl7.org/fhir/StructureDefinition/display"
+# LOINC publishes its panels as FHIR Questionnaires whose canonical is this prefix plus the panel code.
+LOINC_QUESTIONNAIRE = "http://loinc.org/q/"
+# A screening-found Condition's second category (us-core-screening-assessment-condition-category: the
+# us-core-category codes).
+ASSESSMENT_CATEGORIES = {
+    "sdoh": (US_CORE_CATEGORY, "sdoh", "SDOH"),
+    "functional-status": (US_CORE_CATEGORY, "functional-status", "Functional Status"),
+    "disability-status": (US_CORE_CATEGORY, "disability-status", "Disability Status"),
+    "cognitive-status": (US_CORE_CATEGORY, "cognitive-status", "Cognitive Status"),
+}
+# QuestionnaireResponse.status (R4 questionnaire-answers-status, required) from the administration's status.
+SCREENING_STATUS = {
+    "completed": "completed",
+    "in-progress": "in-progress",
+    "amended": "amended",
+    "entered-in-error": "entered-in-error",
+    "stopped": "stopped",
+}
+# The Observation status of each answer: an unfinished screening's answers are preliminary.
+SCREENING_OBSERVATION_STATUS = {
+    "completed": "final",
+    "in-progress": "preliminary",
+    "amended": "amended",
+    "entered-in-error": "entered-in-error",
+    "stopped": "final",
+}

@@ -46,7 +46,7 @@ def to_fhir(row, ctx):
             "meta": meta(PROFILE_3_1_1, profile_for(category[1])),
             "clinicalStatus": codeable(coding(codes.CONDITION_CLINICAL, *clinical)) if clinical else None,
             "verificationStatus": codeable(coding(codes.CONDITION_VERIFICATION, *verification)),
-            "category": [codeable(coding(*category))],
+            "category": [codeable(coding(*category)), assessment_category(row)],
             "code": condition_code(row),
             "subject": reference("Patient", ctx["patient"]),
             "encounter": encounter_reference(ctx),
@@ -56,8 +56,22 @@ def to_fhir(row, ctx):
             "recorder": practitioner,
             "asserter": practitioner,
             "note": notes(row["note"]),
+            "evidence": screening_evidence(ctx),
         }
     )
+
+
+def assessment_category(row):
+    """The screening-assessment category slice (6.1.0), e.g. ``sdoh`` for a social need, or None."""
+    if not row["assessment_category"]:
+        return None
+    return codeable(coding(*lookup(codes.ASSESSMENT_CATEGORIES, row["assessment_category"], "Condition.category")))
+
+
+def screening_evidence(ctx):
+    """``evidence.detail``: the screening answer (Observation) that found the concern, or None."""
+    answer = reference("Observation", ctx.get("links", {}).get("screening_answer_id"))
+    return [{"detail": [answer]}] if answer else None
 
 
 def clinical_status(status, verification):

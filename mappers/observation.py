@@ -1,12 +1,13 @@
 """Chart ``lab_observations`` row -> US Core Laboratory Result Observation; vitals come from a second source.
 
-Observation is kept in four chart tables: lab results here, the vitals flowsheet (``vital_signs``,
+Observation is kept in six chart tables: lab results here, the vitals flowsheet (``vital_signs``,
 mapped by mappers.vital_signs), the social history form (``social_history``, mapped by
-mappers.social_history) and other findings (``clinical_findings``, mapped by mappers.simple_observation),
-the type's further ``Source``s.
+mappers.social_history), other findings (``clinical_findings``, mapped by mappers.simple_observation) and
+screening instruments with their answers (``screenings`` and ``screening_answers``, mapped by
+mappers.screening), the type's further ``Source``s.
 """
 
-from . import codes, simple_observation, social_history, vital_signs
+from . import codes, screening, simple_observation, social_history, vital_signs
 from ._common import (
     US_CORE_PROFILE,
     Kind,
@@ -140,6 +141,25 @@ RESOURCE = ResourceType(
             ),
         ),
         Source("clinical_findings", simple_observation.to_fhir),
+        # Screening instruments: the administration as a panel, each answer as its member (see mappers.screening).
+        Source(
+            "screenings",
+            screening.panel_to_fhir,
+            # One entry per administration (its QuestionnaireResponse); the survey Observations stay out of the
+            # other sections (lab results). The IPS has no section for screenings.
+            RecordSection(
+                "screenings",
+                "Screenings",
+                74,
+                "47420-5",
+                "Functional status assessment note",
+                "No screenings are on file.",
+                also=("QuestionnaireResponse",),
+                ips=False,
+                category="survey",
+            ),
+        ),
+        Source("screening_answers", screening.answer_to_fhir),
     ),
     profiles=(
         PROFILE_LAB,
@@ -147,6 +167,7 @@ RESOURCE = ResourceType(
         *vital_signs.PROFILES,
         *social_history.PROFILES,
         *simple_observation.PROFILES,
+        screening.PROFILE,
     ),
     search_params=(
         *subject_params("Observation"),

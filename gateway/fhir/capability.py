@@ -32,7 +32,8 @@ def _resource(rt):
         "conditionalRead": "not-supported",
         "searchParam": [_search_param(p) for p in (*COMMON_PARAMS, *rt.search_params)],
     }
-    includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference"]
+    # A canonical (QuestionnaireResponse.questionnaire) names a form served elsewhere (LOINC), never included here.
+    includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference" and not p.canonical]
     if includes:
         entry["searchInclude"] = includes
     revincludes = [

@@ -143,6 +143,8 @@ def _parse_reference(param, type_modifier, raw, base_url):
     """Turn ``Type/id``, ``id`` or an absolute URL on this server into the list of ``Type/id`` it may mean."""
     if base_url and raw.startswith(base_url.rstrip("/") + "/"):
         raw = raw[len(base_url.rstrip("/")) + 1 :]
+    if param.canonical and "://" in raw:
+        return [raw.partition("|")[0]]  # a canonical's |version is not kept, so any version matches
     parts = raw.split("/")
     if len(parts) == 2 and (parts[0] in REGISTRY or parts[0] in param.targets) and parts[1]:
         return [raw]

@@ -40,6 +40,8 @@ _FOREIGN = {
     "specimen_id": "specimens",
     "location_id": "locations",
     "formulary_id": "formulary",
+    "screening_id": "screenings",
+    "screening_answer_id": "screening_answers",
 }
 
 
@@ -126,9 +128,10 @@ def _outside(conn, chunk):
         "patients": source.patients(wanted.get("patients", ())),
         "providers": source.providers(wanted.get("providers", ())),
         "lab_results": source.lab_results(wanted.get("lab_results", ())),
+        "screenings": source.screenings(wanted.get("screenings", ())),
     }
     outside["formulary"] = source.formulary(wanted.get("formulary", ()))
-    for table in ("encounters", "appointments", "diagnoses", "orders", "specimens", "locations"):
+    for table in ("encounters", "appointments", "diagnoses", "orders", "specimens", "locations", "screening_answers"):
         outside[table] = source.uids(table, wanted.get(table, ()))
     practices = wanted.get("practices", set()) | {p[2] for p in outside["patients"].values()}
     outside["practices"] = source.practices(practices - inside.get("practices", set()))
@@ -188,6 +191,20 @@ class ChunkSource:
                 found.setdefault(row["patient_id"], {}).setdefault(row["kind"], []).append(
                     (row["code"], row["display"])
                 )
+        return found
+
+    def screenings(self, ids):
+        return self._find("screenings", ids, lambda r: r)
+
+    def screening_answers(self, screening_ids):
+        # A chunk's screenings are new, so all their answers are in the chunk too.
+        wanted, found = set(screening_ids), {}
+        answers = sorted(
+            self.rows.get("screening_answers", {}).values(), key=lambda r: (r.get("position") or 0, r["id"])
+        )
+        for row in answers:
+            if row["screening_id"] in wanted:
+                found.setdefault(row["screening_id"], []).append(row)
         return found
 
     def patients(self, ids):

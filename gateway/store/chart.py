@@ -24,6 +24,9 @@ CHART_TABLES = (
     # Orders and specimens before the lab results and procedures that name them.
     "orders",
     "specimens",
+    # Screenings and their answers before the health concerns an answer raises.
+    "screenings",
+    "screening_answers",
     "diagnoses",
     "medications",
     "allergies",

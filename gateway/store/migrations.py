@@ -1111,6 +1111,46 @@ CREATE TABLE patient_group_members (
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
 # and a PostgreSQL store would not share them.
+SCREENINGS = """
+CREATE TABLE screenings (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    provider_id INTEGER REFERENCES providers(id),
+    encounter_id INTEGER REFERENCES encounters(id),
+    instrument_loinc TEXT NOT NULL,
+    instrument_name TEXT,
+    administered_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'completed',
+    note TEXT,
+    updated_at TEXT
+);
+CREATE INDEX screenings_patient ON screenings(patient_id);
+CREATE TABLE screening_answers (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    screening_id INTEGER NOT NULL REFERENCES screenings(id),
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    position INTEGER NOT NULL DEFAULT 0,
+    question_loinc TEXT NOT NULL,
+    question_text TEXT NOT NULL,
+    answer_code TEXT,
+    answer_text TEXT,
+    answer_num REAL,
+    is_total_score INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT
+);
+CREATE INDEX screening_answers_screening ON screening_answers(screening_id);
+CREATE INDEX screening_answers_patient ON screening_answers(patient_id);
+ALTER TABLE diagnoses ADD COLUMN assessment_category TEXT;
+ALTER TABLE diagnoses ADD COLUMN screening_answer_id INTEGER REFERENCES screening_answers(id);
+"""
+
+# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
+# migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
+# sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
+# executescript() commits, keep their own table (existing databases would need their versions carried over),
+# and a PostgreSQL store would not share them.
 MIGRATIONS = [
     ("chart tables", CHART_SCHEMA + CHART_INDEXES),
     ("FHIR projection and search index", PROJECTION),
@@ -1143,6 +1183,7 @@ MIGRATIONS = [
     ("formulary medicines that prescriptions name", FORMULARY),
     ("clinical findings (simple observations)", CLINICAL_FINDINGS),
     ("bulk data export jobs and patient groups", EXPORT_JOBS),
+    ("screening instruments, their answers, and the health concerns they raise", SCREENINGS),
 ]
 
 

@@ -29,6 +29,10 @@ DEPENDENTS = {
     "patient_races": [("patients", "id", "patient_id")],
     # A prescription's medicationReference shows the formulary item's name.
     "formulary": [("medications", "formulary_id", "id")],
+    # A screening's panel Observation and QuestionnaireResponse list its answers; each answer carries the
+    # screening's time, status and visit; a health concern names the answer that raised it.
+    "screening_answers": [("screenings", "id", "screening_id"), ("diagnoses", "screening_answer_id", "id")],
+    "screenings": [("screening_answers", "screening_id", "id")],
 }
 # The FHIR id and type a care team member's row points at, in the order CareTeam lists them.
 MEMBERS_SQL = (
@@ -106,6 +110,24 @@ class DbSource:
                 found.setdefault(patient, {}).setdefault(kind, []).append((code, display))
         return found
 
+    def screenings(self, ids):
+        """Full ``screenings`` rows by id (the administration an answer belongs to)."""
+        return {r["id"]: r for r in _fetch(self.conn, "screenings", ids)}
+
+    def screening_answers(self, screening_ids):
+        """Each screening's full ``screening_answers`` rows, in position order."""
+        found = {}
+        for chunk in _chunks(screening_ids):
+            marks = ",".join("?" * len(chunk))
+            cursor = self.conn.execute(
+                f"SELECT * FROM screening_answers WHERE screening_id IN ({marks}) ORDER BY position, id", chunk
+            )
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values))
+                found.setdefault(row["screening_id"], []).append(row)
+        return found
+
     def patients(self, ids):
         """(id, uid, practice_id) by id."""
         return _by_id(self.conn, "SELECT id, uid, practice_id FROM patients WHERE id IN ({})", ids)
@@ -156,15 +178,16 @@ LINKS = {
     "reason_diagnosis_id": "diagnoses",
     "order_id": "orders",
     "specimen_id": "specimens",
+    "screening_answer_id": "screening_answers",
 }
 INHERITED = ("encounter_id", "order_id", "specimen_id")
 
 
-def links(source, rows, reports):
-    """Each row's LINKS columns resolved to FHIR ids: ``{row id: {column: uid}}``."""
+def links(source, rows, parents):
+    """Each row's LINKS columns resolved to FHIR ids: ``{row id: {column: uid}}`` (``parents``: see _parents)."""
     values = {}
     for row in rows:
-        report = reports.get(row.get("lab_result_id")) or {}
+        report = parents.get(row["id"]) or {}
         values[row["id"]] = {
             column: row.get(column) or (report.get(column) if column in INHERITED else None) for column in LINKS
         }
@@ -187,9 +210,17 @@ def member(role_code, role_name, is_patient, provider_uid, contact_uid):
     return {"type": kind, "id": provider_uid or contact_uid, "role_code": role_code, "role_name": role_name}
 
 
+def _parents(reports, screenings, rows):
+    """The row each row inherits its visit, order, specimen and provider from: a lab result, a screening."""
+    return {r["id"]: reports.get(r.get("lab_result_id")) or screenings.get(r.get("screening_id")) for r in rows}
+
+
 def contexts(source, table, rows):
     """Resolve each row's integer foreign keys to the FHIR ids its mapper needs (see mappers._common)."""
     reports = source.lab_results({r["lab_result_id"] for r in rows}) if table == "lab_observations" else {}
+    screenings = source.screenings({r["screening_id"] for r in rows}) if table == "screening_answers" else {}
+    answers = source.screening_answers([r["id"] for r in rows]) if table == "screenings" else {}
+    parents = _parents(reports, screenings, rows)
     results = source.observation_uids([r["id"] for r in rows]) if table == "lab_results" else {}
     members = source.care_team_members([r["id"] for r in rows]) if table == "care_teams" else {}
     races = source.patient_races([r["id"] for r in rows]) if table == "patients" else {}
@@ -201,11 +232,9 @@ def contexts(source, table, rows):
     if table == "practices":
         practice_ids = {r["id"] for r in rows}
     practices = source.practices(practice_ids)
-    provider_of = {
-        r["id"]: r.get("provider_id") or reports.get(r.get("lab_result_id"), {}).get("provider_id") for r in rows
-    }
+    provider_of = {r["id"]: r.get("provider_id") or (parents[r["id"]] or {}).get("provider_id") for r in rows}
     providers = source.providers({p for p in provider_of.values() if p})
-    linked = links(source, rows, reports)
+    linked = links(source, rows, parents)
     locations = source.locations({r["location_id"] for r in rows if r.get("location_id")})
     naming = {"orders": "order_id", "specimens": "specimen_id"}.get(table)
     withheld = source.withheld(naming, {r["id"] for r in rows}) if naming else set()
@@ -234,6 +263,8 @@ def contexts(source, table, rows):
                 "location": locations[row["location_id"]][1] if row.get("location_id") in locations else None,
                 "prescription": prescriptions.get(row.get("medication_id")),
                 "formulary": items.get(ordering[row["id"]]),
+                "screening": screenings.get(row.get("screening_id")),
+                "answers": answers.get(row["id"], []),
             }
         )
     return found

@@ -31,6 +31,7 @@ def care_date(resource):
     for key in (
         "onsetDateTime",
         "authoredOn",
+        "authored",  # a QuestionnaireResponse's
         "effectivePeriod",
         "effectiveDateTime",
         "occurrenceDateTime",

@@ -4,6 +4,7 @@ same record (the same resources, and on the detail pages the same codes)."""
 import pytest
 
 from fixtures.demo_data import PATIENTS
+from fixtures.demo_practice import uid
 from gateway.record_sections import all_sections
 from smart_auth import accounts
 from tests.portal_helpers import EVERYONE, bearer, build_portal_db, fhir_ids, login, portal_client, show_record
@@ -60,11 +61,13 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
         assert len(shown) == len(set(shown)), section.slug
         expected = {}
         for rtype in section.types:
-            # Vital signs and social history have sections of their own; the lab results section shows the other
-            # Observations.
-            query = f"&category={section.category}" if section.category else ""
+            if section.slug == "screenings" and rtype == "Observation":
+                continue  # one entry per administration, its QuestionnaireResponse (the Observations repeat it)
+            # Vital signs, social history and screenings have sections of their own; the lab results section shows
+            # the other Observations.
+            query = f"&category={section.category}" if section.category and rtype == section.types[0] else ""
             if rtype == "Observation" and not section.category:
-                query = "&category:not=vital-signs&category:not=social-history"
+                query = "&category:not=vital-signs&category:not=social-history&category:not=survey"
             if rtype == "DiagnosticReport":  # narrative reports are read among the visit notes, as documents
                 query = "&category=LAB"
             expected.update(api_resources(client, db, uid, rtype, query))
@@ -80,7 +83,7 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
 # Sections only some demo patients have something in (few people carry an implant; the children's charts have
 # no social history form).
 ADULTS = {"maria", "james", "linh", "david", "david_lakeside", "wei", "keala", "thomas"}
-SOME_HAVE = {"implants": {"james", "thomas"}, "social-history": ADULTS}
+SOME_HAVE = {"implants": {"james", "thomas"}, "social-history": ADULTS, "screenings": {"maria", "david", "thomas"}}
 
 
 def test_every_demo_patient_has_something_in_every_section(everyone):
@@ -192,3 +195,15 @@ def test_referrals_and_orders_list_each_order_with_its_kind_who_signed_it_and_wh
     assert (
         html.count(">Hemoglobin A1c/Hemoglobin.total in Blood<") == 2
     )  # the third, not yet shared with her, is withheld
+
+
+def test_the_screenings_section_names_the_instrument_the_score_and_each_answer(everyone):
+    client, token, links = everyone
+    show_record(client, token, links["maria"]["id"])
+    page = client.get("/portal/records/screenings").get_data(as_text=True)
+    assert sorted(fhir_ids(page)) == sorted(f"QuestionnaireResponse/{uid('screenings', f'maria:{n}')}" for n in (0, 1))
+    assert "PHQ-9" in page and "AHC HRSN" in page
+    assert "<dt>Score</dt><dd>7</dd>" in page
+    assert "<dt>Feeling down, depressed, or hopeless?</dt><dd>Several days</dd>" in page
+    assert "<dt>What is your living situation today?</dt><dd>I have a steady place to live</dd>" in page
+    assert "PHQ-9 total score" not in page  # the score is shown once, as the score

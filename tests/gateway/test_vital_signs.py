@@ -80,7 +80,9 @@ def test_labs_and_vitals_share_the_type_but_not_the_category(find, demo):
     patient = uid("patients", "maria")
     assert find(f"patient={patient}&category=laboratory") == lab_ids(demo, "maria")
     social = [uid("social_history", f"maria:{n}") for n in range(len(CHARTS["maria"]["social_history"]))]
-    assert find(f"patient={patient}") == sorted(lab_ids(demo, "maria") + vital_ids("maria") + social)
+    survey = find(f"patient={patient}&category=survey")
+    assert len(survey) == 17  # her PHQ-9 and AHC HRSN panels, and their 10 and 5 answers
+    assert find(f"patient={patient}") == sorted(lab_ids(demo, "maria") + vital_ids("maria") + social + survey)
 
 
 def test_stored_vitals_claim_their_profiles(client, auth):

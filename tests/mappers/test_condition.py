@@ -112,3 +112,49 @@ def test_icd10_codes_are_sent_dotted(chart_row, ctx, charted, sent):
 def test_unknown_status_is_refused(chart_row, ctx):
     with pytest.raises(UnmappableValue, match="clinicalStatus"):
         to_fhir(chart_row("diagnoses", **{**SPARSE, "status": "chronic"}), ctx)
+
+
+def test_a_social_need_found_by_a_screening_is_an_sdoh_health_concern_citing_the_answer(chart_row, ctx, validate):
+    from tests.profiles.validator import US_CORE as PACKAGES
+    from tests.profiles.validator import Package, Validator
+
+    row = chart_row(
+        "diagnoses",
+        uid="cond-food",
+        snomed_code="733423003",
+        description="Food insecurity",
+        category="health-concern",
+        assessment_category="sdoh",
+        recorded_at="2024-05-02T14:30:00Z",
+        screening_answer_id=7,
+    )
+    ctx["links"] = {"screening_answer_id": "ans-food"}
+    resource = validate(to_fhir(row, ctx))
+    assert resource["category"] == [
+        {
+            "coding": [
+                {
+                    "system": "http://hl7.org/fhir/us/core/CodeSystem/condition-category",
+                    "code": "health-concern",
+                    "display": "Health Concern",
+                }
+            ]
+        },
+        {
+            "coding": [
+                {"system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category", "code": "sdoh", "display": "SDOH"}
+            ]
+        },
+    ]
+    assert resource["evidence"] == [{"detail": [{"reference": "Observation/ans-food"}]}]
+    for version in ("3.1.1", "6.1.0"):
+        checker = Validator(Package.load(PACKAGES / version))
+        for url in resource["meta"]["profile"]:
+            if checker.package.profile(url):
+                assert checker.validate(resource, url) == []
+
+
+def test_an_assessment_category_outside_us_core_is_refused(chart_row, ctx):
+    row = chart_row("diagnoses", uid="c", description="x", category="health-concern", assessment_category="mood")
+    with pytest.raises(UnmappableValue, match="Condition.category: no FHIR code for chart value 'mood'"):
+        to_fhir(row, ctx)

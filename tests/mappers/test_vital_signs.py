@@ -193,7 +193,14 @@ def test_every_profile_is_listed_on_observation():
 
 
 def test_vital_signs_rows_are_a_second_source_of_observation():
-    assert observation.RESOURCE.tables == ("lab_observations", "vital_signs", "social_history", "clinical_findings")
+    assert observation.RESOURCE.tables == (
+        "lab_observations",
+        "vital_signs",
+        "social_history",
+        "clinical_findings",
+        "screenings",
+        "screening_answers",
+    )
     assert observation.RESOURCE.mapper("vital_signs") is to_fhir
     assert observation.RESOURCE.mapper("lab_observations") is observation.to_fhir
     assert [rt.name for rt in types_of("vital_signs")] == ["Observation"]
