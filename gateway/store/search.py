@@ -117,15 +117,8 @@ def where_sql(resource_type, clauses, visibility):
         if REGISTRY[resource_type].compartment:
             conds.append("r.patient_id = ?")
         else:
-            # Outside the compartment a patient may see what their own records reference. Walk from the
-            # patient's resources (resources_patient index) to their references (search_ref primary key):
-            # the EXISTS form let SQLite scan every resource (1 s a request at 10,000 patients).
-            types = ",".join(f"'{name}'" for name, rt in REGISTRY.items() if rt.compartment)
-            referenced = (
-                f"r.id IN (SELECT substr(x.target, {len(resource_type) + 2}) FROM resources s"
-                f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
-                f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')"
-            )
+            # Outside the compartment a patient may see what their own records reference.
+            referenced = f"r.id IN ({_referenced(resource_type)})"
             if REGISTRY[resource_type].practice_directory and visibility.directory:
                 # The patient's practice is the practice_id of their Patient resource (the Organization id).
                 conds.append(
@@ -173,17 +166,43 @@ def search(conn, query, visibility):
     return total, page, page[-1][0] if more else None, snapshot
 
 
-def compartment_rows(conn, patient_id, types):
-    """Every live resource of ``types`` (compartment types) in one patient's compartment: [(type, id, json)],
-    in pk order within each type (what a search of each type with no clauses would page through)."""
+def _referenced(resource_type, patient="?"):
+    """SQL for the ids of ``resource_type`` (outside the compartment) that one patient's resources reference,
+    taking the patient id as its parameter ``patient``: a range of the search_ref_patient index. (A type's targets are
+    "Type/id" with the type spelled as registered, search_index.extract, so the range is exactly LIKE 'Type/%'.)
+    """
+    return (
+        f"SELECT substr(x.target, {len(resource_type) + 2}) FROM search_ref x WHERE x.patient_id = {patient}"
+        f" AND x.param = '{ANY_REFERENCE}' AND x.target >= '{resource_type}/' AND x.target < '{resource_type}0'"
+    )
+
+
+def record_rows(conn, patient_id, types):
+    """Every live resource of ``types`` in one patient's record, in one statement: [(type, id, json)] in the
+    order of ``types``, by pk within a type (what a search of each type with no clauses would page through).
+
+    A compartment type gives the patient's own resources, any other type those the patient's resources
+    reference (what a search with the record's Visibility, directory=False, finds).
+    """
     if not types:
         return []
-    marks = ",".join("?" * len(types))
-    return conn.execute(
-        f"SELECT r.type, r.id, r.json FROM resources r WHERE r.type IN ({marks}) AND r.patient_id = ?"
-        " AND r.deleted = 0 ORDER BY r.type, r.pk",
-        [*types, patient_id],
-    ).fetchall()
+    inside = ",".join(f"'{rtype}'" for rtype in types if REGISTRY[rtype].compartment)
+    rank = "CASE r.type " + " ".join(f"WHEN '{rtype}' THEN {n}" for n, rtype in enumerate(types)) + " END"
+    parts = []
+    if inside:
+        parts.append(
+            f"SELECT {rank}, r.pk, r.id, r.json FROM resources r WHERE r.type IN ({inside})"
+            " AND r.patient_id = ?1 AND r.deleted = 0"
+        )
+    parts += [
+        f"SELECT {n}, r.pk, r.id, r.json FROM resources r WHERE r.type = '{rtype}' AND r.deleted = 0"
+        f" AND r.id IN ({_referenced(rtype, '?1')})"
+        for n, rtype in enumerate(types)
+        if not REGISTRY[rtype].compartment
+    ]
+    rows = conn.execute(" UNION ALL ".join(parts), (patient_id,)).fetchall()
+    rows.sort()  # by (rank, pk): a pk is unique, so the JSON is never compared
+    return [(types[n], rid, body) for n, _, rid, body in rows]
 
 
 def _count(conn, where, params):
