@@ -1,5 +1,6 @@
 """Search SQL: a SearchQuery plus the caller's Visibility become one keyset-paged SELECT."""
 
+import functools
 import time
 
 from mappers import REGISTRY
@@ -186,23 +187,31 @@ def record_rows(conn, patient_id, types):
     """
     if not types:
         return []
+    types = tuple(types)
+    rows = conn.execute(_record_sql(types), (patient_id,)).fetchall()
+    rank = {rtype: n for n, rtype in enumerate(types)}
+    rows.sort(key=lambda row: (rank[row[0]], row[1]))
+    return [(rtype, rid, body) for rtype, _, rid, body in rows]
+
+
+@functools.lru_cache(maxsize=256)  # a few sets of types: a token's scopes and a request's _type decide them
+def _record_sql(types):
     inside = ",".join(f"'{rtype}'" for rtype in types if REGISTRY[rtype].compartment)
-    rank = "CASE r.type " + " ".join(f"WHEN '{rtype}' THEN {n}" for n, rtype in enumerate(types)) + " END"
-    parts = []
-    if inside:
-        parts.append(
-            f"SELECT {rank}, r.pk, r.id, r.json FROM resources r WHERE r.type IN ({inside})"
+    parts = (
+        [
+            f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type IN ({inside})"
             " AND r.patient_id = ?1 AND r.deleted = 0"
-        )
+        ]
+        if inside
+        else []
+    )
     parts += [
-        f"SELECT {n}, r.pk, r.id, r.json FROM resources r WHERE r.type = '{rtype}' AND r.deleted = 0"
+        f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type = '{rtype}' AND r.deleted = 0"
         f" AND r.id IN ({_referenced(rtype, '?1')})"
-        for n, rtype in enumerate(types)
+        for rtype in types
         if not REGISTRY[rtype].compartment
     ]
-    rows = conn.execute(" UNION ALL ".join(parts), (patient_id,)).fetchall()
-    rows.sort()  # by (rank, pk): a pk is unique, so the JSON is never compared
-    return [(types[n], rid, body) for n, _, rid, body in rows]
+    return " UNION ALL ".join(parts)
 
 
 def _count(conn, where, params):
