@@ -95,3 +95,17 @@ def test_every_demo_patients_everything_bundle_is_byte_for_byte_the_per_type_sea
         rows = reference_rows(demo, token, pid, **filters)
         expected = reference_body(app.config["FHIR_BASE"], rows, f"{SELF}/Patient/{pid}/$everything{query}")
         assert response.data == expected
+
+
+def test_the_record_statement_walks_indexes_only(demo):
+    """One patient's record by index: no full scan of resources or search_ref, whatever the database's size."""
+    from gateway.store.search import _record_sql
+
+    plan = demo.execute("EXPLAIN QUERY PLAN " + _record_sql(tuple(REGISTRY)), ("x",)).fetchall()
+    steps = [detail for *_, detail in plan if detail.startswith(("SCAN", "SEARCH"))]
+    assert [s for s in steps if s.startswith("SCAN")] == []
+    assert steps.count("SEARCH r USING INDEX resources_patient (type=? AND patient_id=?)") == 1
+    directory = [name for name, rt in REGISTRY.items() if not rt.compartment]
+    assert steps.count(
+        "SEARCH x USING COVERING INDEX search_ref_patient (patient_id=? AND target>? AND target<?)"
+    ) == len(directory)
