@@ -62,8 +62,10 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
     it references, limited to what ``token`` may search, in registry order (Patient first).
 
     Types the token may not see are left out rather than refused; a malformed date raises InvalidSearch.
+    Every type read whole (no date clause, no granular filter) comes from one statement; the others from
+    a search each.
     """
-    plain, found = [], {}
+    whole, searched = {}, {}  # whole: the practice a type is held to (None: any) -> the types read whole
     for rtype in REGISTRY:
         if types and rtype not in types:
             continue
@@ -74,16 +76,20 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
         if seen.patient not in (None, patient_id):
             raise NotFound(f"Patient/{patient_id} is not known")
         clauses = date_clauses(rtype, start, end, since)
-        if REGISTRY[rtype].compartment and not clauses and seen.filters is None:
-            plain.append(rtype)  # the whole compartment type: one query below serves them all
+        if not clauses and seen.filters is None:
+            whole.setdefault(seen.practice, []).append(rtype)
             continue
         query = SearchQuery(rtype, clauses, count=RECORD_LIMIT)
         _, rows, _, _ = store.search(
             conn, query, Visibility(patient_id, seen.filters, directory=False, practice=seen.practice)
         )
-        found[rtype] = [(rtype, rid, body) for _, rid, body in rows]
-    for rtype, rid, body in store.compartment_rows(conn, patient_id, plain):
-        found.setdefault(rtype, []).append((rtype, rid, body))
+        searched[rtype] = [(rtype, rid, body) for _, rid, body in rows]
+    rows = [row for held, kinds in whole.items() for row in store.record_rows(conn, patient_id, kinds, held)]
+    if not searched and len(whole) <= 1:
+        return rows
+    found = {**searched}
+    for row in rows:
+        found.setdefault(row[0], []).append(row)
     return [row for rtype in REGISTRY for row in found.get(rtype, ())]
 
 

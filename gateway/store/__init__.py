@@ -22,7 +22,7 @@ from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, u
 from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
 from .provenance import provenance_facts, provenance_target
 from .read import note_document, read_resource, read_resources
-from .search import compartment_rows, references_from, search
+from .search import record_rows, references_from, search
 from .tokens import find_token, revoke_token, save_token
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "access_log_path",
     "chart_row",
     "chart_rows",
-    "compartment_rows",
     "configure",
     "connect",
     "current",
@@ -46,6 +45,7 @@ __all__ = [
     "provenance_target",
     "read_resource",
     "read_resources",
+    "record_rows",
     "references_from",
     "revoke_token",
     "save_token",

@@ -24,7 +24,14 @@ from .projection import DEPENDENTS, DbSource, collect, contexts, member, project
 from .values import date_range
 
 # Secondary indexes of the projection, dropped during a load into an empty projection (see optimize).
-DEFERRABLE = ("resources_patient", "resources_source", "search_token_code", "search_string_value", "search_ref_target")
+DEFERRABLE = (
+    "resources_patient",
+    "resources_source",
+    "search_token_code",
+    "search_string_value",
+    "search_ref_target",
+    "search_ref_patient",
+)
 DEFER_BELOW = 50_000  # resources
 LOAD_CACHE_KIB = -262_144  # 256 MiB of page cache while loading: a chunk's dirty pages stay in memory until COMMIT
 _SHAPES = {}  # table -> (columns, a row of their defaults); set before the pool forks, so workers inherit it

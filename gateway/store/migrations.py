@@ -1106,6 +1106,14 @@ CREATE TABLE patient_group_members (
 ) WITHOUT ROWID;
 """
 
+# What a patient's own resources reference outside the compartment (Practitioners, Organizations, sites), in
+# one range of one index: Patient/$everything and a patient's directory reads walked every resource of the
+# patient to its references instead (gateway/store/search.py, _referenced). search_ref.patient_id is the
+# referencing resource's compartment patient, written with it (projection._index).
+SEARCH_REF_BY_PATIENT = """
+CREATE INDEX IF NOT EXISTS search_ref_patient ON search_ref(patient_id, target) WHERE param = '_ref';
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1184,6 +1192,7 @@ MIGRATIONS = [
     ("clinical findings (simple observations)", CLINICAL_FINDINGS),
     ("bulk data export jobs and patient groups", EXPORT_JOBS),
     ("screening instruments, their answers, and the health concerns they raise", SCREENINGS),
+    ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
 ]
 
 

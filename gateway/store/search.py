@@ -1,5 +1,6 @@
 """Search SQL: a SearchQuery plus the caller's Visibility become one keyset-paged SELECT."""
 
+import functools
 import time
 
 from mappers import REGISTRY
@@ -117,15 +118,8 @@ def where_sql(resource_type, clauses, visibility):
         if REGISTRY[resource_type].compartment:
             conds.append("r.patient_id = ?")
         else:
-            # Outside the compartment a patient may see what their own records reference. Walk from the
-            # patient's resources (resources_patient index) to their references (search_ref primary key):
-            # the EXISTS form let SQLite scan every resource (1 s a request at 10,000 patients).
-            types = ",".join(f"'{name}'" for name, rt in REGISTRY.items() if rt.compartment)
-            referenced = (
-                f"r.id IN (SELECT substr(x.target, {len(resource_type) + 2}) FROM resources s"
-                f" JOIN search_ref x ON x.pk = s.pk WHERE s.type IN ({types}) AND s.patient_id = ?"
-                f" AND x.param = '{ANY_REFERENCE}' AND x.target LIKE '{resource_type}/%')"
-            )
+            # Outside the compartment a patient may see what their own records reference.
+            referenced = f"r.id IN ({_referenced(resource_type)})"
             if REGISTRY[resource_type].practice_directory and visibility.directory:
                 # The patient's practice is the practice_id of their Patient resource (the Organization id).
                 conds.append(
@@ -176,17 +170,54 @@ def search(conn, query, visibility):
     return total, page, page[-1][0] if more else None, snapshot
 
 
-def compartment_rows(conn, patient_id, types):
-    """Every live resource of ``types`` (compartment types) in one patient's compartment: [(type, id, json)],
-    in pk order within each type (what a search of each type with no clauses would page through)."""
+def _referenced(resource_type, patient="?"):
+    """SQL for the ids of ``resource_type`` (outside the compartment) that one patient's resources reference,
+    taking the patient id as its parameter ``patient``: a range of the search_ref_patient index. (A type's targets are
+    "Type/id" with the type spelled as registered, search_index.extract, so the range is exactly LIKE 'Type/%'.)
+    """
+    return (
+        f"SELECT substr(x.target, {len(resource_type) + 2}) FROM search_ref x WHERE x.patient_id = {patient}"
+        f" AND x.param = '{ANY_REFERENCE}' AND x.target >= '{resource_type}/' AND x.target < '{resource_type}0'"
+    )
+
+
+def record_rows(conn, patient_id, types, practice=None):
+    """Every live resource of ``types`` in one patient's record, in one statement: [(type, id, json)] in the
+    order of ``types``, by pk within a type (what a search of each type with no clauses would page through).
+
+    A compartment type gives the patient's own resources, any other type those the patient's resources
+    reference (what a search with the record's Visibility, directory=False, finds); with ``practice`` (a
+    backend bound to one practice) only that practice's resources, as ``where_sql`` holds its searches.
+    """
     if not types:
         return []
-    marks = ",".join("?" * len(types))
-    return conn.execute(
-        f"SELECT r.type, r.id, r.json FROM resources r WHERE r.type IN ({marks}) AND r.patient_id = ?"
-        " AND r.deleted = 0 ORDER BY r.type, r.pk",
-        [*types, patient_id],
-    ).fetchall()
+    types = tuple(types)
+    params = (patient_id,) if practice is None else (patient_id, practice)
+    rows = conn.execute(_record_sql(types, practice is not None), params).fetchall()
+    rank = {rtype: n for n, rtype in enumerate(types)}
+    rows.sort(key=lambda row: (rank[row[0]], row[1]))
+    return [(rtype, rid, body) for rtype, _, rid, body in rows]
+
+
+@functools.lru_cache(maxsize=256)  # a few sets of types: a token's scopes and a request's _type decide them
+def _record_sql(types, by_practice=False):
+    held = " AND r.practice_id = ?2" if by_practice else ""
+    inside = ",".join(f"'{rtype}'" for rtype in types if REGISTRY[rtype].compartment)
+    parts = (
+        [
+            f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type IN ({inside})"
+            f" AND r.patient_id = ?1 AND r.deleted = 0{held}"
+        ]
+        if inside
+        else []
+    )
+    parts += [
+        f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type = '{rtype}' AND r.deleted = 0"
+        f" AND r.id IN ({_referenced(rtype, '?1')}){held}"
+        for rtype in types
+        if not REGISTRY[rtype].compartment
+    ]
+    return " UNION ALL ".join(parts)
 
 
 def _count(conn, where, params):

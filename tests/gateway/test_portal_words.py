@@ -70,7 +70,9 @@ def test_a_cancelled_visit_is_listed_apart_from_upcoming_ones(everyone):
 def test_a_visits_times_do_not_repeat_its_date(everyone):
     _, html = page(everyone, "maria", "/portal/records/appointments")
     upcoming = text(html.split('id="h-upcoming"')[1].split("</section>")[0])
-    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\W[AP]M P[SD]T – \d{1,2}:\d{2}\W[AP]M From ", upcoming), upcoming
+    assert re.search(
+        r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\W[AP]M P[SD]T – \d{1,2}:\d{2}\W[AP]M From ", upcoming
+    ), upcoming
 
 
 @pytest.mark.parametrize("path", ["/portal/records/", "/portal/records/immunizations"])

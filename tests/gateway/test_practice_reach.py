@@ -113,6 +113,11 @@ def test_an_include_never_crosses_into_another_practice(fresh_demo_db_path, make
     path = f"Encounter?_id={encounter['uid']}&_include=Encounter:practitioner"
     assert ids_of(get(web, tokens[a_uid], path), "include") == []
     assert ids_of(get(web, tokens[ALL_PRACTICES], path), "include") == [their_clinician["uid"]]
+    # $everything reads the record in one statement (gateway.store.search.record_rows): held to A there too.
+    patient = store.chart_row(db, "patients", encounter["patient_id"])["uid"]
+    everything = f"Patient/{patient}/$everything"
+    assert their_clinician["uid"] not in ids_of(get(web, tokens[a_uid], everything))
+    assert their_clinician["uid"] in ids_of(get(web, tokens[ALL_PRACTICES], everything))
 
 
 def _token(db, scope, practice):
