@@ -40,6 +40,7 @@ UNIT_WORDS = {
     "mm[Hg]": "mmHg",
     "/min": "per minute",
     "/d": "per day",
+    "{score}": "points",  # a screening instrument's total (PHQ-9 7 points)
     "{beats}/min": "beats per minute",
     "{breaths}/min": "breaths per minute",
     "L/min": "liters per minute",

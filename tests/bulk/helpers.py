@@ -55,3 +55,8 @@ def searched(web, headers, rtype, **params):
         following = [link["url"] for link in body["link"] if link["relation"] == "next"]
         path, query = (following[0][len("http://gateway.test") :], None) if following else (None, None)
     return sorted(result)
+
+
+def stored(db, rtype):
+    """How many live resources of ``rtype`` the database holds (the demo grows; tests must not pin counts)."""
+    return db.execute("SELECT count(*) FROM resources WHERE type = ? AND NOT deleted", (rtype,)).fetchone()[0]

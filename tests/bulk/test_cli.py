@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.store import export_jobs as jobs_store
 from smart_auth.tokens import ALL_PRACTICES, issue_access_token
-from tests.bulk.helpers import KICKOFF
+from tests.bulk.helpers import KICKOFF, stored
 
 
 def run(*args):
@@ -21,19 +21,20 @@ def test_export_run_writes_ndjson_to_a_folder_and_lists_the_job(bulk_db_path, bu
     code, output = run("export", "run", "--db", bulk_db_path, "--out", str(out), "--type", "Patient,Condition")
     assert code == 0, output
     lines = output.splitlines()
+    patients, conditions = stored(bulk_db, "Patient"), stored(bulk_db, "Condition")
     assert lines[-3:] == [
-        "Patient-1.ndjson  10 resources  " + str(os.path.getsize(out / "Patient-1.ndjson")) + " bytes",
-        "Condition-1.ndjson  38 resources  " + str(os.path.getsize(out / "Condition-1.ndjson")) + " bytes",
-        f"Exported 48 resources in 2 files to {out}",
+        f"Patient-1.ndjson  {patients} resources  " + str(os.path.getsize(out / "Patient-1.ndjson")) + " bytes",
+        f"Condition-1.ndjson  {conditions} resources  " + str(os.path.getsize(out / "Condition-1.ndjson")) + " bytes",
+        f"Exported {patients + conditions} resources in 2 files to {out}",
     ]
-    assert "\r[####################] 100% 48/48\n" in output
+    assert f"\r[####################] 100% {patients + conditions}/{patients + conditions}\n" in output
     assert sorted(os.listdir(out)) == ["Condition-1.ndjson", "Patient-1.ndjson"]
-    patients = [orjson.loads(line)["id"] for line in (out / "Patient-1.ndjson").read_bytes().splitlines()]
-    stored = [r[0] for r in bulk_db.execute("SELECT id FROM resources WHERE type = 'Patient' ORDER BY pk")]
-    assert patients == stored
+    exported = [orjson.loads(line)["id"] for line in (out / "Patient-1.ndjson").read_bytes().splitlines()]
+    assert exported == [r[0] for r in bulk_db.execute("SELECT id FROM resources WHERE type = 'Patient' ORDER BY pk")]
     code, listing = run("export", "list", "--db", bulk_db_path)
     job = jobs_store.export_jobs(bulk_db)[0]
-    assert listing.startswith(f"{job['id']}  done     [####################] 100% 48/48  ")
+    total = patients + conditions
+    assert listing.startswith(f"{job['id']}  done     [####################] 100% {total}/{total}  ")
     assert listing.rstrip().endswith("operator-cli  system")
 
 
