@@ -37,7 +37,9 @@ def visibility(token, interaction, resource_type):
         practice = staff_practice(token)
     else:
         practice = None  # patient/ scopes are held to the token's patient, which is of one practice
-    return to_visibility(resource_type, decision, practice)
+    seen = to_visibility(resource_type, decision, practice)
+    seen.withheld = token.withheld
+    return seen
 
 
 def practice_reach(token):

@@ -1005,6 +1005,20 @@ UPDATE access_tokens SET practice_reach = (SELECT uid FROM practices)
     WHERE ' ' || scope LIKE '% system/%' AND (SELECT count(*) FROM practices) = 1;
 """
 
+# A practice's proxy access policy (smart_auth.proxy_policy): the age the limited record begins, the age access
+# given during childhood ends, and the sensitive categories (space-separated names) the limited record leaves out.
+# No row: the defaults. Links remember when the patient's coming-of-age notice went out.
+PROXY_POLICY = """
+CREATE TABLE proxy_policies (
+    practice_id INTEGER PRIMARY KEY REFERENCES practices(id),
+    limited_from INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    withheld TEXT NOT NULL,
+    updated_at INTEGER
+);
+ALTER TABLE account_links ADD COLUMN ending_notice_at INTEGER;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1038,6 +1052,7 @@ MIGRATIONS = [
     ("clinical notes", CLINICAL_NOTES),
     ("several races and ethnicities per patient", PATIENT_RACES),
     ("backend clients bound to a practice", BACKEND_PRACTICE),
+    ("proxy access policy per practice", PROXY_POLICY),
 ]
 
 
