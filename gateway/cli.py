@@ -402,6 +402,26 @@ def prune(db):
         click.echo(f"{count:>8}  {kind}")
 
 
+@cli.command("access-notices")
+@db_option
+def access_notices(db):
+    """Queue the emails telling representatives, and the patient, that access given during childhood ends in 30 days.
+
+    Access ends by itself at the practice's age (default 18) whether or not this runs; run it daily from cron.
+
+    Example: fhir-gateway access-notices --db var/gateway.db
+    """
+    from gateway import config as config_module
+    from smart_auth import representatives
+    from smart_auth.enrollment import Context
+    from smart_auth.notify import Notifier
+
+    settings = config_module.load({"DB": db})
+    database = store.connect(db)
+    context = Context(database, settings["SECRET_KEY"], settings["BASE_URL"], Notifier(database, settings))
+    click.echo(f"Told {representatives.send_ending_notices(context)} representative(s) and their patients.")
+
+
 @cli.group()
 def keys():
     """The id_token signing keys."""

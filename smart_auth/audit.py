@@ -18,6 +18,7 @@ EVENTS = (
     "locked",
     "linked",
     "revoked",
+    "removed by patient",
 )
 
 

@@ -226,7 +226,7 @@ def link_in_practice(db, practice_id, link_uid):
     return _of_practice(enrollment_store.link_by_uid(db, link_uid or ""), practice_id, "No such portal access.")
 
 
-def revoke_link(ctx, link, actor):
+def revoke_link(ctx, link, actor, event="revoked"):
     """End an account's access to a chart: the link, its open invitations, and every token it was issued."""
     if link["status"] != "active":
         raise EnrollmentError("This portal access is already revoked.")
@@ -239,7 +239,7 @@ def revoke_link(ctx, link, actor):
     revoke_account_access(ctx.db, link["patient_uid"], link["account_uid"])
     audit.record(
         ctx.db,
-        "revoked",
+        event,
         actor,
         account_id=link["account_id"],
         patient_id=link["patient_id"],

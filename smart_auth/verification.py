@@ -12,7 +12,7 @@ from gateway import store
 from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
 
-from . import audit, limits, links, messages, pins
+from . import audit, limits, links, messages, pins, representatives
 from .accounts import link_account_to_chart
 from .enrollment import EnrollmentError, InviteNotFound
 
@@ -200,4 +200,6 @@ def _link(ctx, account, invite, method):
     actor = audit.account_actor(account)
     audit.record(ctx.db, "verified", actor, invite, detail=f"by {method}")
     audit.record(ctx.db, "linked", actor, invite, detail=invite["relation"])
+    if invite["relation"] != "self":
+        representatives.tell_patient_of_link(ctx, account, invite)
     return link_id

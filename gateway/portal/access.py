@@ -10,7 +10,9 @@ from gateway.store import connected_apps
 from gateway.store import disclosures as disclosure_store
 from gateway.store import oauth as oauth_store
 from gateway.web.auth import current_account, record_required
-from smart_auth import accounts, consent
+from gateway.web.enrollment_context import enrollment_context
+from smart_auth import accounts, consent, representatives
+from smart_auth.enrollment import InviteNotFound
 from smart_auth.scope_words import describe
 
 bp = Blueprint("portal_access", __name__, url_prefix="/portal")
@@ -81,6 +83,33 @@ def people():
         if link["account_id"] != current_account()["id"] and link["status"] == "active"
     ]
     return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
+
+
+def _removable(link_uid):
+    try:
+        return representatives.removable_link(store.current(), g.record, link_uid)
+    except InviteNotFound:
+        abort(404)
+
+
+@bp.get("/people/<link_uid>/remove")
+@record_required
+def confirm_remove(link_uid):
+    """Say what removing a representative does before it is done (a second page: no JavaScript needed)."""
+    link = _removable(link_uid)
+    person = account_store.account_by_id(store.current(), link["account_id"])
+    return render_template("portal/people_remove.html", link=link, name=person["name"] or link["email"])
+
+
+@bp.post("/people/<link_uid>/remove")
+@record_required
+def remove(link_uid):
+    """The adult patient removes a representative: their sessions and every token they hold for the record end."""
+    link = _removable(link_uid)
+    person = account_store.account_by_id(store.current(), link["account_id"])
+    representatives.remove_representative(enrollment_context(), current_account(), g.record, link_uid)
+    flash(f"{person['name'] or link['email']} can no longer see your record.", "info")
+    return redirect(url_for("portal_access.people"))
 
 
 @bp.get("/history")

@@ -1,0 +1,74 @@
+"""At 18 access given during childhood ends by itself; 30 days before, the representative and the patient are told."""
+
+import datetime as dt
+
+from gateway import store
+from smart_auth import accounts, representatives
+from tests.enrollment_helpers import build, context, outbox
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def setup(tmp_path, birth_date):
+    db = store.connect(str(tmp_path / "age.db"))
+    build(db)
+    store.insert_rows(
+        db,
+        "patients",
+        [
+            {
+                "id": 10,
+                "uid": "teen",
+                "practice_id": 1,
+                "mrn": "T010",
+                "first_name": "Linh",
+                "last_name": "Nguyen",
+                "birth_date": birth_date,
+                "sex": "F",
+                "email": "linh@example.org",
+            }
+        ],
+    )
+    parent = accounts.create_account(db, "hoa@example.com", "Secret-Pass1", name="Hoa Nguyen", confirmed=True)
+    accounts.link_account_to_chart(db, parent["id"], 10, "parent")
+    with store.transaction(db):
+        db.execute("UPDATE account_links SET linked_at = '2015-01-01T00:00:00.000Z'")
+    return db
+
+
+def test_30_days_before_the_18th_birthday_both_are_told_once(tmp_path):
+    db = setup(tmp_path, "2008-12-25")
+    assert representatives.send_ending_notices(context(db), TODAY) == 1
+    sent = [(m["recipient"], m["subject"]) for m in outbox(db)]
+    assert sent == [
+        ("hoa@example.com", "Your access to Linh Nguyen's record ends on 25 December 2026"),
+        ("linh@example.org", "Your parent's access to your record ends on 25 December 2026"),
+    ]
+    teen = outbox(db)[1]["body_text"]
+    assert "On your 18th birthday, 25 December 2026, Hoa Nguyen (your parent) can no longer see your record" in teen
+    assert representatives.send_ending_notices(context(db), TODAY) == 0
+    assert len(outbox(db)) == 2
+
+
+def test_31_days_before_no_one_is_told_yet(tmp_path):
+    db = setup(tmp_path, "2008-12-26")
+    assert representatives.send_ending_notices(context(db), TODAY) == 0
+    assert outbox(db) == []
+
+
+def test_no_notice_once_access_has_ended(tmp_path):
+    db = setup(tmp_path, "2008-11-25")
+    assert representatives.send_ending_notices(context(db), TODAY) == 0
+
+
+def test_the_cli_queues_the_notices(tmp_path):
+    from click.testing import CliRunner
+
+    from gateway.cli import cli
+
+    birthday = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=20)
+    birth = birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28))
+    db = setup(tmp_path, birth.isoformat())
+    result = CliRunner().invoke(cli, ["access-notices", "--db", db.path])
+    assert (result.exit_code, result.output) == (0, "Told 1 representative(s) and their patients.\n")
+    assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
