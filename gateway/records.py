@@ -35,6 +35,7 @@ def portal_token(account, record):
         account["uid"],
         int(time.time()) + 60,
         withheld=access.withheld if access else (),
+        shared=access.shared if access else None,
     )
 
 

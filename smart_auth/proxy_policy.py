@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 
 from gateway.store import accounts as account_store
+from mappers import REGISTRY
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 LOINC = "http://loinc.org"
@@ -65,11 +66,13 @@ DEFAULT_POLICY = Policy(limited_from=12, ends_at=18, withheld=tuple(CATEGORIES))
 
 @dataclass(frozen=True)
 class ProxyAccess:
-    """What one person may see of one record: ``stage`` is whole, limited or ended; ``withheld`` the
-    (system, code prefix) pairs left out."""
+    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld`` the
+    (system, code prefix) pairs left out; ``shared`` None (every type) or the kinds a caregiver the patient
+    invited may see, as (resource type, search parameter or None, value) triples (see ``shared_kinds``)."""
 
     stage: str
     withheld: tuple = ()
+    shared: tuple | None = None
 
     @property
     def allowed(self):
@@ -109,16 +112,33 @@ def ending_on(birth_date, policy):
     return _birthday(birth, policy.ends_at) if birth else None
 
 
+def is_adult(birth_date, policy, today):
+    """Whether the patient has reached the age that ends access given during childhood (unknown: not)."""
+    ends = ending_on(birth_date, policy)
+    return bool(ends) and today >= ends
+
+
 def notice_due(birth_date, policy, today):
     """Whether ``today`` is within the 30 days before access given during childhood ends."""
     ends = ending_on(birth_date, policy)
     return bool(ends) and ends - dt.timedelta(days=30) <= today < ends
 
 
-def decide(relation, linked_at, birth_date, policy, today):
-    """What a person linked to a record with ``relation`` (since ``linked_at``) may see of it ``today``."""
+def decide(relation, linked_at, birth_date, policy, today, sections=None, until=None):
+    """What a person linked to a record with ``relation`` (since ``linked_at``) may see of it ``today``; a
+    caregiver the patient invited sees only ``sections`` (space-separated slugs) through the day ``until``."""
     if relation == "self":
         return WHOLE
+    last = _date(until) if until else None
+    if until and (last is None or today > last):
+        return ProxyAccess("ended")
+    by_age = _by_age(relation, linked_at, birth_date, policy, today)
+    if not sections or not by_age.allowed:
+        return by_age
+    return ProxyAccess("shared", by_age.withheld, shared_kinds(tuple(sections.split())))
+
+
+def _by_age(relation, linked_at, birth_date, policy, today):
     birth = _date(birth_date)
     if birth is None:
         return _limited(policy)  # age unknown: never the whole record, never cut off
@@ -162,4 +182,47 @@ def access_of(db, account_uid, patient_uid, on=None):
         return None
     if row["status"] != "active":
         return ProxyAccess("ended")
-    return decide(row["relation"], row["linked_at"], row["birth_date"], policy_of(row), on or today())
+    return decide(
+        row["relation"],
+        row["linked_at"],
+        row["birth_date"],
+        policy_of(row),
+        on or today(),
+        row["sections"],
+        row["access_until"],
+    )
+
+
+def section_titles():
+    """Every record section's (slug, title), in the record's order: what a patient may share with a caregiver."""
+    declared = [rt.section for rt in REGISTRY.values() if rt.section]
+    declared += [src.section for rt in REGISTRY.values() for src in rt.sources if src.section]
+    return tuple((s.slug, s.title) for s in sorted(declared, key=lambda s: s.order))
+
+
+@functools.lru_cache(maxsize=256)
+def shared_kinds(slugs):
+    """The (resource type, search parameter or None, value) kinds the record sections ``slugs`` show.
+
+    A section narrowed to a category shows that category (``category``); a section showing the same type
+    unnarrowed leaves out the categories other sections show (``category:not``), as the portal's sections do.
+    """
+    declared = [(rt.name, rt.section) for rt in REGISTRY.values() if rt.section]
+    declared += [(rt.name, src.section) for rt in REGISTRY.values() for src in rt.sources if src.section]
+    narrowed = {}
+    for name, section in declared:
+        if section.category:
+            for rtype in (name, *section.also):
+                narrowed.setdefault(rtype, []).append(section.category)
+    kinds = []
+    for name, section in declared:
+        if section.slug not in slugs:
+            continue
+        for rtype in (name, *section.also):
+            if section.category:
+                kinds.append((rtype, "category", section.category))
+            elif rtype in narrowed:
+                kinds.append((rtype, "category:not", ",".join(narrowed[rtype])))
+            else:
+                kinds.append((rtype, None, None))
+    return tuple(dict.fromkeys(kinds))

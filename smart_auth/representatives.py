@@ -5,22 +5,34 @@ Removal ends the representative's link, their open invitations to the record, ev
 history as "removed by patient".
 """
 
+import datetime as dt
 import time
+import uuid
 
 from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 
 from . import audit, messages, proxy_policy
-from .enrollment import InviteNotFound, revoke_link
+from .accounts import RELATIONS, AccountError, normalize_email
+from .enrollment import InvalidInvite, InviteNotFound, access_code, new_invite, revoke_link
+
+
+def controls_representatives(db, record, today=None):
+    """Whether the account on ``record`` is its adult patient, who decides who else sees it (a child's
+    representatives are the practice's to manage)."""
+    if record["relation"] != "self":
+        return False
+    policy = proxy_policy.policy_of(account_store.proxy_policy(db, record["practice_id"]))
+    return proxy_policy.is_adult(record["birth_date"], policy, today or proxy_policy.today())
 
 
 def removable_link(db, record, link_uid):
-    """Another account's active link to the record on screen, when the record is the viewer's own; else
-    InviteNotFound (no such link, another record's, their own, or a representative asking)."""
+    """Another account's active link to the record on screen, when the record is the viewer's own and they are
+    an adult; else InviteNotFound (no such link, another record's, their own, a child or a representative)."""
     link = enrollment_store.link_by_uid(db, link_uid or "")
     if (
-        record["relation"] != "self"
+        not controls_representatives(db, record)
         or link is None
         or link["patient_id"] != record["patient_id"]
         or link["account_id"] == record["account_id"]
@@ -83,3 +95,51 @@ def _patient_emails(db, link):
             found.append(other["email"])
     seen = []
     return [e for e in found if e.lower() not in seen and not seen.append(e.lower())]
+
+
+def check_caregiver(form, today):
+    """Clean a caregiver invitation form (email, relation, sections, until): return (person, problems)."""
+    problems, email = [], (form.get("email") or "").strip()
+    try:
+        email = normalize_email(email)
+    except AccountError as exc:
+        problems.append(str(exc))
+    relation = form.get("relation") or ""
+    if relation not in RELATIONS or relation == "self":
+        problems.append("Choose how they are related to you.")
+    known = {slug for slug, _ in proxy_policy.section_titles()}
+    sections = [s for s in dict.fromkeys(form.get("sections") or ()) if s]
+    if not sections or not set(sections) <= known:
+        problems.append("Choose the parts of your record to share.")
+    until = (form.get("until") or "").strip() or None
+    if until:
+        try:
+            if dt.date.fromisoformat(until) < today:
+                problems.append("The last day must be today or later.")
+        except ValueError:
+            problems.append("Write the last day like 2026-12-31.")
+    order = [slug for slug, _ in proxy_policy.section_titles() if slug in sections]
+    person = {"relation": relation, "email": email, "phone": None, "text_link": False, "by_patient": True}
+    return dict(person, sections=" ".join(order), access_until=until), problems
+
+
+def invite_caregiver(ctx, account, record, form, today=None):
+    """The adult patient invites a caregiver to their record: only the sections they chose, until the day they
+    chose. Return the invitation with its ``pin``, which the patient reads to the caregiver (never emailed)."""
+    if not controls_representatives(ctx.db, record, today):
+        raise InvalidInvite("Only the adult patient can invite someone to their record.")
+    person, problems = check_caregiver(form, today or proxy_policy.today())
+    if problems:
+        raise InvalidInvite(problems[0], problems)
+    patient = store.chart_row(ctx.db, "patients", record["patient_id"])
+    return new_invite(ctx, patient, person, audit.account_actor(account), str(uuid.uuid4()), "invited")
+
+
+def waiting_caregivers(db, secret, record):
+    """The caregivers the patient invited who have not joined yet, each with the code to read them."""
+    waiting = []
+    for invite in enrollment_store.invites_of_patient(db, record["patient_id"]):
+        code = access_code(secret, invite, reader="patient")
+        if code and invite["status"] == "invited":
+            waiting.append(dict(invite, code=code))
+    return waiting

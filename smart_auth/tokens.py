@@ -40,6 +40,8 @@ class AccessToken:
     practice_reach: str | None = None
     # (code system, code prefix) pairs the person behind the token may not see (smart_auth.proxy_policy).
     withheld: tuple = ()
+    # None, or the (type, parameter, value) kinds a caregiver the patient invited may see (proxy_policy).
+    shared: tuple | None = None
 
 
 UNBOUND = (
@@ -99,6 +101,7 @@ def authenticate(conn, token):
         record["expires_at"],
         record["practice_reach"],
         access.withheld if access else (),
+        access.shared if access else None,
     )
 
 

@@ -9,6 +9,7 @@ import secrets
 import time
 
 from gateway import store
+from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
 
@@ -190,6 +191,7 @@ def _link(ctx, account, invite, method):
     link_id = link_account_to_chart(ctx.db, account["id"], invite["patient_id"], invite["relation"])
     now = utc_now()
     with store.transaction(ctx.db):
+        account_store.set_link_share(ctx.db, link_id, invite["sections"], invite["access_until"])
         enrollment_store.uncount_code_attempt(ctx.db, invite["id"], now)
         enrollment_store.update_invite(
             ctx.db,

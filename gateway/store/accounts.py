@@ -64,7 +64,8 @@ def links_of_account(conn, account_id, active_only=True):
     return _all(
         conn,
         (
-            "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
+            "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, l.sections, l.access_until,"
+            " p.uid AS patient_uid,"
             " p.first_name, p.last_name, p.birth_date, pr.id AS practice_id, pr.uid AS practice_uid,"
             " pr.name AS practice_name FROM account_links l JOIN patients p ON p.id = l.patient_id"
             " JOIN practices pr ON pr.id = p.practice_id WHERE l.account_id = ?"
@@ -173,7 +174,8 @@ def proxy_link(conn, account_uid, patient_uid):
     return _one(
         conn,
         (
-            f"SELECT a.id AS account_id, l.relation, l.status, l.linked_at, p.birth_date, {_POLICY}"
+            f"SELECT a.id AS account_id, l.relation, l.status, l.linked_at, l.sections, l.access_until, p.birth_date,"
+            f" {_POLICY}"
             " FROM accounts a LEFT JOIN patients p ON p.uid = ?"
             " LEFT JOIN account_links l ON l.account_id = a.id AND l.patient_id = p.id"
             " LEFT JOIN proxy_policies pp ON pp.practice_id = p.practice_id WHERE a.uid = ?"
@@ -215,3 +217,10 @@ def representatives_not_yet_told(conn):
 def mark_ending_notice(conn, link_id, now):
     """Remember that a link's coming-of-age notice went out."""
     conn.execute("UPDATE account_links SET ending_notice_at = ? WHERE id = ?", (int(now), link_id))
+
+
+def set_link_share(conn, link_id, sections, access_until):
+    """What a link shares: section slugs (space-separated; None: the whole record) and the last day (None: no end)."""
+    conn.execute(
+        "UPDATE account_links SET sections = ?, access_until = ? WHERE id = ?", (sections, access_until, link_id)
+    )

@@ -1019,6 +1019,17 @@ CREATE TABLE proxy_policies (
 ALTER TABLE account_links ADD COLUMN ending_notice_at INTEGER;
 """
 
+# A caregiver the adult patient invites: the record sections shared (space-separated section slugs; NULL: the
+# whole record) and the last day of access (an ISO date; NULL: until removed), kept on the invitation and then
+# on the link it makes. ``by_patient`` marks an invitation whose code only the patient may read.
+CAREGIVER_INVITES = """
+ALTER TABLE invites ADD COLUMN sections TEXT;
+ALTER TABLE invites ADD COLUMN access_until TEXT;
+ALTER TABLE invites ADD COLUMN by_patient INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE account_links ADD COLUMN sections TEXT;
+ALTER TABLE account_links ADD COLUMN access_until TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1053,6 +1064,7 @@ MIGRATIONS = [
     ("several races and ethnicities per patient", PATIENT_RACES),
     ("backend clients bound to a practice", BACKEND_PRACTICE),
     ("proxy access policy per practice", PROXY_POLICY),
+    ("caregivers the patient invites", CAREGIVER_INVITES),
 ]
 
 

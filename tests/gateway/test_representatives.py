@@ -1,6 +1,7 @@
 """The adult patient's Representatives page: who is linked, removing them (their sessions and every token they
 hold for the record end at once, and the practice sees it), and the email when someone is linked."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from smart_auth.tokens import issue_access_token
 from tests.enrollment_helpers import STAFF, context, last_link, outbox
 from tests.web_helpers import enrollment_app, portal_login, post, staff_login, text
 
+FIFTEEN_YEARS_AGO = f"{dt.datetime.now(dt.timezone.utc).year - 15}-01-01"
 PATIENT, SPOUSE, OTHER = "jose@example.com", "ana@example.com", "sam@example.com"
 
 
@@ -33,7 +35,7 @@ def test_the_patient_sees_their_representative_with_a_remove_button(linked):
     client = app.test_client()
     portal_login(client, PATIENT)
     page = text(client.get("/portal/people"))
-    assert "Ana Ramírez" in page and "Spouse" in page
+    assert "<strong>Ana Ramírez</strong>, your spouse, since" in page and "Sees your whole record." in page
     assert f'action="/portal/people/{link}/remove"' in page
     confirm = text(client.get(f"/portal/people/{link}/remove"))
     assert "Remove Ana Ramírez?" in confirm
@@ -110,3 +112,37 @@ def test_the_patient_is_emailed_when_a_representative_is_linked(tmp_path):
     assert (notice["recipient"], notice["subject"]) == (PATIENT, "Someone can now see your Test Practice record")
     assert "Ana Ramírez (ana@example.com) was linked to your record as your spouse." in notice["body_text"]
     assert "If you do not know them, remove them: http://gateway.test/portal/people" in notice["body_text"]
+
+
+def test_a_teen_with_their_own_account_sees_but_cannot_remove_their_parent(tmp_path):
+    app, db = enrollment_app(tmp_path)
+    store.insert_rows(
+        db,
+        "patients",
+        [
+            {
+                "id": 10,
+                "uid": "teen",
+                "practice_id": 1,
+                "mrn": "T010",
+                "first_name": "Linh",
+                "last_name": "Nguyen",
+                "birth_date": FIFTEEN_YEARS_AGO,
+                "sex": "F",
+            }
+        ],
+    )
+    teen = accounts.create_account(db, "linh@example.org", "Secret-Pass1", name="Linh Nguyen", confirmed=True)
+    hoa = accounts.create_account(db, "hoa@example.com", "Secret-Pass1", name="Hoa Nguyen", confirmed=True)
+    accounts.link_account_to_chart(db, teen["id"], 10, "self")
+    link = db.execute(
+        "SELECT uid FROM account_links WHERE id = ?", (accounts.link_account_to_chart(db, hoa["id"], 10, "parent"),)
+    ).fetchone()[0]
+    client = app.test_client()
+    portal_login(client, "linh@example.org")
+    page = text(client.get("/portal/people"))
+    assert "<strong>Hoa Nguyen</strong>, your parent" in page
+    assert "Until you are an adult, Test Practice manages who can see your record." in page
+    assert "/remove" not in page and "Invite a caregiver" not in page
+    assert post(client, f"/portal/people/{link}/remove").status_code == 404
+    assert post(client, "/portal/people/invite", {"email": "x@example.com"}).status_code == 404
