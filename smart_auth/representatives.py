@@ -15,7 +15,7 @@ from gateway.store import enrollment as enrollment_store
 
 from . import audit, messages, proxy_policy
 from .accounts import RELATIONS, AccountError, normalize_email
-from .enrollment import InvalidInvite, InviteNotFound, access_code, new_invite, revoke_link
+from .enrollment import InvalidInvite, InviteNotFound, access_code, cancel_invite, new_invite, revoke_link
 
 
 def controls_representatives(db, record, today=None):
@@ -143,3 +143,17 @@ def waiting_caregivers(db, secret, record):
         if code and invite["status"] == "invited":
             waiting.append(dict(invite, code=code))
     return waiting
+
+
+def cancel_caregiver_invite(ctx, account, record, invite_uid):
+    """The adult patient cancels an invitation they made that waits: its link and code stop working at once."""
+    invite = enrollment_store.invite_by_uid(ctx.db, invite_uid or "")
+    if (
+        invite is None
+        or not invite["by_patient"]
+        or invite["patient_id"] != record["patient_id"]
+        or invite["status"] not in ("invited", "locked")
+        or not controls_representatives(ctx.db, record)
+    ):
+        raise InviteNotFound("No such invitation.")
+    return cancel_invite(ctx, invite, audit.account_actor(account))

@@ -113,6 +113,18 @@ def invite_caregiver():
     )
 
 
+@bp.post("/people/invites/<invite_uid>/cancel")
+@record_required
+def cancel_caregiver_invite(invite_uid):
+    """The adult patient cancels an invitation of theirs that waits."""
+    try:
+        done = representatives.cancel_caregiver_invite(enrollment_context(), current_account(), g.record, invite_uid)
+    except InviteNotFound:
+        abort(404)
+    flash(f"The invitation to {done['email']} is cancelled; its code no longer works.", "info")
+    return redirect(url_for("portal_access.people"))
+
+
 def _others():
     return [
         link

@@ -9,10 +9,10 @@ import pytest
 
 from gateway import store
 from gateway.store import enrollment as enrollment_store
-from smart_auth import accounts, proxy_policy, representatives, verification
+from smart_auth import accounts, enrollment, proxy_policy, representatives, verification
 from smart_auth.enrollment import InvalidInvite, access_code
 from smart_auth.tokens import issue_access_token
-from tests.enrollment_helpers import SECRET, context, outbox
+from tests.enrollment_helpers import SECRET, STAFF, context, outbox
 from tests.web_helpers import enrollment_app, portal_login, post, staff_login, text
 
 PATIENT, CAREGIVER = "jose@example.com", "ana@example.com"
@@ -118,3 +118,39 @@ def test_after_the_last_day_the_caregiver_sees_nothing(patient):
     later = TODAY + dt.timedelta(days=91)
     assert proxy_policy.access_of(db, ana["uid"], "pat-1", on=later).stage == "ended"
     assert proxy_policy.access_of(db, ana["uid"], "pat-1", on=TODAY + dt.timedelta(days=90)).stage == "shared"
+
+
+def test_the_caregivers_menu_lists_only_the_shared_sections(patient):
+    app, db, client = patient
+    linked_caregiver(db, client)
+    caregiver = app.test_client()
+    portal_login(caregiver, CAREGIVER)
+    page = text(caregiver.get("/portal/records/"))
+    assert 'href="/portal/records/lab-results"' in page
+    assert 'href="/portal/records/diagnoses"' not in page
+
+
+def test_the_patient_cancels_an_invitation_that_waits(patient):
+    app, db, client = patient
+    invite(client)
+    made = enrollment_store.invites_of_patient(db, 1)[-1]
+    page = text(client.get("/portal/people"))
+    assert f'action="/portal/people/invites/{made["uid"]}/cancel"' in page
+    done = post(client, f"/portal/people/invites/{made['uid']}/cancel")
+    assert done.status_code == 302 and done.headers["Location"] == "/portal/people"
+    page = text(client.get("/portal/people"))
+    assert f"The invitation to {CAREGIVER} is cancelled; its code no longer works." in page
+    assert "Invited, not joined yet" not in page
+    assert enrollment_store.invite_by_uid(db, made["uid"])["status"] == "cancelled"
+    event = enrollment_store.events_of_patient(db, 1)[0]
+    assert (event["event"], event["actor"]) == ("cancelled", f"account {PATIENT}")
+    assert post(client, f"/portal/people/invites/{made['uid']}/cancel").status_code == 404
+
+
+def test_the_patient_cannot_cancel_the_practices_invitations(patient):
+    _, db, client = patient
+    made = enrollment.invite_people(
+        context(db), store.chart_row(db, "patients", 1), [{"relation": "spouse", "email": "x@example.com"}], STAFF
+    )[0]
+    assert post(client, f"/portal/people/invites/{made['uid']}/cancel").status_code == 404
+    assert enrollment_store.invite_by_uid(db, made["uid"])["status"] == "invited"
