@@ -72,3 +72,10 @@ def test_the_cli_queues_the_notices(tmp_path):
     result = CliRunner().invoke(cli, ["access-notices", "--db", db.path])
     assert (result.exit_code, result.output) == (0, "Told 1 representative(s) and their patients.\n")
     assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
+
+
+def test_the_server_queues_due_notices_at_each_pruning_round(tmp_path, make_app):
+    birthday = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=20)
+    db = setup(tmp_path, birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28)).isoformat())
+    make_app(db.path, SECRET_KEY="k" * 32)
+    assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
