@@ -2,9 +2,9 @@
 
 Every door asks it: a bearer token on the FHIR API (``tokens.authenticate``), the portal's pages and its
 downloads (``gateway.records.portal_token``) and the record switcher (``accounts.linked_records``). A practice
-sets the ages and which sensitive categories a parent does not see; the defaults follow common US practice
-(e.g. California's minor-consent rules, Cal. Health & Safety Code 123110 and 124260): under 12 the whole
-record, from 12 to 17 a limited record, and at 18 access that was given while the patient was a child ends.
+sets the ages and which sensitive categories a parent does not see; the defaults follow common US portal
+practice (many states let minors consent alone to some care, whose records a parent then may not see): under
+12 the whole record, from 12 to 17 a limited record, and at 18 access that was given during childhood ends.
 """
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""What the adult patient controls about their representatives: being told when one is linked, and removing one.
+"""What the adult patient controls about representatives: told when one is linked, removing one, inviting one.
 
 Removal ends the representative's link, their open invitations to the record, every token they hold for it
 (smart_auth.tokens.revoke_account_access) and their web sessions, and the practice sees it in the enrollment
