@@ -62,10 +62,12 @@ def init_app(app):
 
 
 def send_access_notices(config):
-    """Queue the coming-of-age notices that are due (smart_auth.representatives): each round, so no cron is needed."""
+    """End representatives' access the proxy rule has ended and queue the coming-of-age notices that are due
+    (smart_auth.representatives): each round, so no cron job is needed."""
     db = store.connect(config["DB"])
     try:
         context = Context(db, config["SECRET_KEY"], config["BASE_URL"], Notifier(db, config))
+        representatives.end_outgrown_links(context)
         return representatives.send_ending_notices(context)
     finally:
         db.close()

@@ -19,6 +19,7 @@ EVENTS = (
     "linked",
     "revoked",
     "removed by patient",
+    "access ended",
 )
 
 

@@ -17,6 +17,8 @@ from . import audit, messages, proxy_policy
 from .accounts import RELATIONS, AccountError, normalize_email
 from .enrollment import InvalidInvite, InviteNotFound, access_code, cancel_invite, new_invite, revoke_link
 
+POLICY_ACTOR = "the practice's proxy policy"
+
 
 def controls_representatives(db, record, today=None):
     """Whether the account on ``record`` is its adult patient, who decides who else sees it (a child's
@@ -157,3 +159,26 @@ def cancel_caregiver_invite(ctx, account, record, invite_uid):
     ):
         raise InviteNotFound("No such invitation.")
     return cancel_invite(ctx, invite, audit.account_actor(account))
+
+
+def end_outgrown_links(ctx, today=None):
+    """End the links the proxy rule no longer allows (a child turned 18; a caregiver's last day passed): the
+    link, its tokens, as the practice would revoke it, so the chart shows it; return how many ended.
+
+    The rule already refuses them on every request; this makes the ending visible and final.
+    """
+    today, ended = today or proxy_policy.today(), 0
+    for link in account_store.active_representatives(ctx.db):
+        access = proxy_policy.decide(
+            link["relation"],
+            link["linked_at"],
+            link["birth_date"],
+            proxy_policy.policy_of(link),
+            today,
+            link["sections"],
+            link["access_until"],
+        )
+        if not access.allowed:
+            revoke_link(ctx, enrollment_store.link_by_uid(ctx.db, link["uid"]), POLICY_ACTOR, event="access ended")
+            ended += 1
+    return ended

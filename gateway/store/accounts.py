@@ -200,16 +200,25 @@ def save_proxy_policy(conn, practice_id, limited_from, ends_at, withheld):
 
 
 def representatives_not_yet_told(conn):
-    """Active representative links whose coming-of-age notice has not gone out, with the chart's birth date,
-    name and email, the account's name and email, and the practice's name and proxy policy."""
+    """Active representative links whose coming-of-age notice has not gone out (see active_representatives)."""
+    return active_representatives(conn, untold=True)
+
+
+def active_representatives(conn, untold=False):
+    """Active representative links (``untold``: only those whose coming-of-age notice has not gone out), with
+    what they share, the chart's birth date, name and email, the account's name and email, and the practice's
+    name and proxy policy."""
     return _all(
         conn,
         (
-            f"SELECT l.id, l.patient_id, l.relation, l.linked_at, a.email AS account_email, a.name AS account_name,"
+            "SELECT l.id, l.uid, l.patient_id, l.relation, l.linked_at, l.sections, l.access_until,"
+            f" a.email AS account_email, a.name AS account_name,"
             f" p.first_name, p.last_name, p.birth_date, p.email AS chart_email, pr.name AS practice_name, {_POLICY}"
             " FROM account_links l JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id"
             " JOIN practices pr ON pr.id = p.practice_id LEFT JOIN proxy_policies pp ON pp.practice_id = p.practice_id"
-            " WHERE l.status = 'active' AND l.relation != 'self' AND l.ending_notice_at IS NULL ORDER BY l.id"
+            " WHERE l.status = 'active' AND l.relation != 'self'"
+            + (" AND l.ending_notice_at IS NULL" if untold else "")
+            + " ORDER BY l.id"
         ),
     )
 

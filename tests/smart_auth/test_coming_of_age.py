@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from gateway import store
 from smart_auth import accounts, representatives
 from tests.enrollment_helpers import build, context, outbox
@@ -79,3 +81,34 @@ def test_the_server_queues_due_notices_at_each_pruning_round(tmp_path, make_app)
     db = setup(tmp_path, birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28)).isoformat())
     make_app(db.path, SECRET_KEY="k" * 32)
     assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
+
+
+def test_on_the_18th_birthday_the_link_ends_and_the_practice_sees_it(tmp_path):
+    from gateway.store import enrollment as enrollment_store
+    from smart_auth.tokens import InvalidToken, authenticate, issue_access_token
+
+    db = setup(tmp_path, "2008-11-25")
+    parent = db.execute("SELECT uid FROM accounts WHERE email = 'hoa@example.com'").fetchone()[0]
+    token = issue_access_token(db, "app", "patient/*.rs", "teen", subject=parent)
+    assert representatives.end_outgrown_links(context(db), dt.date(2026, 11, 24)) == 0
+    assert representatives.end_outgrown_links(context(db), TODAY) == 1
+    link = db.execute("SELECT status FROM account_links WHERE patient_id = 10").fetchone()[0]
+    assert link == "revoked"
+    event = enrollment_store.events_of_patient(db, 10)[0]
+    assert (event["event"], event["actor"], event["detail"]) == (
+        "access ended",
+        "the practice's proxy policy",
+        "parent: hoa@example.com",
+    )
+    assert db.execute("SELECT revoked FROM access_tokens").fetchone()[0]
+    with pytest.raises(InvalidToken):
+        authenticate(db, token)
+    assert representatives.end_outgrown_links(context(db), TODAY) == 0
+
+
+def test_a_caregivers_link_ends_after_its_last_day(tmp_path):
+    db = setup(tmp_path, "1950-01-01")
+    with store.transaction(db):
+        db.execute("UPDATE account_links SET relation = 'caregiver', access_until = '2026-11-24'")
+    assert representatives.end_outgrown_links(context(db), dt.date(2026, 11, 24)) == 0
+    assert representatives.end_outgrown_links(context(db), TODAY) == 1
