@@ -141,7 +141,7 @@ def _deliver(ctx, invite):
         ctx.base_url, "invite", links.make_token(ctx.secret, "invite", {"i": invite["uid"], "n": invite["link_nonce"]})
     )
     if invite["email"]:
-        subject, text, html = messages.invite_email(invite["practice_name"], url)
+        subject, text, html = messages.invite_email(invite["practice_name"], url, bool(invite["by_patient"]))
         ctx.notifier.email(invite["email"], subject, text, html, "invite", invite["id"])
     if invite["phone"] and invite["text_link"]:
         ctx.notifier.sms(invite["phone"], messages.invite_sms(invite["practice_name"], url), "invite", invite["id"])

@@ -15,15 +15,21 @@ def _html(paragraphs, url, label, after=()):
     return f'<!doctype html><html><body style="font-family:sans-serif;color:#1b1f24">{body}</body></html>'
 
 
-def invite_email(practice_name, url):
-    """(subject, text, html) of the invitation: the 'Access your records' link, and how to verify."""
+def invite_email(practice_name, url, by_patient=False):
+    """(subject, text, html) of the invitation: the 'Access your records' link, and how to verify (with the
+    practice's code or phone, or, when a patient invited a caregiver, the code the patient reads to them)."""
     lines = [
         f"{practice_name} invited you to see health records in the patient portal.",
         "Use the button below to create your portal account, or log in if you already have one.",
     ]
+    how = (
+        "To finish, you will need the code the person who invited you reads to you. "
+        if by_patient
+        else "To finish, you will need the access code (PIN) the practice gave you, or the phone number "
+        "the practice has on file. "
+    )
     after = [
-        "To finish, you will need the access code (PIN) the practice gave you, or the phone number "
-        "the practice has on file. For your security the access code is never sent by email.",
+        how + "For your security the access code is never sent by email.",
         "If you were not expecting this, you can ignore this message.",
     ]
     text = "\n\n".join([*lines, f"Access your records: {url}", *after])

@@ -154,3 +154,20 @@ def test_the_patient_cannot_cancel_the_practices_invitations(patient):
     )[0]
     assert post(client, f"/portal/people/invites/{made['uid']}/cancel").status_code == 404
     assert enrollment_store.invite_by_uid(db, made["uid"])["status"] == "invited"
+
+
+def test_the_caregiver_is_asked_for_the_patients_code_not_the_practices(patient):
+    app, db, client = patient
+    invite(client)
+    email = outbox(db)[-1]["body_text"]
+    assert "you will need the code the person who invited you reads to you" in email
+    assert "the practice gave you" not in email
+    made = enrollment_store.invites_of_patient(db, 1)[-1]
+    ana = accounts.create_account(db, CAREGIVER, "Secret-Pass1", name="Ana Ramírez", confirmed=True)
+    with store.transaction(db):
+        enrollment_store.update_invite(db, made["id"], {"account_id": ana["id"]}, "2026-01-01T00:00:00Z")
+    caregiver = app.test_client()
+    portal_login(caregiver, CAREGIVER)
+    page = text(caregiver.get(f"/portal/verify/{made['uid']}"))
+    assert '<label for="pin">The code José Ramírez read to you</label>' in page
+    assert "Text me a code" not in page and "from your practice" not in page
