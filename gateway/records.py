@@ -21,10 +21,10 @@ PORTAL_CLIENT = "patient-portal"
 PORTAL_SCOPE = "patient/*.rs"
 
 
-def portal_token(account, record):
+def portal_token(account, record, db=None):
     """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen,
     limited by the same proxy rule as the account's app tokens; None when the rule gives the account nothing."""
-    access = proxy_policy.access_of(store.current(), account["uid"], record["patient_uid"])
+    access = proxy_policy.access_of(db or store.current(), account["uid"], record["patient_uid"])
     if access is not None and not access.allowed:
         return None
     return AccessToken(
