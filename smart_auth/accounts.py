@@ -147,7 +147,16 @@ def linked_records(db, account_id):
         if link["practice_id"] not in policies:
             policies[link["practice_id"]] = proxy_policy.policy_of(account_store.proxy_policy(db, link["practice_id"]))
         policy = policies[link["practice_id"]]
-        if proxy_policy.decide(link["relation"], link["linked_at"], link["birth_date"], policy, today).allowed:
+        decided = proxy_policy.decide(
+            link["relation"],
+            link["linked_at"],
+            link["birth_date"],
+            policy,
+            today,
+            link["sections"],
+            link["access_until"],
+        )
+        if decided.allowed:
             shown.append(link)
     return shown
 

@@ -171,3 +171,14 @@ def test_the_caregiver_is_asked_for_the_patients_code_not_the_practices(patient)
     page = text(caregiver.get(f"/portal/verify/{made['uid']}"))
     assert '<label for="pin">The code José Ramírez read to you</label>' in page
     assert "Text me a code" not in page and "from your practice" not in page
+
+
+def test_after_the_last_day_the_record_leaves_the_caregivers_switcher(patient):
+    _, db, client = patient
+    ana = linked_caregiver(db, client)
+    assert [r["patient_uid"] for r in accounts.linked_records(db, ana["id"])] == ["pat-1"]
+    with store.transaction(db):
+        db.execute(
+            "UPDATE account_links SET access_until = ? WHERE account_id = ?", (str(TODAY.replace(year=2020)), ana["id"])
+        )
+    assert accounts.linked_records(db, ana["id"]) == []
