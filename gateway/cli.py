@@ -403,6 +403,68 @@ def prune(db):
         click.echo(f"{count:>8}  {kind}")
 
 
+@cli.command("proxy-policy")
+@db_option
+@click.argument("practice_id")
+@click.option("--limited-from", type=int, help="Age from which representatives see the limited record.")
+@click.option("--ends-at", type=int, help="Age at which access given during childhood ends.")
+@click.option("--withhold", multiple=True, help="A sensitive category the limited record leaves out (repeat).")
+def proxy_policy_command(db, practice_id, limited_from, ends_at, withhold):
+    """Show, or set, a practice's proxy access policy (the practice's Organization id).
+
+    With no option it prints the policy in force; any option sets the whole policy, defaults filling the rest.
+    Categories: reproductive-health, mental-health, sexual-health, substance-use.
+
+    Example: fhir-gateway proxy-policy ORG_ID --limited-from 13 --withhold mental-health --withhold substance-use
+    """
+    from gateway.store import accounts as account_store
+    from smart_auth import proxy_policy
+
+    database = store.connect(db)
+    rows = store.chart_rows(database, "practices", uid=practice_id)
+    if not rows:
+        raise click.BadParameter(f"no practice has the id '{practice_id}'", param_hint="PRACTICE_ID")
+    current = proxy_policy.policy_of(account_store.proxy_policy(database, rows[0]["id"]))
+    if limited_from is not None or ends_at is not None or withhold:
+        default = proxy_policy.DEFAULT_POLICY
+        try:
+            current = proxy_policy.Policy(
+                default.limited_from if limited_from is None else limited_from,
+                default.ends_at if ends_at is None else ends_at,
+                tuple(withhold) or default.withheld,
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        with store.transaction(database):
+            account_store.save_proxy_policy(
+                database, rows[0]["id"], current.limited_from, current.ends_at, " ".join(current.withheld)
+            )
+    click.echo(
+        f"Under {current.limited_from}: the whole record. From {current.limited_from} to {current.ends_at - 1}:"
+        f" without {', '.join(current.withheld) or 'nothing'}. At {current.ends_at}: access given in childhood ends."
+    )
+
+
+@cli.command("access-notices")
+@db_option
+def access_notices(db):
+    """Queue the emails telling representatives, and the patient, that access given during childhood ends in 30 days.
+
+    Access ends by itself at the practice's age (default 18) whether or not this runs; run it daily from cron.
+
+    Example: fhir-gateway access-notices --db var/gateway.db
+    """
+    from gateway import config as config_module
+    from smart_auth import representatives
+    from smart_auth.enrollment import Context
+    from smart_auth.notify import Notifier
+
+    settings = config_module.load({"DB": db})
+    database = store.connect(db)
+    context = Context(database, settings["SECRET_KEY"], settings["BASE_URL"], Notifier(database, settings))
+    click.echo(f"Told {representatives.send_ending_notices(context)} representative(s) and their patients.")
+
+
 @cli.group()
 def keys():
     """The id_token signing keys."""

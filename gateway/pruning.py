@@ -9,7 +9,11 @@ import sqlite3
 import threading
 import time
 
+from gateway import store
 from gateway.store import pruning as prune_store
+from smart_auth import representatives
+from smart_auth.enrollment import Context
+from smart_auth.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +21,8 @@ log = logging.getLogger(__name__)
 class Pruner:
     """Runs a pruning round when the last one is PRUNE_INTERVAL seconds old; never fails a request."""
 
-    def __init__(self, path, interval, clock=time.monotonic):
-        self.path, self.interval, self.clock = path, interval, clock
+    def __init__(self, path, interval, clock=time.monotonic, after=None):
+        self.path, self.interval, self.clock, self.after = path, interval, clock, after
         self.lock = threading.Lock()
         self.last = None
 
@@ -26,7 +30,10 @@ class Pruner:
         """Prune now; return the counts, or None when the database was busy."""
         self.last = self.clock()
         try:
-            return prune_store.prune_database(self.path, time.time())
+            deleted = prune_store.prune_database(self.path, time.time())
+            if self.after:
+                self.after()
+            return deleted
         except sqlite3.OperationalError as exc:  # the write lock stayed taken: try again next round
             log.warning("pruning skipped: %s", exc)
             return None
@@ -47,6 +54,20 @@ def init_app(app):
     """Prune once now and register the request hook."""
     if app.config["DB"] == ":memory:":
         return
-    pruner = app.extensions["pruning"] = Pruner(app.config["DB"], int(app.config["PRUNE_INTERVAL"]))
+    pruner = app.extensions["pruning"] = Pruner(
+        app.config["DB"], int(app.config["PRUNE_INTERVAL"]), after=lambda: send_access_notices(app.config)
+    )
     pruner.run()
     app.before_request(pruner.maybe_run)
+
+
+def send_access_notices(config):
+    """End representatives' access the proxy rule has ended and queue the coming-of-age notices that are due
+    (smart_auth.representatives): each round, so no cron job is needed."""
+    db = store.connect(config["DB"])
+    try:
+        context = Context(db, config["SECRET_KEY"], config["BASE_URL"], Notifier(db, config))
+        representatives.end_outgrown_links(context)
+        return representatives.send_ending_notices(context)
+    finally:
+        db.close()

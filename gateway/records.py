@@ -12,6 +12,7 @@ from gateway.errors import Forbidden, NotFound
 from gateway.fhir.access import visibility
 from gateway.fhir.search import SearchQuery, Visibility, parse_clause
 from mappers import REGISTRY
+from smart_auth import proxy_policy
 from smart_auth.scopes import parse_scopes
 from smart_auth.tokens import AccessToken
 
@@ -20,8 +21,12 @@ PORTAL_CLIENT = "patient-portal"
 PORTAL_SCOPE = "patient/*.rs"
 
 
-def portal_token(account, record):
-    """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen."""
+def portal_token(account, record, db=None):
+    """The token the portal reads with: the logged-in account, holding patient scopes for the record on screen,
+    limited by the same proxy rule as the account's app tokens; None when the rule gives the account nothing."""
+    access = proxy_policy.access_of(db or store.current(), account["uid"], record["patient_uid"])
+    if access is not None and not access.allowed:
+        return None
     return AccessToken(
         PORTAL_CLIENT,
         PORTAL_SCOPE,
@@ -29,6 +34,8 @@ def portal_token(account, record):
         record["patient_uid"],
         account["uid"],
         int(time.time()) + 60,
+        withheld=access.withheld if access else (),
+        shared=access.shared if access else None,
     )
 
 
@@ -76,12 +83,14 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
         if seen.patient not in (None, patient_id):
             raise NotFound(f"Patient/{patient_id} is not known")
         clauses = date_clauses(rtype, start, end, since)
-        if not clauses and seen.filters is None:
-            whole.setdefault(seen.practice, []).append(rtype)
+        if not clauses and seen.filters is None and not seen.withheld:
+            whole.setdefault(seen.practice, []).append(rtype)  # read whole: one statement below serves them all
             continue
         query = SearchQuery(rtype, clauses, count=RECORD_LIMIT)
         _, rows, _, _ = store.search(
-            conn, query, Visibility(patient_id, seen.filters, directory=False, practice=seen.practice)
+            conn,
+            query,
+            Visibility(patient_id, seen.filters, directory=False, practice=seen.practice, withheld=seen.withheld),
         )
         searched[rtype] = [(rtype, rid, body) for _, rid, body in rows]
     rows = [row for held, kinds in whole.items() for row in store.record_rows(conn, patient_id, kinds, held)]

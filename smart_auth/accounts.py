@@ -11,7 +11,7 @@ from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store.chart import utc_now
 
-from . import limits
+from . import limits, proxy_policy
 
 RELATIONS = ("self", "parent", "guardian", "spouse", "child", "caregiver", "other")
 ACCOUNT_LIMIT, ADDRESS_LIMIT, LIMIT_WINDOW = 5, 20, 15 * 60
@@ -149,8 +149,25 @@ def link_account_to_chart(db, account_id, patient_id, relation="self"):
 
 
 def linked_records(db, account_id):
-    """The active chart links of an account, own record first."""
-    return account_store.links_of_account(db, account_id)
+    """The active chart links of an account that the proxy rule still lets it see, own record first."""
+    today, policies = proxy_policy.today(), {}
+    shown = []
+    for link in account_store.links_of_account(db, account_id):
+        if link["practice_id"] not in policies:
+            policies[link["practice_id"]] = proxy_policy.policy_of(account_store.proxy_policy(db, link["practice_id"]))
+        policy = policies[link["practice_id"]]
+        decided = proxy_policy.decide(
+            link["relation"],
+            link["linked_at"],
+            link["birth_date"],
+            policy,
+            today,
+            link["sections"],
+            link["access_until"],
+        )
+        if decided.allowed:
+            shown.append(link)
+    return shown
 
 
 def fhir_user(db, account, link):

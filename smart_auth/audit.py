@@ -18,6 +18,8 @@ EVENTS = (
     "locked",
     "linked",
     "revoked",
+    "removed by patient",
+    "access ended",
 )
 
 

@@ -99,10 +99,11 @@ def invite_people(ctx, patient, people, actor):
     people, problems = check_invitees(people)
     if problems:
         raise InvalidInvite(problems[0], problems)
-    return [_new_invite(ctx, patient, person, actor, str(uuid.uuid4()), "invited") for person in people]
+    return [new_invite(ctx, patient, person, actor, str(uuid.uuid4()), "invited") for person in people]
 
 
-def _new_invite(ctx, patient, person, actor, party_uid, event, account_id=None, link_id=None):
+def new_invite(ctx, patient, person, actor, party_uid, event, account_id=None, link_id=None):
+    """Store, audit and send one invitation of ``person`` to the chart; return it with its ``pin``."""
     pin, now = pins.new_pin(), utc_now()
     row = {
         "uid": str(uuid.uuid4()),
@@ -122,6 +123,9 @@ def _new_invite(ctx, patient, person, actor, party_uid, event, account_id=None, 
         "created_by": actor,
         "created_at": now,
         "updated_at": now,
+        "sections": person.get("sections"),
+        "access_until": person.get("access_until"),
+        "by_patient": int(bool(person.get("by_patient"))),
     }
     with store.transaction(ctx.db):
         invite_id = enrollment_store.insert_invite(ctx.db, row)
@@ -143,7 +147,10 @@ def _deliver(ctx, invite):
         else (messages.invite_email, messages.invite_sms)
     )
     if invite["email"]:
-        subject, text, html = email(invite["practice_name"], url)
+        if invite["finalize"]:
+            subject, text, html = email(invite["practice_name"], url)
+        else:
+            subject, text, html = messages.invite_email(invite["practice_name"], url, bool(invite["by_patient"]))
         ctx.notifier.email(invite["email"], subject, text, html, "invite", invite["id"])
     if invite["phone"] and invite["text_link"]:
         ctx.notifier.sms(invite["phone"], sms(invite["practice_name"], url), "invite", invite["id"])
@@ -207,8 +214,10 @@ def reinvite(ctx, invite, actor):
         "email": invite["email"],
         "phone": invite["phone"],
         "text_link": bool(invite["text_link"]),
+        "sections": invite["sections"],
+        "access_until": invite["access_until"],
     }
-    return _new_invite(
+    return new_invite(
         ctx,
         patient,
         person,
@@ -232,7 +241,7 @@ def link_in_practice(db, practice_id, link_uid):
     return _of_practice(enrollment_store.link_by_uid(db, link_uid or ""), practice_id, "No such portal access.")
 
 
-def revoke_link(ctx, link, actor):
+def revoke_link(ctx, link, actor, event="revoked"):
     """End an account's access to a chart: the link, its open invitations, and every token it was issued."""
     if link["status"] != "active":
         raise EnrollmentError("This portal access is already revoked.")
@@ -245,7 +254,7 @@ def revoke_link(ctx, link, actor):
     revoke_account_access(ctx.db, link["patient_uid"], link["account_uid"])
     audit.record(
         ctx.db,
-        "revoked",
+        event,
         actor,
         account_id=link["account_id"],
         patient_id=link["patient_id"],
@@ -255,9 +264,12 @@ def revoke_link(ctx, link, actor):
     return enrollment_store.link_by_uid(ctx.db, link["uid"])
 
 
-def access_code(secret, invite):
-    """The invitation's PIN as staff read it, while it can still be used; else None."""
-    if invite["status"] not in ("invited", "locked"):
+def access_code(secret, invite, reader="practice"):
+    """The invitation's PIN as ``reader`` (the practice, or the patient) reads it while it can be used; else None.
+
+    A code the patient gave a caregiver is theirs to read out, never the practice's.
+    """
+    if invite["status"] not in ("invited", "locked") or bool(invite.get("by_patient")) != (reader == "patient"):
         return None
     pin = pins.open_pin(secret, invite["pin_sealed"])
     return pins.display_pin(pin) if pin else None

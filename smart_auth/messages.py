@@ -29,15 +29,21 @@ def _html(paragraphs, url, label, after=(), link=None):
     return _SHELL.format(body=body)
 
 
-def invite_email(practice_name, url):
-    """(subject, text, html) of the invitation: the 'Access your records' link, and how to verify."""
+def invite_email(practice_name, url, by_patient=False):
+    """(subject, text, html) of the invitation: the 'Access your records' link, and how to verify (with the
+    practice's code or phone, or, when a patient invited a caregiver, the code the patient reads to them)."""
     lines = [
         f"{practice_name} invited you to see health records in the patient portal.",
         "Use the button below to create your portal account, or log in if you already have one.",
     ]
+    how = (
+        "To finish, you will need the code the person who invited you reads to you. "
+        if by_patient
+        else "To finish, you will need the access code (PIN) the practice gave you, or the phone number "
+        "the practice has on file. "
+    )
     after = [
-        "To finish, you will need the access code (PIN) the practice gave you, or the phone number "
-        "the practice has on file. For your security the access code is never sent by email.",
+        how + "For your security the access code is never sent by email.",
         "If you were not expecting this, you can ignore this message.",
     ]
     text = "\n\n".join([*lines, f"Access your records: {url}", *after])
@@ -113,3 +119,46 @@ def reset_email(url, minutes):
 
 def sms_code(code, minutes):
     return f"Your patient portal security code is {code}. It expires in {minutes} minutes. Never share it."
+
+
+def representative_linked_email(practice_name, who, relation, url):
+    """(subject, text, html) telling an adult patient someone was linked to their record, and how to remove them."""
+    lines = [
+        f"{who} was linked to your record as your {relation}.",
+        "They can now see your record in the patient portal, and connect apps to it.",
+    ]
+    after = ["If you do not know them, remove them on the Representatives page; you need not call the practice."]
+    text = "\n\n".join([*lines, f"If you do not know them, remove them: {url}"])
+    return (
+        f"Someone can now see your {practice_name} record",
+        text,
+        _html(lines, url, "See who can see your record", after),
+    )
+
+
+def access_ending_emails(patient_name, representative_name, relation, ends_on):
+    """((subject, text, html) for the representative, the same for the patient): access ends at 18."""
+    day = f"{ends_on.day} {ends_on:%B %Y}"
+    to_representative = [
+        f"On {day} {patient_name} turns 18, and your access to their record in the patient portal ends.",
+        "Their apps you connected stop reading it then too. They can invite you again as their caregiver.",
+    ]
+    to_patient = [
+        f"On your 18th birthday, {day}, {representative_name} (your {relation}) can no longer see your record "
+        "in the patient portal.",
+        "If you want them to keep seeing it, invite them as your caregiver from the Representatives page.",
+    ]
+    return (
+        (
+            f"Your access to {patient_name}'s record ends on {day}",
+            "\n\n".join(to_representative),
+            _text_html(to_representative),
+        ),
+        (f"Your {relation}'s access to your record ends on {day}", "\n\n".join(to_patient), _text_html(to_patient)),
+    )
+
+
+def _text_html(paragraphs):
+    """An email's HTML part when it has no button: its paragraphs only."""
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return f'<!doctype html><html><body style="font-family:sans-serif;color:#1b1f24">{body}</body></html>'

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway import store
 
+from . import proxy_policy
 from .scopes import parse_scopes
 
 DEFAULT_TTL = 3600
@@ -38,6 +39,10 @@ class AccessToken:
     subject: str | None
     expires_at: int
     practice_reach: str | None = None
+    # (code system, code prefix) pairs the person behind the token may not see (smart_auth.proxy_policy).
+    withheld: tuple = ()
+    # None, or the (type, parameter, value) kinds a caregiver the patient invited may see (proxy_policy).
+    shared: tuple | None = None
 
 
 UNBOUND = (
@@ -79,6 +84,15 @@ def authenticate(conn, token):
     record = store.find_token(conn, token) if token else None
     if record is None or record["revoked"] or record["expires_at"] <= time.time():
         raise InvalidToken("the access token is unknown, expired or revoked")
+    # A person's app sees exactly what the person sees in the portal: the proxy rule, asked on every request,
+    # ends a representative's tokens with their link (or at the child's 18th birthday) and limits the rest.
+    access = (
+        proxy_policy.access_of(conn, record["subject"], record["patient_id"])
+        if record["patient_id"] and record["subject"]
+        else None
+    )
+    if access is not None and not access.allowed:
+        raise InvalidToken("the access token is unknown, expired or revoked")
     return AccessToken(
         record["client_id"],
         record["scope"],
@@ -87,6 +101,8 @@ def authenticate(conn, token):
         record["subject"],
         record["expires_at"],
         record["practice_reach"],
+        access.withheld if access else (),
+        access.shared if access else None,
     )
 
 

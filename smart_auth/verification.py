@@ -9,10 +9,11 @@ import secrets
 import time
 
 from gateway import store
+from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
 
-from . import audit, limits, links, messages, pins
+from . import audit, limits, links, messages, pins, representatives
 from .accounts import link_account_to_chart
 from .enrollment import EnrollmentError, InviteNotFound
 
@@ -203,6 +204,7 @@ def _link(ctx, account, invite, method):
     link_id = link_account_to_chart(ctx.db, account["id"], invite["patient_id"], invite["relation"])
     now = utc_now()
     with store.transaction(ctx.db):
+        account_store.set_link_share(ctx.db, link_id, invite["sections"], invite["access_until"])
         enrollment_store.uncount_code_attempt(ctx.db, invite["id"], now)
         enrollment_store.update_invite(
             ctx.db,
@@ -213,4 +215,6 @@ def _link(ctx, account, invite, method):
     actor = audit.account_actor(account)
     audit.record(ctx.db, "verified", actor, invite, detail=f"by {method}")
     audit.record(ctx.db, "linked", actor, invite, detail=invite["relation"])
+    if invite["relation"] != "self":
+        representatives.tell_patient_of_link(ctx, account, invite)
     return link_id

@@ -6,6 +6,7 @@ from typing import NamedTuple
 from gateway import store
 from gateway.errors import Forbidden, InvalidSearch, Unauthorized
 from gateway.fhir.search import Visibility, parse_clause
+from mappers import REGISTRY
 from smart_auth import scopes as smart_scopes
 from smart_auth import tokens
 from smart_auth.tokens import AccessToken, InvalidToken, MissingToken, authenticate_header
@@ -37,7 +38,27 @@ def visibility(token, interaction, resource_type):
         practice = staff_practice(token)
     else:
         practice = None  # patient/ scopes are held to the token's patient, which is of one practice
-    return to_visibility(resource_type, decision, practice)
+    seen = to_visibility(resource_type, decision, practice)
+    seen.withheld = token.withheld
+    if token.shared is not None:
+        seen.filters = shared_filters(resource_type, token.shared, seen.filters)
+    return seen
+
+
+def shared_filters(resource_type, shared, filters):
+    """Narrow ``filters`` to the record sections a caregiver the patient invited may see (Forbidden outside them).
+
+    The patient and what the record only references (practitioners, the practice) stay visible.
+    """
+    if resource_type == "Patient" or not REGISTRY[resource_type].compartment:
+        return filters
+    kinds = [(param, value) for rtype, param, value in shared if rtype == resource_type]
+    if not kinds:
+        raise Forbidden(f"The patient has not shared their {resource_type} resources with you")
+    if any(param is None for param, _ in kinds):
+        return filters
+    groups = [[parse_clause(resource_type, param, value)] for param, value in kinds]
+    return groups if filters is None else [a + b for a in filters for b in groups]
 
 
 def practice_reach(token):

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from gateway import disclosures, store
 from gateway.store import accounts as account_store
@@ -10,7 +10,9 @@ from gateway.store import connected_apps
 from gateway.store import disclosures as disclosure_store
 from gateway.store import oauth as oauth_store
 from gateway.web.auth import current_account, record_required
-from smart_auth import accounts, consent
+from gateway.web.enrollment_context import enrollment_context
+from smart_auth import accounts, consent, proxy_policy, representatives
+from smart_auth.enrollment import InvalidInvite, InviteNotFound, access_code
 from smart_auth.scope_words import describe
 
 bp = Blueprint("portal_access", __name__, url_prefix="/portal")
@@ -75,12 +77,87 @@ def people():
     """The adult patient sees every other account linked to their record and on what relation."""
     if g.record["relation"] != "self":
         abort(404)
-    links = [
+    return _people_page(_others())
+
+
+def _people_page(links, form=None, errors=(), status=200):
+    waiting = representatives.waiting_caregivers(store.current(), current_app.config["SECRET_KEY"], g.record)
+    page = render_template(
+        "portal/people.html",
+        links=links,
+        waiting=waiting,
+        relations=[r for r in accounts.RELATIONS if r != "self"],
+        sections=proxy_policy.section_titles(),
+        adult=representatives.controls_representatives(store.current(), g.record),
+        form=form or {"sections": []},
+        errors=errors,
+    )
+    return page, status
+
+
+@bp.post("/people/invite")
+@record_required
+def invite_caregiver():
+    """The adult patient invites a caregiver: the page then shows the code to read them."""
+    if not representatives.controls_representatives(store.current(), g.record):
+        abort(404)
+    form = {**request.form.to_dict(), "sections": request.form.getlist("sections")}
+    try:
+        made = representatives.invite_caregiver(enrollment_context(), current_account(), g.record, form)
+    except InvalidInvite as exc:
+        return _people_page(_others(), form, exc.problems, 400)
+    return render_template(
+        "portal/people_invited.html",
+        invite=made,
+        code=access_code(current_app.config["SECRET_KEY"], made, reader="patient"),
+    )
+
+
+@bp.post("/people/invites/<invite_uid>/cancel")
+@record_required
+def cancel_caregiver_invite(invite_uid):
+    """The adult patient cancels an invitation of theirs that waits."""
+    try:
+        done = representatives.cancel_caregiver_invite(enrollment_context(), current_account(), g.record, invite_uid)
+    except InviteNotFound:
+        abort(404)
+    flash(f"The invitation to {done['email']} is cancelled; its code no longer works.", "info")
+    return redirect(url_for("portal_access.people"))
+
+
+def _others():
+    return [
         link
         for link in account_store.links_of_patient(store.current(), g.record["patient_id"])
         if link["account_id"] != current_account()["id"] and link["status"] == "active"
     ]
-    return render_template("portal/people.html", links=links, relations=accounts.RELATIONS)
+
+
+def _removable(link_uid):
+    try:
+        return representatives.removable_link(store.current(), g.record, link_uid)
+    except InviteNotFound:
+        abort(404)
+
+
+@bp.get("/people/<link_uid>/remove")
+@record_required
+def confirm_remove(link_uid):
+    """Say what removing a representative does before it is done (a second page: no JavaScript needed)."""
+    link = _removable(link_uid)
+    person = account_store.account_by_id(store.current(), link["account_id"])
+    return render_template("portal/people_remove.html", link=link, name=person["name"] or link["email"])
+
+
+@bp.post("/people/<link_uid>/remove")
+@record_required
+def remove(link_uid):
+    """The adult patient removes a representative: their sessions and every token they hold for the record end."""
+    link = _removable(link_uid)
+    person = account_store.account_by_id(store.current(), link["account_id"])
+    representatives.remove_representative(enrollment_context(), current_account(), g.record, link_uid)
+    flash(f"{person['name'] or link['email']} can no longer see your record.", "info")
+    return redirect(url_for("portal_access.people"))
 
 
 @bp.get("/history")

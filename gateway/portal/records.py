@@ -44,7 +44,16 @@ def sections_context():
         ),
         None,
     )
-    return {"record_sections": all_sections(), "profile_endpoint": profile, "vaccine_groups": vaccine_groups}
+    return {"record_sections": shown_sections(), "profile_endpoint": profile, "vaccine_groups": vaccine_groups}
+
+
+def shown_sections():
+    """Every section, or for a caregiver the patient invited, the sections the patient shared with them."""
+    record = g.get("record")
+    if record and record.get("sections"):
+        shared = record["sections"].split()
+        return tuple(s for s in all_sections() if s.slug in shared)
+    return all_sections()
 
 
 @bp.get("/")

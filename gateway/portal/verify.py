@@ -4,6 +4,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from gateway import store
+from gateway.portal.wording import whose_record
 from gateway.web.auth import account_required, current_account
 from gateway.web.enrollment_context import enrollment_context, outbox_visible
 from gateway.web.sessions import rotate_session
@@ -12,6 +13,7 @@ from smart_auth.enrollment import EnrollmentError, InviteNotFound
 from smart_auth.limits import TooManyAttempts
 
 bp = Blueprint("portal_verify", __name__, url_prefix="/portal/verify")
+bp.add_app_template_global(whose_record)  # every portal page may name whose record it is about
 
 
 @bp.app_context_processor

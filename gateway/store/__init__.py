@@ -17,6 +17,7 @@ within a second matters, INTEGER milliseconds in a column named ``*_ms``. New co
 ones that do not are left as they are (no data migrations).
 """
 
+from .accounts import save_proxy_policy
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
 from .connection import Store, access_log, access_log_path, configure, connect, current, optimize, transaction
@@ -48,6 +49,7 @@ __all__ = [
     "record_rows",
     "references_from",
     "revoke_token",
+    "save_proxy_policy",
     "save_token",
     "search",
     "transaction",

@@ -64,7 +64,8 @@ def links_of_account(conn, account_id, active_only=True):
     return _all(
         conn,
         (
-            "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, p.uid AS patient_uid,"
+            "SELECT l.id, l.account_id, l.patient_id, l.relation, l.status, l.linked_at, l.sections, l.access_until,"
+            " p.uid AS patient_uid,"
             " p.first_name, p.last_name, p.birth_date, p.deceased_at, pr.id AS practice_id, pr.uid AS practice_uid,"
             " pr.name AS practice_name,"
             # A re-invitation to finalize is open: the chart changed since the link was made (see the portal banner).
@@ -166,3 +167,73 @@ def contact_of_chart(conn, patient_id, email):
         (patient_id, email),
     )
     return row["uid"] if row else None
+
+
+_POLICY = "pp.limited_from, pp.ends_at, pp.withheld"
+
+
+def proxy_link(conn, account_uid, patient_uid):
+    """What the proxy rule needs about an account and a chart: the account's link (relation, status, linked_at;
+    None when unlinked), the chart's birth date and its practice's policy. None when the uid is no account."""
+    return _one(
+        conn,
+        (
+            f"SELECT a.id AS account_id, l.relation, l.status, l.linked_at, l.sections, l.access_until, p.birth_date,"
+            f" {_POLICY}"
+            " FROM accounts a LEFT JOIN patients p ON p.uid = ?"
+            " LEFT JOIN account_links l ON l.account_id = a.id AND l.patient_id = p.id"
+            " LEFT JOIN proxy_policies pp ON pp.practice_id = p.practice_id WHERE a.uid = ?"
+        ),
+        (patient_uid, account_uid),
+    )
+
+
+def proxy_policy(conn, practice_id):
+    """A practice's stored proxy policy row, or None (the defaults)."""
+    return _one(conn, f"SELECT {_POLICY} FROM proxy_policies pp WHERE pp.practice_id = ?", (practice_id,))
+
+
+def save_proxy_policy(conn, practice_id, limited_from, ends_at, withheld):
+    """Set a practice's proxy policy (``withheld``: space-separated category names)."""
+    conn.execute(
+        "INSERT INTO proxy_policies (practice_id, limited_from, ends_at, withheld, updated_at) VALUES (?,?,?,?,?)"
+        " ON CONFLICT (practice_id) DO UPDATE SET limited_from = excluded.limited_from, ends_at = excluded.ends_at,"
+        " withheld = excluded.withheld, updated_at = excluded.updated_at",
+        (practice_id, limited_from, ends_at, withheld, int(time.time())),
+    )
+
+
+def representatives_not_yet_told(conn):
+    """Active representative links whose coming-of-age notice has not gone out (see active_representatives)."""
+    return active_representatives(conn, untold=True)
+
+
+def active_representatives(conn, untold=False):
+    """Active representative links (``untold``: only those whose coming-of-age notice has not gone out), with
+    what they share, the chart's birth date, name and email, the account's name and email, and the practice's
+    name and proxy policy."""
+    return _all(
+        conn,
+        (
+            "SELECT l.id, l.uid, l.patient_id, l.relation, l.linked_at, l.sections, l.access_until,"
+            f" a.email AS account_email, a.name AS account_name,"
+            f" p.first_name, p.last_name, p.birth_date, p.email AS chart_email, pr.name AS practice_name, {_POLICY}"
+            " FROM account_links l JOIN accounts a ON a.id = l.account_id JOIN patients p ON p.id = l.patient_id"
+            " JOIN practices pr ON pr.id = p.practice_id LEFT JOIN proxy_policies pp ON pp.practice_id = p.practice_id"
+            " WHERE l.status = 'active' AND l.relation != 'self'"
+            + (" AND l.ending_notice_at IS NULL" if untold else "")
+            + " ORDER BY l.id"
+        ),
+    )
+
+
+def mark_ending_notice(conn, link_id, now):
+    """Remember that a link's coming-of-age notice went out."""
+    conn.execute("UPDATE account_links SET ending_notice_at = ? WHERE id = ?", (int(now), link_id))
+
+
+def set_link_share(conn, link_id, sections, access_until):
+    """What a link shares: section slugs (space-separated; None: the whole record) and the last day (None: no end)."""
+    conn.execute(
+        "UPDATE account_links SET sections = ?, access_until = ? WHERE id = ?", (sections, access_until, link_id)
+    )

@@ -22,6 +22,9 @@ INVITE_COLUMNS = (
     "created_at",
     "sent_at",
     "updated_at",
+    "sections",
+    "access_until",
+    "by_patient",
 )
 _CHANGEABLE = {
     "status",
@@ -37,7 +40,8 @@ _CHANGEABLE = {
     "finalize",
 }
 _INVITE_VIEW = (
-    "SELECT i.*, p.uid AS patient_uid, p.first_name, p.last_name, p.birth_date, p.phone AS chart_phone,"
+    "SELECT i.*, p.uid AS patient_uid, p.first_name, p.last_name, p.birth_date, p.sex AS patient_sex,"
+    " p.phone AS chart_phone,"
     " pr.name AS practice_name, pr.uid AS practice_uid, a.email AS account_email, l.uid AS link_uid,"
     " l.status AS link_status FROM invites i JOIN patients p ON p.id = i.patient_id"
     " JOIN practices pr ON pr.id = i.practice_id LEFT JOIN accounts a ON a.id = i.account_id"

@@ -1114,6 +1114,31 @@ SEARCH_REF_BY_PATIENT = """
 CREATE INDEX IF NOT EXISTS search_ref_patient ON search_ref(patient_id, target) WHERE param = '_ref';
 """
 
+# A practice's proxy access policy (smart_auth.proxy_policy): the age the limited record begins, the age access
+# given during childhood ends, and the sensitive categories (space-separated names) the limited record leaves out.
+# No row: the defaults. Links remember when the patient's coming-of-age notice went out.
+PROXY_POLICY = """
+CREATE TABLE proxy_policies (
+    practice_id INTEGER PRIMARY KEY REFERENCES practices(id),
+    limited_from INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    withheld TEXT NOT NULL,
+    updated_at INTEGER
+);
+ALTER TABLE account_links ADD COLUMN ending_notice_at INTEGER;
+"""
+
+# A caregiver the adult patient invites: the record sections shared (space-separated section slugs; NULL: the
+# whole record) and the last day of access (an ISO date; NULL: until removed), kept on the invitation and then
+# on the link it makes. ``by_patient`` marks an invitation whose code only the patient may read.
+CAREGIVER_INVITES = """
+ALTER TABLE invites ADD COLUMN sections TEXT;
+ALTER TABLE invites ADD COLUMN access_until TEXT;
+ALTER TABLE invites ADD COLUMN by_patient INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE account_links ADD COLUMN sections TEXT;
+ALTER TABLE account_links ADD COLUMN access_until TEXT;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1193,6 +1218,8 @@ MIGRATIONS = [
     ("bulk data export jobs and patient groups", EXPORT_JOBS),
     ("screening instruments, their answers, and the health concerns they raise", SCREENINGS),
     ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
+    ("proxy access policy per practice", PROXY_POLICY),
+    ("caregivers the patient invites", CAREGIVER_INVITES),
 ]
 
 

@@ -133,6 +133,13 @@ def where_sql(resource_type, clauses, visibility):
     if visibility.practice is not None:
         conds.append("r.practice_id = ?")
         params.append(visibility.practice)
+    if visibility.withheld:
+        # Any token of the resource (code, reason, value...) in a withheld code range hides it. The range test
+        # (code >= prefix AND code < prefix + U+10FFFF) is a prefix match without LIKE's wildcards.
+        ranges = " OR ".join("(w.system = ? AND w.code >= ? AND w.code < ?)" for _ in visibility.withheld)
+        conds.append(f"NOT EXISTS (SELECT 1 FROM search_token w WHERE w.pk = r.pk AND ({ranges}))")
+        for system, prefix in visibility.withheld:
+            params.extend([system, prefix, prefix + "\U0010ffff"])
     if visibility.filters is not None:
         alternatives = []
         for group in visibility.filters:

@@ -53,10 +53,10 @@ def record_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         g.record = current_record()
-        if g.record is None:
+        g.token = records.portal_token(current_account(), g.record) if g.record else None
+        if g.token is None:
             flash("No records are linked to your account yet.", "info")
             return redirect(url_for("portal_home.home"))
-        g.token = records.portal_token(current_account(), g.record)
         return view(*args, **kwargs)
 
     return wrapped

@@ -187,7 +187,7 @@ def test_everything_filters_goals_on_their_care_date(goal_db, goals):
     [clause] = records.date_clauses("Goal", start="2020-01-01")
     assert clause.param.name == "start-date"
     conn = store.connect(goal_db)
-    token = records.portal_token({"uid": "someone"}, {"patient_uid": PATIENT})
+    token = records.portal_token({"uid": "someone"}, {"patient_uid": PATIENT}, conn)
     since = records.patient_record(conn, token, PATIENT, types={"Goal"}, start="2020-01-01")
     assert sorted(rid for _, rid, _ in since) == sorted(g["id"] for g in goals if g["startDate"] >= "2020-01-01")
 

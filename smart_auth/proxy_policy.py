@@ -1,0 +1,228 @@
+"""Proxy access that ages with the child: the one rule of what a representative sees of a patient's record.
+
+Every door asks it: a bearer token on the FHIR API (``tokens.authenticate``), the portal's pages and its
+downloads (``gateway.records.portal_token``) and the record switcher (``accounts.linked_records``). A practice
+sets the ages and which sensitive categories a parent does not see; the defaults follow common US portal
+practice (many states let minors consent alone to some care, whose records a parent then may not see): under
+12 the whole record, from 12 to 17 a limited record, and at 18 access that was given during childhood ends.
+"""
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from gateway.store import accounts as account_store
+from mappers import REGISTRY
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC = "http://loinc.org"
+
+
+def _icd(*prefixes):
+    return tuple((ICD10CM, p) for p in prefixes)
+
+
+# Each category: its words and the (code system, code prefix) pairs that mark a resource as in it. ICD-10-CM
+# chapter and block ranges (https://www.cms.gov/medicare/coding-billing/icd-10-codes); LOINC codes are whole
+# codes (a LOINC code ends in a check digit, so one is never the prefix of another).
+CATEGORIES = {
+    "reproductive-health": (
+        "Reproductive health (pregnancy, contraception)",
+        _icd("O", "Z30", "Z31", "Z32", "Z33", "Z34", "Z35", "Z36", "Z37", "Z39", "Z3A")
+        + ((LOINC, "2106-3"), (LOINC, "2118-8"), (LOINC, "19080-1")),
+    ),
+    "mental-health": ("Mental health", _icd("F0", *(f"F{n}" for n in range(2, 10)))),
+    "sexual-health": (
+        "Sexual health (sexually transmitted infections, HIV)",
+        _icd(*(f"A{n}" for n in range(50, 65)), "B20", "Z11.3", "Z11.4", "Z20.2", "Z20.6", "Z21", "Z72.5")
+        + ((LOINC, "21613-5"), (LOINC, "24111-7"), (LOINC, "75622-1"), (LOINC, "56888-1")),
+    ),
+    "substance-use": (
+        "Substance use",
+        _icd(*(f"F{n}" for n in range(10, 20)), "Z71.4", "Z71.5", "Z71.6"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A practice's proxy policy: the age the limited record begins, the age access given for a child ends,
+    and the categories the limited record leaves out."""
+
+    limited_from: int
+    ends_at: int
+    withheld: tuple
+
+    def __post_init__(self):
+        for name in self.withheld:
+            if name not in CATEGORIES:
+                raise ValueError(f"unknown sensitive category {name!r}")
+        if not 0 <= self.limited_from <= self.ends_at:
+            raise ValueError("the limited record must begin before access ends")
+
+
+DEFAULT_POLICY = Policy(limited_from=12, ends_at=18, withheld=tuple(CATEGORIES))
+
+
+@dataclass(frozen=True)
+class ProxyAccess:
+    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld`` the
+    (system, code prefix) pairs left out; ``shared`` None (every type) or the kinds a caregiver the patient
+    invited may see, as (resource type, search parameter or None, value) triples (see ``shared_kinds``)."""
+
+    stage: str
+    withheld: tuple = ()
+    shared: tuple | None = None
+
+    @property
+    def allowed(self):
+        return self.stage != "ended"
+
+
+WHOLE = ProxyAccess("whole")
+
+
+@functools.lru_cache(maxsize=64)
+def withheld_codes(categories):
+    """The (system, code prefix) pairs of ``categories``, in order, once each."""
+    seen = []
+    for name in categories:
+        seen += [pair for pair in CATEGORIES[name][1] if pair not in seen]
+    return tuple(seen)
+
+
+def _birthday(birth, age):
+    """The date of the ``age``-th birthday; 29 February counts as 1 March in a common year."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return dt.date(birth.year + age, 3, 1)
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+
+
+def ending_on(birth_date, policy):
+    """The day a representative's access given during childhood ends (the ``ends_at`` birthday), or None."""
+    birth = _date(birth_date)
+    return _birthday(birth, policy.ends_at) if birth else None
+
+
+def is_adult(birth_date, policy, today):
+    """Whether the patient has reached the age that ends access given during childhood (unknown: not)."""
+    ends = ending_on(birth_date, policy)
+    return bool(ends) and today >= ends
+
+
+def notice_due(birth_date, policy, today):
+    """Whether ``today`` is within the 30 days before access given during childhood ends."""
+    ends = ending_on(birth_date, policy)
+    return bool(ends) and ends - dt.timedelta(days=30) <= today < ends
+
+
+def decide(relation, linked_at, birth_date, policy, today, sections=None, until=None):
+    """What a person linked to a record with ``relation`` (since ``linked_at``) may see of it ``today``; a
+    caregiver the patient invited sees only ``sections`` (space-separated slugs) through the day ``until``."""
+    if relation == "self":
+        return WHOLE
+    last = _date(until) if until else None
+    if until and (last is None or today > last):
+        return ProxyAccess("ended")
+    by_age = _by_age(relation, linked_at, birth_date, policy, today)
+    if not sections or not by_age.allowed:
+        return by_age
+    return ProxyAccess("shared", by_age.withheld, shared_kinds(tuple(sections.split())))
+
+
+def _by_age(relation, linked_at, birth_date, policy, today):
+    birth = _date(birth_date)
+    if birth is None:
+        return _limited(policy)  # age unknown: never the whole record, never cut off
+    ends = _birthday(birth, policy.ends_at)
+    if today >= ends:
+        linked = _date(linked_at)
+        # A representative the adult patient (or the practice, for the adult) linked after childhood stays.
+        return WHOLE if linked and linked >= ends else ProxyAccess("ended")
+    return WHOLE if today < _birthday(birth, policy.limited_from) else _limited(policy)
+
+
+def _limited(policy):
+    return ProxyAccess("limited", withheld_codes(policy.withheld))
+
+
+def policy_of(row):
+    """A Policy from a practice's stored policy row (None: the defaults)."""
+    if not row or row.get("limited_from") is None:
+        return DEFAULT_POLICY
+    return _policy(row["limited_from"], row["ends_at"], row["withheld"] or "")
+
+
+@functools.lru_cache(maxsize=256)
+def _policy(limited_from, ends_at, withheld):
+    return Policy(limited_from, ends_at, tuple(withheld.split()))
+
+
+def today():
+    """The date the rule is judged on (UTC)."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def access_of(db, account_uid, patient_uid, on=None):
+    """What the portal account ``account_uid`` may see of the record ``patient_uid``; None when the uid is no
+    portal account (a staff user in an EHR launch, a test token), whose access the scopes alone decide.
+
+    An account with no active link to the record sees nothing: its tokens end with the link.
+    """
+    row = account_store.proxy_link(db, account_uid or "", patient_uid or "")
+    if row is None:
+        return None
+    if row["status"] != "active":
+        return ProxyAccess("ended")
+    return decide(
+        row["relation"],
+        row["linked_at"],
+        row["birth_date"],
+        policy_of(row),
+        on or today(),
+        row["sections"],
+        row["access_until"],
+    )
+
+
+def section_titles():
+    """Every record section's (slug, title), in the record's order: what a patient may share with a caregiver."""
+    declared = [rt.section for rt in REGISTRY.values() if rt.section]
+    declared += [src.section for rt in REGISTRY.values() for src in rt.sources if src.section]
+    return tuple((s.slug, s.title) for s in sorted(declared, key=lambda s: s.order))
+
+
+@functools.lru_cache(maxsize=256)
+def shared_kinds(slugs):
+    """The (resource type, search parameter or None, value) kinds the record sections ``slugs`` show.
+
+    A section narrowed to a category shows that category (``category``); a section showing the same type
+    unnarrowed leaves out the categories other sections show (``category:not``), as the portal's sections do.
+    """
+    declared = [(rt.name, rt.section) for rt in REGISTRY.values() if rt.section]
+    declared += [(rt.name, src.section) for rt in REGISTRY.values() for src in rt.sources if src.section]
+    narrowed = {}
+    for name, section in declared:
+        if section.category:
+            for rtype in (name, *section.also):
+                narrowed.setdefault(rtype, []).append(section.category)
+    kinds = []
+    for name, section in declared:
+        if section.slug not in slugs:
+            continue
+        for rtype in (name, *section.also):
+            if section.category:
+                kinds.append((rtype, "category", section.category))
+            elif rtype in narrowed:
+                kinds.append((rtype, "category:not", ",".join(narrowed[rtype])))
+            else:
+                kinds.append((rtype, None, None))
+    return tuple(dict.fromkeys(kinds))
