@@ -42,11 +42,11 @@ def test_the_invited_caregiver_sees_whose_record_and_then_take_this_record(tmp_p
         enrollment_store.update_invite(db, made["id"], {"account_id": mai["id"]}, "2026-01-01T00:00:00Z")
     client = app.test_client()
     portal_login(client, "mai@example.com")
-    home = text(client.get("/portal/"))
-    assert "Join Linh Nguyen&#39;s record, as her caregiver at Test Practice" in home
-    assert "your records" not in home
+    # With no record yet, the portal goes straight to the invitation's verification (the first visit flows).
+    assert client.get("/portal/").headers["Location"] == f"/portal/verify/{made['uid']}"
     verify = text(client.get(f"/portal/verify/{made['uid']}"))
     assert "to join Linh Nguyen&#39;s record, as her caregiver." in verify
+    assert "your records" not in verify
     accounts.link_account_to_chart(db, mai["id"], 10, "caregiver")
     page = text(client.get("/portal/records/"))
     assert "Take this record" in page and "Take your record" not in page

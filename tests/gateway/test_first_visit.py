@@ -2,8 +2,10 @@
 verify identity straight away, land on the record's Overview; after a lock, a plain "re-invite" message."""
 
 import pytest
+from markupsafe import escape
 
 from gateway import store
+from gateway.portal.wording import whose_record
 from smart_auth import enrollment
 from smart_auth.verification import MAX_FAILURES
 from tests.enrollment_helpers import STAFF, context, last_link
@@ -110,5 +112,7 @@ def test_an_account_with_a_record_keeps_its_home_page_and_sees_the_pending_invit
     home = client.get("/portal/")
     assert home.status_code == 200
     html = text(home)
-    assert "Records you can see" in html and "Finish linking your records at Test Practice" in html
+    child_row = store.chart_row(db, "patients", 2)
+    joining = whose_record({**child_row, "relation": "parent"})
+    assert "Records you can see" in html and f"Join {escape(joining)} at Test Practice" in html
     assert 'href="/portal/verify/' + child["uid"] + '"' in html
