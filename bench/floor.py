@@ -5,17 +5,21 @@ stitches the same searchset Bundle, so the gateway/floor ratio measures what the
 It answers ``/fhir/<Type>/<id>``, ``/fhir/<Type>?patient=<id>[&category=<code>]`` and
 ``/fhir/Patient/<id>/$everything``; anything else is a 404.
 
+Served by granian with the gateway's settings (``--server gunicorn``: gunicorn's gthread workers, for reference).
+
 Example: python -m bench.floor --db var/bench-10000.db --port 8181
 """
 
 import argparse
+import os
 import sqlite3
 import threading
+from functools import partial
 from urllib.parse import parse_qsl
 
 import orjson
 
-from gateway.server import GatewayServer, options
+from gateway.server import BLOCKING_THREADS, serve_wsgi
 from mappers import REGISTRY
 
 PAGE = 50  # the gateway's default _count
@@ -135,16 +139,36 @@ def patients_with_labs(conn, limit):
     return [patient_id for (patient_id,) in rows]
 
 
-class FloorServer(GatewayServer):
-    """The gateway's gunicorn application, loading the floor in each worker instead of the Flask app."""
-
-    def load(self):
-        return make_app(self.gateway_config["DB"], self.gateway_config["BASE_URL"])
+SERVERS = ("granian", "gunicorn")
 
 
-def serve(db_path, bind, workers, threads, base_url):
-    """Serve the floor under gunicorn with the gateway's server settings until interrupted."""
-    FloorServer({"DB": db_path, "BASE_URL": base_url}, options(bind, workers, threads)).run()
+def serve(db_path, bind, workers, threads, base_url, server="granian"):
+    """Serve the floor until interrupted: under granian with the gateway's own settings (gateway/server.py),
+    or under gunicorn's gthread workers, the server the gateway used before issue 16, for reference."""
+    loader = partial(make_app, db_path, base_url)
+    if server == "granian":
+        serve_wsgi("floor", loader, bind, workers, threads)
+    else:
+        _gunicorn_floor(loader, bind, workers, threads).run()
+
+
+def _gunicorn_floor(loader, bind, workers, threads):
+    """The gunicorn application (imported only when asked for)."""
+    from gunicorn.app.base import BaseApplication
+
+    class GunicornFloor(BaseApplication):
+        """gthread workers, keep-alive, no access log: how the gateway was served before issue 16."""
+
+        def load_config(self):
+            settings = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread"}
+            settings |= {"keepalive": 30, "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return loader()
+
+    return GunicornFloor()
 
 
 def main(argv=None):
@@ -153,11 +177,12 @@ def main(argv=None):
     parser.add_argument("--db", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8181)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=BLOCKING_THREADS)
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     args = parser.parse_args(argv)
     base_url = f"http://{args.host}:{args.port}"
-    serve(args.db, f"{args.host}:{args.port}", args.workers, args.threads, base_url)
+    serve(args.db, f"{args.host}:{args.port}", args.workers, args.threads, base_url, args.server)
 
 
 if __name__ == "__main__":

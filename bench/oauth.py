@@ -1,12 +1,12 @@
 """``python -m bench.oauth``: the SMART authorization server under load, and the access check's share of a read.
 
-1. The token endpoint, served by gunicorn like ``bench.run``: ``authorization_code`` exchanges (public app,
+1. The token endpoint, served by granian like ``bench.run``: ``authorization_code`` exchanges (public app,
    PKCE S256) and ``refresh_token`` rotations. Every code and refresh token is minted through this
    server's own authorize and token endpoints and used once, by concurrent keep-alive clients.
 2. The read cases of ``bench.run``, under wrk, with access tokens from those code exchanges.
 3. The access check's share of a read: the time a read spends in the access check (bearer-token lookup
    and scope decision), timed in one process, against (a) that read's whole in-process WSGI time and
-   (b) the gunicorn CPU time per read served under wrk in step 2. The target is under 15 % of a served read.
+   (b) the server CPU time per read served under wrk in step 2. The target is under 15 % of a served read.
 
 It writes bench/results/oauth.json. Example: python -m bench.oauth --patients 10000 --seconds 10
 """

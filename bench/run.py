@@ -1,8 +1,11 @@
 """``python -m bench.run``: the gateway against a bare-WSGI floor, same server, same load, same database.
 
-Both are served by gunicorn (2 gthread workers) in their own processes; wrk drives each case over
-loopback with keep-alive connections, rotating over many patients, each with its own patient token.
-It prints req/s, p50 and p99 per case and the gateway/floor ratio, and writes bench/results/latest.json.
+The gateway and the floor are served by granian with the same settings (gateway/server.py: a worker per
+core, BLOCKING_THREADS threads each), and the floor once more by gunicorn's gthread workers (the server before
+issue 16), for reference, each in its own processes; wrk drives each case over loopback with keep-alive
+connections, rotating over many patients, each with its own patient token, in rounds that alternate over the
+three servers. It prints req/s, p50 and p99 per case and server and the gateway/floor ratio (against the
+granian floor), and writes bench/results/latest.json.
 
 Example: python -m bench.run --patients 10000 --seconds 10 --scale 100000
 """
@@ -23,6 +26,7 @@ import urllib.request
 
 from bench import floor
 from bench.report import TARGET_P99_MS, TARGET_RATIO, print_run, print_scale, slowdowns, write_results
+from gateway.server import BLOCKING_THREADS
 
 CASES = [
     ("read Patient/X", "/fhir/Patient/{id}"),
@@ -30,7 +34,8 @@ CASES = [
     ("Observation?patient=X&category=laboratory", "/fhir/Observation?patient={id}&category=laboratory"),
     ("Patient/X/$everything", "/fhir/Patient/{id}/$everything"),
 ]
-WORKERS, THREADS = 2, 4  # `fhir-gateway serve` defaults; the floor gets the same
+WORKERS, THREADS = os.cpu_count() or 1, BLOCKING_THREADS  # `fhir-gateway serve` defaults; the floors get the same
+SERVERS = ("gateway", "floor", "floor_gunicorn")  # the keys of a case's rows, in serve_commands' order
 WARMUP_SECONDS = 2
 BIN = os.path.dirname(sys.executable)
 
@@ -76,7 +81,7 @@ def measure(db_path, patients, args):
     if not ids:
         raise BenchError(f"{db_path} has no patients with laboratory Observations")
     tokens = issue_tokens(db_path, ids)
-    ports = (free_port(), free_port())
+    ports = [free_port() for _ in SERVERS]
     with contextlib.ExitStack() as stack:
         servers = [
             (port, stack.enter_context(server(command, port)))
@@ -88,22 +93,24 @@ def measure(db_path, patients, args):
         "patients": count_patients(db_path),
         "sampled_patients": len(ids),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "server": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS},
+        "server": {"server": "granian", "workers": WORKERS, "threads": THREADS, "reference": "gunicorn gthread"},
         "cases": cases,
     }
 
 
 def serve_commands(db_path, ports):
-    """The gateway's own `serve` command and the floor's, with the same gunicorn settings."""
+    """The gateway's own `serve` command, the floor's under granian and under gunicorn (one per port given)."""
     options = ["--db", db_path, "--workers", str(WORKERS), "--threads", str(THREADS)]
-    return [
-        [f"{BIN}/fhir-gateway", "serve", *options, "--port", str(ports[0])],
-        [sys.executable, "-m", "bench.floor", *options, "--port", str(ports[1])],
+    commands = [
+        [f"{BIN}/fhir-gateway", "serve", *options],
+        [sys.executable, "-m", "bench.floor", *options, "--server", "granian"],
+        [sys.executable, "-m", "bench.floor", *options, "--server", "gunicorn"],
     ]
+    return [[*command, "--port", str(port)] for command, port in zip(commands, ports, strict=False)]
 
 
 def measure_case(name, pattern, ids, tokens, servers, args):
-    """Verify one case on both servers, then load them in alternating wrk rounds; return the case's row."""
+    """Verify one case on every server, then load them in alternating wrk rounds; return the case's row."""
     requests = [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids]
     for path, authorization in requests[:3]:
         verify(name, path, authorization, *(port for port, _ in servers))
@@ -111,16 +118,19 @@ def measure_case(name, pattern, ids, tokens, servers, args):
         for port, _ in servers:
             wrk(port, script, args.connections, WARMUP_SECONDS)
         rounds = [[load_round(port, process, script, args) for port, process in servers] for _ in range(args.rounds)]
-    gateway, bare = (median_round([r[side] for r in rounds]) for side in (0, 1))
+    gateway, bare, reference = (median_round([r[side] for r in rounds]) for side in range(len(SERVERS)))
     ratio = gateway["rps"] / bare["rps"] if bare["rps"] else 0.0
     cpu = [side["cpu_ms_per_request"] for side in (gateway, bare)]
     cpu_ratio = round(cpu[1] / cpu[0], 3) if None not in cpu and cpu[0] else None
-    ok = ratio >= TARGET_RATIO and gateway["p99_ms"] < TARGET_P99_MS and not gateway["errors"] + bare["errors"]
+    errors = gateway["errors"] + bare["errors"] + reference["errors"]
+    ok = ratio >= TARGET_RATIO and gateway["p99_ms"] < TARGET_P99_MS and not errors
     return {
         "case": name,
         "gateway": gateway,
         "floor": bare,
+        "floor_gunicorn": reference,
         "ratio": round(ratio, 3),
+        "ratio_gunicorn": round(gateway["rps"] / reference["rps"], 3) if reference["rps"] else 0.0,
         "cpu_ratio": cpu_ratio,
         "pass": ok,
     }
@@ -201,7 +211,7 @@ def wait_until_listening(process, port, timeout=60):
 
 
 def stop(process):
-    """Stop a gunicorn master and its workers (the process group it leads)."""
+    """Stop a server's master and its workers (the process group it leads)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -211,18 +221,19 @@ def stop(process):
             process.wait()
 
 
-def verify(name, path, authorization, gateway_port, floor_port):
-    """Both servers answer ``path`` with 200 and the same resources, in the same order."""
-    answers = [fetch(port, path, authorization) for port in (gateway_port, floor_port)]
+def verify(name, path, authorization, gateway_port, *floor_ports):
+    """Every server answers ``path`` with 200 and the same resources, in the same order."""
+    answers = [fetch(port, path, authorization) for port in (gateway_port, *floor_ports)]
     statuses = [status for status, _ in answers]
-    if statuses != [200, 200]:
-        raise BenchError(f"{name}: {path} gave {statuses[0]} from the gateway and {statuses[1]} from the floor")
-    gateway_ids, floor_ids = [resource_ids(body) for _, body in answers]
-    if gateway_ids != floor_ids:
-        raise BenchError(
-            f"{name}: {path}: gateway returned {len(gateway_ids)} resources, "
-            f"floor {len(floor_ids)}, or in another order"
-        )
+    if statuses != [200] * len(answers):
+        raise BenchError(f"{name}: {path} gave {statuses} from {', '.join(SERVERS[: len(answers)])}")
+    gateway_ids, *floors_ids = [resource_ids(body) for _, body in answers]
+    for floor_ids in floors_ids:
+        if gateway_ids != floor_ids:
+            raise BenchError(
+                f"{name}: {path}: gateway returned {len(gateway_ids)} resources, "
+                f"a floor {len(floor_ids)}, or in another order"
+            )
 
 
 def fetch(port, path, authorization):
@@ -285,7 +296,7 @@ def load_round(port, process, script, args):
 
 
 def cpu_seconds(pid):
-    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
+    """CPU seconds (user + system) used so far by a server's master and its workers."""
     with open(f"/proc/{pid}/task/{pid}/children") as listing:
         pids = [pid, *map(int, listing.read().split())]
     total = 0

@@ -7,6 +7,7 @@ import time
 import click
 
 from gateway import store
+from gateway.server import BLOCKING_THREADS
 from smart_auth.tokens import CLI_CLIENT
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
@@ -83,10 +84,16 @@ def generate(db, patients, seed):
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True)
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker (gthread, keep-alive).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=BLOCKING_THREADS,
+    show_default=True,
+    help="Threads per worker running the app (granian's blocking threads).",
+)
 def serve(db, host, port, workers, threads):
-    """Serve the gateway with gunicorn (base URL from GATEWAY_BASE_URL, default http://HOST:PORT).
+    """Serve the gateway with granian (base URL from GATEWAY_BASE_URL, default http://HOST:PORT).
 
     Example: fhir-gateway serve --db var/gateway.db --port 8080 --workers 2
     """
@@ -121,7 +128,7 @@ def demo(db, port, reset):
     from gateway.demo_guide import guide
 
     click.echo(guide(database, f"http://127.0.0.1:{port}"))
-    _serve(db, "127.0.0.1", port, 2, 4, demo=True)
+    _serve(db, "127.0.0.1", port, None, BLOCKING_THREADS, demo=True)
 
 
 @cli.group()

@@ -1,7 +1,7 @@
 """The sender of queued email and SMS in a server process: a daemon thread woken once a response that queued
 something has been sent, and polling every OUTBOX_POLL seconds for retries and other processes' messages.
 
-gunicorn builds the app in each worker after the fork, and a thread started before a fork does not survive it,
+granian builds the app in each worker after the fork, and a thread started before a fork does not survive it,
 so the thread starts lazily, in the process that serves, at its first request (and again if the process id
 changed). Rows are claimed atomically (gateway/store/outbox.py), so every worker may run one.
 """

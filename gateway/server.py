@@ -1,108 +1,116 @@
-"""Running the app under gunicorn (gthread workers keep connections alive)."""
+"""Running the app under granian: a Rust HTTP/1.1 server calling the Flask app through WSGI (issue 16).
+
+One worker process per core, forked by granian's master after ``run`` has migrated the database once; each
+worker builds its own app (``_worker_app``) and runs it on BLOCKING_THREADS Python threads, so everything that
+belongs to a process (SQLite handles, the export and outbox threads) starts in the worker, lazily, as under
+gunicorn before. The master respawns a worker that dies and stops them all on SIGTERM or SIGINT, waiting up to
+SHUTDOWN_SECONDS for requests in flight before it kills one.
+
+Limits: granian (hyper) answers on its own, with an empty body, a head over twice HEAD_BUFFER bytes or with more than
+100 header lines (431) and a request that is not HTTP/1.x (400). Below that bound the app answers, with a FHIR
+OperationOutcome: a request target over LIMIT_REQUEST_LINE bytes (414), a header over LIMIT_REQUEST_FIELD_SIZE
+(431), a body over MAX_CONTENT_LENGTH (413, from gateway/app.py).
+"""
+
+import os
+from functools import partial
 
 import orjson
-from gunicorn import util
-from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from gateway.errors import operation_outcome
 
-# gunicorn's largest request line (its default is 4,094): a FHIR search with a few dozen codes needs more.
+# The longest request target the app accepts (gunicorn's default line limit was 4,094, which a FHIR search
+# with a few dozen codes passes); a longer search goes as POST [type]/_search with a form body.
 LIMIT_REQUEST_LINE = 8190
-LIMIT_REQUEST_FIELDS = 100
 LIMIT_REQUEST_FIELD_SIZE = 8190
-_DIAGNOSTICS = {
-    400: ("invalid", "The request is not valid HTTP/1.1"),
-    414: (
-        "too-costly",
-        f"The request line is longer than {LIMIT_REQUEST_LINE} bytes: send a long search as "
-        "POST [type]/_search with a form body",
-    ),
-    431: (
-        "too-costly",
-        f"The request has more than {LIMIT_REQUEST_FIELDS} headers or a header longer than "
-        f"{LIMIT_REQUEST_FIELD_SIZE} bytes",
-    ),
-}
+# hyper's read buffer: a request head over twice this never reaches the app (431 from granian; hyper checks
+# the size after a read, which may take it past the limit, so 96,000 bytes still passed 64 KiB).
+HEAD_BUFFER = 64 * 1024
+SHUTDOWN_SECONDS = 30
+BLOCKING_THREADS = 8  # per worker: measured against 2, 4 and 16 on a 2-core machine, 16 connections (issue 16)
+_HEADERS = [("Content-Type", "application/fhir+json; charset=utf-8"), ("Connection", "close")]
 
 
-class _Recorder:
-    """Stands in for the client socket while gunicorn writes its HTML error page, keeping only the status line."""
+class RequestLimits:
+    """WSGI middleware answering a request over the line or header limits with an OperationOutcome."""
 
-    def __init__(self):
-        self.data = b""
+    def __init__(self, app):
+        self.app = app
 
-    def gettimeout(self):
-        return 0.0
+    def __call__(self, environ, start_response):
+        refusal = _over_limits(environ)
+        if refusal is None:
+            return self.app(environ, start_response)
+        status, message = refusal
+        body = orjson.dumps(operation_outcome(message, "too-costly"))
+        start_response(status, [*_HEADERS, ("Content-Length", str(len(body)))])
+        return [body]
 
-    def sendall(self, data):
-        self.data += data
 
-
-class FhirErrorWorker(ThreadWorker):
-    """A gthread worker whose own error answers (a request over its limits, malformed HTTP) are FHIR
-    OperationOutcomes: gunicorn answers them before the app sees the request, in HTML."""
-
-    def handle_error(self, req, client, addr, exc):
-        recorder = _Recorder()
-        super().handle_error(req, recorder, addr, exc)  # gunicorn's status choice and logging, kept as they are
-        status_line = recorder.data.split(b"\r\n", 1)[0].decode("latin-1")
-        status = int(status_line.split()[1]) if status_line.count(" ") >= 2 else 500
-        code, message = _DIAGNOSTICS.get(status, ("exception", "The server could not answer this request"))
-        if 400 <= status < 500 and status not in _DIAGNOSTICS:
-            code, message = "invalid", status_line.split(" ", 2)[2]
-        body = orjson.dumps(operation_outcome(message, code))
-        head = (
-            f"{status_line}\r\nConnection: close\r\nContent-Type: application/fhir+json; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+def _over_limits(environ):
+    """(status, diagnostics) when the request passes a limit, else None."""
+    query = environ.get("QUERY_STRING", "")
+    target = len(environ.get("PATH_INFO", "").encode("latin-1", "replace")) + (len(query) + 1 if query else 0)
+    if target > LIMIT_REQUEST_LINE:
+        return (
+            "414 URI Too Long",
+            f"The request line is longer than {LIMIT_REQUEST_LINE} bytes: send a long search as "
+            "POST [type]/_search with a form body",
         )
-        try:
-            util.write_nonblock(client, head.encode("latin-1") + body)
-        except OSError:
-            self.log.debug("Failed to send error message.")
+    for key, value in environ.items():
+        if (
+            key.startswith("HTTP_")
+            and isinstance(value, str)
+            and len(key) - 5 + 2 + len(value) > LIMIT_REQUEST_FIELD_SIZE
+        ):
+            return (
+                "431 Request Header Fields Too Large",
+                f"The request has a header longer than {LIMIT_REQUEST_FIELD_SIZE} bytes",
+            )
+    return None
 
 
-class GatewayServer(BaseApplication):
-    """A gunicorn application that builds the Flask app inside each worker."""
+def _worker_app(config):
+    """The WSGI callable of one worker process, built after the fork."""
+    from gateway.app import create_app
 
-    def __init__(self, config, options):
-        self.gateway_config = config
-        self.options = options
-        super().__init__()
-
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        from gateway.app import create_app
-
-        return create_app(self.gateway_config)
+    return RequestLimits(create_app(config))
 
 
-def options(bind, workers, threads):
-    """The gunicorn settings the gateway is served with (bench/floor.py serves its floor with the same)."""
-    # secure_scheme_headers={}: gunicorn would otherwise believe X-Forwarded-Proto from any local peer;
-    # forwarded headers are trusted in one place only, GATEWAY_TRUSTED_PROXIES (gateway/app.py).
-    return {
-        "bind": bind,
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gateway.server.FhirErrorWorker",
-        "keepalive": 30,
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "secure_scheme_headers": {},
-        "limit_request_line": LIMIT_REQUEST_LINE,
-        "limit_request_fields": LIMIT_REQUEST_FIELDS,
-        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
-    }
+def server(target_name, bind, workers, threads):
+    """A granian server with the gateway's settings (bench/floor.py serves its floor with the same)."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    host, _, port = bind.rpartition(":")
+    return Server(
+        target_name,
+        address=host,
+        port=int(port),
+        interface=Interfaces.WSGI,
+        http=HTTPModes.http1,
+        websockets=False,
+        workers=workers,
+        blocking_threads=threads,
+        http1_settings=HTTP1Settings(max_buffer_size=HEAD_BUFFER),
+        log_level=LogLevels.warning,
+        log_access=False,
+        respawn_failed_workers=True,
+        respawn_interval=1.0,
+        workers_kill_timeout=SHUTDOWN_SECONDS,
+    )
 
 
-def run(config, bind, workers, threads):
-    """Serve until interrupted."""
+def serve_wsgi(target_name, loader, bind, workers, threads):
+    """Serve the WSGI callable ``loader()`` builds in each worker until SIGTERM or SIGINT."""
+    server(target_name, bind, workers, threads).serve(target_loader=loader, wrap_loader=False)
+
+
+def run(config, bind, workers=None, threads=BLOCKING_THREADS):
+    """Serve the gateway until interrupted (``workers``: one per core unless given)."""
     from gateway.app import create_app
 
     create_app(config)  # fail fast on bad configuration, and migrate once before forking
-    GatewayServer(config, options(bind, workers, threads)).run()
+    serve_wsgi("gateway", partial(_worker_app, config), bind, workers or os.cpu_count() or 1, threads)

@@ -2,7 +2,7 @@
 
 Jobs live in the database: a worker claims one in a transaction, beats while it runs, and a job whose beat
 stopped (the process was killed, the host restarted) is claimed again by any worker and starts afresh, or is
-failed after EXPORT_ATTEMPTS claims. gunicorn builds the app after forking, so the threads start lazily at a
+failed after EXPORT_ATTEMPTS claims. granian builds the app after forking, so the threads start lazily at a
 process's first request, as the outbox sender's do (gateway/outbox_sender.py).
 """
 

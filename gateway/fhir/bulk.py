@@ -30,7 +30,7 @@ BLOCK = 256 * 1024  # bytes read a step when a download is compressed on the fly
 
 @bp.before_request
 def start_workers():
-    """This process's export workers start with its first Bulk Data request (gunicorn forks before any)."""
+    """This process's export workers start with its first Bulk Data request (granian forks before any)."""
     if current_app.config["EXPORT_WORKERS"] == "thread":
         workers.workers_of(current_app).ensure_running()
 

@@ -136,7 +136,7 @@ def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(
     app, _ = enrollment_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
     sender = outbox_sender.sender_of(app)
     try:
-        assert not sender.running  # create_app runs in gunicorn's master too: no thread to lose in the fork
+        assert not sender.running  # create_app runs in the server's master too: no thread to lose in the fork
         assert app.test_client().get("/portal/login").status_code == 200
         assert sender.running
         first = sender._thread

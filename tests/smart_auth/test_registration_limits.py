@@ -159,7 +159,7 @@ def test_an_empty_object_is_invalid_request(web):
 
 
 def test_registration_is_limited_per_address_across_workers(make_app, oauth_db, odb):
-    """Two app instances stand for two gunicorn workers: they count the same attempts in the database."""
+    """Two app instances stand for two server workers: they count the same attempts in the database."""
     config = {"REGISTRATION_LIMIT": 3, "REGISTRATION_WINDOW": 600}
     workers = [make_app(oauth_db[0], **config).test_client(), make_app(oauth_db[0], **config).test_client()]
     address = "2001:db8:3::1"
