@@ -4,7 +4,16 @@ import datetime as dt
 import json
 import os
 
-TARGET_RATIO, TARGET_P99_MS, TARGET_SLOWDOWN = 0.5, 50.0, 1.5
+# Issue 16's targets against the granian floor (the same bytes from memory under the fastest server we use): a
+# gateway doing auth, a database read and a durable access-log row per request cannot come near a server
+# handing out bytes, so each case has its own share; p99 at the bench's 16 connections.
+TARGET_RATIOS = {
+    "read Patient/X": 0.25,
+    "Condition?patient=X": 0.2,
+    "Observation?patient=X&category=laboratory": 0.2,
+    "Patient/X/$everything": 0.12,
+}
+TARGET_P99_MS, TARGET_SLOWDOWN = 20.0, 1.5
 TOKEN_MODE = "one patient/*.rs token per sampled patient (smart_auth.tokens.issue_access_token)"
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "latest.json")
 
@@ -58,7 +67,8 @@ def print_run(run, args):
             f"{row['ratio_gunicorn']:5.2f}  {'PASS' if row['pass'] else 'FAIL'}{errors}"
         )
     print(
-        f"targets: gateway/floor req/s >= {TARGET_RATIO}, gateway p99 < {TARGET_P99_MS:.0f} ms, no errors. "
+        f"targets: gateway/granian-floor req/s >= {', '.join(f'{v}' for v in TARGET_RATIOS.values())} (per case, "
+        f"in order), gateway p99 < {TARGET_P99_MS:.0f} ms, no errors. "
         "cpu ms = server CPU per request; cpu = floor/gateway CPU per request (less sensitive to other load); "
         "the gunicorn floor and its ratio are for reference only"
     )
@@ -94,7 +104,7 @@ def write_results(runs, scale, args):
         "wrk": {"connections": args.connections, "threads": 2, "seconds": args.seconds, "rounds": args.rounds},
         "gateway_auth": TOKEN_MODE,
         "floor_auth": "none",
-        "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS, "slowdown": TARGET_SLOWDOWN},
+        "targets": {"ratio": TARGET_RATIOS, "p99_ms": TARGET_P99_MS, "slowdown": TARGET_SLOWDOWN},
     }
     with open(RESULTS, "w") as out:
         json.dump({"meta": meta, "runs": runs, "scale": scale}, out, indent=2)

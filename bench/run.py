@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 from bench import floor
-from bench.report import TARGET_P99_MS, TARGET_RATIO, print_run, print_scale, slowdowns, write_results
+from bench.report import TARGET_P99_MS, TARGET_RATIOS, print_run, print_scale, slowdowns, write_results
 from gateway.server import BLOCKING_THREADS
 
 CASES = [
@@ -123,7 +123,7 @@ def measure_case(name, pattern, ids, tokens, servers, args):
     cpu = [side["cpu_ms_per_request"] for side in (gateway, bare)]
     cpu_ratio = round(cpu[1] / cpu[0], 3) if None not in cpu and cpu[0] else None
     errors = gateway["errors"] + bare["errors"] + reference["errors"]
-    ok = ratio >= TARGET_RATIO and gateway["p99_ms"] < TARGET_P99_MS and not errors
+    ok = ratio >= TARGET_RATIOS[name] and gateway["p99_ms"] < TARGET_P99_MS and not errors
     return {
         "case": name,
         "gateway": gateway,
