@@ -97,6 +97,7 @@ def main(argv=None):
     parser.add_argument("--work", default=None, help="folder for the copy and the files (default: a temp folder)")
     args = parser.parse_args(argv)
     work = args.work or tempfile.mkdtemp(prefix="export-bench-")
+    os.makedirs(work, exist_ok=True)  # a --work folder named but not yet made
     try:
         db = prepare(args.source, args.patients, work)
         runs = {"export": [], "floor": []}
