@@ -35,8 +35,9 @@ def _instant(seconds):
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def all_groups(conn, practice=None):
-    """Every Group a caller reaching ``practice`` (an Organization id; None: every practice) may see, as resources.
+def all_groups(conn, practice=None, group_id=None):
+    """Every Group a caller reaching ``practice`` (an Organization id; None: every practice) may see, as resources
+    (only the one ``group_id``, when given: a read builds that Group alone).
 
     A practice's Group (id = its Organization id) is seen by that practice's backends; an operator's Group by
     each practice's backends with only that practice's members, and not at all when it has none of them, so a
@@ -44,11 +45,12 @@ def all_groups(conn, practice=None):
     """
     found = [
         _group(org, f"{name}: all patients", updated, jobs_store.live_patients(conn, org), org)
-        for org, name, updated in jobs_store.practices(conn)
+        for org, name, updated in jobs_store.practices(conn, group_id)
         if practice is None or org == practice
     ]
-    mine = None if practice is None else set(jobs_store.live_patients(conn, practice))
-    for gid, name, created, members in jobs_store.operator_groups(conn):
+    operators = jobs_store.operator_groups(conn, group_id)
+    mine = None if practice is None or not operators else set(jobs_store.live_patients(conn, practice))
+    for gid, name, created, members in operators:
         if mine is not None:
             members = [m for m in members if m in mine]
             if not members:
@@ -59,7 +61,7 @@ def all_groups(conn, practice=None):
 
 def find_group(conn, group_id, practice=None):
     """The Group ``group_id`` as a caller reaching ``practice`` sees it (see all_groups), or None."""
-    return next((g for g in all_groups(conn, practice) if g["id"] == group_id), None)
+    return next(iter(all_groups(conn, practice, group_id)), None)
 
 
 def require_group_reader(token):

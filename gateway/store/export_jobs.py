@@ -275,11 +275,18 @@ def live_patients(db, practice_id=None):
     return [r[0] for r in db.execute(sql + " ORDER BY pk", params).fetchall()]
 
 
-def practices(db):
-    """[(Organization id, name, lastUpdated)] of every practice."""
-    rows = db.execute(
-        "SELECT id, json, last_updated FROM resources WHERE type = 'Organization' AND deleted = 0 ORDER BY pk"
-    ).fetchall()
+def practices(db, organization_id=None):
+    """[(Organization id, name, lastUpdated)] of every practice (or of the one with ``organization_id``).
+
+    A practice is an Organization projected from the ``practices`` table, whatever other Organizations exist.
+    """
+    sql = "SELECT id, json, last_updated FROM resources WHERE type = 'Organization' AND deleted = 0"
+    sql += " AND source_table = 'practices'"
+    params = []
+    if organization_id is not None:
+        sql += " AND id = ?"
+        params.append(organization_id)
+    rows = db.execute(sql + " ORDER BY pk", params).fetchall()
     return [(rid, orjson.loads(body).get("name", rid), updated) for rid, body, updated in rows]
 
 
@@ -293,12 +300,15 @@ def add_group(db, group_id, name, patient_ids, now):
         )
 
 
-def operator_groups(db):
-    """[(id, name, created_at, [member patient ids])] of the operator-defined Groups."""
-    groups = db.execute("SELECT id, name, created_at FROM patient_groups ORDER BY created_at, id").fetchall()
+def operator_groups(db, group_id=None):
+    """[(id, name, created_at, [member patient ids])] of the operator-defined Groups (or of the one ``group_id``)."""
+    where, params = ("WHERE id = ?", (group_id,)) if group_id is not None else ("", ())
+    groups = db.execute(f"SELECT id, name, created_at FROM patient_groups {where} ORDER BY created_at, id", params)
+    groups = groups.fetchall()
     members = {}
+    member_where = "WHERE group_id = ?" if group_id is not None else ""
     for group_id, patient_id in db.execute(
-        "SELECT group_id, patient_id FROM patient_group_members ORDER BY group_id, patient_id"
+        f"SELECT group_id, patient_id FROM patient_group_members {member_where} ORDER BY group_id, patient_id", params
     ):
         members.setdefault(group_id, []).append(patient_id)
     return [(gid, name, created, members.get(gid, [])) for gid, name, created in groups]
