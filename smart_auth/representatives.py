@@ -18,6 +18,9 @@ from .accounts import RELATIONS, AccountError, normalize_email
 from .enrollment import InvalidInvite, InviteNotFound, access_code, cancel_invite, new_invite, revoke_link
 
 POLICY_ACTOR = "the practice's proxy policy"
+# Each invitation emails an address the patient types: bound how many wait at once and how many a record makes in
+# a day (cancelled ones count), so the form cannot mail strangers in bulk through the practice's sender.
+MAX_WAITING, MAX_A_DAY = 5, 10
 
 
 def controls_representatives(db, record, today=None):
@@ -133,8 +136,20 @@ def invite_caregiver(ctx, account, record, form, today=None):
     person, problems = check_caregiver(form, today or proxy_policy.today())
     if problems:
         raise InvalidInvite(problems[0], problems)
+    _check_invitation_limits(ctx.db, record)
     patient = store.chart_row(ctx.db, "patients", record["patient_id"])
     return new_invite(ctx, patient, person, audit.account_actor(account), str(uuid.uuid4()), "invited")
+
+
+def _check_invitation_limits(db, record):
+    mine = [i for i in enrollment_store.invites_of_patient(db, record["patient_id"]) if i["by_patient"]]
+    if sum(1 for i in mine if i["status"] in ("invited", "locked")) >= MAX_WAITING:
+        raise InvalidInvite(
+            f"{MAX_WAITING} invitations are waiting for someone to join. Cancel one, or wait until someone joins."
+        )
+    day_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if sum(1 for i in mine if i["created_at"] >= day_ago) >= MAX_A_DAY:
+        raise InvalidInvite(f"You have sent {MAX_A_DAY} invitations today. You can invite someone again tomorrow.")
 
 
 def waiting_caregivers(db, secret, record):

@@ -182,3 +182,23 @@ def test_after_the_last_day_the_record_leaves_the_caregivers_switcher(patient):
             "UPDATE account_links SET access_until = ? WHERE account_id = ?", (str(TODAY.replace(year=2020)), ana["id"])
         )
     assert accounts.linked_records(db, ana["id"]) == []
+
+
+def test_a_patient_cannot_send_invitation_emails_without_end(patient):
+    """Each invitation emails an address the patient types: at most MAX_WAITING wait at once and MAX_A_DAY are made
+    in a day (cancelling does not free the day's count), so the form is no way to mail strangers in bulk."""
+    _, db, client = patient
+    for n in range(representatives.MAX_WAITING):
+        assert invite(client, email=f"person{n}@example.com").status_code == 200
+    refused = invite(client, email="one-more@example.com")
+    assert refused.status_code == 400
+    assert f"{representatives.MAX_WAITING} invitations are waiting" in text(refused)
+    for made in enrollment_store.invites_of_patient(db, 1):
+        post(client, f"/portal/people/invites/{made['uid']}/cancel", {})
+    for n in range(representatives.MAX_A_DAY - representatives.MAX_WAITING):
+        assert invite(client, email=f"later{n}@example.com").status_code == 200
+        post(client, f"/portal/people/invites/{enrollment_store.invites_of_patient(db, 1)[-1]['uid']}/cancel", {})
+    refused = invite(client, email="too-many@example.com")
+    assert refused.status_code == 400
+    assert f"You have sent {representatives.MAX_A_DAY} invitations today" in text(refused)
+    assert len(outbox(db)) == representatives.MAX_A_DAY
