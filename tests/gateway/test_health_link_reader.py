@@ -1,0 +1,343 @@
+"""Reading a SMART Health Link a patient brings: the attacker's cases first (addresses, redirects, sizes, zip bombs,
+forged or foreign JWEs, expired links), then passcodes, the U flag, embedded and location files, health cards."""
+
+import http.server
+import json
+import socket
+import threading
+import time
+
+import orjson
+import pytest
+import responses
+
+from gateway import outbound
+from gateway.health_links import reader
+from gateway.health_links.reader import Limits
+from tests.health_link_helpers import (
+    BUNDLE,
+    FILE,
+    MANIFEST,
+    b64,
+    encrypt,
+    health_card,
+    make_link,
+    new_key,
+    raw_deflate,
+)
+
+DEV = Limits(public_only=False, allow_http=True)
+PRODUCTION = Limits(public_only=True, allow_http=False)
+NOW = 1_800_000_000
+
+
+def manifest(*files, status=200):
+    responses.add(responses.POST, MANIFEST, json={"files": list(files)}, status=status)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/manifest",
+        "https://10.1.2.3/manifest",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/manifest",
+    ],
+)
+@responses.activate
+def test_a_manifest_on_an_internal_address_is_refused_without_a_request(url):
+    link = make_link(new_key(), url=url)
+    with pytest.raises(reader.HostRefused) as refused:
+        reader.read_link(link, "Clinic", limits=PRODUCTION, now=NOW)
+    host = url.split("/")[2].strip("[]")
+    assert str(refused.value) == f"The link points to {host}, which is not on the public internet; it was not opened."
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_name_resolving_to_an_internal_address_is_refused_without_a_request(monkeypatch):
+    monkeypatch.setattr(
+        outbound.socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))]
+    )
+    with pytest.raises(reader.HostRefused):
+        reader.read_link(make_link(new_key()), "Clinic", limits=PRODUCTION, now=NOW)
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_plain_http_manifest_is_refused_in_production():
+    with pytest.raises(reader.HostRefused) as refused:
+        reader.read_link(make_link(new_key(), url="http://shl.example.org/m"), "Clinic", limits=PRODUCTION, now=NOW)
+    assert str(refused.value) == "The link does not point to a secure (https://) web address; it was not opened."
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_redirect_is_not_followed():
+    responses.add(responses.POST, MANIFEST, status=302, headers={"Location": "http://169.254.169.254/latest"})
+    with pytest.raises(reader.HostRefused) as refused:
+        reader.read_link(make_link(new_key()), "Clinic", limits=DEV, now=NOW)
+    assert str(refused.value) == "shl.example.org answered with a redirect (HTTP 302); it was not followed."
+    assert [c.request.url for c in responses.calls] == [MANIFEST]
+
+
+@responses.activate
+def test_a_file_location_on_an_internal_address_is_refused_without_a_request(monkeypatch):
+    key = new_key()
+    monkeypatch.setattr(
+        outbound,
+        "public_addresses",
+        lambda host, port: [] if host.startswith("169.254") else ["93.184.216.34"],
+    )
+    manifest({"contentType": "application/fhir+json", "location": "https://169.254.169.254/file"})
+    with pytest.raises(reader.HostRefused):
+        reader.read_link(make_link(key), "Clinic", limits=PRODUCTION, now=NOW)
+    assert [c.request.url for c in responses.calls] == [MANIFEST]
+
+
+@responses.activate
+def test_a_manifest_larger_than_the_cap_is_refused():
+    responses.add(responses.POST, MANIFEST, body=b"{" + b" " * 2048 + b"}", content_type="application/json")
+    with pytest.raises(reader.TooLarge) as refused:
+        reader.read_link(make_link(new_key()), "Clinic", limits=Limits(public_only=False, max_bytes=1024), now=NOW)
+    assert str(refused.value) == "shl.example.org sent more than 1 KB; it was not read."
+
+
+@responses.activate
+def test_a_file_larger_than_the_cap_is_refused():
+    key = new_key()
+    manifest({"contentType": "application/fhir+json", "location": FILE})
+    responses.add(responses.GET, FILE, body=b"x" * 5000)
+    with pytest.raises(reader.TooLarge):
+        reader.read_link(make_link(key), "Clinic", limits=Limits(public_only=False, max_bytes=4096), now=NOW)
+
+
+@responses.activate
+def test_a_deflate_bomb_is_stopped_at_the_payload_cap():
+    key = new_key()
+    bomb = b'{"resourceType":"Bundle","type":"collection","entry":[' + b" " * (64 * 1024 * 1024) + b"]}"
+    manifest({"contentType": "application/fhir+json", "embedded": encrypt(bomb, key, zip_=True)})
+    limits = Limits(public_only=False, max_payload=1024 * 1024)
+    with pytest.raises(reader.TooLarge) as refused:
+        reader.read_link(make_link(key), "Clinic", limits=limits, now=NOW)
+    assert str(refused.value) == "The records behind this link are larger than 1 MB; they were not read."
+
+
+def _jwe_with_header(header):
+    return ".".join([b64(orjson.dumps(header)), "", b64(b"0" * 12), b64(b"ciphertext"), b64(b"0" * 16)])
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param(lambda key: encrypt(BUNDLE, new_key()), id="another key"),
+        pytest.param(lambda key: _jwe_with_header({"alg": "none", "enc": "A256GCM"}), id="alg none"),
+        pytest.param(lambda key: encrypt(BUNDLE, key[:16], enc="A128GCM"), id="enc A128GCM"),
+        pytest.param(lambda key: encrypt(BUNDLE, key)[:-5] + "AAAAA", id="altered tag"),
+        pytest.param(lambda key: "not a jwe", id="not a JWE"),
+    ],
+)
+@responses.activate
+def test_a_file_not_encrypted_for_this_link_is_refused(forged):
+    key = new_key()
+    manifest({"contentType": "application/fhir+json", "embedded": forged(key)})
+    with pytest.raises(reader.NotDecryptable) as refused:
+        reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert str(refused.value) == (
+        "The records could not be decrypted with this link's key: the link may be damaged or altered."
+    )
+
+
+@responses.activate
+def test_an_expired_link_is_refused_before_fetching():
+    with pytest.raises(reader.LinkExpired) as refused:
+        reader.read_link(make_link(new_key(), exp=NOW - 60), "Clinic", limits=DEV, now=NOW)
+    assert str(refused.value) == "This link expired on January 15, 2027. Ask the patient to make a new one."
+    assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "hello", "shlink:/!!!", "shlink:/" + b64(b'{"url": "https://x.org", "key": "short"}')],
+)
+def test_a_pasted_text_that_is_not_a_link_is_said_so(text):
+    with pytest.raises(reader.NotALink):
+        reader.read_link(text, "Clinic", limits=DEV, now=NOW)
+
+
+def test_a_link_with_both_u_and_p_flags_is_refused():
+    with pytest.raises(reader.NotALink):
+        reader.read_link(make_link(new_key(), flag="PU"), "Clinic", passcode="1234", limits=DEV, now=NOW)
+
+
+@responses.activate
+def test_an_embedded_file_from_a_viewer_url_is_read():
+    key = new_key()
+    manifest({"contentType": "application/fhir+json;fhirVersion=4.0.1", "embedded": encrypt(BUNDLE, key)})
+    brought = reader.read_link("https://viewer.example.org/#" + make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert (brought.host, brought.label, brought.notes) == ("shl.example.org", "Records of Alex", [])
+    assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+    assert json.loads(responses.calls[0].request.body) == {"recipient": "Clinic"}
+
+
+@responses.activate
+def test_a_location_file_compressed_is_read():
+    key = new_key()
+    manifest({"contentType": "application/fhir+json", "location": FILE})
+    responses.add(responses.GET, FILE, body=encrypt(BUNDLE, key, zip_=True), content_type="application/jose")
+    brought = reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]
+
+
+@responses.activate
+def test_a_passcode_is_sent_and_a_wrong_one_says_how_many_attempts_are_left():
+    responses.add(responses.POST, MANIFEST, json={"remainingAttempts": 2}, status=401)
+    with pytest.raises(reader.WrongPasscode) as wrong:
+        reader.read_link(make_link(new_key(), flag="P"), "Clinic", passcode="0000", limits=DEV, now=NOW)
+    assert (str(wrong.value), wrong.value.remaining) == (
+        "The passcode is not right (2 attempts left). Check it with the patient.",
+        2,
+    )
+    assert json.loads(responses.calls[0].request.body) == {"recipient": "Clinic", "passcode": "0000"}
+
+
+@responses.activate
+def test_a_passcode_link_without_a_passcode_asks_for_it_without_a_request():
+    with pytest.raises(reader.PasscodeNeeded):
+        reader.read_link(make_link(new_key(), flag="P"), "Clinic", limits=DEV, now=NOW)
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_wrong_passcode_answer_without_a_count_still_says_the_passcode_is_wrong():
+    responses.add(responses.POST, MANIFEST, body="Unauthorized", status=401)
+    with pytest.raises(reader.WrongPasscode) as wrong:
+        reader.read_link(make_link(new_key(), flag="P"), "Clinic", passcode="0000", limits=DEV, now=NOW)
+    assert str(wrong.value) == "The passcode is not right (attempts limited). Check it with the patient."
+
+
+@responses.activate
+def test_no_attempts_left_means_the_link_is_gone():
+    responses.add(responses.POST, MANIFEST, json={"remainingAttempts": 0}, status=401)
+    with pytest.raises(reader.LinkGone):
+        reader.read_link(make_link(new_key(), flag="P"), "Clinic", passcode="0000", limits=DEV, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "answer", [{"status": 404}, {"status": 200, "json": {"status": "no-longer-valid", "files": []}}]
+)
+@responses.activate
+def test_a_revoked_link_says_so(answer):
+    responses.add(responses.POST, MANIFEST, **answer)
+    with pytest.raises(reader.LinkGone) as gone:
+        reader.read_link(make_link(new_key()), "Clinic", limits=DEV, now=NOW)
+    assert str(gone.value) == (
+        "This link no longer works: it may have been revoked or used up. Ask the patient for a new one."
+    )
+
+
+@responses.activate
+def test_the_u_flag_gets_the_one_file_directly():
+    key = new_key()
+    responses.add(responses.GET, MANIFEST, body=encrypt(BUNDLE, key))
+    brought = reader.read_link(make_link(key, flag="U"), "Dr. Lee's clinic", limits=DEV, now=NOW)
+    assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+    assert responses.calls[0].request.url == MANIFEST + "?recipient=Dr.%20Lee%27s%20clinic"
+
+
+@responses.activate
+def test_a_health_card_is_decoded_and_said_to_be_unverified():
+    key = new_key()
+    card = encrypt(health_card(BUNDLE), key, cty="application/smart-health-card")
+    manifest({"contentType": "application/smart-health-card", "embedded": card})
+    brought = reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+    assert brought.notes == [
+        "A SMART Health Card from https://issuer.example.org was decoded, but its signature was not verified: "
+        "treat it as what the patient brought, not as a verified record."
+    ]
+
+
+@responses.activate
+def test_invalid_fhir_entries_are_left_out_and_counted():
+    key = new_key()
+    bad = {"resourceType": "Immunization", "id": "bad", "status": 7}
+    bundle = {**BUNDLE, "entry": [*BUNDLE["entry"], {"resource": bad}]}
+    manifest({"contentType": "application/fhir+json", "embedded": encrypt(bundle, key)})
+    brought = reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert ([r["id"] for r in brought.resources], brought.notes) == (
+        ["a1", "i1"],
+        ["1 entry was not valid FHIR and not shown."],
+    )
+
+
+@responses.activate
+def test_a_link_holding_no_fhir_is_said_so():
+    key = new_key()
+    manifest({"contentType": "application/fhir+json", "embedded": encrypt(b"<html>hello</html>", key)})
+    with pytest.raises(reader.NotFhir) as refused:
+        reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    assert str(refused.value) == "The link held no FHIR health records this console can read."
+
+
+class LinkServer:
+    """A real HTTP server on loopback serving one manifest and one file (the remote side of an end-to-end read)."""
+
+    def __init__(self, key):
+        self.requests = requests_seen = []
+        jwe_body = encrypt(BUNDLE, key, zip_=True).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                requests_seen.append(("POST", json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+                port = self.server.server_address[1]
+                file = {"contentType": "application/fhir+json", "location": f"http://127.0.0.1:{port}/file"}
+                self._send(orjson.dumps({"files": [file]}), "application/json")
+
+            def do_GET(self):
+                requests_seen.append(("GET", self.path))
+                self._send(jwe_body, "application/jose")
+
+            def _send(self, body, content_type):
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/manifest"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_end_to_end_against_a_real_server():
+    key = new_key()
+    server = LinkServer(key)
+    try:
+        brought = reader.read_link(make_link(key, url=server.url), "Clinic", limits=DEV, now=time.time())
+        assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+        assert server.requests == [("POST", {"recipient": "Clinic"}), ("GET", "/file")]
+        with pytest.raises(reader.HostRefused):  # the same server is refused where only public hosts may be read
+            reader.read_link(make_link(key, url=server.url.replace("http:", "https:")), "Clinic", limits=PRODUCTION)
+        assert len(server.requests) == 2
+    finally:
+        server.close()
+
+
+@responses.activate
+def test_a_health_card_deflate_bomb_is_stopped_at_the_payload_cap():
+    key = new_key()
+    header = b64(orjson.dumps({"alg": "ES256", "zip": "DEF"}))
+    bomb = b64(raw_deflate(b"{" + b" " * (32 * 1024 * 1024) + b"}"))
+    card = encrypt({"verifiableCredential": [f"{header}.{bomb}.c2ln"]}, key, cty="application/smart-health-card")
+    manifest({"contentType": "application/smart-health-card", "embedded": card})
+    with pytest.raises(reader.TooLarge):
+        reader.read_link(make_link(key), "Clinic", limits=Limits(public_only=False, max_payload=1024 * 1024), now=NOW)
