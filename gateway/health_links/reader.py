@@ -393,3 +393,11 @@ def _valid(resources, notes):
 
 def _mb(count):
     return f"{count / (1024 * 1024):g} MB" if count >= 1024 * 1024 else f"{count // 1024} KB"
+
+
+def link_host(text):
+    """The host a pasted link's manifest is on, or None when the text is not a link (for the history)."""
+    try:
+        return urlsplit(_parse_link(text)["url"]).hostname
+    except (NotALink, ValueError):
+        return None
