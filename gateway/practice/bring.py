@@ -56,6 +56,7 @@ def bring(patient_uid):
         error=None,
         brought=brought,
         compared=reconcile.compare(chart_resources, brought.resources),
+        about=reconcile.person(brought.resources, chart.patient["birth_date"]),
     )
 
 

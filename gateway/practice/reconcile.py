@@ -118,3 +118,15 @@ def _matched(kind, item, ours):
     if item.words and any(item.words == other.words and same_day(other) for other in ours):
         return Item(**{**item.__dict__, "matched_by": "words"})
     return Item(**{**item.__dict__, "new": True})
+
+
+def person(resources, chart_birth_date):
+    """Whom the link is about (its first Patient): ``(name, birth date, same birth date as the chart?)``, or None."""
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), None)
+    if patient is None:
+        return None
+    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    first = names[0] if names else {}
+    name = first.get("text") or " ".join([*first.get("given", []), first.get("family", "")]).strip() or "No name"
+    born = str(patient.get("birthDate") or "")
+    return name, born, not born or born == str(chart_birth_date or "")

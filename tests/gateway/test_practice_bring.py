@@ -138,6 +138,13 @@ def test_a_link_shows_beside_the_chart_with_the_new_marked_and_nothing_written(p
             "The records could not be decrypted with this link&#39;s key",
             "not decryptable",
         ),
+        (
+            {"json": {"hello": "world"}},
+            make_link(new_key()),
+            "",
+            "did not answer with a SMART Health Link manifest.",
+            "not FHIR",
+        ),
     ],
 )
 @responses.activate
@@ -173,3 +180,44 @@ def test_another_practice_can_neither_read_a_link_for_the_chart_nor_see_a_readin
     )
     assert len(responses.calls) == 1
     assert [e for e, _, _ in events(portal)] == ["health link read"]
+
+
+@pytest.mark.parametrize(
+    ("born", "words"),
+    [
+        (None, "The link is about <strong>Maria Garcia</strong>, born "),
+        ("1901-01-01", "Check that the link is this patient’s before using it."),
+    ],
+)
+@responses.activate
+def test_the_page_says_whom_the_link_is_about_and_warns_when_the_birth_date_differs(portal, born, words):
+    db = store.connect(portal)
+    chart_born = store.chart_rows(db, "patients", uid=MARIA)[0]["birth_date"]
+    patient = {"resourceType": "Patient", "id": "p", "name": [{"given": ["Maria"], "family": "Garcia"}]}
+    patient["birthDate"] = born or chart_born
+    bundle = {**BROUGHT, "entry": [{"resource": patient}, *BROUGHT["entry"]]}
+    key = new_key()
+    responses.add(
+        responses.POST,
+        MANIFEST,
+        json={"files": [{"contentType": "application/fhir+json", "embedded": encrypt(bundle, key)}]},
+    )
+    html = read(staff(portal), make_link(key)).get_data(as_text=True)
+    assert words in html
+    assert ("before using it" in html) is (born is not None)
+
+
+def test_only_public_https_hosts_are_read_in_production(portal):
+    from gateway.app import create_app
+    from gateway.practice.bring import limits
+
+    for env, public in (("production", True), ("development", False)):
+        app = create_app({"DB": portal, "ENV": env, "SECRET_KEY": "a-real-secret-for-this-test-only-0123456789"})
+        with app.app_context():
+            found = limits()
+        assert (found.public_only, found.allow_http, found.max_bytes, found.deadline) == (
+            public,
+            not public,
+            5 * 1024 * 1024,
+            15.0,
+        )

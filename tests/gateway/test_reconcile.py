@@ -1,6 +1,6 @@
 """Check-in reconciliation: what a link brings beside the chart, matched by code, then by words; the new marked."""
 
-from gateway.practice.reconcile import compare
+from gateway.practice.reconcile import compare, person
 from mappers.codes import CVX, ICD10CM, RXNORM, SNOMED
 
 
@@ -80,3 +80,14 @@ def test_nothing_brought_compares_to_empty_lists():
         ("problems", 1, []),
         ("immunizations", 1, []),
     ]
+
+
+def test_whom_the_link_is_about_and_whether_the_birth_date_matches_the_chart():
+    patient = {
+        "resourceType": "Patient",
+        "name": [{"given": ["Maria", "L"], "family": "Garcia"}],
+        "birthDate": "1968-03-14",
+    }
+    assert person([patient], "1968-03-14") == ("Maria L Garcia", "1968-03-14", True)
+    assert person([patient], "1970-01-01") == ("Maria L Garcia", "1968-03-14", False)
+    assert person(CHART, "1968-03-14") is None
