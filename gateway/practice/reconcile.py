@@ -54,7 +54,10 @@ def compare(chart_resources, brought_resources):
     ours_refs, their_refs = _refs(chart_resources), _refs(brought_resources)
     compared = []
     for kind in KINDS:
-        ours = [_item(kind, r, ours_refs) for r in chart_resources if r.get("resourceType") in kind.types]
+        # A chart states one medication as an order and as a statement: list it once.
+        ours = list(
+            dict.fromkeys(_item(kind, r, ours_refs) for r in chart_resources if r.get("resourceType") in kind.types)
+        )
         theirs = [
             _matched(kind, _item(kind, r, their_refs), ours)
             for r in brought_resources

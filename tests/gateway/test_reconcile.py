@@ -73,6 +73,12 @@ def test_items_match_by_code_then_by_words_and_the_rest_are_new():
     assert names(compared["medications"][0]) == [("Lisinopril 10 MG Oral Tablet", False, "")]
 
 
+def test_the_chart_lists_a_medication_once_though_it_is_an_order_and_a_statement():
+    statement = dict(CHART[0], resourceType="MedicationStatement", id="m1s")
+    compared = compare([*CHART, statement], [])
+    assert names(compared[0][1]) == [("Lisinopril 10 MG Oral Tablet", False, "")]
+
+
 def test_nothing_brought_compares_to_empty_lists():
     assert [(k.slug, len(o), t) for k, o, t in compare(CHART, [])] == [
         ("medications", 1, []),
