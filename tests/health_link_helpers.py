@@ -83,3 +83,28 @@ def health_card(bundle, issuer="https://issuer.example.org"):
     }
     payload = b64(raw_deflate(orjson.dumps(claims)))
     return {"verifiableCredential": [f"{header}.{payload}.{b64(b'not-a-signature')}"]}
+
+
+def signed_health_card(bundle, key, issuer="https://issuer.example.org"):
+    """A SMART Health Card file signed ES256 with ``key`` (a joserfc ECKey), kid its JWK thumbprint."""
+    from joserfc import jws
+    from joserfc.jws import JWSRegistry
+    from joserfc.registry import HeaderParameter
+
+    registry = JWSRegistry(header_registry={"zip": HeaderParameter("Compression", "str")}, algorithms=["ES256"])
+    claims = {
+        "iss": issuer,
+        "nbf": 1700000000,
+        "vc": {
+            "type": ["https://smarthealth.cards#health-card"],
+            "credentialSubject": {"fhirVersion": "4.0.1", "fhirBundle": bundle},
+        },
+    }
+    header = {"alg": "ES256", "zip": "DEF", "kid": key.thumbprint()}
+    card = jws.serialize_compact(header, raw_deflate(orjson.dumps(claims)), key, registry=registry)
+    return {"verifiableCredential": [card]}
+
+
+def issuer_jwks(key):
+    """The JWKS an issuer publishes at /.well-known/jwks.json for ``key``."""
+    return {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint(), "use": "sig", "alg": "ES256"}]}

@@ -23,6 +23,7 @@ from joserfc.jwe import JWERegistry
 from joserfc.jwk import OctKey
 
 from gateway import outbound
+from gateway.health_links import reader_cards
 
 FHIR_TYPES = ("application/fhir+json",)
 SHC_TYPE = "application/smart-health-card"
@@ -150,10 +151,11 @@ def read_link(text, recipient, passcode=None, *, limits=Limits(), now=None):
         files = [{"jwe": _fetch("GET", url, limits, ends).body}]
     else:
         files = _manifest_files(link["url"], recipient, passcode, limits, ends)
+    keys_of = _issuer_keys(limits, ends)
     for file in files:
         encrypted = file.get("jwe") or _fetch("GET", _location(file), limits, ends).body
         content_type, plaintext = _decrypt(encrypted, link["key"], limits, budget)
-        _keep(brought, file.get("contentType") or content_type, plaintext, budget)
+        _keep(brought, file.get("contentType") or content_type, plaintext, budget, keys_of)
     if not brought.resources:
         raise NotFhir("The link held no FHIR health records this console can read.")
     return brought
@@ -299,7 +301,7 @@ def _decrypt(encrypted, key, limits, budget):
     return result.protected.get("cty", ""), result.plaintext
 
 
-def _keep(brought, content_type, plaintext, budget):
+def _keep(brought, content_type, plaintext, budget, keys_of):
     """Add a decrypted file's FHIR resources to ``brought``; note what was skipped or not verified."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in FHIR_TYPES:
@@ -309,7 +311,7 @@ def _keep(brought, content_type, plaintext, budget):
             return
         brought.resources.extend(_valid(_flatten(resource), brought.notes))
     elif kind == SHC_TYPE:
-        brought.resources.extend(_valid(_health_cards(plaintext, brought.notes, budget), brought.notes))
+        brought.resources.extend(_valid(_health_cards(plaintext, brought.notes, budget, keys_of), brought.notes))
     else:
         brought.notes.append(
             f"A file of type {kind or 'unknown'} was skipped: this console reads FHIR and health cards."
@@ -336,30 +338,35 @@ def _flatten(resource):
     return found
 
 
-def _health_cards(plaintext, notes, budget):
-    """The FHIR resources of a SMART Health Card file, decoded; its issuer's signature is not checked here."""
+def _health_cards(plaintext, notes, budget, keys_of):
+    """The FHIR resources of a SMART Health Card file, each card's signature checked where its issuer's keys are."""
     cards = (_json_object_or_none(plaintext) or {}).get("verifiableCredential")
-    if not isinstance(cards, list):
+    if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards):
         notes.append("A health card file was not in the SMART Health Card format; it was skipped.")
         return []
-    found = []
-    for card in cards[:20]:
-        try:
-            header_b64, payload_b64, _ = card.split(".")
-            header = orjson.loads(_b64decode(header_b64))
-            raw = _b64decode(payload_b64)
-            body = _inflate(raw, budget) if header.get("zip") == "DEF" else raw
-            claims = orjson.loads(body)
-            bundle = claims["vc"]["credentialSubject"]["fhirBundle"]
-        except (AttributeError, ValueError, KeyError, TypeError, binascii.Error, zlib.error):
-            notes.append("A health card could not be decoded; it was skipped.")
-            continue
-        notes.append(
-            f"A SMART Health Card from {claims.get('iss', 'an unnamed issuer')} was decoded, but its signature "
-            "was not verified: treat it as what the patient brought, not as a verified record."
-        )
-        found.extend(_flatten(bundle) if isinstance(bundle, dict) else [])
-    return found
+    bundles = reader_cards.health_cards(cards, lambda raw: _inflate(raw, budget), keys_of, notes)
+    return [resource for bundle in bundles for resource in _flatten(bundle)]
+
+
+def _issuer_keys(limits, ends):
+    """``keys_of(iss)`` for one reading: each issuer's published keys fetched once, through the same checks."""
+    found = {}
+
+    def keys_of(iss):
+        if iss not in found:
+            found[iss] = _fetch_issuer_keys(iss, limits, ends)
+        return found[iss]
+
+    return keys_of
+
+
+def _fetch_issuer_keys(iss, limits, ends):
+    try:
+        answer = _fetch("GET", iss.rstrip("/") + "/.well-known/jwks.json", limits, ends)
+    except LinkError as exc:
+        return None, f"its issuer's keys could not be fetched: {exc.reason}"
+    keys = reader_cards.issuer_key_set(_json_object_or_none(answer.body))
+    return (keys, None) if keys else (None, "its issuer's keys could not be read")
 
 
 def _inflate(raw, budget):

@@ -10,6 +10,7 @@ import time
 import orjson
 import pytest
 import responses
+from joserfc.jwk import ECKey
 
 from gateway import outbound
 from gateway.health_links import reader
@@ -21,9 +22,11 @@ from tests.health_link_helpers import (
     b64,
     encrypt,
     health_card,
+    issuer_jwks,
     make_link,
     new_key,
     raw_deflate,
+    signed_health_card,
 )
 
 DEV = Limits(public_only=False, allow_http=True)
@@ -246,17 +249,62 @@ def test_the_u_flag_gets_the_one_file_directly():
     assert responses.calls[0].request.url == MANIFEST + "?recipient=Dr.%20Lee%27s%20clinic"
 
 
-@responses.activate
-def test_a_health_card_is_decoded_and_said_to_be_unverified():
+ISSUER_JWKS = "https://issuer.example.org/.well-known/jwks.json"
+ISSUER_KEY = ECKey.generate_key("P-256")
+
+
+def card_link(card):
     key = new_key()
-    card = encrypt(health_card(BUNDLE), key, cty="application/smart-health-card")
-    manifest({"contentType": "application/smart-health-card", "embedded": card})
-    brought = reader.read_link(make_link(key), "Clinic", limits=DEV, now=NOW)
+    encrypted = encrypt(card, key, cty="application/smart-health-card")
+    manifest({"contentType": "application/smart-health-card", "embedded": encrypted})
+    return make_link(key)
+
+
+@responses.activate
+def test_a_health_card_signed_by_its_issuer_is_verified_with_the_issuers_published_keys():
+    responses.add(responses.GET, ISSUER_JWKS, json=issuer_jwks(ISSUER_KEY))
+    brought = reader.read_link(card_link(signed_health_card(BUNDLE, ISSUER_KEY)), "Clinic", limits=DEV, now=NOW)
     assert [r["id"] for r in brought.resources] == ["a1", "i1"]
     assert brought.notes == [
-        "A SMART Health Card from https://issuer.example.org was decoded, but its signature was not verified: "
-        "treat it as what the patient brought, not as a verified record."
+        "A SMART Health Card signed by https://issuer.example.org was verified with the keys "
+        "https://issuer.example.org publishes; whether to trust that issuer is for you to judge."
     ]
+
+
+@responses.activate
+def test_a_health_card_signed_by_another_key_is_not_shown():
+    responses.add(responses.GET, ISSUER_JWKS, json=issuer_jwks(ISSUER_KEY))
+    forged = signed_health_card(BUNDLE, ECKey.generate_key("P-256"))
+    forged_kid = issuer_jwks(ISSUER_KEY)["keys"][0]["kid"]
+    header = b64(orjson.dumps({"alg": "ES256", "zip": "DEF", "kid": forged_kid}))
+    forged["verifiableCredential"][0] = (
+        header + forged["verifiableCredential"][0][forged["verifiableCredential"][0].index(".") :]
+    )
+    with pytest.raises(reader.NotFhir):
+        reader.read_link(card_link(forged), "Clinic", limits=DEV, now=NOW)
+
+
+@responses.activate
+def test_a_health_card_whose_issuer_keys_cannot_be_fetched_is_decoded_and_said_to_be_unverified():
+    brought = reader.read_link(card_link(health_card(BUNDLE)), "Clinic", limits=DEV, now=NOW)
+    assert [r["id"] for r in brought.resources] == ["a1", "i1"]
+    assert brought.notes == [
+        "A SMART Health Card from https://issuer.example.org was decoded, but its signature was not verified "
+        "(its issuer's keys could not be fetched: unreachable): treat it as what the patient brought, "
+        "not as a verified record."
+    ]
+    assert [c.request.url for c in responses.calls] == [MANIFEST, ISSUER_JWKS]
+
+
+@responses.activate
+def test_a_health_card_issuer_on_an_internal_address_is_not_asked_for_keys(monkeypatch):
+    monkeypatch.setattr(
+        outbound, "public_addresses", lambda host, port: [] if host == "10.0.0.9" else ["93.184.216.34"]
+    )
+    link = card_link(health_card(BUNDLE, issuer="https://10.0.0.9"))
+    brought = reader.read_link(link, "Clinic", limits=PRODUCTION, now=NOW)
+    assert "its issuer's keys could not be fetched: host refused" in brought.notes[0]
+    assert [c.request.url for c in responses.calls] == [MANIFEST]
 
 
 @responses.activate
