@@ -14,8 +14,11 @@ import subprocess
 import pytest
 import responses
 
+from fixtures.demo_practice import uid
 from gateway.health_links import reader
+from tests.gateway.test_practice_bring import BROUGHT, staff
 from tests.health_link_helpers import BUNDLE, encrypt, make_link, new_key
+from tests.portal_helpers import build_portal_db, csrf
 
 JS = pathlib.Path(__file__).parent / "js"
 SCRIPT = JS / "shl.mjs"
@@ -75,3 +78,23 @@ def test_kill_the_clipboard_reads_a_link_made_here():
     )
     assert read["fhirResources"] == [BUNDLE, BUNDLE]
     assert read["requests"] == [["POST", manifest_url, {"recipient": "Lakeside Clinic"}], ["GET", file_url]]
+
+
+@responses.activate
+def test_the_console_check_in_page_reads_a_link_kill_the_clipboard_made(tmp_path):
+    path = str(tmp_path / "interop.db")
+    build_portal_db(path)
+    made = node({"do": "make", "bundle": BROUGHT, "base": BASE, "embeddedLengthMax": 0})
+    responses.add(responses.POST, reader._parse_link(made["link"])["url"], json=made["manifest"])
+    for url, jwe in made["files"].items():
+        responses.add(responses.GET, url, body=jwe, content_type="application/jose")
+    client = staff(path)
+    maria = uid("patients", "maria")
+    page = client.post(
+        f"/practice/patients/{maria}/bring",
+        data={"link": "https://viewer.example.org/#" + made["link"], "csrf_token": csrf(client, "/practice/")},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "From shl.example.org: “Interop test”" in html
+    assert html.count("New: not in our chart") == 1 and "Amlodipine 5 MG Oral Tablet" in html
