@@ -26,6 +26,8 @@ from gateway import outbound
 from gateway.health_links import reader_cards
 
 FHIR_TYPES = ("application/fhir+json",)
+GONE = "This link no longer works: it may have been revoked or used up. Ask the patient for a new one."
+PASSCODE_NEEDED = "This link is protected by a passcode. Ask the patient for it and enter it with the link."
 SHC_TYPE = "application/smart-health-card"
 
 
@@ -138,10 +140,13 @@ def read_link(text, recipient, passcode=None, *, limits=Limits(), now=None):
     link = _parse_link(text)
     now = time.time() if now is None else now
     if link["exp"] is not None and link["exp"] <= now:
-        day = datetime.fromtimestamp(link["exp"], timezone.utc).strftime("%B %-d, %Y")
-        raise LinkExpired(f"This link expired on {day}. Ask the patient to make a new one.")
+        try:
+            day = datetime.fromtimestamp(link["exp"], timezone.utc).strftime(" on %B %-d, %Y")
+        except (OverflowError, OSError, ValueError):
+            day = ""
+        raise LinkExpired(f"This link expired{day}. Ask the patient to make a new one.")
     if "P" in link["flag"] and not passcode:
-        raise PasscodeNeeded("This link is protected by a passcode. Ask the patient for it and enter it with the link.")
+        raise PasscodeNeeded(PASSCODE_NEEDED)
     host = _checked_host(link["url"], limits)
     ends = time.monotonic() + limits.deadline
     budget = _Budget(limits.max_payload)
@@ -163,9 +168,13 @@ def read_link(text, recipient, passcode=None, *, limits=Limits(), now=None):
 
 def _checked_host(url, limits):
     """The host of a URL the link or its server chose, refused before any request when it may not be called."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        hostname = None
     schemes = ("https", "http") if limits.allow_http else ("https",)
-    if parts.scheme not in schemes or not parts.hostname:
+    if not hostname or parts.scheme not in schemes:
         raise HostRefused("The link does not point to a secure (https://) web address; it was not opened.")
     if limits.public_only:
         try:
@@ -206,7 +215,7 @@ def _fetch(method, url, limits, ends, json=None, expected=(200,)):
     if 300 <= answer.status < 400:  # never followed: the next address would be the server's choice, unchecked
         raise HostRefused(f"{host} answered with a redirect (HTTP {answer.status}); it was not followed.")
     if answer.status == 404:
-        raise LinkGone("This link no longer works: it may have been revoked or used up. Ask the patient for a new one.")
+        raise LinkGone(GONE)
     if answer.status not in expected:
         raise HostUnreachable(f"{host} could not share the records (HTTP {answer.status}). Try again later.")
     return answer
@@ -221,16 +230,14 @@ def _manifest_files(url, recipient, passcode, limits, ends):
     if answer.status == 401:
         left = (_json_object_or_none(answer.body) or {}).get("remainingAttempts")
         if not passcode:
-            raise PasscodeNeeded(
-                "This link is protected by a passcode. Ask the patient for it and enter it with the link."
-            )
+            raise PasscodeNeeded(PASSCODE_NEEDED)
         if isinstance(left, int) and left <= 0:
             raise LinkGone("The passcode was wrong too many times, so this link no longer works. Ask for a new one.")
         attempts = f"{left} attempt{'' if left == 1 else 's'} left" if isinstance(left, int) else "attempts limited"
         raise WrongPasscode(f"The passcode is not right ({attempts}). Check it with the patient.", left)
     manifest = _json_object(answer.body)
     if manifest.get("status") == "no-longer-valid":
-        raise LinkGone("This link no longer works: it may have been revoked or used up. Ask the patient for a new one.")
+        raise LinkGone(GONE)
     files = manifest.get("files")
     if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
         raise NotFhir("The link's server did not answer with a SMART Health Link manifest.")

@@ -10,6 +10,8 @@ import time
 import orjson
 import pytest
 import responses
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc.jwk import ECKey
 
 from gateway import outbound
@@ -389,3 +391,50 @@ def test_a_health_card_deflate_bomb_is_stopped_at_the_payload_cap():
     manifest({"contentType": "application/smart-health-card", "embedded": card})
     with pytest.raises(reader.TooLarge):
         reader.read_link(make_link(key), "Clinic", limits=Limits(public_only=False, max_payload=1024 * 1024), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("url", "exp", "error", "words"),
+    [
+        (
+            "https://[::1/manifest",
+            None,
+            reader.HostRefused,
+            "The link does not point to a secure (https://) web address",
+        ),
+        (MANIFEST, -1e300, reader.LinkExpired, "This link expired. Ask the patient to make a new one."),
+    ],
+)
+@responses.activate
+def test_a_link_with_a_broken_address_or_date_is_refused_in_words(url, exp, error, words):
+    with pytest.raises(error) as refused:
+        reader.read_link(make_link(new_key(), url=url, exp=exp), "Clinic", limits=DEV, now=NOW)
+    assert str(refused.value).startswith(words)
+    assert len(responses.calls) == 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+PAYLOADS = st.fixed_dictionaries(
+    {},
+    optional={
+        "url": st.sampled_from([MANIFEST, "https://[::1", "ftp://x", "", "https://"]) | JSON_VALUES,
+        "key": st.sampled_from([b64(b"k" * 32), "", "!!"]) | JSON_VALUES,
+        "exp": st.integers() | st.floats(allow_nan=False) | JSON_VALUES,
+        "flag": st.text(alphabet="LPUX", max_size=3) | JSON_VALUES,
+        "label": JSON_VALUES,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=PAYLOADS, prefix=st.sampled_from(["shlink:/", "https://viewer.example.org/#shlink:/", "x"]))
+def test_any_pasted_link_is_read_or_refused_in_words(payload, prefix):
+    with responses.RequestsMock(assert_all_requests_are_fired=False):
+        try:
+            reader.read_link(prefix + b64(json.dumps(payload).encode()), "Clinic", passcode="1", limits=DEV, now=NOW)
+        except reader.LinkError as exc:
+            assert str(exc)
