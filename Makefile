@@ -2,7 +2,7 @@
 VENV := .venv
 UV_VERSION := 0.9.30
 
-.PHONY: install browser demo lint test test-fast bench clean
+.PHONY: install browser interop demo lint test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -26,16 +26,27 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock
 	cd $(JS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The SMART Health Links interop tests run an independent implementation (npm kill-the-clipboard, locked in
+# tests/interop/js) under Node; npm ci again only when its lock changes; no install scripts.
+INTEROP_DIR := tests/interop/js
+
+interop: $(INTEROP_DIR)/node_modules/.installed
+
+$(INTEROP_DIR)/node_modules/.installed: $(INTEROP_DIR)/package.json $(INTEROP_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd $(INTEROP_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # ruff: the formatting and the lint rules configured in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test: lint browser
+test: lint browser interop
 	$(VENV)/bin/pytest
 
 # Everything but the browser tests (marked `browser` in tests/conftest.py): no Chromium needed.
-test-fast: lint
+test-fast: lint interop
 	$(VENV)/bin/pytest -m "not browser"
 
 bench: install
@@ -44,4 +55,4 @@ bench: install
 	$(VENV)/bin/python -m bench.export --patients 10000
 
 clean:
-	rm -rf $(VENV) var .pytest_cache $(JS_DIR)/node_modules
+	rm -rf $(VENV) var .pytest_cache $(JS_DIR)/node_modules $(INTEROP_DIR)/node_modules

@@ -24,6 +24,7 @@ from gateway.portal import records as portal_records
 from gateway.portal import signup as portal_signup
 from gateway.portal import verify as portal_verify
 from gateway.practice import api as practice_api
+from gateway.practice import bring as practice_bring
 from gateway.practice import demographics as practice_demographics
 from gateway.practice import enrollment as practice_enrollment
 from gateway.practice import home as practice_home
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     practice_enrollment,
     practice_demographics,
     practice_records,
+    practice_bring,
     practice_api,
     oauth_api,
     oauth_pages,

@@ -47,6 +47,11 @@ DEFAULTS = {
     "EXPORT_STALE": 120,  # seconds without a heartbeat before another worker takes a running job over
     "EXPORT_ATTEMPTS": 3,  # claims of one job before it is failed
     "EXPORT_POLL": 5,  # seconds between a worker's looks for queued jobs and expired files
+    # Reading a SMART Health Link at check-in (gateway/health_links/reader.py): bytes of one answer (manifest or
+    # file), bytes of everything decrypted and inflated together, and seconds for the whole reading.
+    "HEALTH_LINK_MAX_BYTES": 5 * 1024 * 1024,
+    "HEALTH_LINK_MAX_PAYLOAD": 20 * 1024 * 1024,
+    "HEALTH_LINK_DEADLINE": 15,
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
@@ -79,6 +84,9 @@ ENV_KEYS = (
     "EXPORT_STALE",
     "EXPORT_ATTEMPTS",
     "EXPORT_POLL",
+    "HEALTH_LINK_MAX_BYTES",
+    "HEALTH_LINK_MAX_PAYLOAD",
+    "HEALTH_LINK_DEADLINE",
 )
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = (
@@ -116,6 +124,9 @@ INT_KEYS = {
     "EXPORT_STALE",
     "EXPORT_ATTEMPTS",
     "EXPORT_POLL",
+    "HEALTH_LINK_MAX_BYTES",
+    "HEALTH_LINK_MAX_PAYLOAD",
+    "HEALTH_LINK_DEADLINE",
 }
 SENDER_MODES = ("thread", "inline", "off")
 

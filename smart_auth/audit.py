@@ -20,6 +20,8 @@ EVENTS = (
     "revoked",
     "removed by patient",
     "access ended",
+    "health link read",
+    "health link failed",
 )
 
 

@@ -74,6 +74,8 @@ CHART_ROUTES = [
     ("POST", "/practice/patients/{}/demographics"),
     ("GET", "/practice/launch/{}"),
     ("POST", "/practice/launch/{}"),
+    ("GET", "/practice/patients/{}/bring"),
+    ("POST", "/practice/patients/{}/bring"),
 ]
 
 
