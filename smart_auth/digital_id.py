@@ -128,6 +128,7 @@ def finish(ctx, provider, account, pending, state, code, error=None):
         claims = idp_client.verified_claims(provider, token, pending["nonce"])
         if not first_use_of_nonce(ctx.db, provider.issuer, claims["nonce"], claims["exp"]):
             raise idp_client.TokenRejected("token not accepted (nonce used before)")
+        claims = idp_client.with_userinfo(provider, token, claims)
     except idp_client.ProviderUnavailable as exc:
         log.warning("digital ID provider unavailable: %s", exc)
         raise ProviderDown() from exc

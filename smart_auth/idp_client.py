@@ -244,6 +244,40 @@ def verified_claims(provider, token, nonce, now=None):
     return dict(claims)
 
 
+IDENTITY_CLAIMS = ("given_name", "family_name", "birthdate", "address")
+
+
+def with_userinfo(provider, token, claims):
+    """The verified claims, completed from the UserInfo endpoint when the ID token lacks identity claims.
+
+    Some providers (Login.gov among them) release the verified name, birth date and address only there. The answer
+    is about the ID token's person only when its ``sub`` is the same (OIDC Core 5.3.4), and it fills only claims
+    the ID token left out; ``acr`` and the rest still come from the signed ID token.
+    """
+    url = metadata_cache.get(provider).get("userinfo_endpoint")
+    if all(name in claims for name in IDENTITY_CLAIMS[:3]) or not url or not token.get("access_token"):
+        return claims
+    if urllib.parse.urlsplit(str(url)).scheme not in _schemes(provider):
+        return claims
+    try:
+        answer = outbound.request(
+            "GET",
+            url,
+            public_only=provider.public_only,
+            deadline=DEADLINE,
+            max_bytes=MAX_BYTES,
+            headers={"Accept": "application/json", "Authorization": f"Bearer {token['access_token']}"},
+        )
+        info = answer.json() if answer.status == 200 else None
+    except (outbound.OutboundError, ValueError) as exc:
+        raise ProviderUnavailable(f"userinfo: {exc}") from exc
+    if not isinstance(info, dict):
+        raise ProviderUnavailable("userinfo: no JSON object")
+    if info.get("sub") != claims.get("sub"):
+        raise TokenRejected("userinfo not accepted (sub)")
+    return {**{k: info[k] for k in IDENTITY_CLAIMS if k in info}, **claims}
+
+
 def _signed(provider, id_token):
     """The ID token's header and claims once its signature verifies with one of the provider's keys."""
     metadata = metadata_cache.get(provider)

@@ -16,6 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import make_server
 
+IDENTITY = ("given_name", "family_name", "birthdate", "address")
 CLIENT_ID, CLIENT_SECRET = "gateway-test", "provider-secret"
 IAL2 = "http://idmanagement.gov/ns/assurance/ial/2"
 PERSON = {
@@ -40,6 +41,10 @@ class Provider:
         self.lifetime = 300  # seconds until exp (negative: already expired)
         self.replay = None  # an earlier ID token to hand out again instead of a fresh one
         self.issued = []  # every ID token handed out
+        self.userinfo_only = False  # True: name, birth date and address only from UserInfo (as Login.gov does)
+        self.userinfo_sub = None  # None: the ID token's subject
+        self.access_tokens = set()
+        self.requests = []  # paths asked, in order
         self.codes = {}
         self.app = self._build()
         self.server = self.thread = self.issuer = None
@@ -58,12 +63,17 @@ class Provider:
     def _build(self):
         app = Flask("test_oidc_provider")
 
+        @app.before_request
+        def note():
+            self.requests.append(request.path)
+
         @app.get("/.well-known/openid-configuration")
         def discovery():
             return jsonify(
                 issuer=self.issuer,
                 authorization_endpoint=f"{self.issuer}/authorize",
                 token_endpoint=f"{self.issuer}/token",
+                userinfo_endpoint=f"{self.issuer}/userinfo",
                 jwks_uri=f"{self.issuer}/jwks",
                 response_types_supported=["code"],
                 subject_types_supported=["public"],
@@ -104,9 +114,16 @@ class Provider:
                 return jsonify(error="invalid_grant", error_description="PKCE verifier"), 400
             id_token = self.replay or self._id_token(grant["nonce"])
             self.issued.append(id_token)
-            return jsonify(
-                access_token=secrets.token_urlsafe(16), token_type="Bearer", expires_in=300, id_token=id_token
-            )
+            access_token = secrets.token_urlsafe(16)
+            self.access_tokens.add(access_token)
+            return jsonify(access_token=access_token, token_type="Bearer", expires_in=300, id_token=id_token)
+
+        @app.get("/userinfo")
+        def userinfo():
+            if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.access_tokens:
+                return jsonify(error="invalid_token"), 401
+            person = {k: v for k, v in self.claims.items() if k in IDENTITY and v is not None}
+            return jsonify(sub=self.userinfo_sub or self.claims["sub"], **person)
 
         return app
 
@@ -118,7 +135,7 @@ class Provider:
             "iat": now if self.lifetime > 0 else now + self.lifetime - 600,
             "exp": now + self.lifetime,
             "nonce": nonce,
-            **{k: v for k, v in self.claims.items() if v is not None},
+            **{k: v for k, v in self.claims.items() if v is not None and not (self.userinfo_only and k in IDENTITY)},
         }
         header = {"alg": "RS256", "kid": self.signing_key.kid}
         return jwt.encode(header, claims, self.signing_key)

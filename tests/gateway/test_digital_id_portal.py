@@ -11,7 +11,7 @@ from joserfc.jwk import RSAKey
 from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
-from smart_auth import accounts, enrollment, verification
+from smart_auth import accounts, enrollment, idp_client, verification
 from tests.enrollment_helpers import STAFF, context, last_link
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.web_helpers import enrollment_app, portal_login, post, staff_login, text
@@ -22,6 +22,9 @@ CALLBACK = f"{BASE}/portal/verify/digital-id/callback"
 
 @pytest.fixture
 def provider():
+    # The caches are per process and keyed by address: a port used again must not find the last test's keys.
+    idp_client.metadata_cache.clear()
+    idp_client.keys_cache.clear()
     op = Provider(CALLBACK).start()
     yield op
     op.stop()
@@ -264,3 +267,37 @@ def test_the_person_cancelling_at_the_provider_returns_to_the_choices(web):
     response = client.get(f"/portal/verify/digital-id/callback?error=access_denied&state={state}")
     assert response.status_code == 400 and "The digital ID sign-in did not finish" in text(response)
     assert "Verify with the code" in text(response) and links(db, 1) == []
+
+
+def test_a_provider_that_names_the_person_only_in_userinfo_still_matches(web, provider):
+    client, db = web
+    made = invited(client, db)
+    provider.userinfo_only = True
+    assert verify(client, made).headers["Location"] == "/portal/records/"
+    assert provider.requests[-3:] == ["/token", "/jwks", "/userinfo"]
+
+
+def test_userinfo_about_another_subject_links_nothing(web, provider):
+    client, db = web
+    made = invited(client, db)
+    provider.userinfo_only, provider.userinfo_sub = True, "someone-else"
+    assert verify(client, made).status_code == 400
+    assert links(db, 1) == [] and history(db)[-1] == ("digital ID refused", "userinfo not accepted (sub)")
+
+
+def test_discovery_and_keys_are_fetched_once_while_fresh(tmp_path, provider):
+    client, db = make_web(tmp_path, provider.issuer)
+    made = invited(client, db, pid=2)
+    for _ in range(2):
+        assert verify(client, made).status_code == 400
+    assert provider.requests.count("/.well-known/openid-configuration") == 1
+    assert provider.requests.count("/jwks") == 1
+
+
+def test_a_required_vector_of_trust_must_be_in_the_token(tmp_path, provider):
+    client, db = make_web(tmp_path, provider.issuer, IDP_VOT_VALUES="P2.Cc")
+    made = invited(client, db)
+    assert verify(client, made).status_code == 400
+    assert history(db)[-1] == ("digital ID refused", "no accepted vector of trust (vot)")
+    provider.claims["vot"] = "P2.Cc"
+    assert verify(client, made).headers["Location"] == "/portal/records/"
