@@ -39,12 +39,14 @@ class Provider:
         self.token_issuer = None  # None: its own issuer
         self.token_audience = None  # None: the client id
         self.lifetime = 300  # seconds until exp (negative: already expired)
+        self.issued_ago = 0  # seconds before now the token says it was issued
         self.replay = None  # an earlier ID token to hand out again instead of a fresh one
         self.issued = []  # every ID token handed out
         self.userinfo_only = False  # True: name, birth date and address only from UserInfo (as Login.gov does)
         self.userinfo_sub = None  # None: the ID token's subject
         self.access_tokens = set()
         self.requests = []  # paths asked, in order
+        self.discovery_padding = 0  # bytes of filler in the discovery document (past the gateway's cap: too large)
         self.codes = {}
         self.app = self._build()
         self.server = self.thread = self.issuer = None
@@ -80,6 +82,7 @@ class Provider:
                 id_token_signing_alg_values_supported=["RS256"],
                 code_challenge_methods_supported=["S256"],
                 acr_values_supported=[IAL2],
+                filler="x" * self.discovery_padding,
             )
 
         @app.get("/jwks")
@@ -132,10 +135,11 @@ class Provider:
         claims = {
             "iss": self.token_issuer or self.issuer,
             "aud": self.token_audience or CLIENT_ID,
-            "iat": now if self.lifetime > 0 else now + self.lifetime - 600,
+            "iat": now - self.issued_ago if self.lifetime > 0 else now + self.lifetime - 600,
             "exp": now + self.lifetime,
             "nonce": nonce,
             **{k: v for k, v in self.claims.items() if v is not None and not (self.userinfo_only and k in IDENTITY)},
         }
-        header = {"alg": "RS256", "kid": self.signing_key.kid}
+        alg = "HS256" if self.signing_key.key_type == "oct" else "RS256"
+        header = {"alg": alg, "kid": self.signing_key.kid}
         return jwt.encode(header, claims, self.signing_key)

@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 import requests
-from joserfc.jwk import RSAKey
+from joserfc.jwk import OctKey, RSAKey
 
 from gateway import store
 from gateway.store import accounts as account_store
@@ -175,7 +175,10 @@ def test_an_address_the_chart_disagrees_with_does_not_link(web, provider):
         ("token_issuer", "https://other-provider.example", "token not accepted (iss)"),
         ("token_audience", "some-other-app", "token not accepted (aud)"),
         ("lifetime", -600, "token not accepted (exp)"),
+        ("issued_ago", 1200, "token not accepted (iat)"),  # OIDC Core 3.1.3.7 item 10: issued too long ago
         ("signing_key", RSAKey.generate_key(2048, parameters={"kid": "op-key-1"}), "token not accepted (signature)"),
+        # HS256 keyed with the client secret the gateway knows: never accepted in place of the provider's key
+        ("signing_key", OctKey.import_key(CLIENT_SECRET, {"kid": "op-key-1"}), "token not accepted (signature)"),
     ],
 )
 def test_a_token_that_fails_a_check_links_nothing(web, provider, knob, value, reason):
@@ -301,3 +304,41 @@ def test_a_required_vector_of_trust_must_be_in_the_token(tmp_path, provider):
     assert history(db)[-1] == ("digital ID refused", "no accepted vector of trust (vot)")
     provider.claims["vot"] = "P2.Cc"
     assert verify(client, made).headers["Location"] == "/portal/records/"
+
+
+def test_a_discovery_document_past_the_size_cap_is_a_clear_page(web, provider):
+    client, db = web
+    made = invited(client, db)
+    provider.discovery_padding = 70 * 1024
+    response = post(client, f"/portal/verify/{made['uid']}/digital-id")
+    assert response.status_code == 503 and "could not reach the digital ID service" in text(response)
+
+
+def test_a_locked_invitation_stays_locked(web):
+    client, db = web
+    made = invited(client, db)
+    for _ in range(5):
+        post(client, f"/portal/verify/{made['uid']}/pin", {"pin": "WRONG-CODE"})
+    assert invite_row(db, made)["status"] == "locked"
+    assert "Verify with a digital ID" not in text(client.get(f"/portal/verify/{made['uid']}"))
+    assert post(client, f"/portal/verify/{made['uid']}/digital-id").status_code == 404
+    assert links(db, 1) == []
+
+
+def test_an_invitation_locked_during_the_sign_in_is_not_linked(web):
+    client, db = web
+    made = invited(client, db)
+    callback = at_provider(start(client, made))
+    for _ in range(5):
+        post(client, f"/portal/verify/{made['uid']}/pin", {"pin": "WRONG-CODE"})
+    response = back(client, callback)
+    assert response.status_code == 423 and "must re-invite you" in text(response)
+    assert links(db, 1) == []
+
+
+def test_a_discovery_document_naming_another_issuer_is_not_used(tmp_path, provider):
+    """OpenID Connect Discovery 1.0 section 4.3: the issuer in the document must be the one configured, exactly."""
+    client, db = make_web(tmp_path, provider.issuer + "/")
+    made = invited(client, db)
+    response = post(client, f"/portal/verify/{made['uid']}/digital-id")
+    assert response.status_code == 503 and provider.requests == ["/.well-known/openid-configuration"]
