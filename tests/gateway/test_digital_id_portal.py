@@ -11,7 +11,7 @@ from joserfc.jwk import OctKey, RSAKey
 from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
-from smart_auth import accounts, enrollment, idp_client, verification
+from smart_auth import accounts, digital_id, enrollment, idp_client, verification
 from tests.enrollment_helpers import STAFF, context, last_link
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.web_helpers import enrollment_app, portal_login, post, staff_login, text
@@ -212,8 +212,6 @@ def test_a_replayed_id_token_or_callback_is_refused(web, provider):
 
 def test_a_nonce_is_accepted_once_across_sessions_and_processes(web):
     _, db = web
-    from smart_auth import digital_id
-
     assert digital_id.first_use_of_nonce(db, "https://idp.example", "n-1", 2_000_000_000) is True
     assert digital_id.first_use_of_nonce(db, "https://idp.example", "n-1", 2_000_000_000) is False
 
