@@ -17,6 +17,7 @@ from gateway.oauth import pages as oauth_pages
 from gateway.outbox_sender import init_app as init_outbox_sender
 from gateway.portal import access as portal_access
 from gateway.portal import account as portal_account
+from gateway.portal import digital_id as portal_digital_id
 from gateway.portal import exports as portal_exports
 from gateway.portal import home as portal_home
 from gateway.portal import outbox_html as portal_outbox_html
@@ -42,6 +43,7 @@ BLUEPRINTS = (
     portal_signup,
     portal_outbox_html,
     portal_verify,
+    portal_digital_id,
     portal_account,
     portal_records,
     portal_exports,

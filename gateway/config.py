@@ -52,6 +52,22 @@ DEFAULTS = {
     "HEALTH_LINK_MAX_BYTES": 5 * 1024 * 1024,
     "HEALTH_LINK_MAX_PAYLOAD": 20 * 1024 * 1024,
     "HEALTH_LINK_DEADLINE": 15,
+    # "Verify with a digital ID" at enrollment (smart_auth/idp_client.py): an OpenID Connect provider for the
+    # whole gateway; off (no button) while IDP_ISSUER is unset.
+    "IDP_ISSUER": None,
+    "IDP_CLIENT_ID": None,
+    "IDP_CLIENT_SECRET": None,
+    "IDP_NAME": "",  # what the button and pages call the provider ("Login.gov"); default "a digital ID"
+    # Accepted ``acr`` values (space-separated), each meaning NIST SP 800-63-3 IAL2 identity proofing: the iGov /
+    # FICAM URIs (Login.gov's original IAL2 value; ID.me's IAL2/AAL2 policy) and Login.gov's current IAL2 level
+    # (https://developers.login.gov/oidc/authorization/ "urn:acr.login.gov:verified-facial-match-required"; its
+    # plain "verified" and "facial-match-preferred" levels do not always meet IAL2, so they are not accepted).
+    "IDP_ACR_VALUES": "http://idmanagement.gov/ns/assurance/ial/2 "
+    "http://idmanagement.gov/ns/assurance/ial/2/aal/2 "
+    "urn:acr.login.gov:verified-facial-match-required",
+    # Accepted Vectors of Trust (RFC 8485 ``vot``, e.g. "P2.Cc"), space-separated; empty: ``vot`` is not required.
+    "IDP_VOT_VALUES": "",
+    "IDP_SCOPE": "openid profile email address",
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
@@ -87,6 +103,13 @@ ENV_KEYS = (
     "HEALTH_LINK_MAX_BYTES",
     "HEALTH_LINK_MAX_PAYLOAD",
     "HEALTH_LINK_DEADLINE",
+    "IDP_ISSUER",
+    "IDP_CLIENT_ID",
+    "IDP_CLIENT_SECRET",
+    "IDP_NAME",
+    "IDP_ACR_VALUES",
+    "IDP_VOT_VALUES",
+    "IDP_SCOPE",
 )
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = (
@@ -156,9 +179,22 @@ def load(overrides=None, environ=None):
         raise ConfigError(f"GATEWAY_OUTBOX_SENDER must be one of {', '.join(SENDER_MODES)}")
     if config["EXPORT_WORKERS"] not in SENDER_MODES:
         raise ConfigError(f"GATEWAY_EXPORT_WORKERS must be one of {', '.join(SENDER_MODES)}")
+    _check_identity_provider(config)
     if not config["EXPORT_DIR"]:
         config["EXPORT_DIR"] = export_dir(config["DB"])
     return config
+
+
+def _check_identity_provider(config):
+    """A configured identity provider needs a client id, accepted ``acr`` values and (in production) https."""
+    if not config["IDP_ISSUER"]:
+        return
+    if not config["IDP_CLIENT_ID"]:
+        raise ConfigError("GATEWAY_IDP_CLIENT_ID must be set when GATEWAY_IDP_ISSUER is")
+    if not str(config["IDP_ACR_VALUES"]).split():
+        raise ConfigError("GATEWAY_IDP_ACR_VALUES must name at least one accepted acr value")
+    if config["ENV"] == "production" and not config["IDP_ISSUER"].startswith("https://"):
+        raise ConfigError("GATEWAY_IDP_ISSUER must be an https:// address when GATEWAY_ENV=production")
 
 
 def export_dir(db_path):

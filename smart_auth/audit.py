@@ -15,6 +15,8 @@ EVENTS = (
     "code sent",
     "verified",
     "failed attempt",
+    "digital ID refused",
+    "digital ID not matched",
     "locked",
     "linked",
     "revoked",

@@ -106,6 +106,11 @@ def invite_for_account(db, account, invite_uid):
     return invite
 
 
+def ready_to_verify(account, invite):
+    """Raise unless the account's email is confirmed and the invitation is still open."""
+    _ready(account, invite)
+
+
 def _ready(account, invite):
     if not account["email_confirmed_at"]:
         raise EmailNotConfirmed()
@@ -198,6 +203,11 @@ def _fail(ctx, account, invite, what, failures):
         f"That {what.split(' (')[0]} does not match. {remaining} {'try' if remaining == 1 else 'tries'} left.",
         remaining,
     )
+
+
+def link_verified(ctx, account, invite, method):
+    """Link the account to the invitation's chart once identity is proven by ``method``; return the link id."""
+    return _link(ctx, account, invite, method)
 
 
 def _link(ctx, account, invite, method):

@@ -1,14 +1,15 @@
-"""Identity verification after login: the practice's PIN, or an SMS code to the phone on file; and
-"Finalize access to your records" (date of birth and the new PIN) after a re-invitation."""
+"""Identity verification after login: the practice's PIN, or an SMS code to the phone on file (or a digital ID:
+gateway/portal/digital_id.py); and "Finalize access to your records" (date of birth and the new PIN) after a
+re-invitation."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from gateway import store
 from gateway.portal.wording import whose_record
 from gateway.web.auth import account_required, current_account
 from gateway.web.enrollment_context import enrollment_context, outbox_visible
 from gateway.web.sessions import rotate_session
-from smart_auth import verification
+from smart_auth import digital_id, idp_client, verification
 from smart_auth.enrollment import EnrollmentError, InviteNotFound
 from smart_auth.limits import TooManyAttempts
 
@@ -31,7 +32,8 @@ def _invite(invite_uid):
         abort(404)
 
 
-def _page(invite, errors=(), status=200, code_sent=None, typed_pin=""):
+def verify_page(invite, errors=(), status=200, code_sent=None, typed_pin=""):
+    """The invitation's identity page: the ways to verify it, with ``errors`` on top."""
     code_sent = session.get("sms_code_for") == invite["uid"] if code_sent is None else code_sent
     return render_template(
         "portal/enroll/verify.html",
@@ -40,16 +42,23 @@ def _page(invite, errors=(), status=200, code_sent=None, typed_pin=""):
         code_sent=code_sent,
         minutes=verification.CODE_MINUTES,
         typed_pin=typed_pin,
+        digital_id_name=_digital_id_offer(invite),
     ), status
+
+
+def _digital_id_offer(invite):
+    """The provider's name when this invitation may be verified with a digital ID, else None."""
+    provider = idp_client.configured(current_app.config)
+    return (provider.name or "your digital ID provider") if digital_id.offered(provider, invite) else None
 
 
 @bp.get("/<invite_uid>")
 @account_required
 def page(invite_uid):
-    return _page(_invite(invite_uid))
+    return verify_page(_invite(invite_uid))
 
 
-def _linked(invite, link_id):
+def show_linked_record(invite, link_id):
     """The account now sees the record: new session id (privilege changed), and that record on screen."""
     session.pop("sms_code_for", None)
     session["record_link_id"] = link_id
@@ -62,12 +71,12 @@ def _attempt(invite, check):
     try:
         link_id = check()
     except TooManyAttempts as exc:
-        return _page(invite, [str(exc)], 429)
+        return verify_page(invite, [str(exc)], 429)
     except EnrollmentError as exc:
         fresh = verification.invite_for_account(store.current(), current_account(), invite["uid"])
         # The typed code stays in the form, so a mistyped date of birth is corrected without retyping it.
-        return _page(fresh, [str(exc)], getattr(exc, "status", 400), typed_pin=request.form.get("pin", ""))
-    return _linked(invite, link_id)
+        return verify_page(fresh, [str(exc)], getattr(exc, "status", 400), typed_pin=request.form.get("pin", ""))
+    return show_linked_record(invite, link_id)
 
 
 @bp.post("/<invite_uid>/pin")
@@ -94,9 +103,9 @@ def send_code(invite_uid):
     try:
         verification.send_sms_code(enrollment_context(), current_account(), invite_uid, request.form.get("phone", ""))
     except TooManyAttempts as exc:
-        return _page(invite, [str(exc)], 429)
+        return verify_page(invite, [str(exc)], 429)
     except EnrollmentError as exc:
-        return _page(invite, [str(exc)], getattr(exc, "status", 400))
+        return verify_page(invite, [str(exc)], getattr(exc, "status", 400))
     session["sms_code_for"] = invite_uid
     flash(
         f"If that number is the one your practice has on file, we are texting it a 6-digit code. "

@@ -81,3 +81,26 @@ def test_an_emptied_secret_file_is_refused(db):
     open(secret_path(db), "w").close()
     with pytest.raises(ConfigError, match="the secret file .*gateway.secret is empty"):
         load({"DB": db}, environ={})
+
+
+def test_a_digital_id_provider_needs_a_client_id_acr_values_and_https_in_production(db):
+    assert load({"DB": db})["IDP_ISSUER"] is None
+    with pytest.raises(ConfigError, match="GATEWAY_IDP_CLIENT_ID must be set"):
+        load({"DB": db, "IDP_ISSUER": "https://idp.example"})
+    with pytest.raises(ConfigError, match="GATEWAY_IDP_ACR_VALUES must name"):
+        load({"DB": db, "IDP_ISSUER": "https://idp.example", "IDP_CLIENT_ID": "c", "IDP_ACR_VALUES": " "})
+    production = {"DB": db, "ENV": "production", "SECRET_KEY": "k" * 32, "IDP_CLIENT_ID": "c"}
+    with pytest.raises(ConfigError, match="GATEWAY_IDP_ISSUER must be an https"):
+        load({**production, "IDP_ISSUER": "http://idp.example"})
+    environ = {
+        "GATEWAY_IDP_ISSUER": "https://idp.example",
+        "GATEWAY_IDP_CLIENT_ID": "c",
+        "GATEWAY_IDP_VOT_VALUES": "P2",
+    }
+    config = load({"DB": db}, environ=environ)
+    assert (config["IDP_ISSUER"], config["IDP_VOT_VALUES"]) == ("https://idp.example", "P2")
+    assert config["IDP_ACR_VALUES"].split() == [
+        "http://idmanagement.gov/ns/assurance/ial/2",
+        "http://idmanagement.gov/ns/assurance/ial/2/aal/2",
+        "urn:acr.login.gov:verified-facial-match-required",
+    ]
