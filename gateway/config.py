@@ -47,6 +47,9 @@ DEFAULTS = {
     "EXPORT_STALE": 120,  # seconds without a heartbeat before another worker takes a running job over
     "EXPORT_ATTEMPTS": 3,  # claims of one job before it is failed
     "EXPORT_POLL": 5,  # seconds between a worker's looks for queued jobs and expired files
+    # SMART Health Link requests (manifest, file, direct file) one client address may make per window (seconds).
+    "SHL_LIMIT": 60,
+    "SHL_WINDOW": 60,
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
@@ -79,6 +82,8 @@ ENV_KEYS = (
     "EXPORT_STALE",
     "EXPORT_ATTEMPTS",
     "EXPORT_POLL",
+    "SHL_LIMIT",
+    "SHL_WINDOW",
 )
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = (
@@ -116,6 +121,8 @@ INT_KEYS = {
     "EXPORT_STALE",
     "EXPORT_ATTEMPTS",
     "EXPORT_POLL",
+    "SHL_LIMIT",
+    "SHL_WINDOW",
 }
 SENDER_MODES = ("thread", "inline", "off")
 
