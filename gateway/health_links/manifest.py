@@ -14,8 +14,8 @@ from gateway.health_links.sharing import (
     BadManifestRequest,
     NotActive,
     WrongPasscode,
-    _iso,
     digest,
+    iso_time,
 )
 from gateway.store import health_links as link_store
 from smart_auth import accounts
@@ -85,10 +85,13 @@ def _file(conn, secret, row, base_url, now):
         raise NotActive()
     if "L" not in row["flags"]:
         return row["file_jwe"], row["file_count"]
-    key = sealing.open_key(secret, row["uid"], row["sealed_key"])
+    try:
+        key = sealing.open_text(secret, row["uid"], row["sealed_key"])
+    except sealing.SealError:  # the deployment's secret changed: the link cannot be served any more
+        raise NotActive() from None
     sections = tuple((row["sections"] or "").split(",")) if row["sections"] else ()
     body, count = payload.build(
-        conn, token, row["patient_uid"], row["content"], sections, base_url + "/fhir", _iso(now)
+        conn, token, row["patient_uid"], row["content"], sections, base_url + "/fhir", iso_time(now)
     )
     return sealing.encrypt_file(key, body), count
 
@@ -110,7 +113,7 @@ def answer_manifest(conn, secret, manifest_id, body, base_url, now):
             fresh = jwe if "L" in row["flags"] else None  # a fixed link's file is read from the link itself
             link_store.insert_file(conn, digest(location), row["id"], fresh, now + FILE_TTL, now)
         entry["location"] = f"{base_url}/shl/file/{location}"
-    entry["lastUpdated"] = _iso(now if "L" in row["flags"] else row["file_updated_at"])
+    entry["lastUpdated"] = iso_time(now if "L" in row["flags"] else row["file_updated_at"])
     _opened(conn, row, recipient, count, now)
     return {"status": "can-change" if "L" in row["flags"] else "finalized", "files": [entry]}
 

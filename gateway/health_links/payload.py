@@ -15,6 +15,7 @@ CONTENTS = {
     "sections": "Chosen sections",
 }
 PEOPLE = ("Patient", "Practitioner", "Organization")
+VISIT = "visit"  # an after-visit summary the practice shares: the Encounter and what was charted at it
 
 
 class PayloadError(ValueError):
@@ -50,6 +51,8 @@ def build(conn, token, patient_id, content, sections, base, now_iso):
         records.require_patient(conn, token, patient_id)
         rows = records.patient_record(conn, token, patient_id)
         return _collection([(t, rid, orjson.loads(body)) for t, rid, body in rows], base, now_iso)
+    if content == VISIT:
+        return _visit(conn, token, patient_id, sections[0], base, now_iso)
     chosen = [section_by_slug(s) for s in sections]
     types = (*PEOPLE, *dict.fromkeys(t for s in chosen for t in s.types))
     record = records.load_record(conn, token, patient_id, types=types)
@@ -58,6 +61,28 @@ def build(conn, token, patient_id, content, sections, base, now_iso):
     }
     rows = [(t, rid, record.refs[f"{t}/{rid}"]) for t, rid, _ in record.rows if t in PEOPLE or f"{t}/{rid}" in kept]
     return _collection(rows, base, now_iso)
+
+
+def _visit(conn, token, patient_id, encounter_id, base, now_iso):
+    record = records.load_record(conn, token, patient_id)
+    visit = f"Encounter/{encounter_id}"
+    if visit not in record.refs:
+        raise PayloadError("There is no such visit in this record.")
+    rows = [
+        (t, rid, record.refs[f"{t}/{rid}"])
+        for t, rid, _ in record.rows
+        if t in PEOPLE or f"{t}/{rid}" == visit or _refers_to(record.refs[f"{t}/{rid}"], visit)
+    ]
+    return _collection(rows, base, now_iso)
+
+
+def _refers_to(value, reference):
+    """Whether a resource holds ``{"reference": reference}`` anywhere (encounter, context.encounter, ...)."""
+    if isinstance(value, dict):
+        return value.get("reference") == reference or any(_refers_to(v, reference) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, reference) for v in value)
+    return False
 
 
 def _collection(rows, base, now_iso):

@@ -50,14 +50,15 @@ def _wrapping_key(secret):
     return base64.urlsafe_b64encode(derived.derive(secret.encode())).rstrip(b"=").decode()
 
 
-def seal_key(secret, link_uid, key_b64):
-    """A link's key sealed for storage under the deployment's secret; the link's uid is in the header."""
+def seal_text(secret, link_uid, text):
+    """A link's key (or whole text) sealed for storage under the deployment's secret; the link's uid is in the
+    header."""
     header = {"alg": ALG, "enc": ENC, "kid": link_uid}
-    return jwe.encrypt_compact(header, key_b64.encode(), _oct(_wrapping_key(secret)), algorithms=ALGORITHMS)
+    return jwe.encrypt_compact(header, text.encode(), _oct(_wrapping_key(secret)), algorithms=ALGORITHMS)
 
 
-def open_key(secret, link_uid, sealed):
-    """The key sealed by seal_key for this link; SealError under another secret or for another link's row."""
+def open_text(secret, link_uid, sealed):
+    """The text sealed by seal_text for this link; SealError under another secret or for another link's row."""
     try:
         found = jwe.decrypt_compact(sealed, _oct(_wrapping_key(secret)), algorithms=ALGORITHMS)
     except (JoseError, ValueError):

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from gateway import store
+from gateway.fhir.access import staff_chart
 from gateway.health_links import link, payload, sealing
 from gateway.store import health_links as link_store
 from smart_auth import accounts
@@ -59,7 +60,7 @@ def digest(secret_text):
     return hashlib.sha256(secret_text.encode()).hexdigest()
 
 
-def _iso(epoch):
+def iso_time(epoch):
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -81,7 +82,7 @@ def create_link(conn, secret, account, token, patient_id, base_url, choices, now
     content, sections = payload.check_choice(choices.get("content"), choices.get("sections", ()))
     passcode, long_term = choices.get("passcode") or None, bool(choices.get("long_term"))
     direct = bool(choices.get("direct")) and not passcode and not long_term  # U: one fixed file, no passcode
-    body, count = payload.build(conn, token, patient_id, content, sections, base_url + "/fhir", _iso(now))
+    body, count = payload.build(conn, token, patient_id, content, sections, base_url + "/fhir", iso_time(now))
     manifest_id, key, uid = secrets.token_urlsafe(32), link.new_key(), secrets.token_urlsafe(16)
     lifetime = EXPIRIES[choices["expiry"]]
     flags = "".join(f for f, on in (("L", long_term), ("P", passcode), ("U", direct)) if on)
@@ -96,7 +97,7 @@ def create_link(conn, secret, account, token, patient_id, base_url, choices, now
         "flags": flags,
         "passcode_hash": accounts.hash_password(passcode) if passcode else None,
         "attempts_left": PASSCODE_ATTEMPTS if passcode else None,
-        "sealed_key": sealing.seal_key(secret, uid, key) if long_term else None,
+        "sealed_key": sealing.seal_text(secret, uid, key) if long_term else None,
         "file_jwe": None if long_term else sealing.encrypt_file(key, body),
         "file_count": count,
         "file_updated_at": now,
@@ -109,10 +110,61 @@ def create_link(conn, secret, account, token, patient_id, base_url, choices, now
     return Shared(uid, text)
 
 
-def links_of_record(conn, record, account):
-    """The links of the record on screen: all of them for the patient, a representative's own otherwise."""
+def share_visit_summary(conn, secret, staff, patient_id, encounter_id, base_url, now):
+    """The practice shares a visit's summary with the patient as a link the portal keeps (until revoked): the
+    Encounter and what was charted at it. Its text is kept sealed so the portal can show it again."""
+    chart = staff_chart(conn, staff, patient_id)
+    if chart is None:
+        raise ShareError("There is no such chart at this practice.")
+    body, count = payload.build(
+        conn, chart.token, patient_id, payload.VISIT, (encounter_id,), base_url + "/fhir", iso_time(now)
+    )
+    manifest_id, key, uid = secrets.token_urlsafe(32), link.new_key(), secrets.token_urlsafe(16)
+    label = f"After-visit summary, {iso_time(now)[:10]}"
+    text = link.make_link(f"{base_url}/shl/{manifest_id}", key, None, "", label)
+    row = {
+        "uid": uid,
+        "manifest_hash": digest(manifest_id),
+        "account_uid": staff["uid"],
+        "patient_uid": patient_id,
+        "label": label,
+        "content": payload.VISIT,
+        "flags": "",
+        "sections": encounter_id,
+        "kept_link": sealing.seal_text(secret, uid, text),
+        "file_jwe": sealing.encrypt_file(key, body),
+        "file_count": count,
+        "file_updated_at": now,
+        "created_at": now,
+    }
+    with store.transaction(conn):
+        link_store.insert_health_link(conn, row)
+    return Shared(uid, text)
+
+
+def kept_link_text(conn, secret, record, token, uid, now):
+    """The text of a link the portal keeps for the record (an after-visit summary), for a reader whose token
+    sees the whole record (the practice made it with full access, so a limited representative gets None)."""
+    if token.withheld or token.shared is not None:
+        return None
+    sealed = link_store.kept_link(conn, uid, record["patient_uid"], now)
+    if sealed is None:
+        return None
+    try:
+        return sealing.open_text(secret, uid, sealed)
+    except sealing.SealError:
+        return None
+
+
+def links_of_record(conn, record, account, token=None):
+    """The links of the record on screen: all of them for the patient, a representative's own otherwise, and
+    those the portal keeps (after-visit summaries) for a reader who sees the whole record."""
     owner = None if record["relation"] == "self" else account["uid"]
-    return link_store.links_of_record(conn, record["patient_uid"], owner)
+    found = link_store.links_of_record(conn, record["patient_uid"], owner)
+    if owner is not None and token is not None and not token.withheld and token.shared is None:
+        kept = [row for row in link_store.links_of_record(conn, record["patient_uid"]) if row["kept"]]
+        found = sorted([*found, *kept], key=lambda row: (-row["created_at"], -row["id"]))
+    return found
 
 
 def revoke(conn, record, account, uid, now):

@@ -37,6 +37,7 @@ def _page(choices, errors=(), status=200):
         contents=payload.CONTENTS,
         sections=payload.shareable_sections(),
         expiries=sharing.EXPIRY_WORDS,
+        me=current_account()["uid"],
     ), status
 
 
@@ -67,7 +68,11 @@ def share():
 @bp.get("/share/<uid>/revoke")
 @record_required
 def confirm_revoke(uid):
-    found = next((row for row in _links() if row["uid"] == uid and not row["revoked_at"]), None)
+    me, self_record = current_account()["uid"], g.record["relation"] == "self"
+    found = next(
+        (r for r in _links() if r["uid"] == uid and not r["revoked_at"] and (self_record or r["account_uid"] == me)),
+        None,
+    )
     if found is None:
         abort(404)
     return render_template("portal/share_revoke.html", link=found)
@@ -94,9 +99,22 @@ def _state(row, now):
 
 def _times(row):
     return {
-        k + "_iso": sharing._iso(row[k]) if row[k] else None for k in ("created_at", "expires_at", "last_opened_at")
+        k + "_iso": sharing.iso_time(row[k]) if row[k] else None for k in ("created_at", "expires_at", "last_opened_at")
     }
 
 
 def _links():
-    return sharing.links_of_record(store.current(), g.record, current_account())
+    return sharing.links_of_record(store.current(), g.record, current_account(), g.token)
+
+
+@bp.get("/share/<uid>")
+@record_required
+def show_kept(uid):
+    """A link the portal keeps for the record (an after-visit summary from the practice): its QR code and text."""
+    text = sharing.kept_link_text(
+        store.current(), current_app.config["SECRET_KEY"], g.record, g.token, uid, int(time.time())
+    )
+    if text is None:
+        abort(404)
+    shared = sharing.Shared(uid, text)
+    return render_template("portal/share_made.html", shared=shared, qr=qr_data_uri(text), choices={}, kept=True)

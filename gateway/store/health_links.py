@@ -14,6 +14,7 @@ COLUMNS = (
     "passcode_hash",
     "attempts_left",
     "sealed_key",
+    "kept_link",
     "file_jwe",
     "file_count",
     "file_updated_at",
@@ -70,10 +71,21 @@ def links_of_record(conn, patient_uid, account_uid=None):
     return _all(
         conn,
         "SELECT id, uid, account_uid, label, content, sections, flags, attempts_left, file_count, created_at,"
-        " expires_at, revoked_at, opened_count, last_opened_at, passcode_hash IS NOT NULL AS has_passcode"
+        " expires_at, revoked_at, opened_count, last_opened_at, passcode_hash IS NOT NULL AS has_passcode,"
+        " kept_link IS NOT NULL AS kept"
         f" FROM health_links WHERE {where} ORDER BY created_at DESC, id DESC",
         params,
     )
+
+
+def kept_link(conn, uid, patient_uid, now):
+    """The sealed text of a record's live link that the portal keeps for the patient, or None."""
+    row = _one(
+        conn,
+        f"SELECT kept_link FROM health_links WHERE uid = ? AND patient_uid = ? AND kept_link IS NOT NULL AND {ACTIVE}",
+        (uid, patient_uid, now),
+    )
+    return row["kept_link"] if row else None
 
 
 def revoke_link(conn, uid, patient_uid, now, account_uid=None):

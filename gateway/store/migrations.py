@@ -1141,7 +1141,8 @@ ALTER TABLE account_links ADD COLUMN access_until TEXT;
 
 # SMART Health Links the portal shares (gateway/health_links). The manifest id and file location tokens are kept
 # only as SHA-256 hashes; a link's key is kept only for a long-term (L) link, sealed under the secret; a fixed
-# link keeps its encrypted file (file_jwe) and never its key. Times are epoch seconds.
+# link keeps its encrypted file (file_jwe) and never its key, except a link the portal keeps for the patient (an
+# after-visit summary the practice shares), whose whole text is kept sealed (kept_link). Times are epoch seconds.
 HEALTH_LINKS = """
 CREATE TABLE health_links (
     id INTEGER PRIMARY KEY,
@@ -1156,6 +1157,7 @@ CREATE TABLE health_links (
     passcode_hash TEXT,
     attempts_left INTEGER,
     sealed_key TEXT,
+    kept_link TEXT,
     file_jwe TEXT,
     file_count INTEGER,
     file_updated_at INTEGER,

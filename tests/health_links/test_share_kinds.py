@@ -104,3 +104,12 @@ def test_a_direct_file_link_answers_a_get_with_the_file(small):
     assert orjson.loads(decrypt(made.text, got.get_data(as_text=True))[1])["type"] == "document"
     _, fixed = make_link(client, token)
     assert client.get(path_of(parse_link(fixed).url) + "?recipient=x").status_code == 404
+
+
+def test_a_long_term_link_stops_when_the_secret_changes(small, empty_db_path):
+    db, client, token = small
+    _, current = make_link(client, token, long_term="yes")
+    assert manifest(client, current).status_code == 200
+    other = portal_client(empty_db_path, SECRET_KEY="another-secret")
+    answer = manifest(other, current)
+    assert (answer.status_code, answer.get_json()["error"][:24]) == (404, "This link is not active:")
