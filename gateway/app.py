@@ -9,6 +9,7 @@ from gateway.bulk_data import workers as export_workers
 from gateway.fhir import api as fhir_api
 from gateway.fhir import bulk as fhir_bulk
 from gateway.fhir.front import FhirFront
+from gateway.health_links import manifest_api as health_links_manifest_api
 from gateway.oauth import api as oauth_api
 from gateway.oauth import ehr_launch as oauth_ehr_launch
 from gateway.oauth import grants_api as oauth_grants_api
@@ -22,6 +23,7 @@ from gateway.portal import exports as portal_exports
 from gateway.portal import home as portal_home
 from gateway.portal import outbox_html as portal_outbox_html
 from gateway.portal import records as portal_records
+from gateway.portal import share as portal_share
 from gateway.portal import signup as portal_signup
 from gateway.portal import verify as portal_verify
 from gateway.practice import api as practice_api
@@ -59,6 +61,8 @@ BLUEPRINTS = (
     oauth_ehr_launch,
     oauth_grants_api,
     openapi,
+    health_links_manifest_api,
+    portal_share,
 )
 
 

@@ -68,6 +68,9 @@ DEFAULTS = {
     # Accepted Vectors of Trust (RFC 8485 ``vot``, e.g. "P2.Cc"), space-separated; empty: ``vot`` is not required.
     "IDP_VOT_VALUES": "",
     "IDP_SCOPE": "openid profile email address",
+    # SMART Health Link requests (manifest, file, direct file) one client address may make per window (seconds).
+    "SHL_LIMIT": 60,
+    "SHL_WINDOW": 60,
 }
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
@@ -110,6 +113,8 @@ ENV_KEYS = (
     "IDP_ACR_VALUES",
     "IDP_VOT_VALUES",
     "IDP_SCOPE",
+    "SHL_LIMIT",
+    "SHL_WINDOW",
 )
 # Email and SMS senders (smart_auth/notify.py); with SMTP_HOST or SMS_URL unset, messages go to the outbox table.
 NOTIFY_KEYS = (
@@ -150,6 +155,8 @@ INT_KEYS = {
     "HEALTH_LINK_MAX_BYTES",
     "HEALTH_LINK_MAX_PAYLOAD",
     "HEALTH_LINK_DEADLINE",
+    "SHL_LIMIT",
+    "SHL_WINDOW",
 }
 SENDER_MODES = ("thread", "inline", "off")
 

@@ -12,7 +12,7 @@ from gateway.web.locale_dates import when_text
 from mappers import REGISTRY
 from smart_auth.tokens import CLI_CLIENT
 
-PATIENT_KINDS = ("read", "download", "transmit", "view")
+PATIENT_KINDS = ("read", "download", "transmit", "view", "shared")
 STAFF_KINDS = (*PATIENT_KINDS, "staff")
 FORMAT_NAMES = {
     "fhir": "the full record as a FHIR Bundle",
@@ -51,6 +51,12 @@ def log_transmission(account, record, fmt, start, end, recipient, outcome, messa
     """Log one attempt to send a record (email or FHIR endpoint) with its outcome in words."""
     detail = {**_content(fmt, start, end), "message": message}
     _insert(record["patient_uid"], "transmit", account["uid"], fmt, recipient=recipient, outcome=outcome, detail=detail)
+
+
+def log_shared_link(link, recipient, count):
+    """Someone opened a SMART Health Link to the record: who they said they were, and how much it held."""
+    detail = {"label": link["label"], "count": count, "content": link["content"]}
+    _insert(link["patient_uid"], "shared", link["account_uid"], link["uid"], recipient=recipient, detail=detail)
 
 
 def _content(fmt, start, end, filename=None):
@@ -121,6 +127,10 @@ def items_read(count):
     return f"read {count} item" if count == 1 else f"read {count:,} items"
 
 
+def _items(count):
+    return f"{count} item" if count == 1 else f"{count:,} items"
+
+
 def kinds_read(types):
     """The kinds of information read, in the registry's order and plain words: "Health problems, results"."""
     labels = [REGISTRY[t].words.label if t in REGISTRY and REGISTRY[t].words else t for t in REGISTRY if t in types]
@@ -145,6 +155,9 @@ def describe(row, apps, people):
     elif kind == "transmit":
         who, action = person, f"sent {FORMAT_NAMES.get(row['what'], row['what'])} to {row['recipient']}"
         text = f"{OUTCOME_WORDS.get(row['outcome'], 'Failed')}: {detail.get('message', '')}".rstrip(": ")
+    elif kind == "shared":
+        label = f"'{detail['label']}'" if detail.get("label") else "made by " + person
+        who, action, text = f"'{row['recipient']}'", f"opened shared link {label}", _items(detail.get("count", 0))
     else:
         who, action, text = person, "viewed the record" if kind == "view" else row["what"], ""
         if row["requests"] > 1:

@@ -7,6 +7,7 @@ blueprints, and schemathesis checks the answers against it, so it cannot drift f
 
 from flask import Blueprint, current_app, jsonify
 
+from gateway.health_links import openapi_paths as openapi_shl
 from gateway.oauth import openapi_paths as openapi_oauth
 from gateway.practice.api import FIELD_LIMITS, MAX_PEOPLE
 from gateway.web.sessions import COOKIE
@@ -14,7 +15,13 @@ from smart_auth.accounts import RELATIONS
 
 bp = Blueprint("openapi", __name__)
 JSON = "application/json"
-BLUEPRINTS = ("practice_api", "oauth_grants_api", "oauth_api", "openapi")  # the routes this document describes
+BLUEPRINTS = (
+    "practice_api",
+    "oauth_grants_api",
+    "oauth_api",
+    "openapi",
+    "health_links_manifest_api",
+)  # the routes this document describes
 
 
 @bp.get("/openapi.json")
@@ -42,7 +49,7 @@ def nullable(schema):
 
 def document(config):
     """The whole OpenAPI document, with the deployment's base URL as its server."""
-    schemas = {**PRACTICE_SCHEMAS, **GRANT_SCHEMAS, **openapi_oauth.SCHEMAS}
+    schemas = {**PRACTICE_SCHEMAS, **GRANT_SCHEMAS, **openapi_oauth.SCHEMAS, **openapi_shl.SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -50,10 +57,10 @@ def document(config):
             "version": "1",
             "description": "The practice enrollment API, the portal's consent-grants API and the SMART "
             "authorization server's token, introspection, revocation and registration "
-            "endpoints. The FHIR API itself is described by /fhir/metadata.",
+            "endpoints, and the SMART Health Links manifest door. The FHIR API itself is described by /fhir/metadata.",
         },
         "servers": [{"url": config["BASE_URL"]}],
-        "paths": {**PRACTICE_PATHS, **GRANT_PATHS, **openapi_oauth.PATHS, **OWN_PATH},
+        "paths": {**PRACTICE_PATHS, **GRANT_PATHS, **openapi_oauth.PATHS, **openapi_shl.PATHS, **OWN_PATH},
         "components": {"schemas": schemas, "securitySchemes": {**SECURITY, **openapi_oauth.SECURITY}},
     }
 

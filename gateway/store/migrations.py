@@ -1139,6 +1139,44 @@ ALTER TABLE account_links ADD COLUMN sections TEXT;
 ALTER TABLE account_links ADD COLUMN access_until TEXT;
 """
 
+# SMART Health Links the portal shares (gateway/health_links). The manifest id and file location tokens are kept
+# only as SHA-256 hashes; a link's key is kept only for a long-term (L) link, sealed under the secret; a fixed
+# link keeps its encrypted file (file_jwe) and never its key, except a link the portal keeps for the patient (an
+# after-visit summary the practice shares), whose whole text is kept sealed (kept_link). Times are epoch seconds.
+HEALTH_LINKS = """
+CREATE TABLE health_links (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    manifest_hash TEXT NOT NULL UNIQUE,
+    account_uid TEXT NOT NULL,
+    patient_uid TEXT NOT NULL,
+    label TEXT,
+    content TEXT NOT NULL,
+    sections TEXT,
+    flags TEXT NOT NULL DEFAULT '',
+    passcode_hash TEXT,
+    attempts_left INTEGER,
+    sealed_key TEXT,
+    kept_link TEXT,
+    file_jwe TEXT,
+    file_count INTEGER,
+    file_updated_at INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    opened_count INTEGER NOT NULL DEFAULT 0,
+    last_opened_at INTEGER
+);
+CREATE INDEX health_links_patient ON health_links(patient_uid, created_at);
+CREATE TABLE health_link_files (
+    token_hash TEXT PRIMARY KEY,
+    link_id INTEGER NOT NULL REFERENCES health_links(id),
+    file_jwe TEXT,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX health_link_files_expiry ON health_link_files(expires_at);
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1220,6 +1258,7 @@ MIGRATIONS = [
     ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
+    ("SMART Health Links the portal shares", HEALTH_LINKS),
 ]
 
 

@@ -6,7 +6,9 @@ error's OperationOutcome too, only when it carries ``Access-Control-Allow-Origin
 "CORS protocol"; SMART App Launch 2.x requires CORS on the token endpoint and the FHIR API). These doors
 authenticate by bearer token or client credentials, never by cookie, so ``*`` is right: no origin is echoed
 (so no ``Vary: Origin``) and no ``Access-Control-Allow-Credentials``, which the Fetch standard refuses with
-``*`` anyway. Cookie-authenticated pages, the portal's grants API and the practice API get none of it.
+``*`` anyway. SMART Health Links' manifests (``/shl/``) are
+fetched by viewer web apps holding the link, never a cookie. Cookie-authenticated pages, the portal's grants
+API and the practice API get none of it.
 
 The headers are constants: the lean FHIR front (gateway/fhir/front.py) appends ``HEADERS`` to its 200s and
 ``init_app`` adds the same to everything Flask answers on these doors, errors included.
@@ -38,7 +40,7 @@ PREFLIGHT = (
 
 def is_public(path):
     """Whether ``path`` is a door browser apps call from another origin."""
-    return path == "/fhir" or path.startswith("/fhir/") or path in PUBLIC_PATHS
+    return path == "/fhir" or path.startswith(("/fhir/", "/shl/")) or path in PUBLIC_PATHS
 
 
 def init_app(app):

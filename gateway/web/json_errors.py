@@ -7,7 +7,15 @@ portal's grants API use RFC 6749's ``{"error", "error_description"}``; the pract
 
 from flask import jsonify, request
 
-OAUTH_STYLE = ("/portal/api/", "/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/register", "/openapi.json")
+OAUTH_STYLE = (
+    "/shl/",
+    "/portal/api/",
+    "/oauth/token",
+    "/oauth/introspect",
+    "/oauth/revoke",
+    "/oauth/register",
+    "/openapi.json",
+)
 PRACTICE_STYLE = ("/practice/api/",)
 ERROR_CODES = {
     400: "invalid_request",

@@ -4,6 +4,8 @@ never get a 5xx and always get an answer the description allows (status, content
 Runs in-process through the WSGI app (no socket), on its own database, with bounded, derandomized examples.
 """
 
+import time
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -19,7 +21,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway import store
+from gateway.health_links import sharing
+from gateway.health_links.link import parse_link
 from gateway.oauth.openapi import document
+from gateway.records import portal_token
 from gateway.web.sessions import COOKIE
 from smart_auth import accounts, clients
 from smart_auth.tokens import issue_access_token
@@ -52,6 +57,7 @@ class Credentials:
         account = accounts.create_account(db, "fuzz@example.com", "Secret-Pass1", confirmed=True)
         accounts.link_account_to_chart(db, account["id"], 1)
         self.known_ids = self._known_ids(app.test_client())
+        self.known_ids["manifest_id"] = health_link(db, account)
         browser = app.test_client()
         assert portal_login(browser, "fuzz@example.com").status_code == 302
         with browser.session_transaction() as session:
@@ -82,12 +88,21 @@ class Credentials:
         return {}, {}, {"auth": self.basic}
 
 
+def health_link(db, account):
+    """The manifest id of a SMART Health Link to the account's record (no passcode, so it never locks)."""
+    record = accounts.linked_records(db, account["id"])[0]
+    choices = {"label": "Fuzz", "content": "summary", "expiry": "week"}
+    token = portal_token(account, record, db)
+    shared = sharing.create_link(db, SECRET, account, token, record["patient_uid"], BASE, choices, int(time.time()))
+    return parse_link(shared.text).url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(scope="module")
 def fuzz_app(make_app, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
     db = store.connect(path)
     build(db)
-    app = make_app(path, SECRET_KEY=SECRET, TESTING=True)
+    app = make_app(path, SECRET_KEY=SECRET, TESTING=True, SHL_LIMIT=100_000)  # reach the handlers, not the limit
     return app, Credentials(app, db)
 
 
