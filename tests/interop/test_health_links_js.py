@@ -2,8 +2,8 @@
 Software; TypeScript, its own JOSE library ``jose``), run unmodified under Node by tests/interop/js/shl.mjs.
 
 Both directions: the console reads a link kill-the-clipboard made (its manifest and files served by ``responses``),
-and kill-the-clipboard's SHLViewer reads a link made here. The link maker here is tests/health_link_helpers.py until
-gateway.health_links has its own; the merger points the second test at it.
+and kill-the-clipboard's SHLViewer reads a link the portal's share page made (manifest and file as the gateway
+answered them).
 """
 
 import json
@@ -16,9 +16,14 @@ import responses
 
 from fixtures.demo_practice import uid
 from gateway.health_links import reader
+from gateway.health_links.link import parse_link
 from tests.gateway.test_practice_bring import BROUGHT, staff
-from tests.health_link_helpers import BUNDLE, encrypt, make_link, new_key
-from tests.portal_helpers import build_portal_db, csrf
+from tests.health_link_helpers import BUNDLE
+from tests.health_links.helpers import decrypt as share_decrypt
+from tests.health_links.helpers import make_link as share_link
+from tests.health_links.helpers import manifest as share_manifest
+from tests.health_links.helpers import path_of
+from tests.portal_helpers import build_portal_db, csrf, login, portal_client
 
 JS = pathlib.Path(__file__).parent / "js"
 SCRIPT = JS / "shl.mjs"
@@ -57,27 +62,34 @@ def test_the_console_reads_a_link_kill_the_clipboard_made(embedded_max, kind):
     assert json.loads(responses.calls[0].request.body) == {"recipient": "Sunrise Family Medicine"}
 
 
-def test_kill_the_clipboard_reads_a_link_made_here():
-    key = new_key()
-    manifest_url = f"{BASE}/abc/manifest.json"
-    file_url = f"{BASE}/files/1"
-    manifest = {
-        "files": [
-            {"contentType": "application/fhir+json", "embedded": encrypt(BUNDLE, key, zip_=True)},
-            {"contentType": "application/fhir+json", "location": file_url},
-        ]
-    }
+def test_kill_the_clipboard_reads_a_link_the_portal_made(tmp_path):
+    """Maria shares her record on the portal's share page; kill-the-clipboard's viewer, given the link text, the
+    manifest and the file exactly as the gateway answers them, decrypts the same Bundle the gateway encrypted."""
+    build_portal_db(str(tmp_path / "shl.db"))
+    client = portal_client(str(tmp_path / "shl.db"))
+    token = login(client, "maria.garcia@example.com", "Portal-Demo-1")
+    _, text = share_link(client, token, content="everything")
+    answer = share_manifest(client, text, recipient="Lakeside Clinic")
+    assert answer.status_code == 200
+    manifest = answer.get_json()
+    [entry] = manifest["files"]
+    file_jwe = client.get(path_of(entry["location"])).get_data(as_text=True)
+    _, plain = share_decrypt(text, file_jwe)
     read = node(
         {
             "do": "read",
-            "link": "https://viewer.example.org/#" + make_link(key, url=manifest_url),
+            "link": "https://viewer.example.org/#" + text,
             "manifest": manifest,
-            "files": {file_url: encrypt(BUNDLE, key)},
+            "files": {entry["location"]: file_jwe},
             "recipient": "Lakeside Clinic",
         }
     )
-    assert read["fhirResources"] == [BUNDLE, BUNDLE]
-    assert read["requests"] == [["POST", manifest_url, {"recipient": "Lakeside Clinic"}], ["GET", file_url]]
+    assert read["fhirResources"] == [json.loads(plain)]
+    assert read["fhirResources"][0]["resourceType"] == "Bundle"
+    assert read["requests"] == [
+        ["POST", parse_link(text).url, {"recipient": "Lakeside Clinic"}],
+        ["GET", entry["location"]],
+    ]
 
 
 @responses.activate
