@@ -4,6 +4,8 @@ import datetime as dt
 import json
 import os
 
+from bench.profile import print_profiles
+
 # Issue 16's targets against the granian floor (the same bytes from memory under the fastest server we use): a
 # gateway doing auth, a database read and a durable access-log row per request cannot come near a server
 # handing out bytes, so each case has its own share; p99 at the bench's 16 connections.
@@ -72,6 +74,8 @@ def print_run(run, args):
         "cpu ms = server CPU per request; cpu = floor/gateway CPU per request (less sensitive to other load); "
         "the gunicorn floor and its ratio are for reference only"
     )
+    if run.get("profile"):
+        print_profiles(run["profile"])
 
 
 def _ms(side):

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
-from bench import floor
+from bench import floor, profile
 from bench.report import TARGET_P99_MS, TARGET_RATIOS, print_run, print_scale, slowdowns, write_results
 from gateway.server import BLOCKING_THREADS
 
@@ -69,6 +69,9 @@ def parse_args(argv):
     parser.add_argument("--scale", type=int, default=None, help="also run at this many patients and compare")
     parser.add_argument("--rounds", type=int, default=3, help="alternating wrk rounds per case; the median counts")
     parser.add_argument("--sample", type=int, default=500, help="patients (with labs) the load rotates over")
+    parser.add_argument(
+        "--profile-requests", type=int, default=500, help="in-process requests per case for the profile (0: none)"
+    )
     return parser.parse_args(argv)
 
 
@@ -88,6 +91,10 @@ def measure(db_path, patients, args):
             for command, port in zip(serve_commands(db_path, ports), ports, strict=True)
         ]
         cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
+    # After the servers stop, so that the profile has the machine's cores to itself (bench/profile.py).
+    profiles = (
+        profile.profile_cases(db_path, CASES, ids, tokens, args.profile_requests) if args.profile_requests else []
+    )
     return {
         "db": db_path,
         "patients": count_patients(db_path),
@@ -95,6 +102,7 @@ def measure(db_path, patients, args):
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "server": {"server": "granian", "workers": WORKERS, "threads": THREADS, "reference": "gunicorn gthread"},
         "cases": cases,
+        "profile": profiles,
     }
 
 
