@@ -6,18 +6,20 @@ import os
 import sqlite3
 import threading
 import time
+from urllib.parse import quote
 
 from .migrations import migrate
 
 _local = threading.local()
 BUSY_TIMEOUT_S = 10  # how long a statement waits for another connection's write lock
 _locate = None  # returns the configured database's path; set by configure() (the store knows no Flask)
-# The access log's WAL is copied into its file by a thread of each process every LOG_CHECKPOINT_SECONDS
-# (checkpoint_log), not by the request that happens to fill it (SQLite's autocheckpoint); a WAL longer than
-# LOG_WAL_RESTART_FRAMES pages is started again from its beginning (RESTART), so it stays bounded.
-LOG_CHECKPOINT_SECONDS = 1.0
-LOG_WAL_RESTART_FRAMES = 4096  # 16 MiB of 4 KiB pages
-_checkpoint_paths = set()  # the access logs this process writes, which its checkpoint thread looks after
+# A database's WAL (the chart's and the access log's) is copied into its file by a thread of each process
+# every CHECKPOINT_SECONDS (checkpoint), not by the request whose commit happens to fill it (SQLite's
+# autocheckpoint, which copies and fsyncs in that request); a WAL longer than WAL_RESTART_BYTES is started
+# again from its beginning (RESTART), so it stays bounded.
+CHECKPOINT_SECONDS = 1.0
+WAL_RESTART_BYTES = 16 * 2**20
+_checkpoint_paths = set()  # the database files this process writes, which its checkpoint thread looks after
 _checkpointer_pid = None  # the process whose checkpoint thread runs (a forked child starts its own)
 _checkpointers_lock = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -89,6 +91,10 @@ def _open(path):
     conn.execute("PRAGMA mmap_size = 268435456")
     conn.execute("ATTACH DATABASE ? AS access_log", (access_log_path(path),))
     conn.execute("PRAGMA access_log.synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # both files: this process's checkpoint thread does it
+    if path != ":memory:":
+        _start_checkpointer(path)
+        _start_checkpointer(access_log_path(path))
     return conn
 
 
@@ -147,7 +153,7 @@ def _open_log(log_path):
     last second of rows (https://sqlite.org/pragma.html#pragma_synchronous, https://sqlite.org/wal.html).
     synchronous = FULL (an fsync per commit) measured about 3 ms a row on this disk against about 20 µs.
     The connection never checkpoints (wal_autocheckpoint = 0): a checkpoint copies and fsyncs pages, and in
-    the request that ran it that was the log's largest cost and its p99; checkpoint_log's thread does it.
+    the request that ran it that was the log's largest cost and its p99; the checkpoint thread does it.
     """
     _create_owner_only(log_path)
     conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, factory=Store)
@@ -160,22 +166,22 @@ def _open_log(log_path):
     return conn
 
 
-def _start_checkpointer(log_path):
-    """Have this process's checkpoint thread look after ``log_path``, starting the thread if it does not run
-    (after a fork the parent's thread is gone: the child starts its own)."""
+def _start_checkpointer(file_path):
+    """Have this process's checkpoint thread look after the database at ``file_path``, starting the thread
+    if it does not run (after a fork the parent's thread is gone: the child starts its own)."""
     global _checkpointer_pid
     with _checkpointers_lock:
-        _checkpoint_paths.add(log_path)
+        _checkpoint_paths.add(file_path)
         if _checkpointer_pid == os.getpid():
             return
         _checkpointer_pid = os.getpid()
-    threading.Thread(target=_checkpoint_loop, name="access-log-checkpoint", daemon=True).start()
+    threading.Thread(target=_checkpoint_loop, name="sqlite-checkpoint", daemon=True).start()
 
 
 def _checkpoint_loop():
-    seen = {}  # log path -> its WAL's (size, mtime) at the last round: an unchanged WAL needs no round
+    seen = {}  # file path -> its WAL's (size, mtime) at the last round: an unchanged WAL needs no round
     while True:
-        time.sleep(LOG_CHECKPOINT_SECONDS)
+        time.sleep(CHECKPOINT_SECONDS)
         with _checkpointers_lock:
             paths = sorted(_checkpoint_paths)
         for path in paths:
@@ -183,11 +189,11 @@ def _checkpoint_loop():
             if stamp is not None and seen.get(path) == stamp:
                 continue
             try:
-                done = checkpoint_log(None, log_path=path)
+                done = checkpoint(path)
             except sqlite3.Error:
-                _log.exception("checkpointing the access log %s failed; trying again in a moment", path)
+                _log.exception("checkpointing %s failed; trying again in a moment", path)
                 continue
-            if done is None:  # the log is gone (a test's deleted database)
+            if done is None:  # the file is gone (a test's deleted database)
                 with _checkpointers_lock:
                     _checkpoint_paths.discard(path)
                 seen.pop(path, None)
@@ -195,32 +201,34 @@ def _checkpoint_loop():
                 seen[path] = _wal_stamp(path)
 
 
-def _wal_stamp(log_path):
+def _wal_stamp(file_path):
     try:
-        found = os.stat(log_path + "-wal")
+        found = os.stat(file_path + "-wal")
     except FileNotFoundError:
         return None
     return found.st_size, found.st_mtime_ns
 
 
-def checkpoint_log(path, log_path=None):
-    """One checkpoint round of the access log of the database at ``path``: (WAL frames, frames copied), or
-    None when the log file is gone (a test's deleted database: nothing is created again).
+def checkpoint(file_path):
+    """One checkpoint round of the database file ``file_path``: (WAL frames, frames copied), or None when the
+    file is gone (a test's deleted database: nothing is created again).
 
-    PASSIVE copies what no writer is using without taking any lock a request waits for. Then, past
-    LOG_WAL_RESTART_FRAMES, RESTART copies the few frames written since and waits (up to 100 ms) for writers
-    in flight, so the next write starts the WAL over; it holds the write lock only for that short tail. Two
-    processes' rounds may meet: the later is told SQLITE_BUSY and does nothing.
+    PASSIVE copies what no reader still needs, taking no lock a request waits for. Then, past
+    WAL_RESTART_BYTES, RESTART copies the few frames written since and waits (up to 100 ms) for the readers
+    and writers in flight, so that the next write starts the WAL over; writers wait for that short tail
+    (once per WAL_RESTART_BYTES written), readers never. Two processes' rounds may meet: the later is told
+    SQLITE_BUSY and copies nothing. The round's connection has synchronous = NORMAL, so the file is fsynced
+    before the WAL is reused (https://sqlite.org/wal.html#ckpt).
     """
-    log_path = log_path or access_log_path(path)
     try:
-        conn = sqlite3.connect(f"file:{log_path}?mode=rw", uri=True, isolation_level=None)
+        conn = sqlite3.connect(f"file:{quote(file_path)}?mode=rw", uri=True, isolation_level=None)
     except sqlite3.OperationalError:
         return None
     with contextlib.closing(conn):
         conn.execute("PRAGMA busy_timeout = 100")
+        conn.execute("PRAGMA synchronous = NORMAL")
         _, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        if frames > LOG_WAL_RESTART_FRAMES:
+        if frames * conn.execute("PRAGMA page_size").fetchone()[0] > WAL_RESTART_BYTES:
             _, frames, done = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         return frames, done
 

@@ -60,9 +60,10 @@ def test_a_server_killed_right_after_its_responses_has_logged_every_one(served_d
     assert _log_rows(served_db, patient) == [("read", CLI_CLIENT, "Patient", 1)] * 25
 
 
-def test_the_request_threads_log_connection_never_checkpoints(tmp_path):
+def test_no_request_connection_checkpoints(tmp_path):
     path = str(tmp_path / "a.db")
     store.connect(path).close()
+    assert store.current(path).execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
     log = store.access_log(path)
     assert log.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
     assert log.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL: see connection._open_log
@@ -75,14 +76,15 @@ def test_a_checkpoint_round_copies_the_log_into_its_file_and_restarts_a_long_wal
     log = store.access_log(path)
     for n in range(20):
         disclosures.insert_read(log, n, "p", "c", None, "Patient", 1)
-    frames, done = connection.checkpoint_log(path)
+    log_path = store.access_log_path(path)
+    frames, done = connection.checkpoint(log_path)
     assert frames == done and frames >= 20  # PASSIVE: every frame copied, the WAL kept
-    monkeypatch.setattr(connection, "LOG_WAL_RESTART_FRAMES", 10)
+    monkeypatch.setattr(connection, "WAL_RESTART_BYTES", 10 * 4096)
     for n in range(20):
         disclosures.insert_read(log, n, "p", "c", None, "Patient", 1)
-    connection.checkpoint_log(path)  # over 10 frames: RESTART, so the next write starts the WAL again
+    connection.checkpoint(log_path)  # over 10 frames: RESTART, so the next write starts the WAL again
     disclosures.insert_read(log, 99, "p", "c", None, "Patient", 1)
-    frames, done = connection.checkpoint_log(path)
+    frames, done = connection.checkpoint(log_path)
     assert (frames, done) == (2, 2)  # one row: its table page and its index page
     with contextlib.closing(sqlite3.connect(store.access_log_path(path))) as reader:
         assert reader.execute("SELECT count(*) FROM disclosures").fetchone() == (41,)
@@ -90,24 +92,23 @@ def test_a_checkpoint_round_copies_the_log_into_its_file_and_restarts_a_long_wal
 
 def test_the_checkpoint_round_of_a_log_that_is_gone_creates_nothing(tmp_path):
     missing = str(tmp_path / "gone" / "a.db")
-    assert connection.checkpoint_log(missing) is None
+    assert connection.checkpoint(missing) is None
+    assert connection.checkpoint(store.access_log_path(missing)) is None
     assert not os.path.exists(tmp_path / "gone")
 
 
-def test_the_process_checkpoint_thread_checkpoints_a_log_it_writes(tmp_path, monkeypatch):
+def test_the_process_checkpoint_thread_checkpoints_the_chart_and_the_log_it_writes(tmp_path, monkeypatch):
     import time
 
     rounds = []
-    original = connection.checkpoint_log
-    monkeypatch.setattr(connection, "LOG_CHECKPOINT_SECONDS", 0.02)
-    monkeypatch.setattr(
-        connection, "checkpoint_log", lambda path, log_path=None: rounds.append(log_path) or original(path, log_path)
-    )
+    original = connection.checkpoint
+    monkeypatch.setattr(connection, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(connection, "checkpoint", lambda path: rounds.append(path) or original(path))
     path = str(tmp_path / "a.db")
     store.connect(path).close()
     disclosures.insert_read(store.access_log(path), 1, "p", "c", None, "Patient", 1)
     deadline = time.monotonic() + 5
-    while store.access_log_path(path) not in rounds and time.monotonic() < deadline:
+    while not {path, store.access_log_path(path)} <= set(rounds) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert store.access_log_path(path) in rounds
-    assert [t.name for t in threading.enumerate()].count("access-log-checkpoint") == 1
+    assert {path, store.access_log_path(path)} <= set(rounds)
+    assert [t.name for t in threading.enumerate()].count("sqlite-checkpoint") == 1
