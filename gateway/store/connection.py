@@ -22,7 +22,23 @@ WAL_RESTART_BYTES = 16 * 2**20
 _checkpoint_paths = set()  # the database files this process writes, which its checkpoint thread looks after
 _checkpointer_pid = None  # the process whose checkpoint thread runs (a forked child starts its own)
 _checkpointers_lock = threading.Lock()
+# Held by the checkpoint thread while it is inside SQLite, and by a thread that forks (os.register_at_fork
+# below): a child forked while the thread held one of SQLite's own mutexes would wait on it for ever.
+_round_lock = threading.Lock()
 _log = logging.getLogger(__name__)
+
+
+def _after_fork_in_child():
+    """The child has no checkpoint thread and must not inherit the parent's locks as they were."""
+    global _checkpointers_lock, _round_lock, _checkpointer_pid
+    _checkpointers_lock, _round_lock, _checkpointer_pid = threading.Lock(), threading.Lock(), None
+
+
+os.register_at_fork(
+    before=lambda: _round_lock.acquire(),
+    after_in_parent=lambda: _round_lock.release(),
+    after_in_child=_after_fork_in_child,
+)
 
 
 class Store(sqlite3.Connection):
@@ -189,7 +205,8 @@ def _checkpoint_loop():
             if stamp is not None and seen.get(path) == stamp:
                 continue
             try:
-                done = checkpoint(path)
+                with _round_lock:
+                    done = checkpoint(path)
             except sqlite3.Error:
                 _log.exception("checkpointing %s failed; trying again in a moment", path)
                 continue

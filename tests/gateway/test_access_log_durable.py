@@ -112,3 +112,33 @@ def test_the_process_checkpoint_thread_checkpoints_the_chart_and_the_log_it_writ
         time.sleep(0.02)
     assert {path, store.access_log_path(path)} <= set(rounds)
     assert [t.name for t in threading.enumerate()].count("sqlite-checkpoint") == 1
+
+
+def test_a_process_forked_during_checkpoint_rounds_opens_and_writes_the_log(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(connection, "CHECKPOINT_SECONDS", 0.0)  # the parent's thread is always in a round
+    path = str(tmp_path / "a.db")
+    store.connect(path).close()
+    disclosures.insert_read(store.access_log(path), 1, "p", "c", None, "Patient", 1)
+    outcomes = []
+    for _ in range(5):
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child's exit status is the assertion
+            try:
+                disclosures.insert_read(store.access_log(path), 2, "p", "c", None, "Patient", 1)
+                os._exit(0 if connection._checkpointer_pid == os.getpid() else 3)
+            except BaseException:
+                os._exit(2)
+        deadline = time.monotonic() + 20
+        while (done := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if done[0] == 0:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            outcomes.append("hung")
+        else:
+            outcomes.append(os.waitstatus_to_exitcode(done[1]))
+    assert outcomes == [0] * 5
+    with contextlib.closing(sqlite3.connect(store.access_log_path(path))) as log:
+        assert log.execute("SELECT count(*) FROM disclosures WHERE at = 2").fetchone() == (5,)
