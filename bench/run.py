@@ -24,8 +24,16 @@ import time
 import urllib.error
 import urllib.request
 
-from bench import floor
-from bench.report import TARGET_P99_MS, TARGET_RATIOS, print_run, print_scale, slowdowns, write_results
+from bench import floor, profile
+from bench.report import (
+    TARGET_P99_MS,
+    TARGET_RATIOS,
+    TARGET_WIDE_P99_MS,
+    print_run,
+    print_scale,
+    slowdowns,
+    write_results,
+)
 from gateway.server import BLOCKING_THREADS
 
 CASES = [
@@ -56,7 +64,8 @@ def main(argv=None):
         scale = slowdowns(runs[0], runs[1])
         print_scale(scale, runs)
     write_results(runs, scale, args)
-    return 0 if all(r["pass"] for run in runs for r in run["cases"]) and all(s["pass"] for s in scale) else 1
+    rows = [row for run in runs for row in run["cases"] + run["wide"]]
+    return 0 if all(r["pass"] for r in rows) and all(s["pass"] for s in scale) else 1
 
 
 def parse_args(argv):
@@ -69,6 +78,12 @@ def parse_args(argv):
     parser.add_argument("--scale", type=int, default=None, help="also run at this many patients and compare")
     parser.add_argument("--rounds", type=int, default=3, help="alternating wrk rounds per case; the median counts")
     parser.add_argument("--sample", type=int, default=500, help="patients (with labs) the load rotates over")
+    parser.add_argument(
+        "--wide", type=int, default=256, help="then load the gateway alone with this many connections (0: not)"
+    )
+    parser.add_argument(
+        "--profile-requests", type=int, default=500, help="in-process requests per case for the profile (0: none)"
+    )
     return parser.parse_args(argv)
 
 
@@ -88,6 +103,11 @@ def measure(db_path, patients, args):
             for command, port in zip(serve_commands(db_path, ports), ports, strict=True)
         ]
         cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
+        wide = [wide_case(name, pattern, ids, tokens, servers[0], args) for name, pattern in CASES] if args.wide else []
+    # After the servers stop, so that the profile has the machine's cores to itself (bench/profile.py).
+    profiles = (
+        profile.profile_cases(db_path, CASES, ids, tokens, args.profile_requests) if args.profile_requests else []
+    )
     return {
         "db": db_path,
         "patients": count_patients(db_path),
@@ -95,6 +115,8 @@ def measure(db_path, patients, args):
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "server": {"server": "granian", "workers": WORKERS, "threads": THREADS, "reference": "gunicorn gthread"},
         "cases": cases,
+        "wide": wide,
+        "profile": profiles,
     }
 
 
@@ -134,6 +156,18 @@ def measure_case(name, pattern, ids, tokens, servers, args):
         "cpu_ratio": cpu_ratio,
         "pass": ok,
     }
+
+
+def wide_case(name, pattern, ids, tokens, gateway, args):
+    """One case at ``args.wide`` connections against the gateway alone: no errors and p99 under
+    TARGET_WIDE_P99_MS (issue 16). One round after a warm-up: this shows what many clients do to the tail."""
+    port, process = gateway
+    requests = [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids]
+    with lua_script(requests) as script:
+        wrk(port, script, args.wide, WARMUP_SECONDS)
+        result = load_round(port, process, script, argparse.Namespace(connections=args.wide, seconds=args.seconds))
+    ok = not result["errors"] and result["p99_ms"] < TARGET_WIDE_P99_MS
+    return {"case": name, "connections": args.wide, **result, "pass": ok}
 
 
 def median_round(rounds):
