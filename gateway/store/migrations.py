@@ -1139,6 +1139,25 @@ ALTER TABLE account_links ADD COLUMN sections TEXT;
 ALTER TABLE account_links ADD COLUMN access_until TEXT;
 """
 
+# The screening forms the screenings answer, as a definitions table (one row per form, no practice or patient):
+# projected as Questionnaire (mappers.questionnaire, whose questionnaire_forms hold the items). The rows are the
+# forms every database serves; gateway.store.definitions projects any that have no resource yet.
+QUESTIONNAIRES = """
+CREATE TABLE questionnaires (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    instrument_loinc TEXT NOT NULL UNIQUE,
+    updated_at TEXT
+);
+INSERT INTO questionnaires (uid, instrument_loinc) VALUES
+    ('phq-9', '44249-1'),
+    ('phq-2', '55757-9'),
+    ('gad-7', '69737-5'),
+    ('ahc-hrsn', '96777-8'),
+    ('prapare', '93025-5'),
+    ('hunger-vital-sign', '88121-9');
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1220,6 +1239,7 @@ MIGRATIONS = [
     ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
+    ("screening forms (Questionnaire definitions)", QUESTIONNAIRES),
 ]
 
 
