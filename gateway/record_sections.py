@@ -81,8 +81,9 @@ class Section:
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
     ips: bool = True  # the section is one of the IPS document's
-    # Only its own type's resources with this category code, or any of these codes (other sections leave them out).
-    category: "str | tuple" = ""
+    # Only its own type's resources with this category code, or any of several comma-separated ones (other sections
+    # leave them out); written as a search's category value is.
+    category: str = ""
 
 
 def all_sections():
@@ -108,8 +109,8 @@ def _section(name, declared):
 
 
 def _wanted(category):
-    """The category codes a section's ``category`` names: one code, or several."""
-    return {category} if isinstance(category, str) else set(category)
+    """The category codes a section's ``category`` names: one code, or several comma-separated."""
+    return set(category.split(",")) if category else set()
 
 
 def _category_codes(resource):

@@ -105,7 +105,8 @@ class RecordSection:
     also: tuple[str, ...] = ()
     entry: "Entry | None" = None
     ips: bool = True  # False: a section the IPS does not define, left out of $summary (shown everywhere else)
-    category: "str | tuple[str, ...]" = ""  # one category code, or several (any of them)
+    # A category code, or several comma-separated (any of them), written as a search's category value is.
+    category: str = ""
 
 
 @dataclass(frozen=True)

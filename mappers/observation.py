@@ -153,7 +153,7 @@ RESOURCE = ResourceType(
                 "Physical findings Narrative",
                 "No other findings are on file.",
                 ips=False,
-                category=simple_observation.SECTION_CATEGORIES,
+                category=",".join(simple_observation.SECTION_CATEGORIES),
             ),
         ),
         # Screening instruments: the administration as a panel, each answer as its member (see mappers.screening).

@@ -40,7 +40,7 @@ def test_the_section_follows_screenings_and_takes_every_finding_category():
     assert (section.title, section.types, section.category, section.loinc, section.ips) == (
         "Other findings",
         ("Observation",),
-        CATEGORIES,
+        ",".join(CATEGORIES),
         "29545-1",
         False,
     )
