@@ -81,7 +81,9 @@ class Section:
     empty: str
     entry: object = None  # mappers' Entry: how to summarise a resource when no builder below knows its type
     ips: bool = True  # the section is one of the IPS document's
-    category: str = ""  # only its own type's resources with this category code (and other sections leave them out)
+    # Only its own type's resources with this category code, or any of several comma-separated ones (other sections
+    # leave them out); written as a search's category value is.
+    category: str = ""
 
 
 def all_sections():
@@ -106,6 +108,11 @@ def _section(name, declared):
     )
 
 
+def _wanted(category):
+    """The category codes a section's ``category`` names: one code, or several comma-separated."""
+    return set(category.split(",")) if category else set()
+
+
 def _category_codes(resource):
     return {c.get("code") for concept in resource.get("category", ()) for c in concept.get("coding", ())}
 
@@ -119,13 +126,13 @@ def section_resources(section, by_type):
     claimed = {}
     for other in all_sections():
         if other.category:
-            claimed.setdefault(other.types[0], set()).add(other.category)
+            claimed.setdefault(other.types[0], set()).update(_wanted(other.category))
     found = {}
     for rtype in section.types:
         resources = by_type.get(rtype, ())
         # The category narrows the section's own type; the types shown inside it (``also``) come whole.
         if section.category and rtype == section.types[0]:
-            found[rtype] = [r for r in resources if section.category in _category_codes(r)]
+            found[rtype] = [r for r in resources if _wanted(section.category) & _category_codes(r)]
         elif rtype in claimed:
             found[rtype] = [r for r in resources if not claimed[rtype] & _category_codes(r)]
         else:
@@ -576,8 +583,32 @@ def screening(r, refs):
     return item
 
 
+def finding(r, refs):
+    """One simple observation: what was found, when, its result in words with its unit, its kind and who."""
+    value, unit = lab_value(r)
+    value = "" if "dataAbsentReason" in r else value
+    span = r.get("effectivePeriod") or {}
+    item = _item(
+        r,
+        text_of(r.get("code")),
+        r.get("status"),
+        r.get("effectiveDateTime") or span.get("start"),
+        span.get("end"),
+        [
+            ("Result", f"{value} {unit}".strip()),
+            ("Kind", text_of((r.get("category") or [None])[0])),
+            ("Why there is no result", text_of(r.get("dataAbsentReason"))),
+            ("Recorded by", who((r.get("performer") or [None])[0], refs)),
+            ("Note", "; ".join(n["text"] for n in r.get("note", ()))),
+        ],
+        [r.get("code"), r.get("valueCodeableConcept")],
+    )
+    item.update(value=value, unit=unit)
+    return item
+
+
 # Sections whose items are built their own way, whatever their types' builders below.
-SECTION_BUILDERS = {"social-history": social_history}
+SECTION_BUILDERS = {"social-history": social_history, "findings": finding}
 
 
 def clinical_note(r, refs):

@@ -74,7 +74,8 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
     """
     whole, searched = {}, {}  # whole: the practice a type is held to (None: any) -> the types read whole
     for rtype in REGISTRY:
-        if types and rtype not in types:
+        # A definition (a form) is no part of anyone's record, though its canonical is cited.
+        if types and rtype not in types or REGISTRY[rtype].definitional:
             continue
         try:
             seen = visibility(token, "search", rtype)

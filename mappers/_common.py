@@ -48,7 +48,7 @@ class SearchParam:
     """
 
     name: str
-    type: str  # "token" | "date" | "string" | "reference"
+    type: str  # "token" | "date" | "string" | "reference" | "uri"
     paths: tuple[str, ...]
     definition: str
     targets: tuple[str, ...] = ()
@@ -98,13 +98,14 @@ class RecordSection:
 
     slug: str
     title: str
-    order: int
+    order: float
     loinc: str
     loinc_display: str
     empty: str
     also: tuple[str, ...] = ()
     entry: "Entry | None" = None
     ips: bool = True  # False: a section the IPS does not define, left out of $summary (shown everywhere else)
+    # A category code, or several comma-separated (any of them), written as a search's category value is.
     category: str = ""
 
 
@@ -139,6 +140,9 @@ class ResourceType:
     # Outside the compartment: the practice's own directory (its sites, its clinicians' roles), which anyone
     # who may read a patient of the practice may read, whether or not their records reference it yet.
     practice_directory: bool = False
+    # A definition (a form): no patient's data, the same for every practice, so any token that may read the type
+    # reads all of it (see gateway.store.search.where_sql).
+    definitional: bool = False
     includes: tuple[str, ...] = ()
     revincludes: tuple[str, ...] = field(default=())
     words: "Words | None" = None

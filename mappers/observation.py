@@ -140,7 +140,22 @@ RESOURCE = ResourceType(
                 category="social-history",
             ),
         ),
-        Source("clinical_findings", simple_observation.to_fhir),
+        # The simple observations (clinical tests, exam findings, activity, functional and cognitive status): a portal
+        # section of their own, coded as C-CDA's Physical findings section. IPS 1.1 defines no section for them.
+        Source(
+            "clinical_findings",
+            simple_observation.to_fhir,
+            RecordSection(
+                "findings",
+                "Other findings",
+                74.5,  # after the screenings, before the visits (75)
+                "29545-1",
+                "Physical findings Narrative",
+                "No other findings are on file.",
+                ips=False,
+                category=",".join(simple_observation.SECTION_CATEGORIES),
+            ),
+        ),
         # Screening instruments: the administration as a panel, each answer as its member (see mappers.screening).
         Source(
             "screenings",

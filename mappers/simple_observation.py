@@ -24,6 +24,8 @@ from ._common import (
 PROFILE = US_CORE_PROFILE + "us-core-simple-observation"
 PROFILE_CLINICAL_RESULT = US_CORE_PROFILE + "us-core-observation-clinical-result"
 PROFILES = (PROFILE,)
+# Every category a finding is charted with (codes.FINDING_CATEGORY), in that order: its record section shows them.
+SECTION_CATEGORIES = tuple(dict.fromkeys(code for _, code, _ in codes.FINDING_CATEGORY.values()))
 
 
 def to_fhir(row, ctx):

@@ -32,15 +32,16 @@ def _resource(rt):
         "conditionalRead": "not-supported",
         "searchParam": [_search_param(p) for p in (*COMMON_PARAMS, *rt.search_params)],
     }
-    # A canonical (QuestionnaireResponse.questionnaire) names a form served elsewhere (LOINC), never included here.
-    includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference" and not p.canonical]
+    # A canonical (QuestionnaireResponse.questionnaire) is included by the url of the form it names (handlers).
+    includes = [f"{rt.name}:{p.name}" for p in rt.search_params if p.type == "reference"]
     if includes:
         entry["searchInclude"] = includes
     revincludes = [
         f"{other.name}:{p.name}"
         for other in REGISTRY.values()
         for p in other.search_params
-        if p.type == "reference" and rt.name in p.targets
+        # Not a canonical: a form's responses cite its url, which _revinclude does not follow.
+        if p.type == "reference" and rt.name in p.targets and not p.canonical
     ]
     if rt.name in PROVENANCE_TARGET.targets:
         revincludes.append(f"{provenance.NAME}:{PROVENANCE_TARGET.name}")

@@ -277,11 +277,16 @@ def _included(conn, token, base, query, page, shown):
     if not page or not (query.includes or query.revincludes):
         return found
     for _, param in query.includes:
-        by_type = {}
+        by_type, canonicals = {}, []
         for target in store.references_from(conn, [pk for pk, _, _ in page], param):
+            if "://" in target:  # a canonical (QuestionnaireResponse.questionnaire): found by the target's url
+                canonicals.append(target)
+                continue
             rtype, rid = target.split("/", 1)
             if rtype in REGISTRY and f"{base}/{target}" not in found.shown:
                 by_type.setdefault(rtype, []).append(rid)
+        for rtype, rid, body in _by_canonical(conn, token, query.type, param, canonicals, found.room()):
+            found.add(f"{base}/{rtype}/{rid}", body)
         for rtype, ids in by_type.items():
             found.cut |= len(ids) > found.room()
             for rid, body in _visible_rows(conn, token, rtype, ids[: found.room()]):
@@ -303,6 +308,26 @@ def _included(conn, token, base, query, page, shown):
         found.cut |= more is not None
         for _, rid, body in rows:
             found.add(f"{base}/{source}/{rid}", body)
+    return found
+
+
+def _by_canonical(conn, token, source, param_name, canonicals, room):
+    """[(type, id, json)] of the resources whose ``url`` is one of ``canonicals``, of the types a canonical
+    parameter targets, as the token may search them (R4 search.html#include: canonical references are followed
+    too)."""
+    if not canonicals or room <= 0:
+        return []
+    found = []
+    for rtype in next(p for p in REGISTRY[source].search_params if p.name == param_name).targets:
+        url = next((p for p in REGISTRY[rtype].search_params if p.name == "url"), None) if rtype in REGISTRY else None
+        if url is None:
+            continue
+        try:
+            seen = visibility(token, "search", rtype)
+        except Forbidden:
+            continue
+        _, rows, _, _ = store.search(conn, SearchQuery(rtype, [Clause(url, None, canonicals)], count=room), seen)
+        found.extend((rtype, rid, body) for _, rid, body in rows)
     return found
 
 

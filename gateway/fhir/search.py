@@ -39,6 +39,7 @@ MODIFIERS = {
     "date": {"missing"},
     "string": {"exact", "contains", "missing"},
     "reference": {"missing"},
+    "uri": {"missing"},
 }
 SUMMARY_VALUES = {"count", "false", "data"}
 # Parameters that shape the result rather than select it, or that the web layer handles.
@@ -136,6 +137,12 @@ def parse_value(param, modifier, raw, base_url=""):
         return text
     if param.type == "reference":
         return _parse_reference(param, modifier, raw, base_url)
+    if param.type == "uri":
+        # R4 search.html#uri: the whole URI, matched exactly; a canonical's |version is not kept, so any version
+        # matches (as for canonical references).
+        if "://" not in raw and not raw.startswith("urn:"):
+            raise InvalidSearch(f"{param.name}: '{raw}' is not an absolute URI (use e.g. http://loinc.org/q/44249-1)")
+        return raw.partition("|")[0]
     raise InvalidSearch(f"{param.name}: parameters of type {param.type} are not supported")
 
 

@@ -125,6 +125,9 @@ def connect(path):
     conn.execute("PRAGMA main.page_size = 16384")
     conn.execute("PRAGMA journal_mode = WAL")  # every attached database
     migrate(conn)
+    from .definitions import project_definitions  # it writes through the projection, which needs this module
+
+    project_definitions(conn)
     return conn
 
 

@@ -1177,6 +1177,25 @@ CREATE TABLE health_link_files (
 CREATE INDEX health_link_files_expiry ON health_link_files(expires_at);
 """
 
+# The screening forms the screenings answer, as a definitions table (one row per form, no practice or patient):
+# projected as Questionnaire (mappers.questionnaire, whose questionnaire_forms hold the items). The rows are the
+# forms every database serves; gateway.store.definitions projects any that have no resource yet.
+QUESTIONNAIRES = """
+CREATE TABLE questionnaires (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    instrument_loinc TEXT NOT NULL UNIQUE,
+    updated_at TEXT
+);
+INSERT INTO questionnaires (uid, instrument_loinc) VALUES
+    ('phq-9', '44249-1'),
+    ('phq-2', '55757-9'),
+    ('gad-7', '69737-5'),
+    ('ahc-hrsn', '96777-8'),
+    ('prapare', '93025-5'),
+    ('hunger-vital-sign', '88121-9');
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1259,6 +1278,7 @@ MIGRATIONS = [
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
     ("SMART Health Links the portal shares", HEALTH_LINKS),
+    ("screening forms (Questionnaire definitions)", QUESTIONNAIRES),
 ]
 
 

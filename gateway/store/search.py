@@ -16,6 +16,7 @@ _MISSING = {
     "date": "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ?)",
     "string": "EXISTS (SELECT 1 FROM search_string s WHERE s.pk = r.pk AND s.param = ?)",
     "reference": "EXISTS (SELECT 1 FROM search_ref f WHERE f.pk = r.pk AND f.param = ?)",
+    "uri": "EXISTS (SELECT 1 FROM search_ref f WHERE f.pk = r.pk AND f.param = ?)",
 }
 # Date prefix semantics over half-open ranges, target [{lo}, {hi}) against search [?, ?) (R4 3.1.1.4.2).
 _DATE_PREFIX = {
@@ -114,7 +115,8 @@ def where_sql(resource_type, clauses, visibility):
         sql, p = clause_sql(resource_type, clause)
         conds.append(sql)
         params.extend(p)
-    if visibility.patient is not None:
+    definitional = REGISTRY[resource_type].definitional
+    if visibility.patient is not None and not definitional:
         if REGISTRY[resource_type].compartment:
             conds.append("r.patient_id = ?")
         else:
@@ -130,7 +132,7 @@ def where_sql(resource_type, clauses, visibility):
             else:
                 conds.append(referenced)
         params.append(visibility.patient)
-    if visibility.practice is not None:
+    if visibility.practice is not None and not definitional:
         conds.append("r.practice_id = ?")
         params.append(visibility.practice)
     if visibility.withheld:

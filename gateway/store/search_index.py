@@ -104,7 +104,7 @@ def index_entries(rt, resource, body):
                     dates.extend((param.name, lo, hi) for lo, hi in date_ranges_of(value))
                 elif param.type == "string":
                     strings.extend((param.name, normalize(s), s) for s in strings_of(value))
-                elif param.canonical and isinstance(value, str):
+                elif (param.canonical or param.type == "uri") and isinstance(value, str):
                     refs.append((param.name, value))
                 elif param.type == "reference" and isinstance(value, dict) and "reference" in value:
                     target = value["reference"]

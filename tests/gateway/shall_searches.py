@@ -137,10 +137,14 @@ def date_matches(prefix, query, value):
     within = low <= r_low and r_high <= high
     return {
         "eq": within,
+        "ne": not within,
         "ge": within or r_high > high,
         "le": within or r_low < low,
         "gt": r_high > high,
         "lt": r_low < low,
+        # sa / eb: the resource's range starts after / ends before the search range, not overlapping it.
+        "sa": r_low >= high,
+        "eb": r_high <= low,
     }[prefix]
 
 

@@ -66,7 +66,9 @@ def visible_to(patient_id, everything, directory=True):
         for key, res in everything.items()
         if directory and REGISTRY[key[0]].practice_directory and practices & set(references(res))
     }
-    return own | listed | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
+    # Definitions (the screening forms) are everyone's, no patient's data: read and searched, not in $everything.
+    forms = {key for key in everything if directory and REGISTRY[key[0]].definitional}
+    return own | listed | forms | {key for key in referenced if key in everything and not REGISTRY[key[0]].compartment}
 
 
 @pytest.mark.parametrize("scope", list(SCOPES))

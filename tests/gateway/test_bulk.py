@@ -47,7 +47,11 @@ def charts(db):
 def load_row_by_row(db, n, seed):
     ids, providers = synthetic.ensure_practices(db, "2026-11-24T12:00:00Z")
     sites = synthetic.practice_sites(db, ids, "2026-11-24T12:00:00Z")
-    for table, rows in synthetic.generate_rows(n, seed, ids, providers, today=TODAY, chunk_size=7, sites=sites):
+    formulary = synthetic.practice_formulary(db, ids, "2026-11-24T12:00:00Z")
+    batches = synthetic.generate_rows(
+        n, seed, ids, providers, today=TODAY, chunk_size=7, sites=sites, formulary=formulary
+    )
+    for table, rows in batches:
         store.insert_rows(db, table, rows)
 
 

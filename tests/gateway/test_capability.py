@@ -22,7 +22,7 @@ def test_capability_statement_validates_and_lists_every_type(client):
 def test_every_declared_search_parameter_is_accepted_by_the_api(client, auth):
     headers = auth("system/*.rs")
     body = client.get("/fhir/metadata").get_json(force=True)
-    samples = {"token": "x", "date": "ge2020", "string": "a", "reference": "Patient/x"}
+    samples = {"token": "x", "date": "ge2020", "string": "a", "reference": "Patient/x", "uri": "http://x.org/q"}
     for resource in body["rest"][0]["resource"]:
         for param in resource.get("searchParam", []):
             response = client.get(

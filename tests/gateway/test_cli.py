@@ -124,6 +124,7 @@ def _killed_generate(path, patients, chunks_done, chunk_size):
         today=dt.date.today(),
         first_ids=store.next_ids(db, synthetic.TABLES),
         chunk_size=chunk_size,
+        formulary=synthetic.practice_formulary(db, practice_ids, "2026-11-24T12:00:00Z"),
     )
     store.insert_chunks(db, [next(chunks) for _ in range(chunks_done)])
     bulk._defer_indexes(db)  # killed before the indexes were built again

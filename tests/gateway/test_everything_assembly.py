@@ -39,7 +39,7 @@ def reference_rows(conn, token, patient_id, types=None, start=None, end=None, si
     """[(type, id, json)] as one search per type returns them (the assembly $everything replaced)."""
     rows = []
     for rtype in REGISTRY:
-        if types and rtype not in types:
+        if types and rtype not in types or REGISTRY[rtype].definitional:
             continue
         try:
             seen = visibility(token, "search", rtype)

@@ -6,6 +6,7 @@ import pytest
 from fixtures.demo_data import PATIENTS
 from fixtures.demo_practice import uid
 from gateway.record_sections import all_sections
+from mappers.simple_observation import SECTION_CATEGORIES as SIMPLE_OBSERVATION_CATEGORIES
 from smart_auth import accounts
 from tests.portal_helpers import EVERYONE, bearer, build_portal_db, fhir_ids, login, portal_client, show_record
 
@@ -63,11 +64,12 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
         for rtype in section.types:
             if section.slug == "screenings" and rtype == "Observation":
                 continue  # one entry per administration, its QuestionnaireResponse (the Observations repeat it)
-            # Vital signs, social history and screenings have sections of their own; the lab results section shows
-            # the other Observations.
+            # Vital signs, social history, screenings and other findings have sections of their own; the lab results
+            # section shows the other Observations.
             query = f"&category={section.category}" if section.category and rtype == section.types[0] else ""
             if rtype == "Observation" and not section.category:
-                query = "&category:not=vital-signs&category:not=social-history&category:not=survey"
+                claimed = ("vital-signs", "social-history", "survey", *SIMPLE_OBSERVATION_CATEGORIES)
+                query = "".join(f"&category:not={code}" for code in claimed)
             if rtype == "DiagnosticReport":  # narrative reports are read among the visit notes, as documents
                 query = "&category=LAB"
             expected.update(api_resources(client, db, uid, rtype, query))
@@ -83,7 +85,12 @@ def test_sections_show_what_the_api_returns_with_the_same_codes(everyone, portal
 # Sections only some demo patients have something in (few people carry an implant; the children's charts have
 # no social history form).
 ADULTS = {"maria", "james", "linh", "david", "david_lakeside", "wei", "keala", "thomas"}
-SOME_HAVE = {"implants": {"james", "thomas"}, "social-history": ADULTS, "screenings": {"maria", "david", "thomas"}}
+SOME_HAVE = {
+    "implants": {"james", "thomas"},
+    "social-history": ADULTS,
+    "screenings": {"maria", "david", "thomas", "linh", "keala"},
+    "findings": {"james", "sofia", "thomas", "wei"},
+}
 
 
 def test_every_demo_patient_has_something_in_every_section(everyone):

@@ -25,7 +25,8 @@ def demo_ids(demo_db_path):
         practices = [uid for (uid,) in conn.execute("SELECT uid FROM practices ORDER BY id")]
         ids = {uid: {} for uid in practices}
         for rtype, rid, practice in conn.execute("SELECT type, id, practice_id FROM resources ORDER BY pk"):
-            ids[practice].setdefault(rtype, []).append(rid)
+            if practice is not None:  # a definition (a screening form) is no practice's
+                ids[practice].setdefault(rtype, []).append(rid)
     return {"A": (practices[0], ids[practices[0]]), "B": (practices[1], ids[practices[1]])}
 
 

@@ -195,7 +195,7 @@ def test_the_summary_leaves_screenings_out_of_the_lab_results(client, demo):
     assert "Screenings" not in [s["title"] for s in sections]
 
 
-def test_including_the_questionnaire_adds_nothing_as_it_is_loinc_s(client, auth):
+def test_including_the_questionnaire_adds_nothing_without_a_questionnaire_scope(client, auth):
     patient = uid("patients", "maria")
     headers = auth("patient/QuestionnaireResponse.rs", patient=patient)
     response = client.get(
@@ -223,6 +223,42 @@ def test_the_capability_statement_claims_the_profiles_and_the_searches(client):
         "authored",
         "questionnaire",
     ]
-    assert response["searchInclude"] == ["QuestionnaireResponse:patient", "QuestionnaireResponse:subject"]
+    assert response["searchInclude"] == [
+        "QuestionnaireResponse:patient",
+        "QuestionnaireResponse:subject",
+        "QuestionnaireResponse:questionnaire",
+    ]
     observation = by_type["Observation"]["supportedProfile"]
     assert "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" in observation
+
+
+def test_linh_s_gad_7_holds_seven_answers_and_its_score(find, client, auth):
+    patient = uid("patients", "linh")
+    assert find(f"QuestionnaireResponse?patient={patient}", "linh") == [uid("screenings", "linh:0")]
+    headers = auth("patient/Observation.rs", patient=patient)
+    panel = client.get(f"{FHIR}/Observation/{uid('screenings', 'linh:0')}", headers=headers).get_json()
+    assert panel["code"]["coding"][0]["code"] == "69737-5"
+    assert len(panel["hasMember"]) == 8
+    [score] = answer_ids("linh", 0, ["70274-6"])
+    assert client.get(f"{FHIR}/Observation/{score}", headers=headers).get_json()["valueQuantity"] == {
+        "value": 4,
+        "unit": "{score}",
+        "system": "http://unitsofmeasure.org",
+        "code": "{score}",
+    }
+
+
+def test_keala_s_prapare_raises_transportation_and_stress_health_concerns(find, client, auth):
+    patient = uid("patients", "keala")
+    concerns = [uid("diagnoses", "screening:keala:0"), uid("diagnoses", "screening:keala:0:93038-8")]
+    assert find(f"Condition?patient={patient}&category=sdoh", "keala") == sorted(concerns)
+    headers = auth("patient/Condition.rs", patient=patient)
+    found = [client.get(f"{FHIR}/Condition/{c}", headers=headers).get_json() for c in concerns]
+    assert [(c["code"]["coding"][0]["code"], c["code"]["text"]) for c in found] == [
+        ("713458007", "Lack of access to transportation"),
+        ("73595000", "Stress"),
+    ]
+    answers = answer_ids("keala", 0, ["93030-5", "93038-8"])
+    assert [c["evidence"] for c in found] == [[{"detail": [{"reference": f"Observation/{a}"}]}] for a in answers]
+    observations = find(f"Observation?patient={patient}&category=sdoh&code=http://loinc.org|63512-8", "keala")
+    assert observations == answer_ids("keala", 0, ["63512-8"])

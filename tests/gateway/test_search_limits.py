@@ -164,21 +164,28 @@ def test_oversized_searches_are_400_naming_the_limit(as_system, query, words):
     limit_outcome(as_system(query), *words, code=code)
 
 
-# The demo's 39 Conditions (38 charted, and the food insecurity a screening found).
+# EVERY: the demo's Conditions, as many as it holds (screenings add the health concerns they find).
+EVERY = None
+
+
 @pytest.mark.parametrize(
     "query, expected_total",
     [
         ("Condition?onset-date=9999-12-31", 0),
         ("Condition?onset-date=9999-12", 0),
         ("Condition?onset-date=9999", 0),
-        ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", 39),
+        ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", EVERY),
         ("Condition?_lastUpdated=9999-12-31", 0),
         ("Condition?onset-date=ap0001-01-01", 0),
-        ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", 39),
-        (f"Condition?_cursor={INT64_MAX}&_count=1", 39),
+        ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", EVERY),
+        (f"Condition?_cursor={INT64_MAX}&_count=1", EVERY),
     ],
 )
-def test_dates_and_numbers_at_the_edges_of_their_range_answer(as_system, query, expected_total):
+def test_dates_and_numbers_at_the_edges_of_their_range_answer(as_system, demo, query, expected_total):
+    if expected_total is EVERY:
+        sql = "SELECT count(*) FROM resources WHERE type = 'Condition' AND deleted = 0"
+        expected_total = demo.execute(sql).fetchone()[0]
+        assert expected_total > 30
     response = as_system(query)
     assert response.status_code == 200, response.data[:300]
     assert orjson.loads(response.data)["total"] == expected_total

@@ -87,6 +87,9 @@ def test_queries_cover_both_patient_forms_every_comparator_and_the_bare_code():
         [("patient", "p1"), ("category", system), ("date", "le2024-01-15T09:00:00Z")],
         [("patient", "p1"), ("category", system), ("date", "gt2024-01-14T09:00:00Z")],
         [("patient", "p1"), ("category", system), ("date", "lt2024-01-16T09:00:00Z")],
+        [("patient", "p1"), ("category", system), ("date", "ne2024-01-14T09:00:00Z")],
+        [("patient", "p1"), ("category", system), ("date", "sa2024-01-14T09:00:00Z")],
+        [("patient", "p1"), ("category", system), ("date", "eb2024-01-16T09:00:00Z")],
         [("patient", "p1"), ("category", "vital-signs"), ("date", "eq2024-01-15T09:00:00Z")],
     ]
 

@@ -27,7 +27,6 @@ NOT_SERVED = {
     "HealthcareService",
     "Media",
     "Provenance",
-    "Questionnaire",
     "ValueSet",
 }
 # The codes the ONC kit (us-core-test-kit, generated/v6.1.0/medication_request/metadata.yml, ``multiple_or: SHALL``)
@@ -123,7 +122,8 @@ def _string_query(value):
 
 
 def _date_forms(value):
-    """(prefix, date) pairs that the value matches: as it stands, and with each comparator the kit uses."""
+    """(prefix, date) pairs that the value matches: as it stands, with each comparator the kit uses (gt, ge, lt,
+    le), and with the day before or after for ne, sa and eb (R4 search.html#prefix), so every comparator runs."""
     if isinstance(value, str):
         forms = [("eq", value), ("ge", value), ("le", value)]
         start = value
@@ -131,6 +131,7 @@ def _date_forms(value):
         start = value.get("start")
         forms = [("ge", start)] + ([("le", value["end"])] if "end" in value else [])
     forms += [("gt", spec.shifted(start, -1)), ("lt", spec.shifted(start, 1))]
+    forms += [("ne", spec.shifted(start, -1)), ("sa", spec.shifted(start, -1)), ("eb", spec.shifted(start, 1))]
     return [(prefix, text) for prefix, text in forms if text and spec.date_matches(prefix, text, value)]
 
 

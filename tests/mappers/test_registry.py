@@ -5,8 +5,9 @@ from mappers import REGISTRY, UnknownResourceType, get
 
 TYPES = list(REGISTRY.values())
 PARAMS = [(rt, param) for rt in TYPES for param in rt.search_params]
-SEARCH_TYPES = {"token", "date", "string", "reference"}
+SEARCH_TYPES = {"token", "date", "string", "reference", "uri"}
 PROJECTED_TABLES = {
+    "questionnaires",
     "practices",
     "providers",
     "patients",
@@ -59,6 +60,7 @@ def test_patient_comes_first_and_every_type_is_registered():
         "CarePlan",
         "Observation",
         "QuestionnaireResponse",
+        "Questionnaire",
         "DiagnosticReport",
         "DocumentReference",
         "ServiceRequest",
@@ -96,10 +98,7 @@ def test_search_params_are_well_formed(rt, param):
     assert not param.targets or param.type == "reference"
     # Medication is never served (requests code it inline), yet MedicationRequest?medication=Medication/x is a
     # valid search that finds nothing, so that one target may name it; likewise Endpoint for PractitionerRole.
-    # A canonical names a Questionnaire by its URL (LOINC's forms), which need not be served here.
-    unserved = {"medication": {"Medication"}, "endpoint": {"Endpoint"}, "questionnaire": {"Questionnaire"}}.get(
-        param.name, set()
-    )
+    unserved = {"medication": {"Medication"}, "endpoint": {"Endpoint"}}.get(param.name, set())
     assert set(param.targets) <= set(REGISTRY) | unserved
 
 
@@ -119,6 +118,7 @@ def test_only_directory_resources_are_outside_the_patient_compartment():
         "Practitioner",
         "Location",
         "PractitionerRole",
+        "Questionnaire",
     }
 
 

@@ -32,9 +32,10 @@ def validators():
 
 def served(db):
     """Every live resource of the projection, then the Provenance of each (as GET Provenance/<id> builds it)."""
-    rows = db.execute("SELECT pk, json FROM resources WHERE deleted = 0 ORDER BY pk").fetchall()
-    resources = [json.loads(body) for _, body in rows]
-    facts = store.provenance_facts(db, [pk for pk, _ in rows])
+    rows = db.execute("SELECT pk, type, json FROM resources WHERE deleted = 0 ORDER BY pk").fetchall()
+    resources = [json.loads(body) for _, _, body in rows]
+    # A definition (a screening form) has no Provenance: gateway.fhir.provenance serves none for it.
+    facts = store.provenance_facts(db, [pk for pk, rtype, _ in rows if not REGISTRY[rtype].definitional])
     return resources + [provenance.to_fhir(fact, fact) for fact in facts]
 
 
