@@ -12,36 +12,13 @@ import functools
 from dataclasses import dataclass
 
 from gateway.store import accounts as account_store
-from mappers import REGISTRY
+from mappers import REGISTRY, sensitivity
 
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-LOINC = "http://loinc.org"
-
-
-def _icd(*prefixes):
-    return tuple((ICD10CM, p) for p in prefixes)
-
-
-# Each category: its words and the (code system, code prefix) pairs that mark a resource as in it. ICD-10-CM
-# chapter and block ranges (https://www.cms.gov/medicare/coding-billing/icd-10-codes); LOINC codes are whole
-# codes (a LOINC code ends in a check digit, so one is never the prefix of another).
-CATEGORIES = {
-    "reproductive-health": (
-        "Reproductive health (pregnancy, contraception)",
-        _icd("O", "Z30", "Z31", "Z32", "Z33", "Z34", "Z35", "Z36", "Z37", "Z39", "Z3A")
-        + ((LOINC, "2106-3"), (LOINC, "2118-8"), (LOINC, "19080-1")),
-    ),
-    "mental-health": ("Mental health", _icd("F0", *(f"F{n}" for n in range(2, 10)))),
-    "sexual-health": (
-        "Sexual health (sexually transmitted infections, HIV)",
-        _icd(*(f"A{n}" for n in range(50, 65)), "B20", "Z11.3", "Z11.4", "Z20.2", "Z20.6", "Z21", "Z72.5")
-        + ((LOINC, "21613-5"), (LOINC, "24111-7"), (LOINC, "75622-1"), (LOINC, "56888-1")),
-    ),
-    "substance-use": (
-        "Substance use",
-        _icd(*(f"F{n}" for n in range(10, 20)), "Z71.4", "Z71.5", "Z71.6"),
-    ),
-}
+# The categories a practice may withhold, by name, with their words; which resource is in which is the one table
+# of mappers.sensitivity (every code system the charts use). "confidential" (a clinician's marking) is not the
+# practice's choice: the limited record always leaves it out.
+CATEGORIES = {name: words for name, words in sensitivity.CATEGORIES.items() if name != "confidential"}
+ALWAYS_WITHHELD = ("confidential",)
 
 
 @dataclass(frozen=True)
@@ -66,9 +43,9 @@ DEFAULT_POLICY = Policy(limited_from=12, ends_at=18, withheld=tuple(CATEGORIES))
 
 @dataclass(frozen=True)
 class ProxyAccess:
-    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld`` the
-    (system, code prefix) pairs left out; ``shared`` None (every type) or the kinds a caregiver the patient
-    invited may see, as (resource type, search parameter or None, value) triples (see ``shared_kinds``)."""
+    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld``
+    the sensitive categories left out (mappers.sensitivity); ``shared`` None (every type) or the kinds a
+    caregiver the patient invited may see, as (resource type, search parameter or None, value) triples."""
 
     stage: str
     withheld: tuple = ()
@@ -82,13 +59,9 @@ class ProxyAccess:
 WHOLE = ProxyAccess("whole")
 
 
-@functools.lru_cache(maxsize=64)
-def withheld_codes(categories):
-    """The (system, code prefix) pairs of ``categories``, in order, once each."""
-    seen = []
-    for name in categories:
-        seen += [pair for pair in CATEGORIES[name][1] if pair not in seen]
-    return tuple(seen)
+def withheld_categories(categories):
+    """The categories a limited record leaves out: the practice's ``categories`` and the clinician's marking."""
+    return tuple(dict.fromkeys((*categories, *ALWAYS_WITHHELD)))
 
 
 def _birthday(birth, age):
@@ -151,7 +124,7 @@ def _by_age(relation, linked_at, birth_date, policy, today):
 
 
 def _limited(policy):
-    return ProxyAccess("limited", withheld_codes(policy.withheld))
+    return ProxyAccess("limited", withheld_categories(policy.withheld))
 
 
 def policy_of(row):

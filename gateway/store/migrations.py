@@ -1184,6 +1184,12 @@ ALTER TABLE diagnoses ADD COLUMN screening_answer_id INTEGER REFERENCES screenin
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
 # and a PostgreSQL store would not share them.
+# A clinician's confidentiality marking of a note (v3-Confidentiality R restricted or V very restricted; NULL:
+# normal), sent as meta.security; a representative's limited record leaves such a note out (mappers.sensitivity).
+CONFIDENTIAL_NOTES = """
+ALTER TABLE clinical_notes ADD COLUMN confidentiality TEXT;
+"""
+
 MIGRATIONS = [
     ("chart tables", CHART_SCHEMA + CHART_INDEXES),
     ("FHIR projection and search index", PROJECTION),
@@ -1220,6 +1226,7 @@ MIGRATIONS = [
     ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
+    ("clinical notes a clinician marks confidential", CONFIDENTIAL_NOTES),
 ]
 
 

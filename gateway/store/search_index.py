@@ -7,7 +7,7 @@ a Period one date range).
 
 import re
 
-from mappers import REGISTRY
+from mappers import REGISTRY, sensitivity
 
 from .values import END_OF_TIME, date_range, normalize
 
@@ -16,6 +16,14 @@ from .values import END_OF_TIME, date_range, normalize
 ANY_REFERENCE = "_ref"
 _REFERENCE = re.compile(rb'"reference":"([A-Za-z]+)/([A-Za-z0-9.-]+)"')
 OUTSIDE_COMPARTMENT = {name for name, rt in REGISTRY.items() if not rt.compartment}
+# Pseudo-parameter: what a resource's sensitivity depends on besides its own codes (gateway.store.search's
+# withheld clause): a note's visit, whose diagnoses decide it; an Encounter's reason Conditions.
+CONTEXT = "_context"
+_CONTEXT_PATHS = {
+    "DocumentReference": ("context.encounter",),
+    "DiagnosticReport": ("encounter",),
+    "Encounter": ("reasonReference",),
+}
 
 
 def values_at(resource, path):
@@ -110,6 +118,9 @@ def index_entries(rt, resource, body):
                     target = value["reference"]
                     if not param.targets or target.split("/", 1)[0] in param.targets:
                         refs.append((param.name, target))
+    tokens.extend((sensitivity.PARAM, "", name) for name in sensitivity.categories_of(resource))
+    for path in _CONTEXT_PATHS.get(resource.get("resourceType"), ()):
+        refs.extend((CONTEXT, v["reference"]) for v in values_at(resource, path) if "reference" in v)
     targets = {(t.decode(), i.decode()) for t, i in _REFERENCE.findall(body)}
     refs.extend((ANY_REFERENCE, f"{t}/{i}") for t, i in sorted(targets) if t in OUTSIDE_COMPARTMENT)
     return tokens, dates, strings, refs
