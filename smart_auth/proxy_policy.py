@@ -9,8 +9,13 @@ practice (many states let minors consent alone to some care, whose records a par
 
 import datetime as dt
 import functools
+import os
+import zoneinfo
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
+
+from gateway import config
 from gateway.store import accounts as account_store
 from mappers import REGISTRY, sensitivity
 
@@ -139,9 +144,22 @@ def _policy(limited_from, ends_at, withheld):
     return Policy(limited_from, ends_at, tuple(withheld.split()))
 
 
-def today():
-    """The date the rule is judged on (UTC)."""
-    return dt.datetime.now(dt.timezone.utc).date()
+def practice_zone():
+    """The practice's time zone: the app's ``TIMEZONE`` (GATEWAY_TIMEZONE), from the environment outside a
+    request (the CLI), else the default; UTC when the name is unknown here."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else os.environ.get("GATEWAY_TIMEZONE")
+    try:
+        return zoneinfo.ZoneInfo(name or config.DEFAULTS["TIMEZONE"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def today(now=None, zone=None):
+    """The date the rule is judged on: the practice's local date at ``now`` (default: this instant), so a
+    birthday is a birthday from midnight there, not from midnight UTC (at 23:30 Pacific it is already the next
+    day in UTC)."""
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    return moment.astimezone(zone or practice_zone()).date()
 
 
 def access_of(db, account_uid, patient_uid, on=None):

@@ -1,6 +1,7 @@
 """The one rule of proxy access that ages with the child: who sees what of a record, at each birthday boundary."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
@@ -91,3 +92,33 @@ def test_a_chart_without_a_readable_birth_date_gives_representatives_the_limited
 def test_an_unknown_category_is_refused():
     with pytest.raises(ValueError, match="unknown sensitive category 'gossip'"):
         Policy(limited_from=12, ends_at=18, withheld=("gossip",))
+
+
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("instant", "local_day", "stage_at_12", "stage_at_18"),
+    [
+        # 23:30 Pacific on 28 November is 07:30 UTC on the 29th: not yet the birthday at the practice.
+        ("2026-11-29T07:30:00+00:00", dt.date(2026, 11, 28), "whole", "limited"),
+        # Midnight Pacific on the 29th: the birthday begins there.
+        ("2026-11-29T08:00:00+00:00", dt.date(2026, 11, 29), "limited", "ended"),
+        # 23:30 Pacific on the 29th is already the 30th in UTC: still the birthday there.
+        ("2026-11-30T07:30:00+00:00", dt.date(2026, 11, 29), "limited", "ended"),
+    ],
+)
+def test_ages_are_judged_on_the_practices_local_date(instant, local_day, stage_at_12, stage_at_18):
+    day = proxy_policy.today(dt.datetime.fromisoformat(instant), PACIFIC)
+    assert day == local_day
+    assert decide("parent", "2015-01-01", "2014-11-29", DEFAULT_POLICY, day).stage == stage_at_12
+    assert decide("parent", "2009-01-01", "2008-11-29", DEFAULT_POLICY, day).stage == stage_at_18
+
+
+def test_the_practice_zone_is_the_gateways_time_zone(monkeypatch):
+    monkeypatch.setenv("GATEWAY_TIMEZONE", "America/New_York")
+    assert proxy_policy.practice_zone() == zoneinfo.ZoneInfo("America/New_York")
+    monkeypatch.setenv("GATEWAY_TIMEZONE", "Not/AZone")
+    assert proxy_policy.practice_zone() == dt.timezone.utc
+    monkeypatch.delenv("GATEWAY_TIMEZONE")
+    assert proxy_policy.practice_zone() == PACIFIC
