@@ -5,8 +5,9 @@ import orjson
 import pytest
 
 from gateway import store
-from tests.gateway.test_proxy_access import PLAIN, SENSITIVE, birthday_ago, build
-from tests.portal_helpers import bearer, portal_client
+from smart_auth import accounts
+from tests.gateway.test_proxy_access import PARENT, PLAIN, SENSITIVE, birthday_ago, build
+from tests.portal_helpers import bearer, login, portal_client, show_record
 
 SNOMED_ONLY = "cond-gad-snomed"
 PILL = "med-norethindrone"
@@ -119,9 +120,11 @@ def test_the_day_before_the_12th_birthday_the_parent_sees_every_item(teen):
     assert set(HIDDEN) <= set(everything(path, db, parent["uid"]))
 
 
-def test_the_teen_sees_every_item(teen):
+def test_the_teens_own_app_sees_every_item(teen):
     path, db, _ = teen(15)
-    assert set(HIDDEN) | {PLAIN, PLAIN_NOTE, PLAIN_VISIT} <= set(everything(path, db))
+    own = accounts.create_account(db, "linh@example.com", "Teen-Pass1", name="Linh Nguyen", confirmed=True)
+    accounts.link_account_to_chart(db, own["id"], 10, "self")
+    assert set(HIDDEN) | {PLAIN, PLAIN_NOTE, PLAIN_VISIT} <= set(everything(path, db, own["uid"]))
 
 
 def test_a_parents_reads_searches_binary_and_provenance_of_withheld_items_are_not_found(teen):
@@ -153,3 +156,23 @@ def test_the_confidential_marking_is_sent_as_a_security_label(teen):
     assert note["meta"]["security"] == [
         {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R", "display": "restricted"}
     ]
+
+
+def test_a_parents_portal_pages_and_download_leave_the_teens_sensitive_items_out(teen):
+    path, db, parent = teen(18, 1)  # 17 years and 364 days
+    client = portal_client(path)
+    token = login(client, *PARENT)
+    show_record(client, token, accounts.linked_records(db, parent["id"])[0]["id"])
+    problems = client.get("/portal/records/diagnoses").get_data(as_text=True)
+    assert ("Asthma" in problems, "Worry" in problems, "depressive" in problems) == (True, False, False)
+    medicines = client.get("/portal/records/medications").get_data(as_text=True)
+    assert "norethindrone" not in medicines
+    fhir = orjson.loads(client.post("/portal/download", data={"format": "fhir", "csrf_token": token}).data)
+    downloaded = {e["resource"]["id"] for e in fhir["entry"]}
+    assert ([i for i in HIDDEN if i in downloaded], PLAIN_NOTE in downloaded) == ([], True)
+
+
+def test_the_practice_staff_token_sees_every_item(teen):
+    path, db, _ = teen(15)
+    # A token with no person behind it (a staff user's EHR launch, a system client): the scopes alone decide.
+    assert set(HIDDEN) <= set(everything(path, db, subject=None))
