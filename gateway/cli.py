@@ -420,7 +420,9 @@ def proxy_policy_command(db, practice_id, limited_from, ends_at, withhold):
     """Show, or set, a practice's proxy access policy (the practice's Organization id).
 
     With no option it prints the policy in force; any option sets the whole policy, defaults filling the rest.
-    Categories: reproductive-health, mental-health, sexual-health, substance-use.
+    Categories: reproductive-health, mental-health, sexual-health, substance-use (mappers.sensitivity recognises
+    them by ICD-10-CM, SNOMED CT, RxNorm ingredient and LOINC); notes a clinician marked confidential are always
+    left out of the limited record.
 
     Example: fhir-gateway proxy-policy ORG_ID --limited-from 13 --withhold mental-health --withhold substance-use
     """
