@@ -5,6 +5,12 @@ the ``resources`` table and the ``search_*`` tables hold the FHIR projection of 
 Each migration is applied once, in order, inside one transaction, and recorded in ``schema_version``.
 """
 
+import orjson
+
+from mappers.sensitivity import FRAME
+
+from .search_index import privacy_entries
+
 CHART_SCHEMA = """
 CREATE TABLE practices (
     id INTEGER PRIMARY KEY,
@@ -1139,7 +1145,8 @@ ALTER TABLE account_links ADD COLUMN sections TEXT;
 ALTER TABLE account_links ADD COLUMN access_until TEXT;
 """
 
-# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
+# (name, script), applied in this order (a script is SQL, or a function of the connection for a step SQL cannot
+# express, run in the same transaction): a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
@@ -1179,7 +1186,8 @@ ALTER TABLE diagnoses ADD COLUMN assessment_category TEXT;
 ALTER TABLE diagnoses ADD COLUMN screening_answer_id INTEGER REFERENCES screening_answers(id);
 """
 
-# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
+# (name, script), applied in this order (a script is SQL, or a function of the connection for a step SQL cannot
+# express, run in the same transaction): a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
@@ -1189,6 +1197,32 @@ ALTER TABLE diagnoses ADD COLUMN screening_answer_id INTEGER REFERENCES screenin
 CONFIDENTIAL_NOTES = """
 ALTER TABLE clinical_notes ADD COLUMN confidentiality TEXT;
 """
+
+
+def index_sensitivity(conn, batch=5000):
+    """Index the sensitivity of every stored resource from its stored JSON (search_index.privacy_entries, as the
+    projection does): a gateway upgraded in place withholds a teen's sensitive items from a parent at once, not
+    when each resource is next re-projected. Batches of ``batch`` resources in pk order; the frame types
+    (mappers.sensitivity.FRAME: Patient, Practitioner...) are never in a category and depend on nothing."""
+    frame = ",".join(f"'{t}'" for t in sorted(FRAME))
+    last = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT pk, patient_id, json FROM resources WHERE pk > ? AND deleted = 0 AND type NOT IN ({frame})"
+            " ORDER BY pk LIMIT ?",
+            (last, batch),
+        ).fetchall()
+        if not rows:
+            return
+        tokens, refs = [], []
+        for pk, patient, body in rows:
+            labels, context = privacy_entries(orjson.loads(body))
+            tokens.extend((pk, *t) for t in labels)
+            refs.extend((pk, *r, patient) for r in context)
+        conn.executemany("INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES (?,?,?,?)", tokens)
+        conn.executemany("INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES (?,?,?,?)", refs)
+        last = rows[-1][0]
+
 
 MIGRATIONS = [
     ("chart tables", CHART_SCHEMA + CHART_INDEXES),
@@ -1227,6 +1261,7 @@ MIGRATIONS = [
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
     ("clinical notes a clinician marks confidential", CONFIDENTIAL_NOTES),
+    ("sensitivity of the resources stored before it was indexed", index_sensitivity),
 ]
 
 
@@ -1237,6 +1272,16 @@ def migrate(conn):
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
     for version, (_name, script) in enumerate(MIGRATIONS[current:], start=current + 1):
+        if callable(script):
+            conn.execute("BEGIN")
+            try:
+                script(conn)
+                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            continue
         # executescript() commits first, so run the statements inside an explicit transaction.
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
     return len(MIGRATIONS)

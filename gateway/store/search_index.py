@@ -96,6 +96,20 @@ def strings_of(value):
     return found
 
 
+def privacy_entries(resource):
+    """(tokens, refs): the rows a representative's limited record is judged by (gateway.store.search's withheld
+    clause): the resource's sensitive categories, and what its sensitivity depends on (``_context``). The
+    projection writes them with the rest; the migration that indexes older resources calls this too."""
+    tokens = [(sensitivity.PARAM, "", name) for name in sensitivity.categories_of(resource)]
+    refs = [
+        (CONTEXT, v["reference"])
+        for path in _CONTEXT_PATHS.get(resource.get("resourceType"), ())
+        for v in values_at(resource, path)
+        if "reference" in v
+    ]
+    return tokens, refs
+
+
 def index_entries(rt, resource, body):
     """Return (tokens, dates, strings, refs): rows of (param, ...) for a resource (``body`` is its JSON)."""
     tokens, dates, strings, refs = [], [], [], []
@@ -118,9 +132,9 @@ def index_entries(rt, resource, body):
                     target = value["reference"]
                     if not param.targets or target.split("/", 1)[0] in param.targets:
                         refs.append((param.name, target))
-    tokens.extend((sensitivity.PARAM, "", name) for name in sensitivity.categories_of(resource))
-    for path in _CONTEXT_PATHS.get(resource.get("resourceType"), ()):
-        refs.extend((CONTEXT, v["reference"]) for v in values_at(resource, path) if "reference" in v)
+    labels, context = privacy_entries(resource)
+    tokens.extend(labels)
+    refs.extend(context)
     targets = {(t.decode(), i.decode()) for t, i in _REFERENCE.findall(body)}
     refs.extend((ANY_REFERENCE, f"{t}/{i}") for t, i in sorted(targets) if t in OUTSIDE_COMPARTMENT)
     return tokens, dates, strings, refs
