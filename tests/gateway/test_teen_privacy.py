@@ -5,6 +5,8 @@ import orjson
 import pytest
 
 from gateway import store
+from gateway.fhir.search import Visibility
+from gateway.store.search import where_sql
 from smart_auth import accounts
 from tests.gateway.test_proxy_access import PARENT, PLAIN, SENSITIVE, birthday_ago, build
 from tests.portal_helpers import bearer, login, portal_client, show_record
@@ -176,3 +178,14 @@ def test_the_practice_staff_token_sees_every_item(teen):
     path, db, _ = teen(15)
     # A token with no person behind it (a staff user's EHR launch, a system client): the scopes alone decide.
     assert set(HIDDEN) <= set(everything(path, db, subject=None))
+
+
+def test_an_ordinary_token_pays_nothing_for_the_rule():
+    """Measured on the 10,000-patient bench (README "Teen privacy"): a parent's $everything of a teen took
+    1.4-2.4 ms against 0.6-0.7 ms for the teen's own; the one WHERE clause is added only for a limited record."""
+    assert where_sql("Observation", [], Visibility(patient="child")) == (
+        "r.type = ? AND r.deleted = 0 AND r.patient_id = ?",
+        ["Observation", "child"],
+    )
+    sql, params = where_sql("Observation", [], Visibility(patient="child", withheld=("mental-health",)))
+    assert (sql.count("'_sensitivity'"), params) == (3, ["Observation", "child", *["mental-health"] * 3])
