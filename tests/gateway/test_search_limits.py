@@ -164,21 +164,26 @@ def test_oversized_searches_are_400_naming_the_limit(as_system, query, words):
     limit_outcome(as_system(query), *words, code=code)
 
 
-# The demo's 39 Conditions (38 charted, and the food insecurity a screening found).
+# ALL: every one of the demo's Conditions (the charted ones, and the food insecurity a screening found).
+ALL = -1
+
+
 @pytest.mark.parametrize(
     "query, expected_total",
     [
         ("Condition?onset-date=9999-12-31", 0),
         ("Condition?onset-date=9999-12", 0),
         ("Condition?onset-date=9999", 0),
-        ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", 39),
+        ("Condition?onset-date=lt9999-12-31T23:59:59.999Z", ALL),
         ("Condition?_lastUpdated=9999-12-31", 0),
         ("Condition?onset-date=ap0001-01-01", 0),
-        ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", 39),
-        (f"Condition?_cursor={INT64_MAX}&_count=1", 39),
+        ("Condition?onset-date=ge0001-01-01T00:00:00%2B14:00", ALL),
+        (f"Condition?_cursor={INT64_MAX}&_count=1", ALL),
     ],
 )
-def test_dates_and_numbers_at_the_edges_of_their_range_answer(as_system, query, expected_total):
+def test_dates_and_numbers_at_the_edges_of_their_range_answer(as_system, demo, query, expected_total):
+    if expected_total == ALL:
+        [(expected_total,)] = demo.execute("SELECT count(*) FROM resources WHERE type = 'Condition' AND deleted = 0")
     response = as_system(query)
     assert response.status_code == 200, response.data[:300]
     assert orjson.loads(response.data)["total"] == expected_total
