@@ -20,6 +20,7 @@ EVENTS = (
     "revoked",
     "removed by patient",
     "access ended",
+    "proxy policy changed",  # the practice's, by an administrator (gateway.practice.policy)
 )
 
 

@@ -217,3 +217,69 @@ def shared_kinds(slugs):
             else:
                 kinds.append((rtype, None, None))
     return tuple(dict.fromkeys(kinds))
+
+
+def _plural(count, one, many):
+    return f"{count} {one if count == 1 else many}"
+
+
+def _people(links):
+    """Who the links' people are, in words: parents, guardians or (mixed) representatives."""
+    relations = {link["relation"] for link in links}
+    one = relations.pop() if len(relations) == 1 and relations <= {"parent", "guardian"} else "representative"
+    return _plural(len({link["account_id"] for link in links}), one, one + "s")
+
+
+def _children(links, today):
+    """The records' patients, in words: teenagers when every one is 13 or older today, else children."""
+    births = {link["patient_id"]: _date(link["birth_date"]) for link in links}
+    teens = all(b and _birthday(b, 13) <= today for b in births.values())
+    return _plural(len(births), "teenager", "teenagers") if teens else _plural(len(births), "child", "children")
+
+
+def category_words(name):
+    words = sensitivity.CATEGORIES[name]
+    return words[0].lower() + words[1:]
+
+
+def policy_changes(links, before, after, today):
+    """What changing a practice's policy from ``before`` to ``after`` changes ``today`` for the people linked to
+    its charts (``links``: rows of gateway.store.accounts.representative_links), one sentence per change, e.g.
+    "3 parents will stop seeing mental health items of 2 teenagers."; [] when nobody's access changes today."""
+    found = {}
+    for link in links:
+        args = (link["relation"], link["linked_at"], link["birth_date"])
+        extra = (link["sections"], link["access_until"])
+        old, new = decide(*args, before, today, *extra), decide(*args, after, today, *extra)
+        if old.allowed != new.allowed:
+            found.setdefault(("lose" if old.allowed else "regain", None), []).append(link)
+        elif not old.allowed:
+            continue
+        elif bool(old.withheld) != bool(new.withheld):
+            found.setdefault(("limited" if new.withheld else "whole", None), []).append(link)
+        else:
+            for name in new.withheld:
+                if name not in old.withheld:
+                    found.setdefault(("stop", name), []).append(link)
+            for name in old.withheld:
+                if name not in new.withheld:
+                    found.setdefault(("start", name), []).append(link)
+    order = ["lose", "regain", "whole", "limited", "stop", "start"]
+    names = list(sensitivity.CATEGORIES)
+    sentences = []
+    for (kind, name), affected in sorted(
+        found.items(), key=lambda i: (order.index(i[0][0]), names.index(i[0][1] or "confidential"))
+    ):
+        people, children = _people(affected), _children(affected, today)
+        records = "record" if children.startswith("1 ") else "records"
+        sentences.append(
+            {
+                "lose": f"{people} will lose access to the {records} of {children}.",
+                "regain": f"{people} will regain access to the {records} of {children}.",
+                "whole": f"{people} will start seeing every item of {children} (the whole record).",
+                "limited": f"{people} will stop seeing the sensitive items of {children} (the limited record).",
+                "stop": f"{people} will stop seeing {category_words(name or 'confidential')} items of {children}.",
+                "start": f"{people} will start seeing {category_words(name or 'confidential')} items of {children}.",
+            }[kind]
+        )
+    return sentences

@@ -1224,6 +1224,11 @@ def index_sensitivity(conn, batch=5000):
         last = rows[-1][0]
 
 
+# A practice administrator among the staff: may change the practice's settings (its proxy access policy).
+STAFF_ADMINS = """
+ALTER TABLE staff_users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS = [
     ("chart tables", CHART_SCHEMA + CHART_INDEXES),
     ("FHIR projection and search index", PROJECTION),
@@ -1262,6 +1267,7 @@ MIGRATIONS = [
     ("caregivers the patient invites", CAREGIVER_INVITES),
     ("clinical notes a clinician marks confidential", CONFIDENTIAL_NOTES),
     ("sensitivity of the resources stored before it was indexed", index_sensitivity),
+    ("practice administrators among the staff", STAFF_ADMINS),
 ]
 
 

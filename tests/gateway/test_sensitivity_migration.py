@@ -4,6 +4,8 @@ stored JSON, with the function the projection uses, so nothing waits for a re-pr
 
 import contextlib
 
+import pytest
+
 from gateway import store
 from gateway.store import migrations
 from tests.gateway.test_proxy_access import SENSITIVE, birthday_ago, build
@@ -17,30 +19,34 @@ def _before():
 
 
 def database_before(path):
-    """A teen's chart as a gateway at the migration before NAME left it: every resource projected, but no
-    ``_sensitivity`` index values and no ``_context`` references (that projection wrote neither)."""
-    db, parent = build(path, birthday_ago(15))
-    add_teen_items(db)
-    with store.transaction(db):
-        db.execute("DELETE FROM search_token WHERE param = '_sensitivity'")
-        db.execute("DELETE FROM search_ref WHERE param = '_context'")
-        db.execute("DELETE FROM schema_version WHERE version > ?", (_before(),))
-    db.close()
+    """A teen's chart in a database created by a gateway at the migration before NAME: every resource projected,
+    but no ``_sensitivity`` index values and no ``_context`` references (that projection wrote neither)."""
+    before = _before()
+    with pytest.MonkeyPatch.context() as old_gateway:
+        old_gateway.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:before])
+        db, parent = build(path, birthday_ago(15))
+        add_teen_items(db)
+        with store.transaction(db):
+            db.execute("DELETE FROM search_token WHERE param = '_sensitivity'")
+            db.execute("DELETE FROM search_ref WHERE param = '_context'")
+        assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (before,)
+        db.close()
     return parent
 
 
-def test_an_upgraded_database_withholds_the_teens_sensitive_items_from_the_parent(empty_db_path, monkeypatch):
-    parent = database_before(empty_db_path)
+def test_an_upgraded_database_withholds_the_teens_sensitive_items_from_the_parent(tmp_path, monkeypatch):
+    path = str(tmp_path / "old.db")
+    parent = database_before(path)
     with monkeypatch.context() as old_gateway:  # what the gateway before the migration showed the parent: all
         old_gateway.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[: _before()])
-        with contextlib.closing(store.connect(empty_db_path)) as db:
-            leaked = everything(empty_db_path, db, parent["uid"])
+        with contextlib.closing(store.connect(path)) as db:
+            leaked = everything(path, db, parent["uid"])
     assert [i for i in HIDDEN if i in leaked] == HIDDEN
-    with contextlib.closing(store.connect(empty_db_path)) as db:  # the upgrade: connect() migrates
-        seen = everything(empty_db_path, db, parent["uid"])
+    with contextlib.closing(store.connect(path)) as db:  # the upgrade: connect() migrates
+        seen = everything(path, db, parent["uid"])
         assert [i for i in HIDDEN if i in seen] == []
         assert {PLAIN, PLAIN_NOTE, PLAIN_VISIT} <= set(seen)
-        assert everything(empty_db_path, db) == leaked  # a token with no person behind it: nothing lost
+        assert everything(path, db) == leaked  # a token with no person behind it: nothing lost
 
 
 def test_the_migration_writes_what_the_projection_writes(empty_db_path):
