@@ -31,6 +31,7 @@ from gateway.practice import bring as practice_bring
 from gateway.practice import demographics as practice_demographics
 from gateway.practice import enrollment as practice_enrollment
 from gateway.practice import home as practice_home
+from gateway.practice import policy as practice_policy
 from gateway.practice import records as practice_records
 from gateway.web import cors, csrf, locale_dates
 from gateway.web import headers as web_headers
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     portal_access,
     practice_home,
     practice_enrollment,
+    practice_policy,
     practice_demographics,
     practice_records,
     practice_bring,

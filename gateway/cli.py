@@ -230,8 +230,9 @@ def staff():
 @click.option("--password", required=True)
 @click.option("--name", required=True)
 @click.option("--practice", required=True, help="The practice's Organization FHIR id.")
-def staff_add(db, email, password, name, practice):
-    """Create a practice staff user.
+@click.option("--admin", is_flag=True, help="A practice administrator: may change the practice's proxy policy.")
+def staff_add(db, email, password, name, practice, admin):
+    """Create a practice staff user (with --admin: a practice administrator).
 
     Example: fhir-gateway staff add --email desk@clinic.example --password 'Secret-123' --name Desk --practice 1a2b...
     """
@@ -242,10 +243,10 @@ def staff_add(db, email, password, name, practice):
     if not found:
         raise click.BadParameter(f"no practice has the Organization id '{practice}'", param_hint="--practice")
     try:
-        accounts.create_staff(database, email, password, name, found[0]["id"])
+        accounts.create_staff(database, email, password, name, found[0]["id"], is_admin=admin)
     except accounts.AccountError as exc:
         raise click.BadParameter(str(exc), param_hint="--email/--password")
-    click.echo(f"Staff user {email} added to {found[0]['name']}")
+    click.echo(f"Staff user {email} added to {found[0]['name']}{' as a practice administrator' if admin else ''}")
 
 
 @cli.group()
@@ -420,7 +421,9 @@ def proxy_policy_command(db, practice_id, limited_from, ends_at, withhold):
     """Show, or set, a practice's proxy access policy (the practice's Organization id).
 
     With no option it prints the policy in force; any option sets the whole policy, defaults filling the rest.
-    Categories: reproductive-health, mental-health, sexual-health, substance-use.
+    Categories: reproductive-health, mental-health, sexual-health, substance-use (mappers.sensitivity recognises
+    them by ICD-10-CM, SNOMED CT, RxNorm ingredient and LOINC); notes a clinician marked confidential are always
+    left out of the limited record.
 
     Example: fhir-gateway proxy-policy ORG_ID --limited-from 13 --withhold mental-health --withhold substance-use
     """

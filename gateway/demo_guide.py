@@ -93,6 +93,7 @@ def enrollment_lines(base_url):
     lines += [f"    {email}  {password}   ({name})" for email, password, name, *_ in demo_accounts.STAFF]
     lines += [f"  Patient portal {base_url}/portal/"]
     lines += [f"    {email}  {password}   ({name})" for email, password, name, *_ in demo_accounts.ACCOUNTS]
+    lines += teen_lines()
     lines += [
         "Follow an invitation end to end:",
         "  1. log in to the practice console, open a patient (Linh Nguyen has no portal account yet) and press",
@@ -101,3 +102,21 @@ def enrollment_lines(base_url):
         "     'Access your records'; sign up, confirm from the next outbox email, log in and enter the access code",
     ]
     return lines
+
+
+def teen_lines():
+    """The parent of the demo's teenager, and what the parent's limited record leaves out."""
+    from fixtures import demo_accounts
+    from fixtures.demo_data import PATIENTS
+
+    teen = PATIENTS[demo_accounts.TEEN][3]
+    email, password, name = next(
+        account[:3] for account in demo_accounts.ACCOUNTS if (demo_accounts.TEEN, "parent") in account[4]
+    )
+    return [
+        f"A teenager's limited record: {teen['first_name']} {teen['last_name']} is 15; her parent {name}"
+        f" ({email} / {password})",
+        "  sees her record without the practice's sensitive categories: not her anxiety (charted in SNOMED CT",
+        "  only), her PHQ-9 and GAD-7, her contraceptive pill, the note her clinician marked confidential, nor the",
+        "  note of the anxiety visit. The parent's app tokens and downloads leave out the same items.",
+    ]

@@ -233,6 +233,20 @@ def meta(*profiles):
     return {"profile": claimed} if claimed else None
 
 
+# v3-Confidentiality codes a clinician may mark a chart row with (FHIR R4 security labels, 8.2.3.2.1: the
+# confidentiality classification goes in meta.security); "N" (normal) is every other row and is not sent.
+CONFIDENTIALITY = {"R": "restricted", "V": "very restricted"}
+
+
+def confidentiality(value):
+    """``meta.security`` for a row's confidentiality column: None (normal), or R/V; anything else cannot be sent."""
+    if not value:
+        return None
+    if value not in CONFIDENTIALITY:
+        raise UnmappableValue(f"unknown confidentiality {value!r} (R or V)")
+    return [{"system": codes.THO + "v3-Confidentiality", "code": value, "display": CONFIDENTIALITY[value]}]
+
+
 def coding(system, code, display=None):
     """Return a Coding, or None when there is no code."""
     if not code:

@@ -17,6 +17,7 @@ from ._common import (
     codeable,
     coding,
     compact,
+    confidentiality,
     encounter_reference,
     lookup,
     meta,
@@ -80,7 +81,8 @@ def to_fhir(row, ctx):
         {
             "resourceType": "DocumentReference",
             "id": row["uid"],
-            "meta": meta(PROFILE),
+            # A note the clinician marked confidential carries it (a representative's limited record leaves it out).
+            "meta": {**(meta(PROFILE) or {}), "security": confidentiality(row.get("confidentiality"))},
             "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{row['uid']}"}],
             "status": status,
             "docStatus": doc_status,

@@ -12,6 +12,7 @@ from ._common import (
     codeable,
     coding,
     compact,
+    confidentiality,
     encounter_reference,
     lookup,
     meta,
@@ -40,7 +41,8 @@ def to_fhir(row, ctx):
         {
             "resourceType": "DiagnosticReport",
             "id": row["uid"],
-            "meta": meta(PROFILE),
+            # A note the clinician marked confidential carries it (a representative's limited record leaves it out).
+            "meta": {**(meta(PROFILE) or {}), "security": confidentiality(row.get("confidentiality"))},
             "status": lookup(REPORT_NOTE_STATUS, row["status"], "DiagnosticReport.status"),
             "category": [codeable(category)],
             "code": codeable(coding(codes.LOINC, row["report_loinc"]), text=row["title"]),

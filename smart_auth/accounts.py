@@ -124,8 +124,9 @@ def authenticate(db, email, password, address, kind="account"):
     return user
 
 
-def create_staff(db, email, password, name, practice_id, provider_id=None):
-    """Create a practice staff user; same email and password rules as accounts."""
+def create_staff(db, email, password, name, practice_id, provider_id=None, is_admin=False):
+    """Create a practice staff user (``is_admin``: a practice administrator, who may change the practice's
+    settings); same email and password rules as accounts."""
     email = normalize_email(email)
     problems = password_problems(password)
     if problems:
@@ -133,7 +134,15 @@ def create_staff(db, email, password, name, practice_id, provider_id=None):
     try:
         with store.transaction(db):
             staff_id = account_store.insert_staff(
-                db, str(uuid.uuid4()), email, hash_password(password), name, practice_id, provider_id, utc_now()
+                db,
+                str(uuid.uuid4()),
+                email,
+                hash_password(password),
+                name,
+                practice_id,
+                provider_id,
+                utc_now(),
+                is_admin=is_admin,
             )
     except sqlite3.IntegrityError as exc:
         raise AccountError(f"Cannot create that staff user: {exc}")

@@ -24,6 +24,7 @@ EVENTS = (
     "access ended",
     "health link read",
     "health link failed",
+    "proxy policy changed",  # the practice's, by an administrator (gateway.practice.policy)
 )
 
 

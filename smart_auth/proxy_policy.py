@@ -9,39 +9,21 @@ practice (many states let minors consent alone to some care, whose records a par
 
 import datetime as dt
 import functools
+import os
+import zoneinfo
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
+
+from gateway import config
 from gateway.store import accounts as account_store
-from mappers import REGISTRY
+from mappers import REGISTRY, sensitivity
 
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-LOINC = "http://loinc.org"
-
-
-def _icd(*prefixes):
-    return tuple((ICD10CM, p) for p in prefixes)
-
-
-# Each category: its words and the (code system, code prefix) pairs that mark a resource as in it. ICD-10-CM
-# chapter and block ranges (https://www.cms.gov/medicare/coding-billing/icd-10-codes); LOINC codes are whole
-# codes (a LOINC code ends in a check digit, so one is never the prefix of another).
-CATEGORIES = {
-    "reproductive-health": (
-        "Reproductive health (pregnancy, contraception)",
-        _icd("O", "Z30", "Z31", "Z32", "Z33", "Z34", "Z35", "Z36", "Z37", "Z39", "Z3A")
-        + ((LOINC, "2106-3"), (LOINC, "2118-8"), (LOINC, "19080-1")),
-    ),
-    "mental-health": ("Mental health", _icd("F0", *(f"F{n}" for n in range(2, 10)))),
-    "sexual-health": (
-        "Sexual health (sexually transmitted infections, HIV)",
-        _icd(*(f"A{n}" for n in range(50, 65)), "B20", "Z11.3", "Z11.4", "Z20.2", "Z20.6", "Z21", "Z72.5")
-        + ((LOINC, "21613-5"), (LOINC, "24111-7"), (LOINC, "75622-1"), (LOINC, "56888-1")),
-    ),
-    "substance-use": (
-        "Substance use",
-        _icd(*(f"F{n}" for n in range(10, 20)), "Z71.4", "Z71.5", "Z71.6"),
-    ),
-}
+# The categories a practice may withhold, by name, with their words; which resource is in which is the one table
+# of mappers.sensitivity (every code system the charts use). "confidential" (a clinician's marking) is not the
+# practice's choice: the limited record always leaves it out.
+CATEGORIES = {name: words for name, words in sensitivity.CATEGORIES.items() if name != "confidential"}
+ALWAYS_WITHHELD = ("confidential",)
 
 
 @dataclass(frozen=True)
@@ -66,9 +48,9 @@ DEFAULT_POLICY = Policy(limited_from=12, ends_at=18, withheld=tuple(CATEGORIES))
 
 @dataclass(frozen=True)
 class ProxyAccess:
-    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld`` the
-    (system, code prefix) pairs left out; ``shared`` None (every type) or the kinds a caregiver the patient
-    invited may see, as (resource type, search parameter or None, value) triples (see ``shared_kinds``)."""
+    """What one person may see of one record: ``stage`` is whole, limited, shared or ended; ``withheld``
+    the sensitive categories left out (mappers.sensitivity); ``shared`` None (every type) or the kinds a
+    caregiver the patient invited may see, as (resource type, search parameter or None, value) triples."""
 
     stage: str
     withheld: tuple = ()
@@ -82,13 +64,9 @@ class ProxyAccess:
 WHOLE = ProxyAccess("whole")
 
 
-@functools.lru_cache(maxsize=64)
-def withheld_codes(categories):
-    """The (system, code prefix) pairs of ``categories``, in order, once each."""
-    seen = []
-    for name in categories:
-        seen += [pair for pair in CATEGORIES[name][1] if pair not in seen]
-    return tuple(seen)
+def withheld_categories(categories):
+    """The categories a limited record leaves out: the practice's ``categories`` and the clinician's marking."""
+    return tuple(dict.fromkeys((*categories, *ALWAYS_WITHHELD)))
 
 
 def _birthday(birth, age):
@@ -151,7 +129,7 @@ def _by_age(relation, linked_at, birth_date, policy, today):
 
 
 def _limited(policy):
-    return ProxyAccess("limited", withheld_codes(policy.withheld))
+    return ProxyAccess("limited", withheld_categories(policy.withheld))
 
 
 def policy_of(row):
@@ -166,9 +144,22 @@ def _policy(limited_from, ends_at, withheld):
     return Policy(limited_from, ends_at, tuple(withheld.split()))
 
 
-def today():
-    """The date the rule is judged on (UTC)."""
-    return dt.datetime.now(dt.timezone.utc).date()
+def practice_zone():
+    """The practice's time zone: the app's ``TIMEZONE`` (GATEWAY_TIMEZONE), from the environment outside a
+    request (the CLI), else the default; UTC when the name is unknown here."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else os.environ.get("GATEWAY_TIMEZONE")
+    try:
+        return zoneinfo.ZoneInfo(name or config.DEFAULTS["TIMEZONE"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def today(now=None, zone=None):
+    """The date the rule is judged on: the practice's local date at ``now`` (default: this instant), so a
+    birthday is a birthday from midnight there, not from midnight UTC (at 23:30 Pacific it is already the next
+    day in UTC)."""
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    return moment.astimezone(zone or practice_zone()).date()
 
 
 def access_of(db, account_uid, patient_uid, on=None):
@@ -226,3 +217,69 @@ def shared_kinds(slugs):
             else:
                 kinds.append((rtype, None, None))
     return tuple(dict.fromkeys(kinds))
+
+
+def _plural(count, one, many):
+    return f"{count} {one if count == 1 else many}"
+
+
+def _people(links):
+    """Who the links' people are, in words: parents, guardians or (mixed) representatives."""
+    relations = {link["relation"] for link in links}
+    one = relations.pop() if len(relations) == 1 and relations <= {"parent", "guardian"} else "representative"
+    return _plural(len({link["account_id"] for link in links}), one, one + "s")
+
+
+def _children(links, today):
+    """The records' patients, in words: teenagers when every one is 13 or older today, else children."""
+    births = {link["patient_id"]: _date(link["birth_date"]) for link in links}
+    teens = all(b and _birthday(b, 13) <= today for b in births.values())
+    return _plural(len(births), "teenager", "teenagers") if teens else _plural(len(births), "child", "children")
+
+
+def category_words(name):
+    words = sensitivity.CATEGORIES[name]
+    return words[0].lower() + words[1:]
+
+
+def policy_changes(links, before, after, today):
+    """What changing a practice's policy from ``before`` to ``after`` changes ``today`` for the people linked to
+    its charts (``links``: rows of gateway.store.accounts.representative_links), one sentence per change, e.g.
+    "3 parents will stop seeing mental health items of 2 teenagers."; [] when nobody's access changes today."""
+    found = {}
+    for link in links:
+        args = (link["relation"], link["linked_at"], link["birth_date"])
+        extra = (link["sections"], link["access_until"])
+        old, new = decide(*args, before, today, *extra), decide(*args, after, today, *extra)
+        if old.allowed != new.allowed:
+            found.setdefault(("lose" if old.allowed else "regain", None), []).append(link)
+        elif not old.allowed:
+            continue
+        elif bool(old.withheld) != bool(new.withheld):
+            found.setdefault(("limited" if new.withheld else "whole", None), []).append(link)
+        else:
+            for name in new.withheld:
+                if name not in old.withheld:
+                    found.setdefault(("stop", name), []).append(link)
+            for name in old.withheld:
+                if name not in new.withheld:
+                    found.setdefault(("start", name), []).append(link)
+    order = ["lose", "regain", "whole", "limited", "stop", "start"]
+    names = list(sensitivity.CATEGORIES)
+    sentences = []
+    for (kind, name), affected in sorted(
+        found.items(), key=lambda i: (order.index(i[0][0]), names.index(i[0][1] or "confidential"))
+    ):
+        people, children = _people(affected), _children(affected, today)
+        records = "record" if children.startswith("1 ") else "records"
+        sentences.append(
+            {
+                "lose": f"{people} will lose access to the {records} of {children}.",
+                "regain": f"{people} will regain access to the {records} of {children}.",
+                "whole": f"{people} will start seeing every item of {children} (the whole record).",
+                "limited": f"{people} will stop seeing the sensitive items of {children} (the limited record).",
+                "stop": f"{people} will stop seeing {category_words(name or 'confidential')} items of {children}.",
+                "start": f"{people} will start seeing {category_words(name or 'confidential')} items of {children}.",
+            }[kind]
+        )
+    return sentences

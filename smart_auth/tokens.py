@@ -39,7 +39,7 @@ class AccessToken:
     subject: str | None
     expires_at: int
     practice_reach: str | None = None
-    # (code system, code prefix) pairs the person behind the token may not see (smart_auth.proxy_policy).
+    # Sensitive categories the person behind the token may not see (smart_auth.proxy_policy).
     withheld: tuple = ()
     # None, or the (type, parameter, value) kinds a caregiver the patient invited may see (proxy_policy).
     shared: tuple | None = None

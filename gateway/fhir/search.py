@@ -303,6 +303,6 @@ class Visibility:
     directory: bool = True
     # The practice (Organization id) a system/ token is held to: resources of any other practice are not there.
     practice: str | None = None
-    # (code system, code prefix) pairs a representative may not see (smart_auth.proxy_policy): a resource with
-    # any token of one of them is not there.
+    # Sensitive categories a representative may not see (smart_auth.proxy_policy): a resource in one of them
+    # (mappers.sensitivity, gateway.store.search.withheld_sql) is not there.
     withheld: tuple = ()

@@ -92,11 +92,11 @@ def links_of_patient(conn, patient_id):
     )
 
 
-def insert_staff(conn, uid, email, password_hash, name, practice_id, provider_id, now):
+def insert_staff(conn, uid, email, password_hash, name, practice_id, provider_id, now, is_admin=False):
     return conn.execute(
-        "INSERT INTO staff_users (uid, email, password_hash, name, practice_id, provider_id, created_at)"
-        " VALUES (?,?,?,?,?,?,?)",
-        (uid, email, password_hash, name, practice_id, provider_id, now),
+        "INSERT INTO staff_users (uid, email, password_hash, name, practice_id, provider_id, created_at, is_admin)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (uid, email, password_hash, name, practice_id, provider_id, now, int(bool(is_admin))),
     ).lastrowid
 
 
@@ -185,6 +185,18 @@ def proxy_link(conn, account_uid, patient_uid):
             " LEFT JOIN proxy_policies pp ON pp.practice_id = p.practice_id WHERE a.uid = ?"
         ),
         (patient_uid, account_uid),
+    )
+
+
+def representative_links(conn, practice_id):
+    """The active links of people other than the patient to the practice's charts, with what the proxy rule
+    needs (relation, linked_at, sections, access_until, the chart's birth date), by link id."""
+    return _all(
+        conn,
+        "SELECT l.id, l.account_id, l.patient_id, l.relation, l.linked_at, l.sections, l.access_until,"
+        " p.birth_date FROM account_links l JOIN patients p ON p.id = l.patient_id"
+        " WHERE p.practice_id = ? AND l.status = 'active' AND l.relation != 'self' ORDER BY l.id",
+        (practice_id,),
     )
 
 

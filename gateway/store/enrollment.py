@@ -164,6 +164,16 @@ def record_event(conn, event):
     )
 
 
+def events_of_practice(conn, practice_id, event, limit=50):
+    """A practice's events of one kind not about one chart (its policy changes), newest first."""
+    return _all(
+        conn,
+        "SELECT * FROM enrollment_events WHERE practice_id = ? AND event = ? AND patient_id IS NULL"
+        " ORDER BY id DESC LIMIT ?",
+        (practice_id, event, limit),
+    )
+
+
 def events_of_patient(conn, patient_id, limit=200):
     """A chart's enrollment events, newest first, with the invitation's email and relation."""
     return _all(

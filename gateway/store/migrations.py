@@ -5,6 +5,12 @@ the ``resources`` table and the ``search_*`` tables hold the FHIR projection of 
 Each migration is applied once, in order, inside one transaction, and recorded in ``schema_version``.
 """
 
+import orjson
+
+from mappers.sensitivity import FRAME
+
+from .search_index import privacy_entries
+
 CHART_SCHEMA = """
 CREATE TABLE practices (
     id INTEGER PRIMARY KEY,
@@ -1177,6 +1183,7 @@ CREATE TABLE health_link_files (
 CREATE INDEX health_link_files_expiry ON health_link_files(expires_at);
 """
 
+
 # The screening forms the screenings answer, as a definitions table (one row per form, no practice or patient):
 # projected as Questionnaire (mappers.questionnaire, whose questionnaire_forms hold the items). The rows are the
 # forms every database serves; gateway.store.definitions projects any that have no resource yet.
@@ -1196,11 +1203,7 @@ INSERT INTO questionnaires (uid, instrument_loinc) VALUES
     ('hunger-vital-sign', '88121-9');
 """
 
-# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
-# migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
-# sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
-# executescript() commits, keep their own table (existing databases would need their versions carried over),
-# and a PostgreSQL store would not share them.
+
 SCREENINGS = """
 CREATE TABLE screenings (
     id INTEGER PRIMARY KEY,
@@ -1236,7 +1239,45 @@ ALTER TABLE diagnoses ADD COLUMN assessment_category TEXT;
 ALTER TABLE diagnoses ADD COLUMN screening_answer_id INTEGER REFERENCES screening_answers(id);
 """
 
-# (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
+# A clinician's confidentiality marking of a note (v3-Confidentiality R restricted or V very restricted; NULL:
+# normal), sent as meta.security; a representative's limited record leaves such a note out (mappers.sensitivity).
+CONFIDENTIAL_NOTES = """
+ALTER TABLE clinical_notes ADD COLUMN confidentiality TEXT;
+"""
+
+
+def index_sensitivity(conn, batch=5000):
+    """Index the sensitivity of every stored resource from its stored JSON (search_index.privacy_entries, as the
+    projection does): a gateway upgraded in place withholds a teen's sensitive items from a parent at once, not
+    when each resource is next re-projected. Batches of ``batch`` resources in pk order; the frame types
+    (mappers.sensitivity.FRAME: Patient, Practitioner...) are never in a category and depend on nothing."""
+    frame = ",".join(f"'{t}'" for t in sorted(FRAME))
+    last = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT pk, patient_id, json FROM resources WHERE pk > ? AND deleted = 0 AND type NOT IN ({frame})"
+            " ORDER BY pk LIMIT ?",
+            (last, batch),
+        ).fetchall()
+        if not rows:
+            return
+        tokens, refs = [], []
+        for pk, patient, body in rows:
+            labels, context = privacy_entries(orjson.loads(body))
+            tokens.extend((pk, *t) for t in labels)
+            refs.extend((pk, *r, patient) for r in context)
+        conn.executemany("INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES (?,?,?,?)", tokens)
+        conn.executemany("INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES (?,?,?,?)", refs)
+        last = rows[-1][0]
+
+
+# A practice administrator among the staff: may change the practice's settings (its proxy access policy).
+STAFF_ADMINS = """
+ALTER TABLE staff_users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+"""
+
+# (name, script), applied in this order (a script is SQL, or a function of the connection for a step SQL cannot
+# express, run in the same transaction): a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
 # executescript() commits, keep their own table (existing databases would need their versions carried over),
@@ -1279,6 +1320,9 @@ MIGRATIONS = [
     ("caregivers the patient invites", CAREGIVER_INVITES),
     ("SMART Health Links the portal shares", HEALTH_LINKS),
     ("screening forms (Questionnaire definitions)", QUESTIONNAIRES),
+    ("clinical notes a clinician marks confidential", CONFIDENTIAL_NOTES),
+    ("sensitivity of the resources stored before it was indexed", index_sensitivity),
+    ("practice administrators among the staff", STAFF_ADMINS),
 ]
 
 
@@ -1289,6 +1333,16 @@ def migrate(conn):
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
     for version, (_name, script) in enumerate(MIGRATIONS[current:], start=current + 1):
+        if callable(script):
+            conn.execute("BEGIN")
+            try:
+                script(conn)
+                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            continue
         # executescript() commits first, so run the statements inside an explicit transaction.
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
     return len(MIGRATIONS)

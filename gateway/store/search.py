@@ -4,8 +4,9 @@ import functools
 import time
 
 from mappers import REGISTRY
+from mappers.sensitivity import PARAM
 
-from .search_index import ANY_REFERENCE
+from .search_index import ANY_REFERENCE, CONTEXT
 
 _TOKEN = "EXISTS (SELECT 1 FROM search_token t WHERE t.pk = r.pk AND t.param = ? AND ({}))"
 _DATE = "EXISTS (SELECT 1 FROM search_date d WHERE d.pk = r.pk AND d.param = ? AND ({}))"
@@ -136,12 +137,9 @@ def where_sql(resource_type, clauses, visibility):
         conds.append("r.practice_id = ?")
         params.append(visibility.practice)
     if visibility.withheld:
-        # Any token of the resource (code, reason, value...) in a withheld code range hides it. The range test
-        # (code >= prefix AND code < prefix + U+10FFFF) is a prefix match without LIKE's wildcards.
-        ranges = " OR ".join("(w.system = ? AND w.code >= ? AND w.code < ?)" for _ in visibility.withheld)
-        conds.append(f"NOT EXISTS (SELECT 1 FROM search_token w WHERE w.pk = r.pk AND ({ranges}))")
-        for system, prefix in visibility.withheld:
-            params.extend([system, prefix, prefix + "\U0010ffff"])
+        sql, p = withheld_sql(visibility.withheld)
+        conds.append(f"NOT {sql}")
+        params.extend(p)
     if visibility.filters is not None:
         alternatives = []
         for group in visibility.filters:
@@ -150,6 +148,35 @@ def where_sql(resource_type, clauses, visibility):
             params.extend(p for _, ps in parts for p in ps)
         conds.append("(" + (" OR ".join(alternatives) or "0") + ")")
     return " AND ".join(conds), params
+
+
+def _labelled(pk, count):
+    marks = ",".join("?" * count)
+    return f"EXISTS (SELECT 1 FROM search_token w WHERE w.pk = {pk} AND w.param = '{PARAM}' AND w.code IN ({marks}))"
+
+
+def withheld_sql(categories):
+    """(sql, params): whether the resources row ``r`` is in one of the sensitive ``categories`` (mappers.sensitivity).
+
+    In one by its own codes (indexed when written), or by what it depends on, judged now so that a diagnosis
+    charted later counts: a clinical note written at a visit with a Condition in one (the visit's diagnoses
+    decide an uncoded note), any resource whose ``_context`` target is in one (an Encounter's reason Condition,
+    a note's visit whose reason is sensitive).
+    """
+    n = len(categories)
+    target = (
+        "SELECT 1 FROM resources t WHERE t.type = substr(x.target, 1, instr(x.target, '/') - 1)"
+        " AND t.id = substr(x.target, instr(x.target, '/') + 1) AND t.deleted = 0 AND " + _labelled("t.pk", n)
+    )
+    diagnosis = (
+        "SELECT 1 FROM search_ref c JOIN resources cr ON cr.pk = c.pk AND cr.type = 'Condition' AND cr.deleted = 0"
+        " WHERE c.target = x.target AND c.param = 'encounter' AND " + _labelled("c.pk", n)
+    )
+    sql = (
+        f"({_labelled('r.pk', n)} OR EXISTS (SELECT 1 FROM search_ref x WHERE x.pk = r.pk AND x.param = '{CONTEXT}'"
+        f" AND (EXISTS ({target}) OR (r.source_table = 'clinical_notes' AND EXISTS ({diagnosis})))))"
+    )
+    return sql, [*categories, *categories, *categories]
 
 
 def search(conn, query, visibility):

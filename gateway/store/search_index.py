@@ -7,7 +7,7 @@ a Period one date range).
 
 import re
 
-from mappers import REGISTRY
+from mappers import REGISTRY, sensitivity
 
 from .values import END_OF_TIME, date_range, normalize
 
@@ -16,6 +16,14 @@ from .values import END_OF_TIME, date_range, normalize
 ANY_REFERENCE = "_ref"
 _REFERENCE = re.compile(rb'"reference":"([A-Za-z]+)/([A-Za-z0-9.-]+)"')
 OUTSIDE_COMPARTMENT = {name for name, rt in REGISTRY.items() if not rt.compartment}
+# Pseudo-parameter: what a resource's sensitivity depends on besides its own codes (gateway.store.search's
+# withheld clause): a note's visit, whose diagnoses decide it; an Encounter's reason Conditions.
+CONTEXT = "_context"
+_CONTEXT_PATHS = {
+    "DocumentReference": ("context.encounter",),
+    "DiagnosticReport": ("encounter",),
+    "Encounter": ("reasonReference",),
+}
 
 
 def values_at(resource, path):
@@ -88,6 +96,20 @@ def strings_of(value):
     return found
 
 
+def privacy_entries(resource):
+    """(tokens, refs): the rows a representative's limited record is judged by (gateway.store.search's withheld
+    clause): the resource's sensitive categories, and what its sensitivity depends on (``_context``). The
+    projection writes them with the rest; the migration that indexes older resources calls this too."""
+    tokens = [(sensitivity.PARAM, "", name) for name in sensitivity.categories_of(resource)]
+    refs = [
+        (CONTEXT, v["reference"])
+        for path in _CONTEXT_PATHS.get(resource.get("resourceType"), ())
+        for v in values_at(resource, path)
+        if "reference" in v
+    ]
+    return tokens, refs
+
+
 def index_entries(rt, resource, body):
     """Return (tokens, dates, strings, refs): rows of (param, ...) for a resource (``body`` is its JSON)."""
     tokens, dates, strings, refs = [], [], [], []
@@ -110,6 +132,9 @@ def index_entries(rt, resource, body):
                     target = value["reference"]
                     if not param.targets or target.split("/", 1)[0] in param.targets:
                         refs.append((param.name, target))
+    labels, context = privacy_entries(resource)
+    tokens.extend(labels)
+    refs.extend(context)
     targets = {(t.decode(), i.decode()) for t, i in _REFERENCE.findall(body)}
     refs.extend((ANY_REFERENCE, f"{t}/{i}") for t, i in sorted(targets) if t in OUTSIDE_COMPARTMENT)
     return tokens, dates, strings, refs

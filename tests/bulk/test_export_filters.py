@@ -100,8 +100,13 @@ def test_groups_are_one_per_practice_and_readable_by_system_tokens(web, system_t
         in_db = bulk_db.execute(
             "SELECT id FROM resources WHERE type = 'Patient' AND practice_id = ? ORDER BY pk", (practice,)
         ).fetchall()
-        assert members == [f"Patient/{r[0]}" for r in in_db] and len(members) == 5
-        assert (group["id"], group["actual"], group["type"], group["quantity"]) == (practice, True, "person", 5)
+        assert members == [f"Patient/{r[0]}" for r in in_db] and len(members) >= 5  # every practice has several
+        assert (group["id"], group["actual"], group["type"], group["quantity"]) == (
+            practice,
+            True,
+            "person",
+            len(in_db),
+        )
         assert web.get(f"/fhir/Group/{group['id']}", headers=headers).get_json() == group
     assert sorted(g["resource"]["id"] for g in bundle["entry"]) == sorted(bulk_summary["practices"].values())
 

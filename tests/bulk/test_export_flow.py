@@ -8,6 +8,7 @@ from email.utils import formatdate
 import orjson
 import pytest
 
+from fixtures.demo_data import PATIENTS
 from mappers import REGISTRY
 from tests.smart_auth.oauth_helpers import assertion_form
 
@@ -52,7 +53,9 @@ def test_patient_export_is_the_compartment_and_matches_search(web, system_token)
 @pytest.mark.parametrize("fmt", ["application/fhir+ndjson", "application/ndjson", "ndjson"])
 def test_each_output_format_spelling_is_accepted(web, system_token, fmt):
     headers = system_token()
-    assert manifest(web, headers, kickoff(web, headers, _outputFormat=fmt, _type="Patient"))["output"][0]["count"] == 10
+    assert manifest(web, headers, kickoff(web, headers, _outputFormat=fmt, _type="Patient"))["output"][0][
+        "count"
+    ] == len(PATIENTS)
 
 
 def test_the_files_are_split_at_the_configured_size(bulk_app, bulk_db, system_token):

@@ -9,6 +9,7 @@ import time
 
 import orjson
 
+from fixtures.demo_data import PATIENTS
 from gateway.bulk_data import workers
 from gateway.store import export_jobs as jobs_store
 
@@ -107,6 +108,6 @@ def test_the_gateways_worker_threads_run_a_queued_job(bulk_app, system_token):
         status = web.get("/fhir/$export?_type=Patient", headers={**KICKOFF, **headers}).headers["Content-Location"]
         path = status[len("http://gateway.test") :]
         assert _wait_for(lambda: web.get(path, headers=headers).status_code == 200)
-        assert manifest(web, headers, path)["output"][0]["count"] == 10
+        assert manifest(web, headers, path)["output"][0]["count"] == len(PATIENTS)
     finally:
         workers.workers_of(app).stop()

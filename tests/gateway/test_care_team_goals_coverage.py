@@ -2,6 +2,8 @@
 
 import pytest
 
+from fixtures import demo_care
+from fixtures.demo_data import PATIENTS
 from fixtures.demo_practice import uid
 
 FHIR = "/fhir"
@@ -101,4 +103,9 @@ def test_every_new_demo_resource_validates_and_claims_its_profile(demo):
             get_fhir_model_class(rtype).model_validate(resource)
             assert resource["meta"]["profile"] == [f"http://hl7.org/fhir/us/core/StructureDefinition/{profile}"]
         counts[rtype] = len(rows)
-    assert counts == {"RelatedPerson": 6, "CareTeam": 10, "Goal": 12, "Coverage": 11}
+    assert counts == {
+        "RelatedPerson": len(demo_care.CONTACTS),
+        "CareTeam": len(PATIENTS),
+        "Goal": sum(len(goals) for goals in demo_care.GOALS.values()),
+        "Coverage": sum(len(policies) for policies in demo_care.POLICIES.values()),
+    }

@@ -5,6 +5,7 @@ import pytest
 
 from fixtures.demo_data import PATIENTS
 from fixtures.demo_practice import uid
+from fixtures.demo_screenings import SCREENINGS
 from gateway.record_sections import all_sections
 from mappers.simple_observation import SECTION_CATEGORIES as SIMPLE_OBSERVATION_CATEGORIES
 from smart_auth import accounts
@@ -88,7 +89,7 @@ ADULTS = {"maria", "james", "linh", "david", "david_lakeside", "wei", "keala", "
 SOME_HAVE = {
     "implants": {"james", "thomas"},
     "social-history": ADULTS,
-    "screenings": {"maria", "david", "thomas", "linh", "keala"},
+    "screenings": set(SCREENINGS),
     "findings": {"james", "sofia", "thomas", "wei"},
 }
 

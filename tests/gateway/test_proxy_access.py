@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from gateway import store
-from smart_auth import accounts
+from smart_auth import accounts, proxy_policy
 from tests import chart
 from tests.portal_helpers import bearer, login, portal_client, show_record
 
@@ -19,8 +19,9 @@ PLAIN = "cond-asthma"
 
 
 def birthday_ago(years, days=0):
-    """A generated child's birth date: ``years`` old today, ``days`` later (real today: the check's clock)."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    """A generated child's birth date: ``years`` old today, ``days`` later (today at the practice: the check's
+    clock, the practice's local date)."""
+    today = proxy_policy.today()
     try:
         birth = today.replace(year=today.year - years)
     except ValueError:  # today is 29 February: born on 1 March, they turn ``years`` tomorrow
