@@ -85,11 +85,10 @@ def find_code(conn, code):
     return _one(conn, "SELECT * FROM oauth_codes WHERE code_hash = ?", (token_hash(code),))
 
 
-def claim_code(conn, code, now):
-    """Mark a code used; return False when another request used it first (single use, RFC 6749 4.1.2)."""
-    cur = conn.execute(
-        "UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, token_hash(code))
-    )
+def claim_code(conn, code_hash, now):
+    """Mark a code (by its stored hash) used; return False when another request used it first (single use,
+    RFC 6749 4.1.2). Run it in the transaction that stores the tokens the code buys."""
+    cur = conn.execute("UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (now, code_hash))
     return cur.rowcount == 1
 
 
@@ -130,11 +129,12 @@ def find_refresh_token(conn, token):
     return _one(conn, "SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash(token),))
 
 
-def claim_refresh_token(conn, token, now):
-    """Mark a refresh token used (rotation); return False when it was already used or revoked."""
+def claim_refresh_token(conn, stored_hash, now):
+    """Mark a refresh token (by its stored hash) used (rotation); return False when it was already used or
+    revoked. Run it in the transaction that stores the tokens it buys."""
     cur = conn.execute(
         "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked = 0",
-        (now, token_hash(token)),
+        (now, stored_hash),
     )
     return cur.rowcount == 1
 
