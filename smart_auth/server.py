@@ -113,7 +113,7 @@ def save_token(token, request):
     family = user.family if user else str(uuid.uuid4())
     conn = store.current()
     spent = _spent_credential(request)
-    with store.transaction(conn):
+    with oauth_store.exchange_transaction(conn):
         if spent is not None and not spent[0](conn, spent[1], now):
             oauth_store.revoke_family(conn, spent[2])
             lost = True

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from gateway import store
+from gateway.store import oauth as oauth_store
 from smart_auth import server as smart_server
 
 from .oauth_helpers import KEALA, REDIRECT, bearer
@@ -123,3 +124,23 @@ def test_parallel_uses_of_one_refresh_token_rotate_once_and_revoke_the_family(fl
         assert flow.client.get("/fhir/Patient/x", headers=bearer(token)).status_code == 401
     refresh = flow.client.post("/oauth/token", data=refresh_form(flow, won["refresh_token"]))
     assert (refresh.status_code, refresh.get_json()["error"]) == (400, "invalid_grant")
+
+
+def test_an_exchange_waits_for_another_processs_write_lock_and_keeps_the_busy_timeout(oauth_db):
+    """While another connection holds the write lock the exchange's transaction waits (in short steps, no
+    busy handler), then commits; the handle's busy timeout is as before."""
+    other = store.connect(oauth_db[0])
+    other.execute("BEGIN IMMEDIATE")
+    timer = threading.Timer(0.05, lambda: other.execute("COMMIT"))
+    conn = store.connect(oauth_db[0])
+    timer.start()
+    with oauth_store.exchange_transaction(conn):
+        conn.execute("INSERT INTO seen_assertions VALUES ('waiter', 'jti-1', 0)")
+    timer.join()
+    assert conn.execute("SELECT client_id, jti FROM seen_assertions WHERE client_id = 'waiter'").fetchall() == [
+        ("waiter", "jti-1")
+    ]
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (10_000,)
+    assert (conn.in_transaction, other.in_transaction) == (False, False)
+    conn.close()
+    other.close()
