@@ -1139,6 +1139,16 @@ ALTER TABLE account_links ADD COLUMN sections TEXT;
 ALTER TABLE account_links ADD COLUMN access_until TEXT;
 """
 
+# Each index on a token table is one more B-tree page (16 KiB) in the WAL per code exchange or refresh.
+# Grant revocation finds a grant's tokens by the (patient_id, subject) index (oauth.revoke_grant_tokens).
+# Expired access tokens are found by a scan when pruning: access tokens live an hour, so at steady state
+# about half the table is past use and the scan costs the same order as the deletes it finds.
+LEANER_TOKEN_INDEXES = """
+DROP INDEX IF EXISTS access_tokens_grant;
+DROP INDEX IF EXISTS refresh_tokens_grant;
+DROP INDEX IF EXISTS access_tokens_expires;
+"""
+
 # (name, script), applied in this order: a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
 # sqlite-utils' named migrations would record names instead, but they run each step in a transaction that
@@ -1220,6 +1230,7 @@ MIGRATIONS = [
     ("what each patient's resources reference", SEARCH_REF_BY_PATIENT),
     ("proxy access policy per practice", PROXY_POLICY),
     ("caregivers the patient invites", CAREGIVER_INVITES),
+    ("token tables without the indexes an exchange pays for and no lookup needs", LEANER_TOKEN_INDEXES),
 ]
 
 

@@ -208,13 +208,21 @@ def revoke_family(conn, family):
     )
 
 
+# A grant's tokens are its account's tokens for its record (subject = account uid, patient = the record's
+# FHIR id: gateway/oauth/pages.py builds the Authorization that way), so the (patient_id, subject) index
+# finds them: the token tables keep no index on grant_id, one page less written per exchange (each table).
+_OF_GRANT = (
+    " SET revoked = 1 WHERE patient_id = (SELECT patient_id FROM consent_grants WHERE id = ?)"
+    " AND subject = (SELECT account_uid FROM consent_grants WHERE id = ?) AND grant_id = ? AND revoked = 0"
+)
+REVOKE_GRANT_ACCESS = "UPDATE access_tokens" + _OF_GRANT
+REVOKE_GRANT_REFRESH = "UPDATE refresh_tokens" + _OF_GRANT
+
+
 def revoke_grant_tokens(conn, grant_id):
     """Revoke every access and refresh token issued under one consent grant; return how many."""
-    n = conn.execute("UPDATE access_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0", (grant_id,)).rowcount
-    return (
-        n
-        + conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0", (grant_id,)).rowcount
-    )
+    ids = (grant_id, grant_id, grant_id)
+    return conn.execute(REVOKE_GRANT_ACCESS, ids).rowcount + conn.execute(REVOKE_GRANT_REFRESH, ids).rowcount
 
 
 def revoke_refresh_tokens_for(conn, patient_id, subject):
