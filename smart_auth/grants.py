@@ -9,7 +9,7 @@
 import time
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error, UnauthorizedClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
@@ -100,6 +100,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 },
             )
 
+    def validate_token_request(self):
+        """Authlib's checks (client, code, redirect_uri, then PKCE); a redemption that fails after the code was
+        found still uses the code up, so a wrong code_verifier or redirect_uri gets one try, not many."""
+        self.found_code = None
+        try:
+            super().validate_token_request()
+        except OAuth2Error:
+            if self.found_code is not None:
+                conn = store.current()
+                with store.transaction(conn):
+                    oauth_store.claim_code(conn, self.found_code["code_hash"], int(time.time()))
+            raise
+
     def query_authorization_code(self, code, client):
         """Find the code; a second use revokes what the first one issued (RFC 6749 4.1.2).
 
@@ -115,6 +128,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             return None
         if row["expires_at"] <= now:
             return None
+        self.found_code = row
         return AuthorizationCode(row)
 
     def delete_authorization_code(self, authorization_code):

@@ -144,3 +144,16 @@ def test_an_exchange_waits_for_another_processs_write_lock_and_keeps_the_busy_ti
     assert (conn.in_transaction, other.in_transaction) == (False, False)
     conn.close()
     other.close()
+
+
+@pytest.mark.parametrize(
+    "wrong", [{"code_verifier": "wrong-verifier-" + "x" * 40}, {"redirect_uri": "http://127.0.0.1:9/elsewhere"}]
+)
+def test_a_failed_exchange_still_uses_up_the_code(flow, wrong):
+    """As when the code was used up on lookup: a redemption that fails PKCE or the redirect_uri check spends the
+    code, so the right verifier cannot follow a wrong guess (one try per code)."""
+    code = flow.code(who=KEALA, patient="Keala")
+    first = flow.exchange(code, **wrong)
+    assert (first.status_code, first.get_json()["error"]) == (400, "invalid_grant")
+    again = flow.exchange(code)
+    assert (again.status_code, again.get_json()["error"]) == (400, "invalid_grant")
