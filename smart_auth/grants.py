@@ -9,7 +9,7 @@
 import time
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error, UnauthorizedClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
@@ -100,8 +100,25 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 },
             )
 
+    def validate_token_request(self):
+        """Authlib's checks (client, code, redirect_uri, then PKCE); a redemption that fails after the code was
+        found still uses the code up, so a wrong code_verifier or redirect_uri gets one try, not many."""
+        self.found_code = None
+        try:
+            super().validate_token_request()
+        except OAuth2Error:
+            if self.found_code is not None:
+                conn = store.current()
+                with store.transaction(conn):
+                    oauth_store.claim_code(conn, self.found_code["code_hash"], int(time.time()))
+            raise
+
     def query_authorization_code(self, code, client):
-        """Find and use up the code; a second use revokes what the first one issued (RFC 6749 4.1.2)."""
+        """Find the code; a second use revokes what the first one issued (RFC 6749 4.1.2).
+
+        The code is used up by ``server.save_token``, in the one write transaction that stores its tokens,
+        so that of two requests racing with one code exactly one gets tokens and the other revokes them.
+        """
         conn, now = store.current(), int(time.time())
         row = oauth_store.find_code(conn, code)
         if row is None or row["client_id"] != client.client_id:
@@ -111,14 +128,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             return None
         if row["expires_at"] <= now:
             return None
-        with store.transaction(conn):
-            claimed = oauth_store.claim_code(conn, code, now)
-            if not claimed:
-                oauth_store.revoke_family(conn, row["family"])
-        return AuthorizationCode(row) if claimed else None
+        self.found_code = row
+        return AuthorizationCode(row)
 
     def delete_authorization_code(self, authorization_code):
-        """Nothing to do: the code was used up when it was looked up."""
+        """Nothing to do: the code was used up when its tokens were stored (server.save_token)."""
 
     def authenticate_user(self, authorization_code):
         return authorization_code.authorization
@@ -167,17 +181,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidScopeError("A refresh cannot ask for more than was granted.")
         if not _still_authorized(conn, row):
             return None
-        with store.transaction(conn):
-            claimed = oauth_store.claim_refresh_token(conn, refresh_token, now)
-            if not claimed:
-                oauth_store.revoke_family(conn, row["family"])
-        return TokenRecord(row, "refresh_token") if claimed else None
+        # Used up by server.save_token, in the transaction that stores the new tokens (see query_authorization_code).
+        return TokenRecord(row, "refresh_token")
 
     def authenticate_user(self, refresh_token):
         return refresh_token.authorization
 
     def revoke_old_credential(self, refresh_token):
-        """Nothing to do: the old token was used up when it was checked."""
+        """Nothing to do: the old token was used up when the new ones were stored (server.save_token)."""
 
 
 def _still_authorized(conn, row):

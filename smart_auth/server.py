@@ -9,7 +9,7 @@ import uuid
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 from flask import current_app
 
 from gateway import store
@@ -90,43 +90,73 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     return token
 
 
+def _spent_credential(request):
+    """(claim function, stored hash, family) of the code or refresh token this request spends, or None."""
+    if request.authorization_code is not None:
+        row = request.authorization_code.row
+        return oauth_store.claim_code, row["code_hash"], row["family"]
+    if request.refresh_token is not None:
+        row = request.refresh_token.row
+        return oauth_store.claim_refresh_token, row["token_hash"], row["family"]
+    return None
+
+
 def save_token(token, request):
-    """Store the access token (and refresh token) by hash, tied to the authorization they came from."""
+    """Use up the code or refresh token spent and store the new access token (and refresh token) by hash,
+    tied to the authorization they came from: one write transaction, one take of the write lock.
+
+    Claiming in the same transaction as the inserts means of N requests racing with one credential exactly
+    one stores tokens; each other one finds it used and revokes the family, winner's tokens included, since
+    those are already committed (RFC 6749 section 4.1.2; RFC 9700 section 4.14.2 for refresh tokens).
+    """
     user, client, now = request.user, request.client, int(time.time())
     family = user.family if user else str(uuid.uuid4())
     conn = store.current()
-    with store.transaction(conn):
-        store.save_token(
+    spent = _spent_credential(request)
+    with oauth_store.exchange_transaction(conn):
+        if spent is not None and not spent[0](conn, spent[1], now):
+            oauth_store.revoke_family(conn, spent[2])
+            lost = True
+        else:
+            lost = False
+            _insert_tokens(conn, token, user, client, family, now)
+    if lost:
+        raise InvalidGrantError()
+
+
+def _insert_tokens(conn, token, user, client, family, now):
+    """Insert the access token and, when the response carries one, the refresh token (hashes only)."""
+    store.save_token(
+        conn,
+        token["access_token"],
+        client.client_id,
+        token["scope"],
+        user.patient_id if user else None,
+        user.subject if user else None,
+        now,
+        now + token["expires_in"],
+        family,
+        user.grant_id if user else None,
+        user.fhir_user if user else None,
+        encounter_of(user, token["scope"]) if user else None,
+        practice_reach=None if user else client.practice_reach,
+    )
+    if "refresh_token" in token:
+        oauth_store.save_refresh_token(
             conn,
-            token["access_token"],
-            client.client_id,
-            token["scope"],
-            user.patient_id if user else None,
-            user.subject if user else None,
-            now,
-            now + token["expires_in"],
-            family,
-            user.grant_id if user else None,
-            user.fhir_user if user else None,
-            encounter_of(user, token["scope"]) if user else None,
-            practice_reach=None if user else client.practice_reach,
+            token["refresh_token"],
+            {
+                "family": family,
+                "client_id": client.client_id,
+                "scope": user.scope,
+                "context": user.to_json(),
+                "grant_id": user.grant_id,
+                "patient_id": user.patient_id,
+                "subject": user.subject,
+                "issued_at": now,
+                "expires_at": now + refresh_lifetime(user.scope),
+            },
         )
-        if "refresh_token" in token:
-            oauth_store.save_refresh_token(
-                conn,
-                token["refresh_token"],
-                {
-                    "family": family,
-                    "client_id": client.client_id,
-                    "scope": user.scope,
-                    "context": user.to_json(),
-                    "grant_id": user.grant_id,
-                    "patient_id": user.patient_id,
-                    "subject": user.subject,
-                    "issued_at": now,
-                    "expires_at": now + refresh_lifetime(user.scope),
-                },
-            )
 
 
 def init_app(app):

@@ -1276,6 +1276,17 @@ STAFF_ADMINS = """
 ALTER TABLE staff_users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
 """
 
+# Each index on a token table is one more B-tree page (16 KiB) in the WAL per code exchange or refresh.
+# Grant revocation finds a grant's tokens by the (patient_id, subject) index (oauth.revoke_grant_tokens).
+# Expired access tokens are found by a scan when pruning: access tokens live an hour, so at steady state
+# about half the table is past use and the scan costs the same order as the deletes it finds.
+LEANER_TOKEN_INDEXES = """
+DROP INDEX IF EXISTS access_tokens_grant;
+DROP INDEX IF EXISTS refresh_tokens_grant;
+DROP INDEX IF EXISTS access_tokens_expires;
+"""
+
+
 # (name, script), applied in this order (a script is SQL, or a function of the connection for a step SQL cannot
 # express, run in the same transaction): a database's schema_version is the number it has applied, so a new
 # migration goes at the end, and none is ever removed or reordered. Named for the reader, not the database:
@@ -1323,6 +1334,7 @@ MIGRATIONS = [
     ("clinical notes a clinician marks confidential", CONFIDENTIAL_NOTES),
     ("sensitivity of the resources stored before it was indexed", index_sensitivity),
     ("practice administrators among the staff", STAFF_ADMINS),
+    ("token tables without the indexes an exchange pays for and no lookup needs", LEANER_TOKEN_INDEXES),
 ]
 
 
