@@ -12,7 +12,11 @@ from smart_auth.tokens import CLI_CLIENT
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
 db_option = click.option(
-    "--db", envvar="GATEWAY_DB", default=DEFAULT_DB, show_default=True, help="SQLite database path (env GATEWAY_DB)."
+    "--db",
+    envvar=["GATEWAY_DATABASE_URL", "GATEWAY_DB"],
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite database path, or a postgresql:// URL (env GATEWAY_DATABASE_URL, GATEWAY_DB).",
 )
 
 

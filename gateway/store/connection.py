@@ -5,6 +5,7 @@ import os
 import sqlite3
 import threading
 
+from . import postgres
 from .migrations import migrate
 
 _local = threading.local()
@@ -24,6 +25,7 @@ class Store(sqlite3.Connection):
     """
 
     path = None
+    engine = "sqlite"
 
     def transaction(self):
         """Run a block in one write transaction (see :func:`transaction`)."""
@@ -82,7 +84,12 @@ def _open(path):
 
 
 def connect(path):
-    """Open a new handle on the database at ``path``, creating and migrating it if needed; the caller closes it."""
+    """Open a new handle on the database at ``path``, creating and migrating it if needed; the caller closes it.
+
+    A ``postgresql://`` URL opens the PostgreSQL store (gateway/store/postgres.py) instead of a SQLite file.
+    """
+    if postgres.is_url(path):
+        return postgres.connect(path)
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         _tighten(path)
@@ -116,14 +123,19 @@ def current(path=None):
         if _locate is None:
             raise RuntimeError("store.current() needs a path, or store.configure() first")
         path = _locate()
+    if postgres.is_url(path):
+        return postgres.current(path)
     return _thread_connection(("chart", path), lambda: _open(path))
 
 
 def access_log(path):
     """Return this thread's connection for appending to the access log of the database at ``path``.
 
-    Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself.
+    Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself. On
+    PostgreSQL the log is the schema ``access_log`` of the same database, written through the same pool.
     """
+    if postgres.is_url(path):
+        return postgres.current(path)
     return _thread_connection(("log", path), lambda: _open_log(access_log_path(path)))
 
 
@@ -147,9 +159,15 @@ def _thread_connection(name, opener):
     return conn
 
 
-@contextlib.contextmanager
 def transaction(conn):
     """Run a block in one write transaction (BEGIN IMMEDIATE takes the write lock up front); join an open one."""
+    if isinstance(conn, sqlite3.Connection):
+        return _sqlite_transaction(conn)
+    return conn.transaction()
+
+
+@contextlib.contextmanager
+def _sqlite_transaction(conn):
     if conn.in_transaction:
         yield conn
         return
@@ -164,6 +182,8 @@ def transaction(conn):
 
 def optimize(db):
     """Refresh the query planner's statistics so the search indexes are used (run after loads)."""
+    if not isinstance(db, sqlite3.Connection):
+        return postgres.optimize(db)
     db.execute("PRAGMA analysis_limit = 2000")  # sampled statistics: seconds, not minutes
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")

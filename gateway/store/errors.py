@@ -1,5 +1,14 @@
 """The named errors the store raises; the doors' handlers turn them into responses (gateway/errors.py)."""
 
+import sqlite3
+
+import psycopg
+
+# Either engine's constraint violation (a taken email, a bad foreign key), for ``except IntegrityError``.
+IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
+# Either engine's "the database could not do it now" (SQLite's write lock stayed taken, PostgreSQL unreachable).
+OperationalError = (sqlite3.OperationalError, psycopg.OperationalError)
+
 
 class GatewayError(Exception):
     """Base class: ``status`` is the HTTP status, ``code`` the FHIR issue type."""

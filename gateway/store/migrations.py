@@ -1229,7 +1229,7 @@ def migrate(conn):
     conn.executescript(ACCESS_LOG_SCHEMA)
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     current = row[0] or 0
-    for version, (_name, script) in enumerate(MIGRATIONS[current:], start=current + 1):
+    for version, (_name, script, *_postgres) in enumerate(MIGRATIONS[current:], start=current + 1):
         # executescript() commits first, so run the statements inside an explicit transaction.
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
     return len(MIGRATIONS)

@@ -144,9 +144,9 @@ def where_sql(resource_type, clauses, visibility):
         alternatives = []
         for group in visibility.filters:
             parts = [clause_sql(resource_type, c) for c in group]
-            alternatives.append("(" + " AND ".join([s for s, _ in parts] or ["1"]) + ")")
+            alternatives.append("(" + " AND ".join([s for s, _ in parts] or ["1 = 1"]) + ")")
             params.extend(p for _, ps in parts for p in ps)
-        conds.append("(" + (" OR ".join(alternatives) or "0") + ")")
+        conds.append("(" + (" OR ".join(alternatives) or "1 = 0") + ")")
     return " AND ".join(conds), params
 
 
