@@ -137,3 +137,30 @@ def test_sqlite_handles_stay_plain_connections(tmp_path):
     db = store.connect(str(tmp_path / "g.db"))
     assert isinstance(db, sqlite3.Connection)
     assert type(db).execute is sqlite3.Connection.execute
+
+
+def test_a_forked_child_never_touches_its_parents_connections(postgres_cluster):
+    """granian forks its workers: a child opens connections of its own (the pool is the process's, keyed by pid),
+    and collecting the pool it inherited leaves the parent's sessions working."""
+    import gc
+    import os
+
+    url = postgres_cluster.database()
+    db = store.connect(url)
+    parent_backend = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pid = os.fork()
+    if pid == 0:  # the child: its own connections, then drop everything it inherited, then exit
+        code = 0
+        try:
+            child_backend = postgres.current(url).execute("SELECT pg_backend_pid()").fetchone()[0]
+            code = 0 if child_backend != parent_backend else 3
+            postgres._pools.clear()
+            gc.collect()
+        except BaseException:
+            code = 4
+        os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert db.execute("SELECT 1").fetchone() == (1,)
+    for _ in range(3):  # every pooled connection of the parent still works
+        with db.transaction():
+            assert db.execute("SELECT 2").fetchone() == (2,)
