@@ -36,13 +36,17 @@ def pytest_configure(config):
     # passwords; what the tests check (argon2id, verify, no enumeration) holds at the cheapest parameters.
     accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright (`make test-fast` skips these)")
+    config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped with --store=postgres")
 
 
-def pytest_collection_modifyitems(items):
-    """Mark every test under tests/browser/ as a browser test."""
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under tests/browser/ as a browser test; with --store=postgres, skip the SQLite-only ones."""
+    postgres = config.getoption("--store") == "postgres"
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+        if postgres and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about SQLite itself (files, pragmas, query plans)"))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import os
 
 from .chart import CHART_TABLES, grouped_values, insert_values, table_columns, utc_now
 from .connection import transaction
-from .errors import ChartError, IntegrityError
+from .errors import ChartError, IntegrityError, constraint_message
 from .projection import DEPENDENTS, DbSource, collect, contexts, member, project, render, types_of, write
 from .values import date_range
 
@@ -294,7 +294,7 @@ def _commit(conn, chunk, now, job):
         try:
             write(conn, inserts, [], [], index_rows, offset)
         except IntegrityError as exc:
-            raise ChartError(f"projection: {exc}") from exc
+            raise ChartError(f"projection: {constraint_message(exc)}") from exc
         # Rows already in the database whose projection depends on new rows (a new observation of an
         # existing lab result changes that DiagnosticReport); new rows only point at rows, so only `via` links.
         for table, rows in chunk.items():

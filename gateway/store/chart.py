@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 
 from .connection import transaction
-from .errors import ChartError, IntegrityError
+from .errors import ChartError, IntegrityError, constraint_message
 from .projection import project
 
 CHART_TABLES = (
@@ -112,7 +112,7 @@ def insert_values(conn, table, groups):
             marks = ", ".join("?" for _ in present)
             conn.executemany(f"INSERT INTO {table} ({', '.join(present)}) VALUES ({marks})", values)
     except IntegrityError as exc:
-        raise ChartError(f"{table}: {exc}") from exc
+        raise ChartError(f"{table}: {constraint_message(exc)}") from exc
 
 
 def update_row(db, table, row_id, changes):
@@ -130,7 +130,7 @@ def update_row(db, table, row_id, changes):
         try:
             cursor = conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
         except IntegrityError as exc:
-            raise ChartError(f"{table}: {exc}") from exc
+            raise ChartError(f"{table}: {constraint_message(exc)}") from exc
         if cursor.rowcount == 0:
             raise ChartError(f"{table} has no row {row_id}", status=404)
         project(conn, table, [row_id], now)

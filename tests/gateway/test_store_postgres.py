@@ -164,3 +164,25 @@ def test_a_forked_child_never_touches_its_parents_connections(postgres_cluster):
     for _ in range(3):  # every pooled connection of the parent still works
         with db.transaction():
             assert db.execute("SELECT 2").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_a_broken_constraint_is_named_in_the_same_words_on_both_engines(engine, postgres_cluster, tmp_path):
+    from gateway.store.errors import ChartError
+    from tests import chart
+
+    db = store.connect(postgres_cluster.database() if engine == "postgres" else str(tmp_path / "c.db"))
+    chart.build(db)
+    patient = store.chart_rows(db, "patients")[0]
+    cases = [
+        ({"patient_id": 999_999, "description": "x"}, "diagnoses: FOREIGN KEY constraint failed"),
+        ({"patient_id": patient["id"]}, "diagnoses: NOT NULL constraint failed: diagnoses.description"),
+        (
+            {"patient_id": patient["id"], "description": "x", "uid": store.chart_rows(db, "diagnoses")[0]["uid"]},
+            "diagnoses: UNIQUE constraint failed: diagnoses.uid",
+        ),
+    ]
+    for row, message in cases:
+        with pytest.raises(ChartError) as caught:
+            store.insert_rows(db, "diagnoses", [row])
+        assert caught.value.message == message
