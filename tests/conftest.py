@@ -59,6 +59,13 @@ def postgres_cluster(request):
     return cluster
 
 
+@pytest.fixture(autouse=True)
+def _postgres_secret(request, monkeypatch):
+    """With --store=postgres, GATEWAY_SECRET_KEY is set, as a PostgreSQL deployment must (gateway/config.py)."""
+    if request.config.getoption("--store") == "postgres":
+        monkeypatch.setenv("GATEWAY_SECRET_KEY", "test-secret-for-postgres")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster(request):
     """The cluster behind the database fixtures with ``--store=postgres``; None on SQLite (the default)."""

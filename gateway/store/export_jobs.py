@@ -39,7 +39,8 @@ def create_job(db, job, per_client, overall):
     """
     with transaction(db):
         mine, everyone = db.execute(
-            "SELECT coalesce(sum(client_id = ?), 0), count(*) FROM export_jobs WHERE status IN ('queued', 'running')",
+            "SELECT count(*) FILTER (WHERE client_id = ?), count(*) FROM export_jobs"
+            " WHERE status IN ('queued', 'running')",
             (job["client_id"],),
         ).fetchone()
         if mine >= per_client:
@@ -54,7 +55,7 @@ def create_job(db, job, per_client, overall):
                 job["client_id"],
                 job["scope"],
                 job["request_url"],
-                orjson.dumps(job["spec"]),
+                orjson.dumps(job["spec"]).decode(),
                 job["created_at"],
             ),
         )
