@@ -6,6 +6,7 @@ copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.
 
 import contextlib
 import datetime as dt
+import os
 import pathlib
 import sqlite3
 
@@ -37,6 +38,8 @@ def pytest_configure(config):
     accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright (`make test-fast` skips these)")
     config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped with --store=postgres")
+    if config.getoption("--store") == "postgres":  # as a PostgreSQL deployment must (gateway/config.py)
+        os.environ.setdefault("GATEWAY_SECRET_KEY", "test-secret-for-postgres")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -57,13 +60,6 @@ def postgres_cluster(request):
     cluster = Cluster.start()
     request.addfinalizer(cluster.stop)
     return cluster
-
-
-@pytest.fixture(autouse=True)
-def _postgres_secret(request, monkeypatch):
-    """With --store=postgres, GATEWAY_SECRET_KEY is set, as a PostgreSQL deployment must (gateway/config.py)."""
-    if request.config.getoption("--store") == "postgres":
-        monkeypatch.setenv("GATEWAY_SECRET_KEY", "test-secret-for-postgres")
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,10 @@ class Cluster:
             conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
     def stop(self):
+        from gateway.store import postgres
+
+        for key in [k for k in postgres._pools if f"@127.0.0.1:{self.port}/" in k[0]]:
+            postgres.close_pool(key[0])  # this process's pools first: no reconnect attempts to a stopped cluster
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
