@@ -20,8 +20,8 @@ class Store(sqlite3.Connection):
     ``close()`` and ``path``; everything else callers do goes through the store's named functions
     (``store.chart_rows(handle, ...)``, ``oauth.client_by_id(handle, ...)``), never through SQL of their own.
     Only the store's modules run SQL on it. This SQLite handle is a ``sqlite3.Connection``, so those modules
-    call ``execute`` with no wrapper on the read path; a PostgreSQL engine is a second module whose handle
-    keeps the same promise (psycopg's connection already has ``transaction()``), opened by ``connect``.
+    call ``execute`` with no wrapper on the read path. The PostgreSQL handle (postgres.PgStore) keeps the same
+    promise; ``connect``, ``current`` and ``access_log`` open it when given a ``postgresql://`` URL.
     """
 
     path = None

@@ -9,6 +9,11 @@ was made portable (``ON CONFLICT DO NOTHING`` for ``INSERT OR IGNORE``, ``RETURN
 ``value``) and SQLite's index hints (``NOT INDEXED``, ``INDEXED BY``) are dropped. The schema's own differences are in
 postgres_schema.py (one baseline) and in each later migration's PostgreSQL statements.
 
+The stored FHIR is bytea, not JSONB: the read path serves the bytes as stored (JSONB re-orders keys and re-spaces,
+so a response would need re-serializing), and it reads faster. Measured on the demo (841 resources, PostgreSQL 15,
+one connection, loaded 2-core machine): a read by (type, id) 214 us with bytea against 318 us with ``json::text`` from
+JSONB; a patient's Observations 1184 us against 1346 us.
+
 Connections: one psycopg_pool pool per process and URL (re-created after a fork: the key holds the pid, and a
 child never touches its parent's sockets). A statement outside a transaction borrows a connection for that
 statement alone (autocommit) and returns its rows buffered; ``transaction()`` holds one connection for the
