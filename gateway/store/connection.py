@@ -123,9 +123,8 @@ def current(path=None):
         if _locate is None:
             raise RuntimeError("store.current() needs a path, or store.configure() first")
         path = _locate()
-    if postgres.is_url(path):
-        return postgres.current(path)
-    return _thread_connection(("chart", path), lambda: _open(path))
+    # The engine is chosen once, when this thread first opens the handle: the cached path costs nothing more.
+    return _thread_connection(("chart", path), lambda: postgres.PgStore(path) if postgres.is_url(path) else _open(path))
 
 
 def access_log(path):
@@ -134,9 +133,9 @@ def access_log(path):
     Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself. On
     PostgreSQL the log is the schema ``access_log`` of the same database, written through the same pool.
     """
-    if postgres.is_url(path):
-        return postgres.current(path)
-    return _thread_connection(("log", path), lambda: _open_log(access_log_path(path)))
+    return _thread_connection(
+        ("log", path), lambda: postgres.PgStore(path) if postgres.is_url(path) else _open_log(access_log_path(path))
+    )
 
 
 def _open_log(log_path):

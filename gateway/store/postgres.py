@@ -38,7 +38,6 @@ POOL_MAX = 10  # connections a process may hold at once (gateway/config.py DATAB
 WRITE_LOCK = 0x6761746577  # pg_advisory_xact_lock key held by every write transaction ("gatew")
 _pools = {}
 _pools_lock = threading.Lock()
-_local = threading.local()
 
 Error = psycopg.Error
 IntegrityError = psycopg.IntegrityError
@@ -190,18 +189,6 @@ def connect(url):
     db = PgStore(url)
     migrate(db)
     return db
-
-
-def current(url):
-    """This thread's handle on ``url`` (handles are cheap: the pool is the process's)."""
-    key = (url, os.getpid())
-    handles = getattr(_local, "handles", None)
-    if handles is None:
-        handles = _local.handles = {}
-    found = handles.get(key)
-    if found is None:
-        found = handles[key] = PgStore(url)
-    return found
 
 
 def migrate(db):

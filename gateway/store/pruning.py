@@ -51,7 +51,7 @@ def prune_database(path, now, busy_timeout_ms=200):
     load or another writer has the lock; the next round catches up.
     """
     if postgres.is_url(path):  # a busy PostgreSQL writer is waited for (the advisory lock); its rows do not block
-        return prune(postgres.current(path), now)
+        return prune(postgres.PgStore(path), now)
     conn = _open(path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

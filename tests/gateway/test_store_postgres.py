@@ -152,7 +152,7 @@ def test_a_forked_child_never_touches_its_parents_connections(postgres_cluster):
     if pid == 0:  # the child: its own connections, then drop everything it inherited, then exit
         code = 0
         try:
-            child_backend = postgres.current(url).execute("SELECT pg_backend_pid()").fetchone()[0]
+            child_backend = store.current(url).execute("SELECT pg_backend_pid()").fetchone()[0]
             code = 0 if child_backend != parent_backend else 3
             postgres._pools.clear()
             gc.collect()
