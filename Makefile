@@ -41,8 +41,8 @@ test: lint browser postgres
 	$(VENV)/bin/pytest
 	$(MAKE) test-postgres
 
-# The store, FHIR API, OAuth and enrollment tests again with every database fixture on PostgreSQL.
-PG_TESTS := tests/gateway tests/smart_auth tests/bulk
+# The suite again (but bench and browser tests) with every database fixture on PostgreSQL (tests/conftest.py --store).
+PG_TESTS := tests/gateway tests/smart_auth tests/bulk tests/fixtures tests/profiles tests/mappers tests/test_conftest.py
 test-postgres: install postgres
 	$(VENV)/bin/pytest -m "not browser" --store=postgres $(PG_TESTS)
 
