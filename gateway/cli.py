@@ -33,7 +33,7 @@ def init(db):
     Example: fhir-gateway init --db var/gateway.db
     """
     store.connect(db)
-    click.echo(f"Database ready: {db}")
+    click.echo(f"Database ready: {store.postgres.shown(db)}")
 
 
 @cli.command("load-demo")
@@ -44,7 +44,7 @@ def load_demo(db):
     Example: fhir-gateway load-demo --db var/demo.db
     """
     summary = _load_demo(db)
-    click.echo(f"Loaded {len(summary['patients'])} demo patients into {db}")
+    click.echo(f"Loaded {len(summary['patients'])} demo patients into {store.postgres.shown(db)}")
 
 
 def _load_demo(db):

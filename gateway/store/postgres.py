@@ -49,6 +49,13 @@ def is_url(path):
     return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
 
 
+def shown(path):
+    """``path`` as the CLI may print it: a URL's password replaced by ``***`` (a terminal's scrollback is no vault)."""
+    if not is_url(path):
+        return path
+    return re.sub(r"^(postgres(?:ql)?://[^:/@]*:)[^@]*@", r"\1***@", path)
+
+
 _TOKENS = re.compile(r"'(?:[^']|'')*'|json_each\(\?\)|\bNOT INDEXED\b|\bINDEXED BY \w+|\?|%|(?<![:\w]):([A-Za-z_]\w*)")
 
 

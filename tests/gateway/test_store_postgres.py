@@ -186,3 +186,18 @@ def test_a_broken_constraint_is_named_in_the_same_words_on_both_engines(engine, 
         with pytest.raises(ChartError) as caught:
             store.insert_rows(db, "diagnoses", [row])
         assert caught.value.message == message
+
+
+def test_the_cli_prints_a_database_url_without_its_password(postgres_cluster, runner):
+    from gateway.cli import cli
+
+    assert (
+        postgres.shown("postgresql://gw:s3cret@db.internal:5432/gateway")
+        == "postgresql://gw:***@db.internal:5432/gateway"
+    )
+    assert postgres.shown("postgresql://gw@db.internal/gateway") == "postgresql://gw@db.internal/gateway"
+    assert postgres.shown("var/gateway.db") == "var/gateway.db"
+    url = postgres_cluster.database().replace("postgres@", "postgres:unused@")  # trust authentication ignores it
+    result = runner.invoke(cli, ["init", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Database ready: {url.replace(':unused@', ':***@')}\n"
