@@ -187,6 +187,12 @@ class PgStore:
             finally:
                 self._held.conn = None
 
+    def __enter__(self):  # ``with handle:`` as on sqlite3's connection: statements outside transaction() commit alone
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
     def close(self):
         """Nothing to release: connections go back to the process's pool after every statement or transaction."""
 
