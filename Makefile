@@ -2,7 +2,7 @@
 VENV := .venv
 UV_VERSION := 0.9.30
 
-.PHONY: install browser interop demo lint test test-fast bench clean
+.PHONY: install browser interop postgres demo lint test test-fast test-postgres bench clean
 
 install: $(VENV)/.installed
 
@@ -37,16 +37,28 @@ $(INTEROP_DIR)/node_modules/.installed: $(INTEROP_DIR)/package.json $(INTEROP_DI
 	cd $(INTEROP_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The tests start a throwaway PostgreSQL cluster (tests/pg_cluster.py) with initdb and pg_ctl from Debian's
+# postgresql package, installed here when neither PATH nor /usr/lib/postgresql/*/bin has them.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq postgresql; }
+
 # ruff: the formatting and the lint rules configured in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-test: lint browser interop
+test: lint browser interop postgres
 	$(VENV)/bin/pytest
+	$(MAKE) test-postgres
+
+# The suite again (but bench and browser tests) with every database fixture on PostgreSQL (tests/conftest.py --store).
+PG_TESTS := tests/gateway tests/smart_auth tests/bulk tests/fixtures tests/profiles tests/mappers tests/test_conftest.py
+test-postgres: install postgres
+	$(VENV)/bin/pytest -m "not browser" --store=postgres $(PG_TESTS)
 
 # Everything but the browser tests (marked `browser` in tests/conftest.py): no Chromium needed.
-test-fast: lint interop
+test-fast: lint interop postgres
 	$(VENV)/bin/pytest -m "not browser"
 
 bench: install

@@ -73,6 +73,7 @@ def create_app(config=None):
     app = Flask(__name__)
     settings = config_module.load(config)
     app.config.update(settings)
+    store.postgres.POOL_MAX = app.config["DATABASE_POOL"]  # before the first PostgreSQL pool opens
     store.connect(app.config["DB"]).close()  # create and migrate before serving
     store.configure(_configured_database)
     outbound.set_slots(app.config["OUTBOUND_SLOTS"])

@@ -8,6 +8,10 @@ DEMO_SECRET = "demo-only-secret-change-me"
 
 DEFAULTS = {
     "DB": os.path.join("var", "gateway.db"),
+    # A postgresql:// URL selects the PostgreSQL store (gateway/store/postgres.py) instead of the SQLite file DB;
+    # every host of one gateway names the same database, and shares GATEWAY_SECRET_KEY and GATEWAY_EXPORT_DIR.
+    "DATABASE_URL": None,
+    "DATABASE_POOL": 10,  # PostgreSQL connections one process may hold at once
     "BASE_URL": "http://127.0.0.1:8080",
     "SECRET_KEY": None,  # unset: a random secret kept beside the database (kept_secret)
     "DEMO": False,  # set only by ``fhir-gateway demo``: the demo secret and the demo outbox page
@@ -75,6 +79,8 @@ DEFAULTS = {
 # Variables read from the environment as GATEWAY_<NAME>.
 ENV_KEYS = (
     "DB",
+    "DATABASE_URL",
+    "DATABASE_POOL",
     "BASE_URL",
     "SECRET_KEY",
     "ENV",
@@ -132,6 +138,7 @@ NOTIFY_KEYS = (
 )
 ENV_KEYS += NOTIFY_KEYS
 INT_KEYS = {
+    "DATABASE_POOL",
     "MAX_CONTENT_LENGTH",
     "OUTBOUND_SLOTS",
     "PRUNE_INTERVAL",
@@ -174,10 +181,17 @@ def load(overrides=None, environ=None):
         if value is not None:
             config[key] = _integer(key, value) if key in INT_KEYS else value
     config.update(overrides or {})
+    if config["DATABASE_URL"] and not (overrides or {}).get("DB"):
+        config["DB"] = config["DATABASE_URL"]
+    if config["DATABASE_URL"] and not is_database_url(config["DATABASE_URL"]):
+        raise ConfigError("GATEWAY_DATABASE_URL must be a postgresql:// URL (a SQLite file is GATEWAY_DB)")
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     config["FHIR_BASE"] = config["BASE_URL"] + "/fhir"
     if int(config["TRUSTED_PROXIES"]) < 0:
         raise ConfigError("GATEWAY_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
+    if not config["SECRET_KEY"] and is_database_url(config["DB"]) and not config["DEMO"]:
+        # No file beside a PostgreSQL database to keep one in, and every host must sign with the same secret.
+        raise ConfigError("GATEWAY_SECRET_KEY must be set with a PostgreSQL database (the same on every host)")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEMO_SECRET if config["DEMO"] else kept_secret(config["DB"])
     if config["ENV"] == "production" and config["SECRET_KEY"] == DEMO_SECRET:
@@ -204,8 +218,15 @@ def _check_identity_provider(config):
         raise ConfigError("GATEWAY_IDP_ISSUER must be an https:// address when GATEWAY_ENV=production")
 
 
+def is_database_url(db):
+    """True when ``db`` names a PostgreSQL database (``postgresql://``) rather than a SQLite file."""
+    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+
+
 def export_dir(db_path):
     """Where exports are written by default: ``var/gateway.db`` -> ``var/exports``."""
+    if is_database_url(db_path):  # several hosts set GATEWAY_EXPORT_DIR to one shared folder
+        return os.path.abspath(os.path.join("var", "exports"))
     if db_path == ":memory:":
         return os.path.join(tempfile.gettempdir(), "fhir-gateway-exports")
     return os.path.join(os.path.dirname(os.path.abspath(db_path)), "exports")

@@ -5,12 +5,12 @@ idempotent), so no cron job is needed; ``fhir-gateway prune`` does the same from
 """
 
 import logging
-import sqlite3
 import threading
 import time
 
 from gateway import store
 from gateway.store import pruning as prune_store
+from gateway.store.errors import OperationalError
 from smart_auth import representatives
 from smart_auth.enrollment import Context
 from smart_auth.notify import Notifier
@@ -34,7 +34,7 @@ class Pruner:
             if self.after:
                 self.after()
             return deleted
-        except sqlite3.OperationalError as exc:  # the write lock stayed taken: try again next round
+        except OperationalError as exc:  # the write lock stayed taken: try again next round
             log.warning("pruning skipped: %s", exc)
             return None
 

@@ -1,7 +1,6 @@
 """Portal accounts and practice staff: passwords (argon2id), logins with attempt limits, chart links."""
 
 import re
-import sqlite3
 import uuid
 
 from argon2 import PasswordHasher
@@ -10,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store.chart import utc_now
+from gateway.store.errors import IntegrityError
 
 from . import limits, proxy_policy
 
@@ -98,7 +98,7 @@ def create_account(db, email, password, name=None, phone=None, confirmed=False):
             account_id = account_store.insert_account(
                 db, str(uuid.uuid4()), email, hash_password(password), name, phone, now if confirmed else None, now
             )
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise AccountError("An account with that email already exists. Log in instead.")
     return account_store.account_by_id(db, account_id)
 
@@ -144,7 +144,7 @@ def create_staff(db, email, password, name, practice_id, provider_id=None, is_ad
                 utc_now(),
                 is_admin=is_admin,
             )
-    except sqlite3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise AccountError(f"Cannot create that staff user: {exc}")
     return account_store.staff_by_id(db, staff_id)
 

@@ -5,12 +5,12 @@ an unknown one look exactly like the real thing to the person at the screen; onl
 """
 
 import hashlib
-import sqlite3
 
 from gateway import store
 from gateway.store import accounts as account_store
 from gateway.store import enrollment as enrollment_store
 from gateway.store.chart import utc_now
+from gateway.store.errors import IntegrityError
 
 from . import audit, links, messages
 from .accounts import (
@@ -87,7 +87,7 @@ def confirm_email(ctx, token):
     try:
         with store.transaction(ctx.db):
             account_store.update_account(ctx.db, account["id"], changes, utc_now())
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise AccountError("Another account already uses that email address.")
     if not account["email_confirmed_at"] or "email" in changes:
         invites = pending_invites(ctx.db, account) or [None]

@@ -6,6 +6,7 @@ copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.
 
 import contextlib
 import datetime as dt
+import os
 import pathlib
 import sqlite3
 
@@ -22,47 +23,114 @@ TODAY = dt.date(2026, 11, 25)
 BROWSER_TESTS = pathlib.Path(__file__).parent / "browser"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the engine behind the database fixtures (postgres: a throwaway cluster, tests/pg_cluster.py)",
+    )
+
+
 def pytest_configure(config):
     # Production's argon2 costs ~0.1-1 s a hash (64 MiB, 3 passes) and the suite hashes hundreds of
     # passwords; what the tests check (argon2id, verify, no enumeration) holds at the cheapest parameters.
     accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright (`make test-fast` skips these)")
+    config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped with --store=postgres")
+    if config.getoption("--store") == "postgres":  # as a PostgreSQL deployment must (gateway/config.py)
+        os.environ.setdefault("GATEWAY_SECRET_KEY", "test-secret-for-postgres")
 
 
-def pytest_collection_modifyitems(items):
-    """Mark every test under tests/browser/ as a browser test."""
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under tests/browser/ as a browser test; with --store=postgres, skip the SQLite-only ones."""
+    postgres = config.getoption("--store") == "postgres"
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+        if postgres and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about SQLite itself (files, pragmas, query plans)"))
 
 
 @pytest.fixture(scope="session")
-def demo_db_path(tmp_path_factory):
-    """A database with the demo practice, loaded once; tests that write use their own database."""
+def postgres_cluster(request):
+    """The throwaway PostgreSQL cluster of this run (started at first use, removed at the end)."""
+    from tests.pg_cluster import Cluster
+
+    cluster = Cluster.start()
+    request.addfinalizer(cluster.stop)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request):
+    """The cluster behind the database fixtures with ``--store=postgres``; None on SQLite (the default)."""
+    if request.config.getoption("--store") != "postgres":
+        return None
+    return request.getfixturevalue("postgres_cluster")
+
+
+def _load_demo(db):
     from fixtures import demo_accounts, demo_practice
 
-    path = str(tmp_path_factory.mktemp("demo") / "demo.db")
-    db = store.connect(path)
     demo_accounts.load(db, demo_practice.load(db, TODAY))
     store.optimize(db)
+
+
+@pytest.fixture(scope="session")
+def demo_template(pg_cluster):
+    """PostgreSQL: a database with the demo practice that is never opened but copied (CREATE DATABASE ... TEMPLATE)."""
+    if pg_cluster is None:
+        return None
+    url = pg_cluster.database()
+    _load_demo(store.connect(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def empty_template(pg_cluster):
+    if pg_cluster is None:
+        return None
+    url = pg_cluster.database()
+    store.connect(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory, pg_cluster, demo_template):
+    """A database with the demo practice, loaded once; tests that write use their own database."""
+    if pg_cluster is not None:
+        return pg_cluster.database(template=demo_template)
+    path = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    _load_demo(store.connect(path))
     return path
 
 
 @pytest.fixture
-def fresh_demo_db_path(demo_db_path, tmp_path):
+def fresh_demo_db_path(demo_db_path, tmp_path, pg_cluster, demo_template):
     """A writable copy of the demo database, for a test that changes it."""
+    if pg_cluster is not None:
+        url = pg_cluster.database(template=demo_template)
+        yield url
+        pg_cluster.drop(url)
+        return
     path = str(tmp_path / "demo.db")
     with contextlib.closing(sqlite3.connect(demo_db_path)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
         source.backup(copy)
-    return path
+    yield path
 
 
 @pytest.fixture
-def empty_db_path(tmp_path):
+def empty_db_path(tmp_path, pg_cluster, empty_template):
     """A database with the schema and no rows."""
+    if pg_cluster is not None:
+        url = pg_cluster.database(template=empty_template)
+        yield url
+        pg_cluster.drop(url)
+        return
     path = str(tmp_path / "empty.db")
     store.connect(path).close()
-    return path
+    yield path
 
 
 @pytest.fixture(scope="session")
@@ -116,11 +184,11 @@ def auth(demo):
 
 
 @pytest.fixture(scope="module")
-def chart_db_path(tmp_path_factory):
+def chart_db_path(tmp_path_factory, pg_cluster):
     """A database holding the small hand-made chart of tests/chart.py (known values, exact results)."""
     from tests import chart
 
-    path = str(tmp_path_factory.mktemp("chart") / "chart.db")
+    path = str(tmp_path_factory.mktemp("chart") / "chart.db") if pg_cluster is None else pg_cluster.database()
     db = store.connect(path)
     chart.build(db)
     store.optimize(db)

@@ -1,12 +1,11 @@
 """The shared fixtures themselves: each named database holds what its name says, and make_app builds on it."""
 
-import sqlite3
-
+from gateway import store
 from smart_auth import accounts
 
 
 def count(path, table, column="*"):
-    conn = sqlite3.connect(path)
+    conn = store.connect(path)
     try:
         return conn.execute(f"SELECT count({column}) FROM {table}").fetchone()[0]
     finally:
@@ -16,8 +15,8 @@ def count(path, table, column="*"):
 def test_a_fresh_demo_database_is_a_writable_copy_that_leaves_the_shared_one_alone(demo_db_path, fresh_demo_db_path):
     patients = count(demo_db_path, "patients")
     assert patients > 0 and count(fresh_demo_db_path, "patients") == patients
-    conn = sqlite3.connect(fresh_demo_db_path)
-    with conn:
+    conn = store.connect(fresh_demo_db_path)
+    with store.transaction(conn):
         conn.execute("UPDATE patients SET phone = NULL")
     conn.close()
     assert count(demo_db_path, "patients", "phone") > 0 and count(fresh_demo_db_path, "patients", "phone") == 0

@@ -22,10 +22,10 @@ BAR = 20
 
 db_option = click.option(
     "--db",
-    envvar="GATEWAY_DB",
+    envvar=["GATEWAY_DATABASE_URL", "GATEWAY_DB"],
     default=os.path.join("var", "gateway.db"),
     show_default=True,
-    help="SQLite database path.",
+    help="SQLite database path, or a postgresql:// URL.",
 )
 
 

@@ -6,8 +6,8 @@ select that stored JSON (``read``, ``search``) and never run a mapper.
 The handle: ``connect(path)`` opens one (creating and migrating the database), ``current()`` is this
 thread's long-lived one on the configured database (``configure``; the app factory sets it), and every
 named function here takes a handle first. A handle promises ``transaction()``, ``close()`` and ``path``
-(see :class:`Store`); callers never run SQL on it. SQLite is the engine today; PostgreSQL will be a second
-module whose ``connect`` returns a handle keeping the same promise.
+(see :class:`Store`); callers never run SQL on it. SQLite is the default engine; a ``postgresql://`` URL in place
+of the path selects PostgreSQL (``postgres``), whose handle keeps the same promise and runs the same SQL.
 
 Stored times: chart columns (and ``resources.last_updated``) keep FHIR's ISO 8601 text, instants in UTC
 with an offset and calendar dates as dates, because they are served as written. The gateway's own
@@ -17,6 +17,7 @@ within a second matters, INTEGER milliseconds in a column named ``*_ms``. New co
 ones that do not are left as they are (no data migrations).
 """
 
+from . import postgres
 from .accounts import save_proxy_policy
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
@@ -42,6 +43,7 @@ __all__ = [
     "next_ids",
     "note_document",
     "optimize",
+    "postgres",
     "provenance_facts",
     "provenance_target",
     "read_resource",

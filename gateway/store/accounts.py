@@ -19,9 +19,9 @@ def insert_account(conn, uid, email, password_hash, name, phone, confirmed_at, n
     """Create an account row and return its id (IntegrityError when the email is taken)."""
     return conn.execute(
         "INSERT INTO accounts (uid, email, password_hash, name, phone, email_confirmed_at, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?,?,?) RETURNING id",
         (uid, email, password_hash, name, phone, confirmed_at, now, now),
-    ).lastrowid
+    ).fetchone()[0]
 
 
 def account_by_email(conn, email):
@@ -95,9 +95,9 @@ def links_of_patient(conn, patient_id):
 def insert_staff(conn, uid, email, password_hash, name, practice_id, provider_id, now, is_admin=False):
     return conn.execute(
         "INSERT INTO staff_users (uid, email, password_hash, name, practice_id, provider_id, created_at, is_admin)"
-        " VALUES (?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?,?,?) RETURNING id",
         (uid, email, password_hash, name, practice_id, provider_id, now, int(bool(is_admin))),
-    ).lastrowid
+    ).fetchone()[0]
 
 
 def staff_by_email(conn, email):
@@ -139,7 +139,9 @@ def delete_session(conn, id_hash):
 
 def record_attempt(conn, key, now=None):
     """Count one attempt under ``key`` and return its row id."""
-    return conn.execute("INSERT INTO attempts VALUES (?, ?)", (key, int(now or time.time()))).lastrowid
+    return conn.execute(
+        "INSERT INTO attempts (key, at) VALUES (?, ?) RETURNING rowid", (key, int(now or time.time()))
+    ).fetchone()[0]
 
 
 def delete_attempts(conn, attempt_ids):

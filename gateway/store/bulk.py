@@ -15,11 +15,10 @@ import collections
 import json
 import multiprocessing
 import os
-import sqlite3
 
 from .chart import CHART_TABLES, grouped_values, insert_values, table_columns, utc_now
 from .connection import transaction
-from .errors import ChartError
+from .errors import ChartError, IntegrityError, constraint_message
 from .projection import DEPENDENTS, DbSource, collect, contexts, member, project, render, types_of, write
 from .values import date_range
 
@@ -58,12 +57,14 @@ def insert_chunks(db, chunks, workers=None):
     restore_indexes(conn)
     # A projection this small (a new database's practices, a demo) costs less to index again than
     # the load's index inserts; a big one does not, and keeps its indexes.
-    deferred = (
+    sqlite = getattr(conn, "engine", "sqlite") == "sqlite"
+    deferred = sqlite and (
         conn.execute("SELECT count(*) FROM (SELECT 1 FROM resources LIMIT ?)", (DEFER_BELOW,)).fetchone()[0]
         < DEFER_BELOW
     )
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
+    if sqlite:
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
     for table in CHART_TABLES:
         _SHAPES[table] = _shape(conn, table)
     workers, written = workers or os.cpu_count() or 2, 0
@@ -86,7 +87,8 @@ def insert_chunks(db, chunks, workers=None):
                 written += _commit(conn, *pending.popleft())
     finally:
         restore_indexes(conn)
-        conn.execute(f"PRAGMA cache_size = {cache}")
+        if sqlite:
+            conn.execute(f"PRAGMA cache_size = {cache}")
     return written
 
 
@@ -101,10 +103,15 @@ def count_present(conn, table, uids):
 
 def _shape(conn, table):
     columns = table_columns(conn, table)
-    defaults = {}
-    for _, name, _, _, default, _ in conn.execute(f"PRAGMA table_info({table})"):
-        defaults[name] = _literal(default)
-    return columns, defaults
+    if getattr(conn, "engine", "sqlite") == "sqlite":
+        found = [(name, default) for _, name, _, _, default, _ in conn.execute(f"PRAGMA table_info({table})")]
+    else:  # PostgreSQL spells a text default with its type: 'active'::text
+        found = conn.execute(
+            "SELECT column_name, split_part(column_default, '::', 1) FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = ?",
+            (table,),
+        ).fetchall()
+    return columns, {name: _literal(default) for name, default in found}
 
 
 def _literal(sql):
@@ -286,8 +293,8 @@ def _commit(conn, chunk, now, job):
         offset = (conn.execute("SELECT max(pk) FROM resources").fetchone()[0] or 0) + 1
         try:
             write(conn, inserts, [], [], index_rows, offset)
-        except sqlite3.IntegrityError as exc:
-            raise ChartError(f"projection: {exc}") from exc
+        except IntegrityError as exc:
+            raise ChartError(f"projection: {constraint_message(exc)}") from exc
         # Rows already in the database whose projection depends on new rows (a new observation of an
         # existing lab result changes that DiagnosticReport); new rows only point at rows, so only `via` links.
         for table, rows in chunk.items():

@@ -1,11 +1,10 @@
 """Writing chart rows. Every write re-projects the affected FHIR resources in the same transaction."""
 
 import datetime as dt
-import sqlite3
 import uuid
 
 from .connection import transaction
-from .errors import ChartError
+from .errors import ChartError, IntegrityError, constraint_message
 from .projection import project
 
 CHART_TABLES = (
@@ -60,7 +59,7 @@ def table_columns(conn, table):
     if table not in CHART_TABLES:
         raise ChartError(f"'{table}' is not a chart table")
     if table not in _columns_cache:
-        _columns_cache[table] = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        _columns_cache[table] = [c[0] for c in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
     return _columns_cache[table]
 
 
@@ -112,8 +111,8 @@ def insert_values(conn, table, groups):
         for present, values in groups.items():
             marks = ", ".join("?" for _ in present)
             conn.executemany(f"INSERT INTO {table} ({', '.join(present)}) VALUES ({marks})", values)
-    except sqlite3.IntegrityError as exc:
-        raise ChartError(f"{table}: {exc}") from exc
+    except IntegrityError as exc:
+        raise ChartError(f"{table}: {constraint_message(exc)}") from exc
 
 
 def update_row(db, table, row_id, changes):
@@ -130,8 +129,8 @@ def update_row(db, table, row_id, changes):
         assignments = ", ".join(f"{k} = ?" for k in changes)
         try:
             cursor = conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
-        except sqlite3.IntegrityError as exc:
-            raise ChartError(f"{table}: {exc}") from exc
+        except IntegrityError as exc:
+            raise ChartError(f"{table}: {constraint_message(exc)}") from exc
         if cursor.rowcount == 0:
             raise ChartError(f"{table} has no row {row_id}", status=404)
         project(conn, table, [row_id], now)
@@ -155,7 +154,7 @@ def chart_rows(db, table, **equals):
     unknown = set(equals) - set(columns)
     if unknown:
         raise ChartError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
-    where = " AND ".join(f"{k} = ?" for k in equals) or "1"
+    where = " AND ".join(f"{k} = ?" for k in equals) or "1 = 1"
     cursor = db.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id", list(equals.values()))
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor]

@@ -8,6 +8,7 @@ import threading
 import time
 from urllib.parse import quote
 
+from . import postgres
 from .migrations import migrate
 
 _local = threading.local()
@@ -48,11 +49,12 @@ class Store(sqlite3.Connection):
     ``close()`` and ``path``; everything else callers do goes through the store's named functions
     (``store.chart_rows(handle, ...)``, ``oauth.client_by_id(handle, ...)``), never through SQL of their own.
     Only the store's modules run SQL on it. This SQLite handle is a ``sqlite3.Connection``, so those modules
-    call ``execute`` with no wrapper on the read path; a PostgreSQL engine is a second module whose handle
-    keeps the same promise (psycopg's connection already has ``transaction()``), opened by ``connect``.
+    call ``execute`` with no wrapper on the read path. The PostgreSQL handle (postgres.PgStore) keeps the same
+    promise; ``connect``, ``current`` and ``access_log`` open it when given a ``postgresql://`` URL.
     """
 
     path = None
+    engine = "sqlite"
 
     def transaction(self):
         """Run a block in one write transaction (see :func:`transaction`)."""
@@ -115,7 +117,12 @@ def _open(path):
 
 
 def connect(path):
-    """Open a new handle on the database at ``path``, creating and migrating it if needed; the caller closes it."""
+    """Open a new handle on the database at ``path``, creating and migrating it if needed; the caller closes it.
+
+    A ``postgresql://`` URL opens the PostgreSQL store (gateway/store/postgres.py) instead of a SQLite file.
+    """
+    if postgres.is_url(path):
+        return postgres.connect(path)
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         _tighten(path)
@@ -152,15 +159,19 @@ def current(path=None):
         if _locate is None:
             raise RuntimeError("store.current() needs a path, or store.configure() first")
         path = _locate()
-    return _thread_connection(("chart", path), lambda: _open(path))
+    # The engine is chosen once, when this thread first opens the handle: the cached path costs nothing more.
+    return _thread_connection(("chart", path), lambda: postgres.PgStore(path) if postgres.is_url(path) else _open(path))
 
 
 def access_log(path):
     """Return this thread's connection for appending to the access log of the database at ``path``.
 
-    Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself.
+    Its busy timeout is 0: disclosures.insert_read waits for the write lock in finer steps itself. On
+    PostgreSQL the log is the schema ``access_log`` of the same database, written through the same pool.
     """
-    return _thread_connection(("log", path), lambda: _open_log(access_log_path(path)))
+    return _thread_connection(
+        ("log", path), lambda: postgres.PgStore(path) if postgres.is_url(path) else _open_log(access_log_path(path))
+    )
 
 
 def _open_log(log_path):
@@ -264,9 +275,15 @@ def _thread_connection(name, opener):
     return conn
 
 
-@contextlib.contextmanager
 def transaction(conn):
     """Run a block in one write transaction (BEGIN IMMEDIATE takes the write lock up front); join an open one."""
+    if isinstance(conn, sqlite3.Connection):
+        return _sqlite_transaction(conn)
+    return conn.transaction()
+
+
+@contextlib.contextmanager
+def _sqlite_transaction(conn):
     if conn.in_transaction:
         yield conn
         return
@@ -281,6 +298,8 @@ def transaction(conn):
 
 def optimize(db):
     """Refresh the query planner's statistics so the search indexes are used (run after loads)."""
+    if not isinstance(db, sqlite3.Connection):
+        return postgres.optimize(db)
     db.execute("PRAGMA analysis_limit = 2000")  # sampled statistics: seconds, not minutes
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")

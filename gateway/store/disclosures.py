@@ -35,8 +35,8 @@ def insert_disclosure(conn, row):
     """Log a download, transmission or view (a dict with COLUMNS); return its id."""
     marks = ",".join("?" * len(COLUMNS))
     return conn.execute(
-        f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks})", [row.get(c) for c in COLUMNS]
-    ).lastrowid
+        f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks}) RETURNING id", [row.get(c) for c in COLUMNS]
+    ).fetchone()[0]
 
 
 def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=None, limit=500):

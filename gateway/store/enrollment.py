@@ -53,8 +53,9 @@ def insert_invite(conn, invite):
     """Store a new invitation (a dict with INVITE_COLUMNS) and return its id."""
     marks = ",".join("?" * len(INVITE_COLUMNS))
     return conn.execute(
-        f"INSERT INTO invites ({','.join(INVITE_COLUMNS)}) VALUES ({marks})", [invite.get(c) for c in INVITE_COLUMNS]
-    ).lastrowid
+        f"INSERT INTO invites ({','.join(INVITE_COLUMNS)}) VALUES ({marks}) RETURNING id",
+        [invite.get(c) for c in INVITE_COLUMNS],
+    ).fetchone()[0]
 
 
 def update_invite(conn, invite_id, changes, now):

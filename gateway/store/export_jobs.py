@@ -39,7 +39,8 @@ def create_job(db, job, per_client, overall):
     """
     with transaction(db):
         mine, everyone = db.execute(
-            "SELECT coalesce(sum(client_id = ?), 0), count(*) FROM export_jobs WHERE status IN ('queued', 'running')",
+            "SELECT count(*) FILTER (WHERE client_id = ?), count(*) FROM export_jobs"
+            " WHERE status IN ('queued', 'running')",
             (job["client_id"],),
         ).fetchone()
         if mine >= per_client:
@@ -54,7 +55,7 @@ def create_job(db, job, per_client, overall):
                 job["client_id"],
                 job["scope"],
                 job["request_url"],
-                orjson.dumps(job["spec"]),
+                orjson.dumps(job["spec"]).decode(),
                 job["created_at"],
             ),
         )
@@ -182,7 +183,7 @@ def export_reader(db):
     fault all of it into the worker's resident memory, so the export reads with plain read() calls instead,
     and memory stays flat however large the database is. An in-memory database is read through ``db``.
     """
-    if db.path in (None, ":memory:"):
+    if db.path in (None, ":memory:") or not isinstance(db, sqlite3.Connection):  # PostgreSQL: its pool
         yield db
         return
     reader = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
@@ -213,12 +214,12 @@ def export_where(types, since_ms, patients, filters, visibilities):
             ors = []
             for group in alternatives:
                 pieces = [clause_sql(rtype, c) for c in group]
-                ors.append("(" + " AND ".join([s for s, _ in pieces] or ["1"]) + ")")
+                ors.append("(" + " AND ".join([s for s, _ in pieces] or ["1 = 1"]) + ")")
                 p = [*p, *(x for _, ps in pieces for x in ps)]
             sql += " AND (" + " OR ".join(ors) + ")"
         parts.append(f"({sql})")
         params.extend(p)
-    where = "(" + (" OR ".join(parts) or "0") + ")"
+    where = "(" + (" OR ".join(parts) or "1 = 0") + ")"
     if patients is not None and len(patients) <= FEW_PATIENTS:
         # A few patients: walk their rows through resources_patient (type, patient_id, pk) rather than the table.
         marks = ",".join("?" * len(types))
@@ -295,7 +296,7 @@ def add_group(db, group_id, name, patient_ids, now):
     with transaction(db):
         db.execute("INSERT INTO patient_groups (id, name, created_at) VALUES (?, ?, ?)", (group_id, name, now))
         db.executemany(
-            "INSERT OR IGNORE INTO patient_group_members (group_id, patient_id) VALUES (?, ?)",
+            "INSERT INTO patient_group_members (group_id, patient_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(group_id, p) for p in patient_ids],
         )
 

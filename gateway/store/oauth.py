@@ -248,9 +248,9 @@ def active_grant(conn, account_uid, client_id, patient_id):
 def insert_grant(conn, account_uid, client_id, patient_id, requested_scope, scope, now):
     return conn.execute(
         "INSERT INTO consent_grants (account_uid, client_id, patient_id, requested_scope, scope, created_at,"
-        " updated_at) VALUES (?,?,?,?,?,?,?)",
+        " updated_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
         (account_uid, client_id, patient_id, requested_scope, scope, now, now),
-    ).lastrowid
+    ).fetchone()[0]
 
 
 def update_grant(conn, grant_id, requested_scope, scope, now):
@@ -408,7 +408,9 @@ def published_keys(conn, now):
 def remember_assertion(conn, client_id, jti, expires_at, now):
     """Record a client assertion's jti; return False when it was seen before (a replay)."""
     conn.execute("DELETE FROM seen_assertions WHERE expires_at < ?", (now,))
-    cur = conn.execute("INSERT OR IGNORE INTO seen_assertions VALUES (?,?,?)", (client_id, jti, expires_at))
+    cur = conn.execute(
+        "INSERT INTO seen_assertions VALUES (?,?,?) ON CONFLICT DO NOTHING", (client_id, jti, expires_at)
+    )
     return cur.rowcount == 1
 
 

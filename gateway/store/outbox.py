@@ -25,9 +25,9 @@ def insert_message(conn, message):
     """Record an outgoing message (queued, or the demo outbox's whole copy); return its id."""
     marks = ",".join("?" * len(_KEYS))
     return conn.execute(
-        f"INSERT INTO outbox ({','.join(_KEYS)}) VALUES ({marks})",
+        f"INSERT INTO outbox ({','.join(_KEYS)}) VALUES ({marks}) RETURNING id",
         [message.get(k, 0 if k == "attempts" else None) for k in _KEYS],
-    ).lastrowid
+    ).fetchone()[0]
 
 
 def claim_due(conn, now, lease_until, claim):

@@ -363,10 +363,18 @@ def write(conn, inserts, updates, stale, index_rows, offset=0):
         updates,
     )
     tokens, dates, strings, refs = index_rows
-    conn.executemany(f"INSERT OR IGNORE INTO search_token (pk, param, system, code) VALUES ({pk},?,?,?)", tokens)
-    conn.executemany(f"INSERT OR IGNORE INTO search_date (pk, param, low, high) VALUES ({pk},?,?,?)", dates)
-    conn.executemany(f"INSERT OR IGNORE INTO search_string (pk, param, value, raw) VALUES ({pk},?,?,?)", strings)
-    conn.executemany(f"INSERT OR IGNORE INTO search_ref (pk, param, target, patient_id) VALUES ({pk},?,?,?)", refs)
+    conn.executemany(
+        f"INSERT INTO search_token (pk, param, system, code) VALUES ({pk},?,?,?) ON CONFLICT DO NOTHING", tokens
+    )
+    conn.executemany(
+        f"INSERT INTO search_date (pk, param, low, high) VALUES ({pk},?,?,?) ON CONFLICT DO NOTHING", dates
+    )
+    conn.executemany(
+        f"INSERT INTO search_string (pk, param, value, raw) VALUES ({pk},?,?,?) ON CONFLICT DO NOTHING", strings
+    )
+    conn.executemany(
+        f"INSERT INTO search_ref (pk, param, target, patient_id) VALUES ({pk},?,?,?) ON CONFLICT DO NOTHING", refs
+    )
 
 
 def _with_meta(resource, version, now):

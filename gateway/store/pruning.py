@@ -4,6 +4,7 @@ Nothing here is an audit record: the access log (its own database) and enrollmen
 touched, and neither are consent grants or invitations.
 """
 
+from . import postgres
 from .connection import _open, transaction
 
 ATTEMPT_KEEP_S = 24 * 3600  # longer than any attempt limit's window (15 minutes today)
@@ -49,6 +50,8 @@ def prune_database(path, now, busy_timeout_ms=200):
     Opportunistic pruning gives up (sqlite3.OperationalError) rather than hold a request while a bulk
     load or another writer has the lock; the next round catches up.
     """
+    if postgres.is_url(path):  # a busy PostgreSQL writer is waited for (the advisory lock); its rows do not block
+        return prune(postgres.PgStore(path), now)
     conn = _open(path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

@@ -144,9 +144,9 @@ def where_sql(resource_type, clauses, visibility):
         alternatives = []
         for group in visibility.filters:
             parts = [clause_sql(resource_type, c) for c in group]
-            alternatives.append("(" + " AND ".join([s for s, _ in parts] or ["1"]) + ")")
+            alternatives.append("(" + " AND ".join([s for s, _ in parts] or ["1 = 1"]) + ")")
             params.extend(p for _, ps in parts for p in ps)
-        conds.append("(" + (" OR ".join(alternatives) or "0") + ")")
+        conds.append("(" + (" OR ".join(alternatives) or "1 = 0") + ")")
     return " AND ".join(conds), params
 
 
@@ -228,7 +228,7 @@ def record_rows(conn, patient_id, types, practice=None):
     if not types:
         return []
     types = tuple(types)
-    params = (patient_id,) if practice is None else (patient_id, practice)
+    params = {"patient": patient_id, "practice": practice}  # named: both engines take :name (postgres.translate)
     rows = conn.execute(_record_sql(types, practice is not None), params).fetchall()
     rank = {rtype: n for n, rtype in enumerate(types)}
     rows.sort(key=lambda row: (rank[row[0]], row[1]))
@@ -237,19 +237,19 @@ def record_rows(conn, patient_id, types, practice=None):
 
 @functools.lru_cache(maxsize=256)  # a few sets of types: a token's scopes and a request's _type decide them
 def _record_sql(types, by_practice=False):
-    held = " AND r.practice_id = ?2" if by_practice else ""
+    held = " AND r.practice_id = :practice" if by_practice else ""
     inside = ",".join(f"'{rtype}'" for rtype in types if REGISTRY[rtype].compartment)
     parts = (
         [
             f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type IN ({inside})"
-            f" AND r.patient_id = ?1 AND r.deleted = 0{held}"
+            f" AND r.patient_id = :patient AND r.deleted = 0{held}"
         ]
         if inside
         else []
     )
     parts += [
         f"SELECT r.type, r.pk, r.id, r.json FROM resources r WHERE r.type = '{rtype}' AND r.deleted = 0"
-        f" AND r.id IN ({_referenced(rtype, '?1')}){held}"
+        f" AND r.id IN ({_referenced(rtype, ':patient')}){held}"
         for rtype in types
         if not REGISTRY[rtype].compartment
     ]

@@ -16,8 +16,11 @@ from tests.smart_auth.oauth_helpers import Keys
 
 
 @pytest.fixture(scope="session")
-def bulk_template(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("bulk-template") / "bulk.db")
+def bulk_template(tmp_path_factory, pg_cluster):
+    if pg_cluster is not None:  # --store=postgres: a database copied per test (CREATE DATABASE ... TEMPLATE)
+        path = pg_cluster.database()
+    else:
+        path = str(tmp_path_factory.mktemp("bulk-template") / "bulk.db")
     db = store.connect(path)
     summary = demo_practice.load(db, dt.date(2026, 11, 25))
     keys = Keys()
@@ -26,7 +29,8 @@ def bulk_template(tmp_path_factory):
     first, second = (uid for (uid,) in db.execute("SELECT uid FROM practices ORDER BY id"))
     sunrise, _ = clients.register_client(db, "Sunrise's backend", [], "backend", jwks=keys.jwks(), practice=first)
     store.optimize(db)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if pg_cluster is None:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     summary.update(
         keys=keys,
@@ -39,14 +43,19 @@ def bulk_template(tmp_path_factory):
 
 
 @pytest.fixture
-def bulk_db_path(bulk_template, tmp_path):
+def bulk_db_path(bulk_template, tmp_path, pg_cluster):
+    if pg_cluster is not None:
+        url = pg_cluster.database(template=bulk_template[0])
+        yield url
+        pg_cluster.drop(url)
+        return
     path = str(tmp_path / "bulk.db")
     with (
         contextlib.closing(sqlite3.connect(bulk_template[0])) as source,
         contextlib.closing(sqlite3.connect(path)) as copy,
     ):
         source.backup(copy)
-    return path
+    yield path
 
 
 @pytest.fixture

@@ -59,4 +59,4 @@ def searched(web, headers, rtype, **params):
 
 def stored(db, rtype):
     """How many live resources of ``rtype`` the database holds (the demo grows; tests must not pin counts)."""
-    return db.execute("SELECT count(*) FROM resources WHERE type = ? AND NOT deleted", (rtype,)).fetchone()[0]
+    return db.execute("SELECT count(*) FROM resources WHERE type = ? AND deleted = 0", (rtype,)).fetchone()[0]

@@ -66,7 +66,7 @@ def test_the_files_are_split_at_the_configured_size(bulk_app, bulk_db, system_to
     assert [o["url"].rsplit("/", 1)[1] for o in outputs] == [
         f"Observation-{n}.ndjson" for n in range(1, len(outputs) + 1)
     ]
-    stored = bulk_db.execute("SELECT count(*) FROM resources WHERE type = 'Observation' AND NOT deleted").fetchone()
+    stored = bulk_db.execute("SELECT count(*) FROM resources WHERE type = 'Observation' AND deleted = 0").fetchone()
     assert len(outputs) > 3 and sum(o["count"] for o in outputs) == stored[0]
     for item in outputs[:-1]:
         data = web.get(file_path(item["url"]), headers=headers).data

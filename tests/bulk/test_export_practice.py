@@ -15,7 +15,7 @@ from tests.bulk.helpers import KICKOFF, exported, ids, kickoff
 
 def stored(db, practice, rtype):
     rows = db.execute(
-        "SELECT id FROM resources WHERE type = ? AND practice_id = ? AND NOT deleted ORDER BY id", (rtype, practice)
+        "SELECT id FROM resources WHERE type = ? AND practice_id = ? AND deleted = 0 ORDER BY id", (rtype, practice)
     )
     return [r[0] for r in rows]
 

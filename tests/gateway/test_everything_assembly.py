@@ -7,7 +7,6 @@ out byte for byte the same, for whole-record tokens and for the narrower ones th
 """
 
 import contextlib
-import sqlite3
 
 import pytest
 
@@ -31,7 +30,7 @@ QUERIES = ["", "?_type=Observation,Practitioner", "?start=2025-01-01&end=2026-06
 
 
 def demo_patients(db_path):
-    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+    with contextlib.closing(store.connect(db_path)) as conn:
         return [pid for (pid,) in conn.execute("SELECT id FROM resources WHERE type = 'Patient' ORDER BY pk")]
 
 
@@ -97,6 +96,7 @@ def test_every_demo_patients_everything_bundle_is_byte_for_byte_the_per_type_sea
         assert response.data == expected
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 def test_the_record_statement_walks_indexes_only(demo):
     """One patient's record by index: no full scan of resources or search_ref, whatever the database's size."""
     from gateway.store.search import _record_sql

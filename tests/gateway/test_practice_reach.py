@@ -5,7 +5,7 @@ Attacker first: a token of Sunrise Family Medicine ("A") asks for Lakeside Pedia
 the API offers and gets exactly what a missing id or an empty search gives.
 """
 
-import sqlite3
+import contextlib
 
 import orjson
 import pytest
@@ -21,7 +21,7 @@ LAB = "system/Observation.rs?category=http://terminology.hl7.org/CodeSystem/obse
 @pytest.fixture(scope="module")
 def demo_ids(demo_db_path):
     """Per practice (A = Sunrise, B = Lakeside): its Organization id and its resources' ids by type."""
-    with sqlite3.connect(demo_db_path) as conn:
+    with contextlib.closing(store.connect(demo_db_path)) as conn:
         practices = [uid for (uid,) in conn.execute("SELECT uid FROM practices ORDER BY id")]
         ids = {uid: {} for uid in practices}
         for rtype, rid, practice in conn.execute("SELECT type, id, practice_id FROM resources ORDER BY pk"):
@@ -179,7 +179,7 @@ def test_a_system_token_bound_to_no_practice_is_refused(web, demo, demo_ids):
 
 def test_granular_system_scopes_still_filter_within_the_practice(web, auth, demo_db_path, demo_ids):
     a_uid = demo_ids["A"][0]
-    with sqlite3.connect(demo_db_path) as conn:
+    with contextlib.closing(store.connect(demo_db_path)) as conn:
         rows = conn.execute(
             "SELECT id, json FROM resources WHERE type = 'Observation' AND practice_id = ? ORDER BY pk", [a_uid]
         )
@@ -219,7 +219,7 @@ def staff_of(demo, demo_db_path):
 
     def make(practice_uid, subject=None):
         if subject is None:
-            with sqlite3.connect(demo_db_path) as conn:
+            with contextlib.closing(store.connect(demo_db_path)) as conn:
                 (subject,) = conn.execute(
                     "SELECT s.uid FROM staff_users s JOIN practices p ON p.id = s.practice_id WHERE p.uid = ?"
                     " ORDER BY s.id LIMIT 1",

@@ -4,6 +4,7 @@ a 400 OperationOutcome naming the limit, never a 500 or an amplified response (i
 import orjson
 import pytest
 
+from gateway import store
 from gateway.fhir import search
 
 FHIR = "/fhir"
@@ -12,9 +13,7 @@ INT64_MAX = 2**63 - 1
 
 @pytest.fixture(scope="module")
 def patient_id(demo_db_path):
-    import sqlite3
-
-    conn = sqlite3.connect(demo_db_path)
+    conn = store.connect(demo_db_path)
     return conn.execute(
         "SELECT patient_id FROM resources WHERE type = 'Observation' GROUP BY patient_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone()[0]

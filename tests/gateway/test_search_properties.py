@@ -1,8 +1,6 @@
 """Property tests over FHIR search (hypothesis): whatever names and values a client sends, by GET or POST _search
 or to $everything, the answer is never a 5xx, every 4xx is an OperationOutcome and every 200 a searchset Bundle."""
 
-import sqlite3
-
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -102,7 +100,7 @@ pairs = st.lists(pair, max_size=8) | st.builds(
 def fhir(make_app, demo_db_path):
     """A test client and two tokens (a system token and a patient's) on the demo database."""
     client = make_app().test_client()
-    patient = sqlite3.connect(demo_db_path).execute("SELECT id FROM resources WHERE type = 'Patient'").fetchone()[0]
+    patient = store.connect(demo_db_path).execute("SELECT id FROM resources WHERE type = 'Patient'").fetchone()[0]
     tokens = Tokens(store.connect(demo_db_path))
     return client, [tokens("system/*.rs"), tokens("patient/*.rs", patient)], patient
 

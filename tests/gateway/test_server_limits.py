@@ -54,7 +54,9 @@ def serving(db_path, workers=1):
 
 
 @pytest.fixture(scope="module")
-def served_db(demo_db_path, tmp_path_factory):
+def served_db(demo_db_path, tmp_path_factory, pg_cluster, demo_template):
+    if pg_cluster is not None:  # --store=postgres: a copy of the demo database for the served processes
+        return pg_cluster.database(template=demo_template)
     path = str(tmp_path_factory.mktemp("served") / "demo.db")
     with contextlib.closing(sqlite3.connect(demo_db_path)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
         source.backup(copy)

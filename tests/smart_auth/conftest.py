@@ -12,8 +12,11 @@ from .oauth_helpers import Flow, build
 
 
 @pytest.fixture(scope="session")
-def oauth_template(tmp_path_factory):
+def oauth_template(tmp_path_factory, pg_cluster):
     """A database holding the demo practice, its logins and the test apps, built once; modules copy it."""
+    if pg_cluster is not None:  # --store=postgres: modules copy it with CREATE DATABASE ... TEMPLATE
+        path = pg_cluster.database()
+        return path, build(path)
     path = str(tmp_path_factory.mktemp("oauth-template") / "oauth.db")
     summary = build(path)
     with contextlib.closing(sqlite3.connect(path)) as conn:
@@ -22,8 +25,10 @@ def oauth_template(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def oauth_db(oauth_template, tmp_path_factory):
+def oauth_db(oauth_template, tmp_path_factory, pg_cluster):
     """(path, summary) of this module's own copy of the template database."""
+    if pg_cluster is not None:
+        return pg_cluster.database(template=oauth_template[0]), oauth_template[1]
     path = str(tmp_path_factory.mktemp("oauth") / "oauth.db")
     shutil.copyfile(oauth_template[0], path)
     return path, oauth_template[1]

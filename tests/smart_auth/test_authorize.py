@@ -6,6 +6,8 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from gateway import store
+
 from .oauth_helpers import FHIR, KEALA, REDIRECT, form, query
 
 
@@ -105,15 +107,15 @@ def test_the_picker_chooses_nothing_for_the_person_and_continue_needs_a_choice(f
 
 def test_a_representative_not_on_file_is_told_one_thing_the_app_does_not_learn_who_signed_in(flow, odb):
     moved = "UPDATE patient_contacts SET email = ? WHERE email = ?"
-    odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
-    odb.commit()
+    with store.transaction(odb):
+        odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
     try:
         flow.login()
         picker = flow.authorize(scope="openid fhirUser launch/patient patient/*.rs").get_data(as_text=True)
         consent = flow.pick(picker, "Sofia").get_data(as_text=True)
     finally:
-        odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))
-        odb.commit()
+        with store.transaction(odb):
+            odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))
     assert "Confirm to the app that you signed in here" not in consent
     assert "<li>Confirm to the app that someone signed in here, without telling it who you are</li>" in consent
     assert "You are using someone else&#39;s record, so the app is not told who you are." in consent

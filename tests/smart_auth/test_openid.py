@@ -3,6 +3,7 @@
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from gateway import store
 from smart_auth import keys
 
 from .oauth_helpers import BASE, KEALA, PUBLIC, bearer
@@ -70,11 +71,11 @@ def test_a_representative_on_file_as_a_contact_is_their_related_person(flow, sum
 
 def test_a_representative_not_on_file_as_a_contact_gets_no_fhir_user(flow, odb):
     moved = "UPDATE patient_contacts SET email = ? WHERE email = ?"
-    odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
-    odb.commit()
+    with store.transaction(odb):
+        odb.execute(moved, ("someone.else@example.com", "maria.garcia@example.com"))
     try:
         body = flow.tokens(patient="Sofia")
         assert "fhirUser" not in _decode(flow.client, body["id_token"])[1]
     finally:
-        odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))
-        odb.commit()
+        with store.transaction(odb):
+            odb.execute(moved, ("maria.garcia@example.com", "someone.else@example.com"))

@@ -1,0 +1,92 @@
+"""`fhir-gateway migrate-to-postgres`: a SQLite gateway copied whole into PostgreSQL, verified, and restartable."""
+
+import pytest
+
+from gateway import store
+from gateway.cli import cli
+from gateway.store import accounts as account_store
+from gateway.store import disclosures, moving
+from smart_auth import accounts
+from smart_auth.tokens import issue_access_token
+from tests import chart
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = str(tmp_path / "gateway.db")
+    db = store.connect(path)
+    chart.build(db)
+    account = accounts.create_account(db, "ana@example.com", "Secret-Pass1", name="Ana", confirmed=True)
+    accounts.link_account_to_chart(db, account["id"], 1, "self")
+    patient = store.chart_rows(db, "patients")[0]["uid"]
+    issue_access_token(db, "test-client", "patient/*.rs", patient)
+    disclosures.insert_disclosure(
+        db, {"at": 1, "patient_id": patient, "kind": "download", "what": "record", "count": 3}
+    )
+    account_store.record_attempt(db, "login:x", 100)
+    return path
+
+
+def _all(db, sql):
+    return db.execute(sql).fetchall()
+
+
+def test_the_copy_has_every_row_and_the_same_stored_fhir(source, postgres_cluster, runner):
+    url = postgres_cluster.database()
+    result = runner.invoke(cli, ["migrate-to-postgres", "--from", source, "--to", url])
+    assert result.exit_code == 0, result.output
+    assert "Verified: every table's row count and each resource type's FHIR checksum match." in result.output
+    lite, pg = store.connect(source), store.connect(url)
+    for sql in (
+        "SELECT pk, type, id, version, json FROM resources ORDER BY pk",
+        "SELECT * FROM search_token ORDER BY pk, param, code, system",
+        "SELECT id, uid, email FROM accounts ORDER BY id",
+        "SELECT token_hash, scope, patient_id FROM access_tokens ORDER BY token_hash",
+        "SELECT id, patient_id, kind, what FROM disclosures ORDER BY id",
+    ):
+        assert _all(pg, sql) == _all(lite, sql), sql
+    assert _all(pg, "SELECT count(*) FROM attempts") == [(0,)]  # counters of the last minutes, not records
+    assert moving.fhir_checksums(pg) == moving.fhir_checksums(lite)
+    # PostgreSQL numbers the next account after the copied ones.
+    later = accounts.create_account(pg, "bo@example.com", "Secret-Pass1", name="Bo", confirmed=True)
+    assert later["id"] == _all(lite, "SELECT max(id) FROM accounts")[0][0] + 1
+
+
+def test_a_copy_stopped_part_way_runs_again_to_the_same_result(source, postgres_cluster):
+    url = postgres_cluster.database()
+    batches = []
+
+    def stop_in_resources(table, done, total):
+        batches.append(table)
+        if table == "resources" and done >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        moving.copy_to_postgres(source, url, batch=2, progress=stop_in_resources)
+    partial = store.connect(url).execute("SELECT count(*) FROM resources").fetchone()[0]
+    assert partial == 4
+    assert moving.verify(source, url) != []
+    copied = moving.copy_to_postgres(source, url, batch=2)
+    total = store.connect(source).execute("SELECT count(*) FROM resources").fetchone()[0]
+    assert copied["resources"] == total - 4  # continued after the last copied pk
+    assert moving.verify(source, url) == []
+    assert moving.copy_to_postgres(source, url)["resources"] == 0  # a third run finds nothing left
+
+
+def test_a_difference_is_reported_and_fails_the_command(source, postgres_cluster, runner):
+    url = postgres_cluster.database()
+    assert runner.invoke(cli, ["migrate-to-postgres", "--from", source, "--to", url]).exit_code == 0
+    store.connect(url).execute("UPDATE resources SET json = ? WHERE pk = 1", (b"{}",))
+    rtype = store.connect(url).execute("SELECT type FROM resources WHERE pk = 1").fetchone()[0]
+    result = runner.invoke(cli, ["migrate-to-postgres", "--from", source, "--to", url])
+    assert result.exit_code == 1
+    assert f"DIFFERS {rtype} checksum" in result.output
+    assert "Error: the copy differs from the source (see above): run the command again" in result.output
+
+
+def test_bad_arguments_are_refused(source, tmp_path, runner):
+    result = runner.invoke(cli, ["migrate-to-postgres", "--from", source, "--to", str(tmp_path / "x.db")])
+    assert result.exit_code == 2 and "must be a postgresql:// URL" in result.output
+    missing = str(tmp_path / "missing.db")
+    result = runner.invoke(cli, ["migrate-to-postgres", "--from", missing, "--to", "postgresql://h/db"])
+    assert result.exit_code == 2 and f"no SQLite database at {missing}" in result.output

@@ -1,0 +1,99 @@
+"""A throwaway PostgreSQL cluster for the tests: initdb + pg_ctl in a temp folder, on a free loopback port.
+
+``Cluster.start()`` makes one (trust authentication, loopback only, locale C, no fsync: a test cluster keeps
+nothing); ``cluster.database()`` creates a new database and returns its URL, ``template=`` copying another
+(CREATE DATABASE ... TEMPLATE is a file copy: a migrated or loaded database per test costs milliseconds);
+``cluster.stop()`` stops it and removes the folder. ``make postgres`` installs Debian's ``postgresql`` when
+the binaries are missing. Running as root (containers, CI), the cluster runs as the ``nobody`` user, since
+PostgreSQL refuses to run as root.
+"""
+
+import contextlib
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import psycopg
+
+_names = itertools.count(1)
+
+
+def binaries():
+    """The folder holding initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/*/bin; None if neither."""
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return os.path.dirname(os.path.realpath(found))
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True):
+        if os.path.exists(os.path.join(folder, "initdb")):
+            return folder
+    return None
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, folder, port, bin_dir, user):
+        self.folder, self.port, self.bin_dir, self.user = folder, port, bin_dir, user
+
+    @classmethod
+    def start(cls):
+        bin_dir = binaries()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql package)")
+        folder = tempfile.mkdtemp(prefix="gateway-pg-")
+        os.chmod(folder, 0o755)
+        cluster = cls(folder, free_port(), bin_dir, "nobody" if os.geteuid() == 0 else None)
+        data = os.path.join(folder, "data")
+        cluster._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--locale=C", "-E", "UTF8", "--no-sync")
+        options = f"-c listen_addresses=127.0.0.1 -p {cluster.port} -k {folder} -c fsync=off"
+        options += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        cluster._run("pg_ctl", "-D", data, "-o", options, "-l", os.path.join(folder, "log"), "-w", "start")
+        return cluster
+
+    def _run(self, program, *args):
+        command = [os.path.join(self.bin_dir, program), *args]
+        if self.user:
+            shutil.chown(self.folder, self.user)
+            command = ["runuser", "-u", self.user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+
+    def url(self, name="postgres"):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def database(self, template=None):
+        """A new database's URL (a copy of ``template``'s database when given)."""
+        name = f"t{next(_names)}"
+        if template:  # a template must have no sessions: this process's pool on it closes
+            from gateway.store import postgres
+
+            postgres.close_pool(template)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            if template:
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE {template.rsplit('/', 1)[1]}")
+            else:
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE 'C' ENCODING 'UTF8'")
+        return self.url(name)
+
+    def drop(self, url):
+        from gateway.store import postgres
+
+        postgres.close_pool(url)
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+    def stop(self):
+        from gateway.store import postgres
+
+        for key in [k for k in postgres._pools if f"@127.0.0.1:{self.port}/" in k[0]]:
+            postgres.close_pool(key[0])  # this process's pools first: no reconnect attempts to a stopped cluster
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
