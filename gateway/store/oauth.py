@@ -32,6 +32,10 @@ def exchange_transaction(conn):
     handler sleeps 1 ms, then 2, 5, 10... (sqliteDefaultBusyCallback), which made most of an exchange's
     latency waiting, not work. A ROLLBACK on any error, as in connection.transaction.
     """
+    if not isinstance(conn, sqlite3.Connection):  # PostgreSQL: its own transaction() queues writers on a lock
+        with conn.transaction():
+            yield conn
+        return
     if conn.in_transaction:
         yield conn
         return

@@ -1,6 +1,7 @@
 """Access tokens, stored by SHA-256 hash: the database never holds a usable token."""
 
 import hashlib
+import sqlite3
 
 
 def token_hash(token):
@@ -79,8 +80,9 @@ def find_token(conn, token):
 
 def _token_rows(conn):
     """This handle's decoded rows by token hash, emptied first if the database changed since they were read;
-    None for a handle that takes no attributes (a bare sqlite3 connection)."""
-    if not hasattr(conn, "__dict__"):
+    None for a handle that takes no attributes (a bare sqlite3 connection) or is not SQLite's (``data_version``
+    is SQLite's; on PostgreSQL every request reads the row)."""
+    if not hasattr(conn, "__dict__") or not isinstance(conn, sqlite3.Connection):
         return None
     stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     cached = getattr(conn, "token_rows", None)
