@@ -16,12 +16,12 @@ PRACTICES = [("org-a", "Sunrise"), ("org-b", "Lakeside")]
 
 def database_before(path, practices):
     """A database migrated up to (not through) NAME, holding practices, a backend client and a system token."""
-    before = [name for name, _ in MIGRATIONS].index(NAME)
+    before = [name for name, *_ in MIGRATIONS].index(NAME)
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("ATTACH DATABASE ? AS access_log", (store.access_log_path(path),))
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         conn.executescript(ACCESS_LOG_SCHEMA)
-        for version, (_, script) in enumerate(MIGRATIONS[:before], start=1):
+        for version, (_, script, *_) in enumerate(MIGRATIONS[:before], start=1):
             conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
         for n, (uid, name) in enumerate(practices, start=1):
             conn.execute("INSERT INTO practices (id, uid, name, mrn_system) VALUES (?,?,?,?)", (n, uid, name, "urn:x"))

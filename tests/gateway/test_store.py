@@ -159,7 +159,7 @@ def test_an_older_database_moves_its_access_log_out(tmp_path):
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for version, (_name, script) in enumerate(migrations.MIGRATIONS[:8], start=1):
+        for version, (_name, script, *_) in enumerate(migrations.MIGRATIONS[:8], start=1):
             conn.executescript(script)
             conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
         conn.execute(
