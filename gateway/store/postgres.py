@@ -201,6 +201,9 @@ def connect(url):
     """Open a handle on ``url``, creating the schema and applying migrations; the caller closes it."""
     db = PgStore(url)
     migrate(db)
+    from .definitions import project_definitions  # as connection.connect does for SQLite
+
+    project_definitions(db)
     return db
 
 

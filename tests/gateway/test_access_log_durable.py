@@ -16,6 +16,8 @@ from gateway.store import connection, disclosures
 from smart_auth.tokens import CLI_CLIENT, issue_access_token
 from tests.gateway.test_server_limits import serving
 
+pytestmark = pytest.mark.sqlite_only  # the access log's own SQLite file and its checkpoints
+
 
 @pytest.fixture
 def served_db(demo_db_path, tmp_path):

@@ -10,6 +10,8 @@ import pytest
 from gateway import store
 from gateway.store.migrations import ACCESS_LOG_SCHEMA, MIGRATIONS
 
+pytestmark = pytest.mark.sqlite_only  # replays SQLite migrations on a SQLite file
+
 NAME = "backend clients bound to a practice"
 PRACTICES = [("org-a", "Sunrise"), ("org-b", "Lakeside")]
 

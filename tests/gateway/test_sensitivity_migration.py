@@ -15,7 +15,7 @@ NAME = "sensitivity of the resources stored before it was indexed"
 
 
 def _before():
-    return [name for name, _ in migrations.MIGRATIONS].index(NAME)
+    return [name for name, *_ in migrations.MIGRATIONS].index(NAME)
 
 
 def database_before(path):
@@ -34,6 +34,7 @@ def database_before(path):
     return parent
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_an_upgraded_database_withholds_the_teens_sensitive_items_from_the_parent(tmp_path, monkeypatch):
     path = str(tmp_path / "old.db")
     parent = database_before(path)
@@ -49,6 +50,7 @@ def test_an_upgraded_database_withholds_the_teens_sensitive_items_from_the_paren
         assert everything(path, db) == leaked  # a token with no person behind it: nothing lost
 
 
+@pytest.mark.sqlite_only  # builds the old database as a second SQLite file beside the fixture's
 def test_the_migration_writes_what_the_projection_writes(empty_db_path):
     """Same rows as a fresh projection: the sensitivity tokens and the ``_context`` references, once each."""
 

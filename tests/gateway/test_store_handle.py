@@ -66,7 +66,7 @@ def test_current_without_a_path_or_configuration_says_what_it_needs(monkeypatch)
 
 
 def test_every_migration_is_named_and_applied_in_order(tmp_path):
-    names = [name for name, _ in migrations.MIGRATIONS]
+    names = [name for name, *_ in migrations.MIGRATIONS]
     assert all(names) and len(set(names)) == len(names)
     handle = store.connect(str(tmp_path / "chart.db"))
     versions = [v for (v,) in handle.execute("SELECT version FROM schema_version ORDER BY version")]

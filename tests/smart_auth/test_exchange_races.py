@@ -78,6 +78,7 @@ def writes_of(path, call):
     return [s.split(" (")[0].split(" SET")[0] for s in seen if not s.startswith(("SELECT", "PRAGMA"))]
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_a_code_exchange_writes_in_one_transaction(flow, oauth_db):
     code = flow.code(who=KEALA, patient="Keala")
     assert writes_of(oauth_db[0], lambda: flow.exchange(code)) == [
@@ -89,6 +90,7 @@ def test_a_code_exchange_writes_in_one_transaction(flow, oauth_db):
     ]
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_a_refresh_writes_in_one_transaction(flow, oauth_db):
     first = flow.tokens(who=KEALA, patient="Keala")
     assert writes_of(
@@ -126,6 +128,7 @@ def test_parallel_uses_of_one_refresh_token_rotate_once_and_revoke_the_family(fl
     assert (refresh.status_code, refresh.get_json()["error"]) == (400, "invalid_grant")
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_an_exchange_waits_for_another_processs_write_lock_and_keeps_the_busy_timeout(oauth_db):
     """While another connection holds the write lock the exchange's transaction waits (in short steps, no
     busy handler), then commits; the handle's busy timeout is as before."""

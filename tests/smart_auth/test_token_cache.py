@@ -28,6 +28,7 @@ def _statements(conn, call):
     return seen
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_a_repeated_token_is_not_read_again(db_path, token):
     conn = store.connect(db_path)
     first = _statements(conn, lambda: authenticate(conn, token))
@@ -56,6 +57,7 @@ def test_a_token_revoked_on_the_same_connection_is_refused_at_once(db_path, toke
         authenticate(conn, token)
 
 
+@pytest.mark.sqlite_only  # SQLite's own statements and pragmas
 def test_an_unknown_token_is_refused_every_time_and_not_kept(db_path):
     conn = store.connect(db_path)
     for _ in range(2):
