@@ -51,7 +51,7 @@ def copy_to_postgres(source, target, batch=5000, progress=None):
 
     ``progress(table, done, total)`` is called after each batch (the CLI draws its bar with it).
     """
-    src, dst = connect(source), postgres.connect(target)
+    src, dst = connect(source), postgres.connect(target, definitions=False)
     copied = {}
     for table in tables(src):
         columns, key, order = _shape(src, table)
@@ -95,7 +95,7 @@ def fhir_checksums(db):
 
 def verify(source, target):
     """What differs between the two databases: [(what, in SQLite, in PostgreSQL)]; empty when the copy is whole."""
-    src, dst = connect(source), postgres.connect(target)
+    src, dst = connect(source), postgres.connect(target, definitions=False)
     differences = []
     for table in tables(src):
         counts = [db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for db in (src, dst)]

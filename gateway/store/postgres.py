@@ -197,13 +197,18 @@ class PgStore:
         """Nothing to release: connections go back to the process's pool after every statement or transaction."""
 
 
-def connect(url):
-    """Open a handle on ``url``, creating the schema and applying migrations; the caller closes it."""
+def connect(url, definitions=True):
+    """Open a handle on ``url``, creating the schema and applying migrations; the caller closes it.
+
+    ``definitions``: project the definition rows (screening forms) that have no resource yet, as
+    connection.connect does for SQLite; a copy from SQLite (moving.py) brings its own, byte for byte.
+    """
     db = PgStore(url)
     migrate(db)
-    from .definitions import project_definitions  # as connection.connect does for SQLite
+    if definitions:
+        from .definitions import project_definitions
 
-    project_definitions(db)
+        project_definitions(db)
     return db
 
 
