@@ -33,6 +33,7 @@ from gateway.practice import enrollment as practice_enrollment
 from gateway.practice import home as practice_home
 from gateway.practice import policy as practice_policy
 from gateway.practice import records as practice_records
+from gateway.practice import visit_summary as practice_visit_summary
 from gateway.web import cors, csrf, locale_dates
 from gateway.web import headers as web_headers
 from gateway.web.sessions import DbSessionInterface
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     practice_policy,
     practice_demographics,
     practice_records,
+    practice_visit_summary,
     practice_bring,
     practice_api,
     oauth_api,

@@ -25,6 +25,7 @@ EVENTS = (
     "health link read",
     "health link failed",
     "proxy policy changed",  # the practice's, by an administrator (gateway.practice.policy)
+    "after-visit summary shared",  # a visit as a link the portal keeps (gateway.health_links.visit_summary)
 )
 
 

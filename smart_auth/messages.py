@@ -136,6 +136,20 @@ def representative_linked_email(practice_name, who, relation, url):
     )
 
 
+def visit_summary_email(practice_name, url):
+    """(subject, text, html) telling the patient the practice put an after-visit summary in their portal: a link
+    to the portal's page only (the SMART Health Link, which carries its key, is shown after logging in)."""
+    lines = [
+        f"{practice_name} shared the summary of your visit with you in the patient portal.",
+        "Log in to see it, show its QR code or share it with another doctor.",
+    ]
+    return (
+        f"Your after-visit summary from {practice_name} is in your portal",
+        "\n\n".join([*lines, f"See it in the portal: {url}"]),
+        _html(lines, url, "See your after-visit summary"),
+    )
+
+
 def access_ending_emails(patient_name, representative_name, relation, ends_on):
     """((subject, text, html) for the representative, the same for the patient): access ends at 18."""
     day = f"{ends_on.day} {ends_on:%B %Y}"

@@ -76,6 +76,7 @@ CHART_ROUTES = [
     ("POST", "/practice/launch/{}"),
     ("GET", "/practice/patients/{}/bring"),
     ("POST", "/practice/patients/{}/bring"),
+    ("POST", "/practice/records/{}/visits/<visit_uid>/summary"),
 ]
 
 
