@@ -5,7 +5,7 @@ import pytest
 from gateway import store
 from gateway.cli import cli
 from gateway.store import accounts as account_store
-from gateway.store import disclosures, moving
+from gateway.store import disclosures, moving, postgres
 from smart_auth import accounts
 from smart_auth.tokens import issue_access_token
 from tests import chart
@@ -63,7 +63,8 @@ def test_a_copy_stopped_part_way_runs_again_to_the_same_result(source, postgres_
 
     with pytest.raises(KeyboardInterrupt):
         moving.copy_to_postgres(source, url, batch=2, progress=stop_in_resources)
-    partial = store.connect(url).execute("SELECT count(*) FROM resources").fetchone()[0]
+    # Looked at as the copy sees it: a gateway started on a half-copied database would add its own forms.
+    partial = postgres.connect(url, definitions=False).execute("SELECT count(*) FROM resources").fetchone()[0]
     assert partial == 4
     assert moving.verify(source, url) != []
     copied = moving.copy_to_postgres(source, url, batch=2)
