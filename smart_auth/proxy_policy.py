@@ -237,6 +237,17 @@ def _children(links, today):
     return _plural(len(births), "teenager", "teenagers") if teens else _plural(len(births), "child", "children")
 
 
+def withheld_words(access):
+    """What a limited record leaves out, in words for the person reading it ("mental health", "notes marked
+    confidential by a clinician"); empty when ``access`` (access_of's answer, or None) withholds nothing."""
+    if access is None or not access.withheld:
+        return []
+    return [
+        "notes marked confidential by a clinician" if name == "confidential" else category_words(name)
+        for name in access.withheld
+    ]
+
+
 def category_words(name):
     words = sensitivity.CATEGORIES[name]
     return words[0].lower() + words[1:]

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from gateway import store
 from gateway.web.auth import account_required, current_account, current_record, login_page, safe_next
-from smart_auth import accounts, verification
+from smart_auth import accounts, proxy_policy, verification
 
 bp = Blueprint("portal_home", __name__, url_prefix="/portal")
 
@@ -18,10 +18,18 @@ def portal_context():
     account = current_account()
     if account is None:
         return {"account": None, "records": [], "record": None}
+    record = current_record()
+    withheld = []
+    if record is not None and record["relation"] != "self":
+        # Say so on every page: a parent of a teenager must not read "No screenings are on file" as the truth.
+        withheld = proxy_policy.withheld_words(
+            proxy_policy.access_of(store.current(), account["uid"], record["patient_uid"])
+        )
     return {
         "account": account,
         "records": accounts.linked_records(store.current(), account["id"]),
-        "record": current_record(),
+        "record": record,
+        "record_withheld": withheld,
     }
 
 

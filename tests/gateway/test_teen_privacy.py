@@ -1,6 +1,8 @@
 """A teenager's sensitive items in every code system: a parent's app sees none of them from the 12th birthday,
 all of them the day before; the teen's own token sees all of them at any age."""
 
+import re
+
 import orjson
 import pytest
 
@@ -189,3 +191,26 @@ def test_an_ordinary_token_pays_nothing_for_the_rule():
     )
     sql, params = where_sql("Observation", [], Visibility(patient="child", withheld=("mental-health",)))
     assert (sql.count("'_sensitivity'"), params) == (3, ["Observation", "child", *["mental-health"] * 3])
+
+
+def _banner(client, token, db, parent):
+    show_record(client, token, accounts.linked_records(db, parent["id"])[0]["id"])
+    page = client.get("/portal/records/screenings").get_data(as_text=True)
+    found = re.search(r'<p class="limited-record">(.*?)</p>', page, re.S)
+    return " ".join(found.group(1).split()) if found else None
+
+
+def test_a_parent_is_told_on_every_page_that_the_record_is_limited(teen):
+    path, db, parent = teen(12)
+    client = portal_client(path)
+    assert _banner(client, login(client, *PARENT), db, parent) == (
+        "At Linh's age you see a limited record: it leaves out reproductive health (pregnancy, contraception),"
+        " mental health, sexual health (sexually transmitted infections, HIV), substance use and notes marked"
+        " confidential by a clinician. Linh and the practice see all of it."
+    )
+
+
+def test_a_parent_of_a_younger_child_sees_no_such_notice(teen):
+    path, db, parent = teen(12, 1)  # 11 years and 364 days: the whole record
+    client = portal_client(path)
+    assert _banner(client, login(client, *PARENT), db, parent) is None
