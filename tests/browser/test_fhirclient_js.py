@@ -77,5 +77,5 @@ def test_fhirclient_launches_reads_searches_and_refreshes(page, live, app_origin
     headers = {"Authorization": f"Bearer {found['secondToken']}", "Accept": "application/fhir+json"}
     api = requests.get(f"{live.url}/fhir/Condition", params={"patient": patient_id}, headers=headers, timeout=10)
     assert api.status_code == 200
-    assert found["conditions"]["total"] == api.json()["total"] == 3
+    assert found["conditions"]["total"] == api.json()["total"] == 5  # 3 charted, 2 her PRAPARE raised
     assert found["conditions"]["ids"] == [e["resource"]["id"] for e in api.json()["entry"]]
