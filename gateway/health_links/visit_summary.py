@@ -5,9 +5,10 @@ patient's own portal account (if any) is told by email, with a link to the porta
 from dataclasses import dataclass
 
 from gateway import records, store
-from gateway.health_links import sharing
+from gateway.health_links import payload, sharing
 from gateway.record_sections import encounter
 from gateway.store import accounts as account_store
+from gateway.store import health_links as link_store
 from smart_auth import audit, messages
 
 EVENT = "after-visit summary shared"
@@ -50,9 +51,21 @@ def send_visit_summary(ctx, staff, chart, encounter_id, now):
     )
     practice = store.chart_rows(ctx.db, "practices", id=patient["practice_id"])[0]["name"]
     url = f"{ctx.base_url}/portal/share/{shared.uid}"
-    emailed = []
-    for link in account_store.links_of_patient(ctx.db, patient["id"]):
-        if link["relation"] == "self" and link["status"] == "active":
-            ctx.notifier.email(link["email"], *messages.visit_summary_email(practice, url), "after-visit summary")
-            emailed.append(link["email"])
+    emailed = told_accounts(ctx.db, patient["id"])
+    for email in emailed:
+        ctx.notifier.email(email, *messages.visit_summary_email(practice, url), "after-visit summary")
     return Sent(shared.uid, emailed)
+
+
+def told_accounts(conn, patient_id):
+    """The emails of the patient's own active portal accounts: who is told a summary is in the portal."""
+    links = account_store.links_of_patient(conn, patient_id)
+    return [link["email"] for link in links if link["relation"] == "self" and link["status"] == "active"]
+
+
+def sent_summary(conn, patient_uid, encounter_id, link_uid):
+    """True when ``link_uid`` is an after-visit summary of that visit of the record (the sent page's check)."""
+    return any(
+        row["uid"] == link_uid and row["content"] == payload.VISIT and row["sections"] == encounter_id
+        for row in link_store.links_of_record(conn, patient_uid)
+    )

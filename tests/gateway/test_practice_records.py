@@ -77,6 +77,7 @@ CHART_ROUTES = [
     ("GET", "/practice/patients/{}/bring"),
     ("POST", "/practice/patients/{}/bring"),
     ("POST", "/practice/records/{}/visits/<visit_uid>/summary"),
+    ("GET", "/practice/records/{}/visits/<visit_uid>/summary/sent"),
 ]
 
 

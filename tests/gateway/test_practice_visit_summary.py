@@ -73,7 +73,11 @@ def test_staff_confirm_then_the_patient_gets_it_in_the_portal(console):
         " not sent by email: if they have a portal account, an email only tells them it is there." in body
     )
     assert shared_events(db, visit) == []
-    sent = client.post(action(visit["uid"]), data={"csrf_token": token, "confirm": "yes"})
+    posted = client.post(action(visit["uid"]), data={"csrf_token": token, "confirm": "yes"})
+    assert posted.status_code == 303
+    sent_page = posted.headers["Location"]
+    assert sent_page.startswith(action(visit["uid"]) + "/sent?link=")
+    sent = client.get(sent_page)
     body = html.unescape(sent.get_data(as_text=True))
     assert sent.status_code == 200
     assert "<h1>After-visit summary sent to the portal</h1>" in body
@@ -83,8 +87,11 @@ def test_staff_confirm_then_the_patient_gets_it_in_the_portal(console):
     ]
     chart_page = html.unescape(client.get(f"/practice/patients/{MARIA}").get_data(as_text=True))
     assert "<td>after-visit summary shared</td><td>staff frontdesk@sunrisefamily.example.org</td>" in chart_page
+    assert client.get(sent_page).status_code == 200  # a reload of the sent page sends nothing again
+    assert len(shared_events(db, visit)) == 1
     mails = [m for m in outbox(db) if m["kind"] == "after-visit summary"]
     link_uid = re.search(r"/portal/share/([\w-]+)", mails[0]["body_text"]).group(1)
+    assert sent_page.endswith(f"?link={link_uid}")
     assert [(m["recipient"], m["subject"]) for m in mails] == [
         (email, "Your after-visit summary from Sunrise Family Medicine is in your portal")
         for email in ("maria.garcia@example.com", "every.patient@example.com")
@@ -113,3 +120,20 @@ def test_refusals(console):
     assert client.post(action(visit["uid"]), data={"confirm": "yes"}).status_code == 400
     other, other_token = staff_client(path, "admin@lakesideclinic.example.org", "Lakeside-Admin-1")
     assert other.post(action(visit["uid"]), data={"csrf_token": other_token, "confirm": "yes"}).status_code == 404
+
+
+def test_the_sent_page_is_only_for_a_summary_of_that_visit(console):
+    path, db, visit, _ = console
+    client, token = staff_client(path)
+    posted = client.post(action(visit["uid"]), data={"csrf_token": token, "confirm": "yes"})
+    link_uid = posted.headers["Location"].rsplit("=", 1)[1]
+    assert client.get(f"{action(visit['uid'])}/sent?link={link_uid}").status_code == 200
+    earlier = sorted(store.chart_rows(db, "encounters", status="finished", patient_id=visit["patient_id"]), key=str)
+    other_visit = next(v["uid"] for v in earlier if v["uid"] != visit["uid"])
+    assert client.get(f"{action(other_visit)}/sent?link={link_uid}").status_code == 404
+    assert client.get(f"{action(visit['uid'])}/sent?link=forged").status_code == 404
+    assert client.get(f"{action(visit['uid'])}/sent").status_code == 404
+    other, _ = staff_client(path, "admin@lakesideclinic.example.org", "Lakeside-Admin-1")
+    assert other.get(f"{action(visit['uid'])}/sent?link={link_uid}").status_code == 404
+    anonymous = portal_client(path).get(f"{action(visit['uid'])}/sent?link={link_uid}")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/practice/login?next=")
