@@ -6,6 +6,7 @@ from typing import NamedTuple
 from gateway import store
 from gateway.errors import Forbidden, InvalidSearch, Unauthorized
 from gateway.fhir.search import Visibility, parse_clause
+from gateway.store import accounts as account_store
 from mappers import REGISTRY
 from smart_auth import scopes as smart_scopes
 from smart_auth import tokens
@@ -76,17 +77,10 @@ def practice_reach(token):
 def staff_practice(token):
     """The practice (Organization id) a user/ token's staff user works for: a user/ scope reaches that practice's
     charts only, as on the practice API. A user/ token whose subject is no staff user reaches nothing (Forbidden)."""
-    rows = (
-        store.current()
-        .execute(
-            "SELECT p.uid FROM staff_users s JOIN practices p ON p.id = s.practice_id WHERE s.uid = ?",
-            (token.subject or "",),
-        )
-        .fetchall()
-    )
-    if not rows:
+    practice = account_store.practice_uid_of_staff(store.current(), token.subject or "")
+    if practice is None:
         raise Forbidden("A user/ token must be issued to a practice staff user")
-    return rows[0][0]
+    return practice
 
 
 def to_visibility(resource_type, decision, practice=None):

@@ -108,6 +108,14 @@ def staff_by_id(conn, staff_id):
     return _one(conn, "SELECT * FROM staff_users WHERE id = ?", (staff_id,))
 
 
+def practice_uid_of_staff(conn, staff_uid):
+    """The practice (its uid: the Organization id) a staff user works for, or None for no such staff user."""
+    row = _one(
+        conn, "SELECT p.uid FROM staff_users s JOIN practices p ON p.id = s.practice_id WHERE s.uid = ?", (staff_uid,)
+    )
+    return row["uid"] if row else None
+
+
 def load_session(conn, id_hash, now):
     row = conn.execute("SELECT data FROM web_sessions WHERE id_hash = ? AND expires_at > ?", (id_hash, now)).fetchone()
     return row[0] if row else None
