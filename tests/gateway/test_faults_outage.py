@@ -1,0 +1,232 @@
+"""PostgreSQL restarted and stopped under load: a real `fhir-gateway serve` on its own throwaway cluster, client
+threads reading FHIR with a token, refreshing tokens and loading a portal page. Every answer is 200 or 503 with
+Retry-After (never a 500, never a reset connection), 503s come while the database is down, and 200s come back
+within seconds of it without restarting the gateway (gateway/store/postgres.py, OUTAGE)."""
+
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+import requests
+
+from fixtures import demo_clients
+from gateway import store
+from gateway.store import oauth as oauth_store
+from smart_auth import accounts
+from smart_auth.models import Authorization
+from smart_auth.tokens import issue_access_token
+from tests import chart
+from tests.gateway.test_multi_host import _login, host
+from tests.pg_cluster import Cluster
+
+CLIENT = (demo_clients.CONFIDENTIAL_ID, demo_clients.CONFIDENTIAL_SECRET)
+BACK_WITHIN_S = 5.0  # POOL_TIMEOUT_S bounds a waiting request; the pool reconnects within ~2 s of the server
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A cluster of this module's own: it is stopped and restarted, which the session's shared one must not be."""
+    made = Cluster.start()
+    yield made
+    made.stop()
+
+
+@pytest.fixture(scope="module")
+def database(cluster):
+    url = cluster.database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The throwaway cluster acknowledges commits before writing them (synchronous_commit=off, pg_cluster.py), so
+        # an immediate stop (a crash) would lose answered commits; a deployment keeps the default, on.
+        conn.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = on")
+    db = store.connect(url)
+    chart.build(db)
+    demo_clients.load(db)
+    account = accounts.create_account(db, "ana@example.com", "Secret-Pass1", name="Ana", confirmed=True)
+    accounts.link_account_to_chart(db, account["id"], 1, "self")
+    return url, account["uid"]
+
+
+def _code(db, patient, subject):
+    """An authorization code as the consent page stores it, for the token endpoint to exchange."""
+    code = uuid.uuid4().hex
+    authorization = Authorization(subject, patient, None, "offline_access patient/*.rs", str(uuid.uuid4()))
+    oauth_store.save_code(
+        db,
+        code,
+        {
+            "client_id": CLIENT[0],
+            "redirect_uri": demo_clients.REDIRECT_URI,
+            "scope": authorization.scope,
+            "context": authorization.to_json(),
+            "family": authorization.family,
+            "code_challenge": demo_clients.code_challenge(),
+            "code_challenge_method": "S256",
+            "auth_time": int(time.time()),
+            "expires_at": int(time.time()) + 120,
+        },
+    )
+    return code
+
+
+class Load:
+    """Client threads driving the gateway until stopped; every answer is kept as (start, end, kind, status, headers)."""
+
+    def __init__(self, base, patient, bearer, refresh_token, portal):
+        self.base, self.patient, self.bearer, self.refresh_token, self.portal = (
+            base,
+            patient,
+            bearer,
+            refresh_token,
+            portal,
+        )
+        self.answers, self.failures = [], []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    def _loop(self, kind, send):
+        while not self.stop.is_set():
+            start = time.monotonic()
+            try:
+                response = send()
+            except requests.RequestException as exc:  # a reset or refused connection: the gateway went away
+                with self.lock:
+                    self.failures.append((kind, repr(exc)))
+                continue
+            with self.lock:
+                self.answers.append((start, time.monotonic(), kind, response.status_code, response))
+            if response.status_code == 503:
+                time.sleep(0.2)  # not Retry-After's 3 s: the test wants to see the recovery closely
+
+    def _fhir(self):
+        return requests.get(f"{self.base}/fhir/Patient/{self.patient}", headers=self.bearer, timeout=30)
+
+    def _fhir_flask(self):
+        # The lean front hands a conditional request to Flask: this is the Flask app's FHIR door.
+        headers = {**self.bearer, "If-None-Match": 'W/"no-such-version"'}
+        return requests.get(f"{self.base}/fhir/Condition?patient={self.patient}", headers=headers, timeout=30)
+
+    def _refresh(self):
+        response = requests.post(
+            f"{self.base}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
+            auth=CLIENT,
+            timeout=30,
+        )
+        if response.status_code == 200:
+            self.refresh_token = response.json()["refresh_token"]
+        return response
+
+    def _page(self):
+        return self.portal.get(f"{self.base}/portal/", allow_redirects=False, timeout=30)
+
+    def start(self):
+        self.threads = [
+            threading.Thread(target=self._loop, args=(kind, send), daemon=True)
+            for kind, send in (
+                ("fhir", self._fhir),
+                ("fhir-flask", self._fhir_flask),
+                ("token", self._refresh),
+                ("page", self._page),
+            )
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(40)
+
+
+@pytest.fixture
+def load(database):
+    database, subject = database
+    db = store.connect(database)
+    patient = store.chart_rows(db, "patients")[0]["uid"]
+    bearer = {"Authorization": "Bearer " + issue_access_token(db, CLIENT[0], "patient/*.rs", patient)}
+    with host(database) as base:
+        exchanged = requests.post(
+            f"{base}/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": _code(db, patient, subject),
+                "redirect_uri": demo_clients.REDIRECT_URI,
+                "code_verifier": demo_clients.CODE_VERIFIER,
+            },
+            auth=CLIENT,
+            timeout=10,
+        )
+        assert exchanged.status_code == 200, exchanged.text
+        portal = requests.Session()
+        assert _login(portal, base).status_code == 302
+        running = Load(base, patient, bearer, exchanged.json()["refresh_token"], portal)
+        running.start()
+        try:
+            yield running
+        finally:
+            running.finish()
+
+
+def _pg_ctl(cluster, *args):
+    cluster._run("pg_ctl", "-D", f"{cluster.folder}/data", "-w", *args)
+
+
+def _check_answers(load, back_at):
+    """Every answer 200 or 503 with Retry-After in its door's shape; every kind answers 200 soon after ``back_at``."""
+    assert load.failures == []
+    statuses = {}
+    for _, _, kind, status, response in load.answers:
+        statuses.setdefault(kind, set()).add(status)
+        assert status in (200, 503), (kind, status, response.text[:300])
+        if status == 503:
+            assert response.headers["Retry-After"] == "3"
+            _assert_shape(kind, response)
+    for kind in ("fhir", "fhir-flask", "token", "page"):
+        recovered = [
+            end for start, end, k, status, _ in load.answers if k == kind and status == 200 and start >= back_at
+        ]
+        assert recovered, f"{kind}: no 200 after the database came back ({statuses.get(kind)})"
+        assert min(recovered) - back_at < BACK_WITHIN_S, f"{kind}: first 200 {min(recovered) - back_at:.1f} s after"
+    return statuses
+
+
+def _assert_shape(kind, response):
+    if kind.startswith("fhir"):
+        assert response.headers["Content-Type"].startswith("application/fhir+json")
+        assert response.json()["issue"][0]["code"] == "transient"
+    elif kind == "token":
+        assert response.json()["error"] == "temporarily_unavailable"
+    else:
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "briefly unavailable" in response.text
+
+
+def _run_until(load, seconds):
+    time.sleep(seconds)
+
+
+def test_a_stopped_database_answers_503_with_retry_after_and_the_gateway_recovers_by_itself(cluster, load):
+    _run_until(load, 1.5)
+    _pg_ctl(cluster, "-m", "immediate", "stop")
+    down_at = time.monotonic()
+    _run_until(load, 7)  # longer than the pool's wait (POOL_TIMEOUT_S): requests must give up with a 503
+    # restart, not start: with no server running it starts one with the options of the last (postmaster.opts)
+    _pg_ctl(cluster, "-l", f"{cluster.folder}/log", "restart")
+    back_at = time.monotonic()
+    _run_until(load, BACK_WITHIN_S + 1)
+    load.finish()
+    statuses = _check_answers(load, back_at)
+    during = [kind for start, end, kind, status, _ in load.answers if status == 503 and down_at <= end <= back_at + 1]
+    assert set(during) == {"fhir", "fhir-flask", "token", "page"}, statuses
+    assert all(status == 200 for start, _, _, status, _ in load.answers if start < down_at - 0.5)
+
+
+def test_a_restarted_database_costs_no_500_and_no_reset(cluster, load):
+    _run_until(load, 1.5)
+    _pg_ctl(cluster, "-m", "fast", "restart", "-l", f"{cluster.folder}/log")
+    back_at = time.monotonic()
+    _run_until(load, BACK_WITHIN_S + 1)
+    load.finish()
+    _check_answers(load, back_at)
