@@ -189,6 +189,8 @@ def _check_answers(load, back_at):
         ]
         assert recovered, f"{kind}: no 200 after the database came back ({statuses.get(kind)})"
         assert min(recovered) - back_at < BACK_WITHIN_S, f"{kind}: first 200 {min(recovered) - back_at:.1f} s after"
+        unavailable = sum(1 for *_, k, status, _ in load.answers if k == kind and status == 503)
+        print(f"{kind}: {unavailable} x 503, first 200 {min(recovered) - back_at:.2f} s after the database was back")
     return statuses
 
 
