@@ -232,3 +232,65 @@ def test_a_restarted_database_costs_no_500_and_no_reset(cluster, load):
     _run_until(load, BACK_WITHIN_S + 1)
     load.finish()
     _check_answers(load, back_at)
+
+
+# Every door while the database is down, through the app in this process (its pool waits 0.5 s, not 5):
+# (method, path, body, kind of answer). The portal and console are asked with a session cookie, so the outage
+# meets them while Flask opens the session, before any route runs.
+DOORS = [
+    ("GET", "/fhir/Patient/{patient}", None, "fhir"),
+    ("GET", "/fhir/Condition?patient={patient}", None, "fhir"),  # If-None-Match: the Flask route
+    ("POST", "/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x"}, "oauth"),
+    ("POST", "/oauth/introspect", {"token": "x"}, "oauth"),
+    ("POST", "/oauth/register", None, "oauth"),
+    ("GET", "/oauth/authorize?response_type=code&client_id=demo-public-app", None, "page"),
+    ("GET", "/portal/", None, "page"),
+    ("GET", "/portal/records/conditions", None, "page"),
+    ("GET", "/practice/", None, "page"),
+    ("GET", "/practice/api/invites/nothing", None, "practice"),
+    ("GET", "/portal/api/grants", None, "oauth"),
+]
+
+
+@pytest.fixture
+def stopped(cluster, database, make_app, monkeypatch):
+    """An app in this process, a portal session on it, and then the database stopped (started again after)."""
+    from gateway.store import postgres
+
+    url, _ = database
+    postgres.close_pool(url)
+    monkeypatch.setattr(postgres, "POOL_TIMEOUT_S", 0.5)
+    app = make_app(url, SECRET_KEY="one-secret-for-every-host")
+    web = app.test_client()
+    page = web.get("/portal/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"email": "ana@example.com", "password": "Secret-Pass1", "csrf_token": token}
+    assert web.post("/portal/login", data=form).status_code == 302
+    patient = store.chart_rows(store.connect(url), "patients")[0]["uid"]
+    _pg_ctl(cluster, "-m", "immediate", "stop")
+    try:
+        yield web, patient
+    finally:
+        _pg_ctl(cluster, "-l", f"{cluster.folder}/log", "restart")
+        postgres.close_pool(url)
+
+
+def test_every_door_answers_503_in_its_own_shape_while_the_database_is_down(stopped):
+    web, patient = stopped
+    for method, path, body, kind in DOORS:
+        headers = {"Authorization": "Bearer x", "If-None-Match": 'W/"1"'} if kind == "fhir" else {}
+        if path == "/fhir/Patient/{patient}":
+            headers.pop("If-None-Match")
+        if path == "/oauth/register":
+            headers["Content-Type"] = "application/json"
+            body = '{"redirect_uris": ["https://app.example/cb"]}'
+        response = web.open(path.format(patient=patient), method=method, data=body, headers=headers)
+        assert response.status_code == 503, (path, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.headers["Retry-After"] == "3" and response.headers["Cache-Control"] == "no-store", path
+        if kind == "fhir":
+            assert response.get_json()["issue"][0]["code"] == "transient", path
+        elif kind in ("oauth", "practice"):
+            key = "message" if kind == "practice" else "error_description"
+            assert response.get_json()["error"] == "temporarily_unavailable" and response.get_json()[key], path
+        else:
+            assert response.mimetype == "text/html" and "Briefly unavailable" in response.get_data(as_text=True), path
