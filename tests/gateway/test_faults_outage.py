@@ -14,6 +14,7 @@ import requests
 from fixtures import demo_clients
 from gateway import store
 from gateway.store import oauth as oauth_store
+from gateway.store.errors import unavailable
 from smart_auth import accounts
 from smart_auth.models import Authorization
 from smart_auth.tokens import issue_access_token
@@ -294,3 +295,32 @@ def test_every_door_answers_503_in_its_own_shape_while_the_database_is_down(stop
             assert response.get_json()["error"] == "temporarily_unavailable" and response.get_json()[key], path
         else:
             assert response.mimetype == "text/html" and "Briefly unavailable" in response.get_data(as_text=True), path
+
+
+def test_a_writer_gives_up_on_a_held_write_lock_after_lock_timeout_but_a_migration_waits(database, monkeypatch):
+    """A gateway host that stopped mid-write without closing its socket must not hold every other writer for
+    ever: lock_timeout covers the advisory write lock too (55P03, a 503 at the doors); migrations wait it out."""
+    from gateway.store import postgres
+
+    url, _ = database
+    postgres.close_pool(url)
+    settings = dict(postgres.CONNECTION_SETTINGS)
+    settings["options"] = settings["options"].replace(f"lock_timeout={postgres.LOCK_TIMEOUT_S}s", "lock_timeout=200ms")
+    monkeypatch.setattr(postgres, "CONNECTION_SETTINGS", settings)
+    db = postgres.PgStore(url)
+    waited = []
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (postgres.WRITE_LOCK,))
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.LockNotAvailable) as refused, db.transaction():
+            pass
+        assert time.monotonic() - started < 2
+        assert unavailable(refused.value)
+        migrating = threading.Thread(target=lambda: waited.append(postgres.migrate(db)))
+        migrating.start()
+        time.sleep(0.6)  # three lock timeouts: the migration is still waiting, not failed
+        assert migrating.is_alive() and waited == []
+        holder.execute("SELECT pg_advisory_unlock(%s)", (postgres.WRITE_LOCK,))
+    migrating.join(10)
+    assert waited and waited[0] > 0
+    postgres.close_pool(url)
