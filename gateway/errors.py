@@ -8,7 +8,9 @@ import psycopg
 # Defined in the store, which raises them and imports nothing above it; re-exported for the doors.
 from gateway.store.errors import RETRY_AFTER_SECONDS, ChartError, GatewayError, unavailable  # noqa: F401
 
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable (its database cannot be reached). Try again in a few seconds."
+UNAVAILABLE_MESSAGE = (
+    "The service is briefly unavailable (its database cannot take the request now). Try again in a few seconds."
+)
 # Every door's 503 carries these: when to try again (RFC 9110 section 10.2.3), and no cache keeps the failure.
 UNAVAILABLE_HEADERS = (("Retry-After", str(RETRY_AFTER_SECONDS)), ("Cache-Control", "no-store"))
 
@@ -56,8 +58,9 @@ def operation_outcome(message, code="processing", severity="error"):
 
 
 def unavailable_outcome():
-    """The OperationOutcome body of a FHIR 503: issue type ``transient`` (FHIR R4 issue-type, "processing may
-    succeed if repeated"; its child ``no-store`` would be narrower than some clients check for)."""
+    """The OperationOutcome body of a FHIR 503: issue type ``transient`` (FHIR R4 issue-type: the same request may
+    succeed once the underlying issue is resolved). Its child ``no-store`` (the persistent store is unavailable) is
+    narrower, but a client acting on the top-level code would not recognise it without the code system's hierarchy."""
     return orjson.dumps(operation_outcome(UNAVAILABLE_MESSAGE, "transient"))
 
 
