@@ -6,7 +6,8 @@ answers those three shapes through the very path the Flask routes take (fhir_han
 handler, ``answer``), so the access check, negotiation and disclosure log are the same code. Everything
 else, and any request that raises (401, 403, 404, 400, 406...) or is not a plain 200 (a conditional read),
 goes to the Flask app, which answers it from scratch and renders the error, so errors have one
-implementation.
+implementation. The exception is an outage of the database: asking Flask again would wait for the database a second
+time, so the front answers that 503 itself, with the body and headers Flask's handler uses (gateway/errors.py).
 """
 
 import functools
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import get_current_url
 
+from gateway.errors import UNAVAILABLE_HEADERS, unavailable, unavailable_outcome
 from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
 from gateway.fhir.response import FHIR_JSON
@@ -35,7 +37,9 @@ class FhirFront:
             return self.app(environ, start_response)
         try:
             response = self._answer(environ, *route)
-        except Exception:  # noqa: BLE001 - Flask answers it again and renders the error (see module doc)
+        except Exception as exc:  # noqa: BLE001 - Flask answers it again and renders the error (see module doc)
+            if unavailable(exc):
+                return _unavailable(start_response)
             response = None
         if response is None:
             return self.app(environ, start_response)
@@ -60,6 +64,13 @@ class FhirFront:
         )
         response = handlers.answer(handlers.admit(self.config, request), handler, *params)
         return response if response.status == 200 else None
+
+
+def _unavailable(start_response):
+    body = unavailable_outcome()
+    headers = [CONTENT_TYPE, ("Content-Length", str(len(body))), *UNAVAILABLE_HEADERS, *cors.HEADERS]
+    start_response("503 Service Unavailable", headers)
+    return [body]
 
 
 @functools.lru_cache(maxsize=64)  # a handful of header names, asked on every request

@@ -12,6 +12,29 @@ IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
 OperationalError = (sqlite3.OperationalError, psycopg.OperationalError)
 
 
+# How long a client is told to wait (Retry-After) when the database cannot be reached: a PostgreSQL restart takes
+# a second or two, and the pool tries a new connection at most about two seconds after the server is back.
+RETRY_AFTER_SECONDS = 3
+# SQLite's primary result codes (an extended code keeps one in its low byte) for "not now": the write lock stayed
+# taken past the busy timeout (BUSY, LOCKED), the disk failed or is full (IOERR, FULL). https://sqlite.org/rescode.html
+_SQLITE_NOT_NOW = {5, 6, 10, 13}
+# PostgreSQL's SQLSTATE classes for "not now" (Appendix A): 08 connection exception, 53 insufficient resources,
+# 57 operator intervention (57P01 admin_shutdown on a restart, 57P03 cannot_connect_now while it starts); and
+# 55P03 lock_not_available (lock_timeout, postgres.py). Client-side failures (a refused or lost connection, the
+# pool's PoolTimeout) carry no SQLSTATE.
+_PG_NOT_NOW_CLASSES = {"08", "53", "57"}
+
+
+def unavailable(exc):
+    """True when ``exc`` says the database cannot be reached or cannot take the work now (503, try again)."""
+    if isinstance(exc, psycopg.OperationalError):
+        state = exc.sqlstate
+        return state is None or state[:2] in _PG_NOT_NOW_CLASSES or state == "55P03"
+    if isinstance(exc, sqlite3.OperationalError):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_NOT_NOW
+    return False
+
+
 class GatewayError(Exception):
     """Base class: ``status`` is the HTTP status, ``code`` the FHIR issue type."""
 

@@ -26,6 +26,7 @@ import contextlib
 import functools
 import os
 import re
+import select
 import threading
 
 import psycopg
@@ -35,6 +36,32 @@ from .migrations import MIGRATIONS
 from .postgres_schema import BASELINE, BASELINE_COVERS
 
 POOL_MAX = 10  # connections a process may hold at once (gateway/config.py DATABASE_POOL sets it)
+# OUTAGE: while the server cannot be reached, a request waits at most POOL_TIMEOUT_S for a connection and then
+# fails with PoolTimeout, which every door answers as 503 with Retry-After (gateway/errors.py); a restart (a second
+# or two) is ridden through rather than failed. A connection attempt gives up after CONNECT_TIMEOUT_S (libpq's
+# connect_timeout: a host that drops packets, not only one that refuses). The pool retries a failed connection with
+# back-off (1 s, 2 s, ...) and gives that attempt up after RECONNECT_TIMEOUT_S, so the next waiting request starts
+# a fresh one at once: connections come back within about two seconds of the server. A statement on a connection
+# whose peer vanished without closing it (a host gone, a partition) fails once the kernel has waited
+# tcp_user_timeout for an acknowledgement or keepalives found it dead. A writer waits for the write lock at most
+# lock_timeout (SQLite's busy timeout), and a session idle inside a transaction (a gateway host that stopped
+# mid-write without closing its socket) loses its locks after idle_in_transaction_session_timeout.
+POOL_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 3
+RECONNECT_TIMEOUT_S = 4.0
+LOCK_TIMEOUT_S = 10
+CONNECTION_SETTINGS = {
+    "autocommit": True,
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+    "options": (
+        f"-c search_path=public,access_log -c lock_timeout={LOCK_TIMEOUT_S}s -c idle_in_transaction_session_timeout=60s"
+    ),
+}
 WRITE_LOCK = 0x6761746577  # pg_advisory_xact_lock key held by every write transaction ("gatew")
 _pools = {}
 _pools_lock = threading.Lock()
@@ -88,15 +115,39 @@ def pool(url):
         with _pools_lock:
             found = _pools.get(key)
             if found is None:
-                found = _pools[key] = psycopg_pool.ConnectionPool(
-                    url,
-                    min_size=1,
-                    max_size=POOL_MAX,
-                    kwargs={"autocommit": True, "options": "-c search_path=public,access_log"},
-                    name="gateway",
-                    open=True,
-                )
+                found = _pools[key] = _new_pool(url)
     return found
+
+
+def _new_pool(url):
+    """A pool that lends only live connections and, after an outage, reconnects by itself (see OUTAGE above)."""
+
+    def lend_live(conn):
+        # psycopg_pool's ``check`` runs before every loan. An idle connection has nothing to read unless the server
+        # spoke or hung up (a restart sends 57P01 admin_shutdown, then closes): one poll, no round trip, on the hot
+        # path; only then the pool's own check, a round trip (measured ~60 us of client CPU a loan, against ~10).
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        if not poller.poll(0):
+            return
+        try:
+            psycopg_pool.ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            made.drain()  # its siblings died with it: replace them all at once, not one loan (and back-off) each
+            raise
+
+    made = psycopg_pool.ConnectionPool(
+        url,
+        min_size=1,
+        max_size=POOL_MAX,
+        kwargs=CONNECTION_SETTINGS,
+        name="gateway",
+        open=True,
+        check=lend_live,
+        timeout=POOL_TIMEOUT_S,
+        reconnect_timeout=RECONNECT_TIMEOUT_S,
+    )
+    return made
 
 
 def close_pool(url):
@@ -174,12 +225,18 @@ class PgStore:
             conn.execute(script)
 
     @contextlib.contextmanager
-    def transaction(self):
-        """One write transaction, joined if this thread's handle has one open (see the module docstring)."""
+    def transaction(self, wait_for_lock=False):
+        """One write transaction, joined if this thread's handle has one open (see the module docstring).
+
+        A writer waits LOCK_TIMEOUT_S for the write lock, then fails (503 at the doors); ``wait_for_lock`` waits
+        as long as it takes (migrating: a host that starts while another writes must not give up).
+        """
         if self._conn is not None:
             yield self
             return
         with pool(self.url).connection() as conn, conn.transaction():
+            if wait_for_lock:
+                conn.execute("SET LOCAL lock_timeout = 0")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             self._held.conn = conn
             try:
@@ -217,7 +274,7 @@ def migrate(db):
 
     Migrating processes take an advisory lock, so two hosts starting at once apply each migration once.
     """
-    with db.transaction():
+    with db.transaction(wait_for_lock=True):
         db.execute("SELECT pg_advisory_xact_lock(1)")
         # Search ranges and keyset paging compare text as SQLite does, byte by byte (search.py's prefix ranges): in
         # such a collation 'B' (0x42) sorts before 'a' (0x61); in a linguistic one (libc en_US, ICU) after it.
