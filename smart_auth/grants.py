@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
+from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from gateway import store
@@ -226,14 +227,16 @@ def _signing_key():
 class _SmartIdToken:
     """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
 
-    def resolve_client_private_key(self, client):
-        return _signing_key().key
-
-    def get_client_algorithm(self, client):
-        return keys.ALG
-
-    def get_encode_header(self, client):
-        return {"alg": keys.ALG, "kid": _signing_key().kid, "typ": "JWT"}
+    def encode_id_token(self, token, request):
+        """Authlib's id_token claims (OpenIDToken.encode_id_token: the client's, the code's nonce and auth_time,
+        at_hash, the user's), signed by the active key as one lookup and one RSA signature (keys.sign_jwt)."""
+        claims = self.get_compatible_claims(request)
+        if request.authorization_code:
+            claims.update(self.get_authorization_code_claims(request.authorization_code))
+        # OpenID Connect Core 1.0 section 3.1.3.6: the left half of the access token's SHA-256, base64url.
+        claims["at_hash"] = create_half_hash(token["access_token"], keys.ALG).decode("ascii")
+        claims.update(self.generate_user_info(request.user, token["scope"]))
+        return _signing_key().sign_jwt(claims)
 
     def get_client_claims(self, client):
         now = int(time.time())
