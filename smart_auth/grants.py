@@ -162,14 +162,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             data.get(key) for key in ("client_id", "client_secret", "client_assertion")
         ):
             return None
-        row = oauth_store.find_refresh_token(store.current(), data.get("refresh_token") or "")
+        row = self._refresh_row(data.get("refresh_token") or "")
         client = self.server.query_client(row["client_id"]) if row else None
         return client if client is not None and client.auth_method == "none" else None
 
     def authenticate_refresh_token(self, refresh_token):
         """Check the token and use it up; presenting a used one revokes its family (OAuth 2.0 BCP 4.14.2)."""
         conn, now = store.current(), int(time.time())
-        row = oauth_store.find_refresh_token(conn, refresh_token)
+        row = self._refresh_row(refresh_token)
         if row is None or row["revoked"] or row["expires_at"] <= now:
             return None
         if row["used_at"] is not None:
@@ -184,6 +184,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         # Used up by server.save_token, in the transaction that stores the new tokens (see query_authorization_code).
         return TokenRecord(row, "refresh_token")
+
+    def _refresh_row(self, refresh_token):
+        """The stored row of the presented refresh token, read once per request (the grant is the request's)."""
+        if getattr(self, "_row_of", (None,))[0] != refresh_token:
+            self._row_of = (refresh_token, oauth_store.find_refresh_token(store.current(), refresh_token))
+        return self._row_of[1]
 
     def authenticate_user(self, refresh_token):
         return refresh_token.authorization
