@@ -14,13 +14,14 @@ token answer (CORS for browser apps, the security headers) are taken once per UR
 """
 
 import sys
+from urllib.parse import parse_qsl
 
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler the form parser uses
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
-from werkzeug.datastructures import EnvironHeaders, Headers, ImmutableMultiDict, MultiDict
+from werkzeug.datastructures import EnvironHeaders, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import InternalServerError
-from werkzeug.formparser import parse_form_data
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
-from werkzeug.wsgi import get_current_url
+from werkzeug.wsgi import get_host
 
 from smart_auth.server import current_server
 
@@ -48,7 +49,9 @@ class TokenRequest(OAuth2Request):
     """Authlib's OAuth2Request read from a WSGI environ, as FlaskOAuth2Request reads it from Flask's request."""
 
     def __init__(self, environ, form):
-        super().__init__("POST", get_current_url(environ), headers=EnvironHeaders(environ))
+        # Authlib reads the URL only for its https check (scheme and host name); the path is always PATH.
+        url = f"{environ['wsgi.url_scheme']}://{get_host(environ)}{environ.get('SCRIPT_NAME', '')}{PATH}"
+        super().__init__("POST", url, headers=EnvironHeaders(environ))
         self._form = form
         self.payload = FormPayload(form)
 
@@ -59,6 +62,16 @@ class TokenRequest(OAuth2Request):
     @property
     def form(self):
         return self._form
+
+
+def read_form(environ):
+    """The urlencoded body as werkzeug's form parser reads it (formparser._parse_urlencoded), and as Flask's request
+    does with ``silent``: a body that is not UTF-8 is an empty form."""
+    body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+    try:
+        return MultiDict(parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+    except ValueError:
+        return MultiDict()
 
 
 class TokenFront:
@@ -76,21 +89,21 @@ class TokenFront:
         with self.flask_app.app_context():
             if self.pruner is not None:
                 self.pruner.maybe_run()  # the before_request hook the Flask route would have run
-            _, form, _ = parse_form_data(environ, cls=MultiDict, silent=True)
+            form = read_form(environ)
             try:
                 request = TokenRequest(environ, form)
             except Exception:  # noqa: BLE001 - nothing has happened yet: Flask answers it (insecure transport)
                 return self.app(environ, start_response)
             status, payload, headers = self._answer(request)
-        response_headers = Headers(headers)
-        response_headers.extend(self.hook_headers(environ.get("wsgi.url_scheme", "http")))
-        response_headers["Content-Length"] = str(len(payload))
-        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", response_headers.to_wsgi_list())
+        start_response(
+            f"{status} {HTTP_STATUS_CODES[status].upper()}",  # werkzeug's status line
+            [*headers, *self.hook_headers(environ["wsgi.url_scheme"]), ("Content-Length", str(len(payload)))],
+        )
         return [payload]
 
     def _plain(self, environ):
         """A form body of announced length within the limit, and no query string."""
-        if environ.get("QUERY_STRING"):
+        if environ.get("QUERY_STRING") or environ.get("HTTP_TRANSFER_ENCODING"):
             return False
         length = environ.get("CONTENT_LENGTH")
         if not length or not length.isdigit() or (self.limit is not None and int(length) > self.limit):

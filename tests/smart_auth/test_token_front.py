@@ -236,3 +236,41 @@ def test_over_real_http_a_code_works_once_and_a_replay_revokes_its_tokens(oauth_
         refresh = {"grant_type": "refresh_token", "client_id": PUBLIC, "refresh_token": body["refresh_token"]}
         status, _, refused = post(address, refresh)
         assert status == 400 and refused["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"grant_type=authorization_code&code=a%20b+c&empty=&flag",
+        b"code=%ff%fe&client_id=caf%C3%A9",  # percent-escapes that are not UTF-8
+        b"grant_type=\xff\xfe",  # a body that is not UTF-8: an empty form, as Flask's silent parser gives
+        b"scope=a&scope=b&=x&&",
+        b"",
+    ],
+)
+def test_the_form_is_read_as_werkzeug_reads_it(body):
+    import io
+
+    from werkzeug.formparser import parse_form_data
+    from werkzeug.test import EnvironBuilder
+
+    from gateway.oauth.token_front import read_form
+
+    def environ():
+        return EnvironBuilder(
+            method="POST",
+            path="/oauth/token",
+            input_stream=io.BytesIO(body),
+            content_length=len(body),
+            content_type="application/x-www-form-urlencoded",
+        ).get_environ()
+
+    assert list(read_form(environ()).items(multi=True)) == list(parse_form_data(environ())[1].items(multi=True))
+
+
+def test_a_body_that_is_not_utf8_gets_the_flask_routes_answer(web, flask_only):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    lean = web.post("/oauth/token", data=b"grant_type=\xff", headers=headers)
+    routed = flask_only.post("/oauth/token", data=b"grant_type=\xff", headers=headers)
+    assert answer(lean) == answer(routed)
+    assert lean.status_code == 400 and lean.get_json()["error"] == "unsupported_grant_type"
