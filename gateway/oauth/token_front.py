@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler the form parser uses
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from werkzeug.datastructures import EnvironHeaders, ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import InternalServerError, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.wsgi import get_host
 
@@ -48,12 +49,12 @@ class FormPayload(OAuth2Payload):
 class TokenRequest(OAuth2Request):
     """Authlib's OAuth2Request read from a WSGI environ, as FlaskOAuth2Request reads it from Flask's request."""
 
-    def __init__(self, environ, form):
+    def __init__(self, environ):
         # Authlib reads the URL only for its https check (scheme and host name); the path is always PATH.
         url = f"{environ['wsgi.url_scheme']}://{get_host(environ)}{environ.get('SCRIPT_NAME', '')}{PATH}"
         super().__init__("POST", url, headers=EnvironHeaders(environ))
-        self._form = form
-        self.payload = FormPayload(form)
+        self._form = read_form(environ)
+        self.payload = FormPayload(self._form)
 
     @property
     def args(self):
@@ -89,10 +90,9 @@ class TokenFront:
         with self.flask_app.app_context():
             if self.pruner is not None:
                 self.pruner.maybe_run()  # the before_request hook the Flask route would have run
-            form = read_form(environ)
             try:
-                request = TokenRequest(environ, form)
-            except Exception:  # noqa: BLE001 - nothing has happened yet: Flask answers it (insecure transport)
+                request = TokenRequest(environ)
+            except (InsecureTransportError, SecurityError):  # the body is still unread: Flask answers it as before
                 return self.app(environ, start_response)
             status, payload, headers = self._answer(request)
         start_response(

@@ -9,6 +9,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from werkzeug.test import Client
 
 from gateway.oauth.token_front import TokenFront
@@ -274,3 +275,12 @@ def test_a_body_that_is_not_utf8_gets_the_flask_routes_answer(web, flask_only):
     routed = flask_only.post("/oauth/token", data=b"grant_type=\xff", headers=headers)
     assert answer(lean) == answer(routed)
     assert lean.status_code == 400 and lean.get_json()["error"] == "unsupported_grant_type"
+
+
+def test_plain_http_to_a_public_host_is_left_to_flask_unread(front, seen_by_flask):
+    """Authlib refuses OAuth over plain HTTP to a non-loopback host before anything happens; the front hands such a
+    request to the Flask route with its body unread, so the route answers it exactly as it did before the front."""
+    client = Client(front)
+    with pytest.raises(InsecureTransportError):  # TESTING propagates it, from the Flask route
+        client.post("/oauth/token", data=ERRORS["unknown code"][1], base_url="http://gateway.test")
+    assert seen_by_flask == ["/oauth/token"]
