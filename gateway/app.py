@@ -15,6 +15,7 @@ from gateway.oauth import ehr_launch as oauth_ehr_launch
 from gateway.oauth import grants_api as oauth_grants_api
 from gateway.oauth import openapi
 from gateway.oauth import pages as oauth_pages
+from gateway.oauth.token_front import TokenFront
 from gateway.outbox_sender import init_app as init_outbox_sender
 from gateway.portal import access as portal_access
 from gateway.portal import account as portal_account
@@ -92,7 +93,7 @@ def create_app(config=None):
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", lambda: render_template("index.html"))
-    app.wsgi_app = FhirFront(app.wsgi_app, app.config)
+    app.wsgi_app = TokenFront(FhirFront(app.wsgi_app, app.config), app)
     trust_proxies(app)
     return app
 

@@ -3,6 +3,7 @@ authentication (RFC 7523), token introspection (RFC 7662), revocation (RFC 7009)
 registration (RFC 7591).
 """
 
+import contextvars
 import time
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError
@@ -10,7 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import current_app, request
+from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
@@ -26,6 +27,9 @@ MAX_ASSERTION_LIFETIME = 300  # SMART Backend Services: exp no more than five mi
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 KEYS_UNAVAILABLE = "The client's keys could not be loaded from its jwks_uri."
 JKU_NOT_REGISTERED = "The client assertion's jku is not the client's registered jwks_uri."
+# The assertion of the request being authenticated: Authlib asks resolve_client_public_key for a client's keys
+# with the client alone, and the token request may come through Flask or the lean front (no Flask request).
+_assertion = contextvars.ContextVar("client_assertion", default=None)
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -35,6 +39,13 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def __init__(self):
         super().__init__(validate_jti=True, leeway=30)
+
+    def __call__(self, query_client, request):
+        reset = _assertion.set(request.form.get("client_assertion"))
+        try:
+            return super().__call__(query_client, request)
+        finally:
+            _assertion.reset(reset)
 
     def get_audiences(self):
         return [discovery.urls(current_app.config)["token"]]
@@ -46,7 +57,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         otherwise (SMART App Launch 2.x, client-confidential-asymmetric, "Authentication JWT Header Values":
         jku, when present, "SHALL match the JWKS URL value that the client supplied ... at client registration").
         """
-        header = _assertion_header(request.form.get("client_assertion"))
+        header = _assertion_header(_assertion.get())
         jku = header.get("jku")
         if jku is not None and (not client.jwks_uri or jku != client.jwks_uri):
             raise InvalidClientError(description=JKU_NOT_REGISTERED)

@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
+from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
 from gateway import store
@@ -161,14 +162,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             data.get(key) for key in ("client_id", "client_secret", "client_assertion")
         ):
             return None
-        row = oauth_store.find_refresh_token(store.current(), data.get("refresh_token") or "")
+        row = self._refresh_row(data.get("refresh_token") or "")
         client = self.server.query_client(row["client_id"]) if row else None
         return client if client is not None and client.auth_method == "none" else None
 
     def authenticate_refresh_token(self, refresh_token):
         """Check the token and use it up; presenting a used one revokes its family (OAuth 2.0 BCP 4.14.2)."""
         conn, now = store.current(), int(time.time())
-        row = oauth_store.find_refresh_token(conn, refresh_token)
+        row = self._refresh_row(refresh_token)
         if row is None or row["revoked"] or row["expires_at"] <= now:
             return None
         if row["used_at"] is not None:
@@ -183,6 +184,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         # Used up by server.save_token, in the transaction that stores the new tokens (see query_authorization_code).
         return TokenRecord(row, "refresh_token")
+
+    def _refresh_row(self, refresh_token):
+        """The stored row of the presented refresh token, read once per request (the grant is the request's)."""
+        if getattr(self, "_row_of", (None,))[0] != refresh_token:
+            self._row_of = (refresh_token, oauth_store.find_refresh_token(store.current(), refresh_token))
+        return self._row_of[1]
 
     def authenticate_user(self, refresh_token):
         return refresh_token.authorization
@@ -226,14 +233,16 @@ def _signing_key():
 class _SmartIdToken:
     """id_tokens signed RS256 with the server's current key; ``fhirUser`` names the user's FHIR resource."""
 
-    def resolve_client_private_key(self, client):
-        return _signing_key().key
-
-    def get_client_algorithm(self, client):
-        return keys.ALG
-
-    def get_encode_header(self, client):
-        return {"alg": keys.ALG, "kid": _signing_key().kid, "typ": "JWT"}
+    def encode_id_token(self, token, request):
+        """Authlib's id_token claims (OpenIDToken.encode_id_token: the client's, the code's nonce and auth_time,
+        at_hash, the user's), signed by the active key as one lookup and one RSA signature (keys.sign_jwt)."""
+        claims = self.get_compatible_claims(request)
+        if request.authorization_code:
+            claims.update(self.get_authorization_code_claims(request.authorization_code))
+        # OpenID Connect Core 1.0 section 3.1.3.6: the left half of the access token's SHA-256, base64url.
+        claims["at_hash"] = create_half_hash(token["access_token"], keys.ALG).decode("ascii")
+        claims.update(self.generate_user_info(request.user, token["scope"]))
+        return _signing_key().sign_jwt(claims)
 
     def get_client_claims(self, client):
         now = int(time.time())

@@ -6,7 +6,7 @@ the authorization code to every access and refresh token issued under it.
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
@@ -31,7 +31,9 @@ class Authorization:
     encounter_id: str | None = None  # an EHR launch from a visit, when ``launch/encounter`` was granted
 
     def to_json(self):
-        return json.dumps(asdict(self))
+        # The fields in their order, as asdict() gives them (every value is a str, int, bool or None), without
+        # asdict's recursive copy: a refresh token stores this on every exchange.
+        return json.dumps(self.__dict__)
 
     @classmethod
     def from_json(cls, text):
