@@ -9,7 +9,7 @@ import sqlite3
 import psycopg
 import pytest
 
-from bench import floor, report, run
+from bench import export, floor, report, run
 from bench import postgres as bench_postgres
 from gateway.store import moving, postgres
 from tests import pg_cluster
@@ -178,3 +178,21 @@ def test_an_error_on_the_postgres_gateway_fails_its_row_and_the_run(rounds, monk
 def test_without_postgres_a_case_has_no_postgres_row(rounds):
     row = run.measure_case("read Patient/X", "/fhir/Patient/{id}", ["a"], {"a": "t"}, SERVED[:3], ARGS)
     assert not [key for key in row if key.startswith("postgres")]
+
+
+def test_the_bulk_export_runs_on_postgres_beside_sqlite_and_reports_the_ratio(loaded, bench_db, tmp_path, capsys):
+    path = str(tmp_path / "export.db")  # the SQLite side exports from a copy: its job rows stay out of bench_db
+    with contextlib.closing(sqlite3.connect(bench_db[0])) as source, contextlib.closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    runs = export.alternate(path, str(tmp_path), loaded, times=1)
+    assert [run["outcome"] for run in runs["postgres"]] == ["done"]
+    assert [(r["resources"], r["bytes"]) for r in runs["postgres"]] == [
+        (r["resources"], r["bytes"]) for r in runs["export"]
+    ]
+    assert runs["floor"][0]["resources"] == runs["postgres"][0]["resources"] > 900
+    export.report(argparse.Namespace(source=path, patients=None), runs, loaded)
+    out = capsys.readouterr().out
+    pg = runs["postgres"][0]
+    ratio = (pg["resources"] / pg["seconds"]) / (runs["export"][0]["resources"] / runs["export"][0]["seconds"])
+    assert f"ratio to the SQLite export {ratio:.2f}, to the floor " in out
+    assert f"  postgres {pg['seconds']:7.2f} s" in out
