@@ -14,6 +14,7 @@ production). shared_buffers holds the 10,000-patient database (1.3 GB on SQLite)
 
 import contextlib
 import dataclasses
+import functools
 import os
 import secrets
 import time
@@ -30,6 +31,9 @@ SETTINGS = {
     "synchronous_commit": "on",
     "full_page_writes": "on",
 }
+
+
+ECHO = functools.partial(print, flush=True)  # progress shows at once in a log file too
 
 
 class PostgresMissing(RuntimeError):
@@ -69,7 +73,7 @@ def postmaster_pid(started):
         return int(found.readline())
 
 
-def load(sqlite_path, url, echo=print):
+def load(sqlite_path, url, echo=ECHO):
     """Copy the SQLite database into ``url`` (migrate-to-postgres's copy and verify), then VACUUM ANALYZE it.
 
     Returns the load's figures (for the report and the JSON results); RuntimeError when the copy differs.
@@ -106,7 +110,7 @@ def load(sqlite_path, url, echo=print):
 
 
 @contextlib.contextmanager
-def loaded_cluster(sqlite_path, echo=print):
+def loaded_cluster(sqlite_path, echo=ECHO):
     """A cluster holding a verified copy of ``sqlite_path``: yields a Loaded; everything is removed afterwards."""
     with cluster() as started:
         url = started.database()

@@ -427,6 +427,7 @@ def wrk(port, script, connections, seconds):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind: servers stop, the cluster goes
     try:
         sys.exit(main())
     except (BenchError, bench_postgres.PostgresMissing) as exc:

@@ -4,7 +4,11 @@ copy, served by `fhir-gateway serve` whose CPU counts the backends; removed afte
 import argparse
 import contextlib
 import os
+import pathlib
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -14,6 +18,7 @@ from bench import postgres as bench_postgres
 from gateway.store import moving, postgres
 from tests import pg_cluster
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(pg_cluster.binaries() is None, reason="PostgreSQL is not installed (make postgres)")
 
 
@@ -196,3 +201,23 @@ def test_the_bulk_export_runs_on_postgres_beside_sqlite_and_reports_the_ratio(lo
     ratio = (pg["resources"] / pg["seconds"]) / (runs["export"][0]["resources"] / runs["export"][0]["seconds"])
     assert f"ratio to the SQLite export {ratio:.2f}, to the floor " in out
     assert f"  postgres {pg['seconds']:7.2f} s" in out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_bench_stops_and_removes_its_cluster(bench_db, tmp_path, signum):
+    path = str(tmp_path / "interrupted.db")
+    with contextlib.closing(sqlite3.connect(bench_db[0])) as source, contextlib.closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    command = [sys.executable, "-m", "bench.run", "--db", path, "--rounds", "1", "--seconds", "1", "--wide", "0"]
+    bench = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = next(ln for ln in bench.stdout if "PostgreSQL cluster (" in ln)  # "loading ... cluster (FOLDER) ..."
+        folder = line.split("cluster (", 1)[1].split(")", 1)[0]
+        assert os.path.isdir(folder)
+        bench.send_signal(signum)
+        _, err = bench.communicate(timeout=60)
+    finally:
+        bench.kill()
+    assert bench.returncode == 1 and "bench: interrupted; servers and PostgreSQL cluster stopped" in err
+    assert not os.path.exists(folder)
+    assert subprocess.run(["pgrep", "-f", f"postgres -D {folder}/data"], check=False).returncode == 1
