@@ -15,8 +15,11 @@ production). shared_buffers holds the 10,000-patient database (1.3 GB on SQLite)
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import secrets
+import subprocess
+import sys
 import time
 
 from tests.pg_cluster import Cluster
@@ -33,6 +36,7 @@ SETTINGS = {
 }
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ECHO = functools.partial(print, flush=True)  # progress shows at once in a log file too
 
 
@@ -73,7 +77,7 @@ def postmaster_pid(started):
         return int(found.readline())
 
 
-def load(sqlite_path, url, echo=ECHO):
+def load(sqlite_path, url):
     """Copy the SQLite database into ``url`` (migrate-to-postgres's copy and verify), then VACUUM ANALYZE it.
 
     Returns the load's figures (for the report and the JSON results); RuntimeError when the copy differs.
@@ -84,7 +88,6 @@ def load(sqlite_path, url, echo=ECHO):
     copied = moving.copy_to_postgres(sqlite_path, url)
     copy_seconds = time.perf_counter() - started
     rows = sum(copied.values())
-    echo(f"copied {rows:,} rows into PostgreSQL in {copy_seconds:.1f} s ({rows / copy_seconds:,.0f} rows/s)")
     started = time.perf_counter()
     differences = moving.verify(sqlite_path, url)
     verify_seconds = time.perf_counter() - started
@@ -97,7 +100,7 @@ def load(sqlite_path, url, echo=ECHO):
     handle.execute("VACUUM (ANALYZE)")
     vacuum_seconds = time.perf_counter() - started
     version = handle.execute("SHOW server_version").fetchone()[0]
-    postgres.close_pool(url)  # the bench process holds no connection while the gateways are measured
+    postgres.close_pool(url)
     return {
         "version": version,
         "rows": rows,
@@ -109,10 +112,34 @@ def load(sqlite_path, url, echo=ECHO):
     }
 
 
+def load_in_child(sqlite_path, url):
+    """load() in a process of its own, killed if this one is interrupted: the verify holds a whole type's stored FHIR
+    at once (1.3 GB at 10,000 patients), and a process forked from a bench that big reports the bench's peak RSS as
+    its own (bench.export measures the export's)."""
+    command = [sys.executable, "-m", "bench.postgres", os.path.abspath(sqlite_path), url]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = child.communicate()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if child.returncode != 0:
+        raise RuntimeError(f"loading {sqlite_path} into PostgreSQL failed (exit status {child.returncode})")
+    return json.loads(out.splitlines()[-1])
+
+
 @contextlib.contextmanager
 def loaded_cluster(sqlite_path, echo=ECHO):
     """A cluster holding a verified copy of ``sqlite_path``: yields a Loaded; everything is removed afterwards."""
     with cluster() as started:
         url = started.database()
         echo(f"loading {sqlite_path} into a throwaway PostgreSQL cluster ({started.folder}) ...")
-        yield Loaded(url, postmaster_pid(started), load(sqlite_path, url, echo))
+        figures = load_in_child(sqlite_path, url)
+        rate = f"{figures['rows_per_second']:,.0f} rows/s; verified in {figures['verify_seconds']:.1f} s"
+        echo(f"copied {figures['rows']:,} rows into PostgreSQL in {figures['seconds']:.1f} s ({rate})")
+        yield Loaded(url, postmaster_pid(started), figures)
+
+
+if __name__ == "__main__":  # load_in_child: python -m bench.postgres SQLITE_PATH URL prints load()'s figures
+    print(json.dumps(load(*sys.argv[1:3])))
