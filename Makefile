@@ -61,7 +61,7 @@ test-postgres: install postgres
 test-fast: lint interop postgres
 	$(VENV)/bin/pytest -m "not browser"
 
-bench: install
+bench: install postgres
 	$(VENV)/bin/python -m bench.run
 	$(VENV)/bin/python -m bench.oauth
 	$(VENV)/bin/python -m bench.export --patients 10000

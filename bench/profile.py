@@ -7,7 +7,8 @@ inside it), so the stages add up to the whole request:
 
 - token lookup: smart_auth.tokens.authenticate (the token's row, its expiry and revocation, the proxy rule);
 - scope decision: gateway.fhir.access.visibility (the scope rules, the visibility filters);
-- SQLite read: the store's read and search functions the handlers call (SQL and fetching the stored JSON);
+- database read (SQLite or PostgreSQL): the store's read and search functions the handlers call (SQL and fetching
+  the stored JSON);
 - access-log insert: gateway.disclosures.log_api_read (the durable row of the disclosure);
 - response assembly: the handler itself (parameters, Bundle stitching, headers) and ``answer``;
 - WSGI / front: everything else the WSGI callable does (routing, the FhirRequest, negotiation, start_response).
@@ -22,9 +23,10 @@ import sqlite3
 import sys
 import time
 
-STAGES = ("token lookup", "scope decision", "SQLite read", "access-log insert", "response assembly", "WSGI / front")
+STAGES = ("token lookup", "scope decision", "database read", "access-log insert", "response assembly", "WSGI / front")
 _OUTER = STAGES[-1]
 ROUNDS = 3
+ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 # (module, attribute, stage): the functions each stage is made of, patched where their callers look them up.
 _PATCHES = (
     ("smart_auth.tokens", "authenticate", "token lookup"),
@@ -32,7 +34,7 @@ _PATCHES = (
     ("gateway.fhir.handlers", "visibility", "scope decision"),
     ("gateway.records", "visibility", "scope decision"),
     *(
-        ("gateway.store", name, "SQLite read")
+        ("gateway.store", name, "database read")
         for name in ("read_resource", "read_resources", "search", "record_rows", "references_from", "note_document")
     ),
     ("gateway.disclosures", "log_api_read", "access-log insert"),
@@ -50,7 +52,7 @@ class StageClock:
     def wrap(self, function, stage):
         def timed(*args, **kwargs):
             # A store call made inside the token lookup or the log insert is part of that stage, not a "read".
-            if stage == "SQLite read" and self.stack and self.stack[-1][0] != "response assembly":
+            if stage == "database read" and self.stack and self.stack[-1][0] != "response assembly":
                 return function(*args, **kwargs)
             frame = [stage, time.perf_counter(), 0.0]
             self.stack.append(frame)
@@ -95,11 +97,13 @@ def instrumented(clock):
             setattr(module, attribute, original)
 
 
-def worker_app(db_path):
-    """The WSGI callable a granian worker serves (gateway/server.py), on ``db_path``."""
+def worker_app(db_path, secret=None):
+    """The WSGI callable a granian worker serves (gateway/server.py), on ``db_path`` (a path or a postgresql:// URL,
+    which needs a ``secret``)."""
     from gateway.server import _worker_app
 
-    return _worker_app({"DB": db_path, "BASE_URL": "http://127.0.0.1:8080"})  # as `fhir-gateway serve` builds it
+    config = {"DB": db_path, "BASE_URL": "http://127.0.0.1:8080"}  # as `fhir-gateway serve` builds it
+    return _worker_app(config | ({"SECRET_KEY": secret} if secret else {}))
 
 
 def environ_for(path, authorization):
@@ -153,12 +157,16 @@ def profile_case(app, requests, n, rounds=ROUNDS):
     }
 
 
-def profile_cases(db_path, cases, ids, tokens, n, rounds=ROUNDS):
+def profile_cases(db_path, cases, ids, tokens, n, rounds=ROUNDS, secret=None):
     """One profile per bench case (``cases``: (name, pattern) pairs), with the bench's patients and tokens."""
-    app = worker_app(db_path)
+    from gateway.store import postgres
+
+    app = worker_app(db_path, secret)
+    engine = "postgres" if postgres.is_url(db_path) else "sqlite"
     return [
         {
             "case": name,
+            "engine": engine,
             **profile_case(app, [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids], n, rounds),
         }
         for name, pattern in cases
@@ -166,8 +174,18 @@ def profile_cases(db_path, cases, ids, tokens, n, rounds=ROUNDS):
 
 
 def print_profiles(profiles):
-    """The profile table: µs per request per stage, and each stage's share of the whole."""
-    head = f"{'in-process µs per request':42} " + " ".join(f"{s:>17}" for s in STAGES) + f" {'sum':>7} {'bare':>7}"
+    """The profile table of each engine: µs per request per stage, and each stage's share of the whole."""
+    for engine in dict.fromkeys(row["engine"] for row in profiles):
+        _print_profile([row for row in profiles if row["engine"] == engine], engine)
+    print(
+        "stages: exclusive time of each, the smallest of the rounds' means (bench/profile.py); sum = the stages' "
+        "total with timers; bare = the same requests with no timer"
+    )
+
+
+def _print_profile(profiles, engine):
+    title = f"in-process µs per request ({ENGINES[engine]})"
+    head = f"{title:42} " + " ".join(f"{s:>17}" for s in STAGES) + f" {'sum':>7} {'bare':>7}"
     print("\n" + head + "\n" + "-" * len(head))
     for row in profiles:
         total = row["total_us"] or 1.0
@@ -175,10 +193,6 @@ def print_profiles(profiles):
             f"{row['stages_us'][s]:8.1f} ({100 * row['stages_us'][s] / total:4.1f}%)".rjust(17) for s in STAGES
         )
         print(f"{row['case']:42} {cells} {row['total_us']:7.1f} {row['unwrapped_us']:7.1f}")
-    print(
-        "stages: exclusive time of each, the smallest of the rounds' means (bench/profile.py); sum = the stages' "
-        "total with timers; bare = the same requests with no timer"
-    )
 
 
 def main(argv=None):

@@ -75,10 +75,41 @@ def print_run(run, args):
         "cpu ms = server CPU per request; cpu = floor/gateway CPU per request (less sensitive to other load); "
         "the gunicorn floor and its ratio are for reference only"
     )
+    if run.get("postgres"):
+        print_postgres(run)
     if run.get("wide"):
         print_wide(run["wide"])
     if run.get("profile"):
         print_profiles(run["profile"])
+
+
+def print_postgres(run):
+    """The PostgreSQL gateway's row per case, beside the floor and the SQLite gateway of the same rounds."""
+    pg = run["postgres"]
+    print(
+        f"\nPostgreSQL {pg['version']}: {pg['workers']} gateway processes x {pg['threads']} threads against one local "
+        f"cluster (durable: fsync and synchronous_commit on); loaded by migrate-to-postgres: {pg['rows']:,} rows in "
+        f"{pg['seconds']:.1f} s = {pg['rows_per_second']:,.0f} rows/s (verify {pg['verify_seconds']:.1f} s, "
+        f"VACUUM ANALYZE {pg['vacuum_analyze_seconds']:.1f} s)"
+    )
+    head = (
+        f"{'case':42} {'pg req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  {'/floor':>6} {'/sqlite':>7} "
+        f"{'cpu sqlite/pg':>13}  verdict"
+    )
+    print(head + "\n" + "-" * len(head))
+    for row in run["cases"]:
+        p = row["postgres"]
+        errors = f"  ({p['errors']} errors)" if p["errors"] else ""
+        print(
+            f"{row['case']:42} {p['rps']:8.0f} {p['p50_ms']:7.2f} {p['p99_ms']:7.2f} {_ms(p):>6}  "
+            f"{row['postgres_ratio']:6.2f} {row['postgres_ratio_sqlite']:7.2f} "
+            f"{_ratio(row['postgres_cpu_ratio_sqlite']):>13}  {'PASS' if row['postgres_pass'] else 'FAIL'}{errors}"
+        )
+    print(
+        "cpu ms = CPU per request of the gateway processes and the PostgreSQL backends together; /floor and /sqlite = "
+        "req/s against the granian floor and the SQLite gateway of the same rounds; cpu sqlite/pg = SQLite gateway's "
+        "CPU per request / PostgreSQL's; no target yet: any error fails a row"
+    )
 
 
 def print_wide(rows):

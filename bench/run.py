@@ -7,10 +7,16 @@ connections, rotating over many patients, each with its own patient token, in ro
 three servers. It prints req/s, p50 and p99 per case and server and the gateway/floor ratio (against the
 granian floor), and writes bench/results/latest.json.
 
+Unless ``--no-postgres``, the same database is also copied into a throwaway PostgreSQL cluster (bench/postgres.py,
+with the function behind `fhir-gateway migrate-to-postgres`, timed) and served by `fhir-gateway serve --db
+postgresql://...` as POSTGRES_WORKERS gateway processes, a fourth server in the same alternating rounds; its rows
+give the ratio to the floor and to the SQLite gateway, and its CPU per request counts the PostgreSQL backends too.
+
 Example: python -m bench.run --patients 10000 --seconds 10 --scale 100000
 """
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -25,6 +31,7 @@ import urllib.error
 import urllib.request
 
 from bench import floor, profile
+from bench import postgres as bench_postgres
 from bench.report import (
     TARGET_P99_MS,
     TARGET_RATIOS,
@@ -43,7 +50,8 @@ CASES = [
     ("Patient/X/$everything", "/fhir/Patient/{id}/$everything"),
 ]
 WORKERS, THREADS = os.cpu_count() or 1, BLOCKING_THREADS  # `fhir-gateway serve` defaults; the floors get the same
-SERVERS = ("gateway", "floor", "floor_gunicorn")  # the keys of a case's rows, in serve_commands' order
+SERVERS = ("gateway", "floor", "floor_gunicorn", "postgres")  # the keys of a case's rows, in serve_commands' order
+POSTGRES_WORKERS = 2  # gateway processes against the one PostgreSQL (issue 17: "2 gateway processes")
 WARMUP_SECONDS = 2
 BIN = os.path.dirname(sys.executable)
 
@@ -65,7 +73,8 @@ def main(argv=None):
         print_scale(scale, runs)
     write_results(runs, scale, args)
     rows = [row for run in runs for row in run["cases"] + run["wide"]]
-    return 0 if all(r["pass"] for r in rows) and all(s["pass"] for s in scale) else 1
+    passed = all(r["pass"] and r.get("postgres_pass", True) for r in rows)
+    return 0 if passed and all(s["pass"] for s in scale) else 1
 
 
 def parse_args(argv):
@@ -84,84 +93,122 @@ def parse_args(argv):
     parser.add_argument(
         "--profile-requests", type=int, default=500, help="in-process requests per case for the profile (0: none)"
     )
+    parser.add_argument(
+        "--no-postgres",
+        dest="postgres",
+        action="store_false",
+        help="measure SQLite alone (no throwaway PostgreSQL cluster, no PostgreSQL rows)",
+    )
     return parser.parse_args(argv)
 
 
 def measure(db_path, patients, args):
-    """Build the database if needed, start both servers, verify them, and run wrk on every case."""
+    """Build the database if needed (and its PostgreSQL copy), start the servers, verify them, run wrk on every
+    case, then profile each engine in-process."""
     ensure_database(db_path, patients)
-    load_before = os.getloadavg()[0]  # other work on the machine skews every number; say how much there was
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         ids = floor.patients_with_labs(conn, args.sample)
     if not ids:
         raise BenchError(f"{db_path} has no patients with laboratory Observations")
-    tokens = issue_tokens(db_path, ids)
-    ports = [free_port() for _ in SERVERS]
-    with contextlib.ExitStack() as stack:
-        servers = [
-            (port, stack.enter_context(server(command, port)))
-            for command, port in zip(serve_commands(db_path, ports), ports, strict=True)
-        ]
-        cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
-        wide = [wide_case(name, pattern, ids, tokens, servers[0], args) for name, pattern in CASES] if args.wide else []
-    # After the servers stop, so that the profile has the machine's cores to itself (bench/profile.py).
-    profiles = (
-        profile.profile_cases(db_path, CASES, ids, tokens, args.profile_requests) if args.profile_requests else []
-    )
+    tokens = issue_tokens(db_path, ids)  # before the PostgreSQL copy, which takes them along
+    with contextlib.ExitStack() as cluster:
+        loaded = cluster.enter_context(bench_postgres.loaded_cluster(db_path)) if args.postgres else None
+        load_before = os.getloadavg()[0]  # other work on the machine skews every number; say how much there was
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(server(command, port, env, also))
+                for command, port, env, also in serve_commands(db_path, [free_port() for _ in SERVERS], loaded)
+            ]
+            cases = [measure_case(name, pattern, ids, tokens, servers, args) for name, pattern in CASES]
+            wide = [wide_case(name, pattern, ids, tokens, servers[0], args) for name, pattern in CASES if args.wide]
+        # After the servers stop, so that the profile has the machine's cores to itself (bench/profile.py).
+        n = args.profile_requests
+        profiles = profile.profile_cases(db_path, CASES, ids, tokens, n) if n else []
+        if n and loaded:
+            profiles += profile.profile_cases(loaded.url, CASES, ids, tokens, n, secret=loaded.secret)
+        load_after = os.getloadavg()[0]
     return {
         "db": db_path,
         "patients": count_patients(db_path),
         "sampled_patients": len(ids),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "load_average": [round(load_before, 2), round(load_after, 2)],
         "server": {"server": "granian", "workers": WORKERS, "threads": THREADS, "reference": "gunicorn gthread"},
+        "postgres": {"workers": POSTGRES_WORKERS, "threads": THREADS, **loaded.load} if loaded else None,
         "cases": cases,
         "wide": wide,
         "profile": profiles,
     }
 
 
-def serve_commands(db_path, ports):
-    """The gateway's own `serve` command, the floor's under granian and under gunicorn (one per port given)."""
+def serve_commands(db_path, ports, loaded=None):
+    """(command, port, environment, other pids whose CPU counts) of each server: the gateway's own `serve`, the
+    floor's under granian and under gunicorn, and with ``loaded`` (a bench_postgres.Loaded) the gateway on its
+    PostgreSQL copy, whose CPU includes the postmaster's children (the backends serving it)."""
     options = ["--db", db_path, "--workers", str(WORKERS), "--threads", str(THREADS)]
     commands = [
-        [f"{BIN}/fhir-gateway", "serve", *options],
-        [sys.executable, "-m", "bench.floor", *options, "--server", "granian"],
-        [sys.executable, "-m", "bench.floor", *options, "--server", "gunicorn"],
+        ([f"{BIN}/fhir-gateway", "serve", *options], None, ()),
+        ([sys.executable, "-m", "bench.floor", *options, "--server", "granian"], None, ()),
+        ([sys.executable, "-m", "bench.floor", *options, "--server", "gunicorn"], None, ()),
     ]
-    return [[*command, "--port", str(port)] for command, port in zip(commands, ports, strict=False)]
+    if loaded is not None:
+        options = ["--db", loaded.url, "--workers", str(POSTGRES_WORKERS), "--threads", str(THREADS)]
+        commands.append(([f"{BIN}/fhir-gateway", "serve", *options], loaded.environment(), (loaded.postmaster,)))
+    return [
+        ([*command, "--port", str(port)], port, env, also)
+        for (command, env, also), port in zip(commands, ports, strict=False)
+    ]
 
 
 def measure_case(name, pattern, ids, tokens, servers, args):
     """Verify one case on every server, then load them in alternating wrk rounds; return the case's row."""
     requests = [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids]
     for path, authorization in requests[:3]:
-        verify(name, path, authorization, *(port for port, _ in servers))
+        verify(name, path, authorization, *(served.port for served in servers))
     with lua_script(requests) as script:
-        for port, _ in servers:
-            wrk(port, script, args.connections, WARMUP_SECONDS)
-        rounds = [[load_round(port, process, script, args) for port, process in servers] for _ in range(args.rounds)]
-    gateway, bare, reference = (median_round([r[side] for r in rounds]) for side in range(len(SERVERS)))
+        for served in servers:
+            wrk(served.port, script, args.connections, WARMUP_SECONDS)
+        rounds = [
+            [load_round(served.port, served.process, script, args, served.also) for served in servers]
+            for _ in range(args.rounds)
+        ]
+    gateway, bare, reference, *pg = (median_round([r[side] for r in rounds]) for side in range(len(servers)))
     ratio = gateway["rps"] / bare["rps"] if bare["rps"] else 0.0
-    cpu = [side["cpu_ms_per_request"] for side in (gateway, bare)]
-    cpu_ratio = round(cpu[1] / cpu[0], 3) if None not in cpu and cpu[0] else None
     errors = gateway["errors"] + bare["errors"] + reference["errors"]
     ok = ratio >= TARGET_RATIOS[name] and gateway["p99_ms"] < TARGET_P99_MS and not errors
-    return {
+    row = {
         "case": name,
         "gateway": gateway,
         "floor": bare,
         "floor_gunicorn": reference,
         "ratio": round(ratio, 3),
         "ratio_gunicorn": round(gateway["rps"] / reference["rps"], 3) if reference["rps"] else 0.0,
-        "cpu_ratio": cpu_ratio,
+        "cpu_ratio": _cpu_ratio(bare, gateway),
         "pass": ok,
     }
+    return row | (postgres_row(pg[0], gateway, bare) if pg else {})
+
+
+def postgres_row(pg, gateway, bare):
+    """The PostgreSQL gateway's figures beside the SQLite gateway's and the floor's (no target: errors fail it)."""
+    return {
+        "postgres": pg,
+        "postgres_ratio": round(pg["rps"] / bare["rps"], 3) if bare["rps"] else 0.0,
+        "postgres_ratio_sqlite": round(pg["rps"] / gateway["rps"], 3) if gateway["rps"] else 0.0,
+        "postgres_cpu_ratio_sqlite": _cpu_ratio(gateway, pg),
+        "postgres_pass": not pg["errors"],
+    }
+
+
+def _cpu_ratio(cheaper, dearer):
+    """CPU per request of ``cheaper`` / of ``dearer`` (None when either is unknown)."""
+    cpu = cheaper["cpu_ms_per_request"], dearer["cpu_ms_per_request"]
+    return round(cpu[0] / cpu[1], 3) if None not in cpu and cpu[1] else None
 
 
 def wide_case(name, pattern, ids, tokens, gateway, args):
     """One case at ``args.wide`` connections against the gateway alone: no errors and p99 under
     TARGET_WIDE_P99_MS (issue 16). One round after a warm-up: this shows what many clients do to the tail."""
-    port, process = gateway
+    port, process = gateway[:2]
     requests = [(pattern.format(id=i), f"Bearer {tokens[i]}") for i in ids]
     with lua_script(requests) as script:
         wrk(port, script, args.wide, WARMUP_SECONDS)
@@ -221,13 +268,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
+Served = collections.namedtuple("Served", "port process also")  # also: other pids whose CPU is the server's
+
+
 @contextlib.contextmanager
-def server(command, port):
-    """Run a server in its own process group until the block ends (also on Ctrl-C or failure)."""
-    process = subprocess.Popen(command, start_new_session=True)
+def server(command, port, env=None, also=()):
+    """Run a server in its own process group until the block ends (also on Ctrl-C or failure); yield a Served."""
+    process = subprocess.Popen(command, start_new_session=True, env=env)
     try:
         wait_until_listening(process, port)
-        yield process
+        yield Served(port, process, also)
     finally:
         stop(process)
 
@@ -320,19 +370,22 @@ def lua_script(requests):
         yield script.name
 
 
-def load_round(port, process, script, args):
-    """One timed wrk run, plus the server's CPU milliseconds per request (robust to a busy machine)."""
-    before = cpu_seconds(process.pid)
+def load_round(port, process, script, args, also=()):
+    """One timed wrk run, plus the server's CPU milliseconds per request (robust to a busy machine); ``also``: pids
+    whose children's CPU is the server's too (the postmaster: its backends do the PostgreSQL gateway's reads)."""
+    before = cpu_seconds(process.pid, *also)
     result = wrk(port, script, args.connections, args.seconds)
-    used = cpu_seconds(process.pid) - before
+    used = cpu_seconds(process.pid, *also) - before
     result["cpu_ms_per_request"] = round(1000 * used / result["requests"], 3) if result["requests"] else None
     return result
 
 
-def cpu_seconds(pid):
-    """CPU seconds (user + system) used so far by a server's master and its workers."""
-    with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        pids = [pid, *map(int, listing.read().split())]
+def cpu_seconds(*parents):
+    """CPU seconds (user + system) used so far by processes and their children (a server's master and workers)."""
+    pids = []
+    for pid in parents:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            pids += [pid, *map(int, listing.read().split())]
     total = 0
     for one in pids:
         with contextlib.suppress(FileNotFoundError), open(f"/proc/{one}/stat") as stat:
@@ -374,9 +427,10 @@ def wrk(port, script, connections, seconds):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind: servers stop, the cluster goes
     try:
         sys.exit(main())
-    except BenchError as exc:
+    except (BenchError, bench_postgres.PostgresMissing) as exc:
         sys.exit(f"bench: {exc}")
     except KeyboardInterrupt:
-        sys.exit("bench: interrupted; servers stopped")
+        sys.exit("bench: interrupted; servers and PostgreSQL cluster stopped")

@@ -20,6 +20,8 @@ import tempfile
 import psycopg
 
 _names = itertools.count(1)
+# A test cluster keeps nothing, so it skips durability; bench/postgres.py passes its own (durable) settings.
+TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300"}
 
 
 def binaries():
@@ -44,7 +46,8 @@ class Cluster:
         self.folder, self.port, self.bin_dir, self.user = folder, port, bin_dir, user
 
     @classmethod
-    def start(cls):
+    def start(cls, settings=None):
+        """Create and start a cluster with ``settings`` (server parameters; default TEST_SETTINGS)."""
         bin_dir = binaries()
         if bin_dir is None:
             raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's postgresql package)")
@@ -53,8 +56,8 @@ class Cluster:
         cluster = cls(folder, free_port(), bin_dir, "nobody" if os.geteuid() == 0 else None)
         data = os.path.join(folder, "data")
         cluster._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--locale=C", "-E", "UTF8", "--no-sync")
-        options = f"-c listen_addresses=127.0.0.1 -p {cluster.port} -k {folder} -c fsync=off"
-        options += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        options = f"-c listen_addresses=127.0.0.1 -p {cluster.port} -k {folder} "
+        options += " ".join(f"-c {name}={value}" for name, value in (settings or TEST_SETTINGS).items())
         cluster._run("pg_ctl", "-D", data, "-o", options, "-l", os.path.join(folder, "log"), "-w", "start")
         return cluster
 
