@@ -24,6 +24,7 @@ from werkzeug.exceptions import InternalServerError, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.wsgi import get_host
 
+from gateway.errors import UNAVAILABLE_HEADERS, UNAVAILABLE_MESSAGE, unavailable
 from smart_auth.server import current_server
 
 PATH = "/oauth/token"
@@ -88,8 +89,6 @@ class TokenFront:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST" or not self._plain(environ):
             return self.app(environ, start_response)
         with self.flask_app.app_context():
-            if self.pruner is not None:
-                self.pruner.maybe_run()  # the before_request hook the Flask route would have run
             try:
                 request = TokenRequest(environ)
             except (InsecureTransportError, SecurityError):  # the body is still unread: Flask answers it as before
@@ -114,10 +113,15 @@ class TokenFront:
         """(status, body bytes, headers) as the Flask route renders them: Authlib's answer in Flask's JSON
         (AuthorizationServer.handle_response), an unexpected error as Flask's 500 handler does."""
         try:
+            if self.pruner is not None:
+                self.pruner.maybe_run()  # the before_request hook the Flask route would have run
             status, body, headers = current_server().token_answer(request)
             return status, self.flask_app.json.dumps(body).encode(), headers
-        except Exception:
+        except Exception as exc:
             app = self.flask_app
+            if unavailable(exc):  # the database is down: 503 as every door answers (gateway/web/unavailable.py)
+                body = {"error": "temporarily_unavailable", "error_description": UNAVAILABLE_MESSAGE}
+                return 503, app.json.dumps(body).encode(), [("Content-Type", "application/json"), *UNAVAILABLE_HEADERS]
             propagate = app.config["PROPAGATE_EXCEPTIONS"]
             if propagate or (propagate is None and (app.testing or app.debug)):
                 raise  # as Flask's handle_exception does
