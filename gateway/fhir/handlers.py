@@ -77,7 +77,15 @@ def admit(config, request, public=False, negotiate=True):
     if negotiate and not wants_json(request.arg("_format"), request.header("Accept")):
         raise NotAcceptable("This server speaks FHIR JSON only (application/fhir+json)")
     conn = store.current(config["DB"])
-    return FhirCall(request, None if public else bearer_token(conn, request.header("Authorization")), conn, config)
+    if public:
+        return FhirCall(request, None, conn, config)
+    token = bearer_token(conn, request.header("Authorization"))  # the primary's: a revocation holds at once
+    if config["DATABASE_REPLICAS"]:  # the handlers only read (the access log is written through the primary)
+        replicas = store.replicas
+        conn = replicas.reader(
+            conn, config["DATABASE_REPLICAS"], replicas.person_of(token), config["DATABASE_REPLICA_MAX_LAG"]
+        )
+    return FhirCall(request, token, conn, config)
 
 
 def answer(call, handler, *params):

@@ -80,21 +80,20 @@ def translate(sql):
     return _TOKENS.sub(one, sql)
 
 
-def pool(url):
-    """This process's pool of connections to ``url``."""
+def pool(url, wait=30.0, connect_timeout=None):
+    """This process's pool of connections to ``url``; ``wait``: seconds a borrower waits for a connection, and
+    ``connect_timeout`` libpq's for one connection attempt (a replica's are short: replicas.py), when it is made."""
     key = (url, os.getpid())
     found = _pools.get(key)
     if found is None:
         with _pools_lock:
             found = _pools.get(key)
             if found is None:
+                kwargs = {"autocommit": True, "options": "-c search_path=public,access_log"}
+                if connect_timeout is not None:
+                    kwargs["connect_timeout"] = connect_timeout
                 found = _pools[key] = psycopg_pool.ConnectionPool(
-                    url,
-                    min_size=1,
-                    max_size=POOL_MAX,
-                    kwargs={"autocommit": True, "options": "-c search_path=public,access_log"},
-                    name="gateway",
-                    open=True,
+                    url, min_size=1, max_size=POOL_MAX, kwargs=kwargs, timeout=wait, name="gateway", open=True
                 )
     return found
 
@@ -135,6 +134,9 @@ class PgStore:
     """A handle on a PostgreSQL database; the store's modules call ``execute``/``executemany`` on it as on SQLite's."""
 
     engine = "postgres"
+    # Called with no arguments after each write transaction commits, when set (replicas.py notes the writer's read
+    # floor); None without replicas, so a write pays nothing for them.
+    committed = None
 
     def __init__(self, url):
         self.path = self.url = url
@@ -186,6 +188,8 @@ class PgStore:
                 yield self
             finally:
                 self._held.conn = None
+        if PgStore.committed is not None:
+            PgStore.committed()
 
     def __enter__(self):  # ``with handle:`` as on sqlite3's connection: statements outside transaction() commit alone
         return self
