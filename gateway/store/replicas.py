@@ -15,7 +15,8 @@ table 9.91 and 9.92). A person is an account or staff uid (what a token's ``sub`
 
 Lag bound. A replica whose replay has not reached the position the primary had ``max_lag`` seconds ago is left
 alone until it catches up: each process samples the primary's position when it asks a replica (at most every
-CHECK_SECONDS), so a standby that stopped streaming is noticed though it still answers.
+CHECK_SECONDS), so a standby that stopped streaming is noticed, though it still answers, within about
+``max_lag + 2 * CHECK_SECONDS``.
 
 Faults. A replica that refuses connections, times out, cancels a statement (a recovery conflict,
 https://www.postgresql.org/docs/15/hot-standby.html#HOT-STANDBY-CONFLICT) or is no standby at all is logged and
