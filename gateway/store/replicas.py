@@ -86,6 +86,8 @@ def reader(primary, urls, person, max_lag):
     """The handle ``person``'s reads run on: a replica of ``urls`` that has replayed their last write, else
     ``primary`` (this thread's handle on the primary)."""
     replicas = _replica_set(primary.url, urls, max_lag)
+    if not replicas.any_up(time.monotonic()):
+        return primary  # every replica failed a moment ago: no floor to look up
     row = primary.execute(_FLOOR, (person,)).fetchone()
     return replicas.reader(row[0] if row else 0) or primary
 
@@ -109,6 +111,10 @@ class ReplicaSet:
         self.samples = deque()  # (monotonic seconds, the primary's WAL insert position then), oldest first
         self.sampling = threading.Lock()  # held for one sample and the walk along them
         self._turn = itertools.cycle(range(len(self.replicas)))
+
+    def any_up(self, now):
+        """False while every replica is left alone after a failure."""
+        return any(now >= replica.down_until for replica in self.replicas)
 
     def reader(self, floor):
         """The handle of a replica that has replayed ``floor`` and is within the lag bound, or None."""
