@@ -47,7 +47,8 @@ _log = logging.getLogger(__name__)
 _FLOOR = "SELECT lsn FROM read_floors WHERE person = ?"
 _NOTE = (
     "INSERT INTO read_floors (person, lsn) VALUES (?, (pg_current_wal_insert_lsn() - '0/0')::bigint)"
-    " ON CONFLICT (person) DO UPDATE SET lsn = excluded.lsn"
+    # Never lowered: two hosts' notes for one person may land in either order.
+    " ON CONFLICT (person) DO UPDATE SET lsn = greatest(read_floors.lsn, excluded.lsn)"
 )
 _POSITION = "SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint"
 _REPLAYED = "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0')::bigint"

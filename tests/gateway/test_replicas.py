@@ -288,3 +288,20 @@ def _family(base, headers):
     response = requests.get(f"{base}/fhir/Patient?_id=pat-1", headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()["entry"][0]["resource"]["name"][0]["family"]
+
+
+def test_a_read_floor_is_raised_past_the_write_and_never_lowered(database):
+    db = store.connect(database)
+
+    def position():
+        return db.execute("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint").fetchone()[0]
+
+    with db.transaction():
+        store.update_row(db, "patients", 2, {"city": "Shelbyville"})
+    committed = position()  # the insert position once the write's commit record is in
+    replicas.note_write(db, "someone")
+    (noted,) = db.execute("SELECT lsn FROM read_floors WHERE person = 'someone'").fetchone()
+    assert committed <= noted <= position()
+    db.execute("UPDATE read_floors SET lsn = ? WHERE person = 'someone'", (noted + 2**40,))  # a later host's note
+    replicas.note_write(db, "someone")
+    assert db.execute("SELECT lsn FROM read_floors WHERE person = 'someone'").fetchone()[0] == noted + 2**40
