@@ -70,18 +70,14 @@ class FhirCall:
         self.base = config["FHIR_BASE"]
 
     def searcher(self):
-        """The handle a search runs on: with GATEWAY_DATABASE_REPLICA_URL, a replica that has replayed the caller's
-        last write (gateway/store/replicas.py), else ``conn``. The handlers only read on it.
+        """The handle a search runs on (records.reader: a replica that has replayed the caller's last write, or
+        ``conn``). The handlers only read on it.
 
         Searches and $everything only: a read by id costs the primary as many statements either way (the token, the
         writer's floor, the log row), so on a replica it saved the primary nothing and cost this process 1.7 times
         the CPU (bench/replica.py).
         """
-        urls = self.config["DATABASE_REPLICAS"]
-        if not urls or self.token is None:
-            return self.conn
-        person = store.replicas.person_of(self.token)
-        return store.replicas.reader(self.conn, urls, person, self.config["DATABASE_REPLICA_MAX_LAG"])
+        return records.reader(self.conn, self.config, self.token)
 
 
 def admit(config, request, public=False, negotiate=True):
