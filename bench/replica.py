@@ -43,18 +43,22 @@ def server_cpu(cluster):
     return total / TICKS
 
 
-def measure(call, n, clusters):
-    """Per call (µs): wall, this process's CPU, and each cluster's server CPU; the least of ROUNDS rounds each."""
-    rounds = []
-    for _ in range(ROUNDS):
-        servers = [server_cpu(c) for c in clusters]
-        wall, cpu = time.perf_counter(), time.process_time()
-        for i in range(n):
-            call(i)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        spent = [server_cpu(c) - before for c, before in zip(clusters, servers)]
-        rounds.append([wall / n * 1e6, cpu / n * 1e6, *(s / n * 1e6 for s in spent)])
-    return [min(r[k] for r in rounds) for k in range(len(rounds[0]))]
+def measure(calls, n, clusters):
+    """Per call of each of ``calls`` (µs): wall, this process's CPU, and each cluster's server CPU; the least of
+    ROUNDS rounds each. The calls take turns within every round (first, then last), so a drift of the machine's
+    load or of the database (the access log grows) weighs on each alike."""
+    rounds = [[] for _ in calls]
+    for turn in range(ROUNDS):
+        order = list(range(len(calls)))
+        for k in order if turn % 2 == 0 else order[::-1]:
+            servers = [server_cpu(c) for c in clusters]
+            wall, cpu = time.perf_counter(), time.process_time()
+            for i in range(n):
+                calls[k](i)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            spent = [server_cpu(c) - before for c, before in zip(clusters, servers)]
+            rounds[k].append([wall / n * 1e6, cpu / n * 1e6, *(s / n * 1e6 for s in spent)])
+    return [[min(r[j] for r in each) for j in range(len(each[0]))] for each in rounds]
 
 
 def gateway(url, replica=None):
@@ -127,15 +131,15 @@ def main(argv=None):
         clusters = (primary, standby)
         load = os.getloadavg()
         print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.requests} requests x {ROUNDS} rounds")
-        base = measure(floor(url, ids), args.requests, clusters)
+        (base,) = measure([floor(url, ids)], args.requests, clusters)
         print(f"{'case':<13} {'setup':<13} {'wall µs':>9} {'CPU µs':>8} {'primary µs':>11} {'replica µs':>11} ratios")
         print(f"{'floor':<13} {'one SELECT':<13} {base[0]:9.0f} {base[1]:8.0f} {base[2]:11.0f} {base[3]:11.0f}")
         for name, shape in [c for c in CASES if c[0] in args.cases.split(",")]:
-            found = {}
-            for setup, app in apps.items():
-                paths = [shape.format(id=ids[0])]
-                found[setup] = measure(caller(app, paths, headers), args.requests, clusters)
-                wall, cpu, on_primary, on_replica = found[setup]
+            paths = [shape.format(id=ids[0])]
+            found = dict(
+                zip(apps, measure([caller(app, paths, headers) for app in apps.values()], args.requests, clusters))
+            )
+            for setup, (wall, cpu, on_primary, on_replica) in found.items():
                 note = f"wall/floor {wall / base[0]:.1f}"
                 if setup == "with replica":
                     alone = found["primary only"]
