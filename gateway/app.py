@@ -35,7 +35,7 @@ from gateway.practice import home as practice_home
 from gateway.practice import policy as practice_policy
 from gateway.practice import records as practice_records
 from gateway.practice import visit_summary as practice_visit_summary
-from gateway.web import cors, csrf, locale_dates
+from gateway.web import cors, csrf, locale_dates, read_floors
 from gateway.web import headers as web_headers
 from gateway.web.sessions import DbSessionInterface
 from smart_auth import server as smart_server
@@ -88,6 +88,7 @@ def create_app(config=None):
     init_outbox_sender(app)  # queued email and SMS leave after the response
     export_workers.init_app(app)  # Bulk Data export jobs run in this process's worker threads
     csrf.init_app(app)
+    read_floors.init_app(app)  # with replicas: a writer's next read sees the write
     locale_dates.init_app(app)
     smart_server.init_app(app)
     for module in BLUEPRINTS:

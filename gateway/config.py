@@ -1,6 +1,7 @@
 """Layered configuration: safe local defaults, then ``GATEWAY_*`` environment variables, then the caller's dict."""
 
 import os
+import re
 import secrets
 import tempfile
 
@@ -12,6 +13,10 @@ DEFAULTS = {
     # every host of one gateway names the same database, and shares GATEWAY_SECRET_KEY and GATEWAY_EXPORT_DIR.
     "DATABASE_URL": None,
     "DATABASE_POOL": 10,  # PostgreSQL connections one process may hold at once
+    # Hot standbys of DATABASE_URL (postgresql:// URLs, comma-separated) that serve the FHIR API's reads
+    # (gateway/store/replicas.py); a replica more than DATABASE_REPLICA_MAX_LAG seconds behind is left alone.
+    "DATABASE_REPLICA_URL": None,
+    "DATABASE_REPLICA_MAX_LAG": 10,
     "BASE_URL": "http://127.0.0.1:8080",
     "SECRET_KEY": None,  # unset: a random secret kept beside the database (kept_secret)
     "DEMO": False,  # set only by ``fhir-gateway demo``: the demo secret and the demo outbox page
@@ -81,6 +86,8 @@ ENV_KEYS = (
     "DB",
     "DATABASE_URL",
     "DATABASE_POOL",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_REPLICA_MAX_LAG",
     "BASE_URL",
     "SECRET_KEY",
     "ENV",
@@ -139,6 +146,7 @@ NOTIFY_KEYS = (
 ENV_KEYS += NOTIFY_KEYS
 INT_KEYS = {
     "DATABASE_POOL",
+    "DATABASE_REPLICA_MAX_LAG",
     "MAX_CONTENT_LENGTH",
     "OUTBOUND_SLOTS",
     "PRUNE_INTERVAL",
@@ -185,6 +193,7 @@ def load(overrides=None, environ=None):
         config["DB"] = config["DATABASE_URL"]
     if config["DATABASE_URL"] and not is_database_url(config["DATABASE_URL"]):
         raise ConfigError("GATEWAY_DATABASE_URL must be a postgresql:// URL (a SQLite file is GATEWAY_DB)")
+    config["DATABASE_REPLICAS"] = replica_urls(config)
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     config["FHIR_BASE"] = config["BASE_URL"] + "/fhir"
     if int(config["TRUSTED_PROXIES"]) < 0:
@@ -216,6 +225,40 @@ def _check_identity_provider(config):
         raise ConfigError("GATEWAY_IDP_ACR_VALUES must name at least one accepted acr value")
     if config["ENV"] == "production" and not config["IDP_ISSUER"].startswith("https://"):
         raise ConfigError("GATEWAY_IDP_ISSUER must be an https:// address when GATEWAY_ENV=production")
+
+
+def replica_urls(config):
+    """The replicas' URLs as a tuple (empty without any), or ConfigError when they cannot serve this database.
+
+    The list splits only before a ``postgresql://``, so a libpq multi-host URL (``postgresql://a,b/db``) stays one.
+    """
+    given = config["DATABASE_REPLICA_URL"]
+    urls = tuple(u.strip() for u in re.split(r",\s*(?=postgres(?:ql)?://)", given or "") if u.strip())
+    if not urls:
+        return ()
+    if not is_database_url(config["DB"]):
+        raise ConfigError(
+            "GATEWAY_DATABASE_REPLICA_URL needs a PostgreSQL primary (GATEWAY_DATABASE_URL=postgresql://...): "
+            "a SQLite gateway reads its own file"
+        )
+    if not all(is_database_url(u) and _conninfo(u) for u in urls):
+        raise ConfigError("GATEWAY_DATABASE_REPLICA_URL must be postgresql:// URLs, separated by commas")
+    if config["DB"] in urls:
+        raise ConfigError("GATEWAY_DATABASE_REPLICA_URL names the primary itself (GATEWAY_DATABASE_URL)")
+    if int(config["DATABASE_REPLICA_MAX_LAG"]) < 1:
+        raise ConfigError("GATEWAY_DATABASE_REPLICA_MAX_LAG must be a whole number of seconds, at least 1")
+    return urls
+
+
+def _conninfo(url):
+    """True when libpq can read ``url`` (https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING)."""
+    import psycopg
+
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return False  # a list written "a, b" (libpq refuses the space) or a stray "%"
+    return True
 
 
 def is_database_url(db):

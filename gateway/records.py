@@ -39,6 +39,16 @@ def portal_token(account, record, db=None):
     )
 
 
+def reader(conn, config, token):
+    """The handle a search or a whole record is read on: with GATEWAY_DATABASE_REPLICA_URL, a replica that has
+    replayed the token's person's last write (gateway/store/replicas.py), else ``conn`` (this thread's primary)."""
+    urls = config["DATABASE_REPLICAS"]
+    if not urls or token is None:
+        return conn
+    person = store.replicas.person_of(token)
+    return store.replicas.reader(conn, urls, person, config["DATABASE_REPLICA_MAX_LAG"])
+
+
 def require_patient(conn, token, patient_id):
     """Raise NotFound unless the token may read Patient ``patient_id`` (not there and not yours look alike)."""
     if store.read_resource(conn, "Patient", patient_id, visibility(token, "read", "Patient")) is None:

@@ -100,3 +100,44 @@ class Cluster:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def standby(self):
+        """A hot standby of this cluster on another free port, streaming its WAL (``pg_basebackup -R``).
+
+        The throwaway cluster's defaults already allow it: wal_level ``replica``, max_wal_senders 10 and initdb's
+        pg_hba.conf, which trusts replication connections from loopback
+        (https://www.postgresql.org/docs/15/app-pgbasebackup.html). ``-R`` writes ``standby.signal`` and the
+        ``primary_conninfo`` to reach this cluster; ``-X stream`` copies the WAL written meanwhile, so the standby
+        starts consistent. Stop it with its own ``stop()`` (before this cluster's).
+        """
+        folder = tempfile.mkdtemp(prefix="gateway-pg-standby-")
+        os.chmod(folder, 0o755)
+        standby = Cluster(folder, free_port(), self.bin_dir, self.user)
+        data = os.path.join(folder, "data")
+        standby._run(
+            "pg_basebackup",
+            "-D",
+            data,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
+        options = f"-c listen_addresses=127.0.0.1 -p {standby.port} -k {folder} -c hot_standby=on"
+        options += " -c fsync=off -c max_connections=300"
+        standby._run("pg_ctl", "-D", data, "-o", options, "-l", os.path.join(folder, "log"), "-w", "start")
+        standby.options = options  # a test that stops the standby starts it again with these
+        return standby
+
+    def sql(self, statement, name="postgres"):
+        """Run one statement on database ``name``: its first row, or None (a standby's replay controls, DDL)."""
+        with psycopg.connect(self.url(name), autocommit=True) as conn:
+            cursor = conn.execute(statement)
+            return cursor.fetchone() if cursor.description else None

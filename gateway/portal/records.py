@@ -27,7 +27,8 @@ CHARTED = {"lab-results": True, "vitals": False}  # sections with trends: slug -
 
 def load(**filters):
     """The record on screen as the portal token sees it; a representative's look is logged as a disclosure."""
-    record = records.load_record(store.current(), g.token, g.record["patient_uid"], **filters)
+    conn = records.reader(store.current(), current_app.config, g.token)  # a replica when there is one
+    record = records.load_record(conn, g.token, g.record["patient_uid"], **filters)
     if g.record["relation"] != "self":
         disclosures.log_view(current_account(), g.record, "viewed the record")
     return record

@@ -17,7 +17,7 @@ within a second matters, INTEGER milliseconds in a column named ``*_ms``. New co
 ones that do not are left as they are (no data migrations).
 """
 
-from . import postgres
+from . import postgres, replicas
 from .accounts import save_proxy_policy
 from .bulk import insert_chunks
 from .chart import CHART_TABLES, chart_row, chart_rows, insert_rows, next_ids, update_row
@@ -48,6 +48,7 @@ __all__ = [
     "provenance_target",
     "read_resource",
     "read_resources",
+    "replicas",
     "record_rows",
     "references_from",
     "revoke_token",

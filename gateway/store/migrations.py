@@ -1291,6 +1291,17 @@ DROP INDEX IF EXISTS access_tokens_expires;
 """
 
 
+# The WAL position (bytes, pg_current_wal_insert_lsn() - '0/0') after a person's last write: a replica serves their
+# reads once it has replayed that far (gateway/store/replicas.py). UNLOGGED: a floor matters for the moments a replica
+# lags, so it needs no WAL, is not replicated and may be lost with a crash; a SQLite gateway has no replicas.
+READ_FLOORS_PG = """
+CREATE UNLOGGED TABLE read_floors (
+    person text PRIMARY KEY,
+    lsn bigint NOT NULL
+);
+"""
+
+
 # PostgreSQL statements of the migrations after the PostgreSQL baseline (postgres_schema.BASELINE_COVERS): the
 # same tables in PostgreSQL's types (bigint identity keys, text, bigint epoch seconds).
 HEALTH_LINKS_PG = """
@@ -1398,6 +1409,7 @@ MIGRATIONS = [
         LEANER_TOKEN_INDEXES,
         LEANER_TOKEN_INDEXES,
     ),
+    ("each person's read floor, for reads from PostgreSQL replicas", "", READ_FLOORS_PG),
 ]
 
 

@@ -113,19 +113,20 @@ def translate(sql):
     return _TOKENS.sub(one, sql)
 
 
-def pool(url):
-    """This process's pool of connections to ``url``."""
+def pool(url, wait=POOL_TIMEOUT_S, connect_timeout=CONNECT_TIMEOUT_S):
+    """This process's pool of connections to ``url``; ``wait``: seconds a borrower waits for a connection, and
+    ``connect_timeout`` libpq's for one connection attempt (a replica's are short: replicas.py), when it is made."""
     key = (url, os.getpid())
     found = _pools.get(key)
     if found is None:
         with _pools_lock:
             found = _pools.get(key)
             if found is None:
-                found = _pools[key] = _new_pool(url)
+                found = _pools[key] = _new_pool(url, wait, connect_timeout)
     return found
 
 
-def _new_pool(url):
+def _new_pool(url, wait, connect_timeout):
     """A pool that lends only live connections and, after an outage, reconnects by itself (see OUTAGE above)."""
 
     def lend_live(conn):
@@ -146,11 +147,11 @@ def _new_pool(url):
         url,
         min_size=1,
         max_size=POOL_MAX,
-        kwargs=CONNECTION_SETTINGS,
+        kwargs={**CONNECTION_SETTINGS, "connect_timeout": connect_timeout},
         name="gateway",
         open=True,
         check=lend_live,
-        timeout=POOL_TIMEOUT_S,
+        timeout=wait,
         reconnect_timeout=RECONNECT_TIMEOUT_S,
     )
     return made
@@ -201,6 +202,9 @@ class PgStore:
     """A handle on a PostgreSQL database; the store's modules call ``execute``/``executemany`` on it as on SQLite's."""
 
     engine = "postgres"
+    # Called with no arguments after each write transaction commits, when set (replicas.py notes the writer's read
+    # floor); None without replicas, so a write pays nothing for them.
+    committed = None
 
     def __init__(self, url):
         self.path = self.url = url
@@ -258,6 +262,8 @@ class PgStore:
                 yield self
             finally:
                 self._held.conn = None
+        if PgStore.committed is not None:
+            PgStore.committed()
 
     def __enter__(self):  # ``with handle:`` as on sqlite3's connection: statements outside transaction() commit alone
         return self

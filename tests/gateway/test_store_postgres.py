@@ -73,7 +73,9 @@ def _columns_postgres(db):
 def test_both_engines_have_the_same_tables_and_columns(postgres_cluster):
     pg = store.connect(postgres_cluster.database())
     lite = store.connect(":memory:")
-    assert _columns_postgres(pg) == _columns_sqlite(lite)
+    found = _columns_postgres(pg)
+    assert found.pop("read_floors") == ["person", "lsn"]  # replicas' bookkeeping: a SQLite gateway has none
+    assert found == _columns_sqlite(lite)
     assert pg.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(migrations.MIGRATIONS)
 
 
