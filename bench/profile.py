@@ -33,6 +33,7 @@ _PATCHES = (
     ("gateway.fhir.access", "visibility", "scope decision"),
     ("gateway.fhir.handlers", "visibility", "scope decision"),
     ("gateway.records", "visibility", "scope decision"),
+    ("gateway.records", "patient_wide", "scope decision"),
     *(
         ("gateway.store", name, "database read")
         for name in ("read_resource", "read_resources", "search", "record_rows", "references_from", "note_document")

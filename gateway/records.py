@@ -2,6 +2,7 @@
 downloads all read, through the same access check and the same store search, so they cannot disagree.
 """
 
+import functools
 import time
 from html.parser import HTMLParser
 
@@ -13,6 +14,7 @@ from gateway.fhir.access import visibility
 from gateway.fhir.search import SearchQuery, Visibility, parse_clause
 from mappers import REGISTRY
 from smart_auth import proxy_policy
+from smart_auth import scopes as smart_scopes
 from smart_auth.scopes import parse_scopes
 from smart_auth.tokens import AccessToken
 
@@ -82,10 +84,12 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
     Every type read whole (no date clause, no granular filter) comes from one statement; the others from
     a search each.
     """
+    wanted = record_types(frozenset(types) if types else None)
+    quick = () if start or end or since else patient_wide(token, patient_id, wanted)
     whole, searched = {}, {}  # whole: the practice a type is held to (None: any) -> the types read whole
-    for rtype in REGISTRY:
-        # A definition (a form) is no part of anyone's record, though its canonical is cited.
-        if types and rtype not in types or REGISTRY[rtype].definitional:
+    for rtype in wanted:
+        if rtype in quick:
+            whole.setdefault(None, []).append(rtype)
             continue
         try:
             seen = visibility(token, "search", rtype)
@@ -111,6 +115,25 @@ def patient_record(conn, token, patient_id, types=None, start=None, end=None, si
     for row in rows:
         found.setdefault(row[0], []).append(row)
     return [row for rtype in REGISTRY for row in found.get(rtype, ())]
+
+
+@functools.lru_cache(maxsize=256)
+def record_types(types=None):
+    """The types a record is read of, in registry order: ``types`` (a frozenset; None: all) but no definition (a
+    form is no part of anyone's record, though its canonical is cited)."""
+    return tuple(t for t in REGISTRY if (not types or t in types) and not REGISTRY[t].definitional)
+
+
+def patient_wide(token, patient_id, types):
+    """The ``types`` the token reads whole in ``patient_id``'s record: decided from its scopes alone (cached), and
+    only for a patient-context token with nothing withheld or shared piecemeal (visibility's other inputs);
+    NotFound when such a token is of another patient, as visibility's Decision would say."""
+    if not token.patient_id or token.withheld or token.shared is not None:
+        return frozenset()
+    quick = smart_scopes.patient_wide(token.scopes, "search", types)
+    if quick and token.patient_id != patient_id:
+        raise NotFound(f"Patient/{patient_id} is not known")
+    return quick
 
 
 class Record:

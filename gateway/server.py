@@ -27,7 +27,15 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 # the size after a read, which may take it past the limit, so 96,000 bytes still passed 64 KiB).
 HEAD_BUFFER = 64 * 1024
 SHUTDOWN_SECONDS = 30
-BLOCKING_THREADS = 8  # per worker: measured against 2, 4 and 16 on a 2-core machine, 16 connections (issue 16)
+# Per worker: measured against 2, 4 and 16 on a 2-core machine, 16 connections (issue 16). Again for the tail
+# (2026-11-29, 10,000 patients, load average 17-22 from other work): in-process (bench.gil: one worker, 8 clients,
+# $everything) fewer threads make a fairer tail, p99/p50 2.5x at 1 thread, 4.5x at 2 and 4, ~200x at 8 (CPython's
+# GIL hand-off is not first come, first served); but under wrk on the busy machine (bench.tail) 8 threads served
+# more and had the lower p99 ($everything at 256 connections: 386 req/s, p99 1.15 s against 108 and 3.0 s at 2),
+# since a process with more runnable threads gets more of a contended CPU. Kept at 8 until a quiet machine says
+# otherwise: `python -m bench.tail --threads 1 2 4 8 --workers 2 3`. One thread would also let one slow outbound
+# call (gateway.outbound, up to its 5 s deadline) stop a whole worker.
+BLOCKING_THREADS = 8
 _HEADERS = [("Content-Type", "application/fhir+json; charset=utf-8"), ("Connection", "close")]
 
 

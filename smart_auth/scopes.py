@@ -114,6 +114,15 @@ def _decide(scopes, letter, resource_type, has_patient):
     return _widest(chosen), tuple(s.query for s in chosen)
 
 
+@functools.lru_cache(maxsize=1024)
+def patient_wide(scopes, interaction, resource_types):
+    """The types among ``resource_types`` that ``scopes`` let a token with a patient context do ``interaction`` on
+    whole: granted by a patient/ scope, with no granular filter (what ``decide`` answers with that context and no
+    filters, for each type). Cached: a record read asks it of some thirty types, and every input is immutable."""
+    letter = INTERACTIONS.get(interaction, interaction)
+    return frozenset(t for t in resource_types if _decide(scopes, letter, t, True) == ("patient", None))
+
+
 def _widest(scopes):
     """The widest context among ``scopes``: system/ reaches its client's practice (or all), user/ its user's."""
     contexts = {s.context for s in scopes}

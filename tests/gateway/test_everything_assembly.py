@@ -11,7 +11,7 @@ import contextlib
 import pytest
 
 from gateway import records, store
-from gateway.errors import Forbidden
+from gateway.errors import Forbidden, NotFound
 from gateway.fhir.access import visibility
 from gateway.fhir.response import bundle
 from gateway.fhir.search import SearchQuery, Visibility
@@ -94,6 +94,17 @@ def test_every_demo_patients_everything_bundle_is_byte_for_byte_the_per_type_sea
         rows = reference_rows(demo, token, pid, **filters)
         expected = reference_body(app.config["FHIR_BASE"], rows, f"{SELF}/Patient/{pid}/$everything{query}")
         assert response.data == expected
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_patient_token_reads_no_other_patients_record(demo_db_path, demo, auth, scope):
+    """Whether its types are decided per type or from the scopes alone (records.patient_wide), a token of one
+    patient finds no record of another: not there and not yours look alike."""
+    first, second = demo_patients(demo_db_path)[:2]
+    token = authenticate_header(demo, auth(scope, first)["Authorization"])
+    with pytest.raises(NotFound):
+        records.patient_record(demo, token, second)
+    assert records.patient_record(demo, token, first)
 
 
 @pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN

@@ -103,3 +103,28 @@ def test_decide_says_which_context_granted_the_access(scope, context):
     decision = decide(parse_scopes(scope), "read", "Patient", "p1")
     assert decision.context == context
     assert decision.patient == ("p1" if context == "patient" else None)
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "patient/*.rs",
+        "patient/*.read",
+        "patient/*.r",
+        "patient/Condition.rs patient/Observation.rs?category=laboratory",
+        "patient/Observation.rs?category=laboratory patient/Observation.rs",
+        "user/*.rs patient/*.rs",
+        "system/*.rs",
+        "openid fhirUser",
+    ],
+)
+def test_patient_wide_is_exactly_the_types_decide_grants_whole_to_the_patient(scope):
+    from mappers import REGISTRY
+    from smart_auth.scopes import patient_wide
+
+    scopes, types = parse_scopes(scope), tuple(REGISTRY)
+    expected = {t for t in types if decide(scopes, "search", t, "p1") == Decision("p1", None, "patient")}
+    assert patient_wide(scopes, "search", types) == expected
+    assert patient_wide(scopes, "read", types) == {
+        t for t in types if decide(scopes, "read", t, "p1") == Decision("p1", None, "patient")
+    }
