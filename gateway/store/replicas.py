@@ -161,7 +161,7 @@ class Replica:
     def _ask(self, now):
         lag_floor = self.set.lag_floor(now)  # first: the position the primary had before the replica is asked
         try:
-            with postgres.pool(self.url, WAIT_SECONDS, CONNECT_TIMEOUT).connection() as conn:
+            with postgres.pool(self.url, WAIT_SECONDS, CONNECT_TIMEOUT).connection(WAIT_SECONDS) as conn:
                 recovering, replayed = conn.execute(_REPLAYED).fetchone()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             self.fail(exc)
@@ -195,7 +195,7 @@ class ReplicaStore(postgres.PgStore):
         if time.monotonic() < self.replica.down_until:  # it failed during this request: the rest reads the primary
             return self.replica.set.primary.execute(sql, params)
         try:
-            with postgres.pool(self.url, WAIT_SECONDS, CONNECT_TIMEOUT).connection() as conn:
+            with postgres.pool(self.url, WAIT_SECONDS, CONNECT_TIMEOUT).connection(WAIT_SECONDS) as conn:
                 return postgres.Rows(conn.execute(postgres.translate(sql), params))
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
             self.replica.fail(exc)
