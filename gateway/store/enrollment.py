@@ -81,7 +81,9 @@ def reserve_code_attempt(conn, invite_id, limit, now):
 def uncount_code_attempt(conn, invite_id, now):
     """Take back a counted attempt that was right (only wrong ones count toward the lock)."""
     conn.execute(
-        "UPDATE invites SET failed_attempts = max(failed_attempts - 1, 0), updated_at = ? WHERE id = ?",
+        # not SQLite's two-argument max(), which PostgreSQL spells greatest(): CASE runs on both engines
+        "UPDATE invites SET failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END,"
+        " updated_at = ? WHERE id = ?",
         (now, invite_id),
     )
 
