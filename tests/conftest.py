@@ -1,7 +1,11 @@
 """Shared fixtures: named databases, the one app factory (``make_app``), app/client/runner, a token helper.
 
 Databases: ``demo_db_path`` (the demo practice, loaded once, read-only), ``fresh_demo_db_path`` (a writable
-copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.py) and ``empty_db_path``.
+copy for one test), ``chart_db_path`` (the small hand-made chart of tests/chart.py), ``empty_db_path``, and
+``new_db_path`` / ``module_db_path``: factories of new databases with nothing in them yet, as many as a test (or a
+module's fixtures) needs. Each is a SQLite file path by default and a PostgreSQL URL with ``--store=postgres``
+(then ``make test-postgres`` runs the test on PostgreSQL too); only tests about SQLite itself build their own file,
+and those are marked ``sqlite_only``.
 """
 
 import contextlib
@@ -131,6 +135,56 @@ def empty_db_path(tmp_path, pg_cluster, empty_template):
     path = str(tmp_path / "empty.db")
     store.connect(path).close()
     yield path
+
+
+class NewDatabases:
+    """``new(name="gateway", copy_of=None)``: the path (SQLite) or URL (PostgreSQL) of a new, empty database.
+
+    On SQLite that is a file that does not exist yet (``store.connect`` creates it); on PostgreSQL a database
+    created empty (no schema: ``store.connect`` migrates it, as it does a new file). ``drop_all`` removes them.
+    """
+
+    def __init__(self, folder, cluster):
+        self.folder, self.cluster, self.made = folder, cluster, []
+
+    def __call__(self, name="gateway", copy_of=None):
+        """A new database; ``copy_of``: a copy of that one's rows instead (a backup, a stolen file)."""
+        if self.cluster is not None:
+            path = self.cluster.database(template=copy_of)
+        else:
+            path = str(self.folder() / f"{name}.db")
+            if path in self.made or os.path.exists(path):  # each call is a new database, whatever its name
+                path = str(self.folder() / f"{name}-{len(self.made)}.db")
+            if copy_of is not None:
+                with (
+                    contextlib.closing(sqlite3.connect(copy_of)) as source,
+                    contextlib.closing(sqlite3.connect(path)) as copy,
+                ):
+                    source.backup(copy)
+        self.made.append(path)
+        return path
+
+    def drop_all(self):
+        if self.cluster is not None:
+            for url in self.made:
+                self.cluster.drop(url)
+
+
+@pytest.fixture
+def new_db_path(tmp_path, pg_cluster):
+    """``new_db_path(name="gateway")``: a new, empty database for this test, on the engine of the run."""
+    databases = NewDatabases(lambda: tmp_path, pg_cluster)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_db_path(tmp_path_factory, pg_cluster):
+    """``module_db_path(name="gateway")``: a new, empty database for a module's fixtures (dropped after the module)."""
+    folder = tmp_path_factory.mktemp("module-db")
+    databases = NewDatabases(lambda: folder, pg_cluster)
+    yield databases
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,8 @@
 """The shared fixtures themselves: each named database holds what its name says, and make_app builds on it."""
 
+import psycopg
+import pytest
+
 from gateway import store
 from smart_auth import accounts
 
@@ -38,3 +41,26 @@ def test_make_app_builds_on_the_demo_database_unless_given_another(make_app, dem
 
 def test_the_suite_hashes_passwords_cheaply():
     assert accounts.hash_password("Secret-Pass1").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_new_databases_are_distinct_empty_and_on_the_runs_engine(new_db_path, demo_db_path, pg_cluster):
+    first, second = new_db_path("x"), new_db_path("x")
+    assert first != second
+    assert store.postgres.is_url(first) is (pg_cluster is not None)
+    assert count(first, "patients") == 0 and count(second, "patients") == 0
+    copy = new_db_path("copy", copy_of=demo_db_path)
+    assert count(copy, "patients") == count(demo_db_path, "patients") > 0
+
+
+def test_a_tests_new_postgresql_databases_are_dropped_after_it(pg_cluster, tmp_path):
+    if pg_cluster is None:
+        pytest.skip("PostgreSQL databases: run with --store=postgres")
+    from tests.conftest import NewDatabases
+
+    databases = NewDatabases(lambda: tmp_path, pg_cluster)
+    url = databases()
+    store.connect(url)
+    databases.drop_all()
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        name = url.rsplit("/", 1)[1]
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone() == (0,)

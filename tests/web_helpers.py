@@ -7,9 +7,12 @@ from tests.apps import build_app
 from tests.enrollment_helpers import SECRET, build
 
 
-def enrollment_app(tmp_path, **config):
-    """The app on a fresh two-practice chart database (tests/enrollment_helpers.py); returns (app, db)."""
-    path = str(tmp_path / "web.db")
+def enrollment_app(new_database, **config):
+    """The app on a fresh two-practice chart database (tests/enrollment_helpers.py); returns (app, db).
+
+    ``new_database``: the ``new_db_path`` or ``module_db_path`` fixture (tests/conftest.py), either engine.
+    """
+    path = new_database("web")
     db = store.connect(path)
     build(db)
     app = build_app(path, **{"SECRET_KEY": SECRET, **config})

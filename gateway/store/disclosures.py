@@ -48,11 +48,15 @@ def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=No
         if value is not None:
             where.append(sql)
             params.append(value)
+    # Every selected column is grouped or aggregated, as PostgreSQL requires (SQLite takes a bare column from any row
+    # of the group). kind, client_id and actor are the same in every row of a group (the key, or a group of one row);
+    # recipient, outcome and detail are NULL on the grouped kinds (reads and views), so min() changes no answer.
     return _all(
         conn,
         (
-            "SELECT min(id) AS id, kind, client_id, actor, min(at) AS first_at, max(at) AS at,"
-            " group_concat(what) AS what, sum(count) AS count, count(*) AS requests, recipient, outcome, detail"
+            "SELECT min(id) AS id, min(kind) AS kind, min(client_id) AS client_id, min(actor) AS actor,"
+            " min(at) AS first_at, max(at) AS at, group_concat(what) AS what, sum(count) AS count,"
+            " count(*) AS requests, min(recipient) AS recipient, min(outcome) AS outcome, min(detail) AS detail"
             f" FROM disclosures WHERE {' AND '.join(where)}"
             " GROUP BY CASE WHEN kind IN ('read', 'view') THEN kind || '|' || coalesce(client_id, '') || '|'"
             " || coalesce(actor, '') || '|' || (at / 60000)"

@@ -32,9 +32,9 @@ ACTIVE = _ACTIVE.format(t="")
 def insert_health_link(conn, row):
     """Store a new link (a dict with COLUMNS); return its row id."""
     marks = ",".join("?" * len(COLUMNS))
-    return conn.execute(
-        f"INSERT INTO health_links ({','.join(COLUMNS)}) VALUES ({marks})", [row.get(c) for c in COLUMNS]
-    ).lastrowid
+    return conn.execute(  # RETURNING, not SQLite's lastrowid: a psycopg cursor has none (postgres.py)
+        f"INSERT INTO health_links ({','.join(COLUMNS)}) VALUES ({marks}) RETURNING id", [row.get(c) for c in COLUMNS]
+    ).fetchone()[0]
 
 
 def active_link(conn, manifest_hash, now):

@@ -11,8 +11,8 @@ REFUSED = ["", "Bearer", "Bearer    ", "Basic {t}", "Token {t}", "{t}", "Bearer{
 
 
 @pytest.fixture(scope="module")
-def door(tmp_path_factory):
-    app, db = enrollment_app(tmp_path_factory.mktemp("bearer"))
+def door(module_db_path):
+    app, db = enrollment_app(module_db_path)
     return app.test_client(), issue_access_token(db, "ehr", "system/Patient.rs", practice_reach="org-1")
 
 

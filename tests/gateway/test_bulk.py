@@ -55,26 +55,28 @@ def load_row_by_row(db, n, seed):
         store.insert_rows(db, table, rows)
 
 
-def test_bulk_projection_equals_row_by_row(tmp_path):
-    serial = store.connect(str(tmp_path / "serial.db"))
+def test_bulk_projection_equals_row_by_row(new_db_path):
+    serial = store.connect(new_db_path("serial"))
     load_row_by_row(serial, 15, 4)
-    parallel = store.connect(str(tmp_path / "parallel.db"))
+    parallel = store.connect(new_db_path("parallel"))
     synthetic.generate(parallel, 15, 4, today=TODAY, chunk_size=7)
     assert charts(parallel) == charts(serial)
     assert projected(parallel) == projected(serial)
     assert parallel.execute("SELECT DISTINCT version FROM resources").fetchall() == [(1,)]
 
 
-def test_a_load_into_an_empty_projection_builds_its_indexes_again(tmp_path):
-    db = store.connect(str(tmp_path / "p.db"))
+@pytest.mark.sqlite_only  # SQLite loads drop and rebuild indexes (store/bulk.py); PostgreSQL loads keep them
+def test_a_load_into_an_empty_projection_builds_its_indexes_again(new_db_path):
+    db = store.connect(new_db_path("p"))
     synthetic.generate(db, 5, 1, today=TODAY)
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert set(bulk.DEFERRABLE) <= names
     assert db.execute("SELECT count(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
-def test_a_killed_load_leaves_indexes_that_the_next_load_builds(tmp_path):
-    db = store.connect(str(tmp_path / "p.db"))
+@pytest.mark.sqlite_only  # SQLite loads drop and rebuild indexes (store/bulk.py); PostgreSQL loads keep them
+def test_a_killed_load_leaves_indexes_that_the_next_load_builds(new_db_path):
+    db = store.connect(new_db_path("p"))
     bulk._defer_indexes(db)  # what a load killed mid-way leaves behind
     assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_token_code'").fetchone()
     synthetic.generate(db, 2, 1, today=TODAY)
@@ -82,10 +84,10 @@ def test_a_killed_load_leaves_indexes_that_the_next_load_builds(tmp_path):
     store.optimize(db)
 
 
-def test_new_observations_of_an_existing_report_update_that_report(tmp_path):
+def test_new_observations_of_an_existing_report_update_that_report(new_db_path):
     from tests import chart
 
-    db = store.connect(str(tmp_path / "p.db"))
+    db = store.connect(new_db_path("p"))
     chart.build(db)
     report = db.execute("SELECT id, uid, patient_id FROM lab_results WHERE shared_with_patient = 1").fetchone()
     before = db.execute("SELECT version, json FROM resources WHERE id = ?", (report[1],)).fetchone()
@@ -135,10 +137,10 @@ def test_new_observations_of_an_existing_report_update_that_report(tmp_path):
         ),
     ],
 )
-def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, message):
+def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(new_db_path, chunk, message):
     from tests import chart
 
-    db = store.connect(str(tmp_path / "p.db"))
+    db = store.connect(new_db_path("p"))
     chart.build(db)
     patient = db.execute("SELECT id FROM patients ORDER BY id").fetchone()[0]
     good = {
@@ -153,30 +155,36 @@ def test_a_bad_chunk_fails_whole_and_keeps_earlier_chunks(tmp_path, chunk, messa
     assert db.execute("SELECT count(*) FROM resources WHERE id = 'd-500'").fetchone()[0] == 1
 
 
-def test_a_bulk_load_links_results_to_the_visit_they_were_drawn_at(tmp_path):
-    db = store.connect(str(tmp_path / "visits.db"))
+def test_a_bulk_load_links_results_to_the_visit_they_were_drawn_at(new_db_path):
+    db = store.connect(new_db_path("visits"))
     synthetic.generate(db, 5, 1, today=TODAY)
     visits = dict(db.execute("SELECT id, patient_id FROM resources WHERE type = 'Encounter'").fetchall())
-    linked = db.execute(
-        "SELECT patient_id, json_extract(json, '$.encounter.reference') FROM resources"
-        " WHERE type IN ('Observation', 'DiagnosticReport')"
-        " AND coalesce(json_extract(json, '$.category[0].coding[0].code'), '') != 'social-history'"
-    ).fetchall()
+    stored = db.execute("SELECT patient_id, json FROM resources WHERE type IN ('Observation', 'DiagnosticReport')")
+    found = [(patient, orjson.loads(body)) for patient, body in stored]
+    linked = [
+        (patient, resource.get("encounter", {}).get("reference"))
+        for patient, resource in found
+        if resource.get("category", [{}])[0].get("coding", [{}])[0].get("code") != "social-history"
+    ]
     # every draw was at a visit of the last 3 years, and every vital sign taken at one (the social history
     # form is not charted at a visit)
     assert linked and all(ref is not None for _, ref in linked)
     assert all(visits[ref.removeprefix("Encounter/")] == patient for patient, ref in linked)
 
 
-def test_a_bulk_load_bases_results_on_their_order_and_names_their_specimen(tmp_path):
-    db = store.connect(str(tmp_path / "orders.db"))
+def test_a_bulk_load_bases_results_on_their_order_and_names_their_specimen(new_db_path):
+    db = store.connect(new_db_path("orders"))
     synthetic.generate(db, 5, 1, today=TODAY, chunk_size=2)  # orders in several chunks: links resolve across them
     owners = dict(db.execute("SELECT type || '/' || id, patient_id FROM resources").fetchall())
-    linked = db.execute(
-        "SELECT type, patient_id, json_extract(json, '$.basedOn[0].reference'),"
-        " coalesce(json_extract(json, '$.specimen.reference'), json_extract(json, '$.specimen[0].reference'))"
-        " FROM resources WHERE source_table IN ('lab_observations', 'lab_results')"  # vitals have no order
-    ).fetchall()
+    stored = db.execute(  # vitals have no order
+        "SELECT type, patient_id, json FROM resources WHERE source_table IN ('lab_observations', 'lab_results')"
+    )
+    linked = []
+    for rtype, patient, body in stored:
+        resource = orjson.loads(body)
+        specimen = resource.get("specimen")  # one Reference on an Observation, a list of them on a DiagnosticReport
+        specimen = (specimen[0] if isinstance(specimen, list) else specimen or {}).get("reference")
+        linked.append((rtype, patient, resource.get("basedOn", [{}])[0].get("reference"), specimen))
     assert linked
     assert all(owners[order] == patient and order.startswith("ServiceRequest/") for _, patient, order, _ in linked)
     assert all(owners[found] == patient and found.startswith("Specimen/") for _, patient, _, found in linked)

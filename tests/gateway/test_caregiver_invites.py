@@ -21,8 +21,8 @@ UNTIL = (TODAY + dt.timedelta(days=90)).isoformat()
 
 
 @pytest.fixture
-def patient(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def patient(new_db_path):
+    app, db = enrollment_app(new_db_path)
     jose = accounts.create_account(db, PATIENT, "Secret-Pass1", name="José Ramírez", confirmed=True)
     accounts.link_account_to_chart(db, jose["id"], 1, "self")
     client = app.test_client()

@@ -16,8 +16,8 @@ def test_whose_record_names_the_patient_the_relation_and_the_pronoun():
     assert whose_record({**linh, "relation": "self"}) == "your record"
 
 
-def test_the_invited_caregiver_sees_whose_record_and_then_take_this_record(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def test_the_invited_caregiver_sees_whose_record_and_then_take_this_record(new_db_path):
+    app, db = enrollment_app(new_db_path)
     store.insert_rows(
         db,
         "patients",

@@ -12,8 +12,8 @@ from smart_auth import clients, keys
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    path = str(tmp_path / "cli.db")
+def db_path(new_db_path):
+    path = new_db_path("cli")
     store.connect(path).close()
     return path
 
@@ -162,6 +162,7 @@ def test_remove_and_approve(runner, db_path):
     assert runner.invoke(cli, ["client", "approve", "--db", db_path, created["client_id"]]).exit_code == 2
 
 
+@pytest.mark.sqlite_only  # the secret kept beside the SQLite file; PostgreSQL needs GATEWAY_SECRET_KEY (next test)
 def test_keys_rotate_keeps_the_old_key_published(runner, db_path, monkeypatch):
     monkeypatch.delenv("GATEWAY_SECRET_KEY", raising=False)
     db, secret = store.connect(db_path), kept_secret(db_path)
@@ -182,11 +183,11 @@ def test_keys_rotate_refuses_a_secret_that_does_not_open_the_current_key(runner,
     assert keys.signing_key(db, "the-server-secret-" + "x" * 30).kid == old
 
 
-def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, tmp_path):
+def test_load_demo_registers_the_demo_apps_and_the_guide_shows_the_flow(runner, new_db_path):
     from fixtures import demo_clients
     from gateway.demo_guide import smart_lines
 
-    db = str(tmp_path / "demo.db")
+    db = new_db_path("demo")
     assert runner.invoke(cli, ["load-demo", "--db", db]).exit_code == 0
     conn = store.connect(db)
     assert clients.query_client(conn, demo_clients.PUBLIC_ID).kind == "public"

@@ -141,9 +141,9 @@ def test_binary_refuses_a_format_it_cannot_give(client, auth):
 
 
 @pytest.fixture(scope="module")
-def everyone(tmp_path_factory):
+def everyone(module_db_path):
     """A portal client logged in as the account linked to every demo chart, and its link ids by handle."""
-    path = str(tmp_path_factory.mktemp("notes-portal") / "portal.db")
+    path = module_db_path("notes-portal")
     db, summary = build_portal_db(path)
     web = portal_client(path)
     token = login(web, *EVERYONE)

@@ -12,8 +12,8 @@ DIED = '<time datetime="2026-11-13T22:15:00Z">Nov 13, 2026, 2:15'  # twelve days
 
 
 @pytest.fixture(scope="module")
-def rose(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("deceased") / "portal.db")
+def rose(module_db_path):
+    path = module_db_path("deceased")
     db, summary = build_portal_db(path)
     client = portal_client(path)
     login(client, *ROSE)

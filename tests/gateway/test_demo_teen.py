@@ -16,9 +16,9 @@ ANA = ("ana.reyes@example.com", "Portal-Demo-5")
 
 
 @pytest.fixture(scope="module")
-def teen_demo(tmp_path_factory):
+def teen_demo(module_db_path):
     """The demo loaded as of the practice's today (Camila is 15 today, whenever the test runs)."""
-    path = str(tmp_path_factory.mktemp("teen") / "demo.db")
+    path = module_db_path("teen")
     db = store.connect(path)
     demo_accounts.load(db, demo_practice.load(db, proxy_policy.today()))
     return path, db

@@ -30,16 +30,16 @@ def provider():
     op.stop()
 
 
-def make_web(tmp_path, issuer, **config):
+def make_web(new_db_path, issuer, **config):
     settings = {"IDP_ISSUER": issuer, "IDP_CLIENT_ID": CLIENT_ID, "IDP_CLIENT_SECRET": CLIENT_SECRET, **config}
-    app, db = enrollment_app(tmp_path, **settings)
+    app, db = enrollment_app(new_db_path, **settings)
     store.update_row(db, "patients", 1, {"address_line": "12 Oak Street", "postal_code": "62704"})
     return app.test_client(), db
 
 
 @pytest.fixture
-def web(tmp_path, provider):
-    return make_web(tmp_path, provider.issuer)
+def web(new_db_path, provider):
+    return make_web(new_db_path, provider.issuer)
 
 
 def invited(client, db, pid=1, email="jose.r@example.com", relation="self"):
@@ -242,8 +242,8 @@ def test_a_representatives_invitation_offers_no_digital_id(web):
     assert post(client, f"/portal/verify/{made['uid']}/digital-id").status_code == 404
 
 
-def test_without_a_provider_there_is_no_button_and_no_door(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def test_without_a_provider_there_is_no_button_and_no_door(new_db_path):
+    app, db = enrollment_app(new_db_path)
     client = app.test_client()
     made = invited(client, db)
     assert "digital ID" not in text(client.get(f"/portal/verify/{made['uid']}"))
@@ -251,8 +251,8 @@ def test_without_a_provider_there_is_no_button_and_no_door(tmp_path):
     assert client.get("/portal/verify/digital-id/callback?code=x&state=y").status_code == 404
 
 
-def test_an_unreachable_provider_is_a_clear_page(tmp_path):
-    client, db = make_web(tmp_path, "http://127.0.0.1:9")
+def test_an_unreachable_provider_is_a_clear_page(new_db_path):
+    client, db = make_web(new_db_path, "http://127.0.0.1:9")
     made = invited(client, db)
     response = post(client, f"/portal/verify/{made['uid']}/digital-id")
     assert response.status_code == 503
@@ -286,8 +286,8 @@ def test_userinfo_about_another_subject_links_nothing(web, provider):
     assert links(db, 1) == [] and history(db)[-1] == ("digital ID refused", "userinfo not accepted (sub)")
 
 
-def test_discovery_and_keys_are_fetched_once_while_fresh(tmp_path, provider):
-    client, db = make_web(tmp_path, provider.issuer)
+def test_discovery_and_keys_are_fetched_once_while_fresh(new_db_path, provider):
+    client, db = make_web(new_db_path, provider.issuer)
     made = invited(client, db, pid=2)
     for _ in range(2):
         assert verify(client, made).status_code == 400
@@ -295,8 +295,8 @@ def test_discovery_and_keys_are_fetched_once_while_fresh(tmp_path, provider):
     assert provider.requests.count("/jwks") == 1
 
 
-def test_a_required_vector_of_trust_must_be_in_the_token(tmp_path, provider):
-    client, db = make_web(tmp_path, provider.issuer, IDP_VOT_VALUES="P2.Cc")
+def test_a_required_vector_of_trust_must_be_in_the_token(new_db_path, provider):
+    client, db = make_web(new_db_path, provider.issuer, IDP_VOT_VALUES="P2.Cc")
     made = invited(client, db)
     assert verify(client, made).status_code == 400
     assert history(db)[-1] == ("digital ID refused", "no accepted vector of trust (vot)")
@@ -334,9 +334,9 @@ def test_an_invitation_locked_during_the_sign_in_is_not_linked(web):
     assert links(db, 1) == []
 
 
-def test_a_discovery_document_naming_another_issuer_is_not_used(tmp_path, provider):
+def test_a_discovery_document_naming_another_issuer_is_not_used(new_db_path, provider):
     """OpenID Connect Discovery 1.0 section 4.3: the issuer in the document must be the one configured, exactly."""
-    client, db = make_web(tmp_path, provider.issuer + "/")
+    client, db = make_web(new_db_path, provider.issuer + "/")
     made = invited(client, db)
     response = post(client, f"/portal/verify/{made['uid']}/digital-id")
     assert response.status_code == 503 and provider.requests == ["/.well-known/openid-configuration"]

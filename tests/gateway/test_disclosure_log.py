@@ -13,8 +13,8 @@ NOV_25 = 1795564800000  # 2026-11-25T00:00:00Z in ms
 
 
 @pytest.fixture
-def portal(tmp_path):
-    path = str(tmp_path / "log.db")
+def portal(new_db_path):
+    path = new_db_path("log")
     db, summary = build_portal_db(path)
     return portal_client(path), db, summary["patients"]["maria"]
 

@@ -17,8 +17,8 @@ SMS_URL = "https://sms.example/2010-04-01/Accounts/AC1/Messages.json"
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     client = app.test_client()
     staff_login(client)
     return client, db
@@ -232,9 +232,9 @@ def test_pins_never_appear_in_the_outbox_or_the_audit_log(web):
 
 
 @responses.activate
-def test_the_chart_shows_staff_a_text_that_is_being_retried_then_one_that_failed(tmp_path):
+def test_the_chart_shows_staff_a_text_that_is_being_retried_then_one_that_failed(new_db_path):
     responses.post(SMS_URL, status=503)
-    app, db = enrollment_app(tmp_path, SMS_URL=SMS_URL, OUTBOX_SENDER="inline", OUTBOX_ATTEMPTS=2, OUTBOX_BACKOFF=60)
+    app, db = enrollment_app(new_db_path, SMS_URL=SMS_URL, OUTBOX_SENDER="inline", OUTBOX_ATTEMPTS=2, OUTBOX_BACKOFF=60)
     client = app.test_client()
     staff_login(client)
     rows = [{"relation": "self", "phone": "555-010-0001", "text_link": "1"}]

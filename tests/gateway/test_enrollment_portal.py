@@ -13,8 +13,8 @@ from tests.web_helpers import enrollment_app, portal_login, post, text
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     return app.test_client(), db
 
 
@@ -132,17 +132,15 @@ def test_settings_are_the_accounts_own_and_profile_shows_the_chart(web):
     assert "Asked but unknown" in profile and "ASKU" not in profile and "Unknown" in profile
 
 
-def test_the_demo_outbox_shows_only_in_the_demo_without_smtp_and_outside_production(make_app, tmp_path):
-    app, db = enrollment_app(tmp_path, DEMO=True)
+def test_the_demo_outbox_shows_only_in_the_demo_without_smtp_and_outside_production(make_app, new_db_path):
+    app, db = enrollment_app(new_db_path, DEMO=True)
     client = app.test_client()
     invite(db)
     page = client.get("/portal/outbox")
     assert page.status_code == 200 and "/portal/invite/" in text(page)
     assert "Demo outbox" in text(client.get("/portal/login"))
     for config in ({}, {"DEMO": True, "SMTP_HOST": "127.0.0.1"}, {"ENV": "production"}):
-        locked = make_app(
-            str(tmp_path / "web.db"), BASE_URL="http://x", SECRET_KEY="s3cret-value", **config
-        ).test_client()
+        locked = make_app(db.path, BASE_URL="http://x", SECRET_KEY="s3cret-value", **config).test_client()
         assert locked.get("/portal/outbox").status_code == 404
         assert "Demo outbox" not in text(locked.get("/portal/login"))
 
@@ -175,8 +173,8 @@ def test_finalize_page_asks_for_date_of_birth(web):
     assert ok.status_code == 302
 
 
-def test_the_demo_outbox_offers_a_kept_emails_attachment_for_download(tmp_path):
-    app, db = enrollment_app(tmp_path, DEMO=True, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
+def test_the_demo_outbox_offers_a_kept_emails_attachment_for_download(new_db_path):
+    app, db = enrollment_app(new_db_path, DEMO=True, SMS_URL="https://sms.example/Messages.json", OUTBOX_SENDER="off")
     client = app.test_client()
     Notifier(db, {}).email(
         "dr@example.com",

@@ -12,8 +12,8 @@ from tests.web_helpers import enrollment_app, portal_login, post, text
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     return app.test_client(), db
 
 
@@ -97,8 +97,8 @@ def test_the_reinvite_email_to_a_linked_patient_asks_to_confirm_the_changed_reco
     assert "create your portal account" not in email["body_text"]
 
 
-def test_the_demo_outbox_dates_its_messages_as_every_other_page(tmp_path):
-    app, db = enrollment_app(tmp_path, DEMO=True)
+def test_the_demo_outbox_dates_its_messages_as_every_other_page(new_db_path):
+    app, db = enrollment_app(new_db_path, DEMO=True)
     invite(db)
     page = text(app.test_client().get("/portal/outbox"))
     assert re.search(

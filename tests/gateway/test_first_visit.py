@@ -13,8 +13,8 @@ from tests.web_helpers import enrollment_app, portal_login, post, text
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     return app.test_client(), db
 
 

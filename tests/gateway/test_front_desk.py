@@ -17,8 +17,8 @@ CHART = "/practice/patients/pat-1"
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     client = app.test_client()
     staff_login(client)
     return client, db
@@ -138,8 +138,8 @@ def test_the_printable_access_code_names_the_patient_and_has_a_print_button(web)
     assert "invited you, as parent of José Ramírez," in parent
 
 
-def test_the_access_code_hint_uses_an_example_that_cannot_be_a_code(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def test_the_access_code_hint_uses_an_example_that_cannot_be_a_code(new_db_path):
+    app, db = enrollment_app(new_db_path)
     client = app.test_client()
     made = invited(db)
     accounts.create_account(db, "jose.r@example.com", "Secret-Pass1", confirmed=True)

@@ -8,8 +8,8 @@ from tests.web_helpers import enrollment_app, portal_login
 
 
 @pytest.fixture
-def app_db(tmp_path):
-    return enrollment_app(tmp_path)
+def app_db(new_db_path):
+    return enrollment_app(new_db_path)
 
 
 @pytest.fixture

@@ -10,6 +10,9 @@ from smart_auth import accounts
 from smart_auth.tokens import issue_access_token
 from tests import chart
 
+# the source is a SQLite file by definition, the target this run's own cluster: the SQLite pass runs it once
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def source(tmp_path):

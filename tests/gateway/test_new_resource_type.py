@@ -87,9 +87,9 @@ def toy_type():
 
 
 @pytest.fixture(scope="module")
-def goal_db(toy_type, tmp_path_factory):
+def goal_db(toy_type, module_db_path):
     """The demo practice, logins and apps loaded with the Goal type registered (so its rows are projected)."""
-    path = str(tmp_path_factory.mktemp("goal") / "goal.db")
+    path = module_db_path("goal")
     build(path)
     return path
 

@@ -49,13 +49,13 @@ def test_the_description_is_valid_openapi(app):
     assert labels == {f"{method.upper()} {path}" for path, method in flask_operations(app)} - {"GET /openapi.json"}
 
 
-def test_success_answers_match_the_description(tmp_path):
+def test_success_answers_match_the_description(new_db_path):
     """The answers fuzzing rarely reaches (a token, an active introspection, a registration) fit it too."""
     from smart_auth import clients
     from tests.smart_auth.oauth_helpers import Keys, assertion_form
     from tests.web_helpers import enrollment_app
 
-    app, db = enrollment_app(tmp_path)
+    app, db = enrollment_app(new_db_path)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     web, keys = app.test_client(), Keys()
     backend, _ = clients.register_client(

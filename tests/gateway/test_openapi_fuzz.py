@@ -98,8 +98,8 @@ def health_link(db, account):
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(make_app, tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
+def fuzz_app(make_app, module_db_path):
+    path = module_db_path("fuzz")
     db = store.connect(path)
     build(db)
     app = make_app(path, SECRET_KEY=SECRET, TESTING=True, SHL_LIMIT=100_000)  # reach the handlers, not the limit

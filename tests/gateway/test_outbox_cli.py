@@ -8,8 +8,8 @@ from smart_auth.notify import Notifier
 from tests.smtp_server import SmtpServer
 
 
-def test_outbox_lists_messages_newest_first(runner, tmp_path):
-    db = str(tmp_path / "o.db")
+def test_outbox_lists_messages_newest_first(runner, new_db_path):
+    db = new_db_path("o")
     assert "empty" in runner.invoke(cli, ["outbox", "--db", db]).output
     notifier = Notifier(store.connect(db), {})
     notifier.email("a@example.com", "First", "Open https://x/portal/invite/abc", "<p>x</p>", "invite")
@@ -23,8 +23,8 @@ def test_outbox_lists_messages_newest_first(runner, tmp_path):
     assert "sms" not in only_email and "First" in only_email
 
 
-def test_load_demo_creates_the_demo_logins(runner, tmp_path):
-    db = str(tmp_path / "d.db")
+def test_load_demo_creates_the_demo_logins(runner, new_db_path):
+    db = new_db_path("d")
     assert runner.invoke(cli, ["load-demo", "--db", db]).exit_code == 0
     from fixtures import demo_accounts
 
@@ -35,8 +35,8 @@ def test_load_demo_creates_the_demo_logins(runner, tmp_path):
         assert accounts.authenticate(database, email, password, "127.0.0.1", kind="staff")
 
 
-def test_outbox_send_delivers_the_queue_once_and_reports_what_is_left(runner, tmp_path):
-    db = str(tmp_path / "q.db")
+def test_outbox_send_delivers_the_queue_once_and_reports_what_is_left(runner, new_db_path):
+    db = new_db_path("q")
     with SmtpServer() as smtp:
         env = {"GATEWAY_SMTP_HOST": "127.0.0.1", "GATEWAY_SMTP_PORT": str(smtp.port)}
         notifier = Notifier(store.connect(db), smtp.config)
@@ -53,9 +53,9 @@ def test_outbox_send_delivers_the_queue_once_and_reports_what_is_left(runner, tm
     assert len(listed) == 1 and listed[0].endswith("email to a@example.com [test; sent] Queued")
 
 
-def test_outbox_send_without_a_sender_configured_says_so(runner, tmp_path):
+def test_outbox_send_without_a_sender_configured_says_so(runner, new_db_path):
     result = runner.invoke(
-        cli, ["outbox", "send", "--db", str(tmp_path / "n.db")], env={"GATEWAY_SMTP_HOST": "", "GATEWAY_SMS_URL": ""}
+        cli, ["outbox", "send", "--db", new_db_path("n")], env={"GATEWAY_SMTP_HOST": "", "GATEWAY_SMS_URL": ""}
     )
     assert result.exit_code == 1
     assert "No GATEWAY_SMTP_HOST or GATEWAY_SMS_URL is set" in result.output

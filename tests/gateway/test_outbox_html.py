@@ -18,8 +18,8 @@ FRAME_POLICY = (
 
 
 @pytest.fixture
-def demo(tmp_path):
-    app, db = enrollment_app(tmp_path, DEMO=True, OUTBOX_SENDER="off")
+def demo(new_db_path):
+    app, db = enrollment_app(new_db_path, DEMO=True, OUTBOX_SENDER="off")
     return app.test_client(), db
 
 
@@ -71,8 +71,8 @@ def test_a_hostile_html_part_is_served_only_under_the_sandbox_policy(demo):
 
 
 @pytest.mark.parametrize("case", ["text message", "queued", "missing"])
-def test_no_html_part_to_frame_is_not_found(tmp_path, case):
-    app, db = enrollment_app(tmp_path, DEMO=True, OUTBOX_SENDER="off")
+def test_no_html_part_to_frame_is_not_found(new_db_path, case):
+    app, db = enrollment_app(new_db_path, DEMO=True, OUTBOX_SENDER="off")
     client = app.test_client()
     if case == "text message":
         Notifier(db, {}).sms("555-010-0001", "Hello", "security code")
@@ -81,7 +81,7 @@ def test_no_html_part_to_frame_is_not_found(tmp_path, case):
     assert client.get("/portal/outbox/1/html").status_code == 404
 
 
-def test_outside_the_demo_the_framed_email_is_not_found(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def test_outside_the_demo_the_framed_email_is_not_found(new_db_path):
+    app, db = enrollment_app(new_db_path)
     invite_jose(db)
     assert app.test_client().get("/portal/outbox/1/html").status_code == 404

@@ -88,9 +88,9 @@ def form_post(http, url, page, data):
     return response, time.monotonic() - started
 
 
-def test_forgot_password_answers_as_fast_for_a_known_email_and_the_mail_goes_out_afterwards(tmp_path):
+def test_forgot_password_answers_as_fast_for_a_known_email_and_the_mail_goes_out_afterwards(new_db_path):
     with SmtpServer(delay=DELAY) as smtp:
-        app, db = enrollment_app(tmp_path, **smtp.config)
+        app, db = enrollment_app(new_db_path, **smtp.config)
         accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
         with live(app) as (http, base):
             form = f"{base}/portal/forgot"
@@ -105,9 +105,9 @@ def test_forgot_password_answers_as_fast_for_a_known_email_and_the_mail_goes_out
     assert (row["status"], row["attempts"], row["body_text"]) == ("sent", 1, None)
 
 
-def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_out_afterwards(tmp_path):
+def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_out_afterwards(new_db_path):
     with SlowSms() as sms:
-        app, db = enrollment_app(tmp_path, **sms.config)
+        app, db = enrollment_app(new_db_path, **sms.config)
         accounts.create_account(db, "mom@example.com", "Secret-Pass1", confirmed=True)
         person = {"relation": "parent", "email": "mom@example.com", "phone": "555-010-0009"}
         [made] = enrollment.invite_people(context(db), store.chart_row(db, "patients", 2), [person], STAFF)
@@ -132,8 +132,8 @@ def test_text_me_a_code_answers_as_fast_for_the_right_phone_and_the_text_goes_ou
     assert (row["status"], row["attempts"], row["body_text"]) == ("sent", 1, None)
 
 
-def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(tmp_path, monkeypatch):
-    app, _ = enrollment_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
+def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(new_db_path, monkeypatch):
+    app, _ = enrollment_app(new_db_path, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
     sender = outbox_sender.sender_of(app)
     try:
         assert not sender.running  # create_app runs in the server's master too: no thread to lose in the fork
@@ -149,9 +149,9 @@ def test_the_sender_thread_starts_in_the_serving_process_and_again_after_a_fork(
     assert not sender._thread.is_alive()
 
 
-def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(tmp_path):
+def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(new_db_path):
     with SmtpServer() as smtp:
-        app, db = enrollment_app(tmp_path, **smtp.config, OUTBOX_POLL=0.2)
+        app, db = enrollment_app(new_db_path, **smtp.config, OUTBOX_POLL=0.2)
         sender = outbox_sender.sender_of(app)
         try:
             sender.ensure_running()
@@ -163,7 +163,7 @@ def test_the_sender_thread_also_finds_messages_queued_elsewhere_by_polling(tmp_p
     assert message["Subject"] == "From elsewhere"
 
 
-def test_without_a_sender_configured_no_thread_starts(tmp_path):
-    app, _ = enrollment_app(tmp_path)
+def test_without_a_sender_configured_no_thread_starts(new_db_path):
+    app, _ = enrollment_app(new_db_path)
     app.test_client().get("/portal/login")
     assert not outbox_sender.sender_of(app).running

@@ -11,8 +11,8 @@ from tests.smart_auth.oauth_helpers import MARIA, Flow, bearer, build
 
 
 @pytest.fixture(scope="module")
-def app(make_app, tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("apps") / "apps.db")
+def app(make_app, module_db_path):
+    path = module_db_path("apps")
     build(path)
     return make_app(path, TESTING=True)
 

@@ -14,8 +14,8 @@ from tests.portal_helpers import bearer, build_portal_db, login, portal_client, 
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("exports") / "exports.db")
+def portal(module_db_path):
+    path = module_db_path("exports")
     db, summary = build_portal_db(path)
     return path, db, summary
 

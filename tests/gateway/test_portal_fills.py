@@ -13,8 +13,8 @@ MARIA = ("maria.garcia@example.com", "Portal-Demo-1")
 
 
 @pytest.fixture(scope="module")
-def maria(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("fills") / "portal.db")
+def maria(module_db_path):
+    path = module_db_path("fills")
     db, summary = build_portal_db(path)
     client = portal_client(path)
     token = login(client, *MARIA)

@@ -15,8 +15,8 @@ PAGES = ("/portal/records/", "/portal/download", "/portal/send", "/portal/apps",
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("portal") / "portal.db")
+def portal(module_db_path):
+    path = module_db_path("portal")
     db, summary = build_portal_db(path)
     return path, db, summary
 

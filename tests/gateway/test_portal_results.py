@@ -11,9 +11,9 @@ from tests.portal_helpers import EVERYONE, build_portal_db, login, portal_client
 
 
 @pytest.fixture(scope="module")
-def everyone(tmp_path_factory):
+def everyone(module_db_path):
     """A client logged in as the account linked to every demo chart, and a function showing one record."""
-    path = str(tmp_path_factory.mktemp("results") / "results.db")
+    path = module_db_path("results")
     db, summary = build_portal_db(path)
     client = portal_client(path)
     token = login(client, *EVERYONE)

@@ -18,8 +18,8 @@ ENDPOINT = "https://fhir.example.org/r4"
 
 
 @pytest.fixture(scope="module")
-def portal_path(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("transmit") / "transmit.db")
+def portal_path(module_db_path):
+    path = module_db_path("transmit")
     build_portal_db(path)
     return path
 

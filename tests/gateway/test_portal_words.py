@@ -13,8 +13,8 @@ MARIA = ("maria.garcia@example.com", "Portal-Demo-1")
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("words") / "words.db")
+def portal(module_db_path):
+    path = module_db_path("words")
     db, summary = build_portal_db(path)
     return path, db, summary
 

@@ -9,8 +9,8 @@ from tests.web_helpers import enrollment_app
 
 
 @pytest.fixture
-def api(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def api(new_db_path):
+    app, db = enrollment_app(new_db_path)
     staff = account_store.staff_by_email(db, "desk@example.com")
 
     def headers(scope, subject=staff["uid"], patient=None, practice=ALL_PRACTICES):

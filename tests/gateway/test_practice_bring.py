@@ -51,8 +51,8 @@ BROUGHT = {
 
 
 @pytest.fixture()
-def portal(tmp_path):
-    path = str(tmp_path / "bring.db")
+def portal(new_db_path):
+    path = new_db_path("bring")
     build_portal_db(path)
     return path
 

@@ -8,8 +8,8 @@ from tests.portal_helpers import build_portal_db, csrf, fhir_ids, login, portal_
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("console") / "console.db")
+def portal(module_db_path):
+    path = module_db_path("console")
     build_portal_db(path)
     return path
 

@@ -21,8 +21,8 @@ BUTTON = "Send after-visit summary to the portal</button>"
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("avs") / "avs.db")
+def console(module_db_path):
+    path = module_db_path("avs")
     db, _ = build_portal_db(path)
     chart = store.chart_rows(db, "patients", uid=MARIA)[0]
     visits = sorted(store.chart_rows(db, "encounters", patient_id=chart["id"]), key=lambda v: v["start_at"])

@@ -18,9 +18,9 @@ PATIENT, SPOUSE, OTHER = "jose@example.com", "ana@example.com", "sam@example.com
 
 
 @pytest.fixture
-def linked(tmp_path):
+def linked(new_db_path):
     """José (chart 1) with his own account, Ana linked to his record as his spouse, and an app token of Ana's."""
-    app, db = enrollment_app(tmp_path)
+    app, db = enrollment_app(new_db_path)
     jose = accounts.create_account(db, PATIENT, "Secret-Pass1", name="José Ramírez", confirmed=True)
     ana = accounts.create_account(db, SPOUSE, "Secret-Pass1", name="Ana Ramírez", confirmed=True)
     accounts.link_account_to_chart(db, jose["id"], 1, "self")
@@ -96,8 +96,8 @@ def test_only_the_patient_removes_and_only_others_on_their_own_record(linked):
     assert post(patient, f"/portal/people/{link}/remove").status_code == 404  # already removed
 
 
-def test_the_patient_is_emailed_when_a_representative_is_linked(tmp_path):
-    _, db = enrollment_app(tmp_path)
+def test_the_patient_is_emailed_when_a_representative_is_linked(new_db_path):
+    _, db = enrollment_app(new_db_path)
     jose = accounts.create_account(db, PATIENT, "Secret-Pass1", name="José Ramírez", confirmed=True)
     accounts.link_account_to_chart(db, jose["id"], 1, "self")
     ctx = context(db)
@@ -114,8 +114,8 @@ def test_the_patient_is_emailed_when_a_representative_is_linked(tmp_path):
     assert "If you do not know them, remove them: http://gateway.test/portal/people" in notice["body_text"]
 
 
-def test_a_teen_with_their_own_account_sees_but_cannot_remove_their_parent(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def test_a_teen_with_their_own_account_sees_but_cannot_remove_their_parent(new_db_path):
+    app, db = enrollment_app(new_db_path)
     store.insert_rows(
         db,
         "patients",

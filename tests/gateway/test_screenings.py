@@ -159,11 +159,11 @@ def test_a_corrected_answer_updates_the_response_and_a_status_change_reaches_eve
     assert _stored(db, "Observation", screening_uid)["status"] == "entered-in-error"
 
 
-def test_a_bulk_load_projects_screenings_as_row_by_row_writes_do(empty_db_path, tmp_path):
+def test_a_bulk_load_projects_screenings_as_row_by_row_writes_do(empty_db_path, new_db_path):
     from fixtures import synthetic
     from gateway import store
 
-    bulk, single = store.connect(empty_db_path), store.connect(str(tmp_path / "single.db"))
+    bulk, single = store.connect(empty_db_path), store.connect(new_db_path("single"))
     synthetic.generate(bulk, 12, seed=3)
     for table in store.CHART_TABLES:
         rows = store.chart_rows(bulk, table)

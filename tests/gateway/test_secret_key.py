@@ -11,6 +11,10 @@ from gateway.store import accounts as account_store
 from smart_auth import accounts, links
 from tests.enrollment_helpers import build
 
+# the secret kept in a file beside the SQLite database; PostgreSQL has no such file and needs GATEWAY_SECRET_KEY
+# (gateway/config.py; tests/gateway/test_store_postgres.py)
+pytestmark = pytest.mark.sqlite_only
+
 SERVE_BASE = "http://127.0.0.1:8080"
 
 

@@ -16,8 +16,8 @@ PAGES = ["/", "/portal/login", "/practice/login", "/portal/signup", "/portal/for
 
 
 @pytest.fixture
-def app(tmp_path):
-    return enrollment_app(tmp_path)[0]
+def app(new_db_path):
+    return enrollment_app(new_db_path)[0]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -46,8 +46,8 @@ def test_hsts_is_sent_over_https_only(app):
     assert secure.headers["Strict-Transport-Security"] == "max-age=31556926; includeSubDomains"
 
 
-def test_behind_the_trusted_proxy_forwarded_https_means_hsts_and_a_secure_cookie(tmp_path):
-    app, _ = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
+def test_behind_the_trusted_proxy_forwarded_https_means_hsts_and_a_secure_cookie(new_db_path):
+    app, _ = enrollment_app(new_db_path, TRUSTED_PROXIES=1)
     client = app.test_client()
     response = client.get("/portal/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"})
     assert response.headers["Strict-Transport-Security"] == "max-age=31556926; includeSubDomains"

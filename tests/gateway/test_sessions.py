@@ -13,8 +13,8 @@ from tests.web_helpers import enrollment_app, portal_login, post, text
 
 
 @pytest.fixture
-def web(tmp_path):
-    app, db = enrollment_app(tmp_path)
+def web(new_db_path):
+    app, db = enrollment_app(new_db_path)
     accounts.create_account(db, "jose@example.com", "Secret-Pass1", confirmed=True)
     accounts.create_account(db, "ana@example.com", "Secret-Pass1", confirmed=True)
     return app, db

@@ -10,8 +10,8 @@ from tests.web_helpers import enrollment_app, post, text
 
 
 @pytest.fixture
-def client(tmp_path):
-    app, _ = enrollment_app(tmp_path)
+def client(new_db_path):
+    app, _ = enrollment_app(new_db_path)
     return app.test_client()
 
 
@@ -51,8 +51,8 @@ def test_a_fresh_form_has_no_error_marks(client):
     assert "aria-invalid" not in html and "autofocus" not in html and 'id="form-errors"' not in html
 
 
-def test_sign_up_names_every_failed_field_at_once(tmp_path):
-    _, db = enrollment_app(tmp_path)
+def test_sign_up_names_every_failed_field_at_once(new_db_path):
+    _, db = enrollment_app(new_db_path)
     with pytest.raises(accounts.AccountError) as caught:
         registration.sign_up(context(db), "nope", "short")
     assert caught.value.fields == {

@@ -10,8 +10,8 @@ ALL = Visibility()
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = store.connect(str(tmp_path / "chart.db"))
+def db(new_db_path):
+    database = store.connect(new_db_path("chart"))
     chart.build(database)
     return database
 
@@ -123,6 +123,7 @@ def test_ids_are_opaque_and_mrn_is_an_identifier(db):
     ].items()
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 @pytest.mark.parametrize(
     "sql",
     [
@@ -137,6 +138,7 @@ def test_hot_queries_use_indexes(db, sql):
     assert "USING" in plan and "SCAN r" not in plan.replace("USING INDEX", "")
 
 
+@pytest.mark.sqlite_only  # the access log's own SQLite file (PostgreSQL keeps it in a schema)
 def test_the_access_log_lives_in_its_own_database(tmp_path):
     import sqlite3
 
@@ -151,6 +153,7 @@ def test_the_access_log_lives_in_its_own_database(tmp_path):
         assert log.execute("SELECT patient_id, what FROM disclosures").fetchall() == [("pat-1", "Patient")]
 
 
+@pytest.mark.sqlite_only  # replays SQLite migrations on a SQLite file
 def test_an_older_database_moves_its_access_log_out(tmp_path):
     import sqlite3
 
@@ -170,6 +173,7 @@ def test_an_older_database_moves_its_access_log_out(tmp_path):
     assert not db.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'disclosures'").fetchone()
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock and busy timeout on the access log file
 def test_an_access_log_write_waits_out_another_writer_and_gives_up_at_the_timeout(tmp_path, monkeypatch):
     import sqlite3
     import threading

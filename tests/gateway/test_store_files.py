@@ -3,8 +3,12 @@
 import os
 import stat
 
+import pytest
+
 from gateway import store
 from gateway.store import disclosures
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's files and their modes (PostgreSQL keeps its own)
 
 FILES = ("g.db", "g.db-wal", "g.db-shm", "g.access-log.db", "g.access-log.db-wal", "g.access-log.db-shm")
 

@@ -8,8 +8,8 @@ from gateway.store import oauth as oauth_store
 
 
 @pytest.fixture
-def db(tmp_path):
-    conn = store.connect(str(tmp_path / "t.db"))
+def db(new_db_path):
+    conn = store.connect(new_db_path("t"))
     yield conn
     conn.close()
 
@@ -20,6 +20,7 @@ def indexes(db, table):
     )
 
 
+@pytest.mark.sqlite_only  # sqlite_master (postgres_schema.py declares PostgreSQL's indexes)
 def test_the_token_tables_indexes(db):
     assert indexes(db, "access_tokens") == [
         "access_tokens_family",
@@ -34,6 +35,7 @@ def test_the_token_tables_indexes(db):
     ]
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 @pytest.mark.parametrize(
     ("sql", "plan"),
     [

@@ -22,8 +22,8 @@ def log_in(client, email, password="Wrong-Pass1"):
     return client.post("/portal/login", data={"email": email, "password": password, "csrf_token": csrf(client)})
 
 
-def test_behind_a_trusted_proxy_one_address_cannot_lock_out_another(tmp_path):
-    app, db = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
+def test_behind_a_trusted_proxy_one_address_cannot_lock_out_another(new_db_path):
+    app, db = enrollment_app(new_db_path, TRUSTED_PROXIES=1)
     accounts.create_account(db, "ana@example.com", "Secret-Pass1", confirmed=True)
     attacker = client_of(app, "203.0.113.7")
     for n in range(accounts.ADDRESS_LIMIT):
@@ -34,16 +34,16 @@ def test_behind_a_trusted_proxy_one_address_cannot_lock_out_another(tmp_path):
     assert response.status_code == 302 and response.headers["Location"] == "/portal/"
 
 
-def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_the_limit(tmp_path):
-    app, _ = enrollment_app(tmp_path)
+def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_the_limit(new_db_path):
+    app, _ = enrollment_app(new_db_path)
     for n in range(accounts.ADDRESS_LIMIT):
         assert log_in(client_of(app, f"192.0.2.{n}"), f"guess{n}@example.com").status_code == 401
     assert log_in(client_of(app, "192.0.2.200"), "guess-more@example.com").status_code == 429
 
 
-def test_the_trusted_hop_count_is_the_one_that_counts(tmp_path):
+def test_the_trusted_hop_count_is_the_one_that_counts(new_db_path):
     """With one proxy, a client's own X-Forwarded-For entry (left of the proxy's) is ignored."""
-    app, _ = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
+    app, _ = enrollment_app(new_db_path, TRUSTED_PROXIES=1)
     for n in range(accounts.ADDRESS_LIMIT):
         client = client_of(app, f"10.{n}.0.1, 203.0.113.7")  # forged first entry, real one added by the proxy
         assert log_in(client, f"guess{n}@example.com").status_code == 401
@@ -51,8 +51,8 @@ def test_the_trusted_hop_count_is_the_one_that_counts(tmp_path):
 
 
 @pytest.mark.parametrize("path, form", [("/portal/forgot", {}), ("/portal/signup", {"password": "Secret-Pass1"})])
-def test_public_forms_are_limited_per_address_not_site_wide(tmp_path, path, form):
-    app, _ = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
+def test_public_forms_are_limited_per_address_not_site_wide(new_db_path, path, form):
+    app, _ = enrollment_app(new_db_path, TRUSTED_PROXIES=1)
     flooder = client_of(app, "203.0.113.7")
     for n in range(10):
         data = {**form, "email": f"person{n}@example.com", "csrf_token": csrf(flooder, path)}
@@ -64,8 +64,8 @@ def test_public_forms_are_limited_per_address_not_site_wide(tmp_path, path, form
     assert other.post(path, data=data).status_code == 200
 
 
-def test_forgot_password_is_limited_per_email_from_any_address(tmp_path):
-    app, _ = enrollment_app(tmp_path, TRUSTED_PROXIES=1)
+def test_forgot_password_is_limited_per_email_from_any_address(new_db_path):
+    app, _ = enrollment_app(new_db_path, TRUSTED_PROXIES=1)
     for n in range(3):
         client = client_of(app, f"198.51.100.{n}")
         data = {"email": "ana@example.com", "csrf_token": csrf(client, "/portal/forgot")}

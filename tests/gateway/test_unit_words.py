@@ -64,10 +64,10 @@ def _ucum_codes(db):
     return codes
 
 
-def test_every_unit_the_demo_and_the_generator_chart_has_words(demo_db_path, tmp_path):
+def test_every_unit_the_demo_and_the_generator_chart_has_words(demo_db_path, new_db_path):
     from gateway.unit_words import UNIT_WORDS
 
-    generated = store.connect(str(tmp_path / "generated.db"))
+    generated = store.connect(new_db_path("generated"))
     synthetic.generate(generated, 300, 7, today=dt.date(2026, 11, 25))
     codes = _ucum_codes(store.connect(demo_db_path)) | _ucum_codes(generated)
     assert {"10*3/uL", "m[IU]/L", "mm[Hg]", "[lb_av]"} <= codes  # the walk finds what the charts hold

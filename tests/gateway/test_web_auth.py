@@ -10,8 +10,8 @@ from tests import chart
 
 
 @pytest.fixture
-def web(make_app, tmp_path):
-    path = str(tmp_path / "web.db")
+def web(make_app, new_db_path):
+    path = new_db_path("web")
     db = store.connect(path)
     chart.build(db)
     account = accounts.create_account(db, "ana@example.com", "Secret-Pass1", name="Ana", confirmed=True)

@@ -16,8 +16,8 @@ from tests.portal_helpers import build_portal_db, login, portal_client
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("shl") / "shl.db")
+def portal(module_db_path):
+    path = module_db_path("shl")
     db, summary = build_portal_db(path)
     return path, db, summary
 

@@ -18,8 +18,8 @@ SECRET = "visit-summary-test-secret"
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("visit") / "visit.db")
+def portal(module_db_path):
+    path = module_db_path("visit")
     db, summary = build_portal_db(path)
     patient = summary["patients"]["maria"]
     chart = store.chart_rows(db, "patients", uid=patient)[0]

@@ -66,8 +66,8 @@ def demo_served(demo_db_path):
 
 
 @pytest.fixture(scope="module")
-def synthetic_served(tmp_path_factory):
-    db = store.connect(str(tmp_path_factory.mktemp("synthetic") / "synthetic.db"))
+def synthetic_served(module_db_path):
+    db = store.connect(module_db_path("synthetic"))
     synthetic.generate(db, 25, seed=19, today=dt.date(2026, 11, 25))
     return served(db)
 

@@ -7,8 +7,8 @@ from tests import chart
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = store.connect(str(tmp_path / "accounts.db"))
+def db(new_db_path):
+    database = store.connect(new_db_path("accounts"))
     chart.build(database)
     return database
 

@@ -1,4 +1,5 @@
-"""Attempt limits under real concurrency: N parallel attempts against a file database check at most the limit."""
+"""Attempt limits under real concurrency: N parallel attempts against one database (either engine) check at most
+the limit."""
 
 import threading
 
@@ -50,8 +51,8 @@ def counting(monkeypatch, module, name):
 
 
 @pytest.fixture
-def path(tmp_path):
-    path = str(tmp_path / "races.db")
+def path(new_db_path):
+    path = new_db_path("races")
     db = store.connect(path)
     build(db)
     accounts.create_account(db, "ana@example.com", "Secret-Pass1", confirmed=True)

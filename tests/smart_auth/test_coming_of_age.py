@@ -11,8 +11,8 @@ from tests.enrollment_helpers import build, context, outbox
 TODAY = dt.date(2026, 11, 25)
 
 
-def setup(tmp_path, birth_date):
-    db = store.connect(str(tmp_path / "age.db"))
+def setup(new_db_path, birth_date):
+    db = store.connect(new_db_path("age"))
     build(db)
     store.insert_rows(
         db,
@@ -38,8 +38,8 @@ def setup(tmp_path, birth_date):
     return db
 
 
-def test_30_days_before_the_18th_birthday_both_are_told_once(tmp_path):
-    db = setup(tmp_path, "2008-12-25")
+def test_30_days_before_the_18th_birthday_both_are_told_once(new_db_path):
+    db = setup(new_db_path, "2008-12-25")
     assert representatives.send_ending_notices(context(db), TODAY) == 1
     sent = [(m["recipient"], m["subject"]) for m in outbox(db)]
     assert sent == [
@@ -52,42 +52,42 @@ def test_30_days_before_the_18th_birthday_both_are_told_once(tmp_path):
     assert len(outbox(db)) == 2
 
 
-def test_31_days_before_no_one_is_told_yet(tmp_path):
-    db = setup(tmp_path, "2008-12-26")
+def test_31_days_before_no_one_is_told_yet(new_db_path):
+    db = setup(new_db_path, "2008-12-26")
     assert representatives.send_ending_notices(context(db), TODAY) == 0
     assert outbox(db) == []
 
 
-def test_no_notice_once_access_has_ended(tmp_path):
-    db = setup(tmp_path, "2008-11-25")
+def test_no_notice_once_access_has_ended(new_db_path):
+    db = setup(new_db_path, "2008-11-25")
     assert representatives.send_ending_notices(context(db), TODAY) == 0
 
 
-def test_the_cli_queues_the_notices(tmp_path):
+def test_the_cli_queues_the_notices(new_db_path):
     from click.testing import CliRunner
 
     from gateway.cli import cli
 
     birthday = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=20)
     birth = birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28))
-    db = setup(tmp_path, birth.isoformat())
+    db = setup(new_db_path, birth.isoformat())
     result = CliRunner().invoke(cli, ["access-notices", "--db", db.path])
     assert (result.exit_code, result.output) == (0, "Told 1 representative(s) and their patients.\n")
     assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
 
 
-def test_the_server_queues_due_notices_at_each_pruning_round(tmp_path, make_app):
+def test_the_server_queues_due_notices_at_each_pruning_round(new_db_path, make_app):
     birthday = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=20)
-    db = setup(tmp_path, birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28)).isoformat())
+    db = setup(new_db_path, birthday.replace(year=birthday.year - 18, day=min(birthday.day, 28)).isoformat())
     make_app(db.path, SECRET_KEY="k" * 32)
     assert [m["recipient"] for m in outbox(db)] == ["hoa@example.com", "linh@example.org"]
 
 
-def test_on_the_18th_birthday_the_link_ends_and_the_practice_sees_it(tmp_path):
+def test_on_the_18th_birthday_the_link_ends_and_the_practice_sees_it(new_db_path):
     from gateway.store import enrollment as enrollment_store
     from smart_auth.tokens import InvalidToken, authenticate, issue_access_token
 
-    db = setup(tmp_path, "2008-11-25")
+    db = setup(new_db_path, "2008-11-25")
     parent = db.execute("SELECT uid FROM accounts WHERE email = 'hoa@example.com'").fetchone()[0]
     token = issue_access_token(db, "app", "patient/*.rs", "teen", subject=parent)
     assert representatives.end_outgrown_links(context(db), dt.date(2026, 11, 24)) == 0
@@ -106,8 +106,8 @@ def test_on_the_18th_birthday_the_link_ends_and_the_practice_sees_it(tmp_path):
     assert representatives.end_outgrown_links(context(db), TODAY) == 0
 
 
-def test_a_caregivers_link_ends_after_its_last_day(tmp_path):
-    db = setup(tmp_path, "1950-01-01")
+def test_a_caregivers_link_ends_after_its_last_day(new_db_path):
+    db = setup(new_db_path, "1950-01-01")
     with store.transaction(db):
         db.execute("UPDATE account_links SET relation = 'caregiver', access_until = '2026-11-24'")
     assert representatives.end_outgrown_links(context(db), dt.date(2026, 11, 24)) == 0

@@ -11,8 +11,8 @@ from tests.enrollment_helpers import SECRET, STAFF, build, context, last_link, o
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    db = store.connect(str(tmp_path / "enroll.db"))
+def ctx(new_db_path):
+    db = store.connect(new_db_path("enroll"))
     build(db)
     return context(db)
 

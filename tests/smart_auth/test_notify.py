@@ -25,8 +25,8 @@ SMS = {"SMS_URL": SMS_URL, "SMS_SID": "AC1", "SMS_TOKEN": "tok", "SMS_FROM": "+1
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = store.connect(str(tmp_path / "notify.db"))
+def db(new_db_path):
+    database = store.connect(new_db_path("notify"))
     build(database)
     return database
 
@@ -166,13 +166,14 @@ def test_sms_refusals_are_not_retried(db):
     assert (outbox(db)[0]["status"], outbox(db)[0]["error"]) == ("failed", "HTTP 400")
 
 
-def test_two_senders_never_deliver_one_message_twice(tmp_path, db):
-    path = str(tmp_path / "notify.db")
+def test_two_senders_never_deliver_one_message_twice(db):
     with SmtpServer() as smtp:
         notifier = Notifier(db, smtp.config)
         for n in range(24):
             notifier.email(f"p{n}@example.com", f"Message {n}", "text", "<p>html</p>", "test")
-        senders = [threading.Thread(target=deliver, args=(store.connect(path),), kwargs=smtp.config) for _ in range(4)]
+        senders = [
+            threading.Thread(target=deliver, args=(store.connect(db.path),), kwargs=smtp.config) for _ in range(4)
+        ]
         for sender in senders:
             sender.start()
         for sender in senders:

@@ -10,8 +10,8 @@ from tests.enrollment_helpers import STAFF, build, context, last_link, outbox
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    db = store.connect(str(tmp_path / "reg.db"))
+def ctx(new_db_path):
+    db = store.connect(new_db_path("reg"))
     build(db)
     return context(db)
 

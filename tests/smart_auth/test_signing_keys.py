@@ -1,7 +1,6 @@
 """The id_token signing key at rest: sealed under the deployment's secret, useless in a copied database."""
 
 import json
-import shutil
 
 import pytest
 from joserfc import jwt
@@ -31,8 +30,8 @@ def test_the_stored_private_key_holds_no_key_material(odb, flow):
         assert "d" not in json.loads(row["public_jwk"])
 
 
-def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(make_app, tmp_path):
-    path = str(tmp_path / "k.db")
+def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(make_app, new_db_path):
+    path = new_db_path("k")
     db = store.connect(path)
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
     oauth_store.insert_key(
@@ -46,22 +45,18 @@ def test_a_plain_key_from_before_is_sealed_on_the_next_start_and_keeps_its_kid(m
     )
 
 
-def test_a_database_copied_without_the_secret_yields_no_private_key(tmp_path):
-    path, copy = str(tmp_path / "a.db"), str(tmp_path / "copy" / "a.db")
-    db = store.connect(path)
+def test_a_database_copied_without_the_secret_yields_no_private_key(new_db_path):
+    db = store.connect(new_db_path("a"))
     kid = keys.ensure_signing_key(db, SECRET)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (tmp_path / "copy").mkdir()
-    shutil.copyfile(path, copy)
-    stolen = store.connect(copy)
+    stolen = store.connect(new_db_path("copy", copy_of=db.path))
     assert keys.opens(SECRET, stored(stolen)[kid]) is True
     assert keys.opens("guessed-" + SECRET, stored(stolen)[kid]) is False
     with pytest.raises(keys.KeyLocked, match=f"^the signing key {kid} does not open with this secret$"):
         keys.signing_key(stolen, "guessed-" + SECRET)
 
 
-def test_a_server_with_another_secret_signs_with_a_new_key_and_still_publishes_the_old(tmp_path):
-    path = str(tmp_path / "b.db")
+def test_a_server_with_another_secret_signs_with_a_new_key_and_still_publishes_the_old(new_db_path):
+    path = new_db_path("b")
     db = store.connect(path)
     old = keys.ensure_signing_key(db, SECRET)
     new = keys.ensure_signing_key(db, "changed-" + SECRET)

@@ -12,8 +12,8 @@ from tests.enrollment_helpers import STAFF, build, context, last_link, last_sms_
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    db = store.connect(str(tmp_path / "verify.db"))
+def ctx(new_db_path):
+    db = store.connect(new_db_path("verify"))
     build(db)
     return context(db)
 
