@@ -4,6 +4,7 @@ import pytest
 from werkzeug.test import Client
 
 from gateway.fhir.front import FhirFront
+from gateway.oauth.token_front import TokenFront
 
 FHIR = "/fhir"
 HOT = [
@@ -35,9 +36,9 @@ SAME = HOT + FALLBACK
 @pytest.fixture
 def both(make_app, chart_db_path):
     app = make_app(chart_db_path)
-    assert isinstance(app.wsgi_app, FhirFront)
+    assert isinstance(app.wsgi_app, TokenFront) and isinstance(app.wsgi_app.app, FhirFront)  # token's, then FHIR's
     flask_only = make_app(chart_db_path)
-    flask_only.wsgi_app = flask_only.wsgi_app.app
+    flask_only.wsgi_app = flask_only.wsgi_app.app.app
     return Client(app), Client(flask_only)
 
 
