@@ -49,13 +49,14 @@ def main(argv=None):
     port = free_port()
     minter = Minter(db_path, f"http://127.0.0.1:{port}", ids)
     result = {"db": db_path, "sampled_patients": len(ids), "token_endpoint": [], "reads": [], "access_share": []}
-    with server(serve_commands(db_path, [port, free_port()])[0], port) as process:
+    command, port, env, also = serve_commands(db_path, [port, free_port()])[0]
+    with server(command, port, env, also) as served:
         result["token_endpoint"] = [
             token_case("authorization_code", port, minter.code_exchanges(args.requests), args),
             token_case("refresh_token", port, minter.refreshes(args.requests), args),
         ]
         tokens = minter.access_tokens()
-        result["reads"] = [read_case(name, pattern, tokens, port, process, args) for name, pattern in CASES]
+        result["reads"] = [read_case(name, pattern, tokens, port, served.process, args) for name, pattern in CASES]
     result["access_share"] = [
         access_share(minter.app, name, pattern, tokens, args.share_reads, read["cpu_ms_per_request"])
         for (name, pattern), read in zip(CASES, result["reads"])

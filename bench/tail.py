@@ -55,8 +55,8 @@ def serve_setting(db, setting):
     port = free_port()
     command = [sys.executable, "-m", "bench.tail", "--serve", target, "--db", db, "--port", str(port)]
     command += ["--workers", str(workers), "--threads", str(threads), "--switch", str(switch)]
-    with server(command, port) as process:
-        yield port, process
+    with server(command, port) as served:
+        yield port, served.process
 
 
 def measure(servers, script, connections, args):
