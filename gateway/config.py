@@ -287,6 +287,8 @@ def kept_secret(db_path):
     """
     if db_path == ":memory:":
         return secrets.token_urlsafe(32)
+    if is_database_url(db_path):  # a URL is no folder: its "file" would be written relative to the working directory
+        raise ConfigError("GATEWAY_SECRET_KEY must be set with a PostgreSQL database (the same on every host)")
     path = secret_path(db_path)
     if not os.path.exists(path):
         _create_secret(path)

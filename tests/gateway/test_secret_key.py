@@ -80,3 +80,12 @@ def test_production_without_a_secret_keeps_a_generated_one(tmp_path):
     settings = load({"DB": str(tmp_path / "g.db"), "ENV": "production"}, environ={})
     assert settings["SECRET_KEY"] != DEMO_SECRET
     assert open(secret_path(settings["DB"])).read().strip() == settings["SECRET_KEY"]
+
+
+def test_no_secret_file_is_kept_for_a_postgresql_url(tmp_path, monkeypatch):
+    from gateway.config import ConfigError, kept_secret
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="GATEWAY_SECRET_KEY must be set with a PostgreSQL database"):
+        kept_secret("postgresql://gateway@db.internal/gateway")
+    assert list(tmp_path.iterdir()) == []
