@@ -9,6 +9,7 @@ docs/screenshots/ (the README shows them) when UPDATE_SCREENSHOTS=1, else tests/
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway import store
 from gateway.store import enrollment as enrollment_store
@@ -81,7 +82,9 @@ def test_the_first_visit_after_sign_up(browser, demo):
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_role("button", name="Sign up").click()
     # autofocus runs when the page first renders, with no script of ours (HTML "the autofocus attribute").
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-errors'", timeout=5000)
+    # expect() polls from Playwright's own world: a string wait_for_function is eval()ed in the page, which the
+    # pages' CSP (script-src 'self', no 'unsafe-eval') refuses whenever the first check is not already true.
+    expect(page.locator("#form-errors")).to_be_focused(timeout=5000)
     assert page.get_by_label("Password", exact=True).get_attribute("aria-invalid") == "true"
     assert "The password needs an uppercase letter." in page.locator("#password-error").inner_text()
     both_widths(page, "first-visit-2-signup-errors")
