@@ -53,7 +53,8 @@ def test_new_databases_are_distinct_empty_and_on_the_runs_engine(new_db_path, de
 
 
 def test_a_tests_new_postgresql_databases_are_dropped_after_it(pg_cluster, tmp_path):
-    if pg_cluster is None:  # the SQLite pass: no cluster; make test's PostgreSQL pass runs this
+    if pg_cluster is None:
+        # Must skip on the SQLite pass: there is no cluster to drop databases in. make test's PostgreSQL pass runs it.
         pytest.skip("PostgreSQL databases: run with --store=postgres")
     from tests.conftest import NewDatabases
 

@@ -36,7 +36,8 @@ def patient_pools(monkeypatch):
 
 @pytest.fixture(scope="module")
 def primary(pg_cluster):
-    if pg_cluster is None:  # the SQLite pass: SQLite has no replicas; make test's PostgreSQL pass runs these
+    if pg_cluster is None:
+        # Must skip on the SQLite pass: SQLite has no replicas. make test's PostgreSQL pass runs every test here.
         pytest.skip("replicas are PostgreSQL's: run with --store=postgres (make test-postgres)")
     return pg_cluster
 
