@@ -9,7 +9,13 @@
 import time
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
@@ -212,6 +218,16 @@ class BackendServicesGrant(grants.ClientCredentialsGrant):
     """SMART Backend Services: a signed client assertion buys a system/ token; no refresh token."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
+
+    def authenticate_token_endpoint_client(self):
+        """RFC 6749 section 5.2: a client that tried the Authorization header (HTTP Basic, which no backend client
+        may use) gets 401 and a Basic challenge (InvalidClientError's headers at 401), not Authlib's 400."""
+        try:
+            return super().authenticate_token_endpoint_client()
+        except InvalidClientError as error:
+            if self.request.headers.get("Authorization"):
+                error.status_code = 401
+            raise
 
     def validate_token_request(self):
         super().validate_token_request()

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from joserfc.jwk import RSAKey
 
-from .oauth_helpers import KEALA, Flow, assertion_form, bearer
+from .oauth_helpers import CONFIDENTIAL, KEALA, SECRET, Flow, assertion_form, basic, bearer
 
 
 def _token(web, client_id, key, alg="RS384", scope="system/*.rs", **kwargs):
@@ -80,6 +80,23 @@ def test_user_facing_clients_cannot_use_client_credentials(web, summary):
     assert response.status_code == 400 and response.get_json()["error"] == "unauthorized_client"
     public = web.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "demo-public-app"})
     assert public.status_code == 400 and public.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [("backend", "a-guessed-secret"), (CONFIDENTIAL, SECRET), ("no-such-client", "x")],
+    ids=["backend id, guessed secret", "a confidential app's real secret", "unknown client"],
+)
+def test_client_credentials_with_http_basic_is_401_with_a_basic_challenge(web, summary, credentials):
+    """RFC 6749 section 5.2: a client that authenticated with the Authorization header and failed gets 401 and a
+    WWW-Authenticate of the scheme it used. Backend Services authenticate only with private_key_jwt, so Basic
+    fails for every client: even a confidential app's real secret buys no system/ token."""
+    client_id = summary["backend"] if credentials[0] == "backend" else credentials[0]
+    form = {"grant_type": "client_credentials", "scope": "system/*.rs"}
+    response = web.post("/oauth/token", data=form, headers=basic(client_id, credentials[1]))
+    assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
+    assert response.headers["WWW-Authenticate"].startswith('Basic error="invalid_client"')
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_asymmetric_app_authenticates_with_private_key_jwt_at_token_and_refresh(web, summary):
