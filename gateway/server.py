@@ -27,15 +27,16 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 # the size after a read, which may take it past the limit, so 96,000 bytes still passed 64 KiB).
 HEAD_BUFFER = 64 * 1024
 SHUTDOWN_SECONDS = 30
-# Per worker: measured against 2, 4 and 16 on a 2-core machine, 16 connections (issue 16). Again for the tail
-# (2026-11-29, 10,000 patients, load average 17-22 from other work): in-process (bench.gil: one worker, 8 clients,
-# $everything) fewer threads make a fairer tail, p99/p50 2.5x at 1 thread, 4.5x at 2 and 4, ~200x at 8 (CPython's
-# GIL hand-off is not first come, first served); but under wrk on the busy machine (bench.tail) 8 threads served
-# more and had the lower p99 ($everything at 256 connections: 386 req/s, p99 1.15 s against 108 and 3.0 s at 2),
-# since a process with more runnable threads gets more of a contended CPU. Kept at 8 until a quiet machine says
-# otherwise: `python -m bench.tail --threads 1 2 4 8 --workers 2 3`. One thread would also let one slow outbound
-# call (gateway.outbound, up to its 5 s deadline) stop a whole worker.
-BLOCKING_THREADS = 8
+# Per worker. CPython hands the GIL over in no particular order (bench.gil: p99/p50 of one worker ~200x at 8
+# threads, ~4.5x at 2), so every request a worker has in Python at once stretches the others' tails; past a couple
+# of threads the rest only wait in granian's queue, which is first come, first served. Measured on a quiet machine
+# (2026-11-29, 100,000 patients, `python -m bench.tail --threads 2 3 4 8 --workers 2`, three alternating rounds):
+# 3 threads against 8 served reads 5,010 against 4,571 req/s, Condition 3,312 / 2,666, lab Observations
+# 3,162 / 2,692, `$everything` 1,628 / 1,266, with p99 at 16 connections 17 / 25 / 19 / 29 ms against
+# 19 / 30 / 37 / 53 ms, and token exchanges used ~15 % less CPU each; 2 threads measured like 3. At least one
+# thread per worker is always free of outbound calls (``_worker_app`` keeps OUTBOUND_SLOTS below the thread count),
+# so a slow peer cannot stop a worker.
+BLOCKING_THREADS = 3
 _HEADERS = [("Content-Type", "application/fhir+json; charset=utf-8"), ("Connection", "close")]
 
 
@@ -78,11 +79,15 @@ def _over_limits(environ):
     return None
 
 
-def _worker_app(config):
-    """The WSGI callable of one worker process, built after the fork."""
+def _worker_app(config, threads=BLOCKING_THREADS):
+    """The WSGI callable of one worker process, built after the fork; with ``threads`` request threads, at most
+    ``threads - 1`` of them may wait on outbound calls at once (gateway/outbound.py), so one always answers."""
+    from gateway import outbound
     from gateway.app import create_app
 
-    return RequestLimits(create_app(config))
+    app = create_app(config)
+    outbound.set_slots(min(app.config["OUTBOUND_SLOTS"], max(1, threads - 1)))
+    return RequestLimits(app)
 
 
 def server(target_name, bind, workers, threads):
@@ -121,4 +126,4 @@ def run(config, bind, workers=None, threads=BLOCKING_THREADS):
     from gateway.app import create_app
 
     create_app(config)  # fail fast on bad configuration, and migrate once before forking
-    serve_wsgi("gateway", partial(_worker_app, config), bind, workers or os.cpu_count() or 1, threads)
+    serve_wsgi("gateway", partial(_worker_app, config, threads), bind, workers or os.cpu_count() or 1, threads)

@@ -1,6 +1,7 @@
 """Outbound calls: public addresses only (checked on the address connected to), no redirects, a size cap, an
 overall deadline and a bound on waiting threads; sending a record to a FHIR server goes through them."""
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -244,3 +245,20 @@ def test_in_production_loopback_is_refused_for_any_call():
         with pytest.raises(outbound.Blocked):
             outbound.request("POST", receiver.url, public_only=True, data=b"{}")
     assert receiver.received == []
+
+
+@pytest.mark.parametrize(("threads", "configured", "slots"), [(3, 2, 2), (2, 2, 1), (1, 2, 1), (8, 2, 2), (8, 5, 5)])
+def test_a_worker_keeps_one_request_thread_free_of_outbound_calls(new_db_path, threads, configured, slots):
+    """gateway.server._worker_app: a worker with ``threads`` request threads lets at most ``threads - 1`` of them
+    wait on outbound calls (at least one, or no call could be made), whatever GATEWAY_OUTBOUND_SLOTS says."""
+    from gateway.server import _worker_app
+
+    try:
+        _worker_app({"DB": new_db_path(), "OUTBOUND_SLOTS": configured}, threads)
+        with contextlib.ExitStack() as held:
+            for _ in range(slots):
+                held.enter_context(outbound.slot())
+            with pytest.raises(outbound.Busy):
+                held.enter_context(outbound.slot())
+    finally:
+        outbound.set_slots(outbound.SLOTS)
