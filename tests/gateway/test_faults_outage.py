@@ -71,6 +71,9 @@ def _code(db, patient, subject):
     return code
 
 
+KINDS = (("fhir", "_fhir"), ("fhir-flask", "_fhir_flask"), ("token", "_refresh"), ("page", "_page"))
+
+
 class Load:
     """Client threads driving the gateway until stopped; every answer is kept as (start, end, kind, status, headers)."""
 
@@ -124,13 +127,8 @@ class Load:
 
     def start(self):
         self.threads = [
-            threading.Thread(target=self._loop, args=(kind, send), daemon=True)
-            for kind, send in (
-                ("fhir", self._fhir),
-                ("fhir-flask", self._fhir_flask),
-                ("token", self._refresh),
-                ("page", self._page),
-            )
+            threading.Thread(target=self._loop, args=(kind, getattr(self, method)), daemon=True)
+            for kind, method in KINDS
         ]
         for thread in self.threads:
             thread.start()
@@ -147,7 +145,9 @@ def load(database):
     db = store.connect(database)
     patient = store.chart_rows(db, "patients")[0]["uid"]
     bearer = {"Authorization": "Bearer " + issue_access_token(db, CLIENT[0], "patient/*.rs", patient)}
-    with host(database) as base:
+    # A thread per kind of client: a request must not wait in granian's queue behind another's pool wait (up to
+    # POOL_TIMEOUT_S), or its 503 would come seconds after the outage it answers (the default is 3 threads).
+    with host(database, threads=len(KINDS)) as base:
         exchanged = requests.post(
             f"{base}/oauth/token",
             data={

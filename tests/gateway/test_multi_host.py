@@ -23,11 +23,12 @@ SECRET = "one-secret-for-every-host"
 
 
 @contextlib.contextmanager
-def host(url):
+def host(url, threads=None):
     port = _free_port()
     env = {**os.environ, "GATEWAY_SECRET_KEY": SECRET, "GATEWAY_BASE_URL": "http://gateway.test"}
+    options = ["--threads", str(threads)] if threads else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--db", url, "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "gateway", "serve", "--db", url, "--port", str(port), "--workers", "1", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
