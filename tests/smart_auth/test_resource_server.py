@@ -110,10 +110,12 @@ NOT_AUTHORIZED = "The client is not authorized to use 'grant_type={}'"
 
 
 @pytest.mark.parametrize(
-    "form, error",
+    "form, status, error",
     [
         (
+            # RFC 6749 section 5.2: Basic failed for a grant that takes only private_key_jwt: 401 and a challenge.
             {"grant_type": "client_credentials", "scope": "system/*.rs"},
+            401,
             {
                 "error": "invalid_client",
                 "error_description": "The client cannot authenticate with methods: ['private_key_jwt']",
@@ -121,18 +123,21 @@ NOT_AUTHORIZED = "The client is not authorized to use 'grant_type={}'"
         ),
         (
             {"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT, "code_verifier": "v" * 43},
+            400,
             {"error": "unauthorized_client", "error_description": NOT_AUTHORIZED.format("authorization_code")},
         ),
         (
             {"grant_type": "refresh_token", "refresh_token": "x"},
+            400,
             {"error": "unauthorized_client", "error_description": NOT_AUTHORIZED.format("refresh_token")},
         ),
-        ({"grant_type": "password", "username": "a", "password": "b"}, {"error": "unsupported_grant_type"}),
+        ({"grant_type": "password", "username": "a", "password": "b"}, 400, {"error": "unsupported_grant_type"}),
     ],
 )
-def test_a_resource_server_gets_no_token(web, resource_server, form, error):
+def test_a_resource_server_gets_no_token(web, resource_server, form, status, error):
     response = web.post("/oauth/token", headers=basic(*resource_server), data=form)
-    assert response.status_code == 400 and response.get_json() == error
+    assert response.status_code == status and response.get_json() == error
+    assert ("WWW-Authenticate" in response.headers) == (status == 401)
 
 
 def test_a_resource_server_cannot_authorize(web, resource_server):
