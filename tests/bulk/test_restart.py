@@ -54,7 +54,14 @@ def test_a_killed_worker_leaves_no_partial_file_in_any_manifest(
         stderr=subprocess.PIPE,
     )
     try:
-        started = _wait_for(lambda: len(jobs_store.export_files(bulk_db, job_id)) >= 3)
+        # Three whole files, and at least one beat with its count: one chunk of rows may fill several files
+        # before the worker's first beat, and a kill before that beat leaves "written" at 0.
+        started = _wait_for(
+            lambda: (
+                len(jobs_store.export_files(bulk_db, job_id)) >= 3
+                and jobs_store.export_job(bulk_db, job_id)["written"] > 0
+            )
+        )
         assert started, worker.stderr.read() if worker.poll() is not None else "no file was finished in time"
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(10)
