@@ -55,7 +55,7 @@ def test_new_databases_are_distinct_empty_and_on_the_runs_engine(new_db_path, de
 def test_a_tests_new_postgresql_databases_are_dropped_after_it(pg_cluster, tmp_path):
     if pg_cluster is None:
         # Must skip on the SQLite pass: there is no cluster to drop databases in. make test's PostgreSQL pass runs it.
-        pytest.skip("PostgreSQL databases: run with --store=postgres")
+        pytest.skip("no PostgreSQL cluster on the SQLite pass; make test's PostgreSQL pass runs it")  # must skip
     from tests.conftest import NewDatabases
 
     databases = NewDatabases(lambda: tmp_path, pg_cluster)

@@ -38,7 +38,7 @@ def patient_pools(monkeypatch):
 def primary(pg_cluster):
     if pg_cluster is None:
         # Must skip on the SQLite pass: SQLite has no replicas. make test's PostgreSQL pass runs every test here.
-        pytest.skip("replicas are PostgreSQL's: run with --store=postgres (make test-postgres)")
+        pytest.skip("SQLite has no replicas; make test's PostgreSQL pass runs these")  # must skip: PG-only feature
     return pg_cluster
 
 
