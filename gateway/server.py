@@ -9,7 +9,9 @@ SHUTDOWN_SECONDS for requests in flight before it kills one.
 Limits: granian (hyper) answers on its own, with an empty body, a head over twice HEAD_BUFFER bytes or with more than
 100 header lines (431) and a request that is not HTTP/1.x (400). Below that bound the app answers, with a FHIR
 OperationOutcome: a request target over LIMIT_REQUEST_LINE bytes (414), a header over LIMIT_REQUEST_FIELD_SIZE
-(431), a body over MAX_CONTENT_LENGTH (413, from gateway/app.py).
+(431), a body over MAX_CONTENT_LENGTH (413, from gateway/app.py). A body is read before the app runs, under
+gateway/slow_bodies.py's bound (the threads less one per process, one per client address), so that slow senders
+cannot hold every request thread.
 """
 
 import os
@@ -18,6 +20,7 @@ from functools import partial
 import orjson
 
 from gateway.errors import operation_outcome
+from gateway.slow_bodies import SlowBodies
 
 # The longest request target the app accepts (gunicorn's default line limit was 4,094, which a FHIR search
 # with a few dozen codes passes); a longer search goes as POST [type]/_search with a form body.
@@ -87,7 +90,7 @@ def _worker_app(config, threads=BLOCKING_THREADS):
 
     app = create_app(config)
     outbound.set_slots(min(app.config["OUTBOUND_SLOTS"], max(1, threads - 1)))
-    return RequestLimits(app)
+    return RequestLimits(SlowBodies(app, app.config, threads))
 
 
 def server(target_name, bind, workers, threads):

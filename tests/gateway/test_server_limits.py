@@ -36,13 +36,14 @@ def _wait_for(address, process):
 
 
 @contextlib.contextmanager
-def serving(db_path, workers=1):
+def serving(db_path, workers=1, env=None):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--db", db_path, "--port", str(port), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         _wait_for(("127.0.0.1", port), process)
