@@ -152,7 +152,7 @@ def main(argv=None):
         rsa = bare_rsa_us()
         print(f"\nPOST /oauth/token in-process, µs per exchange (bare RSA-2048 sign here: {rsa:.0f} µs CPU)")
         print(f"{'stage':<18}" + "".join(f"{name:>20}" for name in cases))
-        server = app.app.extensions["smart_auth"]
+        server = app.flask_app.extensions["smart_auth"]
         results = {name: profile_case(app, server, forms, args.rounds) for name, forms in cases.items()}
         for stage in STAGES:
             print(f"{stage:<18}" + "".join(f"{results[name][0][stage]:>20.0f}" for name in cases))

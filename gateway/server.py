@@ -90,7 +90,18 @@ def _worker_app(config, threads=BLOCKING_THREADS):
 
     app = create_app(config)
     outbound.set_slots(min(app.config["OUTBOUND_SLOTS"], max(1, threads - 1)))
-    return RequestLimits(SlowBodies(app, app.config, threads))
+    served = RequestLimits(SlowBodies(app, app.config, threads))
+    served.flask_app = app  # for the in-process benches (bench/profile.py, bench/oauth_profile.py)
+    return served
+
+
+def _serving_worker(config, threads):
+    """What a granian worker process loads: its app, appending its FHIR read rows to an access-log file of its own
+    (gateway/store/log_shards.py; only here, so that the benches' and tests' in-process apps write the main log)."""
+    from gateway.store import log_shards
+
+    log_shards.enable()
+    return _worker_app(config, threads)
 
 
 def server(target_name, bind, workers, threads):
@@ -129,4 +140,4 @@ def run(config, bind, workers=None, threads=BLOCKING_THREADS):
     from gateway.app import create_app
 
     create_app(config)  # fail fast on bad configuration, and migrate once before forking
-    serve_wsgi("gateway", partial(_worker_app, config, threads), bind, workers or os.cpu_count() or 1, threads)
+    serve_wsgi("gateway", partial(_serving_worker, config, threads), bind, workers or os.cpu_count() or 1, threads)

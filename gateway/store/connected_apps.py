@@ -3,6 +3,7 @@ the app's name, who granted it, when it was last used and when its sign-in runs 
 
 "Last used" counts only reads since this grant began: an app revoked and allowed again starts afresh."""
 
+from . import log_shards
 from .accounts import _all
 
 # The sub-SELECT in FROM is named (``AS live``): PostgreSQL before 16 requires an alias there (SELECT, "FROM
@@ -23,4 +24,5 @@ _GRANTS = (
 
 def grants_of_record(conn, patient_id):
     """Every active consent grant for a patient's record (any account), newest first."""
+    log_shards.readable(conn)
     return _all(conn, _GRANTS, (patient_id,))

@@ -8,7 +8,7 @@ import threading
 import time
 from urllib.parse import quote
 
-from . import postgres
+from . import log_shards, postgres
 from .migrations import migrate
 
 _local = threading.local()
@@ -103,6 +103,7 @@ def _open(path):
     _create_owner_only(access_log_path(path))
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=Store)
     conn.path = path
+    conn.log_path = access_log_path(path)  # log_shards.readable attaches the shards beside it
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -185,9 +186,13 @@ def _open_log(log_path):
     The connection never checkpoints (wal_autocheckpoint = 0): a checkpoint copies and fsyncs pages, and in
     the request that ran it that was the log's largest cost and its p99; the checkpoint thread does it.
     """
+    shard = log_shards.claim(log_path, _create_owner_only)  # a server worker appends to a file of its own
+    if shard is not None:
+        log_path = log_shards.shard_path(log_path, shard)
     _create_owner_only(log_path)
     conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, factory=Store)
     conn.path = log_path
+    conn.shard_floor = None if shard is None else shard * log_shards.SPAN
     conn.execute("PRAGMA busy_timeout = 0")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA wal_autocheckpoint = 0")

@@ -3,6 +3,7 @@
 import sqlite3
 import time
 
+from . import log_shards
 from .accounts import _all, _one
 from .connection import BUSY_TIMEOUT_S
 
@@ -19,10 +20,12 @@ def insert_read(conn, at_ms, patient_id, client_id, actor, what, count):
     as busy_timeout would have.
     """
     row = (at_ms, patient_id, "read", client_id, actor, what, count)
+    floor = getattr(conn, "shard_floor", None)  # a server worker's own file (log_shards): ids above its floor
+    sql, row = (_READ, row) if floor is None else (log_shards.SHARD_READ, (floor, *row))
     deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.00005
     while True:
         try:
-            conn.execute(_READ, row)
+            conn.execute(sql, row)
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -35,7 +38,8 @@ def insert_disclosure(conn, row):
     """Log a download, transmission or view (a dict with COLUMNS); return its id."""
     marks = ",".join("?" * len(COLUMNS))
     return conn.execute(
-        f"INSERT INTO disclosures ({','.join(COLUMNS)}) VALUES ({marks}) RETURNING id", [row.get(c) for c in COLUMNS]
+        f"INSERT INTO access_log.disclosures ({','.join(COLUMNS)}) VALUES ({marks}) RETURNING id",
+        [row.get(c) for c in COLUMNS],
     ).fetchone()[0]
 
 
@@ -43,6 +47,7 @@ def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=No
     """Disclosures of a record, newest first; one app's reads (or one person's views) within the same minute
     come back as one row
         (``first_at``/``at`` span it, ``what`` joins the types with commas, ``count`` and ``requests`` add up)."""
+    log_shards.readable(conn)
     where, params = [f"patient_id = ? AND kind IN ({','.join('?' * len(kinds))})"], [patient_id, *kinds]
     for sql, value in (("client_id = ?", client_id), ("at >= ?", since_ms), ("at < ?", before_ms)):
         if value is not None:
@@ -68,6 +73,7 @@ def history(conn, patient_id, kinds, client_id=None, since_ms=None, before_ms=No
 
 def clients_seen(conn, patient_id):
     """The apps that have read a record, with when each last did (for the filter and Connected apps)."""
+    log_shards.readable(conn)
     return _all(
         conn,
         "SELECT client_id, max(at) AS last_at FROM disclosures WHERE patient_id = ? AND kind = 'read'"

@@ -10,7 +10,7 @@ per resource type, a SHA-256 over the stored FHIR in pk order.
 
 import hashlib
 
-from . import postgres
+from . import log_shards, postgres
 from .connection import connect
 
 SKIPPED = ("schema_version", "attempts", "deferred_indexes")
@@ -52,6 +52,7 @@ def copy_to_postgres(source, target, batch=5000, progress=None):
     ``progress(table, done, total)`` is called after each batch (the CLI draws its bar with it).
     """
     src, dst = connect(source), postgres.connect(target, definitions=False)
+    log_shards.readable(src)  # the access log's rows in every server worker's file too
     copied = {}
     for table in tables(src):
         columns, key, order = _shape(src, table)
@@ -96,6 +97,7 @@ def fhir_checksums(db):
 def verify(source, target):
     """What differs between the two databases: [(what, in SQLite, in PostgreSQL)]; empty when the copy is whole."""
     src, dst = connect(source), postgres.connect(target, definitions=False)
+    log_shards.readable(src)
     differences = []
     for table in tables(src):
         counts = [db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for db in (src, dst)]

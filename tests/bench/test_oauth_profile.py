@@ -14,7 +14,7 @@ def test_the_stages_of_code_exchanges_and_refreshes_are_each_timed(demo_db_path,
         ids = floor.patients_with_labs(copy, 2)
     minter = oauth.Minter(path, "http://127.0.0.1:1", ids)
     app = _worker_app({"DB": path, "BASE_URL": "http://127.0.0.1:1"})
-    server = app.app.extensions["smart_auth"]
+    server = app.flask_app.extensions["smart_auth"]
     for forms in (minter.code_exchanges(8), minter.refreshes(8)):
         stages, cpu_us = oauth_profile.profile_case(app, server, forms, rounds=2)
         assert set(stages) == set(oauth_profile.STAGES)

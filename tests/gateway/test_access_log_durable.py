@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from gateway import store
-from gateway.store import connection, disclosures
+from gateway.store import connection, disclosures, log_shards
 from smart_auth.tokens import CLI_CLIENT, issue_access_token
 from tests.gateway.test_server_limits import serving
 
@@ -28,8 +28,10 @@ def served_db(demo_db_path, tmp_path):
 
 
 def _log_rows(db_path, patient):
-    with contextlib.closing(sqlite3.connect(store.access_log_path(db_path))) as log:
-        return log.execute(
+    """The rows a reader sees: the main log and every worker's shard (gateway/store/log_shards.py)."""
+    with contextlib.closing(store.connect(db_path)) as db:
+        log_shards.readable(db)
+        return db.execute(
             "SELECT kind, client_id, what, count FROM disclosures WHERE patient_id = ?", (patient,)
         ).fetchall()
 
@@ -60,6 +62,10 @@ def test_a_server_killed_right_after_its_responses_has_logged_every_one(served_d
         process.wait(10)
     assert statuses == [b"HTTP/1.1 200 OK"] * 25
     assert _log_rows(served_db, patient) == [("read", CLI_CLIENT, "Patient", 1)] * 25
+    # The one worker wrote them to its own file, the first shard, with ids above the shard's floor.
+    shard = log_shards.shard_path(store.access_log_path(served_db), 1)
+    with contextlib.closing(sqlite3.connect(shard)) as log:
+        assert log.execute("SELECT count(*), min(id) > ? FROM disclosures", (log_shards.SPAN,)).fetchone() == (25, 1)
 
 
 def test_no_request_connection_checkpoints(tmp_path):

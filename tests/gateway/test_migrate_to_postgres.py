@@ -5,7 +5,7 @@ import pytest
 from gateway import store
 from gateway.cli import cli
 from gateway.store import accounts as account_store
-from gateway.store import disclosures, moving, postgres
+from gateway.store import disclosures, log_shards, moving, postgres
 from smart_auth import accounts
 from smart_auth.tokens import issue_access_token
 from tests import chart
@@ -53,6 +53,21 @@ def test_the_copy_has_every_row_and_the_same_stored_fhir(source, postgres_cluste
     # PostgreSQL numbers the next account after the copied ones.
     later = accounts.create_account(pg, "bo@example.com", "Secret-Pass1", name="Bo", confirmed=True)
     assert later["id"] == _all(lite, "SELECT max(id) FROM accounts")[0][0] + 1
+
+
+def test_the_copy_takes_the_read_rows_of_every_workers_log_shard(source, postgres_cluster, runner):
+    from tests.gateway.test_log_shards import workers
+
+    with workers(source, 1000, 2000):  # two server workers, each logging a read in a file of its own
+        pass
+    url = postgres_cluster.database()
+    result = runner.invoke(cli, ["migrate-to-postgres", "--from", source, "--to", url])
+    assert result.exit_code == 0, result.output
+    lite, pg = store.connect(source), store.connect(url)
+    log_shards.readable(lite)
+    sql = "SELECT id, kind, client_id FROM disclosures ORDER BY id"
+    assert _all(pg, sql) == _all(lite, sql)
+    assert [row[1:] for row in _all(pg, sql)] == [("download", None), ("read", "app-1000"), ("read", "app-2000")]
 
 
 def test_a_copy_stopped_part_way_runs_again_to_the_same_result(source, postgres_cluster):
