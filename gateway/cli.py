@@ -8,6 +8,7 @@ import click
 
 from gateway import store
 from gateway.server import BLOCKING_THREADS
+from gateway.store import log_shards
 from smart_auth.tokens import CLI_CLIENT
 
 DEFAULT_DB = os.path.join("var", "gateway.db")
@@ -126,6 +127,9 @@ def demo(db, port, reset):
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(path + suffix):
                     os.remove(path + suffix)
+        for path in log_shards.shard_files(store.access_log_path(db)):  # the workers' own log files
+            if os.path.exists(path):
+                os.remove(path)
     database = store.connect(db)
     if not store.chart_rows(database, "practices"):
         _load_demo(db)

@@ -1,17 +1,18 @@
 """The access log's shards: each server worker process appends its FHIR read rows to a log file of its own.
 
-One log file shared by the worker processes cost a read a quarter of its throughput and most of its tail: every
-commit by one process emptied the other connections' page caches of the log, and the processes took turns at its
-one write lock. Measured with the 100,000-patient bench database (2 workers x 3 threads, 16 connections, 3 rounds,
-the two served side by side): Patient reads 3,661 -> 4,527 req/s and p99 22.7 -> 13.5 ms, ``$everything`` 1,135 ->
-1,384 req/s and p99 35.4 -> 30.1 ms, CPU per request 15 % less.
+Sharing one log file, the workers took turns at its one write lock and every commit by one emptied the other's
+page cache of the log. Measured side by side with the 100,000-patient bench database (2 workers x 3 threads, 16
+connections, 3 alternating rounds, both logs new): one shared file against a file per worker, Condition searches
+3,868 -> 4,082 req/s, lab Observations 2,554 -> 2,839, ``$everything`` 1,377 -> 1,571 (CPU per request 11 % less),
+reads 5,615 -> 5,730, p99 a little lower in each. The log's size mattered more: with the bench's old log (5.2
+million rows) as the shared file, reads served 4,214 req/s with p99 22.8 ms (README, Performance).
 
-A worker (``enable()`` is called after the fork, gateway/server.py) claims the lowest free shard k in 1..SHARDS
-with an flock on ``<log>.k.claim`` that it holds for its life, and appends to ``<log>.k.db`` (``demo.access-log.1.db``
-beside ``demo.access-log.db``). A row's id in shard k is above k * SPAN, taken as max(id) + 1 in the INSERT itself,
-so ids stay unique across the files (and within one, should two processes ever share it). With every shard claimed
-a worker appends to the main log, as every other process (the CLI, the app in tests) does, and every other kind of
-row (downloads, transmissions, views) goes there too.
+A worker (``enable()`` is called after the fork, gateway/server.py ``_serving_worker``) claims the lowest free
+shard k in 1..SHARDS with an flock on ``<log>.k.claim`` that it holds for its life, and appends to ``<log>.k.db``
+(``demo.access-log.1.db`` beside ``demo.access-log.db``). A row's id in shard k is above k * SPAN, taken as
+max(id) + 1 in the INSERT itself, so ids stay unique across the files (and within one, should two processes ever
+share it). With every shard claimed a worker appends to the main log, as every other process (the CLI, the app in
+tests) does, and every other kind of row (downloads, transmissions, views) goes there too.
 
 Readers see one table: ``readable(conn)`` attaches the shards that exist and (re)creates the TEMP VIEW
 ``disclosures`` over the main log and them, which on that connection hides ``access_log.disclosures`` from
@@ -56,7 +57,7 @@ _lock = threading.Lock()
 
 
 def enable():
-    """Let this process claim shards: only server workers do (gateway/server.py ``_worker_app``)."""
+    """Let this process claim shards: only server workers do (gateway/server.py ``_serving_worker``)."""
     global _enabled
     _enabled = True
 
@@ -65,6 +66,18 @@ def shard_path(log_path, k, ext=None):
     """``var/demo.access-log.db`` -> ``var/demo.access-log.1.db`` (or ``.1.claim``)."""
     root, own = os.path.splitext(log_path)
     return f"{root}.{k}{ext or own or '.db'}"
+
+
+def shard_files(log_path):
+    """Every file a shard of the log may have (the database, its -wal and -shm, the claim), existing or not."""
+    return [
+        path
+        for k in range(1, SHARDS + 1)
+        for path in (
+            shard_path(log_path, k, ".claim"),
+            *(shard_path(log_path, k) + end for end in ("", "-wal", "-shm")),
+        )
+    ]
 
 
 def claim(log_path, create_owner_only):

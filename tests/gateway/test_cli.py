@@ -1,14 +1,17 @@
 """The fhir-gateway command, driven the way an operator would."""
 
+import os
 import socket
 import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from gateway import store
 from gateway.cli import cli
+from gateway.store import log_shards
 
 
 def count_rows(db, table):
@@ -105,6 +108,19 @@ def test_only_the_demo_command_serves_with_the_demo_flag(new_db_path, monkeypatc
     assert runner.invoke(cli, ["serve", "--db", db]).exit_code == 0
     assert runner.invoke(cli, ["demo", "--db", db]).exit_code == 0
     assert [config.get("DEMO") for config in served] == [None, True]
+
+
+@pytest.mark.sqlite_only  # the workers' access-log files beside a SQLite database
+def test_demo_reset_removes_the_workers_access_log_files_too(tmp_path, monkeypatch, runner):
+    monkeypatch.setattr("gateway.server.run", lambda config, *args: None)
+    monkeypatch.setattr("gateway.demo_guide.guide", lambda *args: "guide")
+    db = str(tmp_path / "demo.db")
+    store.connect(db).close()
+    shard_one = log_shards.shard_files(store.access_log_path(db))[:4]  # its claim, database, -wal and -shm
+    for path in shard_one:
+        open(path, "w").close()
+    assert runner.invoke(cli, ["demo", "--db", db, "--reset"]).exit_code == 0
+    assert [path for path in shard_one if os.path.exists(path)] == []
 
 
 def _killed_generate(path, patients, chunks_done, chunk_size):
