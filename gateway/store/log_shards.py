@@ -17,7 +17,7 @@ tests) does, and every other kind of row (downloads, transmissions, views) goes 
 Readers see one table: ``readable(conn)`` attaches the shards that exist and (re)creates the TEMP VIEW
 ``disclosures`` over the main log and them, which on that connection hides ``access_log.disclosures`` from
 unqualified names (so writes name ``access_log.disclosures``). A later change to the log's columns must alter the
-shards' tables as well (SHARD_SCHEMA, COLUMNS).
+shards' tables as well (COLUMNS, and an ALTER for each shard file).
 """
 
 import contextlib
@@ -26,25 +26,12 @@ import os
 import sqlite3
 import threading
 
+from .migrations import ACCESS_LOG_SCHEMA
+
 SHARDS = 8  # with the main log, 9 attached databases: SQLite's default limit is 10
 SPAN = 1 << 40
 COLUMNS = "id, at, patient_id, kind, client_id, actor, what, count, recipient, outcome, detail"
-SHARD_SCHEMA = """
-CREATE TABLE IF NOT EXISTS disclosures (
-    id INTEGER PRIMARY KEY,
-    at INTEGER NOT NULL,
-    patient_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    client_id TEXT,
-    actor TEXT,
-    what TEXT NOT NULL,
-    count INTEGER NOT NULL DEFAULT 0,
-    recipient TEXT,
-    outcome TEXT,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS disclosures_patient ON disclosures(patient_id, at);
-"""
+SHARD_SCHEMA = ACCESS_LOG_SCHEMA.replace("access_log.", "")  # the main log's table and index, in the shard's file
 # The id in the statement itself: max(id) of a rowid table is its last entry, read under the write lock.
 SHARD_READ = (
     "INSERT INTO disclosures (id, at, patient_id, kind, client_id, actor, what, count)"
