@@ -185,14 +185,17 @@ def _open_log(log_path):
     synchronous = FULL (an fsync per commit) measured about 3 ms a row on this disk against about 20 µs.
     The connection never checkpoints (wal_autocheckpoint = 0): a checkpoint copies and fsyncs pages, and in
     the request that ran it that was the log's largest cost and its p99; the checkpoint thread does it.
+    A server worker's reads skip even the INSERT: they are lines in its shard's journal, as durable
+    (gateway/store/log_journal.py).
     """
-    shard = log_shards.claim(log_path, _create_owner_only)  # a server worker appends to a file of its own
+    main = log_path
+    shard = log_shards.claim(main, _create_owner_only)  # a server worker appends to files of its own
     if shard is not None:
-        log_path = log_shards.shard_path(log_path, shard)
+        log_path = log_shards.shard_path(main, shard)
     _create_owner_only(log_path)
     conn = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, factory=Store)
     conn.path = log_path
-    conn.shard_floor = None if shard is None else shard * log_shards.SPAN
+    conn.journal = None if shard is None else log_shards.journal(main)  # its reads go there (log_journal)
     conn.execute("PRAGMA busy_timeout = 0")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -217,6 +220,11 @@ def _checkpoint_loop():
     seen = {}  # file path -> its WAL's (size, mtime) at the last round: an unchanged WAL needs no round
     while True:
         time.sleep(CHECKPOINT_SECONDS)
+        try:
+            with _round_lock:
+                log_shards.move_journals()  # a server worker's read rows, into its shard (log_journal)
+        except (OSError, sqlite3.Error):
+            _log.exception("moving the access-log journal failed; trying again in a moment")
         with _checkpointers_lock:
             paths = sorted(_checkpoint_paths)
         for path in paths:

@@ -12,16 +12,18 @@ _READ = "INSERT INTO disclosures (at, patient_id, kind, client_id, actor, what, 
 
 
 def insert_read(conn, at_ms, patient_id, client_id, actor, what, count):
-    """Log one FHIR API request: the hot path's only write, one small INSERT in its own implicit transaction.
+    """Log one FHIR API request: the hot path's only write.
 
-    Every worker process appends here, so the INSERT often finds the log's write lock taken for the
-    ~30 µs of another's commit. SQLite's busy handler would sleep 1 ms, then 2, 5...; on a connection
-    without one (connection.access_log) this waits in steps of 50 µs (up to 2 ms) instead, for as long
-    as busy_timeout would have.
+    A server worker appends a line to its shard's journal (log_journal). Any other process runs one small
+    INSERT in its own implicit transaction, which may find the log's write lock taken for the ~30 µs of
+    another's commit: SQLite's busy handler would sleep 1 ms, then 2, 5...; on a connection without one
+    (connection.access_log) this waits in steps of 50 µs (up to 2 ms) instead, as long as busy_timeout would.
     """
-    row = (at_ms, patient_id, "read", client_id, actor, what, count)
-    floor = getattr(conn, "shard_floor", None)  # a server worker's own file (log_shards): ids above its floor
-    sql, row = (_READ, row) if floor is None else (log_shards.SHARD_READ, (floor, *row))
+    journal = getattr(conn, "journal", None)  # a server worker's own shard: a line in its journal (log_journal)
+    if journal is not None:
+        journal.append(at_ms, patient_id, client_id, actor, what, count)
+        return
+    sql, row = _READ, (at_ms, patient_id, "read", client_id, actor, what, count)
     deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.00005
     while True:
         try:

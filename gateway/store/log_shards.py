@@ -8,13 +8,15 @@ reads 5,615 -> 5,730, p99 a little lower in each. The log's size mattered more: 
 million rows) as the shared file, reads served 4,214 req/s with p99 22.8 ms (README, Performance).
 
 A worker (``enable()`` is called after the fork, gateway/server.py ``_serving_worker``) claims the lowest free
-shard k in 1..SHARDS with an flock on ``<log>.k.claim`` that it holds for its life, and appends to ``<log>.k.db``
-(``demo.access-log.1.db`` beside ``demo.access-log.db``). A row's id in shard k is above k * SPAN, taken as
-max(id) + 1 in the INSERT itself, so ids stay unique across the files (and within one, should two processes ever
-share it). With every shard claimed a worker appends to the main log, as every other process (the CLI, the app in
-tests) does, and every other kind of row (downloads, transmissions, views) goes there too.
+shard k in 1..SHARDS with an flock on ``<log>.k.claim`` that it holds for its life; its read rows go to the
+shard's journal and from there into ``<log>.k.db`` (``demo.access-log.1.db`` beside ``demo.access-log.db``;
+gateway/store/log_journal.py). A row's id in shard k is above k * SPAN, taken as max(id) + 1 in the INSERT
+itself, so ids stay unique across the files. With every shard claimed a worker appends to the main log, as every
+other process (the CLI, the app in tests) does, and every other kind of row (downloads, transmissions, views)
+goes there too.
 
-Readers see one table: ``readable(conn)`` attaches the shards that exist and (re)creates the TEMP VIEW
+Readers see one table: ``readable(conn)`` moves what the journals hold into the shards, attaches the shards that
+exist and (re)creates the TEMP VIEW
 ``disclosures`` over the main log and them, which on that connection hides ``access_log.disclosures`` from
 unqualified names (so writes name ``access_log.disclosures``). A later change to the log's columns must alter the
 shards' tables as well (COLUMNS, and an ALTER for each shard file).
@@ -26,20 +28,15 @@ import os
 import sqlite3
 import threading
 
+from . import log_journal
 from .migrations import ACCESS_LOG_SCHEMA
 
 SHARDS = 8  # with the main log, 9 attached databases: SQLite's default limit is 10
 SPAN = 1 << 40
 COLUMNS = "id, at, patient_id, kind, client_id, actor, what, count, recipient, outcome, detail"
 SHARD_SCHEMA = ACCESS_LOG_SCHEMA.replace("access_log.", "")  # the main log's table and index, in the shard's file
-# The id in the statement itself: max(id) of a rowid table is its last entry, read under the write lock.
-SHARD_READ = (
-    "INSERT INTO disclosures (id, at, patient_id, kind, client_id, actor, what, count)"
-    " SELECT coalesce(max(id), ?) + 1, ?, ?, ?, ?, ?, ?, ? FROM disclosures"
-)
-
 _enabled = False
-_claims = {}  # log path -> (pid, k, claim file descriptor)
+_claims = {}  # log path -> (pid, k, claim file descriptor, log_journal.Journal)
 _lock = threading.Lock()
 
 
@@ -56,13 +53,15 @@ def shard_path(log_path, k, ext=None):
 
 
 def shard_files(log_path):
-    """Every file a shard of the log may have (the database, its -wal and -shm, the claim), existing or not."""
+    """Every file a shard of the log may have (the claim, the database, its -wal and -shm, existing or not; its
+    journal files that exist and their movers' lock)."""
     return [
         path
         for k in range(1, SHARDS + 1)
         for path in (
             shard_path(log_path, k, ".claim"),
             *(shard_path(log_path, k) + end for end in ("", "-wal", "-shm")),
+            *log_journal.journal_files(shard_path(log_path, k)),
         )
     ]
 
@@ -84,9 +83,23 @@ def claim(log_path, create_owner_only):
                 continue
             create_owner_only(shard_path(log_path, k))
             _create_table(shard_path(log_path, k))
-            _claims[log_path] = (os.getpid(), k, fd)
+            journal = log_journal.Journal(shard_path(log_path, k), k * SPAN)  # moves what a previous owner left
+            _claims[log_path] = (os.getpid(), k, fd, journal)
             return k
         return None
+
+
+def journal(log_path):
+    """This process's journal of its shard of the log at ``log_path`` (log_journal.Journal), or None."""
+    found = _claims.get(log_path)
+    return found[3] if found is not None and found[0] == os.getpid() else None
+
+
+def move_journals():
+    """Move this process's journal lines into its shards (its checkpoint thread does, every round)."""
+    for pid, _, _, owned in list(_claims.values()):
+        if pid == os.getpid():
+            owned.move()
 
 
 def _create_table(path):
@@ -97,9 +110,10 @@ def _create_table(path):
 
 def _forget_claims():
     """In a forked child: the parent's claims stay the parent's (the child claims its own at first use)."""
-    for _, _, fd in _claims.values():
+    for _, _, fd, owned in _claims.values():
         with contextlib.suppress(OSError):
             os.close(fd)
+        owned.close()
     _claims.clear()
 
 
@@ -112,6 +126,8 @@ def readable(conn):
     if log_path in (None, ":memory:"):
         return
     present = [k for k in range(1, SHARDS + 1) if os.path.exists(shard_path(log_path, k))]
+    for k in present:  # the rows still in the workers' journals, so that a read a moment ago is seen
+        log_journal.ingest(shard_path(log_path, k), k * SPAN)
     seen = getattr(conn, "log_shards_seen", [])
     if present == seen:
         return

@@ -8,6 +8,7 @@ import signal
 import socket
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -150,3 +151,19 @@ def test_a_process_forked_during_checkpoint_rounds_opens_and_writes_the_log(tmp_
     assert outcomes == [0] * 5
     with contextlib.closing(sqlite3.connect(store.access_log_path(path))) as log:
         assert log.execute("SELECT count(*) FROM disclosures WHERE at = 2").fetchone() == (5,)
+
+
+def test_a_workers_mover_puts_its_reads_into_its_shard_with_no_reader_asking(served_db):
+    db = store.connect(served_db)
+    patient = db.execute("SELECT id FROM resources WHERE type = 'Patient' ORDER BY id LIMIT 1").fetchone()[0]
+    token = issue_access_token(db, CLI_CLIENT, "patient/*.rs", patient)
+    request = (f"GET /fhir/Patient/{patient} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+    shard = log_shards.shard_path(store.access_log_path(served_db), 1)
+    with serving(served_db) as (_, address), socket.create_connection(address, timeout=10) as sock:
+        assert [_read(sock, request) for _ in range(5)] == [b"HTTP/1.1 200 OK"] * 5
+        deadline, moved = time.monotonic() + 10, 0
+        while moved < 5 and time.monotonic() < deadline:  # the checkpoint thread's round, every second
+            time.sleep(0.2)
+            with contextlib.closing(sqlite3.connect(shard)) as log:
+                moved = log.execute("SELECT count(*) FROM disclosures").fetchone()[0]
+    assert moved == 5

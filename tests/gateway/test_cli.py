@@ -116,9 +116,11 @@ def test_demo_reset_removes_the_workers_access_log_files_too(tmp_path, monkeypat
     monkeypatch.setattr("gateway.demo_guide.guide", lambda *args: "guide")
     db = str(tmp_path / "demo.db")
     store.connect(db).close()
-    shard_one = log_shards.shard_files(store.access_log_path(db))[:4]  # its claim, database, -wal and -shm
-    for path in shard_one:
-        open(path, "w").close()
+    log = store.access_log_path(db)
+    for name in ("1.claim", "1.db", "1.db-wal", "1.db-shm", "1.ingest", "1.0.journal", "1.7.journal", "8.3.journal"):
+        open(log.replace(".db", f".{name}"), "w").close()
+    shard_one = log_shards.shard_files(log)
+    assert len([path for path in shard_one if os.path.exists(path)]) == 8
     assert runner.invoke(cli, ["demo", "--db", db, "--reset"]).exit_code == 0
     assert [path for path in shard_one if os.path.exists(path)] == []
 

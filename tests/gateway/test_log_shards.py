@@ -1,6 +1,7 @@
 """gateway/store/log_shards.py: server workers append FHIR read rows to log files of their own; readers see one log."""
 
 import contextlib
+import glob
 import multiprocessing
 import os
 import sqlite3
@@ -59,6 +60,18 @@ def test_each_worker_appends_to_its_own_shard_and_readers_see_one_log(path):
     with workers(path, 1000, 2000):
         pass
     log = store.access_log_path(path)
+    # Each read is a line in its worker's journal until a mover or a reader moves it (log_journal).
+    assert _rows(log_shards.shard_path(log, 1), "SELECT id FROM disclosures") == []
+    assert [os.path.basename(p) for p in glob.glob(log.replace(".db", ".*.journal"))] == [
+        "a.access-log.1.0.journal",
+        "a.access-log.2.0.journal",
+    ]
+    history = disclosures.history(db, "p1", ("read", "download"))
+    assert [(row["kind"], row["client_id"], row["id"]) for row in history] == [
+        ("read", "app-2000", 2 * log_shards.SPAN + 1),
+        ("read", "app-1000", log_shards.SPAN + 1),
+        ("download", None, 1),
+    ]
     assert _rows(log_shards.shard_path(log, 1), "SELECT id, client_id FROM disclosures") == [
         (log_shards.SPAN + 1, "app-1000")
     ]
@@ -66,12 +79,6 @@ def test_each_worker_appends_to_its_own_shard_and_readers_see_one_log(path):
         (2 * log_shards.SPAN + 1, "app-2000")
     ]
     assert _rows(log, "SELECT id, kind FROM disclosures") == [(1, "download")]
-    history = disclosures.history(db, "p1", ("read", "download"))
-    assert [(row["kind"], row["client_id"], row["id"]) for row in history] == [
-        ("read", "app-2000", 2 * log_shards.SPAN + 1),
-        ("read", "app-1000", log_shards.SPAN + 1),
-        ("download", None, 1),
-    ]
     assert [row["client_id"] for row in disclosures.clients_seen(db, "p1")] == ["app-1000", "app-2000"]
 
 
@@ -88,6 +95,7 @@ def test_a_shard_freed_by_a_worker_that_ended_is_claimed_again_and_its_ids_go_on
         pass
     with workers(path, 2000):
         pass
+    log_shards.readable(store.connect(path))
     assert _rows(log_shards.shard_path(store.access_log_path(path), 1), "SELECT id FROM disclosures") == [
         (log_shards.SPAN + 1,),
         (log_shards.SPAN + 2,),
