@@ -36,6 +36,7 @@ import threading
 import orjson
 
 ROTATE_BYTES = 16 * 2**20
+READ_BYTES = 4 * 2**20  # the most of a journal one transaction moves
 _STATE = "CREATE TABLE IF NOT EXISTS journal (generation INTEGER NOT NULL, moved INTEGER NOT NULL)"
 _log = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ def _open_for_append(path):
 def ingest(shard, floor, rotate=False):
     """Move the journal's complete lines not yet moved into the shard's table; return the generation now written.
 
-    ``rotate`` (the owner only, holding its writers' lock): also start the next generation."""
+    At most READ_BYTES a transaction, so a reader's memory stays bounded however far the mover fell behind.
+    ``rotate`` (the owner only, holding its writers' lock): the last transaction also starts the next generation."""
     with _movers_turn(shard), contextlib.closing(sqlite3.connect(shard, isolation_level=None, timeout=30)) as conn:
         conn.execute("PRAGMA synchronous = FULL" if rotate else "PRAGMA synchronous = NORMAL")
         conn.execute(_STATE)
@@ -104,24 +106,30 @@ def ingest(shard, floor, rotate=False):
             conn.execute("INSERT INTO journal VALUES (0, 0)")
             state = (0, 0)
         generation, moved = state
-        data = _read_from(journal_path(shard, generation), moved)
-        complete = data[: data.rfind(b"\n") + 1]
-        if complete or rotate:
-            conn.execute("BEGIN IMMEDIATE")
-            try:  # the shard's ids: on from its largest (or its floor), taken under the write lock
-                last = conn.execute("SELECT coalesce(max(id), ?) FROM disclosures", (floor,)).fetchone()[0]
-                conn.executemany(_MOVE, ((last + n, *row) for n, row in enumerate(_rows(complete, shard), 1)))
-                conn.execute(
-                    "UPDATE journal SET generation = ?, moved = ?",
-                    (generation + 1, 0) if rotate else (generation, moved + len(complete)),
-                )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            generation += rotate
+        while True:
+            data = _read_from(journal_path(shard, generation), moved, READ_BYTES)
+            complete, last = data[: data.rfind(b"\n") + 1], len(data) < READ_BYTES
+            if complete or (rotate and last):
+                generation, moved = _move(conn, shard, floor, complete, generation, moved, rotate and last)
+            if last or not complete:
+                break
     _delete_older(shard, generation)
     return generation
+
+
+def _move(conn, shard, floor, complete, generation, moved, rotate):
+    """One transaction: the rows of ``complete`` (whole lines read at ``moved``) and how far the journal is moved."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:  # the shard's ids: on from its largest (or its floor), taken under the write lock
+        last = conn.execute("SELECT coalesce(max(id), ?) FROM disclosures", (floor,)).fetchone()[0]
+        conn.executemany(_MOVE, ((last + n, *row) for n, row in enumerate(_rows(complete, shard), 1)))
+        after = (generation + 1, 0) if rotate else (generation, moved + len(complete))
+        conn.execute("UPDATE journal SET generation = ?, moved = ?", after)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return after
 
 
 _MOVE = (
@@ -139,11 +147,11 @@ def _movers_turn(shard):
         os.close(fd)  # releases the flock
 
 
-def _read_from(path, offset):
+def _read_from(path, offset, size):
     try:
         with open(path, "rb") as journal:
             journal.seek(offset)
-            return journal.read()
+            return journal.read(size)
     except FileNotFoundError:
         return b""
 

@@ -151,3 +151,16 @@ def test_threads_appending_while_readers_and_the_mover_move_lose_and_double_noth
     assert sorted(row[1] for row in rows) == sorted(n * 1000 + i for n in range(4) for i in range(400))
     assert [row[0] for row in rows] == [FLOOR + 1 + i for i in range(1600)]
     assert journal.generation >= 2  # rotated while the threads wrote, not only at the last move
+
+
+def test_a_long_backlog_moves_in_bounded_transactions_and_whole(shard, monkeypatch):
+    journal = log_journal.Journal(shard, FLOOR)
+    for at in range(1000, 1050):
+        journal.append(at, "p1", "app", None, "Patient", 1)
+    monkeypatch.setattr(log_journal, "READ_BYTES", 200)  # about 4 lines a transaction
+    moves = []
+    real = log_journal._move
+    monkeypatch.setattr(log_journal, "_move", lambda conn, *args: moves.append(args[2]) or real(conn, *args))
+    log_journal.ingest(shard, FLOOR)
+    assert [row[1] for row in _rows(shard)] == list(range(1000, 1050))
+    assert len(moves) >= 10 and max(len(chunk) for chunk in moves) <= 200
