@@ -4,8 +4,8 @@ Sharing one log file, the workers took turns at its one write lock and every com
 page cache of the log. Measured side by side with the 100,000-patient bench database (2 workers x 3 threads, 16
 connections, 3 alternating rounds, both logs new): one shared file against a file per worker, Condition searches
 3,868 -> 4,082 req/s, lab Observations 2,554 -> 2,839, ``$everything`` 1,377 -> 1,571 (CPU per request 11 % less),
-reads 5,615 -> 5,730, p99 a little lower in each. The log's size mattered more: with the bench's old log (5.2
-million rows) as the shared file, reads served 4,214 req/s with p99 22.8 ms (README, Performance).
+reads 5,615 -> 5,730, p99 a little lower in each. (A big log, 5.2 million rows, looked costlier still in one run;
+later side-by-side runs did not bear that out: README, Performance.)
 
 A worker (``enable()`` is called after the fork, gateway/server.py ``_serving_worker``) claims the lowest free
 shard k in 1..SHARDS with an flock on ``<log>.k.claim`` that it holds for its life; its read rows go to the
