@@ -10,16 +10,16 @@ later side-by-side runs did not bear that out: README, Performance.)
 A worker (``enable()`` is called after the fork, gateway/server.py ``_serving_worker``) claims the lowest free
 shard k in 1..SHARDS with an flock on ``<log>.k.claim`` that it holds for its life; its read rows go to the
 shard's journal and from there into ``<log>.k.db`` (``demo.access-log.1.db`` beside ``demo.access-log.db``;
-gateway/store/log_journal.py). A row's id in shard k is above k * SPAN, taken as max(id) + 1 in the INSERT
-itself, so ids stay unique across the files. With every shard claimed a worker appends to the main log, as every
-other process (the CLI, the app in tests) does, and every other kind of row (downloads, transmissions, views)
-goes there too.
+gateway/store/log_journal.py). A row's id in shard k is above k * SPAN, counted on from the shard's largest
+under its write lock when the journal's lines are moved, so ids stay unique across the files. With every shard
+claimed a worker appends to the main log, as every other process (the CLI, the app in tests) does, and every
+other kind of row (downloads, transmissions, views) goes there too.
 
 Readers see one table: ``readable(conn)`` moves what the journals hold into the shards, attaches the shards that
-exist and (re)creates the TEMP VIEW
-``disclosures`` over the main log and them, which on that connection hides ``access_log.disclosures`` from
-unqualified names (so writes name ``access_log.disclosures``). A later change to the log's columns must alter the
-shards' tables as well (COLUMNS, and an ALTER for each shard file).
+exist and (re)creates the TEMP VIEW ``disclosures`` over the main log and them, which on that connection hides
+``access_log.disclosures`` from unqualified names (so writes name ``access_log.disclosures``). A later change to
+the log's columns must alter the shards' tables and the journal's line as well (COLUMNS, an ALTER for each shard
+file, log_journal's ``append`` and ``_MOVE``).
 """
 
 import contextlib
