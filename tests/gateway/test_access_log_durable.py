@@ -86,14 +86,19 @@ def test_a_checkpoint_round_copies_the_log_into_its_file_and_restarts_a_long_wal
     for n in range(20):
         disclosures.insert_read(log, n, "p", "c", None, "Patient", 1)
     log_path = store.access_log_path(path)
-    frames, done = connection.checkpoint(log_path)
+    # The round lock keeps this process's checkpoint thread (started by an earlier test) from taking the same
+    # round at the same moment: the later of two rounds is told SQLITE_BUSY and copies nothing (-1, -1).
+    with connection._round_lock:
+        frames, done = connection.checkpoint(log_path)
     assert frames == done and frames >= 20  # PASSIVE: every frame copied, the WAL kept
     monkeypatch.setattr(connection, "WAL_RESTART_BYTES", 10 * 4096)
     for n in range(20):
         disclosures.insert_read(log, n, "p", "c", None, "Patient", 1)
-    connection.checkpoint(log_path)  # over 10 frames: RESTART, so the next write starts the WAL again
+    with connection._round_lock:
+        connection.checkpoint(log_path)  # over 10 frames: RESTART, so the next write starts the WAL again
     disclosures.insert_read(log, 99, "p", "c", None, "Patient", 1)
-    frames, done = connection.checkpoint(log_path)
+    with connection._round_lock:
+        frames, done = connection.checkpoint(log_path)
     assert (frames, done) == (2, 2)  # one row: its table page and its index page
     with contextlib.closing(sqlite3.connect(store.access_log_path(path))) as reader:
         assert reader.execute("SELECT count(*) FROM disclosures").fetchone() == (41,)
