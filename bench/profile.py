@@ -1,7 +1,8 @@
 """Where the microseconds of one request go, in-process: a timer per stage over N requests per case (issue 16).
 
-The bench's cases are sent straight into the WSGI callable a granian worker runs (gateway.server._worker_app),
-one after another in this process, with no HTTP server and no other load in the way. The functions that make up
+The bench's cases are sent straight into the WSGI callable a granian worker runs (gateway.server._serving_worker),
+one after another in a process of its own that, like a worker, appends its read rows to a shard's journal of the
+access log (gateway/store/log_shards.py), with no HTTP server and no other load in the way. The functions that make up
 each stage are wrapped by a timer that counts *exclusive* time (a stage's time minus that of the stages called
 inside it), so the stages add up to the whole request:
 
@@ -9,7 +10,7 @@ inside it), so the stages add up to the whole request:
 - scope decision: gateway.fhir.access.visibility (the scope rules, the visibility filters);
 - database read (SQLite or PostgreSQL): the store's read and search functions the handlers call (SQL and fetching
   the stored JSON);
-- access-log insert: gateway.disclosures.log_api_read (the durable row of the disclosure);
+- access-log insert: gateway.disclosures.log_api_read (the disclosure made durable: a worker's journal line);
 - response assembly: the handler itself (parameters, Bundle stitching, headers) and ``answer``;
 - WSGI / front: everything else the WSGI callable does (routing, the FhirRequest, negotiation, start_response).
 
@@ -18,7 +19,9 @@ the stages' sum can be compared with it. Example: python -m bench.profile --db v
 """
 
 import argparse
+import concurrent.futures
 import contextlib
+import multiprocessing
 import sqlite3
 import sys
 import time
@@ -168,9 +171,17 @@ def profile_case(app, requests, n, rounds=ROUNDS):
 
 
 def profile_cases(db_path, cases, ids, tokens, n, rounds=ROUNDS, secret=None):
-    """One profile per bench case (``cases``: (name, pattern) pairs), with the bench's patients and tokens."""
-    from gateway.store import postgres
+    """One profile per bench case (``cases``: (name, pattern) pairs), with the bench's patients and tokens, taken in
+    a fresh process that serves as a granian worker does (its reads go to a shard's journal, not the main log)."""
+    spawn = multiprocessing.get_context("spawn")  # none of this process's state (its log claims, its caches)
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        return pool.submit(_profile_as_worker, db_path, cases, ids, tokens, n, rounds, secret).result()
 
+
+def _profile_as_worker(db_path, cases, ids, tokens, n, rounds, secret):
+    from gateway.store import log_shards, postgres
+
+    log_shards.enable()  # as gateway/server.py _serving_worker does after the fork
     app = worker_app(db_path, secret)
     engine = "postgres" if postgres.is_url(db_path) else "sqlite"
     return [

@@ -1,6 +1,7 @@
 """bench.profile: a timer per stage of an in-process request, whose stages add up to the whole request."""
 
 import contextlib
+import os
 import sqlite3
 
 import pytest
@@ -30,16 +31,28 @@ def test_every_case_gets_every_stage_and_the_stages_add_up(bench_db):
         assert row["unwrapped_us"] > 0
 
 
-def test_the_profiled_requests_log_one_disclosure_each_and_the_timers_are_removed(bench_db):
+def test_the_profiled_requests_log_one_disclosure_each_as_a_server_worker_does(bench_db):
+    from gateway import store
+    from gateway.store import log_shards
+
+    path, ids, tokens = bench_db
+    log = store.connect(path)  # a reader's connection: the main log and every shard
+    log_shards.readable(log)  # moves what the journals hold into the shards
+    before = log.execute("SELECT count(*) FROM disclosures WHERE id > ?", (log_shards.SPAN,)).fetchone()[0]
+    profile.profile_cases(path, CASES[:1], ids, tokens, 10, rounds=3)
+    log_shards.readable(log)
+    # 2 warm-up requests (one per patient) + 3 rounds of 10 bare and 10 timed, all in a shard's journal
+    assert log.execute("SELECT count(*) FROM disclosures WHERE id > ?", (log_shards.SPAN,)).fetchone()[0] - before == 62
+    assert os.path.exists(log_shards.shard_path(store.access_log_path(path), 1, ".claim"))
+
+
+def test_the_timers_are_put_back():
     from gateway import disclosures
     from smart_auth import tokens as token_module
 
-    path, ids, tokens = bench_db
-    log = sqlite3.connect(path.replace(".db", ".access-log.db"))
-    before = log.execute("SELECT count(*) FROM disclosures").fetchone()[0]
-    profile.profile_cases(path, CASES[:1], ids, tokens, 10, rounds=3)
-    # 2 warm-up requests (one per patient) + 3 rounds of 10 bare and 10 timed
-    assert log.execute("SELECT count(*) FROM disclosures").fetchone()[0] - before == 62
+    with profile.instrumented(profile.StageClock()):
+        assert hasattr(disclosures.log_api_read, "__wrapped__")
+        assert hasattr(token_module.authenticate, "__wrapped__")
     assert not hasattr(disclosures.log_api_read, "__wrapped__")
     assert not hasattr(token_module.authenticate, "__wrapped__")
 
