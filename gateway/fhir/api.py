@@ -29,7 +29,6 @@ def _fhir_request():
         request.path,
         list(request.args.items(multi=True)),
         lambda name: request.headers.get(name, ""),
-        lambda: request.url,
         (lambda: list(request.form.items(multi=True))) if is_form else None,
     )
 

@@ -13,8 +13,6 @@ time, so the front answers that 503 itself, with the body and headers Flask's ha
 import functools
 from urllib.parse import parse_qsl
 
-from werkzeug.wsgi import get_current_url
-
 from gateway.errors import UNAVAILABLE_HEADERS, unavailable, unavailable_outcome
 from gateway.fhir import handlers
 from gateway.fhir.handlers import FhirRequest
@@ -60,7 +58,6 @@ class FhirFront:
             environ.get("PATH_INFO", ""),
             parse_qsl(query, keep_blank_values=True),
             lambda name: environ.get(_cgi(name), ""),
-            lambda: get_current_url(environ),
         )
         response = handlers.answer(handlers.admit(self.config, request), handler, *params)
         return response if response.status == 200 else None

@@ -36,14 +36,13 @@ class FhirRequest:
     """One FHIR request as a front received it.
 
     ``args`` are the query's (name, value) pairs in order; ``header(name)`` is a header's value or "";
-    ``url()`` builds the request URL (only when a response shows it); ``form()`` the pairs of a POSTed
-    form, and ``form`` is None when the body is something other than a form.
+    ``form()`` the pairs of a POSTed form, and ``form`` is None when the body is something other than a form.
     """
 
-    __slots__ = ("method", "path", "args", "header", "url", "form")
+    __slots__ = ("method", "path", "args", "header", "form")
 
-    def __init__(self, method, path, args, header, url, form=_no_form):
-        self.method, self.path, self.args, self.header, self.url, self.form = method, path, args, header, url, form
+    def __init__(self, method, path, args, header, form=_no_form):
+        self.method, self.path, self.args, self.header, self.form = method, path, args, header, form
 
     def arg(self, name):
         """The first value of query parameter ``name``, or None."""
@@ -239,9 +238,9 @@ def _search(call, rtype, pairs):
     return FhirResponse(200, {}, bundle(total, entries, links), _disclosed(token.patient_id, set(shown), len(shown)))
 
 
-def _url(base, rtype, pairs):
+def _url(base, path, pairs):
     query = urlencode(pairs)
-    return f"{base}/{rtype}" + (f"?{query}" if query else "")
+    return f"{base}/{path}" + (f"?{query}" if query else "")
 
 
 def _shape(body, query):
@@ -367,7 +366,11 @@ def everything(call, rid):
     )
     entries = [(f"{base}/{rtype}/{res_id}", body, "match") for rtype, res_id, body in rows]
     disclosed = _disclosed(rid, {rtype for rtype, _, _ in rows}, len(rows))
-    return FhirResponse(200, {}, bundle(len(entries), entries, [("self", request.url())]), disclosed)
+    # The self link on the configured base, as a search's (not the Host header's, which the caller chooses).
+    kept = [(k, v) for k, v in request.args if k != "_format"]
+    return FhirResponse(
+        200, {}, bundle(len(entries), entries, [("self", _url(base, f"Patient/{rid}/$everything", kept))]), disclosed
+    )
 
 
 def summary(call, rid):

@@ -7,6 +7,7 @@ out byte for byte the same, for whole-record tokens and for the narrower ones th
 """
 
 import contextlib
+from urllib.parse import urlencode
 
 import pytest
 
@@ -18,7 +19,6 @@ from gateway.fhir.search import SearchQuery, Visibility
 from mappers import REGISTRY
 from smart_auth.tokens import authenticate_header
 
-SELF = "http://localhost/fhir"  # the test client's host; fullUrls use the configured base
 SCOPES = [
     "patient/*.rs",
     "patient/*.read",
@@ -92,8 +92,20 @@ def test_every_demo_patients_everything_bundle_is_byte_for_byte_the_per_type_sea
         response = client.get(f"/fhir/Patient/{pid}/$everything{query}", headers=headers)
         assert response.status_code == 200
         rows = reference_rows(demo, token, pid, **filters)
-        expected = reference_body(app.config["FHIR_BASE"], rows, f"{SELF}/Patient/{pid}/$everything{query}")
+        base = app.config["FHIR_BASE"]
+        again = f"?{urlencode(list(wanted.items()))}" if wanted else ""  # as a search's self link spells it
+        expected = reference_body(base, rows, f"{base}/Patient/{pid}/$everything{again}")
         assert response.data == expected
+
+
+def test_the_self_link_is_on_the_configured_base_whatever_host_the_caller_names(demo_db_path, auth, app):
+    """A Host header is the caller's to choose: the Bundle's links and fullUrls stay on FHIR_BASE."""
+    pid = demo_patients(demo_db_path)[0]
+    headers = {**auth("patient/*.rs", pid), "Host": "evil.example"}
+    bundle_json = app.test_client().get(f"/fhir/Patient/{pid}/$everything?_format=json", headers=headers).get_json()
+    base = app.config["FHIR_BASE"]
+    assert bundle_json["link"] == [{"relation": "self", "url": f"{base}/Patient/{pid}/$everything"}]
+    assert all(entry["fullUrl"].startswith(base + "/") for entry in bundle_json["entry"])
 
 
 @pytest.mark.parametrize("scope", SCOPES)

@@ -21,9 +21,7 @@ def ask(config, chart_auth):
 
     def ask(handler, *params, args=(), headers=None, scope="patient/*.rs", form=handlers._no_form, public=False):
         found = {"Authorization": chart_auth(scope, "pat-1")["Authorization"], **(headers or {})}
-        request = FhirRequest(
-            "GET", "/fhir", list(args), lambda name: found.get(name, ""), lambda: "http://gateway.test/fhir/here", form
-        )
+        request = FhirRequest("GET", "/fhir", list(args), lambda name: found.get(name, ""), form)
         return handlers.answer(handlers.admit(config, request, public=public), handler, *params)
 
     return ask
