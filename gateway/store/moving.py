@@ -2,8 +2,9 @@
 
 ``copy_to_postgres(source, target)`` copies charts, projection and search index, accounts and links, OAuth clients,
 codes and tokens, export jobs and the access log, parents before children (foreign keys). It is restartable: a table
-with an integer key continues after the highest key already copied, and every batch inserts with ON CONFLICT DO
-NOTHING, so a copy stopped anywhere (a batch is one transaction) runs again to the same result. Login attempts are
+with an integer key continues after the highest key already copied, and every batch goes in by COPY and then skips
+what is already there as ON CONFLICT DO NOTHING would (PgStore.copy_in), so a copy stopped anywhere (a batch is
+one transaction) runs again to the same result. Login attempts are
 not copied: they are counters of the last 15 minutes, not records. ``verify`` compares each table's row count and,
 per resource type, a SHA-256 over the stored FHIR in pk order.
 """
@@ -62,13 +63,10 @@ def copy_to_postgres(source, target, batch=5000, progress=None):
             start = dst.execute(f"SELECT max({key}) FROM {table}").fetchone()[0]
         where, params = (f"WHERE {key} > ?", [start]) if start is not None else ("", [])
         select = f"SELECT {', '.join(columns)} FROM {table} {where} ORDER BY {order}"
-        marks = ", ".join("?" for _ in columns)
-        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
         done = total - src.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0]
         cursor, copied[table] = src.execute(select, params), 0
         while rows := cursor.fetchmany(batch):
-            with dst.transaction():
-                dst.executemany(insert, rows)
+            dst.copy_in(table, columns, rows)
             done, copied[table] = done + len(rows), copied[table] + len(rows)
             if progress:
                 progress(table, done, total)

@@ -234,6 +234,20 @@ class PgStore:
             cursor.executemany(translate(sql), seq)
             return cursor
 
+    def copy_in(self, table, columns, rows):
+        """Insert ``rows`` (tuples in ``columns`` order) in one transaction, skipping those that conflict with a row
+        already there, as ``INSERT ... ON CONFLICT DO NOTHING`` would: COPY into a temporary table of the same
+        columns, then one INSERT from it (migrate-to-postgres; COPY is PostgreSQL's bulk path, executemany a
+        statement per row)."""
+        names, stage = ", ".join(columns), f"copy_in_{table}"
+        with self.transaction() as db:
+            conn = db._conn
+            conn.execute(f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP")
+            with conn.cursor().copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")
+
     def executescript(self, script):
         """Run PostgreSQL statements as they are written (migrations): no placeholders to translate."""
         conn = self._conn

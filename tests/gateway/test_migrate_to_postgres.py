@@ -109,3 +109,18 @@ def test_bad_arguments_are_refused(source, tmp_path, runner):
     missing = str(tmp_path / "missing.db")
     result = runner.invoke(cli, ["migrate-to-postgres", "--from", missing, "--to", "postgresql://h/db"])
     assert result.exit_code == 2 and f"no SQLite database at {missing}" in result.output
+
+
+def test_copy_in_keeps_every_value_as_stored_and_skips_rows_already_there(postgres_cluster):
+    """COPY's text format escapes tabs, newlines, backslashes and its own NULL marker; none may change a value."""
+    db = postgres.connect(postgres_cluster.database(), definitions=False)
+    columns = ["pk", "type", "id", "patient_id", "practice_id", "version", "last_updated", "last_updated_ms"]
+    columns += ["deleted", "source_table", "source_id", "json"]
+    awkward = "tab\there, new\nline, back\\slash, \\N, quote ' and \", é, 😀"
+    body = b'{"text":"' + awkward.encode() + b'"}\x00\xff'
+    row = [9001, "Basic", "awkward", None, awkward, 2, "2026-11-30T00:00:00Z", 1, 0, "chart", 7, body]
+    db.copy_in("resources", columns, [row])
+    again = [9001, "Basic", "awkward", None, "changed", 3, "x", 2, 1, "chart", 8, b"{}"]  # same pk: skipped
+    db.copy_in("resources", columns, [again, [9002, *row[1:2], "second", *row[3:]]])
+    found = db.execute(f"SELECT {', '.join(columns)} FROM resources WHERE pk > 9000 ORDER BY pk").fetchall()
+    assert [list(r[:-1]) + [bytes(r[-1])] for r in found] == [row, [9002, "Basic", "second", *row[3:]]]
