@@ -2,8 +2,8 @@
 
 The bench's cases are sent straight into the WSGI callable a granian worker runs (gateway.server._serving_worker),
 one after another in a process of its own that, like a worker, appends its read rows to a shard's journal of the
-access log (gateway/store/log_shards.py), with no HTTP server and no other load in the way. The functions that make up
-each stage are wrapped by a timer that counts *exclusive* time (a stage's time minus that of the stages called
+access log (gateway/store/log_shards.py), with no HTTP server and no other load in the way. The functions that make
+up each stage are wrapped by a timer that counts *exclusive* time (a stage's time minus that of the stages called
 inside it), so the stages add up to the whole request:
 
 - token lookup: smart_auth.tokens.authenticate (the token's row, its expiry and revocation, the proxy rule);

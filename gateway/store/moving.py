@@ -3,10 +3,10 @@
 ``copy_to_postgres(source, target)`` copies charts, projection and search index, accounts and links, OAuth clients,
 codes and tokens, export jobs and the access log, parents before children (foreign keys). It is restartable: a table
 with an integer key continues after the highest key already copied, and every batch goes in by COPY and then skips
-what is already there as ON CONFLICT DO NOTHING would (PgStore.copy_in), so a copy stopped anywhere (a batch is
-one transaction) runs again to the same result. Login attempts are
-not copied: they are counters of the last 15 minutes, not records. ``verify`` compares each table's row count and,
-per resource type, a SHA-256 over the stored FHIR in pk order.
+what is already there as ON CONFLICT DO NOTHING would (PgStore.copy_in), so a copy stopped anywhere (a batch is one
+transaction) runs again to the same result. Login attempts are not copied: they are counters of the last 15
+minutes, not records. ``verify`` compares each table's row count and, per resource type, a SHA-256 over the stored
+FHIR in pk order.
 """
 
 import hashlib
