@@ -19,7 +19,8 @@ log_shards.readable), so a history page shows a read made a moment ago.
 Exactly once: the shard holds the journal's generation and how far into it rows were moved, updated in the
 transaction that inserts them; movers take turns through an flock on ``<log>.k.ingest``. A line counts once its
 newline is written (each line also starts with one); a reader that meets a line still being written stops
-before it. When a generation has grown past ROTATE_BYTES, its owner (holding its writers' lock) moves the rest,
+before it. When a generation has grown past ROTATE_BYTES, its owner moves what is there, then, holding its
+writers' lock, the few lines written since (so writers wait ~1.5 ms, the commit's fsync, not the whole move), and
 commits the next generation with offset 0 in the same transaction (synchronous = FULL: on disk before the old
 file goes), then writes to the new file and deletes the old one; an older generation's file found later (a crash
 between the commit and the delete) is deleted unread.
@@ -76,8 +77,8 @@ class Journal:
     def move(self):
         """Move the complete lines into the shard (rotating the file past ROTATE_BYTES) and fdatasync it."""
         os.fdatasync(self.fd)
+        ingest(self.shard, self.floor)  # before a rotation too, so that writers wait only for the lines since
         if os.fstat(self.fd).st_size < ROTATE_BYTES:
-            ingest(self.shard, self.floor)
             return
         with self.lock:
             self.generation = ingest(self.shard, self.floor, rotate=True)  # deletes the rotated file too
